@@ -1,0 +1,45 @@
+import { EXIT, FatalError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
+import { auditCommand, auditHelp } from './commands/audit.js';
+import { startCommand, startHelp } from './commands/start.js';
+
+type Command = { run: (argv: string[]) => Promise<number>; help: string };
+
+/** Each command lives in its own file under commands/; add it here. */
+const commands: Record<string, Command> = {
+  start: { run: startCommand, help: startHelp },
+  audit: { run: auditCommand, help: auditHelp },
+};
+
+function usage(): string {
+  return [`hearth ${VERSION}: the home hub`, '', ...Object.values(commands).map((c) => c.help), 'hearth version', ''].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(usage());
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  if (name === 'version' || name === '--version') {
+    process.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const command = commands[name];
+  if (!command) throw new FatalError(`unknown command "${name}"\n\n${usage()}`, EXIT.usage);
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof FatalError) {
+      process.stderr.write(`hearth: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    process.stderr.write(`hearth: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(EXIT.software);
+  },
+);

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { settingsSchema } from './schema.js';
+
+/** One leaf setting, as the env mapping, the docs generator and secret scrubbing see it. */
+export interface SettingLeaf {
+  key: string; // dotted: mqtt.allow_anonymous
+  env: string; // HEARTH_MQTT_ALLOW_ANONYMOUS
+  kind: 'string' | 'number' | 'boolean' | 'enum' | 'literal' | 'json';
+  description: string;
+  defaultValue: unknown;
+  secret: boolean;
+  schema: z.ZodType;
+}
+
+type AnyZod = z.ZodType & { _zod: { def: { type: string; innerType?: AnyZod; defaultValue?: unknown } } };
+
+function unwrap(schema: AnyZod): { inner: AnyZod; defaultValue: unknown; description?: string; secret: boolean } {
+  let current = schema;
+  let defaultValue: unknown;
+  let description = current.description;
+  let secret = Boolean((z.globalRegistry.get(current) as { secret?: boolean } | undefined)?.secret);
+  for (;;) {
+    const def = current._zod.def;
+    if ((def.type === 'default' || def.type === 'prefault') && defaultValue === undefined) {
+      const raw = def.defaultValue;
+      defaultValue = typeof raw === 'function' ? (raw as () => unknown)() : raw;
+    }
+    if (def.innerType && ['default', 'prefault', 'optional', 'nullable', 'readonly', 'catch'].includes(def.type)) {
+      current = def.innerType;
+      description ??= current.description;
+      secret ||= Boolean((z.globalRegistry.get(current) as { secret?: boolean } | undefined)?.secret);
+      continue;
+    }
+    return { inner: current, defaultValue, description, secret };
+  }
+}
+
+function kindOf(schema: AnyZod): SettingLeaf['kind'] {
+  switch (schema._zod.def.type) {
+    case 'string':
+      return 'string';
+    case 'number':
+    case 'int':
+      return 'number';
+    case 'boolean':
+      return 'boolean';
+    case 'enum':
+      return 'enum';
+    case 'literal':
+      return 'literal';
+    default:
+      return 'json';
+  }
+}
+
+let cached: SettingLeaf[] | undefined;
+
+/** Every leaf setting of the schema, in declaration order. */
+export function settingLeaves(): SettingLeaf[] {
+  if (cached) return cached;
+  const out: SettingLeaf[] = [];
+  const walk = (schema: AnyZod, path: string[]) => {
+    const { inner, defaultValue, description, secret } = unwrap(schema);
+    if (inner._zod.def.type === 'object' && path.length < 2) {
+      const shape = (inner as unknown as z.ZodObject).shape as Record<string, AnyZod>;
+      for (const [key, child] of Object.entries(shape)) walk(child, [...path, key]);
+      return;
+    }
+    const key = path.join('.');
+    out.push({
+      key,
+      env: `HEARTH_${path.join('_').toUpperCase()}`,
+      kind: kindOf(inner),
+      description: description ?? '',
+      defaultValue,
+      secret,
+      schema: inner,
+    });
+  };
+  walk(settingsSchema as unknown as AnyZod, []);
+  cached = out;
+  return out;
+}
+
+export function sectionDescriptions(): Record<string, string> {
+  const shape = settingsSchema.shape as Record<string, AnyZod>;
+  const out: Record<string, string> = {};
+  for (const [key, child] of Object.entries(shape)) {
+    const { inner, description } = unwrap(child);
+    if (inner._zod.def.type === 'object') out[key] = description ?? inner.description ?? '';
+  }
+  return out;
+}
+
+/** A copy of the settings with every secret replaced, for support diagnostics and exports. */
+export function withoutSecrets<T>(settings: T): T {
+  const copy = structuredClone(settings) as Record<string, Record<string, unknown>>;
+  for (const leaf of settingLeaves()) {
+    if (!leaf.secret) continue;
+    const [section, key] = leaf.key.split('.') as [string, string];
+    if (copy[section] && copy[section][key] !== undefined) copy[section][key] = '[secret]';
+  }
+  return copy as T;
+}

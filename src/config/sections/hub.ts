@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+export const hubSection = z
+  .strictObject({
+    name: z.string().min(1).max(80).default('Home').describe('The home\'s name, shown in the UI and in messages.'),
+    timezone: z
+      .string()
+      .refine((tz) => isTimeZone(tz), { message: 'expected an IANA time zone such as Europe/London' })
+      .default('UTC')
+      .describe('The home\'s time zone (IANA name); quiet hours and time windows use it.'),
+    data_dir: z.string().min(1).default('./data').describe('Where the database, setup code and backups live.'),
+    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log verbosity.'),
+    log_format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('`auto`: readable on a terminal, JSON otherwise.'),
+    demo: z.boolean().default(true).describe('Run the simulated demo home on the embedded broker.'),
+  })
+  .describe('The hub itself.');
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,99 @@
+import type { Db } from '../store/database.js';
+import type { EventBus } from '../core/bus.js';
+import { HearthError } from '../core/errors.js';
+import type { Settings } from './schema.js';
+import { settingLeaves, withoutSecrets } from './introspect.js';
+import { deepMerge, getPath, isPlainObject, type PlainObject } from './merge.js';
+import { parseSettings } from './load.js';
+import { ConfigError } from './errors.js';
+
+declare module '../core/bus.js' {
+  interface HubEvents {
+    'settings.changed': { settings: Settings; changed: string[] };
+  }
+}
+
+/** Keys that cannot change while the hub runs (they decide where it keeps its state). */
+const FIXED_KEYS = ['hub.data_dir', 'settings_version'];
+/** Keys that take effect only after a restart; the API says so. */
+const RESTART_KEYS = ['http.host', 'http.port', 'http.tls_cert', 'http.tls_key', 'mqtt.host', 'mqtt.port', 'mqtt.tls_port', 'mqtt.tls_cert', 'mqtt.tls_key', 'mqtt.enabled'];
+
+export interface SettingsChange {
+  changed: string[];
+  restart_required: string[];
+  by: string;
+}
+
+/**
+ * Settings at run time: the file/env layers (`base`) with the owner's overrides from the
+ * database on top. Every change is validated whole before it is stored.
+ */
+export class SettingsService {
+  private overrides: PlainObject;
+  private current: Settings;
+
+  constructor(
+    private readonly db: Db,
+    private readonly base: PlainObject,
+    private readonly bus: EventBus,
+    private readonly record: (change: SettingsChange) => void,
+  ) {
+    const row = db.prepare('SELECT doc FROM settings_overrides WHERE id = 1').get() as { doc: string } | undefined;
+    this.overrides = row ? (JSON.parse(row.doc) as PlainObject) : {};
+    try {
+      this.current = parseSettings(deepMerge(base, this.overrides), () => 'settings stored in the database');
+    } catch (err) {
+      throw new ConfigError(`${(err as Error).message}\n(the run-time settings in the database are invalid; fix or remove them with \`hearth settings reset\`)`);
+    }
+  }
+
+  get(): Settings {
+    return this.current;
+  }
+
+  /** The owner's run-time overrides as stored (secrets included: only for the owner's export). */
+  overridesDoc(): PlainObject {
+    return structuredClone(this.overrides);
+  }
+
+  /** The effective settings with secrets replaced by `[secret]`. */
+  redacted(): Settings {
+    return withoutSecrets(this.current);
+  }
+
+  /** Applies a partial document on top of the overrides. Invalid → 400 naming the key. */
+  update(patch: PlainObject, by: string): SettingsChange {
+    const next = deepMerge(this.overrides, patch);
+    return this.replace(next, by);
+  }
+
+  /** Replaces all overrides (settings import). */
+  replace(doc: PlainObject, by: string): SettingsChange {
+    if (!isPlainObject(doc)) throw new HearthError('INVALID_SETTINGS', 'settings must be a JSON object of sections');
+    for (const key of FIXED_KEYS) {
+      if (getPath(doc, key.split('.')) !== undefined) {
+        throw new HearthError('SETTING_FIXED', `settings key "${key}" cannot be changed while the hub runs; change it in the config file`);
+      }
+    }
+    let next: Settings;
+    try {
+      next = parseSettings(deepMerge(this.base, doc));
+    } catch (err) {
+      throw new HearthError('INVALID_SETTINGS', (err as Error).message.replace(/^invalid settings:\n/, ''));
+    }
+    const changed = settingLeaves()
+      .map((l) => l.key)
+      .filter((key) => JSON.stringify(getPath(this.current, key.split('.'))) !== JSON.stringify(getPath(next, key.split('.'))));
+    const change: SettingsChange = { changed, restart_required: changed.filter((k) => RESTART_KEYS.includes(k)), by };
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO settings_overrides (id, doc, updated_at, updated_by) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at, updated_by = excluded.updated_by')
+        .run(JSON.stringify(doc), new Date().toISOString(), by);
+      this.record(change);
+    })();
+    this.overrides = doc;
+    this.current = next;
+    if (changed.length > 0) this.bus.emit('settings.changed', { settings: next, changed });
+    return change;
+  }
+}

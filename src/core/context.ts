@@ -1,0 +1,29 @@
+import type { Registry } from 'prom-client';
+import type { Settings } from '../config/schema.js';
+import type { Store } from '../store/database.js';
+import type { AuditTrail } from '../audit/trail.js';
+import type { EventBus } from './bus.js';
+import type { Clock } from './clock.js';
+import type { Logger, RecentLogs } from './logger.js';
+import type { SettingsService } from '../config/service.js';
+
+/**
+ * The one context object handed to every part (type-only imports: no part pulls another in
+ * at run time through here). A part takes what it needs and makes a child logger.
+ */
+export interface HubContext {
+  readonly version: string;
+  readonly startedAt: number;
+  readonly dataDir: string;
+  readonly log: Logger;
+  readonly recentLogs?: RecentLogs;
+  readonly bus: EventBus;
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly audit: AuditTrail;
+  readonly metrics: Registry;
+  readonly settings: SettingsService;
+}
+
+/** The settings as they are now; parts that react to changes listen for `settings.changed`. */
+export type CurrentSettings = () => Settings;

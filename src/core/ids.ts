@@ -1,0 +1,38 @@
+import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
+
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
+
+/** A random, URL-safe id with a readable prefix: `mem_4k9…`. Time-ordered prefix keeps indexes tidy. */
+export function newId(prefix: string): string {
+  const time = Date.now().toString(32).padStart(9, '0');
+  return `${prefix}_${time}${randomToken(10)}`;
+}
+
+/** `length` characters of base32 from a CSPRNG. */
+export function randomToken(length: number): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (let i = 0; i < length; i++) out += ALPHABET[bytes[i]! & 31];
+  return out;
+}
+
+/** A secret for people to type: digits only, grouped for reading (`4821-0937`). */
+export function humanCode(groups = 2, groupLength = 4): string {
+  const parts: string[] = [];
+  for (let g = 0; g < groups; g++) {
+    const bytes = randomBytes(groupLength);
+    let part = '';
+    for (let i = 0; i < groupLength; i++) part += String(bytes[i]! % 10);
+    parts.push(part);
+  }
+  return parts.join('-');
+}
+
+export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** Compare secrets without leaking their length or content through timing. */
+export function safeEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}

@@ -1,0 +1,66 @@
+/**
+ * A token bucket per key, with a bounded number of keys so that a flood of distinct
+ * keys (addresses, client ids) cannot grow memory without end: the least recently seen
+ * key is forgotten first.
+ */
+export interface RateLimitOptions {
+  /** Tokens a key may spend at once. */
+  burst: number;
+  /** Tokens added back per second. */
+  perSecond: number;
+  maxKeys?: number;
+  now?: () => number;
+}
+
+interface Bucket {
+  tokens: number;
+  updated: number;
+}
+
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly maxKeys: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RateLimitOptions) {
+    this.maxKeys = options.maxKeys ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Spends `cost` tokens if the key has them; false means "over the limit". */
+  take(key: string, cost = 1): boolean {
+    const bucket = this.refill(key);
+    if (bucket.tokens < cost) return false;
+    bucket.tokens -= cost;
+    return true;
+  }
+
+  /** Seconds until the key can spend one token again (0 when it can now). */
+  retryAfter(key: string): number {
+    const bucket = this.refill(key);
+    if (bucket.tokens >= 1) return 0;
+    return Math.ceil((1 - bucket.tokens) / this.options.perSecond);
+  }
+
+  reset(key: string): void {
+    this.buckets.delete(key);
+  }
+
+  private refill(key: string): Bucket {
+    const now = this.now();
+    let bucket = this.buckets.get(key);
+    if (bucket) {
+      this.buckets.delete(key); // re-insert to keep Map order = recency
+      bucket.tokens = Math.min(this.options.burst, bucket.tokens + ((now - bucket.updated) / 1000) * this.options.perSecond);
+      bucket.updated = now;
+    } else {
+      bucket = { tokens: this.options.burst, updated: now };
+      if (this.buckets.size >= this.maxKeys) {
+        const oldest = this.buckets.keys().next().value;
+        if (oldest !== undefined) this.buckets.delete(oldest);
+      }
+    }
+    this.buckets.set(key, bucket);
+    return bucket;
+  }
+}

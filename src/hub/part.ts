@@ -1,0 +1,14 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Service } from '../core/lifecycle.js';
+
+/**
+ * What a part gives the hub once it is made from the context: services to run (in order),
+ * routes under /api/v1, and routes at the root. Its tables are listed in `hub/parts.ts`
+ * because the store must exist before any part is made.
+ */
+export interface PartInstance {
+  name: string;
+  services?: Service[];
+  routes?: FastifyPluginAsync;
+  rootRoutes?: FastifyPluginAsync;
+}
