@@ -13,12 +13,10 @@ import { Store, ensureDataDir } from '../store/database.js';
 import { DataDirLock } from '../store/lock.js';
 import { AuditTrail } from '../audit/trail.js';
 import { auditRoutes } from '../audit/routes.js';
-import { createMembersPart } from '../members/index.js';
 import { buildHttpServer, HttpService } from '../http/server.js';
 import { createMetricsRegistry } from '../http/metrics.js';
 import { systemRoutes } from '../http/system-routes.js';
-import { allTables } from './parts.js';
-import type { PartInstance } from './part.js';
+import { allTables, createParts } from './parts.js';
 import { resolve } from 'node:path';
 
 export interface HubOptions extends LoadSettingsOptions {
@@ -96,8 +94,7 @@ export class Hub {
     services.add(new StoreService(store, lock));
     services.add(systemd);
 
-    const members = createMembersPart(ctx);
-    const parts: PartInstance[] = [members];
+    const { list: parts, authenticator } = createParts(ctx);
     for (const part of parts) for (const service of part.services ?? []) services.add(service);
 
     const components = (): Record<string, ComponentHealth> => {
@@ -107,7 +104,7 @@ export class Hub {
     };
     const app = await buildHttpServer({
       ctx,
-      authenticator: members.authenticator,
+      authenticator,
       routes: [settingsRoutes(ctx), auditRoutes(ctx), ...parts.flatMap((p) => (p.routes ? [p.routes] : []))],
       rootRoutes: [systemRoutes(ctx, components), ...parts.flatMap((p) => (p.rootRoutes ? [p.rootRoutes] : []))],
       uiDir: fileURLToPath(new URL('../../ui/dist', import.meta.url)),

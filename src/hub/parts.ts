@@ -1,7 +1,25 @@
+import type { HubContext } from '../core/context.js';
 import type { PartTables } from '../store/database.js';
+import type { Authenticator } from '../members/model.js';
+import type { PartInstance } from './part.js';
 import { configTables } from '../config/tables.js';
 import { auditTables } from '../audit/tables.js';
-import { membersTables } from '../members/index.js';
+import { membersTables, createMembersPart } from '../members/index.js';
 
 /** Every part's tables, migrated when the store opens. Add a part's tables here. */
 export const allTables: PartTables[] = [configTables, auditTables, membersTables];
+
+export interface Parts {
+  /** In start order; services start in this order and stop in reverse. */
+  list: PartInstance[];
+  authenticator: Authenticator;
+}
+
+/**
+ * Makes the parts from the context, lower parts first, handing each the parts it builds on.
+ * This is the one place that knows how the parts fit together.
+ */
+export function createParts(ctx: HubContext): Parts {
+  const members = createMembersPart(ctx);
+  return { list: [members], authenticator: members.authenticator };
+}

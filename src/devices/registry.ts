@@ -1,0 +1,123 @@
+import type { EventBus } from '../core/bus.js';
+import type { Clock } from '../core/clock.js';
+import { isoTime } from '../core/clock.js';
+import type { Entity, EntityInput, Domain } from './model.js';
+
+declare module '../core/bus.js' {
+  interface HubEvents {
+    'entity.added': Entity;
+    'entity.removed': { id: string; source: string };
+    /** Any change of state, attributes or availability. */
+    'entity.state_changed': { entity: Entity; old_state: string | null; old_available: boolean | null };
+  }
+}
+
+export interface EntityFilter {
+  domain?: Domain;
+  source?: string;
+}
+
+/**
+ * One model for every entity, whatever its source. It lives in memory (adapters re-announce
+ * their entities on start: retained discovery, HA's get_states); history goes to the store.
+ */
+export class EntityRegistry {
+  private readonly entities = new Map<string, Entity>();
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly clock: Clock,
+  ) {}
+
+  get(id: string): Entity | undefined {
+    return this.entities.get(id);
+  }
+
+  list(filter: EntityFilter = {}): Entity[] {
+    const out: Entity[] = [];
+    for (const e of this.entities.values()) {
+      if (filter.domain && e.domain !== filter.domain) continue;
+      if (filter.source && e.source !== filter.source) continue;
+      out.push(e);
+    }
+    return out.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  get size(): number {
+    return this.entities.size;
+  }
+
+  /** Adds or replaces an entity's description; a state change within it is reported as one. */
+  upsert(input: EntityInput): Entity {
+    const now = isoTime(this.clock.now());
+    const prev = this.entities.get(input.id);
+    const entity: Entity = {
+      attributes: {},
+      available: true,
+      device: null,
+      warning: null,
+      ...input,
+      area: input.area ?? prev?.area ?? null,
+      aliases: input.aliases ?? prev?.aliases ?? [],
+      last_changed: prev && prev.state === input.state ? prev.last_changed : now,
+      last_updated: now,
+    };
+    this.entities.set(entity.id, entity);
+    if (!prev) this.bus.emit('entity.added', entity);
+    if (!prev || prev.state !== entity.state || prev.available !== entity.available || !sameAttributes(prev.attributes, entity.attributes)) {
+      this.bus.emit('entity.state_changed', { entity, old_state: prev?.state ?? null, old_available: prev?.available ?? null });
+    }
+    return entity;
+  }
+
+  /** A new observed state; attributes given replace the old ones key by key. */
+  setState(id: string, state: string, attributes?: Record<string, unknown>): Entity | undefined {
+    const prev = this.entities.get(id);
+    if (!prev) return undefined;
+    const nextAttributes = attributes ? { ...prev.attributes, ...attributes } : prev.attributes;
+    if (prev.state === state && sameAttributes(prev.attributes, nextAttributes)) return prev;
+    const now = isoTime(this.clock.now());
+    const entity: Entity = { ...prev, state, attributes: nextAttributes, last_updated: now, last_changed: prev.state === state ? prev.last_changed : now };
+    this.entities.set(id, entity);
+    this.bus.emit('entity.state_changed', { entity, old_state: prev.state, old_available: prev.available });
+    return entity;
+  }
+
+  setAvailable(id: string, available: boolean): Entity | undefined {
+    const prev = this.entities.get(id);
+    if (!prev || prev.available === available) return prev;
+    const entity: Entity = { ...prev, available, last_updated: isoTime(this.clock.now()) };
+    this.entities.set(id, entity);
+    this.bus.emit('entity.state_changed', { entity, old_state: prev.state, old_available: prev.available });
+    return entity;
+  }
+
+  /** Owner-editable names people use; the intent parser matches on these. */
+  setAliases(id: string, aliases: string[], area?: string | null): Entity | undefined {
+    const prev = this.entities.get(id);
+    if (!prev) return undefined;
+    const entity: Entity = { ...prev, aliases, area: area === undefined ? prev.area : area };
+    this.entities.set(id, entity);
+    return entity;
+  }
+
+  remove(id: string): boolean {
+    const prev = this.entities.get(id);
+    if (!prev) return false;
+    this.entities.delete(id);
+    this.bus.emit('entity.removed', { id, source: prev.source });
+    return true;
+  }
+
+  /** Drops every entity of a source (an adapter that stops or resyncs from scratch). */
+  removeSource(source: string): void {
+    for (const e of [...this.entities.values()]) if (e.source === source) this.remove(e.id);
+  }
+}
+
+function sameAttributes(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => JSON.stringify(a[k]) === JSON.stringify(b[k]));
+}
