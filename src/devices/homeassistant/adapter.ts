@@ -1,8 +1,150 @@
-// Placeholder until the Home Assistant bridge lands: no adapter unless configured.
+import type { EventBus } from '../../core/bus.js';
+import type { Clock } from '../../core/clock.js';
 import type { HubContext } from '../../core/context.js';
-import type { DeviceAdapter } from '../model.js';
+import { HearthError } from '../../core/errors.js';
+import type { ComponentHealth } from '../../core/lifecycle.js';
+import type { Logger } from '../../core/logger.js';
+import type { DeviceAdapter, Entity } from '../model.js';
 import type { EntityRegistry } from '../registry.js';
+import { HA_SOURCE } from './mapping.js';
+import { SERVICE_NAME, toWebSocketUrl } from './protocol.js';
+import { DEFAULT_TIMINGS, HaSession, type SessionTimings } from './session.js';
 
-export function createHomeAssistantAdapter(_ctx: HubContext, _registry: EntityRegistry): DeviceAdapter | undefined {
-  return undefined;
+export { checkHomeAssistant } from './check.js';
+export { toWebSocketUrl } from './protocol.js';
+export { AUTH_INVALID_DETAIL } from './session.js';
+
+/**
+ * Keys of service data that HA reads as targets (besides entity_id): params carrying them
+ * could widen a command approved for one entity to a device, an area or a floor.
+ */
+const TARGET_KEYS = ['entity_id', 'device_id', 'area_id', 'floor_id', 'label_id'];
+
+export interface HomeAssistantAdapterDeps {
+  registry: EntityRegistry;
+  log: Logger;
+  clock: Clock;
+  /** When given, a change of homeassistant.url or token reconnects with the new values. */
+  bus?: EventBus;
+}
+
+export interface HomeAssistantAdapterOptions {
+  url: string;
+  token: string;
+  timings?: Partial<SessionTimings>;
+}
+
+/**
+ * The Home Assistant bridge: HA's entities in the registry, following HA across its restarts,
+ * and HA services as the command path. Optional: start() returns at once and the connection
+ * proceeds in the background; health says where it stands.
+ */
+export class HomeAssistantAdapter implements DeviceAdapter {
+  readonly name = 'homeassistant';
+  readonly source = HA_SOURCE;
+  readonly optional = true;
+  private session?: HaSession;
+  private started = false;
+  private url?: string;
+  private token?: string;
+  private readonly timings: SessionTimings;
+  private offSettings?: () => void;
+
+  constructor(
+    private readonly deps: HomeAssistantAdapterDeps,
+    options: HomeAssistantAdapterOptions,
+  ) {
+    toWebSocketUrl(options.url); // a bad URL fails here, not in the background
+    this.url = options.url;
+    this.token = options.token;
+    this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
+  }
+
+  /** The WebSocket URL in use (for health and tests). */
+  get wsUrl(): string | undefined {
+    return this.url ? toWebSocketUrl(this.url) : undefined;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.offSettings = this.deps.bus?.on('settings.changed', ({ settings, changed }) => {
+      if (!changed.some((k) => k.startsWith('homeassistant.'))) return;
+      this.reconfigure(settings.homeassistant.url, settings.homeassistant.token);
+    });
+    this.openSession();
+  }
+
+  stop(): void {
+    this.started = false;
+    this.offSettings?.();
+    this.offSettings = undefined;
+    this.session?.stop();
+    this.session = undefined;
+    // Nothing keeps these entities current any more.
+    for (const e of this.deps.registry.list({ source: HA_SOURCE })) this.deps.registry.setAvailable(e.id, false);
+  }
+
+  health(): ComponentHealth {
+    if (!this.url || !this.token) return { status: 'disabled', detail: 'homeassistant.url and homeassistant.token are not set' };
+    return this.session?.health() ?? { status: 'stopped', detail: 'stopped' };
+  }
+
+  /**
+   * Calls the HA service named by the operation on the entity's own domain (light.turn_on,
+   * lock.unlock, …) with `{...params, entity_id}`. Only the gate's executor calls this.
+   */
+  async execute(entity: Entity, operation: string, params: Record<string, unknown>): Promise<void> {
+    if (entity.source !== HA_SOURCE) {
+      throw new HearthError('WRONG_ADAPTER', `${entity.id} comes from ${entity.source}, not from Home Assistant`, 400);
+    }
+    const domain = entity.id.split('.')[0] ?? '';
+    if (!SERVICE_NAME.test(domain) || !SERVICE_NAME.test(operation)) {
+      throw new HearthError('BAD_OPERATION', `${operation} is not a Home Assistant service name`, 400);
+    }
+    const widening = TARGET_KEYS.filter((k) => Object.hasOwn(params, k));
+    if (widening.length > 0) {
+      throw new HearthError('BAD_PARAMS', `params may not name targets (${widening.join(', ')}): an action acts on its own entity only`, 400);
+    }
+    const session = this.session;
+    if (!session) throw new HearthError('HA_NOT_CONNECTED', 'the Home Assistant bridge is not running', 503);
+    this.deps.log.debug({ entity_id: entity.id, service: `${domain}.${operation}` }, 'calling a Home Assistant service');
+    await session.callService(domain, operation, { ...params, entity_id: entity.id });
+  }
+
+  private openSession(): void {
+    if (!this.url || !this.token) return;
+    this.session = new HaSession(this.deps, toWebSocketUrl(this.url), this.token, this.timings);
+    this.session.start();
+  }
+
+  private reconfigure(url: string | undefined, token: string | undefined): void {
+    if (url === this.url && token === this.token) return;
+    try {
+      if (url) toWebSocketUrl(url);
+    } catch (err) {
+      this.deps.log.error({ err: (err as Error).message }, 'homeassistant.url is not usable; keeping the current connection');
+      return;
+    }
+    this.deps.log.info('Home Assistant settings changed; reconnecting');
+    this.session?.stop();
+    this.session = undefined;
+    this.url = url;
+    this.token = token;
+    if (!url || !token) {
+      this.deps.registry.removeSource(HA_SOURCE);
+      return;
+    }
+    if (this.started) this.openSession();
+  }
+}
+
+/**
+ * The adapter when homeassistant.url and homeassistant.token are set; otherwise undefined.
+ * The devices part calls this and runs the adapter as one of its services.
+ */
+export function createHomeAssistantAdapter(ctx: HubContext, registry: EntityRegistry): DeviceAdapter | undefined {
+  const { url, token } = ctx.settings.get().homeassistant;
+  if (!url || !token) return undefined;
+  return new HomeAssistantAdapter({ registry, log: ctx.log.child({ part: 'homeassistant' }), clock: ctx.clock, bus: ctx.bus }, { url, token });
 }

@@ -1,0 +1,358 @@
+import { callService, createConnection, createLongLivedTokenAuth, getStates, type Connection, type HaWebSocket } from 'home-assistant-js-websocket';
+import type { Clock } from '../../core/clock.js';
+import { HearthError, errorMessage } from '../../core/errors.js';
+import type { ComponentHealth } from '../../core/lifecycle.js';
+import { withTimeout } from '../../core/lifecycle.js';
+import type { Logger } from '../../core/logger.js';
+import type { EntityRegistry } from '../registry.js';
+import { HA_SOURCE, toEntityInput } from './mapping.js';
+import { haErrorSchema, haStateSchema, stateChangedEventSchema, toHttpBase, type HaState } from './protocol.js';
+import { HaAuthInvalidError, openAuthenticatedSocket, type HaSocket } from './socket.js';
+
+export interface SessionTimings {
+  /** Opening the socket and authenticating, each attempt. */
+  connectTimeoutMs: number;
+  /** First reconnect delay; doubles per failure, up to the cap, with jitter. */
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  /** After auth_invalid: one try per this period (a new token may have been set in HA). */
+  authRetryMs: number;
+  /** An application-level ping finds half-open connections that never report a close. */
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  /** Subscribing and loading all states after a connect. */
+  syncTimeoutMs: number;
+  /** A service call without an answer in this time fails (it may still take effect). */
+  commandTimeoutMs: number;
+}
+
+export const DEFAULT_TIMINGS: SessionTimings = {
+  connectTimeoutMs: 10_000,
+  backoffBaseMs: 1_000,
+  backoffCapMs: 60_000,
+  authRetryMs: 10 * 60_000,
+  pingIntervalMs: 30_000,
+  pingTimeoutMs: 10_000,
+  syncTimeoutMs: 30_000,
+  commandTimeoutMs: 10_000,
+};
+
+export const AUTH_INVALID_DETAIL = 'Home Assistant rejected the access token (auth_invalid)';
+
+type Phase = 'connecting' | 'syncing' | 'connected' | 'reconnecting' | 'auth_failed' | 'stopped';
+
+/** Exponential back-off with equal jitter: half fixed, half random, so it is never zero. */
+export function backoffDelay(failures: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+  const exp = Math.min(capMs, baseMs * 2 ** Math.max(0, failures - 1));
+  return Math.round(exp / 2 + random() * (exp / 2));
+}
+
+const never = <T>(): Promise<T> => new Promise<T>(() => {});
+
+export interface SessionDeps {
+  registry: EntityRegistry;
+  log: Logger;
+  clock: Clock;
+}
+
+/**
+ * One connection to one Home Assistant (one url and token), kept alive until stopped.
+ * home-assistant-js-websocket's Connection runs the protocol and its reconnect; the socket
+ * factory it calls is ours, and it returns only once a socket is authenticated: it waits out
+ * a capped, jittered back-off between failures, and after auth_invalid it tries only once per
+ * `authRetryMs`, so the library's own fixed 1–5 s retry never runs. Every (re)connect loads
+ * all states again: changed ones are updated, vanished ones removed; while disconnected the
+ * bridge's entities are marked unavailable.
+ */
+export class HaSession {
+  private phase: Phase = 'connecting';
+  private conn?: Connection;
+  private socket?: HaSocket;
+  private haVersion?: string;
+  private stopped = false;
+  private failures = 0;
+  private attempts = 0;
+  private authFailed = false;
+  private syncedThisSocket = false;
+  private everConnected = false;
+  private lastError?: string;
+  private nextAttemptAt?: number;
+  private sleepTimer?: NodeJS.Timeout;
+  private wake?: () => void;
+  private pingTimer?: NodeJS.Timeout;
+  private pingInFlight = false;
+  private readonly abort = new AbortController();
+  private readonly warnedIds = new Set<string>();
+
+  constructor(
+    private readonly deps: SessionDeps,
+    readonly wsUrl: string,
+    private readonly token: string,
+    private readonly timings: SessionTimings,
+  ) {}
+
+  /** Returns at once; connecting goes on in the background. */
+  start(): void {
+    const auth = createLongLivedTokenAuth(toHttpBase(this.wsUrl), this.token);
+    createConnection({ auth, setupRetry: 0, createSocket: () => this.openWithBackoff() })
+      .then((conn) => {
+        if (this.stopped) {
+          conn.close();
+          return;
+        }
+        this.conn = conn;
+        conn.addEventListener('ready', () => this.onReady());
+        conn.addEventListener('disconnected', () => this.onDisconnected());
+        this.onReady(); // the first 'ready' fired inside createConnection, before we listened
+      })
+      .catch((err: unknown) => this.deps.log.error({ err: haErrorText(err) }, 'Home Assistant connection setup failed'));
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.phase = 'stopped';
+    this.abort.abort();
+    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.sleepTimer = undefined;
+    this.wake?.();
+    this.stopPing();
+    this.conn?.close();
+    this.socket?.terminate();
+    this.socket = undefined;
+  }
+
+  /** Hands a service call to HA; resolves when HA answered with success. */
+  async callService(domain: string, service: string, data: Record<string, unknown>): Promise<void> {
+    const conn = this.conn;
+    if (!conn || !conn.connected || (this.phase !== 'connected' && this.phase !== 'syncing')) {
+      throw new HearthError('HA_NOT_CONNECTED', `Home Assistant is not connected (${this.health().detail})`, 503);
+    }
+    try {
+      await withTimeout(
+        callService(conn, domain, service, data),
+        this.timings.commandTimeoutMs,
+        `no answer within ${this.timings.commandTimeoutMs} ms (the command may still take effect)`,
+      );
+    } catch (err) {
+      throw new HearthError('HA_SERVICE_FAILED', `Home Assistant did not run ${domain}.${service}: ${haErrorText(err)}`, 502);
+    }
+  }
+
+  health(): ComponentHealth {
+    const count = this.deps.registry.list({ source: HA_SOURCE }).length;
+    const next = this.nextAttemptAt === undefined ? '' : `; next try in ${formatDuration(this.nextAttemptAt - this.deps.clock.now())}`;
+    const last = this.lastError ? `; last error: ${this.lastError}` : '';
+    switch (this.phase) {
+      case 'connected':
+        return { status: 'ok', detail: `connected to Home Assistant${this.haVersion ? ` ${this.haVersion}` : ''} at ${this.wsUrl}; ${count} entities` };
+      case 'syncing':
+        return { status: 'degraded', detail: `connected to ${this.wsUrl}, loading states` };
+      case 'connecting':
+        return { status: 'degraded', detail: `connecting to ${this.wsUrl} (attempt ${Math.max(1, this.attempts)})${next}${last}` };
+      case 'reconnecting':
+        return { status: 'degraded', detail: `connection to ${this.wsUrl} lost; reconnecting (attempt ${Math.max(1, this.attempts)})${next}; ${count} entities marked unavailable${last}` };
+      case 'auth_failed':
+        return {
+          status: 'degraded',
+          detail: `${AUTH_INVALID_DETAIL} at ${this.wsUrl}; retrying only once every ${formatDuration(this.timings.authRetryMs)}${next}; set a new homeassistant.token`,
+        };
+      case 'stopped':
+        return { status: 'stopped', detail: 'stopped' };
+    }
+  }
+
+  /** The socket factory the library calls, first and after every disconnect. */
+  private async openWithBackoff(): Promise<HaWebSocket> {
+    for (;;) {
+      if (this.stopped) return never();
+      if (this.failures > 0 || this.authFailed) {
+        const delay = this.authFailed ? this.timings.authRetryMs : backoffDelay(this.failures, this.timings.backoffBaseMs, this.timings.backoffCapMs);
+        this.nextAttemptAt = this.deps.clock.now() + delay;
+        await this.sleep(delay);
+        this.nextAttemptAt = undefined;
+        if (this.stopped) return never();
+      }
+      this.attempts++;
+      try {
+        const socket = await openAuthenticatedSocket({ wsUrl: this.wsUrl, token: this.token, timeoutMs: this.timings.connectTimeoutMs, log: this.deps.log, signal: this.abort.signal });
+        if (this.stopped) {
+          socket.terminate();
+          return never();
+        }
+        this.authFailed = false;
+        this.socket = socket;
+        this.haVersion = socket.haVersion;
+        this.syncedThisSocket = false;
+        this.phase = 'syncing';
+        return socket.asHaWebSocket();
+      } catch (err) {
+        if (this.stopped) return never();
+        if (err instanceof HaAuthInvalidError) {
+          this.authFailed = true;
+          this.phase = 'auth_failed';
+          this.lastError = AUTH_INVALID_DETAIL;
+          this.deps.log.error({ url: this.wsUrl, retry_every_s: Math.round(this.timings.authRetryMs / 1000) }, `${AUTH_INVALID_DETAIL}; set a new homeassistant.token`);
+        } else {
+          this.failures++;
+          this.phase = this.everConnected ? 'reconnecting' : 'connecting';
+          this.lastError = errorMessage(err);
+          const level = this.failures <= 3 || this.failures % 10 === 0 ? 'warn' : 'debug';
+          this.deps.log[level]({ url: this.wsUrl, attempt: this.attempts, err: this.lastError }, 'cannot connect to Home Assistant; will retry');
+        }
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      this.sleepTimer = setTimeout(() => {
+        this.sleepTimer = undefined;
+        this.wake = undefined;
+        resolve();
+      }, ms);
+    });
+  }
+
+  private onReady(): void {
+    if (this.stopped || !this.conn || !this.socket) return;
+    void this.sync(this.conn, this.socket);
+  }
+
+  /** Subscribes to state_changed, then loads every state (HA answers in order, so no change is lost). */
+  private async sync(conn: Connection, socket: HaSocket): Promise<void> {
+    const stale = () => this.stopped || socket !== this.socket;
+    try {
+      await withTimeout(
+        (async () => {
+          await conn.subscribeMessage((event: unknown) => this.onEvent(event, socket), { type: 'subscribe_events', event_type: 'state_changed' }, { resubscribe: false });
+          const states: unknown = await getStates(conn);
+          if (!stale()) this.applySnapshot(states);
+        })(),
+        this.timings.syncTimeoutMs,
+        `no answer to subscribe_events/get_states within ${this.timings.syncTimeoutMs} ms`,
+      );
+    } catch (err) {
+      if (stale()) return;
+      this.lastError = `loading states failed: ${haErrorText(err)}`;
+      this.deps.log.warn({ url: this.wsUrl, err: this.lastError }, 'Home Assistant sync failed; reconnecting');
+      socket.terminate(); // the library reconnects; this socket counts as a failure
+      return;
+    }
+    if (stale()) return;
+    this.phase = 'connected';
+    this.failures = 0;
+    this.syncedThisSocket = true;
+    this.everConnected = true;
+    this.startPing(conn, socket);
+    this.deps.log.info({ url: this.wsUrl, ha_version: this.haVersion, entities: this.deps.registry.list({ source: HA_SOURCE }).length }, 'connected to Home Assistant');
+  }
+
+  private onDisconnected(): void {
+    if (this.stopped) return;
+    this.stopPing();
+    if (!this.syncedThisSocket) this.failures++;
+    this.socket = undefined;
+    this.phase = 'reconnecting';
+    let marked = 0;
+    for (const e of this.deps.registry.list({ source: HA_SOURCE })) if (this.deps.registry.setAvailable(e.id, false)) marked++;
+    this.deps.log.warn({ url: this.wsUrl, marked_unavailable: marked }, 'lost the connection to Home Assistant; reconnecting');
+  }
+
+  private applySnapshot(states: unknown): void {
+    if (!Array.isArray(states)) throw new Error('get_states did not return a list');
+    const seen = new Set<string>();
+    let bad = 0;
+    for (const raw of states) {
+      const parsed = haStateSchema.safeParse(raw);
+      if (!parsed.success) {
+        bad++;
+        continue;
+      }
+      if (this.put(parsed.data)) seen.add(parsed.data.entity_id);
+    }
+    if (bad > 0) this.deps.log.warn({ count: bad }, 'ignored state objects from Home Assistant that do not fit its protocol');
+    for (const e of this.deps.registry.list({ source: HA_SOURCE })) if (!seen.has(e.id)) this.deps.registry.remove(e.id);
+  }
+
+  private onEvent(event: unknown, socket: HaSocket): void {
+    if (this.stopped || socket !== this.socket) return;
+    const parsed = stateChangedEventSchema.safeParse(event);
+    if (!parsed.success) {
+      this.deps.log.debug('ignored an event from Home Assistant that is not a state_changed event');
+      return;
+    }
+    const { entity_id, new_state } = parsed.data.data;
+    if (new_state === null) {
+      if (this.deps.registry.get(entity_id)?.source === HA_SOURCE) this.deps.registry.remove(entity_id);
+      return;
+    }
+    this.put(new_state);
+  }
+
+  /** Upserts one HA state; false when the id cannot be held or belongs to another source. */
+  private put(state: HaState): boolean {
+    const input = toEntityInput(state);
+    if (!input) {
+      this.warnOnce(state.entity_id, 'ignored a Home Assistant entity whose id the hub cannot hold');
+      return false;
+    }
+    const existing = this.deps.registry.get(input.id);
+    if (existing && existing.source !== HA_SOURCE) {
+      this.warnOnce(input.id, `ignored a Home Assistant entity whose id is taken by source ${existing.source}`);
+      return false;
+    }
+    this.deps.registry.upsert(input);
+    return true;
+  }
+
+  private warnOnce(id: string, message: string): void {
+    if (this.warnedIds.has(id) || this.warnedIds.size > 1000) return;
+    this.warnedIds.add(id);
+    this.deps.log.warn({ entity_id: id.slice(0, 200) }, message);
+  }
+
+  private startPing(conn: Connection, socket: HaSocket): void {
+    this.stopPing();
+    this.pingTimer = setInterval(() => {
+      if (this.pingInFlight || socket !== this.socket || !conn.connected) return;
+      this.pingInFlight = true;
+      withTimeout(conn.ping(), this.timings.pingTimeoutMs, 'no pong')
+        .catch(() => {
+          if (this.stopped || socket !== this.socket) return;
+          this.lastError = `no answer to a ping within ${this.timings.pingTimeoutMs} ms`;
+          this.deps.log.warn({ url: this.wsUrl }, 'Home Assistant did not answer a ping; dropping the connection');
+          socket.terminate();
+        })
+        .finally(() => {
+          this.pingInFlight = false;
+        });
+    }, this.timings.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  private stopPing(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+}
+
+/** HA and the library reject with `{code, message}` objects or bare numbers, not Errors. */
+export function haErrorText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'number') {
+    const names: Record<number, string> = { 1: 'cannot connect', 2: 'invalid authentication', 3: 'connection lost' };
+    return names[err] ?? `error ${err}`;
+  }
+  if (err && typeof err === 'object' && 'error' in err) return haErrorText((err as { error: unknown }).error);
+  const parsed = haErrorSchema.safeParse(err);
+  if (parsed.success) return parsed.data.message ? `${parsed.data.message} (${parsed.data.code})` : String(parsed.data.code);
+  return String(err);
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  return `${Math.round(s / 60)} min`;
+}

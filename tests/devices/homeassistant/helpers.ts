@@ -1,0 +1,71 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { EventBus } from '../../../src/core/bus.js';
+import { systemClock } from '../../../src/core/clock.js';
+import type { Logger } from '../../../src/core/logger.js';
+import { EntityRegistry } from '../../../src/devices/registry.js';
+import { HomeAssistantAdapter } from '../../../src/devices/homeassistant/adapter.js';
+import type { SessionTimings } from '../../../src/devices/homeassistant/session.js';
+import type { SeedState } from '../../fakes/home-assistant.js';
+
+export const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.fake-long-lived-token.c2VjcmV0';
+
+/** Polls until `check` is truthy (generous timeout; no timing assertion). */
+export async function waitFor<T>(check: () => T, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = check();
+      if (value) return value as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Log lines as text, to check that the token never shows up. */
+export class LogLines extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  }
+  get text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export interface AdapterRig {
+  adapter: HomeAssistantAdapter;
+  registry: EntityRegistry;
+  bus: EventBus;
+  logs: LogLines;
+}
+
+/** The adapter on its own, with a real registry and bus (the adapter's own tests). */
+export function adapterFor(url: string, token: string, timings: Partial<SessionTimings> = {}): AdapterRig {
+  const logs = new LogLines();
+  const log: Logger = pino({ level: 'debug' }, logs);
+  const bus = new EventBus(log);
+  const registry = new EntityRegistry(bus, systemClock);
+  const adapter = new HomeAssistantAdapter(
+    { registry, log, clock: systemClock },
+    { url, token, timings: { backoffBaseMs: 100, backoffCapMs: 400, ...timings } },
+  );
+  return { adapter, registry, bus, logs };
+}
+
+export const HOME: SeedState[] = [
+  { entity_id: 'light.kitchen', state: 'on', attributes: { friendly_name: 'Kitchen Light', brightness: 180, supported_color_modes: ['brightness'] } },
+  { entity_id: 'lock.front_door', state: 'locked', attributes: { friendly_name: 'Front Door' } },
+  { entity_id: 'sensor.living_room_temperature', state: '21.5', attributes: { friendly_name: 'Living Room Temperature', unit_of_measurement: '°C', device_class: 'temperature' } },
+  { entity_id: 'switch.porch', state: 'unavailable', attributes: { friendly_name: 'Porch', restored: true } },
+  { entity_id: 'input_boolean.guest_mode', state: 'off', attributes: { friendly_name: 'Guest Mode' } },
+  { entity_id: 'alarm_control_panel.home', state: 'armed_away', attributes: { friendly_name: 'Home Alarm', code_arm_required: true } },
+  { entity_id: 'binary_sensor.hall_motion', state: 'off', attributes: {} },
+];
