@@ -1,0 +1,4 @@
+export * from './schema.js';
+export { parseIntent } from './parser.js';
+export { answerQuestion, describeAction, stateWords, isInState } from './answer.js';
+export { normalize, MAX_INTENT_TEXT } from './normalize.js';

@@ -1,0 +1,135 @@
+import type { Domain, Entity } from '../devices/model.js';
+
+/**
+ * The words of the rule parser, as data. Verbs map to an abstract action first; the
+ * operation is chosen per entity by its domain ("open" is open_cover for a garage, unlock
+ * for a lock), so one sentence may fan out to several domains ("close everything").
+ */
+export type AbstractAction =
+  | 'on' | 'off' | 'toggle' | 'open' | 'close' | 'lock' | 'unlock'
+  | 'arm_away' | 'arm_home' | 'arm_night' | 'disarm' | 'set' | 'dim' | 'stop';
+
+/** The operation for an abstract action on a domain; missing = not applicable. */
+export const ACTION_OPERATIONS: Record<AbstractAction, Partial<Record<Domain, string>>> = {
+  on: { light: 'turn_on', switch: 'turn_on', fan: 'turn_on', siren: 'turn_on', climate: 'turn_on', scene: 'turn_on', camera: 'turn_on' },
+  off: { light: 'turn_off', switch: 'turn_off', fan: 'turn_off', siren: 'turn_off', climate: 'turn_off', camera: 'turn_off' },
+  toggle: { light: 'toggle', switch: 'toggle', fan: 'toggle' },
+  open: { cover: 'open_cover', valve: 'open_valve', lock: 'unlock' },
+  close: { cover: 'close_cover', valve: 'close_valve', lock: 'lock' },
+  lock: { lock: 'lock' },
+  unlock: { lock: 'unlock' },
+  arm_away: { alarm_control_panel: 'alarm_arm_away' },
+  arm_home: { alarm_control_panel: 'alarm_arm_home' },
+  arm_night: { alarm_control_panel: 'alarm_arm_night' },
+  disarm: { alarm_control_panel: 'alarm_disarm' },
+  set: { climate: 'set_temperature', light: 'turn_on', fan: 'set_percentage', cover: 'set_cover_position', number: 'set_value' },
+  dim: { light: 'turn_on' },
+  stop: { cover: 'stop_cover' },
+};
+
+/** Single-word verbs at the head of a command. `turn`/`switch` take an on/off particle. */
+export const VERBS: Record<string, AbstractAction | 'particle'> = {
+  turn: 'particle', switch: 'particle', flip: 'particle', put: 'particle', power: 'particle', shut: 'close',
+  unlock: 'unlock', unbolt: 'unlock', unlatch: 'unlock',
+  lock: 'lock', secure: 'lock', bolt: 'lock',
+  open: 'open', raise: 'open', lift: 'open',
+  close: 'close', lower: 'close',
+  arm: 'arm_away', disarm: 'disarm',
+  toggle: 'toggle', stop: 'stop', halt: 'stop',
+  kill: 'off', deactivate: 'off', disable: 'off',
+  activate: 'on', enable: 'on', start: 'on',
+  set: 'set', make: 'set', change: 'set', adjust: 'set', heat: 'set', warm: 'set', cool: 'set',
+  dim: 'dim',
+};
+
+/** Words that say which things a sentence means, by domain (singular forms). */
+export const DOMAIN_WORDS: Partial<Record<Domain, string[]>> = {
+  light: ['light', 'lamp', 'lighting', 'bulb'],
+  switch: ['switch', 'plug', 'socket', 'outlet'],
+  lock: ['lock', 'door', 'deadbolt'],
+  cover: ['cover', 'blind', 'shade', 'curtain', 'shutter'],
+  alarm_control_panel: ['alarm', 'security', 'system'],
+  climate: ['thermostat', 'heating', 'heater', 'climate', 'ac', 'aircon', 'hvac'],
+  fan: ['fan'],
+  camera: ['camera'],
+  siren: ['siren'],
+  valve: ['valve', 'tap'],
+};
+
+/** Extra words by device class (binary sensors and covers carry theirs in attributes). */
+export const DEVICE_CLASS_WORDS: Record<string, string[]> = {
+  garage: ['garage', 'door'],
+  garage_door: ['garage', 'door'],
+  door: ['door'],
+  window: ['window'],
+  opening: ['door', 'window'],
+  motion: ['motion', 'movement', 'sensor'],
+  occupancy: ['motion', 'occupancy', 'sensor'],
+  presence: ['presence', 'sensor'],
+  temperature: ['temperature', 'sensor'],
+  humidity: ['humidity', 'sensor'],
+  smoke: ['smoke', 'alarm', 'sensor'],
+};
+
+/** Words that carry no meaning for matching. */
+export const STOPWORDS = new Set([
+  'the', 'a', 'an', 'my', 'our', 'your', 'his', 'her', 'their', 'in', 'of', 'to', 'at', 'for', 'from', 'with', 'by',
+  'and', 'is', 'are', 'it', 'its', 'that', 'this', 'those', 'these', 'them', 'me', 'us', 'i', 'you', 'we',
+  'just', 'now', 'right', 'currently', 'still', 'thing', 'things', 'there', 'here', 'house', 'please', 'again',
+  'up', 'down', 'be', 'been', 'mode', 'set', 'state', 'status', 'whole', 'entire', 'inside', 'outside_of', 'so',
+]);
+
+/** Words that make a sentence mean "all of them". */
+export const ALL_WORDS = new Set(['all', 'every', 'everything', 'each', 'both', 'everywhere', 'house']);
+
+/** State words in questions → the state asked about. */
+export const STATE_WORDS: Record<string, string> = {
+  open: 'open', opened: 'open', ajar: 'open',
+  closed: 'closed', shut: 'closed',
+  locked: 'locked', secured: 'locked', secure: 'locked', bolted: 'locked',
+  unlocked: 'unlocked', unsecured: 'unlocked',
+  on: 'on', off: 'off',
+  // "did I lock the front door?", "did we close the garage?"
+  lock: 'locked', close: 'closed', unlock: 'unlocked',
+  armed: 'armed', disarmed: 'disarmed', triggered: 'triggered',
+  motion: 'motion', movement: 'motion', moving: 'motion', anyone: 'motion', anybody: 'motion', someone: 'motion', somebody: 'motion',
+};
+
+/** Which entities a yes/no state word can apply to. */
+export function canHaveState(entity: Entity, expect: string): boolean {
+  const dc = String(entity.attributes.device_class ?? '');
+  switch (expect) {
+    case 'locked':
+    case 'unlocked':
+      return entity.domain === 'lock';
+    case 'open':
+    case 'closed':
+      return entity.domain === 'cover' || entity.domain === 'valve' || entity.domain === 'lock' ||
+        (entity.domain === 'binary_sensor' && ['door', 'window', 'garage_door', 'opening', 'garage'].includes(dc));
+    case 'on':
+    case 'off':
+      return ['light', 'switch', 'fan', 'siren', 'climate', 'camera', 'alarm_control_panel'].includes(entity.domain);
+    case 'armed':
+    case 'disarmed':
+    case 'triggered':
+      return entity.domain === 'alarm_control_panel';
+    case 'motion':
+      return entity.domain === 'binary_sensor' && ['motion', 'occupancy', 'presence'].includes(dc);
+    default:
+      return true;
+  }
+}
+
+/** Whether an entity has a temperature to report. */
+export function hasTemperature(entity: Entity): boolean {
+  if (entity.domain === 'climate') return true;
+  if (entity.domain === 'sensor' && (entity.attributes.device_class === 'temperature' || /°|deg/i.test(String(entity.attributes.unit_of_measurement ?? '')))) return true;
+  return typeof entity.attributes.current_temperature === 'number';
+}
+
+/** Singular form for matching: lights → light, batteries → battery; short words and -ss kept. */
+export function singular(word: string): string {
+  if (word.length > 4 && word.endsWith('ies')) return `${word.slice(0, -3)}y`;
+  if (word.length > 3 && word.endsWith('s') && !word.endsWith('ss') && !word.endsWith('us')) return word.slice(0, -1);
+  return word;
+}
