@@ -1,11 +1,58 @@
-// Placeholder until the members part lands: nobody is signed in.
 import type { HubContext } from '../core/context.js';
-import type { PartTables } from '../store/database.js';
-import type { Authenticator } from './model.js';
+import type { Service } from '../core/lifecycle.js';
 import type { PartInstance } from '../hub/part.js';
+import type { Authenticator } from './model.js';
+import { MembersService } from './service.js';
+import { SessionStore } from './sessions.js';
+import { TokenStore } from './tokens.js';
+import { LoginService } from './login.js';
+import { FirstRun } from './setup.js';
+import { MembersAuthenticator } from './authenticator.js';
+import { membersRoutes } from './routes.js';
 
-export const membersTables: PartTables = { part: 'members', migrations: [] };
+export { membersTables } from './tables.js';
+export { MembersService, actorOf, type Actor } from './service.js';
+export { hasScope, roleSchema, memberViewSchema, memberSummarySchema, type Member, type MemberView, type Principal, type Role } from './model.js';
+export { SESSION_COOKIE } from './sessions.js';
+export { requireScope } from './member-routes.js';
 
-export function createMembersPart(_ctx: HubContext): PartInstance & { authenticator: Authenticator } {
-  return { name: 'members', authenticator: { authenticate: () => null } };
+export interface MembersPart extends PartInstance {
+  authenticator: Authenticator;
+  members: MembersService;
+}
+
+/** The members part as a lifecycle service: on start it prunes old sessions and opens first run if needed. */
+class MembersLifecycle implements Service {
+  readonly name = 'members';
+  constructor(
+    /** Reachable through the service manager (`services.get('members').members`), e.g. by tests and the CLI. */
+    readonly members: MembersService,
+    private readonly sessions: SessionStore,
+    private readonly firstRun: FirstRun,
+  ) {}
+  start(): void {
+    this.sessions.prune();
+    this.firstRun.prepare();
+  }
+  stop(): void {}
+  health() {
+    return this.firstRun.needed()
+      ? { status: 'ok' as const, detail: 'waiting for first-run setup (setup code in the data directory)' }
+      : { status: 'ok' as const, detail: 'ready' };
+  }
+}
+
+export function createMembersPart(ctx: HubContext): MembersPart {
+  const sessions = new SessionStore(ctx.store.db, ctx.clock);
+  const tokens = new TokenStore(ctx.store.db, ctx.clock);
+  const members = new MembersService(ctx, sessions);
+  const login = new LoginService(ctx, members.repo, sessions);
+  const firstRun = new FirstRun(ctx, members.repo, sessions);
+  return {
+    name: 'members',
+    services: [new MembersLifecycle(members, sessions, firstRun)],
+    routes: membersRoutes({ ctx, members, sessions, tokens, login, firstRun }),
+    authenticator: new MembersAuthenticator(sessions, tokens),
+    members,
+  };
 }
