@@ -4,6 +4,7 @@ import { httpSection } from './sections/http.js';
 import { mqttSection } from './sections/mqtt.js';
 import { homeassistantSection } from './sections/homeassistant.js';
 import { telegramSection } from './sections/telegram.js';
+import { notifySection } from './sections/notify.js';
 import { twilioSection } from './sections/twilio.js';
 import { linkSection } from './sections/link.js';
 import { llmSection } from './sections/llm.js';
@@ -25,6 +26,7 @@ export const settingsSchema = z.strictObject({
   mqtt: mqttSection.prefault({}),
   homeassistant: homeassistantSection.prefault({}),
   telegram: telegramSection.prefault({}),
+  notify: notifySection.prefault({}),
   twilio: twilioSection.prefault({}),
   link: linkSection.prefault({}),
   llm: llmSection.prefault({}),
