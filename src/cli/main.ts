@@ -2,6 +2,9 @@ import { EXIT, FatalError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { auditCommand, auditHelp } from './commands/audit.js';
 import { startCommand, startHelp } from './commands/start.js';
+import { doctorCommand, doctorHelp } from './commands/doctor.js';
+import { backupCommand, backupHelp } from './commands/backup.js';
+import { settingsCommand, settingsHelp } from './commands/settings.js';
 
 type Command = { run: (argv: string[]) => Promise<number>; help: string };
 
@@ -9,6 +12,9 @@ type Command = { run: (argv: string[]) => Promise<number>; help: string };
 const commands: Record<string, Command> = {
   start: { run: startCommand, help: startHelp },
   audit: { run: auditCommand, help: auditHelp },
+  doctor: { run: doctorCommand, help: doctorHelp },
+  backup: { run: backupCommand, help: backupHelp },
+  settings: { run: settingsCommand, help: settingsHelp },
 };
 
 function usage(): string {
