@@ -1,4 +1,138 @@
 import { z } from 'zod';
 
-// The action gate's issue fills this section in: risk classes, role permissions, approvers.
-export const policySection = z.strictObject({}).describe('Who may do what, and who approves.');
+/**
+ * The action gate's policy. Defaults suit a family home: everyday things (lights, switches,
+ * locking up) run at once; opening the home (unlock, garage open, disarm) needs the owner's
+ * yes with a PIN; children keep to lights and the like; support staff touch only the hub.
+ */
+export const riskSchema = z.enum(['low', 'medium', 'high', 'critical']);
+export type Risk = z.infer<typeof riskSchema>;
+
+const roleNames = ['owner', 'adult', 'child', 'elder', 'guest', 'support'] as const;
+const approverRole = z.enum(roleNames);
+const originNames = ['web', 'api', 'cli', 'telegram', 'voice', 'workflow', 'llm', 'relay', 'support', 'system', 'mqtt'] as const;
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)');
+/** `<entity glob>[:<operation glob>]`, where `*` matches anything: `light.*`, `lock.front_door:unlock`, `hub.*`. */
+const pattern = z.string().min(1).max(200).regex(/^[a-z0-9_.*]+(:[a-z0-9_*]+)?$/, 'expected <entity>[:<operation>] with * wildcards');
+
+const opRisks = z.record(z.string().regex(/^[a-z0-9_*]+$/), riskSchema);
+
+const roleRuleShape = {
+  allow: z.array(pattern).max(500).describe('What the role may ask for (patterns).'),
+  deny: z.array(pattern).max(500).describe('Exceptions to allow (patterns); deny wins.'),
+  max_risk: riskSchema.nullable().describe('The highest risk the role may ask for at all; null: nothing.'),
+  direct_max_risk: riskSchema.nullable().describe('Up to this risk an allowed request runs without approval; null: always ask.'),
+};
+export const roleRuleSchema = z.strictObject(roleRuleShape);
+export type RoleRule = z.infer<typeof roleRuleSchema>;
+
+const approvalRuleShape = {
+  approver_roles: z.array(approverRole).min(1).describe('Roles whose members may approve.'),
+  quorum: z.number().int().min(1).max(10).describe('How many approvals are needed.'),
+  exclude_requester: z.boolean().describe('The requester cannot approve their own request.'),
+  step_up: z.boolean().describe('Approvals through the channels in step_up_channels need the approver\'s PIN.'),
+  deny_ends: z.boolean().describe('One deny from an eligible approver ends the request.'),
+  expiry_s: z.number().int().min(10).max(86_400).describe('Seconds an approval request stays open.'),
+  forbid_origins: z.array(z.enum(originNames)).describe('Origins that may never ask for this risk, even with approval.'),
+};
+export const approvalRuleSchema = z.strictObject(approvalRuleShape);
+export type ApprovalRule = z.infer<typeof approvalRuleSchema>;
+
+export const windowRuleSchema = z.strictObject({
+  match: pattern.describe('Which actions this window applies to.'),
+  from: hhmm.describe('Start, in the home\'s time zone (hub.timezone).'),
+  to: hhmm.describe('End (exclusive); a window may run past midnight.'),
+  quorum: z.number().int().min(1).max(10).optional(),
+  approver_roles: z.array(approverRole).min(1).optional(),
+  step_up: z.boolean().optional(),
+  risk: riskSchema.optional().describe('Raise (or set) the risk inside the window.'),
+});
+export type WindowRule = z.infer<typeof windowRuleSchema>;
+
+/** Risk by domain then operation; `*` is any operation. `cover:garage` applies to garage doors. */
+export const DEFAULT_RISKS: Record<string, Record<string, Risk>> = {
+  light: { '*': 'low' },
+  switch: { '*': 'low' },
+  fan: { '*': 'low' },
+  scene: { '*': 'low' },
+  button: { '*': 'low' },
+  number: { '*': 'low' },
+  select: { '*': 'low' },
+  climate: { '*': 'low' },
+  siren: { turn_on: 'medium', '*': 'low' },
+  valve: { '*': 'medium' },
+  lock: { unlock: 'high', open: 'high', lock: 'low', '*': 'medium' },
+  cover: { open_cover: 'low', close_cover: 'low', stop_cover: 'low', '*': 'low' },
+  'cover:garage': { open_cover: 'high', set_cover_position: 'high', close_cover: 'low', stop_cover: 'low' },
+  alarm_control_panel: { alarm_disarm: 'high', alarm_arm_home: 'low', alarm_arm_away: 'low', alarm_arm_night: 'low', alarm_trigger: 'low', '*': 'medium' },
+  camera: { turn_off: 'high', disable_motion_detection: 'high', '*': 'low' },
+  other: { '*': 'medium' },
+  hub: { '*': 'high' },
+};
+
+const IN_HOME_CHILD = ['light.*', 'switch.*', 'fan.*', 'media_player.*', 'scene.*'];
+
+export const DEFAULT_ROLES: Record<string, RoleRule> = {
+  owner: { allow: ['*'], deny: [], max_risk: 'critical', direct_max_risk: 'low' },
+  adult: { allow: ['*'], deny: ['hub.*'], max_risk: 'critical', direct_max_risk: 'low' },
+  elder: { allow: ['*'], deny: ['hub.*'], max_risk: 'high', direct_max_risk: 'low' },
+  child: { allow: IN_HOME_CHILD, deny: ['*:unlock', 'lock.*', 'alarm_control_panel.*'], max_risk: 'medium', direct_max_risk: 'low' },
+  guest: { allow: [], deny: ['hub.*'], max_risk: 'medium', direct_max_risk: 'low' },
+  support: { allow: ['hub.*'], deny: [], max_risk: 'high', direct_max_risk: null },
+  // Requests with no member behind them: workflows and schedules the owner set up.
+  system: { allow: ['*'], deny: ['hub.*'], max_risk: 'high', direct_max_risk: 'low' },
+};
+
+export const DEFAULT_APPROVALS: Record<'medium' | 'high' | 'critical', ApprovalRule> = {
+  medium: { approver_roles: ['owner', 'adult'], quorum: 1, exclude_requester: false, step_up: false, deny_ends: true, expiry_s: 300, forbid_origins: [] },
+  high: { approver_roles: ['owner'], quorum: 1, exclude_requester: true, step_up: true, deny_ends: true, expiry_s: 300, forbid_origins: [] },
+  critical: { approver_roles: ['owner'], quorum: 1, exclude_requester: true, step_up: true, deny_ends: true, expiry_s: 300, forbid_origins: ['llm', 'relay'] },
+};
+
+export const DEFAULT_WINDOWS: WindowRule[] = [
+  { match: 'alarm_control_panel.*:alarm_disarm', from: '23:00', to: '06:00', quorum: 2, approver_roles: ['owner', 'adult'] },
+];
+
+/** Each field defaults to the given rule, so that the owner can change one field of one role. */
+function withDefaults<S extends Record<string, z.ZodType>>(shape: S, d: { [K in keyof S]: z.output<S[K]> }) {
+  const out: Record<string, z.ZodType> = {};
+  for (const [k, v] of Object.entries(shape)) out[k] = (v as z.ZodType).default(d[k as keyof S] as never);
+  const obj = z.strictObject(out as { [K in keyof S]: z.ZodDefault<S[K]> });
+  return obj.prefault({} as never);
+}
+
+const rolesSchema = z.strictObject({
+  owner: withDefaults(roleRuleShape, DEFAULT_ROLES.owner!),
+  adult: withDefaults(roleRuleShape, DEFAULT_ROLES.adult!),
+  elder: withDefaults(roleRuleShape, DEFAULT_ROLES.elder!),
+  child: withDefaults(roleRuleShape, DEFAULT_ROLES.child!),
+  guest: withDefaults(roleRuleShape, DEFAULT_ROLES.guest!),
+  support: withDefaults(roleRuleShape, DEFAULT_ROLES.support!),
+  system: withDefaults(roleRuleShape, DEFAULT_ROLES.system!),
+});
+
+export const policySection = z
+  .strictObject({
+    risks: z.record(z.string().regex(/^[a-z_]+(:[a-z_]+)?$/), opRisks).default({})
+      .describe('Risk by domain (or domain:device_class, such as cover:garage) and operation, on top of the built-in table (DEFAULT_RISKS in docs); `*` is any operation.'),
+    overrides: z.record(z.string().regex(/^[a-z_]+\.[a-z0-9_]+$/), opRisks).default({})
+      .describe('Risk per entity and operation, above the domain risks: {"lock.front_door": {"unlock": "critical"}}.'),
+    roles: rolesSchema.describe('What each role may ask for (allow/deny patterns such as light.* or lock.front_door:unlock), the highest risk it may ask for, and up to which risk it runs without approval. `system` is for requests with no member (workflows).'),
+    approvals: z
+      .strictObject({
+        medium: withDefaults(approvalRuleShape, DEFAULT_APPROVALS.medium),
+        high: withDefaults(approvalRuleShape, DEFAULT_APPROVALS.high),
+        critical: withDefaults(approvalRuleShape, DEFAULT_APPROVALS.critical),
+      })
+      .prefault({})
+      .describe('Who approves each risk above low, how many, with a PIN or not, for how long, and origins never allowed.'),
+    windows: z.array(windowRuleSchema).max(100).default(DEFAULT_WINDOWS)
+      .describe('Stricter rules at some times of day, in the home\'s time zone (two approvers to disarm at night). Replaced whole when set.'),
+    step_up_channels: z.array(z.enum(originNames)).default(['web', 'api'])
+      .describe('Channels on which a step-up approval needs the approver\'s PIN (Telegram and voice prove the person otherwise).'),
+    confirm_timeout_s: z.number().min(0.1).max(600).default(10)
+      .describe('How long the gate waits for a device to report the new state before calling the action unconfirmed.'),
+    sweep_interval_s: z.number().min(0.1).max(3600).default(5).describe('How often expired approval requests are closed.'),
+  })
+  .describe('Who may do what, and who approves.');
+export type PolicySettings = z.infer<typeof policySection>;

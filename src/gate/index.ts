@@ -1,0 +1,21 @@
+import type { HubContext } from '../core/context.js';
+import type { PartInstance } from '../hub/part.js';
+import { ActionGate, type GateDeps } from './gate.js';
+import { gateRoutes } from './routes.js';
+
+export { gateTables } from './tables.js';
+export { ActionGate, type GateDeps, type GateMembers } from './gate.js';
+export { EnvelopeStore, envelopeDigest } from './store.js';
+export { GATE_ERRORS, type GateErrorCode } from './errors.js';
+export { evaluatePolicy, riskOf } from './policy.js';
+export * from './model.js';
+
+export interface GatePart extends PartInstance {
+  gate: ActionGate;
+}
+
+/** The action gate as a part: one service (recovery at start, expiry sweeper) and its routes. */
+export function createGatePart(ctx: HubContext, deps: GateDeps): GatePart {
+  const gate = new ActionGate(ctx, deps);
+  return { name: 'gate', services: [gate], routes: gateRoutes(gate), gate };
+}

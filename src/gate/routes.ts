@@ -1,0 +1,113 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { HearthError } from '../core/errors.js';
+import type { Origin } from '../audit/entry.js';
+import { principalOf, requireSignedIn } from '../http/guard.js';
+import { hasScope, type Principal } from '../members/model.js';
+import type { ActionGate } from './gate.js';
+import { envelopeSchema, envelopeStateSchema, gateOutcomeSchema, type Envelope } from './model.js';
+import { gateError, refusalStatus } from './errors.js';
+
+const actionBody = z.strictObject({
+  entity_id: z.string().min(3).max(200).regex(/^[a-z_]+\.[a-z0-9_]+$/, 'expected an entity id such as lock.front_door'),
+  operation: z.string().min(1).max(64).regex(/^[a-z0-9_]+$/, 'expected an operation such as unlock'),
+  params: z.record(z.string(), z.unknown()).optional(),
+  reason: z.string().max(500).optional(),
+});
+const decisionBody = z.strictObject({ decision: z.enum(['approve', 'deny']), pin: z.string().max(16).optional() });
+const idParams = z.strictObject({ id: z.string().min(1).max(100) });
+const listQuery = z.strictObject({
+  state: envelopeStateSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: z.string().max(100).optional().describe('cursor: the id of the last envelope of the previous page'),
+});
+const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const pendingSchema = z.object({ status: z.literal('pending'), approval_id: z.string(), envelope: envelopeSchema });
+
+/** The channel of an HTTP caller: a session cookie is the web UI, a bearer token the API. */
+export const channelOf = (p: Principal): Origin => (p.via === 'token' ? 'api' : 'web');
+
+function requireScope(req: FastifyRequest, scope: string): Principal {
+  const p = principalOf(req);
+  if (!hasScope(p, scope)) throw new HearthError('SCOPE_REQUIRED', `this token lacks the ${scope} scope`, 403);
+  return p;
+}
+
+/** Owners and adults see every envelope; others see what they asked for or may decide. */
+function visible(p: Principal, e: Envelope): boolean {
+  return p.role === 'owner' || p.role === 'adult' || e.origin.member_id === p.member_id || e.policy.approver_roles.includes(p.role);
+}
+
+/** POST /actions and /approvals: the gate over HTTP. */
+export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
+  return async (app) => {
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    r.post(
+      '/actions',
+      {
+        preHandler: requireSignedIn,
+        schema: {
+          tags: ['actions'],
+          summary: 'Ask for an action: 200 with its confirmed (or not) outcome, 202 pending approval, 4xx refused',
+          body: actionBody,
+          response: { 200: gateOutcomeSchema, 202: pendingSchema, 400: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema },
+        },
+      },
+      async (req, reply) => {
+        const p = requireScope(req, 'actions');
+        const { reason, ...action } = req.body;
+        const outcome = await gate.request({ action, origin: { member_id: p.member_id, channel: channelOf(p) }, reason });
+        if (outcome.status === 'refused') return reply.status(refusalStatus(outcome.code) as 403).send({ error: { code: outcome.code, message: outcome.message } });
+        if (outcome.status === 'pending') return reply.status(202).send(outcome);
+        return reply.status(200).send(outcome);
+      },
+    );
+    r.get(
+      '/approvals',
+      {
+        preHandler: requireSignedIn,
+        schema: { tags: ['approvals'], summary: 'Approval envelopes, newest first', querystring: listQuery, response: { 200: z.object({ approvals: z.array(envelopeSchema) }) } },
+      },
+      async (req) => {
+        const p = requireScope(req, 'approvals');
+        return { approvals: gate.list(req.query).filter((e) => visible(p, e)) };
+      },
+    );
+    r.get(
+      '/approvals/:id',
+      { preHandler: requireSignedIn, schema: { tags: ['approvals'], summary: 'One envelope', params: idParams, response: { 200: envelopeSchema, 404: errorSchema } } },
+      async (req) => {
+        const p = requireScope(req, 'approvals');
+        const e = gate.get(req.params.id);
+        if (!e || !visible(p, e)) throw gateError('APPROVAL_NOT_FOUND', `no approval request ${req.params.id}`);
+        return e;
+      },
+    );
+    r.post(
+      '/approvals/:id/decision',
+      {
+        preHandler: requireSignedIn,
+        schema: {
+          tags: ['approvals'],
+          summary: 'Approve or deny. The final approval answers once the action ran and its effect was confirmed (or not).',
+          params: idParams,
+          body: decisionBody,
+          response: { 200: envelopeSchema, 400: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema },
+        },
+      },
+      async (req) => {
+        const p = requireScope(req, 'approvals');
+        return gate.decide(req.params.id, { member_id: p.member_id, decision: req.body.decision, channel: channelOf(p), pin: req.body.pin });
+      },
+    );
+    r.post(
+      '/approvals/:id/cancel',
+      { preHandler: requireSignedIn, schema: { tags: ['approvals'], summary: 'The requester withdraws a pending request', params: idParams, response: { 200: envelopeSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema } } },
+      async (req) => {
+        const p = requireScope(req, 'approvals');
+        return gate.cancel(req.params.id, p.member_id, channelOf(p));
+      },
+    );
+  };
+}
