@@ -5,9 +5,10 @@ import type { PartInstance } from './part.js';
 import { configTables } from '../config/tables.js';
 import { auditTables } from '../audit/tables.js';
 import { membersTables, createMembersPart } from '../members/index.js';
+import { gateTables } from '../gate/tables.js';
 
 /** Every part's tables, migrated when the store opens. Add a part's tables here. */
-export const allTables: PartTables[] = [configTables, auditTables, membersTables];
+export const allTables: PartTables[] = [configTables, auditTables, membersTables, gateTables];
 
 export interface Parts {
   /** In start order; services start in this order and stop in reverse. */
