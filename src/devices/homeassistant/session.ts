@@ -81,6 +81,7 @@ export class HaSession {
   private wake?: () => void;
   private pingTimer?: NodeJS.Timeout;
   private pingInFlight = false;
+  private cancelSync?: () => void;
   private readonly abort = new AbortController();
   private readonly warnedIds = new Set<string>();
 
@@ -116,6 +117,7 @@ export class HaSession {
     if (this.sleepTimer) clearTimeout(this.sleepTimer);
     this.sleepTimer = undefined;
     this.wake?.();
+    this.cancelSync?.();
     this.stopPing();
     this.conn?.close();
     this.socket?.terminate();
@@ -223,22 +225,34 @@ export class HaSession {
   /** Subscribes to state_changed, then loads every state (HA answers in order, so no change is lost). */
   private async sync(conn: Connection, socket: HaSocket): Promise<void> {
     const stale = () => this.stopped || socket !== this.socket;
+    // A subscription in flight is neither answered nor rejected when the socket closes, so the
+    // wait ends on a timeout, a disconnect or stop() — whichever comes first, leaving no timer.
+    let timer: NodeJS.Timeout | undefined;
+    let cancel: (() => void) | undefined;
+    const cut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer to subscribe_events/get_states within ${this.timings.syncTimeoutMs} ms`)), this.timings.syncTimeoutMs);
+      cancel = () => reject(new Error('connection closed'));
+    });
+    this.cancelSync = cancel;
+    cut.catch(() => {});
     try {
-      await withTimeout(
+      await Promise.race([
         (async () => {
           await conn.subscribeMessage((event: unknown) => this.onEvent(event, socket), { type: 'subscribe_events', event_type: 'state_changed' }, { resubscribe: false });
           const states: unknown = await getStates(conn);
           if (!stale()) this.applySnapshot(states);
         })(),
-        this.timings.syncTimeoutMs,
-        `no answer to subscribe_events/get_states within ${this.timings.syncTimeoutMs} ms`,
-      );
+        cut,
+      ]);
     } catch (err) {
       if (stale()) return;
       this.lastError = `loading states failed: ${haErrorText(err)}`;
       this.deps.log.warn({ url: this.wsUrl, err: this.lastError }, 'Home Assistant sync failed; reconnecting');
       socket.terminate(); // the library reconnects; this socket counts as a failure
       return;
+    } finally {
+      clearTimeout(timer);
+      if (this.cancelSync === cancel) this.cancelSync = undefined;
     }
     if (stale()) return;
     this.phase = 'connected';
@@ -252,6 +266,7 @@ export class HaSession {
   private onDisconnected(): void {
     if (this.stopped) return;
     this.stopPing();
+    this.cancelSync?.();
     if (!this.syncedThisSocket) this.failures++;
     this.socket = undefined;
     this.phase = 'reconnecting';

@@ -1,0 +1,178 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AUTH_INVALID_DETAIL, checkHomeAssistant, toWebSocketUrl } from '../../../src/devices/homeassistant/adapter.js';
+import { backoffDelay } from '../../../src/devices/homeassistant/session.js';
+import { FakeHomeAssistant } from '../../fakes/home-assistant.js';
+import { HOME, TOKEN, adapterFor, sleep, waitFor, type AdapterRig } from './helpers.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function fakeHa(options: Partial<ConstructorParameters<typeof FakeHomeAssistant>[0]> = {}): Promise<FakeHomeAssistant> {
+  const fake = await FakeHomeAssistant.start({ token: TOKEN, states: HOME, ...options });
+  cleanups.push(() => fake.stop());
+  return fake;
+}
+
+function rig(url: string, token = TOKEN, timings = {}): AdapterRig {
+  const r = adapterFor(url, token, timings);
+  cleanups.push(() => r.adapter.stop());
+  return r;
+}
+
+/** A port on loopback that nothing listens on (a fake that came and went). */
+async function closedPort(): Promise<number> {
+  const fake = await FakeHomeAssistant.start({ token: TOKEN });
+  const port = fake.port;
+  await fake.stop();
+  return port;
+}
+
+describe('Home Assistant adapter: reconnect and re-sync', () => {
+  it('follows HA across a restart: unavailable while away, then updated, vanished ones removed', async () => {
+    const first = await FakeHomeAssistant.start({ token: TOKEN, states: HOME });
+    const { adapter, registry } = rig(first.url);
+    adapter.start();
+    await waitFor(() => adapter.health().status === 'ok', 'connected');
+    expect(registry.get('light.kitchen')?.state).toBe('on');
+
+    await first.stop();
+    await waitFor(() => registry.list({ source: 'homeassistant' }).every((e) => !e.available), 'entities marked unavailable');
+    expect(adapter.health()).toMatchObject({ status: 'degraded' });
+    expect(adapter.health().detail).toContain('reconnecting');
+
+    // HA comes back on the same port with a changed home.
+    const changed = HOME.filter((s) => s.entity_id !== 'lock.front_door').map((s) => (s.entity_id === 'light.kitchen' ? { ...s, state: 'off' } : s));
+    const second = await fakeHa({ port: first.port, states: [...changed, { entity_id: 'cover.garage_door', state: 'open', attributes: { friendly_name: 'Garage Door' } }] });
+    await waitFor(() => adapter.health().status === 'ok', 'reconnected');
+    expect(registry.get('light.kitchen')).toMatchObject({ state: 'off', available: true });
+    expect(registry.get('lock.front_door')).toBeUndefined();
+    expect(registry.get('cover.garage_door')).toMatchObject({ state: 'open', name: 'Garage Door' });
+    expect(registry.get('sensor.living_room_temperature')?.available).toBe(true);
+    expect(registry.get('switch.porch')?.available).toBe(false); // unavailable in HA itself
+
+    // The subscription was made again on the new connection: changes keep flowing.
+    second.setState('light.kitchen', 'on');
+    await waitFor(() => registry.get('light.kitchen')?.state === 'on', 'change after restart');
+    expect(second.subscriberCount).toBe(1);
+  });
+
+  it('reconnects after a network drop and after a connection that hangs (ping watchdog)', async () => {
+    const fake = await fakeHa();
+    const { adapter, registry } = rig(fake.url, TOKEN, { pingIntervalMs: 150, pingTimeoutMs: 300 });
+    adapter.start();
+    await waitFor(() => adapter.health().status === 'ok', 'connected');
+    const seen = fake.connections;
+
+    fake.dropConnections();
+    await waitFor(() => fake.connections > seen && adapter.health().status === 'ok', 'reconnected after drop');
+    fake.setState('sensor.living_room_temperature', '19.0');
+    await waitFor(() => registry.get('sensor.living_room_temperature')?.state === '19.0', 'change after drop');
+
+    // The link stays open but nothing answers: only the ping notices.
+    const before = fake.connections;
+    fake.freezeConnections();
+    await waitFor(() => fake.connections > before && adapter.health().status === 'ok', 'reconnected after hang');
+    fake.setState('sensor.living_room_temperature', '18.5');
+    await waitFor(() => registry.get('sensor.living_room_temperature')?.state === '18.5', 'change after hang');
+  });
+
+  it('starts at once when HA is unreachable and connects when it appears', async () => {
+    const port = await closedPort();
+    const { adapter, registry } = rig(`http://127.0.0.1:${port}/`);
+    adapter.start(); // returns without waiting for HA
+    expect(adapter.health().status).toBe('degraded');
+    expect(adapter.health().detail).toContain(`connecting to ws://127.0.0.1:${port}/api/websocket`);
+    await waitFor(() => adapter.health().detail.includes('ECONNREFUSED'), 'a failed attempt reported');
+
+    await fakeHa({ port });
+    await waitFor(() => adapter.health().status === 'ok', 'connected once HA is up');
+    expect(registry.list({ source: 'homeassistant' })).toHaveLength(HOME.length);
+  });
+
+  it('auth_invalid is a clear health error and not a retry storm', async () => {
+    const fake = await fakeHa();
+    const { adapter, registry, logs } = rig(fake.url, 'wrong-token-value'); // default: one retry per 10 minutes
+    adapter.start();
+    await waitFor(() => adapter.health().detail.includes(AUTH_INVALID_DETAIL), 'auth error in health');
+    expect(adapter.health().status).toBe('degraded');
+    expect(adapter.health().detail).toContain('once every 10 min');
+    await sleep(3000);
+    expect(fake.authAttempts).toBe(1);
+    expect(fake.connections).toBe(1);
+    expect(registry.size).toBe(0);
+    expect(logs.text).not.toContain('wrong-token-value');
+  });
+
+  it('after auth_invalid it tries again slowly, and recovers once HA accepts the token', async () => {
+    const fake = await fakeHa({ token: 'old-token' });
+    const { adapter } = rig(fake.url, TOKEN, { authRetryMs: 700 });
+    adapter.start();
+    await waitFor(() => adapter.health().detail.includes(AUTH_INVALID_DETAIL), 'auth error');
+    fake.token = TOKEN;
+    await waitFor(() => adapter.health().status === 'ok', 'connected after the slow retry');
+    expect(fake.invalidAuthAttempts).toBeGreaterThanOrEqual(1);
+    expect(fake.invalidAuthAttempts).toBeLessThanOrEqual(15);
+  });
+
+  it('stop() closes the connection, marks entities unavailable and leaves no retries behind', async () => {
+    const fake = await fakeHa();
+    const { adapter, registry } = rig(fake.url);
+    adapter.start();
+    await waitFor(() => adapter.health().status === 'ok', 'connected');
+    adapter.stop();
+    await waitFor(() => fake.authedClients === 0, 'socket closed');
+    expect(registry.list({ source: 'homeassistant' }).every((e) => !e.available)).toBe(true);
+    expect(adapter.health().status).toBe('stopped');
+
+    // Stopped while waiting out a back-off: no further attempts.
+    const port = await closedPort();
+    const down = rig(`http://127.0.0.1:${port}`);
+    down.adapter.start();
+    await waitFor(() => down.adapter.health().detail.includes('next try'), 'backing off');
+    down.adapter.stop();
+    const late = await fakeHa({ port });
+    await sleep(1500);
+    expect(late.connections).toBe(0);
+  });
+});
+
+describe('checkHomeAssistant (hearth doctor)', () => {
+  it('connects, authenticates and closes; names what is wrong otherwise', async () => {
+    const fake = await fakeHa();
+    const ok = await checkHomeAssistant(fake.url, TOKEN, 5000);
+    expect(ok).toEqual({ ok: true, detail: `connected and authenticated to Home Assistant 2025.1.2 at ws://127.0.0.1:${fake.port}/api/websocket` });
+    await waitFor(() => fake.authedClients === 0, 'check closed its socket');
+
+    const bad = await checkHomeAssistant(fake.url, 'nope', 5000);
+    expect(bad.ok).toBe(false);
+    expect(bad.detail).toContain(AUTH_INVALID_DETAIL);
+    expect(bad.detail).not.toContain('nope');
+
+    const port = await closedPort();
+    const down = await checkHomeAssistant(`http://127.0.0.1:${port}`, TOKEN, 5000);
+    expect(down.ok).toBe(false);
+    expect(down.detail).toContain('ECONNREFUSED');
+
+    expect((await checkHomeAssistant('ftp://ha.local', TOKEN, 1000)).ok).toBe(false);
+  });
+});
+
+describe('URLs and back-off', () => {
+  it('turns the configured URL into the WebSocket endpoint', () => {
+    expect(toWebSocketUrl('http://homeassistant.local:8123')).toBe('ws://homeassistant.local:8123/api/websocket');
+    expect(toWebSocketUrl('https://ha.example.org/')).toBe('wss://ha.example.org/api/websocket');
+    expect(toWebSocketUrl('https://example.org/ha/')).toBe('wss://example.org/ha/api/websocket');
+    expect(toWebSocketUrl('ws://10.0.0.5:8123/api/websocket')).toBe('ws://10.0.0.5:8123/api/websocket');
+    expect(() => toWebSocketUrl('mqtt://ha')).toThrow(/must start with/);
+  });
+
+  it('backs off exponentially, capped, with jitter that never reaches zero', () => {
+    expect(backoffDelay(1, 1000, 60_000, () => 0)).toBe(500);
+    expect(backoffDelay(1, 1000, 60_000, () => 1)).toBe(1000);
+    expect(backoffDelay(4, 1000, 60_000, () => 1)).toBe(8000);
+    expect(backoffDelay(30, 1000, 60_000, () => 1)).toBe(60_000);
+    expect(backoffDelay(30, 1000, 60_000, () => 0)).toBe(30_000);
+  });
+});
