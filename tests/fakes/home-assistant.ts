@@ -67,6 +67,8 @@ export class FakeHomeAssistant {
   /** Every command received after auth, in order (type and id). */
   readonly commands: { type: string; id: unknown }[] = [];
   token: string;
+  /** Command types received but never answered (an HA that hangs half-way). */
+  readonly unanswered = new Set<string>();
   private readonly haVersion: string;
   private readonly clients = new Set<Client>();
   private server?: Server;
@@ -251,6 +253,7 @@ export class FakeHomeAssistant {
       return;
     }
     client.lastId = id;
+    if (this.unanswered.has(String(type))) return;
     switch (type) {
       case 'supported_features': {
         const features = (msg.features ?? {}) as Record<string, unknown>;

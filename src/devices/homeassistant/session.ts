@@ -149,7 +149,7 @@ export class HaSession {
       case 'connected':
         return { status: 'ok', detail: `connected to Home Assistant${this.haVersion ? ` ${this.haVersion}` : ''} at ${this.wsUrl}; ${count} entities` };
       case 'syncing':
-        return { status: 'degraded', detail: `connected to ${this.wsUrl}, loading states` };
+        return { status: 'degraded', detail: `connected to ${this.wsUrl}, loading states${last}` };
       case 'connecting':
         return { status: 'degraded', detail: `connecting to ${this.wsUrl} (attempt ${Math.max(1, this.attempts)})${next}${last}` };
       case 'reconnecting':

@@ -78,6 +78,19 @@ describe('Home Assistant adapter: reconnect and re-sync', () => {
     await waitFor(() => registry.get('sensor.living_room_temperature')?.state === '18.5', 'change after hang');
   });
 
+  it('a sync that never gets an answer ends in a reconnect, not in "connecting" forever', async () => {
+    const fake = await fakeHa();
+    fake.unanswered.add('get_states');
+    const { adapter, registry } = rig(fake.url, TOKEN, { syncTimeoutMs: 300 });
+    adapter.start();
+    await waitFor(() => fake.connections >= 2, 'a new connection after the stuck sync');
+    expect(adapter.health().status).toBe('degraded');
+    expect(adapter.health().detail).toContain('loading states failed');
+    fake.unanswered.clear();
+    await waitFor(() => adapter.health().status === 'ok', 'connected once HA answers');
+    expect(registry.list({ source: 'homeassistant' })).toHaveLength(HOME.length);
+  });
+
   it('starts at once when HA is unreachable and connects when it appears', async () => {
     const port = await closedPort();
     const { adapter, registry } = rig(`http://127.0.0.1:${port}/`);
