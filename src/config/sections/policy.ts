@@ -117,7 +117,7 @@ export const policySection = z
       .describe('Risk by domain (or domain:device_class, such as cover:garage) and operation, on top of the built-in table (DEFAULT_RISKS in docs); `*` is any operation.'),
     overrides: z.record(z.string().regex(/^[a-z_]+\.[a-z0-9_]+$/), opRisks).default({})
       .describe('Risk per entity and operation, above the domain risks: {"lock.front_door": {"unlock": "critical"}}.'),
-    roles: rolesSchema.describe('What each role may ask for (allow/deny patterns such as light.* or lock.front_door:unlock), the highest risk it may ask for, and up to which risk it runs without approval. `system` is for requests with no member (workflows).'),
+    roles: rolesSchema.prefault({}).describe('What each role may ask for (allow/deny patterns such as light.* or lock.front_door:unlock), the highest risk it may ask for, and up to which risk it runs without approval. `system` is for requests with no member (workflows).'),
     approvals: z
       .strictObject({
         medium: withDefaults(approvalRuleShape, DEFAULT_APPROVALS.medium),
