@@ -102,6 +102,7 @@ export class Hub {
       if (!systemd.enabled) delete all.systemd;
       return all;
     };
+    for (const part of parts) part.useHealth?.(components);
     const app = await buildHttpServer({
       ctx,
       authenticator,

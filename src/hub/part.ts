@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { Service } from '../core/lifecycle.js';
+import type { ComponentHealth, Service } from '../core/lifecycle.js';
 
 /**
  * What a part gives the hub once it is made from the context: services to run (in order),
@@ -11,4 +11,6 @@ export interface PartInstance {
   services?: Service[];
   routes?: FastifyPluginAsync;
   rootRoutes?: FastifyPluginAsync;
+  /** Handed the hub's component health once it exists (support diagnostics read it). */
+  useHealth?(components: () => Record<string, ComponentHealth>): void;
 }

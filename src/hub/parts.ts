@@ -6,9 +6,10 @@ import { configTables } from '../config/tables.js';
 import { auditTables } from '../audit/tables.js';
 import { membersTables, createMembersPart } from '../members/index.js';
 import { gateTables } from '../gate/tables.js';
+import { linkTables, createLinkPart } from '../link/index.js';
 
 /** Every part's tables, migrated when the store opens. Add a part's tables here. */
-export const allTables: PartTables[] = [configTables, auditTables, membersTables, gateTables];
+export const allTables: PartTables[] = [configTables, auditTables, membersTables, gateTables, linkTables];
 
 export interface Parts {
   /** In start order; services start in this order and stop in reverse. */
@@ -22,5 +23,6 @@ export interface Parts {
  */
 export function createParts(ctx: HubContext): Parts {
   const members = createMembersPart(ctx);
-  return { list: [members], authenticator: members.authenticator };
+  const link = createLinkPart(ctx);
+  return { list: [members, link], authenticator: members.authenticator };
 }

@@ -30,7 +30,7 @@ export const relaySection = z
     tls_key: z.string().optional().describe('PEM key of tls_cert.').meta({ secret: true }),
     signing_key: z.string().optional().describe('Ed25519 private key (PEM file) that signs down commands and RPC requests; hubs trust its public key.').meta({ secret: true }),
     state_file: z.string().optional().describe('SQLite file for the audit copies and chain heads; relays on one host may share it. Default: memory only.'),
-    accounts: z.array(accountSchema).default([]).describe('Engineers and services allowed to use the API (hashed passwords or tokens only).'),
+    accounts: z.array(accountSchema).default([]).describe('Engineers and services allowed to use the API (hashed passwords or tokens only).').meta({ secret: true }),
     rpc_timeout_ms: z.number().int().min(100).max(300_000).default(15_000).describe('How long the relay waits for a hub to answer an RPC.'),
     command_ttl_s: z.number().int().min(10).max(86_400).default(300).describe('Expiry given to signed down commands.'),
   })
