@@ -5,6 +5,7 @@ import { startCommand, startHelp } from './commands/start.js';
 import { doctorCommand, doctorHelp } from './commands/doctor.js';
 import { backupCommand, backupHelp } from './commands/backup.js';
 import { settingsCommand, settingsHelp } from './commands/settings.js';
+import { approvalsCommand, approvalsHelp } from './commands/approvals.js';
 
 type Command = { run: (argv: string[]) => Promise<number>; help: string };
 
@@ -15,6 +16,7 @@ const commands: Record<string, Command> = {
   doctor: { run: doctorCommand, help: doctorHelp },
   backup: { run: backupCommand, help: backupHelp },
   settings: { run: settingsCommand, help: settingsHelp },
+  approvals: { run: approvalsCommand, help: approvalsHelp },
 };
 
 function usage(): string {
