@@ -26,6 +26,8 @@ export interface SeedState {
   entity_id: string;
   state: string;
   attributes?: Record<string, unknown>;
+  /** The device the entity belongs to in HA's device registry (entities sharing a name share it). */
+  device?: { name: string; manufacturer?: string; model?: string; name_by_user?: string };
 }
 
 export interface ServiceCall {
@@ -69,6 +71,10 @@ export class FakeHomeAssistant {
   token: string;
   /** Command types received but never answered (an HA that hangs half-way). */
   readonly unanswered = new Set<string>();
+  /** Registry commands answer `unauthorized`, as for a token without admin rights. */
+  registriesForbidden = false;
+  private readonly entityRegistry: Record<string, unknown>[] = [];
+  private readonly deviceRegistry: Record<string, unknown>[] = [];
   private readonly haVersion: string;
   private readonly clients = new Set<Client>();
   private server?: Server;
@@ -79,7 +85,33 @@ export class FakeHomeAssistant {
     this.token = options.token;
     this.haVersion = options.haVersion ?? '2025.1.2';
     this.requestedPort = options.port ?? 0;
-    for (const s of options.states ?? []) this.states.set(s.entity_id, this.makeState(s.entity_id, s.state, s.attributes ?? {}));
+    for (const s of options.states ?? []) {
+      this.states.set(s.entity_id, this.makeState(s.entity_id, s.state, s.attributes ?? {}));
+      this.register(s);
+    }
+  }
+
+  /** Entries in HA's entity and device registries, in the shapes config/*_registry/list return. */
+  private register(seed: SeedState): void {
+    const now = Date.now() / 1000;
+    let device = seed.device ? this.deviceRegistry.find((d) => d.name === seed.device!.name) : undefined;
+    if (seed.device && !device) {
+      device = {
+        area_id: null, configuration_url: null, config_entries: ['01JFAKECONFIGENTRY0000000000'], config_entries_subentries: {}, connections: [],
+        created_at: now, disabled_by: null, entry_type: null, hw_version: null, id: randomBytes(16).toString('hex'),
+        identifiers: [['fake', seed.device.name]], labels: [], manufacturer: seed.device.manufacturer ?? null, model: seed.device.model ?? null,
+        model_id: null, modified_at: now, name_by_user: seed.device.name_by_user ?? null, name: seed.device.name,
+        primary_config_entry: '01JFAKECONFIGENTRY0000000000', serial_number: null, sw_version: null, via_device_id: null,
+      };
+      this.deviceRegistry.push(device);
+    }
+    const [platform] = seed.entity_id.split('.');
+    this.entityRegistry.push({
+      area_id: null, categories: {}, config_entry_id: '01JFAKECONFIGENTRY0000000000', created_at: now, device_id: device ? device.id : null,
+      disabled_by: null, entity_category: null, entity_id: seed.entity_id, has_entity_name: true, hidden_by: null, icon: null,
+      id: randomBytes(16).toString('hex'), labels: [], modified_at: now, name: null, options: {}, original_name: null,
+      platform: platform ?? 'fake', translation_key: null, unique_id: `fake-${seed.entity_id}`,
+    });
   }
 
   static async start(options: FakeHomeAssistantOptions): Promise<FakeHomeAssistant> {
@@ -272,6 +304,11 @@ export class FakeHomeAssistant {
         return;
       case 'get_services':
         send(result(this.services()));
+        return;
+      case 'config/entity_registry/list':
+      case 'config/device_registry/list':
+        if (this.registriesForbidden) send(error('unauthorized', 'Unauthorized'));
+        else send(result(type === 'config/entity_registry/list' ? this.entityRegistry : this.deviceRegistry));
         return;
       case 'subscribe_events': {
         const eventType = typeof msg.event_type === 'string' ? msg.event_type : undefined;

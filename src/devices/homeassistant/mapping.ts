@@ -1,5 +1,6 @@
+import { z } from 'zod';
 import { domainSchema, type EntityInput } from '../model.js';
-import { ENTITY_ID, type HaState } from './protocol.js';
+import { ENTITY_ID, deviceRegistryEntrySchema, entityRegistryEntrySchema, type HaState } from './protocol.js';
 
 export const HA_SOURCE = 'homeassistant';
 
@@ -9,7 +10,7 @@ export const HA_SOURCE = 'homeassistant';
  * friendly_name, and `unavailable` means not available. Undefined for an id the registry
  * cannot hold.
  */
-export function toEntityInput(state: HaState): EntityInput | undefined {
+export function toEntityInput(state: HaState, device?: DeviceInfo): EntityInput | undefined {
   if (!ENTITY_ID.test(state.entity_id)) return undefined;
   const [haDomain, objectId] = state.entity_id.split('.') as [string, string];
   const domain = domainSchema.safeParse(haDomain);
@@ -22,5 +23,41 @@ export function toEntityInput(state: HaState): EntityInput | undefined {
     attributes: state.attributes,
     source: HA_SOURCE,
     available: state.state !== 'unavailable',
+    ...(device ? { device } : {}),
   };
+}
+
+export interface DeviceInfo {
+  id: string;
+  name?: string;
+  manufacturer?: string;
+  model?: string;
+}
+
+/**
+ * entity_id → device from HA's entity and device registries (lists that may be missing: an
+ * older HA, or a token without the rights; then entities simply carry no device).
+ */
+export function deviceIndex(entityList: unknown, deviceList: unknown): Map<string, DeviceInfo> {
+  const out = new Map<string, DeviceInfo>();
+  const entries = z.array(z.unknown()).catch([]).parse(entityList);
+  const devices = new Map<string, DeviceInfo>();
+  for (const raw of z.array(z.unknown()).catch([]).parse(deviceList)) {
+    const d = deviceRegistryEntrySchema.safeParse(raw);
+    if (!d.success) continue;
+    const name = d.data.name_by_user ?? d.data.name ?? undefined;
+    devices.set(d.data.id, {
+      id: d.data.id,
+      ...(name ? { name } : {}),
+      ...(d.data.manufacturer ? { manufacturer: d.data.manufacturer } : {}),
+      ...(d.data.model ? { model: d.data.model } : {}),
+    });
+  }
+  for (const raw of entries) {
+    const e = entityRegistryEntrySchema.safeParse(raw);
+    if (!e.success || !e.data.device_id) continue;
+    const device = devices.get(e.data.device_id);
+    if (device) out.set(e.data.entity_id, device);
+  }
+  return out;
 }

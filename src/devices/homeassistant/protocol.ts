@@ -35,6 +35,17 @@ export const stateChangedEventSchema = z.looseObject({
 });
 export type StateChangedEvent = z.infer<typeof stateChangedEventSchema>;
 
+/** `config/entity_registry/list` entries: only the link to a device matters here. */
+export const entityRegistryEntrySchema = z.looseObject({ entity_id: z.string(), device_id: z.string().nullable().optional() });
+/** `config/device_registry/list` entries. */
+export const deviceRegistryEntrySchema = z.looseObject({
+  id: z.string(),
+  name: z.string().nullable().optional(),
+  name_by_user: z.string().nullable().optional(),
+  manufacturer: z.string().nullable().optional(),
+  model: z.string().nullable().optional(),
+});
+
 /** HA's result error: `{code, message}`. */
 export const haErrorSchema = z.looseObject({ code: z.union([z.string(), z.number()]), message: z.string().optional() });
 

@@ -5,7 +5,7 @@ import type { ComponentHealth } from '../../core/lifecycle.js';
 import { withTimeout } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import type { EntityRegistry } from '../registry.js';
-import { HA_SOURCE, toEntityInput } from './mapping.js';
+import { HA_SOURCE, deviceIndex, toEntityInput, type DeviceInfo } from './mapping.js';
 import { haErrorSchema, haStateSchema, stateChangedEventSchema, toHttpBase, type HaState } from './protocol.js';
 import { HaAuthInvalidError, openAuthenticatedSocket, type HaSocket } from './socket.js';
 
@@ -84,6 +84,7 @@ export class HaSession {
   private cancelSync?: () => void;
   private readonly abort = new AbortController();
   private readonly warnedIds = new Set<string>();
+  private devices = new Map<string, DeviceInfo>();
 
   constructor(
     private readonly deps: SessionDeps,
@@ -240,6 +241,7 @@ export class HaSession {
         (async () => {
           await conn.subscribeMessage((event: unknown) => this.onEvent(event, socket), { type: 'subscribe_events', event_type: 'state_changed' }, { resubscribe: false });
           const states: unknown = await getStates(conn);
+          this.devices = await this.loadDevices(conn);
           if (!stale()) this.applySnapshot(states);
         })(),
         cut,
@@ -261,6 +263,20 @@ export class HaSession {
     this.everConnected = true;
     this.startPing(conn, socket);
     this.deps.log.info({ url: this.wsUrl, ha_version: this.haVersion, entities: this.deps.registry.list({ source: HA_SOURCE }).length }, 'connected to Home Assistant');
+  }
+
+  /** Device names and makers from HA's registries; optional (an empty map when HA says no). */
+  private async loadDevices(conn: Connection): Promise<Map<string, DeviceInfo>> {
+    try {
+      const [entities, devices] = await Promise.all([
+        conn.sendMessagePromise({ type: 'config/entity_registry/list' }),
+        conn.sendMessagePromise({ type: 'config/device_registry/list' }),
+      ]);
+      return deviceIndex(entities, devices);
+    } catch (err) {
+      this.deps.log.debug({ err: haErrorText(err) }, 'no device information from Home Assistant (registries not available to this token)');
+      return new Map();
+    }
   }
 
   private onDisconnected(): void {
@@ -308,7 +324,7 @@ export class HaSession {
 
   /** Upserts one HA state; false when the id cannot be held or belongs to another source. */
   private put(state: HaState): boolean {
-    const input = toEntityInput(state);
+    const input = toEntityInput(state, this.devices.get(state.entity_id));
     if (!input) {
       this.warnOnce(state.entity_id, 'ignored a Home Assistant entity whose id the hub cannot hold');
       return false;

@@ -43,8 +43,23 @@ describe('Home Assistant adapter: states', () => {
     expect(health.detail).toContain('connected to Home Assistant 2025.1.2');
     expect(health.detail).toContain(`${HOME.length} entities`);
     // The library's protocol as HA documents it: features first, then subscribe and load.
-    expect(fake.commands.map((c) => c.type)).toEqual(['supported_features', 'subscribe_events', 'get_states']);
+    expect(fake.commands.map((c) => c.type)).toEqual(['supported_features', 'subscribe_events', 'get_states', 'config/entity_registry/list', 'config/device_registry/list']);
+    // Device information from HA's registries.
+    expect(light.device).toMatchObject({ name: 'Kitchen pendant', manufacturer: 'Signify Netherlands B.V.', model: 'LWA001' });
+    expect(registry.get('sensor.front_door_battery')?.device).toEqual(registry.get('lock.front_door')?.device);
+    expect(registry.get('lock.front_door')?.device).toMatchObject({ name: 'Front Door Lock', manufacturer: 'Yale' });
+    expect(registry.get('sensor.living_room_temperature')?.device).toBeNull();
     expect(logs.text).not.toContain(TOKEN);
+  });
+
+  it('works without device information when the registries are refused', async () => {
+    const fake = await fakeHa();
+    fake.registriesForbidden = true;
+    const { adapter, registry } = rig(fake.url);
+    adapter.start();
+    await waitFor(() => adapter.health().status === 'ok', 'connected');
+    expect(registry.list({ source: 'homeassistant' })).toHaveLength(HOME.length);
+    expect(registry.get('light.kitchen')?.device).toBeNull();
   });
 
   it('follows state_changed events: changes, new entities, removals', async () => {

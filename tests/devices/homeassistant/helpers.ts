@@ -61,8 +61,14 @@ export function adapterFor(url: string, token: string, timings: Partial<SessionT
 }
 
 export const HOME: SeedState[] = [
-  { entity_id: 'light.kitchen', state: 'on', attributes: { friendly_name: 'Kitchen Light', brightness: 180, supported_color_modes: ['brightness'] } },
-  { entity_id: 'lock.front_door', state: 'locked', attributes: { friendly_name: 'Front Door' } },
+  {
+    entity_id: 'light.kitchen',
+    state: 'on',
+    attributes: { friendly_name: 'Kitchen Light', brightness: 180, supported_color_modes: ['brightness'] },
+    device: { name: 'Hue white lamp', manufacturer: 'Signify Netherlands B.V.', model: 'LWA001', name_by_user: 'Kitchen pendant' },
+  },
+  { entity_id: 'lock.front_door', state: 'locked', attributes: { friendly_name: 'Front Door' }, device: { name: 'Front Door Lock', manufacturer: 'Yale', model: 'YRD256' } },
+  { entity_id: 'sensor.front_door_battery', state: '87', attributes: { friendly_name: 'Front Door Battery', unit_of_measurement: '%' }, device: { name: 'Front Door Lock', manufacturer: 'Yale', model: 'YRD256' } },
   { entity_id: 'sensor.living_room_temperature', state: '21.5', attributes: { friendly_name: 'Living Room Temperature', unit_of_measurement: '°C', device_class: 'temperature' } },
   { entity_id: 'switch.porch', state: 'unavailable', attributes: { friendly_name: 'Porch', restored: true } },
   { entity_id: 'input_boolean.guest_mode', state: 'off', attributes: { friendly_name: 'Guest Mode' } },
