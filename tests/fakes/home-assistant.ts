@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
@@ -42,6 +43,8 @@ export interface FakeHomeAssistantOptions {
   port?: number;
   haVersion?: string;
   states?: SeedState[];
+  /** Serve wss:// with this certificate (PEM). */
+  tls?: { cert: string; key: string };
 }
 
 interface Client {
@@ -80,9 +83,11 @@ export class FakeHomeAssistant {
   private server?: Server;
   private wss?: WebSocketServer;
   private requestedPort: number;
+  private readonly tls?: { cert: string; key: string };
 
   constructor(options: FakeHomeAssistantOptions) {
     this.token = options.token;
+    this.tls = options.tls;
     this.haVersion = options.haVersion ?? '2025.1.2';
     this.requestedPort = options.port ?? 0;
     for (const s of options.states ?? []) {
@@ -126,7 +131,7 @@ export class FakeHomeAssistant {
 
   /** The base URL a user would configure (`homeassistant.url`). */
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   get authedClients(): number {
@@ -138,9 +143,8 @@ export class FakeHomeAssistant {
   }
 
   async listen(): Promise<void> {
-    const server = createServer((_req, res) => {
-      res.writeHead(404).end();
-    });
+    const notFound = (_req: unknown, res: { writeHead(code: number): { end(): void } }): void => res.writeHead(404).end();
+    const server: Server = this.tls ? createTlsServer({ cert: this.tls.cert, key: this.tls.key }, notFound) : createServer(notFound);
     const wss = new WebSocketServer({ server, path: '/api/websocket' });
     wss.on('connection', (ws, req) => {
       req.socket.setNoDelay(true);

@@ -20,11 +20,26 @@ export function toEntityInput(state: HaState, device?: DeviceInfo): EntityInput 
     name: typeof friendly === 'string' && friendly.trim() ? friendly : objectId.replace(/_/g, ' '),
     domain: domain.success ? domain.data : 'other',
     state: state.state,
-    attributes: state.attributes,
+    attributes: withoutCredentials(state.attributes),
     source: HA_SOURCE,
     available: state.state !== 'unavailable',
     ...(device ? { device } : {}),
   };
+}
+
+/**
+ * HA puts short-lived credentials for its own proxies in some attributes (a camera's
+ * `access_token`, `entity_picture` URLs with `?token=`). They stay in HA: the registry is
+ * shown to every member, streamed and relayed.
+ */
+export function withoutCredentials(attributes: Record<string, unknown>): Record<string, unknown> {
+  if (!('access_token' in attributes) && !('entity_picture' in attributes)) return attributes;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === 'access_token') continue;
+    out[key] = key === 'entity_picture' && typeof value === 'string' ? value.replace(/([?&]token=)[^&]*/g, '$1[redacted]') : value;
+  }
+  return out;
 }
 
 export interface DeviceInfo {

@@ -97,11 +97,12 @@ export class HaSocket {
     try {
       parsed = JSON.parse(text);
     } catch {
-      this.log.warn({ frame: text.slice(0, 200) }, 'ignored a frame from Home Assistant that is not JSON');
+      // Frames may carry attribute credentials: their size is logged, never their content.
+      this.log.warn({ bytes: text.length }, 'ignored a frame from Home Assistant that is not JSON');
       return;
     }
     if (!framesSchema.safeParse(parsed).success) {
-      this.log.warn({ frame: text.slice(0, 200) }, 'ignored a frame from Home Assistant without a type');
+      this.log.warn({ bytes: text.length }, 'ignored a frame from Home Assistant without a type');
       return;
     }
     this.dispatch('message', { data: text });

@@ -82,6 +82,19 @@ describe('Home Assistant adapter: states', () => {
     await waitFor(() => !registry.get('lock.front_door'), 'lock removed');
   });
 
+  it("keeps HA's proxy credentials out of the registry", async () => {
+    const fake = await fakeHa({
+      states: [{ entity_id: 'camera.porch', state: 'idle', attributes: { friendly_name: 'Porch Camera', access_token: 'cam-secret-1', entity_picture: '/api/camera_proxy/camera.porch?token=cam-secret-1' } }],
+    });
+    const { adapter, registry } = rig(fake.url);
+    adapter.start();
+    await waitFor(() => registry.get('camera.porch'), 'camera');
+    const attrs = registry.get('camera.porch')!.attributes;
+    expect(attrs.access_token).toBeUndefined();
+    expect(attrs.entity_picture).toBe('/api/camera_proxy/camera.porch?token=[redacted]');
+    expect(JSON.stringify(registry.get('camera.porch'))).not.toContain('cam-secret-1');
+  });
+
   it('ignores bad frames and keeps working', async () => {
     const fake = await fakeHa();
     const { adapter, registry } = rig(fake.url);

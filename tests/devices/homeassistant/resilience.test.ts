@@ -1,4 +1,8 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makePki } from '../../helpers/mosquitto.js';
 import { AUTH_INVALID_DETAIL, checkHomeAssistant, toWebSocketUrl } from '../../../src/devices/homeassistant/adapter.js';
 import { backoffDelay } from '../../../src/devices/homeassistant/session.js';
 import { FakeHomeAssistant } from '../../fakes/home-assistant.js';
@@ -116,6 +120,7 @@ describe('Home Assistant adapter: reconnect and re-sync', () => {
     expect(fake.connections).toBe(1);
     expect(registry.size).toBe(0);
     expect(logs.text).not.toContain('wrong-token-value');
+    expect(logs.text).toContain('auth_invalid');
   });
 
   it('after auth_invalid it tries again slowly, and recovers once HA accepts the token', async () => {
@@ -169,6 +174,25 @@ describe('checkHomeAssistant (hearth doctor)', () => {
     expect(down.detail).toContain('ECONNREFUSED');
 
     expect((await checkHomeAssistant('ftp://ha.local', TOKEN, 1000)).ok).toBe(false);
+  });
+});
+
+describe('TLS', () => {
+  it('verifies the certificate of an https Home Assistant: an untrusted one is refused', async () => {
+    const dir = join(tmpdir(), `hearth-ha-tls-${process.pid}-${Date.now()}`);
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const pki = makePki(dir);
+    const fake = await fakeHa({ tls: { cert: readFileSync(pki.serverCert, 'utf8'), key: readFileSync(pki.serverKey, 'utf8') } });
+    expect(fake.url).toMatch(/^https:/);
+    const out = await checkHomeAssistant(fake.url, TOKEN, 5000);
+    expect(out.ok).toBe(false);
+    expect(out.detail).toMatch(/wss:\/\/127\.0\.0\.1:\d+\/api\/websocket: .*(certificate|self.signed)/i);
+    expect(fake.authAttempts).toBe(0); // the token never went to a server we could not verify
+
+    const { adapter } = rig(fake.url);
+    adapter.start();
+    await waitFor(() => /certificate/i.test(adapter.health().detail), 'certificate error in health');
+    expect(fake.authAttempts).toBe(0);
   });
 });
 
