@@ -8,6 +8,7 @@ import { TokenStore } from './tokens.js';
 import { LoginService } from './login.js';
 import { FirstRun } from './setup.js';
 import { MembersAuthenticator } from './authenticator.js';
+import { warmUpPasswordChecks } from './passwords.js';
 import { membersRoutes } from './routes.js';
 
 export { membersTables } from './tables.js';
@@ -33,6 +34,7 @@ class MembersLifecycle implements Service {
   start(): void {
     this.sessions.prune();
     this.firstRun.prepare();
+    warmUpPasswordChecks();
   }
   stop(): void {}
   health() {

@@ -99,6 +99,12 @@ export function needsRehash(stored: string, params: ScryptParams = PASSWORD_PARA
 }
 
 let dummy: Promise<string> | undefined;
+
+/** Makes the stand-in hash ahead of the first unknown-user login, off the event loop. */
+export function warmUpPasswordChecks(): void {
+  dummy ??= hashPassword('not a real password, only for timing');
+  dummy.catch(() => (dummy = undefined));
+}
 /**
  * Spends the same time as checking a real password, for unknown usernames: a fast "no such
  * user" would tell an attacker which usernames exist.

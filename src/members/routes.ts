@@ -11,7 +11,7 @@ import type { LoginService } from './login.js';
 import type { FirstRun } from './setup.js';
 import type { MembersService } from './service.js';
 import { actorOf } from './service.js';
-import { memberRoutes } from './member-routes.js';
+import { memberRoutes, requireScope } from './member-routes.js';
 import {
   createTokenBodySchema,
   createdTokenSchema,
@@ -40,14 +40,17 @@ const noContent = z.null().describe('No content');
 export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
   const { ctx, members, sessions, tokens, login, firstRun } = deps;
 
-  const setSessionCookie = (reply: FastifyReply, session: NewSession) => {
-    const http = ctx.settings.get().http;
+  // Secure whenever the request came over TLS: the hub's own (http.tls_cert, applied at start)
+  // or, with http.trust_proxy, a reverse proxy's. Keyed on the live connection rather than the
+  // setting, so a cert configured but not yet restarted into cannot make cookies vanish.
+  const secure = (req: FastifyRequest) => req.protocol === 'https';
+  const setSessionCookie = (req: FastifyRequest, reply: FastifyReply, session: NewSession) => {
     reply.setCookie(SESSION_COOKIE, session.token, {
       httpOnly: true,
       sameSite: 'strict',
       path: '/',
-      secure: Boolean(http.tls_cert),
-      maxAge: http.session_ttl_hours * 3600,
+      secure: secure(req),
+      maxAge: ctx.settings.get().http.session_ttl_hours * 3600,
     });
   };
   const client = (req: FastifyRequest) => ({ ip: req.ip, user_agent: req.headers['user-agent'] });
@@ -77,7 +80,7 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
       },
       async (req, reply) => {
         const { member, session } = await firstRun.complete(req.body, client(req));
-        setSessionCookie(reply, session);
+        setSessionCookie(req, reply, session);
         return reply.status(201).send({ member: members.publicView(member), expires_at: session.expires_at });
       },
     );
@@ -87,7 +90,7 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
       { schema: { tags: ['auth'], summary: 'Sign in with a password; sets the hearth_session cookie', security: [], body: loginBodySchema, response: { 200: signedInSchema } } },
       async (req, reply) => {
         const { member, session } = await login.login({ ...req.body, ...client(req) });
-        setSessionCookie(reply, session);
+        setSessionCookie(req, reply, session);
         return { member: members.publicView(member), expires_at: session.expires_at };
       },
     );
@@ -97,8 +100,7 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
       if (p?.via === 'session' && p.session_id) {
         ctx.audit.withEntry({ actor: p.member_id, origin: 'web', kind: 'auth.logout', subject: p.member_id, data: {} }, () => sessions.delete(p.session_id!));
       }
-      const http = ctx.settings.get().http;
-      reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: Boolean(http.tls_cert) });
+      reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: secure(req) });
       return reply.status(204).send(null);
     });
 
@@ -130,14 +132,14 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
       },
     );
 
-    r.get('/tokens', { preHandler: requireSignedIn, schema: { tags: ['auth'], summary: 'API tokens (yours; an owner sees everyone\'s); never the secrets', response: { 200: tokenListSchema } } }, async (req) => {
+    r.get('/tokens', { preHandler: [requireSignedIn, requireScope('tokens')], schema: { tags: ['auth'], summary: 'API tokens (yours; an owner sees everyone\'s); never the secrets', response: { 200: tokenListSchema } } }, async (req) => {
       const p = principalOf(req);
       return { tokens: tokens.list(p.role === 'owner' ? undefined : p.member_id) };
     });
 
     r.delete(
       '/tokens/:id',
-      { preHandler: requireSignedIn, schema: { tags: ['auth'], summary: 'Revoke an API token (yours, or any for an owner)', params: idParamsSchema, response: { 204: noContent } } },
+      { preHandler: [requireSignedIn, requireScope('tokens')], schema: { tags: ['auth'], summary: 'Revoke an API token (yours, or any for an owner)', params: idParamsSchema, response: { 204: noContent } } },
       async (req, reply) => {
         const p = principalOf(req);
         const token = tokens.get(req.params.id);

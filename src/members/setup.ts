@@ -59,7 +59,7 @@ export class FirstRun {
     const code = this.readExisting() ?? humanCode();
     writeSecretFile(this.file, `${code}\n`);
     this.codeHash = sha256Hex(code.replace(/\D/g, ''));
-    this.log.warn({ file: this.file }, 'first run: no owner yet; the one-time setup code is in this file (and was printed on the console)');
+    this.log.info({ file: this.file }, 'first run: no owner yet; the one-time setup code is in this file (and was printed on the console)');
     // The one intended plain print of the secret, for the person at the console (not the logger).
     this.print(`\nHearth first run. Setup code: ${code}\nUse it once to create the owner in the web UI or with POST /api/v1/setup. It is also in ${this.file}.\n\n`);
   }

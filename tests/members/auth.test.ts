@@ -138,4 +138,16 @@ describe('sign-in with a password', () => {
     expect(cookie).toMatch(/; HttpOnly/i);
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('marks the cookie Secure behind a trusted TLS proxy, and not when the proxy is not trusted', async () => {
+    t = await startTestHub({ settings: { http: { trust_proxy: true } } });
+    await setupOwner(t);
+    const proxied = await api(t, 'POST', '/auth/login', { body: { username: 'alice', password: OWNER.password }, headers: { 'x-forwarded-proto': 'https' } });
+    expect(proxied.headers.getSetCookie().find((c) => c.startsWith('hearth_session='))).toMatch(/; Secure/i);
+    await t.stop();
+    t = await startTestHub();
+    await setupOwner(t);
+    const direct = await api(t, 'POST', '/auth/login', { body: { username: 'alice', password: OWNER.password }, headers: { 'x-forwarded-proto': 'https' } });
+    expect(direct.headers.getSetCookie().find((c) => c.startsWith('hearth_session='))).not.toMatch(/Secure/i);
+  });
 });
