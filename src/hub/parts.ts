@@ -5,11 +5,13 @@ import type { PartInstance } from './part.js';
 import { configTables } from '../config/tables.js';
 import { auditTables } from '../audit/tables.js';
 import { membersTables, createMembersPart } from '../members/index.js';
+import { devicesTables, createDevicesPart } from '../devices/index.js';
+import { createWebPart } from '../channels/web/index.js';
 import { gateTables } from '../gate/tables.js';
 import { linkTables, createLinkPart } from '../link/index.js';
 
 /** Every part's tables, migrated when the store opens. Add a part's tables here. */
-export const allTables: PartTables[] = [configTables, auditTables, membersTables, gateTables, linkTables];
+export const allTables: PartTables[] = [configTables, auditTables, membersTables, devicesTables, gateTables, linkTables];
 
 export interface Parts {
   /** In start order; services start in this order and stop in reverse. */
@@ -23,6 +25,8 @@ export interface Parts {
  */
 export function createParts(ctx: HubContext): Parts {
   const members = createMembersPart(ctx);
+  const devices = createDevicesPart(ctx);
+  const web = createWebPart(ctx);
   const link = createLinkPart(ctx);
-  return { list: [members, link], authenticator: members.authenticator };
+  return { list: [members, devices, link, web], authenticator: members.authenticator };
 }

@@ -1,0 +1,115 @@
+import type { Statement } from 'better-sqlite3';
+import type { HubContext } from '../core/context.js';
+import type { Service } from '../core/lifecycle.js';
+import { isoTime } from '../core/clock.js';
+import type { Entity } from './model.js';
+
+export interface HistoryRow {
+  state: string;
+  attributes: Record<string, unknown>;
+  available: boolean;
+  at: string;
+}
+
+const FLUSH_MS = 250;
+/** Rows waiting for the next flush; beyond this the oldest are dropped (and counted). */
+const MAX_PENDING = 5_000;
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+/**
+ * Entity state history on the store's telemetry connection (synchronous=NORMAL). Writes are
+ * batched into one transaction every quarter second, so a burst of device messages costs one
+ * fsync-free commit instead of one per message.
+ */
+export class StateHistory implements Service {
+  readonly name = 'devices.history';
+  private pending: [string, string, string, number, string][] = [];
+  private dropped = 0;
+  private flushTimer?: NodeJS.Timeout;
+  private pruneTimer?: NodeJS.Timeout;
+  private unsubscribe?: () => void;
+  private readonly insert: Statement;
+  private readonly log;
+
+  constructor(private readonly ctx: HubContext) {
+    this.log = ctx.log.child({ part: 'devices.history' });
+    this.insert = ctx.store.telemetry.prepare('INSERT INTO state_history (entity_id, state, attributes, available, at) VALUES (?, ?, ?, ?, ?)');
+  }
+
+  start(): void {
+    this.unsubscribe = this.ctx.bus.on('entity.state_changed', ({ entity }) => this.record(entity));
+    this.prune();
+    this.pruneTimer = setInterval(() => this.prune(), PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.pruneTimer = this.flushTimer = undefined;
+    this.flush();
+  }
+
+  record(entity: Entity): void {
+    if (this.pending.length >= MAX_PENDING) {
+      this.pending.shift();
+      this.dropped++;
+    }
+    this.pending.push([entity.id, entity.state, JSON.stringify(entity.attributes), entity.available ? 1 : 0, entity.last_updated]);
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.flushTimer.unref();
+    }
+  }
+
+  flush(): void {
+    this.flushTimer && clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending.length === 0) return;
+    const rows = this.pending;
+    this.pending = [];
+    const db = this.ctx.store.telemetry;
+    if (!db.open) return;
+    try {
+      db.transaction(() => {
+        for (const r of rows) this.insert.run(...r);
+      })();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, rows: rows.length }, 'state history write failed; rows dropped');
+    }
+    if (this.dropped > 0) {
+      this.log.warn({ dropped: this.dropped }, 'state history fell behind; oldest pending rows dropped');
+      this.dropped = 0;
+    }
+  }
+
+  /** Newest first. */
+  list(entityId: string, options: { since?: string; limit?: number } = {}): HistoryRow[] {
+    this.flush();
+    const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
+    const rows = this.ctx.store.telemetry
+      .prepare(`SELECT state, attributes, available, at FROM state_history WHERE entity_id = ? ${options.since ? 'AND at >= ?' : ''} ORDER BY id DESC LIMIT ${limit}`)
+      .all(...(options.since ? [entityId, options.since] : [entityId])) as { state: string; attributes: string; available: number; at: string }[];
+    return rows.map((r) => ({ state: r.state, attributes: JSON.parse(r.attributes) as Record<string, unknown>, available: r.available === 1, at: r.at }));
+  }
+
+  /** Drops rows older than retention.state_history_days and beyond retention.state_history_rows. */
+  prune(): { byAge: number; byCount: number } {
+    const db = this.ctx.store.telemetry;
+    if (!db.open) return { byAge: 0, byCount: 0 };
+    const { state_history_days: days, state_history_rows: maxRows } = this.ctx.settings.get().retention;
+    try {
+      const cutoff = isoTime(this.ctx.clock.now() - days * 86_400_000);
+      const byAge = db.prepare('DELETE FROM state_history WHERE at < ?').run(cutoff).changes;
+      const byCount = db
+        .prepare('DELETE FROM state_history WHERE id <= (SELECT id FROM state_history ORDER BY id DESC LIMIT 1 OFFSET ?)')
+        .run(maxRows).changes;
+      if (byAge + byCount > 0) this.log.info({ byAge, byCount }, 'state history pruned');
+      return { byAge, byCount };
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'state history prune failed');
+      return { byAge: 0, byCount: 0 };
+    }
+  }
+}

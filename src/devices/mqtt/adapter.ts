@@ -1,0 +1,59 @@
+import type { HubContext } from '../../core/context.js';
+import type { ComponentHealth } from '../../core/lifecycle.js';
+import { HearthError } from '../../core/errors.js';
+import type { DeviceAdapter, Entity } from '../model.js';
+import type { EntityRegistry } from '../registry.js';
+import { expectedState } from '../operations.js';
+import type { LanBroker } from './broker.js';
+import { MqttDiscovery } from './discovery/discovery.js';
+import { commandsFor } from './discovery/components.js';
+
+/**
+ * Entities discovered on the embedded broker. `execute` publishes the command the device's
+ * discovery config asks for; only the gate's executor calls it.
+ */
+export class MqttAdapter implements DeviceAdapter {
+  readonly name = 'devices.mqtt';
+  readonly source = 'mqtt';
+  readonly discovery: MqttDiscovery;
+  private running = false;
+
+  constructor(
+    ctx: HubContext,
+    private readonly broker: LanBroker,
+    readonly registry: EntityRegistry,
+  ) {
+    this.discovery = new MqttDiscovery(broker, registry, ctx.log.child({ part: 'mqtt.discovery' }), this.source);
+  }
+
+  async start(): Promise<void> {
+    await this.discovery.start();
+    this.running = true;
+    await this.broker.announceBirth();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.discovery.stop();
+  }
+
+  health(): ComponentHealth {
+    return this.running ? { status: 'ok', detail: `${this.discovery.size} discovered entities` } : { status: 'stopped', detail: 'not running' };
+  }
+
+  async execute(entity: Entity, operation: string, params: Record<string, unknown>): Promise<void> {
+    const record = this.discovery.lookup(entity.id);
+    if (!record) throw new HearthError('NOT_FOUND', `${entity.id} is not an MQTT entity`, 404);
+    const current = this.registry.get(entity.id) ?? entity;
+    const commands = commandsFor(record.component, record.cfg, current, operation, params);
+    const qos = record.cfg.qos && record.cfg.qos > 0 ? 1 : 0;
+    for (const c of commands) await this.broker.publish(c.topic, c.payload, { qos, retain: record.cfg.retain ?? false });
+    // Without a state topic HA runs the entity optimistically: the command is the new state.
+    const cfg = record.cfg as Record<string, unknown>;
+    const stateTopic = record.component === 'climate' ? cfg.mode_state_topic : record.component === 'cover' ? (cfg.state_topic ?? cfg.position_topic) : cfg.state_topic;
+    if (!stateTopic || cfg.optimistic === true) {
+      const expected = expectedState(current, operation, params);
+      if (expected) this.registry.setState(entity.id, expected);
+    }
+  }
+}

@@ -1,0 +1,266 @@
+import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
+import type { HubContext } from '../../core/context.js';
+import type { Service, ComponentHealth } from '../../core/lifecycle.js';
+import type { Logger } from '../../core/logger.js';
+import { RateLimiter } from '../../core/rate-limit.js';
+import type { DeviceCredentials } from '../credentials.js';
+import { PacketGuard, type Refusal } from './packet-guard.js';
+import { SqlitePersistence } from './persistence.js';
+
+export interface BrokerMessage {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+  /** The publishing client's id; null for the hub's own in-process publishes. */
+  clientId: string | null;
+}
+export type MessageHandler = (message: BrokerMessage) => void;
+
+/** Topics that only the hub may publish to. */
+const RESERVED_PREFIXES = ['hearth/', '$SYS'];
+/** aedes and its topic matcher cannot go deeper than this. */
+const AEDES_MAX_LEVELS = 100;
+
+const REFUSAL_TEXT: Record<Refusal['reason'], string> = {
+  packet_too_large: 'mqtt packet refused: larger than mqtt.max_packet_bytes; client disconnected before it was buffered',
+  malformed_length: 'mqtt packet refused: malformed remaining length; client disconnected',
+  too_many_topic_levels: 'mqtt publish refused: topic has more levels than mqtt.max_topic_levels; client disconnected',
+  invalid_utf8_topic: 'mqtt publish refused: topic is not valid UTF-8; client disconnected',
+};
+
+function authError(message: string, returnCode: number): Error & { returnCode: number } {
+  return Object.assign(new Error(message), { returnCode });
+}
+
+/**
+ * The embedded LAN broker (aedes, MQTT 3.1.1). Devices authenticate with per-device
+ * credentials; the hub itself talks to aedes in process (publish/subscribe without a socket or
+ * a password). Limits are enforced before aedes does any work for a packet where possible.
+ */
+export class LanBroker implements Service {
+  readonly name = 'mqtt.broker';
+  private aedes?: Aedes;
+  private persistence?: SqlitePersistence;
+  private server?: Server;
+  private tlsServer?: TlsServer;
+  private readonly sockets = new Set<Socket>();
+  private readonly limiter: RateLimiter;
+  private readonly log: Logger;
+  private readonly handlers = new Set<{ pattern: string; deliver: (packet: AedesPublishPacket, cb: () => void) => void }>();
+  private boundPort = 0;
+  private boundTlsPort = 0;
+  private started = false;
+
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly credentials: DeviceCredentials,
+  ) {
+    this.log = ctx.log.child({ part: 'mqtt' });
+    const s = ctx.settings.get().mqtt;
+    this.limiter = new RateLimiter({ burst: s.message_burst, perSecond: s.messages_per_second, maxKeys: Math.max(1000, s.max_connections * 4) });
+  }
+
+  /** The port the plain listener bound (differs from mqtt.port when that was 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get tlsPort(): number | undefined {
+    return this.boundTlsPort || undefined;
+  }
+
+  get clientCount(): number {
+    return this.aedes?.connectedClients ?? 0;
+  }
+
+  async start(): Promise<void> {
+    const s = this.ctx.settings.get().mqtt;
+    this.persistence = new SqlitePersistence(this.ctx.store.telemetry, this.log, { maxRetained: 20_000, maxRetainedBytes: Math.min(s.max_packet_bytes, 256 * 1024) });
+    const aedes = new Aedes({
+      persistence: this.persistence,
+      maxTopicLevels: Math.min(s.max_topic_levels, AEDES_MAX_LEVELS),
+      maxClientsIdLength: 128,
+      connectTimeout: 10_000,
+      authenticate: (client, username, password, done) => void this.authenticate(client, username, password, done),
+      authorizePublish: (client, packet, done) => done(this.authorizePublish(client, packet)),
+      authorizeSubscribe: (client, sub, done) => done(null, this.authorizeSubscribe(client, sub)),
+      authorizeForward: (_client, packet) => (packet.topic.startsWith('hearth/') ? null : packet),
+    });
+    this.aedes = aedes;
+    await aedes.listen();
+    aedes.on('clientError', (client, err) => this.log.info({ clientId: client?.id ?? null, err: err.message }, 'mqtt client error; connection closed'));
+    aedes.on('connectionError', (_client, err) => this.log.info({ err: err.message }, 'mqtt connection error before CONNECT'));
+    aedes.on('clientDisconnect', (client) => this.log.debug({ clientId: client.id }, 'mqtt client disconnected'));
+
+    this.server = createServer((socket) => this.accept(socket));
+    this.boundPort = await listen(this.server, s.host, s.port, 'mqtt.port / HEARTH_MQTT_PORT');
+    if (s.tls_port !== undefined && s.tls_cert && s.tls_key) {
+      this.tlsServer = createTlsServer({ cert: readFileSync(s.tls_cert), key: readFileSync(s.tls_key) }, (socket) => this.accept(socket));
+      this.tlsServer.on('tlsClientError', (err, socket) => this.log.info({ remote: socket.remoteAddress, err: err.message }, 'mqtt TLS handshake failed'));
+      this.boundTlsPort = await listen(this.tlsServer, s.host, s.tls_port, 'mqtt.tls_port');
+    }
+    this.started = true;
+    this.log.info({ host: s.host, port: this.boundPort, tls_port: this.tlsPort ?? null }, 'mqtt broker listening');
+  }
+
+  /** Tells devices the "home assistant" side is up so they republish discovery (HA's birth message: not retained). */
+  announceBirth(): Promise<void> {
+    return this.publish('homeassistant/status', 'online', { retain: false });
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    const closing: Promise<void>[] = [];
+    for (const server of [this.server, this.tlsServer]) if (server) closing.push(new Promise((res) => server.close(() => res())));
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    await Promise.all(closing);
+    const aedes = this.aedes;
+    if (aedes) await new Promise<void>((res) => aedes.close(() => res()));
+    this.handlers.clear();
+    this.aedes = undefined;
+    this.server = this.tlsServer = undefined;
+  }
+
+  health(): ComponentHealth {
+    if (!this.started) return { status: 'stopped', detail: 'not running' };
+    const tls = this.tlsPort ? `, TLS on ${this.tlsPort}` : '';
+    return { status: 'ok', detail: `listening on ${this.ctx.settings.get().mqtt.host}:${this.boundPort}${tls}; ${this.clientCount} clients` };
+  }
+
+  /** Publishes as the hub, in process (no socket, no credentials, no device limits). */
+  publish(topic: string, payload: string | Buffer, options: { retain?: boolean; qos?: 0 | 1 } = {}): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes) return Promise.reject(new Error('the mqtt broker is not running'));
+    const packet = { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false } as PublishPacket;
+    return new Promise((res, rej) => aedes.publish(packet, (err) => (err ? rej(err) : res())));
+  }
+
+  /** Subscribes the hub in process; returns the unsubscribe function. */
+  subscribe(pattern: string, handler: MessageHandler): () => void {
+    const aedes = this.aedes;
+    if (!aedes) throw new Error('the mqtt broker is not running');
+    const entry = {
+      pattern,
+      deliver: (packet: AedesPublishPacket, cb: () => void) => {
+        try {
+          handler({ topic: packet.topic, payload: toBuffer(packet.payload), retain: Boolean(packet.retain), clientId: (packet as { clientId?: string }).clientId ?? null });
+        } catch (err) {
+          this.log.error({ err, topic: packet.topic }, 'mqtt handler failed');
+        }
+        cb();
+      },
+    };
+    this.handlers.add(entry);
+    aedes.subscribe(pattern, entry.deliver, () => {});
+    return () => {
+      this.handlers.delete(entry);
+      this.aedes?.unsubscribe(pattern, entry.deliver, () => {});
+    };
+  }
+
+  /** Retained messages matching a pattern, as stored (and reloaded after a restart). */
+  async retained(pattern: string): Promise<BrokerMessage[]> {
+    const packets = (await this.persistence?.retained(pattern)) ?? [];
+    return packets.map((p) => ({ topic: p.topic, payload: toBuffer(p.payload), retain: true, clientId: null }));
+  }
+
+  /** The retained payload of one exact topic (what a new subscriber would get first). */
+  retainedPayload(topic: string): Buffer | undefined {
+    return this.persistence?.retainedPayload(topic);
+  }
+
+  private accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    const s = this.ctx.settings.get().mqtt;
+    if (!this.aedes || this.sockets.size >= s.max_connections) {
+      this.log.warn({ remote: socket.remoteAddress, limit: s.max_connections }, 'mqtt connection refused: mqtt.max_connections reached');
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.on('error', () => {}); // reported through aedes' clientError
+    const guard = new PacketGuard(socket, {
+      maxPacketBytes: s.max_packet_bytes,
+      maxTopicLevels: s.max_topic_levels,
+      onRefuse: (refusal, clientId) => {
+        const { reason, ...details } = refusal;
+        this.log.warn({ clientId, remote: socket.remoteAddress, reason, topic: null, ...details }, REFUSAL_TEXT[reason]);
+      },
+    });
+    this.aedes.handle(guard);
+  }
+
+  private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: (Error & { returnCode: number }) | null, ok: boolean | null) => void): Promise<void> {
+    const anonymousAllowed = this.ctx.settings.get().mqtt.allow_anonymous;
+    if (!username) {
+      if (anonymousAllowed) return done(null, true);
+      this.log.warn({ clientId: client.id, topic: null }, 'mqtt connection refused: anonymous clients are not allowed (mqtt.allow_anonymous)');
+      return done(authError('not authorized', 5), null);
+    }
+    let ok = false;
+    try {
+      ok = await this.credentials.verify(username, password ? password.toString('utf8') : '');
+    } catch (err) {
+      this.log.error({ err, clientId: client.id }, 'mqtt credential check failed');
+    }
+    if (ok) {
+      (client as Client & { hearthUser?: string }).hearthUser = username;
+      return done(null, true);
+    }
+    this.log.warn({ clientId: client.id, username, topic: null }, 'mqtt connection refused: bad username or password');
+    done(authError('bad username or password', 4), null);
+  }
+
+  private authorizePublish(client: Client | null, packet: PublishPacket): Error | null {
+    if (!client) return null; // the hub's own publishes
+    const topic = packet.topic;
+    if (RESERVED_PREFIXES.some((p) => topic.startsWith(p))) {
+      this.log.warn({ clientId: client.id, topic }, 'mqtt publish refused: topic is reserved for the hub; client disconnected');
+      return new Error('topic reserved for the hub');
+    }
+    if (!this.limiter.take(client.id)) {
+      this.log.warn({ clientId: client.id, topic, limit_per_second: this.ctx.settings.get().mqtt.messages_per_second }, 'mqtt client disconnected: message rate over mqtt.messages_per_second');
+      return new Error('message rate limit exceeded');
+    }
+    return null;
+  }
+
+  private authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {
+    if (sub.topic.includes('\uFFFD') || sub.topic.includes('\u0000')) {
+      this.log.warn({ clientId: client.id, topic: sub.topic }, 'mqtt subscribe refused: topic filter is not valid UTF-8');
+      return null;
+    }
+    if (sub.topic.startsWith('hearth/')) {
+      this.log.warn({ clientId: client.id, topic: sub.topic }, 'mqtt subscribe refused: hearth/ topics are the hub\'s own');
+      return null;
+    }
+    return sub;
+  }
+}
+
+function toBuffer(payload: unknown): Buffer {
+  if (Buffer.isBuffer(payload)) return payload;
+  if (typeof payload === 'string') return Buffer.from(payload);
+  if (payload instanceof Uint8Array) return Buffer.from(payload);
+  return Buffer.alloc(0);
+}
+
+function listen(server: Server | TlsServer, host: string, port: number, key: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new Error(`port ${port} is already in use (${key})`));
+      else if (err.code === 'EACCES') reject(new Error(`not allowed to listen on port ${port} (${key}); use a port above 1023`));
+      else reject(err);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

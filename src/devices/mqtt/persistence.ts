@@ -1,0 +1,149 @@
+import { createRequire } from 'node:module';
+import type { Readable } from 'node:stream';
+import type { Db } from '../../store/database.js';
+import type { Logger } from '../../core/logger.js';
+
+/** The shape of aedes-persistence's in-memory (async) implementation that we extend. */
+interface Packet {
+  cmd?: string;
+  topic: string;
+  payload: Buffer | string;
+  qos: 0 | 1 | 2;
+  retain?: boolean;
+  [key: string]: unknown;
+}
+interface Sub {
+  topic: string;
+  qos: 0 | 1 | 2;
+  rh?: number;
+  rap?: boolean;
+  nl?: boolean;
+}
+interface ClientRef {
+  id: string;
+}
+interface MemoryPersistence {
+  setup(broker: unknown): Promise<void>;
+  storeRetained(packet: Packet): Promise<void>;
+  createRetainedStream(pattern: string): Readable;
+  addSubscriptions(client: ClientRef, subs: Sub[]): Promise<void>;
+  removeSubscriptions(client: ClientRef, topics: string[]): Promise<void>;
+  cleanSubscriptions(client: ClientRef): Promise<void>;
+  destroy(): Promise<void>;
+}
+type MemoryPersistenceClass = new (opts?: Record<string, unknown>) => MemoryPersistence;
+
+// aedes-persistence is CommonJS and not a direct dependency: aedes brings it.
+const Memory = createRequire(import.meta.url)('aedes-persistence/asyncPersistence.js') as MemoryPersistenceClass;
+
+export interface PersistenceLimits {
+  /** Most retained topics kept; a new one beyond this is published but not retained. */
+  maxRetained: number;
+  /** Largest retained payload written to disk. */
+  maxRetainedBytes: number;
+}
+
+/**
+ * aedes' in-memory persistence, with retained messages and persistent-session subscriptions
+ * also written to SQLite and loaded back on start, so both survive a hub restart. Matching and
+ * delivery stay in memory (the fast path); SQLite is only written when they change.
+ */
+export class SqlitePersistence extends Memory {
+  private loaded = false;
+  /** Exact-topic lookup of retained payloads (same Buffers as the matcher's store). */
+  private readonly byTopic = new Map<string, Buffer>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    private readonly limits: PersistenceLimits,
+  ) {
+    super();
+  }
+
+  override async setup(broker: unknown): Promise<void> {
+    await super.setup(broker);
+    if (this.loaded) return;
+    this.loaded = true;
+    const retained = this.db.prepare('SELECT topic, payload, qos FROM mqtt_retained').all() as { topic: string; payload: Buffer; qos: 0 | 1 | 2 }[];
+    for (const r of retained) {
+      await super.storeRetained({ cmd: 'publish', topic: r.topic, payload: r.payload, qos: r.qos, retain: true, dup: false });
+      this.byTopic.set(r.topic, r.payload);
+    }
+    const subs = this.db.prepare('SELECT client_id, topic, qos, rh, rap, nl FROM mqtt_subscriptions ORDER BY client_id').all() as {
+      client_id: string;
+      topic: string;
+      qos: 0 | 1 | 2;
+      rh: number;
+      rap: number;
+      nl: number;
+    }[];
+    const byClient = new Map<string, Sub[]>();
+    for (const s of subs) {
+      const list = byClient.get(s.client_id) ?? [];
+      list.push({ topic: s.topic, qos: s.qos, rh: s.rh, rap: s.rap === 1, nl: s.nl === 1 });
+      byClient.set(s.client_id, list);
+    }
+    for (const [id, list] of byClient) await super.addSubscriptions({ id }, list);
+    this.log.debug({ retained: retained.length, sessions: byClient.size }, 'broker state loaded');
+  }
+
+  override async storeRetained(packet: Packet): Promise<void> {
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (payload.length === 0) {
+      await super.storeRetained(packet);
+      this.byTopic.delete(packet.topic);
+      this.db.prepare('DELETE FROM mqtt_retained WHERE topic = ?').run(packet.topic);
+      return;
+    }
+    const exists = this.byTopic.has(packet.topic);
+    if (!exists && this.byTopic.size >= this.limits.maxRetained) {
+      this.log.warn({ topic: packet.topic, clientId: packet.clientId ?? null, limit: this.limits.maxRetained }, 'retained message refused: too many retained topics');
+      return;
+    }
+    if (payload.length > this.limits.maxRetainedBytes) {
+      this.log.warn({ topic: packet.topic, clientId: packet.clientId ?? null, bytes: payload.length }, 'retained message refused: payload too large to retain');
+      return;
+    }
+    await super.storeRetained(packet);
+    this.db
+      .prepare('INSERT INTO mqtt_retained (topic, payload, qos, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(topic) DO UPDATE SET payload = excluded.payload, qos = excluded.qos, updated_at = excluded.updated_at')
+      .run(packet.topic, payload, packet.qos ?? 0, new Date().toISOString());
+    this.byTopic.set(packet.topic, payload);
+  }
+
+  /** The retained payload of one exact topic. */
+  retainedPayload(topic: string): Buffer | undefined {
+    return this.byTopic.get(topic);
+  }
+
+  override async addSubscriptions(client: ClientRef, subs: Sub[]): Promise<void> {
+    await super.addSubscriptions(client, subs);
+    const insert = this.db.prepare(
+      'INSERT INTO mqtt_subscriptions (client_id, topic, qos, rh, rap, nl) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(client_id, topic) DO UPDATE SET qos = excluded.qos, rh = excluded.rh, rap = excluded.rap, nl = excluded.nl',
+    );
+    this.db.transaction(() => {
+      for (const s of subs) insert.run(client.id, s.topic, s.qos, s.rh ?? 0, s.rap ? 1 : 0, s.nl ? 1 : 0);
+    })();
+  }
+
+  override async removeSubscriptions(client: ClientRef, topics: string[]): Promise<void> {
+    await super.removeSubscriptions(client, topics);
+    const del = this.db.prepare('DELETE FROM mqtt_subscriptions WHERE client_id = ? AND topic = ?');
+    this.db.transaction(() => {
+      for (const t of topics) del.run(client.id, t);
+    })();
+  }
+
+  override async cleanSubscriptions(client: ClientRef): Promise<void> {
+    await super.cleanSubscriptions(client);
+    this.db.prepare('DELETE FROM mqtt_subscriptions WHERE client_id = ?').run(client.id);
+  }
+
+  /** Retained messages under a pattern, from memory (already loaded from SQLite). */
+  async retained(pattern: string): Promise<Packet[]> {
+    const out: Packet[] = [];
+    for await (const p of this.createRetainedStream(pattern)) out.push(p as Packet);
+    return out;
+  }
+}

@@ -1,0 +1,145 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { HubContext } from '../core/context.js';
+import { notFound } from '../core/errors.js';
+import { principalOf, requireRole, requireSignedIn } from '../http/guard.js';
+import { domainSchema, entitySchema } from './model.js';
+import type { EntityRegistry } from './registry.js';
+import type { StateHistory } from './history.js';
+import type { EntityOverrides } from './overrides.js';
+import { credentialSchema, usernameSchema, type DeviceCredentials } from './credentials.js';
+
+const error = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const idParams = z.object({ id: z.string().max(255) });
+
+export interface DeviceRouteDeps {
+  registry: EntityRegistry;
+  history: StateHistory;
+  overrides: EntityOverrides;
+  credentials: DeviceCredentials;
+}
+
+/** The registry (any signed-in member may look) and device logins (owner only). */
+export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPluginAsync {
+  const { registry, history, overrides, credentials } = deps;
+  return async (app) => {
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    const owner = requireRole('owner');
+
+    r.get(
+      '/entities',
+      {
+        preHandler: requireSignedIn,
+        schema: {
+          tags: ['entities'],
+          summary: 'Every entity of the home, with filters',
+          querystring: z.strictObject({ domain: domainSchema.optional(), source: z.string().max(64).optional() }),
+          response: { 200: z.object({ entities: z.array(entitySchema) }) },
+        },
+      },
+      async (req) => ({ entities: registry.list(req.query) }),
+    );
+
+    r.get(
+      '/entities/:id',
+      { preHandler: requireSignedIn, schema: { tags: ['entities'], summary: 'One entity', params: idParams, response: { 200: entitySchema, 404: error } } },
+      async (req) => {
+        const e = registry.get(req.params.id);
+        if (!e) throw notFound('entity', req.params.id);
+        return e;
+      },
+    );
+
+    r.get(
+      '/entities/:id/history',
+      {
+        preHandler: requireSignedIn,
+        schema: {
+          tags: ['entities'],
+          summary: 'Recent states of one entity, newest first',
+          params: idParams,
+          querystring: z.strictObject({ since: z.iso.datetime({ offset: true }).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+          response: {
+            200: z.object({ entity_id: z.string(), history: z.array(z.object({ state: z.string(), attributes: z.record(z.string(), z.unknown()), available: z.boolean(), at: z.string() })) }),
+            404: error,
+          },
+        },
+      },
+      async (req) => {
+        const rows = history.list(req.params.id, { since: req.query.since && new Date(req.query.since).toISOString(), limit: req.query.limit });
+        if (rows.length === 0 && !registry.get(req.params.id)) throw notFound('entity', req.params.id);
+        return { entity_id: req.params.id, history: rows };
+      },
+    );
+
+    r.patch(
+      '/entities/:id',
+      {
+        preHandler: owner,
+        schema: {
+          tags: ['entities'],
+          summary: 'Set the names people use for an entity, and its area',
+          params: idParams,
+          body: z.strictObject({
+            aliases: z.array(z.string().trim().min(1).max(80)).max(20).optional(),
+            area: z.string().trim().min(1).max(80).nullable().optional(),
+          }),
+          response: { 200: entitySchema, 404: error },
+        },
+      },
+      async (req) => {
+        const e = registry.get(req.params.id);
+        if (!e) throw notFound('entity', req.params.id);
+        const who = principalOf(req);
+        const aliases = req.body.aliases ?? e.aliases;
+        const area = req.body.area === undefined ? e.area : req.body.area;
+        ctx.audit.withEntry(
+          { actor: who.member_id, origin: 'web', kind: 'entity.updated', subject: e.id, data: { aliases, area, before: { aliases: e.aliases, area: e.area } } },
+          () => overrides.set(e.id, aliases, area),
+        );
+        return registry.setAliases(e.id, aliases, area)!;
+      },
+    );
+
+    r.get(
+      '/devices/credentials',
+      { preHandler: owner, schema: { tags: ['devices'], summary: 'LAN broker logins for devices', response: { 200: z.object({ credentials: z.array(credentialSchema) }) } } },
+      async () => ({ credentials: credentials.list() }),
+    );
+
+    r.post(
+      '/devices/credentials',
+      {
+        preHandler: owner,
+        schema: {
+          tags: ['devices'],
+          summary: 'Create a device login; the password is shown only in this response',
+          body: z.strictObject({ username: usernameSchema, description: z.string().max(200).optional() }),
+          response: { 201: credentialSchema.extend({ password: z.string() }), 409: error },
+        },
+      },
+      async (req, reply) => {
+        const who = principalOf(req);
+        const { credential, password } = await credentials.create(req.body.username, who.member_id, req.body.description ?? null);
+        ctx.audit.append({ actor: who.member_id, origin: 'web', kind: 'device_credential.created', subject: credential.username, data: { description: credential.description } });
+        return reply.status(201).send({ ...credential, password });
+      },
+    );
+
+    r.delete(
+      '/devices/credentials/:username',
+      {
+        preHandler: owner,
+        schema: { tags: ['devices'], summary: 'Remove a device login', params: z.object({ username: z.string().max(64) }), response: { 204: z.null(), 404: error } },
+      },
+      async (req, reply) => {
+        const who = principalOf(req);
+        ctx.audit.withEntry({ actor: who.member_id, origin: 'web', kind: 'device_credential.deleted', subject: req.params.username }, () =>
+          credentials.remove(req.params.username),
+        );
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}

@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { expect } from 'vitest';
+import type { TestHub } from '../helpers/hub.js';
+import type { LanBroker } from '../../src/devices/mqtt/broker.js';
+import type { MqttAdapter } from '../../src/devices/mqtt/adapter.js';
+import type { EntityRegistry } from '../../src/devices/registry.js';
+import type { StateHistory } from '../../src/devices/history.js';
+import { api } from '../members/helpers.js';
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+export function brokerOf(t: TestHub): LanBroker {
+  const b = t.hub.services.get<LanBroker>('mqtt.broker');
+  if (!b) throw new Error('no broker');
+  return b;
+}
+
+export function mqttAdapterOf(t: TestHub): MqttAdapter {
+  const a = t.hub.services.get<MqttAdapter>('devices.mqtt');
+  if (!a) throw new Error('no mqtt adapter');
+  return a;
+}
+
+export function registryOf(t: TestHub): EntityRegistry {
+  return mqttAdapterOf(t).registry;
+}
+
+export function historyOf(t: TestHub): StateHistory {
+  return t.hub.services.get<StateHistory>('devices.history')!;
+}
+
+export function mqttUrl(t: TestHub): string {
+  return `mqtt://127.0.0.1:${brokerOf(t).port}`;
+}
+
+/** A real mqtt.js client over TCP; no reconnects so that a refusal stays visible. */
+export function connect(t: TestHub, options: IClientOptions = {}): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const c = mqtt.connect(mqttUrl(t), { reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4, ...options });
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      c.end(true);
+      reject(err);
+    };
+    c.once('connect', () => {
+      settled = true;
+      resolve(c);
+    });
+    c.once('error', fail);
+    c.once('close', () => fail(new Error('connection closed before CONNACK')));
+  });
+}
+
+/** Resolves with the error (or 'closed') when a client's connection ends. */
+export function closed(client: MqttClient): Promise<string> {
+  return new Promise((resolve) => {
+    if (!client.connected) return resolve('closed');
+    client.once('close', () => resolve('closed'));
+  });
+}
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs mosquitto_pub / mosquitto_sub. */
+export function mosquitto(bin: 'mosquitto_pub' | 'mosquitto_sub', args: string[], timeoutMs = 10_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(bin, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? ((err as NodeJS.ErrnoException & { code?: number | string }).code as number) ?? 1 : 0;
+      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+    });
+  });
+}
+
+/** Log lines whose message contains `text`. */
+export function logsWith(t: TestHub, text: string): Record<string, unknown>[] {
+  return t.logs.lines.filter((l) => typeof l.msg === 'string' && l.msg.includes(text));
+}
+
+/** Creates a device login through the API as the owner; returns its password. */
+export async function createDeviceLogin(t: TestHub, cookie: string, username: string): Promise<string> {
+  const res = await api(t, 'POST', '/devices/credentials', { cookie, body: { username, description: 'test device' } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return (res.body as { password: string }).password;
+}
