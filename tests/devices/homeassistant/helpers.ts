@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { EventBus } from '../../../src/core/bus.js';
@@ -75,3 +79,11 @@ export const HOME: SeedState[] = [
   { entity_id: 'alarm_control_panel.home', state: 'armed_away', attributes: { friendly_name: 'Home Alarm', code_arm_required: true } },
   { entity_id: 'binary_sensor.hall_motion', state: 'off', attributes: {} },
 ];
+
+/** A self-signed certificate for 127.0.0.1 that nothing trusts (made with openssl in a temp dir). */
+export function untrustedCertificate(): { cert: string; key: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-ha-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.crt',
+    '-days', '2', '-subj', '/CN=homeassistant.local', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  return { cert: readFileSync(join(dir, 'server.crt'), 'utf8'), key: readFileSync(join(dir, 'server.key'), 'utf8'), dir };
+}

@@ -1,12 +1,9 @@
-import { readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makePki } from '../../helpers/mosquitto.js';
 import { AUTH_INVALID_DETAIL, checkHomeAssistant, toWebSocketUrl } from '../../../src/devices/homeassistant/adapter.js';
 import { backoffDelay } from '../../../src/devices/homeassistant/session.js';
 import { FakeHomeAssistant } from '../../fakes/home-assistant.js';
-import { HOME, TOKEN, adapterFor, sleep, waitFor, type AdapterRig } from './helpers.js';
+import { HOME, TOKEN, adapterFor, sleep, untrustedCertificate, waitFor, type AdapterRig } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -179,10 +176,9 @@ describe('checkHomeAssistant (hearth doctor)', () => {
 
 describe('TLS', () => {
   it('verifies the certificate of an https Home Assistant: an untrusted one is refused', async () => {
-    const dir = join(tmpdir(), `hearth-ha-tls-${process.pid}-${Date.now()}`);
+    const { cert, key, dir } = untrustedCertificate();
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const pki = makePki(dir);
-    const fake = await fakeHa({ tls: { cert: readFileSync(pki.serverCert, 'utf8'), key: readFileSync(pki.serverKey, 'utf8') } });
+    const fake = await fakeHa({ tls: { cert, key } });
     expect(fake.url).toMatch(/^https:/);
     const out = await checkHomeAssistant(fake.url, TOKEN, 5000);
     expect(out.ok).toBe(false);
