@@ -7,7 +7,7 @@ import { auditTables } from '../audit/tables.js';
 import { membersTables, createMembersPart } from '../members/index.js';
 import { devicesTables, createDevicesPart } from '../devices/index.js';
 import { createWebPart } from '../channels/web/index.js';
-import { gateTables } from '../gate/tables.js';
+import { gateTables, createGatePart } from '../gate/index.js';
 import { linkTables, createLinkPart } from '../link/index.js';
 
 /** Every part's tables, migrated when the store opens. Add a part's tables here. */
@@ -26,7 +26,8 @@ export interface Parts {
 export function createParts(ctx: HubContext): Parts {
   const members = createMembersPart(ctx);
   const devices = createDevicesPart(ctx);
+  const gate = createGatePart(ctx, { members: members.members, registry: devices.registry, adapters: devices.adapters });
   const web = createWebPart(ctx);
   const link = createLinkPart(ctx);
-  return { list: [members, devices, link, web], authenticator: members.authenticator };
+  return { list: [members, devices, gate, link, web], authenticator: members.authenticator };
 }

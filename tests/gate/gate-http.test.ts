@@ -1,0 +1,209 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import type { LanBroker } from '../../src/devices/mqtt/broker.js';
+import type { Envelope } from '../../src/gate/model.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { api, makeFamily, type Person } from './support.js';
+
+/**
+ * The gate end to end: the real hub with the demo home on its embedded broker (devices answer
+ * ~300 ms after a command), a family made through the API, everything through HTTP.
+ */
+let t: TestHub | undefined;
+afterEach(async () => {
+  await t?.stop();
+  t = undefined;
+});
+
+async function demoHub(options: { clock?: ManualClock; owners?: string[] } = {}) {
+  t = await startTestHub({ clock: options.clock, settings: { hub: { demo: true } } });
+  const people = await makeFamily(t.url, t.dataDir, [
+    { username: 'adam', role: 'adult' },
+    { username: 'owen', role: 'owner' },
+    { username: 'cara', role: 'child' },
+    ...(options.owners ?? []).map((username) => ({ username, role: 'owner' })),
+  ]);
+  await waitFor(async () => (await api(t!.url, people.olivia!, 'GET', '/entities/lock.front_door')).body?.state === 'locked');
+  await waitFor(async () => (await api(t!.url, people.olivia!, 'GET', '/entities/light.kitchen')).body?.state === 'off');
+  // Every command the hub sends to the demo devices, as seen on the broker.
+  const commands: string[] = [];
+  const broker = t.hub.services.get<LanBroker>('mqtt.broker')!;
+  broker.subscribe('hearth/demo/#', (m) => {
+    if (m.topic.endsWith('/set')) commands.push(`${m.topic} ${m.payload.toString('utf8')}`);
+  });
+  return { hub: t, people, commands };
+}
+
+async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not met in time');
+}
+
+const decide = (url: string, who: Person, id: string, body: unknown) => api<Envelope & { error?: { code: string } }>(url, who, 'POST', `/approvals/${id}/decision`, body);
+
+async function storyOf(url: string, who: Person, subject: string): Promise<{ kind: string; actor: string; origin: string }[]> {
+  const res = await api<{ entries: { kind: string; actor: string; origin: string; subject: string }[] }>(url, who, 'GET', `/audit?subject=${subject}&limit=100`);
+  expect(res.status).toBe(200);
+  expect(res.body.entries.every((e) => e.subject === subject)).toBe(true);
+  return res.body.entries.reverse().map(({ kind, actor, origin }) => ({ kind, actor, origin }));
+}
+
+describe('the action gate over HTTP, with the demo home', () => {
+  it('an adult asks to unlock the front door; only an owner with a PIN makes it happen; the audit tells the story', async () => {
+    const { hub, people, commands } = await demoHub();
+    const { url } = hub;
+    const { adam, owen, cara, olivia } = people as Record<string, Person>;
+
+    const asked = await api(url, adam, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock', reason: 'letting the plumber in' });
+    expect(asked.status).toBe(202);
+    expect(asked.body).toMatchObject({ status: 'pending', approval_id: expect.stringMatching(/^apr_/), envelope: { state: 'pending', risk: 'high', reason: 'letting the plumber in' } });
+    const id = asked.body.approval_id as string;
+    const before = (await api<Envelope>(url, olivia, 'GET', `/approvals/${id}`)).body;
+
+    // Bad input, each with its code, and the envelope unchanged.
+    const bad: [Person, unknown, number, string][] = [
+      [adam, { decision: 'approve', pin: '1357' }, 403, 'SELF_APPROVAL_FORBIDDEN'],
+      [cara, { decision: 'approve', pin: '1357' }, 403, 'NOT_AN_APPROVER'],
+      [owen, { decision: 'approve' }, 403, 'PIN_REQUIRED'],
+      [owen, { decision: 'approve', pin: '9999' }, 403, 'PIN_INVALID'],
+      [owen, { decision: 'maybe' }, 400, 'VALIDATION_FAILED'],
+      [owen, { decision: 'approve', pin: '1357', extra: 1 }, 400, 'VALIDATION_FAILED'],
+    ];
+    for (const [who, body, status, code] of bad) {
+      const res = await decide(url, who, id, body);
+      expect([res.status, res.body.error?.code], `${who.username} ${JSON.stringify(body)}`).toEqual([status, code]);
+    }
+    expect((await decide(url, owen, 'apr_doesnotexist', { decision: 'approve', pin: '1357' })).body.error?.code).toBe('APPROVAL_NOT_FOUND');
+    expect((await api<Envelope>(url, olivia, 'GET', `/approvals/${id}`)).body).toEqual(before);
+    expect(commands).toEqual([]);
+
+    // The owner approves with the PIN: the answer comes once the lock reports unlocked.
+    const approved = await decide(url, owen, id, { decision: 'approve', pin: '1357' });
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ state: 'executed', outcome: { observed_state: 'unlocked' } });
+    expect((await api(url, adam, 'GET', '/entities/lock.front_door')).body.state).toBe('unlocked');
+    expect(commands).toEqual(['hearth/demo/front_door/set UNLOCK']);
+
+    // A replay changes nothing.
+    const replay = await decide(url, owen, id, { decision: 'approve', pin: '1357' });
+    expect([replay.status, replay.body.error?.code]).toEqual([409, 'ALREADY_DECIDED']);
+    const late = await decide(url, olivia, id, { decision: 'approve', pin: '2468' });
+    expect([late.status, late.body.error?.code]).toEqual([409, 'APPROVAL_FINISHED']);
+    expect((await api<Envelope>(url, olivia, 'GET', `/approvals/${id}`)).body.state).toBe('executed');
+    expect(commands).toHaveLength(1);
+
+    const story = await storyOf(url, olivia, id);
+    const main = story.filter((e) => e.kind !== 'approval.decision_refused');
+    expect(main).toEqual([
+      { kind: 'approval.requested', actor: adam.id, origin: 'web' },
+      { kind: 'approval.decided', actor: owen.id, origin: 'web' },
+      { kind: 'approval.executing', actor: adam.id, origin: 'web' },
+      { kind: 'action.executed', actor: adam.id, origin: 'web' },
+      { kind: 'approval.executed', actor: adam.id, origin: 'web' },
+    ]);
+    expect(story.filter((e) => e.kind === 'approval.decision_refused').map((e) => e.actor)).toEqual([adam.id, cara.id, owen.id, owen.id, owen.id, olivia.id]);
+  });
+
+  it('a light switches at once: 200 with the confirmed state', async () => {
+    const { hub, people, commands } = await demoHub();
+    const res = await api(hub.url, people.cara!, 'POST', '/actions', { entity_id: 'light.kitchen', operation: 'turn_on' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'executed', entity: { id: 'light.kitchen', state: 'on' }, detail: { expected_state: 'on', observed_state: 'on' } });
+    expect(commands).toHaveLength(1);
+    const story = await storyOf(hub.url, people.olivia!, res.body.action_id);
+    expect(story.map((e) => e.kind)).toEqual(['action.requested', 'action.executed', 'action.confirmed']);
+  });
+
+  it('refuses bad requests with specific codes', async () => {
+    const { hub, people, commands } = await demoHub();
+    const { url } = hub;
+    const cases: [Person, unknown, number, string][] = [
+      [people.adam!, { entity_id: 'lock.back_gate', operation: 'unlock' }, 404, 'UNKNOWN_ENTITY'],
+      [people.adam!, { entity_id: 'light.kitchen', operation: 'unlock' }, 400, 'UNSUPPORTED_OPERATION'],
+      [people.cara!, { entity_id: 'lock.front_door', operation: 'unlock' }, 403, 'ROLE_NOT_ALLOWED'],
+      [people.adam!, { entity_id: 'Lock Front Door', operation: 'unlock' }, 400, 'VALIDATION_FAILED'],
+      [people.adam!, { entity_id: 'light.kitchen' }, 400, 'VALIDATION_FAILED'],
+    ];
+    for (const [who, body, status, code] of cases) {
+      const res = await api(url, who, 'POST', '/actions', body);
+      expect([res.status, res.body?.error?.code], JSON.stringify(body)).toEqual([status, code]);
+    }
+    expect((await api(url, null, 'POST', '/actions', { entity_id: 'light.kitchen', operation: 'turn_on' })).status).toBe(401);
+
+    // Cancel: only the requester; afterwards nobody can decide.
+    const asked = await api(url, people.adam!, 'POST', '/actions', { entity_id: 'cover.garage_door', operation: 'open_cover' });
+    expect(asked.status).toBe(202);
+    const id = asked.body.approval_id as string;
+    const foreign = await api(url, people.owen!, 'POST', `/approvals/${id}/cancel`);
+    expect([foreign.status, foreign.body.error.code]).toEqual([403, 'NOT_REQUESTER']);
+    const cancelled = await api(url, people.adam!, 'POST', `/approvals/${id}/cancel`);
+    expect([cancelled.status, cancelled.body.state]).toEqual([200, 'cancelled']);
+    const after = await decide(url, people.owen!, id, { decision: 'approve', pin: '1357' });
+    expect([after.status, after.body.error?.code]).toEqual([409, 'APPROVAL_FINISHED']);
+    expect(commands).toEqual([]);
+
+    // A bearer token is the `api` channel.
+    const token = await api(url, people.adam!, 'POST', '/tokens', { name: 'script', scopes: ['*'] });
+    expect(token.status).toBeLessThan(300);
+    const viaToken = await fetch(`${url}/api/v1/actions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token.body.token as string}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ entity_id: 'lock.front_door', operation: 'unlock' }),
+    });
+    expect(viaToken.status).toBe(202);
+    expect(((await viaToken.json()) as { envelope: Envelope }).envelope.origin).toEqual({ member_id: people.adam!.id, channel: 'api' });
+    const listed = await api<{ approvals: Envelope[] }>(url, people.olivia!, 'GET', '/approvals?state=cancelled');
+    expect(listed.body.approvals.map((e) => e.id)).toEqual([id]);
+  });
+
+  it('twenty concurrent approvals lead to exactly one execution', async () => {
+    const owners = ['oscar', 'orla', 'otto'];
+    const { hub, people, commands } = await demoHub({ owners });
+    const { url } = hub;
+    const asked = await api(url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
+    const id = asked.body.approval_id as string;
+    const approvers = ['olivia', ...owners, 'owen'].map((n) => people[n]!);
+    const pinOf = (p: Person) => (p.username === 'olivia' ? '2468' : '1357');
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => approvers[i % approvers.length]!).map((p) => decide(url, p, id, { decision: 'approve', pin: pinOf(p) })));
+    const ok = replies.filter((r) => r.status === 200);
+    expect(ok).toHaveLength(1);
+    expect(ok[0]!.body.state).toBe('executed');
+    for (const r of replies.filter((x) => x.status !== 200)) {
+      expect(r.status).toBe(409);
+      expect(['ALREADY_DECIDED', 'APPROVAL_FINISHED']).toContain(r.body.error?.code);
+    }
+    expect(commands).toEqual(['hearth/demo/front_door/set UNLOCK']);
+    const executed = await api(url, people.olivia!, 'GET', `/audit?subject=${id}&kind=action.executed`);
+    expect(executed.body.entries).toHaveLength(1);
+    expect((await api<Envelope>(url, people.olivia!, 'GET', `/approvals/${id}`)).body.decisions).toHaveLength(1);
+  });
+
+  it('an expired request cannot be approved (controllable clock)', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0));
+    const { hub, people, commands } = await demoHub({ clock });
+    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
+    const id = asked.body.approval_id as string;
+    clock.advance(5 * 60_000);
+    const res = await decide(hub.url, people.owen!, id, { decision: 'approve', pin: '1357' });
+    expect([res.status, res.body.error?.code]).toEqual([409, 'APPROVAL_EXPIRED']);
+    expect((await api<Envelope>(hub.url, people.olivia!, 'GET', `/approvals/${id}`)).body).toMatchObject({ state: 'expired', decisions: [] });
+    expect((await api(hub.url, people.adam!, 'GET', '/entities/lock.front_door')).body.state).toBe('locked');
+    expect(commands).toEqual([]);
+  });
+
+  it('a policy change between request and approval stops the execution', async () => {
+    const { hub, people, commands } = await demoHub();
+    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
+    const id = asked.body.approval_id as string;
+    const patched = await api(hub.url, people.olivia!, 'PATCH', '/settings', { policy: { overrides: { 'lock.front_door': { unlock: 'critical' } } } });
+    expect(patched.status).toBe(200);
+    const res = await decide(hub.url, people.owen!, id, { decision: 'approve', pin: '1357' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ state: 'failed', outcome: { code: 'POLICY_CHANGED' } });
+    expect(commands).toEqual([]);
+  });
+});
