@@ -22,17 +22,19 @@ export interface MembersPart extends PartInstance {
   members: MembersService;
 }
 
-/** The members part as a lifecycle service: on start it prunes old sessions and opens first run if needed. */
+/** The members part as a lifecycle service: on start it prunes dead sessions and tokens and opens first run if needed. */
 class MembersLifecycle implements Service {
   readonly name = 'members';
   constructor(
     /** Reachable through the service manager (`services.get('members').members`), e.g. by tests and the CLI. */
     readonly members: MembersService,
     private readonly sessions: SessionStore,
+    private readonly tokens: TokenStore,
     private readonly firstRun: FirstRun,
   ) {}
   start(): void {
     this.sessions.prune();
+    this.tokens.prune();
     this.firstRun.prepare();
     warmUpPasswordChecks();
   }
@@ -52,7 +54,7 @@ export function createMembersPart(ctx: HubContext): MembersPart {
   const firstRun = new FirstRun(ctx, members.repo, sessions);
   return {
     name: 'members',
-    services: [new MembersLifecycle(members, sessions, firstRun)],
+    services: [new MembersLifecycle(members, sessions, tokens, firstRun)],
     routes: membersRoutes({ ctx, members, sessions, tokens, login, firstRun }),
     authenticator: new MembersAuthenticator(sessions, tokens),
     members,

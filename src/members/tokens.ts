@@ -54,6 +54,7 @@ export class TokenStore {
   private readonly activeCount: Statement<[string, string], { n: number }>;
   private readonly listAll: Statement<[], TokenRow>;
   private readonly listMember: Statement<[string], TokenRow>;
+  private readonly pruneStmt: Statement<[string, string]>;
 
   constructor(db: Db, private readonly clock: Clock) {
     this.insert = db.prepare(
@@ -68,6 +69,7 @@ export class TokenStore {
     this.activeCount = db.prepare('SELECT COUNT(*) AS n FROM api_tokens WHERE member_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)');
     this.listAll = db.prepare('SELECT * FROM api_tokens ORDER BY created_at DESC');
     this.listMember = db.prepare('SELECT * FROM api_tokens WHERE member_id = ? ORDER BY created_at DESC');
+    this.pruneStmt = db.prepare('DELETE FROM api_tokens WHERE revoked_at <= ? OR expires_at <= ?');
   }
 
   /** `id` may be chosen first, so that the audit entry naming it is written in the same transaction. */
@@ -121,6 +123,12 @@ export class TokenStore {
 
   list(memberId?: string): TokenInfo[] {
     return (memberId ? this.listMember.all(memberId) : this.listAll.all()).map(toInfo);
+  }
+
+  /** Forgets tokens revoked or expired more than `keepDays` ago (the audit trail still names them). */
+  prune(keepDays = 90): number {
+    const before = isoTime(this.clock.now() - keepDays * 86_400_000);
+    return this.pruneStmt.run(before, before).changes;
   }
 
   /** True when this call revoked it (false when it already was). */
