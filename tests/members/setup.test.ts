@@ -76,6 +76,18 @@ describe('first run', () => {
     expectNotLogged(t, [code, OWNER.password]);
   });
 
+  it('makes exactly one owner when two correct setups race', async () => {
+    t = await startTestHub();
+    const code = setupCode(t);
+    const results = await Promise.all(
+      ['alice', 'mallory'].map((username) => api(t!, 'POST', '/setup', { body: { setup_code: code, ...OWNER, username } })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+    expect(results.find((r) => r.status === 409)!.body.error.code).toBe('SETUP_DONE');
+    const owners = t.hub.ctx.store.db.prepare("SELECT COUNT(*) AS n FROM members WHERE role = 'owner'").get() as { n: number };
+    expect(owners.n).toBe(1);
+  });
+
   it('applies the password policy to the first owner', async () => {
     t = await startTestHub();
     const code = setupCode(t);
