@@ -52,6 +52,8 @@ export async function buildHttpServer(options: HttpOptions): Promise<App> {
     }
     return reply.type('text/html').sendFile('index.html'); // the UI routes on the client
   });
+  // Cookies are parsed by the plugin's own onRequest hook, which must run before ours.
+  await app.register(fastifyCookie);
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     request.principal = options.authenticator.authenticate({ headers: request.headers, cookies: request.cookies });
@@ -65,7 +67,6 @@ export async function buildHttpServer(options: HttpOptions): Promise<App> {
     metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Hearth API', version: ctx.version, description: 'The home hub\'s HTTP API. Errors are `{"error": {"code", "message"}}`.' },
