@@ -56,7 +56,7 @@ describe('the action gate over HTTP, with the demo home', () => {
   it('an adult asks to unlock the front door; only an owner with a PIN makes it happen; the audit tells the story', async () => {
     const { hub, people, commands } = await demoHub();
     const { url } = hub;
-    const { adam, owen, cara, olivia } = people as Record<string, Person>;
+    const [adam, owen, cara, olivia] = (['adam', 'owen', 'cara', 'olivia'] as const).map((n) => people[n]!) as [Person, Person, Person, Person];
 
     const asked = await api(url, adam, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock', reason: 'letting the plumber in' });
     expect(asked.status).toBe(202);

@@ -16,6 +16,12 @@ export const SSE_EVENTS: { [K in EventName]?: (payload: HubEvents[K]) => unknown
   'entity.state_changed': (p) => ({ entity: p.entity, old_state: p.old_state, old_available: p.old_available }),
   'entity.added': (e) => e,
   'entity.removed': (p) => p,
+  // The action gate: envelopes as they open, are decided and finish; outcomes; alerts for the owner.
+  'approval.requested': (e) => e,
+  'approval.decided': (p) => ({ envelope: p.envelope, decision: p.decision }),
+  'approval.finished': (e) => e,
+  'action.executed': (p) => p,
+  'gate.alert': (p) => p,
 };
 
 const KEEPALIVE_MS = 15_000;
