@@ -43,6 +43,7 @@ export interface FakeHomeAssistantOptions {
   port?: number;
   haVersion?: string;
   states?: SeedState[];
+  runState?: 'NOT_RUNNING' | 'STARTING' | 'RUNNING';
   /** Serve wss:// with this certificate (PEM). */
   tls?: { cert: string; key: string };
 }
@@ -74,6 +75,8 @@ export class FakeHomeAssistant {
   token: string;
   /** Command types received but never answered (an HA that hangs half-way). */
   readonly unanswered = new Set<string>();
+  /** What get_config reports; HA accepts connections while still STARTING. */
+  runState: 'NOT_RUNNING' | 'STARTING' | 'RUNNING' = 'RUNNING';
   /** Registry commands answer `unauthorized`, as for a token without admin rights. */
   registriesForbidden = false;
   private readonly entityRegistry: Record<string, unknown>[] = [];
@@ -88,6 +91,7 @@ export class FakeHomeAssistant {
   constructor(options: FakeHomeAssistantOptions) {
     this.token = options.token;
     this.tls = options.tls;
+    this.runState = options.runState ?? 'RUNNING';
     this.haVersion = options.haVersion ?? '2025.1.2';
     this.requestedPort = options.port ?? 0;
     for (const s of options.states ?? []) {
@@ -193,6 +197,16 @@ export class FakeHomeAssistant {
     this.states.set(entityId, next);
     this.emitStateChanged(entityId, old ?? null, next);
     return next;
+  }
+
+  /** HA done loading its integrations: RUNNING, and homeassistant_started to subscribers. */
+  finishStartup(): void {
+    this.runState = 'RUNNING';
+    const event = { event_type: 'homeassistant_started', data: {}, origin: 'LOCAL', time_fired: new Date().toISOString(), context: context() };
+    for (const c of this.clients) {
+      if (!c.authed || c.frozen) continue;
+      for (const [id, type] of c.subscriptions) if (type === undefined || type === 'homeassistant_started') c.ws.send(JSON.stringify({ id, type: 'event', event }));
+    }
   }
 
   removeEntity(entityId: string): void {
@@ -304,7 +318,7 @@ export class FakeHomeAssistant {
         send(result([...this.states.values()]));
         return;
       case 'get_config':
-        send(result({ location_name: 'Fake Home', version: this.haVersion, state: 'RUNNING', time_zone: 'UTC', unit_system: { temperature: '°C' }, components: ['homeassistant', 'light', 'lock'] }));
+        send(result({ location_name: 'Fake Home', version: this.haVersion, state: this.runState, time_zone: 'UTC', unit_system: { temperature: '°C' }, components: ['homeassistant', 'light', 'lock'] }));
         return;
       case 'get_services':
         send(result(this.services()));

@@ -46,6 +46,9 @@ export const deviceRegistryEntrySchema = z.looseObject({
   model: z.string().nullable().optional(),
 });
 
+/** `get_config`: only the run state matters here (absent in old versions). */
+export const haConfigSchema = z.looseObject({ state: z.string().optional() });
+
 /** HA's result error: `{code, message}`. */
 export const haErrorSchema = z.looseObject({ code: z.union([z.string(), z.number()]), message: z.string().optional() });
 

@@ -6,7 +6,7 @@ import { withTimeout } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import type { EntityRegistry } from '../registry.js';
 import { HA_SOURCE, deviceIndex, toEntityInput, type DeviceInfo } from './mapping.js';
-import { haErrorSchema, haStateSchema, stateChangedEventSchema, toHttpBase, type HaState } from './protocol.js';
+import { haConfigSchema, haErrorSchema, haStateSchema, stateChangedEventSchema, toHttpBase, type HaState } from './protocol.js';
 import { HaAuthInvalidError, openAuthenticatedSocket, type HaSocket } from './socket.js';
 
 export interface SessionTimings {
@@ -85,6 +85,7 @@ export class HaSession {
   private readonly abort = new AbortController();
   private readonly warnedIds = new Set<string>();
   private devices = new Map<string, DeviceInfo>();
+  private haStartingUp = false;
 
   constructor(
     private readonly deps: SessionDeps,
@@ -148,7 +149,10 @@ export class HaSession {
     const last = this.lastError ? `; last error: ${this.lastError}` : '';
     switch (this.phase) {
       case 'connected':
-        return { status: 'ok', detail: `connected to Home Assistant${this.haVersion ? ` ${this.haVersion}` : ''} at ${this.wsUrl}; ${count} entities` };
+        return {
+          status: 'ok',
+          detail: `connected to Home Assistant${this.haVersion ? ` ${this.haVersion}` : ''} at ${this.wsUrl}; ${count} entities${this.haStartingUp ? ' (Home Assistant is still starting)' : ''}`,
+        };
       case 'syncing':
         return { status: 'degraded', detail: `connected to ${this.wsUrl}, loading states${last}` };
       case 'connecting':
@@ -240,9 +244,11 @@ export class HaSession {
       await Promise.race([
         (async () => {
           await conn.subscribeMessage((event: unknown) => this.onEvent(event, socket), { type: 'subscribe_events', event_type: 'state_changed' }, { resubscribe: false });
+          await conn.subscribeMessage(() => void this.resnapshot(conn, socket), { type: 'subscribe_events', event_type: 'homeassistant_started' }, { resubscribe: false });
+          const starting = await this.haStarting(conn);
           const states: unknown = await getStates(conn);
           this.devices = await this.loadDevices(conn);
-          if (!stale()) this.applySnapshot(states);
+          if (!stale()) this.applySnapshot(states, !starting);
         })(),
         cut,
       ]);
@@ -291,7 +297,36 @@ export class HaSession {
     this.deps.log.warn({ url: this.wsUrl, marked_unavailable: marked }, 'lost the connection to Home Assistant; reconnecting');
   }
 
-  private applySnapshot(states: unknown): void {
+  /**
+   * HA accepts connections before its integrations have loaded: entities missing then may
+   * only be late, so they are kept (unavailable) until HA fires homeassistant_started.
+   */
+  private async haStarting(conn: Connection): Promise<boolean> {
+    try {
+      const config = haConfigSchema.safeParse(await conn.sendMessagePromise({ type: 'get_config' }));
+      this.haStartingUp = config.success && config.data.state !== undefined && config.data.state !== 'RUNNING';
+    } catch {
+      this.haStartingUp = false;
+    }
+    return this.haStartingUp;
+  }
+
+  /** After homeassistant_started: everything HA has now, and nothing it no longer has. */
+  private async resnapshot(conn: Connection, socket: HaSocket): Promise<void> {
+    if (this.stopped || socket !== this.socket) return;
+    try {
+      const states: unknown = await getStates(conn);
+      this.devices = await this.loadDevices(conn);
+      if (this.stopped || socket !== this.socket) return;
+      this.haStartingUp = false;
+      this.applySnapshot(states, true);
+      this.deps.log.info({ entities: this.deps.registry.list({ source: HA_SOURCE }).length }, 'Home Assistant finished starting; states loaded again');
+    } catch (err) {
+      this.deps.log.warn({ err: haErrorText(err) }, 'could not load states after Home Assistant started');
+    }
+  }
+
+  private applySnapshot(states: unknown, removeVanished: boolean): void {
     if (!Array.isArray(states)) throw new Error('get_states did not return a list');
     const seen = new Set<string>();
     let bad = 0;
@@ -304,7 +339,11 @@ export class HaSession {
       if (this.put(parsed.data)) seen.add(parsed.data.entity_id);
     }
     if (bad > 0) this.deps.log.warn({ count: bad }, 'ignored state objects from Home Assistant that do not fit its protocol');
-    for (const e of this.deps.registry.list({ source: HA_SOURCE })) if (!seen.has(e.id)) this.deps.registry.remove(e.id);
+    for (const e of this.deps.registry.list({ source: HA_SOURCE })) {
+      if (seen.has(e.id)) continue;
+      if (removeVanished) this.deps.registry.remove(e.id);
+      else this.deps.registry.setAvailable(e.id, false);
+    }
   }
 
   private onEvent(event: unknown, socket: HaSocket): void {

@@ -43,7 +43,7 @@ describe('Home Assistant adapter: states', () => {
     expect(health.detail).toContain('connected to Home Assistant 2025.1.2');
     expect(health.detail).toContain(`${HOME.length} entities`);
     // The library's protocol as HA documents it: features first, then subscribe and load.
-    expect(fake.commands.map((c) => c.type)).toEqual(['supported_features', 'subscribe_events', 'get_states', 'config/entity_registry/list', 'config/device_registry/list']);
+    expect(fake.commands.map((c) => c.type)).toEqual(['supported_features', 'subscribe_events', 'subscribe_events', 'get_config', 'get_states', 'config/entity_registry/list', 'config/device_registry/list']);
     // Device information from HA's registries.
     expect(light.device).toMatchObject({ name: 'Kitchen pendant', manufacturer: 'Signify Netherlands B.V.', model: 'LWA001' });
     expect(registry.get('sensor.front_door_battery')?.device).toEqual(registry.get('lock.front_door')?.device);

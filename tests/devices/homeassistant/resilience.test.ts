@@ -59,6 +59,32 @@ describe('Home Assistant adapter: reconnect and re-sync', () => {
     expect(second.subscriberCount).toBe(1);
   });
 
+  it('while HA is still starting, entities it has not loaded yet are kept (unavailable) until homeassistant_started', async () => {
+    const first = await FakeHomeAssistant.start({ token: TOKEN, states: HOME });
+    const { adapter, registry } = rig(first.url);
+    adapter.start();
+    await waitFor(() => adapter.health().status === 'ok', 'connected');
+    await first.stop();
+
+    // Back up, but only some integrations loaded so far.
+    const early = HOME.filter((s) => s.entity_id === 'light.kitchen' || s.entity_id === 'sensor.living_room_temperature');
+    const second = await fakeHa({ port: first.port, states: early, runState: 'STARTING' });
+    await waitFor(() => adapter.health().status === 'ok', 'reconnected');
+    expect(adapter.health().detail).toContain('still starting');
+    expect(registry.get('light.kitchen')?.available).toBe(true);
+    expect(registry.get('lock.front_door')).toMatchObject({ available: false, state: 'locked' });
+
+    // The lock's integration loads; the porch switch is gone for good.
+    second.setState('lock.front_door', 'unlocked', { friendly_name: 'Front Door' });
+    await waitFor(() => registry.get('lock.front_door')?.available, 'lock back');
+    for (const s of HOME) if (!['light.kitchen', 'sensor.living_room_temperature', 'lock.front_door', 'switch.porch'].includes(s.entity_id)) second.setState(s.entity_id, s.state, s.attributes);
+    second.finishStartup();
+    await waitFor(() => !registry.get('switch.porch'), 'vanished entity removed after homeassistant_started');
+    expect(registry.get('lock.front_door')).toMatchObject({ state: 'unlocked', available: true });
+    expect(registry.list({ source: 'homeassistant' })).toHaveLength(HOME.length - 1);
+    expect(adapter.health().detail).not.toContain('still starting');
+  });
+
   it('reconnects after a network drop and after a connection that hangs (ping watchdog)', async () => {
     const fake = await fakeHa();
     const { adapter, registry } = rig(fake.url, TOKEN, { pingIntervalMs: 150, pingTimeoutMs: 300 });
