@@ -6,6 +6,7 @@ import { doctorCommand, doctorHelp } from './commands/doctor.js';
 import { backupCommand, backupHelp } from './commands/backup.js';
 import { settingsCommand, settingsHelp } from './commands/settings.js';
 import { approvalsCommand, approvalsHelp } from './commands/approvals.js';
+import { relayCommand, relayHelp } from './commands/relay.js';
 
 type Command = { run: (argv: string[]) => Promise<number>; help: string };
 
@@ -17,6 +18,7 @@ const commands: Record<string, Command> = {
   backup: { run: backupCommand, help: backupHelp },
   settings: { run: settingsCommand, help: settingsHelp },
   approvals: { run: approvalsCommand, help: approvalsHelp },
+  relay: { run: relayCommand, help: relayHelp },
 };
 
 function usage(): string {
