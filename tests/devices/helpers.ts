@@ -82,7 +82,7 @@ export interface Run {
 export function mosquitto(bin: 'mosquitto_pub' | 'mosquitto_sub', args: string[], timeoutMs = 10_000): Promise<Run> {
   return new Promise((resolve) => {
     execFile(bin, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? ((err as NodeJS.ErrnoException & { code?: number | string }).code as number) ?? 1 : 0;
+      const code = err ? ((err as unknown as { code?: number | string }).code ?? 1) : 0;
       resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
     });
   });

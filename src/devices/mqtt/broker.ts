@@ -21,6 +21,8 @@ export type MessageHandler = (message: BrokerMessage) => void;
 
 /** Topics that only the hub may publish to. */
 const RESERVED_PREFIXES = ['hearth/', '$SYS'];
+const RECENT_MS = 5_000;
+const RECENT_MAX = 500;
 /** aedes and its topic matcher cannot go deeper than this. */
 const AEDES_MAX_LEVELS = 100;
 
@@ -50,6 +52,13 @@ export class LanBroker implements Service {
   private readonly limiter: RateLimiter;
   private readonly log: Logger;
   private readonly handlers = new Set<{ pattern: string; deliver: (packet: AedesPublishPacket, cb: () => void) => void }>();
+  /**
+   * The last few non-retained payloads by topic. aedes handles the packets of one read
+   * concurrently, so a retained discovery config can be overtaken by the state message sent
+   * right after it (Zigbee2MQTT does exactly that); discovery replays the recent state when
+   * it subscribes. Bounded by count and age.
+   */
+  private readonly recent = new Map<string, { payload: Buffer; at: number }>();
   private boundPort = 0;
   private boundTlsPort = 0;
   private started = false;
@@ -88,6 +97,10 @@ export class LanBroker implements Service {
       authorizePublish: (client, packet, done) => done(this.authorizePublish(client, packet)),
       authorizeSubscribe: (client, sub, done) => done(null, this.authorizeSubscribe(client, sub)),
       authorizeForward: (_client, packet) => (packet.topic.startsWith('hearth/') ? null : packet),
+      published: (packet, client, done) => {
+        if (client && !packet.retain) this.remember(packet.topic, toBuffer(packet.payload));
+        done();
+      },
     });
     this.aedes = aedes;
     await aedes.listen();
@@ -121,6 +134,7 @@ export class LanBroker implements Service {
     const aedes = this.aedes;
     if (aedes) await new Promise<void>((res) => aedes.close(() => res()));
     this.handlers.clear();
+    this.recent.clear();
     this.aedes = undefined;
     this.server = this.tlsServer = undefined;
   }
@@ -171,6 +185,19 @@ export class LanBroker implements Service {
   /** The retained payload of one exact topic (what a new subscriber would get first). */
   retainedPayload(topic: string): Buffer | undefined {
     return this.persistence?.retainedPayload(topic);
+  }
+
+  /** A non-retained payload published on `topic` within the last few seconds, if any. */
+  recentPayload(topic: string): Buffer | undefined {
+    const r = this.recent.get(topic);
+    return r && Date.now() - r.at < RECENT_MS ? r.payload : undefined;
+  }
+
+  private remember(topic: string, payload: Buffer): void {
+    if (payload.length > 16_384) return;
+    this.recent.delete(topic);
+    this.recent.set(topic, { payload, at: Date.now() });
+    if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
   }
 
   private accept(socket: Socket): void {

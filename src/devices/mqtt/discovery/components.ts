@@ -32,12 +32,12 @@ export function bindingsFor(component: Component, cfg: Cfg): Binding[] {
     case 'light':
       if (cfg.schema === 'json') add('state_topic', 'state');
       else {
-        add('state_topic', 'state', 'state_value_template');
+        add('state_topic', 'state', 'state_value_template', 'value_template');
         add('brightness_state_topic', 'brightness', 'brightness_value_template');
       }
       break;
     case 'fan':
-      add('state_topic', 'state', 'state_value_template');
+      add('state_topic', 'state', 'state_value_template', 'value_template');
       add('percentage_state_topic', 'percentage', 'percentage_value_template');
       break;
     case 'cover':
@@ -102,7 +102,10 @@ export function interpret(component: Component, cfg: Cfg, binding: Binding, payl
     const v = valueOf(payload, binding.template);
     const obj = typeof v === 'string' ? safeJson(v) : v;
     if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return undefined;
-    return { attributes: boundedAttributes(obj as Record<string, unknown>) };
+    const attrs = boundedAttributes(obj as Record<string, unknown>);
+    // Like HA, device JSON never overrides what the entity itself derives (brightness is rescaled).
+    for (const k of OWN_ATTRIBUTES) delete attrs[k];
+    return { attributes: attrs };
   }
   if (component === 'light' && cfg.schema === 'json') {
     const json = safeJson(payload) as Record<string, unknown> | undefined;
@@ -192,6 +195,10 @@ function stateFor(component: Component, cfg: Cfg, text: string): StateUpdate | u
   }
 }
 
+const OWN_ATTRIBUTES = [
+  'state', 'brightness', 'current_position', 'percentage', 'temperature', 'current_temperature', 'hvac_action', 'hvac_modes',
+  'min_temp', 'max_temp', 'supports_brightness', 'device_class', 'unit_of_measurement', 'icon', 'friendly_name',
+];
 const ALARM_STATES = new Set(['disarmed', 'armed_home', 'armed_away', 'armed_night', 'armed_vacation', 'armed_custom_bypass', 'pending', 'triggered', 'arming', 'disarming']);
 
 function scaleTo255(value: number, scale: number): number {

@@ -273,8 +273,9 @@ export class MqttDiscovery {
       this.routes.set(topic, route);
     }
     route.handlers.add(handler);
-    const retained = this.broker.retainedPayload(topic);
-    if (retained && retained.length > 0) handler(retained.toString('utf8'));
+    // What a new subscriber would get first: the retained payload, or a state sent moments ago.
+    const last = this.broker.retainedPayload(topic) ?? this.broker.recentPayload(topic);
+    if (last && last.length > 0) handler(last.toString('utf8'));
     return () => {
       const r = this.routes.get(topic);
       if (!r) return;
