@@ -22,6 +22,9 @@ export const SSE_EVENTS: { [K in EventName]?: (payload: HubEvents[K]) => unknown
   'approval.finished': (e) => e,
   'action.executed': (p) => p,
   'gate.alert': (p) => p,
+  // The notification router: what was sent to whom (the web UI shows a bell).
+  'notification.created': (p) => p,
+  'notification.acknowledged': (p) => p,
 };
 
 const KEEPALIVE_MS = 15_000;

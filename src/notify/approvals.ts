@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import type { HubContext } from '../core/context.js';
+import type { Service } from '../core/lifecycle.js';
+import type { Entity } from '../devices/model.js';
+import { describeAction } from '../intents/answer.js';
+import type { MemberDirectory } from './model.js';
+import type { NotificationRouter } from './router.js';
+
+/**
+ * The gate's events as this bridge reads them. Parsed here rather than trusted: a change in
+ * the gate's shape shows as a logged error, not as a message with "undefined" in it.
+ */
+const envelope = z.object({
+  id: z.string(),
+  action: z.object({ entity_id: z.string(), operation: z.string(), params: z.record(z.string(), z.unknown()).default({}) }),
+  origin: z.object({ member_id: z.string().nullable(), channel: z.string() }),
+  risk: z.string(),
+  reason: z.string().nullable().optional(),
+  policy: z.object({ quorum: z.number(), approver_roles: z.array(z.enum(['owner', 'adult', 'child', 'elder', 'guest', 'support'])), exclude_requester: z.boolean(), step_up: z.boolean() }),
+  expires_at: z.string(),
+  state: z.string(),
+  decisions: z.array(z.object({ member_id: z.string(), decision: z.string(), channel: z.string(), at: z.string() })),
+  outcome: z.object({ code: z.string().optional(), message: z.string() }).nullable().optional(),
+});
+type Envelope = z.infer<typeof envelope>;
+const decided = z.object({ envelope, decision: z.object({ member_id: z.string(), decision: z.string(), channel: z.string() }) });
+const alert = z.object({ code: z.string(), message: z.string(), envelope });
+
+type Lookup = (id: string) => Entity | undefined;
+type LooseBus = { on(name: string, listener: (payload: unknown) => void): () => void };
+
+/** "in 5 minutes (21:35)" in the home's time zone. */
+export function expiryWords(expiresAt: string, now: number, timeZone: string): string {
+  const ms = Date.parse(expiresAt);
+  const minutes = Math.max(0, Math.round((ms - now) / 60_000));
+  const clock = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(ms));
+  return minutes <= 0 ? `now (${clock})` : `in ${minutes} minute${minutes === 1 ? '' : 's'} (${clock})`;
+}
+
+/** The gate's approval events → notifications: requests to approvers, outcomes to the people concerned. */
+export class ApprovalNotices implements Service {
+  readonly name = 'notify-approvals';
+  private off: (() => void)[] = [];
+
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly router: NotificationRouter,
+    private readonly members: MemberDirectory,
+    private readonly lookup: Lookup = () => undefined,
+  ) {}
+
+  start(): void {
+    // Subscribed by name: the gate declares these events; this part only reads them.
+    const bus = this.ctx.bus as unknown as LooseBus;
+    const safe = (name: string, fn: (p: unknown) => void) =>
+      this.off.push(bus.on(name, (p) => {
+        try {
+          fn(p);
+        } catch (err) {
+          this.ctx.log.error({ part: 'notify', event: name, err: (err as Error).message }, 'could not turn a gate event into a notification');
+        }
+      }));
+    safe('approval.requested', (p) => this.requested(envelope.parse(p)));
+    safe('approval.decided', (p) => this.decided(decided.parse(p)));
+    safe('approval.finished', (p) => this.finished(envelope.parse(p)));
+    safe('gate.alert', (p) => this.gateAlert(alert.parse(p)));
+  }
+
+  stop(): void {
+    for (const off of this.off) off();
+    this.off = [];
+  }
+
+  private who(id: string | null): string {
+    if (!id) return 'An automation';
+    return this.members.get(id)?.display_name ?? id;
+  }
+
+  private what(env: Envelope): string {
+    return describeAction(env.action, this.lookup(env.action.entity_id));
+  }
+
+  requested(env: Envelope): void {
+    const tz = this.ctx.settings.get().hub.timezone;
+    const lines = [
+      `${this.who(env.origin.member_id)} asks to ${this.what(env)}.`,
+      `Risk: ${env.risk}. Expires ${expiryWords(env.expires_at, this.ctx.clock.now(), tz)}.`,
+    ];
+    if (env.reason) lines.push(`Reason: ${env.reason}`);
+    if (env.policy.step_up && this.ctx.settings.get().policy.step_up_channels.includes('telegram')) lines.push('Approving needs your PIN.');
+    const exclude = env.policy.exclude_requester && env.origin.member_id ? [env.origin.member_id] : [];
+    this.router.notify({
+      kind: 'approval.request',
+      severity: 'urgent',
+      text: lines.join('\n'),
+      subject: env.id,
+      actions: [
+        { kind: 'approve', label: 'Approve', approval_id: env.id },
+        { kind: 'deny', label: 'Deny', approval_id: env.id },
+      ],
+      escalate: true,
+      exclude,
+      ladder_roles: env.policy.approver_roles.filter((r) => r !== 'support'),
+    });
+  }
+
+  private decided({ envelope: env, decision }: z.infer<typeof decided>): void {
+    if (env.state === 'pending') return; // a quorum still waits for more
+    const verb = decision.decision === 'approve' ? 'Approved' : 'Denied';
+    this.router.acknowledge({ subject: env.id }, decision.member_id, decision.channel, `${verb} by ${this.who(decision.member_id)}.`);
+  }
+
+  private finished(env: Envelope): void {
+    const what = this.what(env);
+    const decider = env.decisions.find((d) => d.decision === (env.state === 'denied' ? 'deny' : 'approve'));
+    const by = decider ? this.who(decider.member_id) : undefined;
+    const detail = env.outcome?.message ? ` ${env.outcome.message}` : '';
+    const text = (() => {
+      switch (env.state) {
+        case 'executed': return `Done: ${what}${by ? ` (approved by ${by})` : ''}.`;
+        case 'denied': return `${by ?? 'An approver'} said no: ${what}.`;
+        case 'expired': return `Nobody approved in time: ${what}. Nothing was done.`;
+        case 'cancelled': return `Cancelled: ${what}.`;
+        case 'unconfirmed': return `Sent, but not confirmed: ${what}. Please check it.${detail}`;
+        case 'failed': return `It did not work: ${what}.${detail}`;
+        default: return `${what}: ${env.state}.`;
+      }
+    })();
+    if (env.state === 'expired' || env.state === 'cancelled') this.router.close(env.id, text);
+    const audience = new Set<string>();
+    if (env.origin.member_id) audience.add(env.origin.member_id);
+    for (const d of env.decisions) audience.add(d.member_id);
+    const bad = env.state === 'unconfirmed' || env.state === 'failed';
+    this.router.notify({
+      kind: 'approval.outcome',
+      severity: bad ? 'warning' : 'info',
+      text,
+      subject: env.id,
+      dedup_key: `approval.outcome:${env.id}`,
+      audience: { members: [...audience], roles: bad ? ['owner'] : [] },
+    });
+  }
+
+  private gateAlert(a: z.infer<typeof alert>): void {
+    this.router.notify({
+      kind: 'alert.gate',
+      severity: 'urgent',
+      text: `${a.message} (${this.what(a.envelope)})`,
+      subject: `alert:gate:${a.envelope.id}`,
+      dedup_key: `gate:${a.code}:${a.envelope.id}`,
+      audience: { roles: ['owner'] },
+      actions: [{ kind: 'ack', label: 'I will check' }],
+      escalate: true,
+    });
+  }
+}
