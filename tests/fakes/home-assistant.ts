@@ -75,6 +75,8 @@ export class FakeHomeAssistant {
   token: string;
   /** Command types received but never answered (an HA that hangs half-way). */
   readonly unanswered = new Set<string>();
+  /** Runs right after a get_states answer went out (a change HA makes in the same moment). */
+  afterGetStates?: () => void;
   /** What get_config reports; HA accepts connections while still STARTING. */
   runState: 'NOT_RUNNING' | 'STARTING' | 'RUNNING' = 'RUNNING';
   /** Registry commands answer `unauthorized`, as for a token without admin rights. */
@@ -314,9 +316,13 @@ export class FakeHomeAssistant {
       case 'ping':
         send({ id, type: 'pong' });
         return;
-      case 'get_states':
+      case 'get_states': {
         send(result([...this.states.values()]));
+        const after = this.afterGetStates;
+        this.afterGetStates = undefined;
+        after?.();
         return;
+      }
       case 'get_config':
         send(result({ location_name: 'Fake Home', version: this.haVersion, state: this.runState, time_zone: 'UTC', unit_system: { temperature: '°C' }, components: ['homeassistant', 'light', 'lock'] }));
         return;

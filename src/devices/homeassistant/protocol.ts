@@ -28,6 +28,7 @@ export type HaState = z.infer<typeof haStateSchema>;
 
 export const stateChangedEventSchema = z.looseObject({
   event_type: z.literal('state_changed'),
+  time_fired: z.string().optional(),
   data: z.looseObject({
     entity_id: z.string(),
     new_state: haStateSchema.nullable(),

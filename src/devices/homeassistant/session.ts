@@ -5,8 +5,9 @@ import type { ComponentHealth } from '../../core/lifecycle.js';
 import { withTimeout } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import type { EntityRegistry } from '../registry.js';
-import { HA_SOURCE, deviceIndex, toEntityInput, type DeviceInfo } from './mapping.js';
-import { haConfigSchema, haErrorSchema, haStateSchema, stateChangedEventSchema, toHttpBase, type HaState } from './protocol.js';
+import { deviceIndex, type DeviceInfo } from './mapping.js';
+import { HaMirror } from './mirror.js';
+import { haConfigSchema, haErrorSchema, toHttpBase } from './protocol.js';
 import { HaAuthInvalidError, openAuthenticatedSocket, type HaSocket } from './socket.js';
 
 export interface SessionTimings {
@@ -83,16 +84,18 @@ export class HaSession {
   private pingInFlight = false;
   private cancelSync?: () => void;
   private readonly abort = new AbortController();
-  private readonly warnedIds = new Set<string>();
-  private devices = new Map<string, DeviceInfo>();
   private haStartingUp = false;
+  private startedDuringSync = false;
+  private readonly mirror: HaMirror;
 
   constructor(
     private readonly deps: SessionDeps,
     readonly wsUrl: string,
     private readonly token: string,
     private readonly timings: SessionTimings,
-  ) {}
+  ) {
+    this.mirror = new HaMirror(deps.registry, deps.log);
+  }
 
   /** Returns at once; connecting goes on in the background. */
   start(): void {
@@ -144,7 +147,7 @@ export class HaSession {
   }
 
   health(): ComponentHealth {
-    const count = this.deps.registry.list({ source: HA_SOURCE }).length;
+    const count = this.mirror.count;
     const next = this.nextAttemptAt === undefined ? '' : `; next try in ${formatDuration(this.nextAttemptAt - this.deps.clock.now())}`;
     const last = this.lastError ? `; last error: ${this.lastError}` : '';
     switch (this.phase) {
@@ -243,16 +246,18 @@ export class HaSession {
     try {
       await Promise.race([
         (async () => {
-          await conn.subscribeMessage((event: unknown) => this.onEvent(event, socket), { type: 'subscribe_events', event_type: 'state_changed' }, { resubscribe: false });
+          this.mirror.hold(); // changes wait until the snapshot is in, then replay
+          await conn.subscribeMessage((event: unknown) => !stale() && this.mirror.onEvent(event), { type: 'subscribe_events', event_type: 'state_changed' }, { resubscribe: false });
           await conn.subscribeMessage(() => void this.resnapshot(conn, socket), { type: 'subscribe_events', event_type: 'homeassistant_started' }, { resubscribe: false });
           const starting = await this.haStarting(conn);
+          this.mirror.devices = await this.loadDevices(conn);
           const states: unknown = await getStates(conn);
-          this.devices = await this.loadDevices(conn);
-          if (!stale()) this.applySnapshot(states, !starting);
+          if (!stale()) this.mirror.applySnapshot(states, !starting);
         })(),
         cut,
       ]);
     } catch (err) {
+      this.mirror.release();
       if (stale()) return;
       this.lastError = `loading states failed: ${haErrorText(err)}`;
       this.deps.log.warn({ url: this.wsUrl, err: this.lastError }, 'Home Assistant sync failed; reconnecting');
@@ -268,7 +273,8 @@ export class HaSession {
     this.syncedThisSocket = true;
     this.everConnected = true;
     this.startPing(conn, socket);
-    this.deps.log.info({ url: this.wsUrl, ha_version: this.haVersion, entities: this.deps.registry.list({ source: HA_SOURCE }).length }, 'connected to Home Assistant');
+    this.deps.log.info({ url: this.wsUrl, ha_version: this.haVersion, entities: this.mirror.count }, 'connected to Home Assistant');
+    if (this.startedDuringSync) void this.resnapshot(conn, socket);
   }
 
   /** Device names and makers from HA's registries; optional (an empty map when HA says no). */
@@ -292,8 +298,8 @@ export class HaSession {
     if (!this.syncedThisSocket) this.failures++;
     this.socket = undefined;
     this.phase = 'reconnecting';
-    let marked = 0;
-    for (const e of this.deps.registry.list({ source: HA_SOURCE })) if (this.deps.registry.setAvailable(e.id, false)) marked++;
+    this.mirror.release();
+    const marked = this.mirror.markAllUnavailable();
     this.deps.log.warn({ url: this.wsUrl, marked_unavailable: marked }, 'lost the connection to Home Assistant; reconnecting');
   }
 
@@ -314,73 +320,24 @@ export class HaSession {
   /** After homeassistant_started: everything HA has now, and nothing it no longer has. */
   private async resnapshot(conn: Connection, socket: HaSocket): Promise<void> {
     if (this.stopped || socket !== this.socket) return;
+    if (this.mirror.holding) {
+      this.startedDuringSync = true; // the sync in progress runs this when it is done
+      return;
+    }
+    this.startedDuringSync = false;
+    this.mirror.hold();
     try {
+      this.mirror.devices = await this.loadDevices(conn);
       const states: unknown = await getStates(conn);
-      this.devices = await this.loadDevices(conn);
       if (this.stopped || socket !== this.socket) return;
       this.haStartingUp = false;
-      this.applySnapshot(states, true);
-      this.deps.log.info({ entities: this.deps.registry.list({ source: HA_SOURCE }).length }, 'Home Assistant finished starting; states loaded again');
+      this.mirror.applySnapshot(states, true);
+      this.deps.log.info({ entities: this.mirror.count }, 'Home Assistant finished starting; states loaded again');
     } catch (err) {
       this.deps.log.warn({ err: haErrorText(err) }, 'could not load states after Home Assistant started');
+    } finally {
+      if (socket === this.socket) this.mirror.release();
     }
-  }
-
-  private applySnapshot(states: unknown, removeVanished: boolean): void {
-    if (!Array.isArray(states)) throw new Error('get_states did not return a list');
-    const seen = new Set<string>();
-    let bad = 0;
-    for (const raw of states) {
-      const parsed = haStateSchema.safeParse(raw);
-      if (!parsed.success) {
-        bad++;
-        continue;
-      }
-      if (this.put(parsed.data)) seen.add(parsed.data.entity_id);
-    }
-    if (bad > 0) this.deps.log.warn({ count: bad }, 'ignored state objects from Home Assistant that do not fit its protocol');
-    for (const e of this.deps.registry.list({ source: HA_SOURCE })) {
-      if (seen.has(e.id)) continue;
-      if (removeVanished) this.deps.registry.remove(e.id);
-      else this.deps.registry.setAvailable(e.id, false);
-    }
-  }
-
-  private onEvent(event: unknown, socket: HaSocket): void {
-    if (this.stopped || socket !== this.socket) return;
-    const parsed = stateChangedEventSchema.safeParse(event);
-    if (!parsed.success) {
-      this.deps.log.debug('ignored an event from Home Assistant that is not a state_changed event');
-      return;
-    }
-    const { entity_id, new_state } = parsed.data.data;
-    if (new_state === null) {
-      if (this.deps.registry.get(entity_id)?.source === HA_SOURCE) this.deps.registry.remove(entity_id);
-      return;
-    }
-    this.put(new_state);
-  }
-
-  /** Upserts one HA state; false when the id cannot be held or belongs to another source. */
-  private put(state: HaState): boolean {
-    const input = toEntityInput(state, this.devices.get(state.entity_id));
-    if (!input) {
-      this.warnOnce(state.entity_id, 'ignored a Home Assistant entity whose id the hub cannot hold');
-      return false;
-    }
-    const existing = this.deps.registry.get(input.id);
-    if (existing && existing.source !== HA_SOURCE) {
-      this.warnOnce(input.id, `ignored a Home Assistant entity whose id is taken by source ${existing.source}`);
-      return false;
-    }
-    this.deps.registry.upsert(input);
-    return true;
-  }
-
-  private warnOnce(id: string, message: string): void {
-    if (this.warnedIds.has(id) || this.warnedIds.size > 1000) return;
-    this.warnedIds.add(id);
-    this.deps.log.warn({ entity_id: id.slice(0, 200) }, message);
   }
 
   private startPing(conn: Connection, socket: HaSocket): void {

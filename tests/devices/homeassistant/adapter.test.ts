@@ -43,7 +43,7 @@ describe('Home Assistant adapter: states', () => {
     expect(health.detail).toContain('connected to Home Assistant 2025.1.2');
     expect(health.detail).toContain(`${HOME.length} entities`);
     // The library's protocol as HA documents it: features first, then subscribe and load.
-    expect(fake.commands.map((c) => c.type)).toEqual(['supported_features', 'subscribe_events', 'subscribe_events', 'get_config', 'get_states', 'config/entity_registry/list', 'config/device_registry/list']);
+    expect(fake.commands.map((c) => c.type)).toEqual(['supported_features', 'subscribe_events', 'subscribe_events', 'get_config', 'config/entity_registry/list', 'config/device_registry/list', 'get_states']);
     // Device information from HA's registries.
     expect(light.device).toMatchObject({ name: 'Kitchen pendant', manufacturer: 'Signify Netherlands B.V.', model: 'LWA001' });
     expect(registry.get('sensor.front_door_battery')?.device).toEqual(registry.get('lock.front_door')?.device);
@@ -93,6 +93,20 @@ describe('Home Assistant adapter: states', () => {
     expect(attrs.access_token).toBeUndefined();
     expect(attrs.entity_picture).toBe('/api/camera_proxy/camera.porch?token=[redacted]');
     expect(JSON.stringify(registry.get('camera.porch'))).not.toContain('cam-secret-1');
+  });
+
+  it('a change HA sends right behind its get_states answer is not undone by the snapshot', async () => {
+    const fake = await fakeHa();
+    fake.afterGetStates = () => {
+      fake.setState('light.kitchen', 'off', { friendly_name: 'Kitchen Light' });
+      fake.removeEntity('switch.porch');
+    };
+    const { adapter, registry } = rig(fake.url);
+    adapter.start();
+    await waitFor(() => adapter.health().status === 'ok', 'connected');
+    await waitFor(() => registry.get('light.kitchen')?.state === 'off', 'the later change');
+    expect(registry.get('switch.porch')).toBeUndefined();
+    expect(registry.get('lock.front_door')?.state).toBe('locked');
   });
 
   it('ignores bad frames and keeps working', async () => {
