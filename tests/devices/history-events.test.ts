@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect as netConnect, type Socket } from 'node:net';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { setupOwner } from '../members/helpers.js';
+import { historyOf, logsWith, registryOf, waitFor } from './helpers.js';
+
+let hubs: TestHub[] = [];
+afterEach(async () => {
+  for (const h of hubs.reverse()) await h.stop();
+  hubs = [];
+});
+
+describe('state history retention', () => {
+  it('prunes by age and by row count', async () => {
+    const t = await startTestHub({ settings: { mqtt: { port: 0 }, retention: { state_history_days: 2, state_history_rows: 1000 } } });
+    hubs.push(t);
+    const db = t.hub.ctx.store.telemetry;
+    const insert = db.prepare('INSERT INTO state_history (entity_id, state, attributes, available, at) VALUES (?, ?, ?, 1, ?)');
+    const old = new Date(Date.now() - 5 * 86_400_000).toISOString();
+    db.transaction(() => {
+      for (let i = 0; i < 300; i++) insert.run('sensor.old', String(i), '{}', old);
+      for (let i = 0; i < 1200; i++) insert.run('sensor.new', String(i), '{}', new Date().toISOString());
+    })();
+    const result = historyOf(t).prune();
+    expect(result.byAge).toBe(300);
+    expect(result.byCount).toBe(200);
+    const n = (db.prepare('SELECT COUNT(*) AS n FROM state_history').get() as { n: number }).n;
+    expect(n).toBe(1000);
+    // The newest rows are the ones kept.
+    expect(historyOf(t).list('sensor.new', { limit: 1 })[0]!.state).toBe('1199');
+  });
+
+  it('records state changes from the bus', async () => {
+    const t = await startTestHub({ settings: { mqtt: { port: 0 } } });
+    hubs.push(t);
+    const reg = registryOf(t);
+    reg.upsert({ id: 'sensor.test', name: 'Test', domain: 'sensor', state: '1', source: 'test' });
+    reg.setState('sensor.test', '2');
+    reg.setAvailable('sensor.test', false);
+    const rows = historyOf(t).list('sensor.test');
+    expect(rows.map((r) => [r.state, r.available])).toEqual([['2', false], ['2', true], ['1', true]]);
+  });
+});
+
+describe('server-sent events', () => {
+  it('drops a client that stops reading instead of buffering for it', async () => {
+    const t = await startTestHub({ settings: { mqtt: { port: 0 } } });
+    hubs.push(t);
+    const cookie = await setupOwner(t);
+    const port = Number(new URL(t.url).port);
+    // A client that sends the request and then never reads.
+    const slow: Socket = netConnect({ port, host: '127.0.0.1' });
+    slow.on('error', () => {});
+    await new Promise<void>((r) => slow.once('connect', () => r()));
+    slow.write(`GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${cookie}\r\nAccept: text/event-stream\r\n\r\n`);
+    slow.pause();
+    const sse = t.hub.services.get<{ clientCount: number; name: string; start(): void; stop(): void }>('web.events')!;
+    await waitFor(() => sse.clientCount === 1, 'the stream to open');
+    const reg = registryOf(t);
+    reg.upsert({ id: 'sensor.big', name: 'Big', domain: 'sensor', state: '0', source: 'test' });
+    const blob = 'x'.repeat(64 * 1024);
+    for (let i = 1; i <= 2000 && sse.clientCount > 0; i++) {
+      reg.setState('sensor.big', String(i), { blob: `${i}${blob}` });
+      if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await waitFor(() => sse.clientCount === 0, 'the slow client to be dropped');
+    expect(logsWith(t, 'event stream client dropped').some((l) => l.member === 'alice')).toBe(true);
+    slow.destroy();
+  });
+});
