@@ -1,0 +1,112 @@
+import { expect } from 'vitest';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { shot, watchErrors, type DemoHub } from './browser.js';
+
+export const OWNER = { name: 'Olivia Owner', username: 'olivia', password: 'correct horse battery', pin: '2468' };
+export const ADULT = { name: 'Adam Adult', username: 'adam', password: 'adam password 1', pin: '1357' };
+const T = { timeout: 15_000 };
+
+/** A newcomer goes through first run with the setup code, names the home, and adds an adult. */
+export async function firstRun(page: Page, hub: DemoHub, tag: string): Promise<void> {
+  await page.goto(hub.url);
+  await page.getByLabel('Setup code').fill(hub.setupCode());
+  await page.getByLabel('Your name').fill(OWNER.name);
+  await page.getByLabel('Username').fill(OWNER.username);
+  await page.getByLabel('Password', { exact: true }).fill(OWNER.password);
+  await page.getByLabel('Password again').fill(OWNER.password);
+  await page.getByLabel('PIN').fill(OWNER.pin);
+  await shot(page, `${tag}-01-setup-account`);
+  await page.getByRole('button', { name: 'Create account' }).click();
+
+  await page.getByLabel('Home name').waitFor(T);
+  await page.getByLabel('Home name').fill('Maple House');
+  await page.getByLabel('Time zone').fill('Europe/London');
+  await page.getByRole('button', { name: 'Save and continue' }).click();
+
+  // A connection test says exactly what failed: nothing listens on port 1.
+  await page.getByRole('heading', { name: 'Connect what your home has' }).waitFor(T);
+  await page.getByLabel('Home Assistant address').fill('http://127.0.0.1:1');
+  await page.getByLabel('Long-lived access token').fill('not-a-real-token');
+  await page.getByRole('button', { name: 'Test connection' }).first().click();
+  const result = page.locator('.connection').first().locator('.result, .error');
+  await result.waitFor(T);
+  expect(await result.textContent()).toMatch(/127\.0\.0\.1|ECONNREFUSED|refused|not found/i);
+  await shot(page, `${tag}-02-setup-connections`);
+  await page.getByRole('button', { name: 'Continue' }).click();
+
+  await page.getByRole('heading', { name: 'Add your family' }).waitFor(T);
+  await page.getByLabel('Name', { exact: true }).fill(ADULT.name);
+  await page.getByLabel('Username').fill(ADULT.username);
+  await page.getByLabel('Role').selectOption('adult');
+  await page.getByLabel('Password').fill(ADULT.password);
+  await page.getByLabel('PIN').fill(ADULT.pin);
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByText(`${ADULT.name} (Adult) added`).waitFor(T);
+  await shot(page, `${tag}-03-setup-family`);
+  await page.getByRole('button', { name: 'Finish' }).click();
+  await page.getByRole('link', { name: 'Go to your home' }).click();
+  await page.locator('[data-entity="lock.front_door"]').waitFor(T);
+}
+
+export async function signIn(page: Page, url: string, who: { username: string; password: string }): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('[data-entity="lock.front_door"]').waitFor(T);
+}
+
+/**
+ * The whole family flow in two browser contexts: the adult asks to unlock the front door, the
+ * owner sees the request appear live, approves with the PIN, and the adult sees the lock open.
+ */
+export async function familyFlow(browser: Browser, hub: DemoHub, tag: string, options: BrowserContextOptions): Promise<void> {
+  const errors: string[] = [];
+  const ownerCtx = await browser.newContext(options);
+  const adultCtx = await browser.newContext(options);
+  try {
+    const owner = await ownerCtx.newPage();
+    watchErrors(owner, errors);
+    await firstRun(owner, hub, tag);
+    await shot(owner, `${tag}-04-home`);
+
+    // The owner waits on the Approvals page; nothing is pending yet.
+    await owner.getByRole('link', { name: /^Approvals/ }).click();
+    await owner.getByText('Nothing is waiting.').waitFor(T);
+
+    const adult = await adultCtx.newPage();
+    watchErrors(adult, errors);
+    await signIn(adult, hub.url, ADULT);
+    const door = adult.locator('[data-entity="lock.front_door"]');
+    expect(await door.getByTestId('state').textContent()).toBe('Locked');
+    await door.getByRole('button', { name: 'Unlock' }).click();
+    await door.getByText('Waiting for approval').waitFor(T);
+    expect(await door.locator('.waiting').textContent()).toMatch(/owner.*until/i);
+    await shot(adult, `${tag}-05-adult-waiting`);
+
+    // It appears on the owner's page without a reload (the event stream).
+    const card = owner.locator('li.approval').first();
+    await card.waitFor(T);
+    expect(await card.textContent()).toContain('Unlock Front door');
+    expect(await card.textContent()).toContain(ADULT.name);
+    await shot(owner, `${tag}-06-owner-approvals`);
+    const pin = card.getByLabel('Your PIN');
+    if (!(await pin.isVisible())) {
+      // The policy asks for the PIN only once the API says so (PIN_REQUIRED).
+      await card.getByRole('button', { name: 'Approve' }).click();
+      await pin.waitFor(T);
+    }
+    await pin.fill(OWNER.pin);
+    await card.getByRole('button', { name: 'Approve' }).click();
+
+    // The adult sees the lock open.
+    await door.getByTestId('state').filter({ hasText: 'Unlocked' }).waitFor(T);
+    await door.getByText('Approved and done.').waitFor(T);
+    await shot(adult, `${tag}-07-adult-unlocked`);
+    await owner.getByText('Nothing is waiting.').waitFor(T);
+    expect(errors).toEqual([]);
+  } finally {
+    await ownerCtx.close();
+    await adultCtx.close();
+  }
+}

@@ -1,0 +1,36 @@
+// API shapes, taken from the server's own zod schemas and types (type-only imports: they
+// vanish from the bundle, and zod with them). Never restate an API shape by hand here.
+export type { Entity, Domain } from '../../../src/devices/model';
+export type { Role, Principal, MemberView, MemberSummary } from '../../../src/members/model';
+export type { AuditEntry, Origin } from '../../../src/audit/entry';
+export type { VerifyResult } from '../../../src/audit/trail';
+export type { HealthReport } from '../../../src/http/system-routes';
+export type { ComponentHealth, HealthStatus } from '../../../src/core/lifecycle';
+export type { Settings, SettingsInput } from '../../../src/config/schema';
+export type { ErrorBody } from '../../../src/http/error-handler';
+
+import type { z } from 'zod';
+import type * as M from '../../../src/members/schemas';
+export type SetupBody = z.infer<typeof M.setupBodySchema>;
+export type SetupState = z.infer<typeof M.setupStateSchema>;
+export type LoginBody = z.infer<typeof M.loginBodySchema>;
+export type Me = z.infer<typeof M.meSchema>;
+export type SignedIn = z.infer<typeof M.signedInSchema>;
+export type CreateMemberBody = z.infer<typeof M.createMemberBodySchema>;
+export type UpdateMemberBody = z.infer<typeof M.updateMemberBodySchema>;
+export type MemberList = z.infer<typeof M.memberListSchema>;
+export type PairingCode = z.infer<typeof M.pairingCodeSchema>;
+
+export type { PolicySettings, Risk, RoleRule, ApprovalRule, WindowRule } from '../../../src/config/sections/policy';
+export type { ConnectionKind, TestConnectionResult } from '../../../src/config/test-connection';
+
+import type * as G from '../../../src/gate/model';
+export type Envelope = G.Envelope;
+export type EnvelopeState = G.EnvelopeState;
+export type GateOutcome = G.GateOutcome;
+export type Decision = G.Decision;
+// Event payloads: the bus's own types (the parts add theirs by declaration merging).
+export type { HubEvents } from '../../../src/core/bus';
+import type {} from '../../../src/gate/gate';
+import type {} from '../../../src/devices/registry';
+export type { HealthHistory } from '../../../src/health/history';

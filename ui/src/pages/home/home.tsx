@@ -1,0 +1,93 @@
+import { useMemo, useState } from 'preact/hooks';
+import type { Entity, HubEvents } from '../../api/types';
+import { useHubEvents } from '../../api/events';
+import { ErrorNote, Loading, PageHead } from '../../components/ui';
+import { useApi } from '../../lib/use-api';
+import { EntityCard } from './entity-card';
+import { DOMAIN_ORDER, DOMAIN_WORDS } from './controls';
+
+type EntityList = Entity[] | { entities: Entity[] };
+const listOf = (d: EntityList | undefined): Entity[] => (!d ? [] : Array.isArray(d) ? d : d.entities);
+
+/** The home, live: entities by room (or by type), updated from the event stream. */
+export function HomePage() {
+  const res = useApi<EntityList>('/entities');
+  const [by, setBy] = useState<'area' | 'domain'>(() => (localStorage.getItem('hearth.groupBy') as 'area' | 'domain') ?? 'area');
+  const entities = listOf(res.data);
+
+  useHubEvents(
+    (e) => {
+      if (e.type === 'entity.state_changed') {
+        const { entity } = e.data as unknown as HubEvents['entity.state_changed'];
+        res.set((d) => replace(listOf(d), entity));
+      } else if (e.type === 'entity.added') {
+        res.set((d) => replace(listOf(d), e.data as unknown as Entity));
+      } else if (e.type === 'entity.removed') {
+        const { id } = e.data as unknown as HubEvents['entity.removed'];
+        res.set((d) => listOf(d).filter((x) => x.id !== id));
+      }
+    },
+    [res.set],
+  );
+
+  const hasAreas = entities.some((e) => e.area);
+  const mode = by === 'area' && hasAreas ? 'area' : 'domain';
+  const groups = useMemo(() => group(entities, mode), [entities, mode]);
+
+  return (
+    <>
+      <PageHead title="Home">
+        {hasAreas ? (
+          <div class="segmented" role="group" aria-label="Group by">
+            {(['area', 'domain'] as const).map((m) => (
+              <button
+                key={m}
+                type="button"
+                aria-pressed={mode === m}
+                onClick={() => {
+                  setBy(m);
+                  localStorage.setItem('hearth.groupBy', m);
+                }}
+              >
+                {m === 'area' ? 'By room' : 'By type'}
+              </button>
+            ))}
+          </div>
+        ) : null}
+      </PageHead>
+      <ErrorNote error={res.error} />
+      {res.loading && !res.data ? <Loading what="Loading your home" /> : null}
+      {res.data && entities.length === 0 ? <p>No devices yet. Connect Home Assistant or add MQTT devices under Settings.</p> : null}
+      {groups.map(([name, list]) => (
+        <section key={name} class="group" aria-label={name}>
+          <h2>{name}</h2>
+          <ul class="entities">
+            {list.map((e) => (
+              <EntityCard key={e.id} entity={e} />
+            ))}
+          </ul>
+        </section>
+      ))}
+    </>
+  );
+}
+
+function replace(list: Entity[], entity: Entity): Entity[] {
+  const i = list.findIndex((x) => x.id === entity.id);
+  if (i < 0) return [...list, entity];
+  const next = list.slice();
+  next[i] = entity;
+  return next;
+}
+
+function group(entities: Entity[], by: 'area' | 'domain'): Array<[string, Entity[]]> {
+  const map = new Map<string, Entity[]>();
+  for (const e of entities) {
+    const key = by === 'area' ? (e.area ?? 'Elsewhere') : (DOMAIN_WORDS[e.domain] ?? 'Other');
+    map.set(key, [...(map.get(key) ?? []), e]);
+  }
+  const rank = (name: string, list: Entity[]) => (by === 'area' ? (name === 'Elsewhere' ? 1 : 0) : Math.min(...list.map((e) => (DOMAIN_ORDER.indexOf(e.domain) + 100) % 100)));
+  return [...map.entries()]
+    .map(([k, v]) => [k, v.sort((a, b) => a.name.localeCompare(b.name))] as [string, Entity[]])
+    .sort((a, b) => rank(a[0], a[1]) - rank(b[0], b[1]) || a[0].localeCompare(b[0]));
+}

@@ -1,0 +1,137 @@
+import { useState } from 'preact/hooks';
+import { patch, post } from '../../api/client';
+import type { ConnectionKind, Settings, TestConnectionResult } from '../../api/types';
+import { ErrorNote, Field } from '../../components/ui';
+
+interface FieldSpec {
+  key: string;
+  label: string;
+  secret?: boolean;
+  hint?: string;
+  placeholder?: string;
+}
+const KINDS: Array<{ kind: ConnectionKind; title: string; what: string; fields: FieldSpec[] }> = [
+  {
+    kind: 'homeassistant',
+    title: 'Home Assistant',
+    what: 'Brings in the lights, locks and sensors Home Assistant already knows.',
+    fields: [
+      { key: 'url', label: 'Home Assistant address', placeholder: 'http://homeassistant.local:8123' },
+      { key: 'token', label: 'Long-lived access token', secret: true, hint: 'In Home Assistant: your profile → Security → Long-lived access tokens.' },
+    ],
+  },
+  {
+    kind: 'telegram',
+    title: 'Telegram bot',
+    what: 'The family asks, approves and gets alerts in Telegram.',
+    fields: [{ key: 'token', label: 'Bot token', secret: true, hint: 'From @BotFather in Telegram.' }],
+  },
+  {
+    kind: 'twilio',
+    title: 'Twilio (phone calls)',
+    what: 'Daily check-in calls and SMS, for elders without a smartphone.',
+    fields: [
+      { key: 'account_sid', label: 'Account SID', placeholder: 'AC…' },
+      { key: 'auth_token', label: 'Auth token', secret: true },
+      { key: 'from', label: 'Calling number', placeholder: '+15551234567' },
+    ],
+  },
+  {
+    kind: 'link',
+    title: 'Cloud link',
+    what: 'Remote approvals and support without opening a port on your router.',
+    fields: [
+      { key: 'url', label: 'Broker address', placeholder: 'mqtts://relay.example:8883' },
+      { key: 'hub_id', label: 'Hub id' },
+      { key: 'username', label: 'Username' },
+      { key: 'password', label: 'Password', secret: true },
+    ],
+  },
+];
+
+/** The four outside connections, each with "Test connection" and "Save". */
+export function ConnectionsEditor({ settings, onSaved }: { settings: Settings; onSaved?: () => void }) {
+  return (
+    <div class="stack">
+      {KINDS.map((k) => (
+        <ConnectionCard key={k.kind} spec={k} saved={settings[k.kind] as Record<string, unknown>} onSaved={onSaved} />
+      ))}
+    </div>
+  );
+}
+
+function ConnectionCard({ spec, saved, onSaved }: { spec: (typeof KINDS)[number]; saved: Record<string, unknown>; onSaved?: () => void }) {
+  const initial = Object.fromEntries(spec.fields.map((f) => [f.key, f.secret ? '' : String(saved[f.key] ?? '')]));
+  const [values, setValues] = useState<Record<string, string>>(initial);
+  const [result, setResult] = useState<TestConnectionResult>();
+  const [error, setError] = useState<unknown>();
+  const [savedMsg, setSavedMsg] = useState('');
+  const [busy, setBusy] = useState(false);
+  const configured = spec.fields.some((f) => saved[f.key] !== undefined);
+
+  async function test() {
+    setBusy(true);
+    setError(undefined);
+    setResult(undefined);
+    try {
+      setResult(await post<TestConnectionResult>('/settings/test-connection', { kind: spec.kind, values }));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  async function save(e: Event) {
+    e.preventDefault();
+    setError(undefined);
+    setSavedMsg('');
+    const section: Record<string, string> = {};
+    for (const [k, v] of Object.entries(values)) if (v.trim()) section[k] = v.trim();
+    try {
+      await patch('/settings', { [spec.kind]: section });
+      setSavedMsg('Saved.');
+      onSaved?.();
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  return (
+    <form class="card connection" onSubmit={save} aria-labelledby={`conn-${spec.kind}`}>
+      <h3 id={`conn-${spec.kind}`}>
+        {spec.title} {configured ? <span class="tag ok">configured</span> : <span class="tag">not set</span>}
+      </h3>
+      <p class="muted">{spec.what}</p>
+      {spec.fields.map((f) => (
+        <Field
+          key={f.key}
+          label={f.label}
+          name={`${spec.kind}.${f.key}`}
+          type={f.secret ? 'password' : 'text'}
+          autocomplete="off"
+          value={values[f.key]}
+          placeholder={f.secret && saved[f.key] !== undefined ? 'saved — leave empty to keep' : f.placeholder}
+          hint={f.hint}
+          onValue={(v) => setValues({ ...values, [f.key]: v })}
+        />
+      ))}
+      <div aria-live="polite">
+        {result ? (
+          <p class={`result ${result.status}`} role={result.status === 'fail' ? 'alert' : 'status'}>
+            <strong>{result.status === 'ok' ? 'Connected' : result.status === 'warn' ? 'Works, with a warning' : 'Failed'}:</strong> {result.detail}
+          </p>
+        ) : null}
+        {savedMsg ? <p class="result ok">{savedMsg}</p> : null}
+      </div>
+      <ErrorNote error={error} />
+      <div class="row">
+        <button type="button" onClick={() => void test()} disabled={busy}>
+          {busy ? 'Testing…' : 'Test connection'}
+        </button>
+        <button type="submit" class="primary">
+          Save
+        </button>
+      </div>
+    </form>
+  );
+}

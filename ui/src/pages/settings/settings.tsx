@@ -1,0 +1,133 @@
+import { useEffect, useState } from 'preact/hooks';
+import { patch } from '../../api/client';
+import type { PolicySettings, Settings } from '../../api/types';
+import { ErrorNote, Field, Forbidden, Loading, PageHead } from '../../components/ui';
+import { useApi } from '../../lib/use-api';
+import { ConnectionsEditor } from './connections';
+import { ApprovalsEditor } from './policy-approvals';
+import { RolesEditor } from './policy-roles';
+import { RisksEditor } from './policy-risks';
+import { WindowsEditor } from './policy-windows';
+import { SettingsBackup } from './backup';
+
+const TABS = [
+  ['policy', 'Who may do what'],
+  ['home', 'Home'],
+  ['connections', 'Connections'],
+  ['backup', 'Export / import'],
+] as const;
+type Tab = (typeof TABS)[number][0];
+
+/** The owner's settings: the policy in plain words, the home, connections, export and import. */
+export function SettingsPage() {
+  const res = useApi<Settings>('/settings');
+  const [tab, setTab] = useState<Tab>('policy');
+  if (res.error?.status === 403) return <Forbidden error={res.error} />;
+  return (
+    <>
+      <PageHead title="Settings" />
+      <div class="tabs" role="tablist" aria-label="Settings sections">
+        {TABS.map(([id, label]) => (
+          <button key={id} type="button" role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls={`panel-${id}`} onClick={() => setTab(id)}>
+            {label}
+          </button>
+        ))}
+      </div>
+      <ErrorNote error={res.error} />
+      {!res.data ? <Loading /> : null}
+      {res.data ? (
+        <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+          {tab === 'policy' ? <PolicyForm policy={res.data.policy} onSaved={() => void res.reload()} /> : null}
+          {tab === 'home' ? <HomeForm settings={res.data} onSaved={() => void res.reload()} /> : null}
+          {tab === 'connections' ? <ConnectionsEditor settings={res.data} onSaved={() => void res.reload()} /> : null}
+          {tab === 'backup' ? <SettingsBackup onImported={() => void res.reload()} /> : null}
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function PolicyForm({ policy, onSaved }: { policy: PolicySettings; onSaved: () => void }) {
+  const [draft, setDraft] = useState(policy);
+  const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState('');
+  useEffect(() => setDraft(policy), [policy]);
+  const dirty = JSON.stringify(draft) !== JSON.stringify(policy);
+
+  async function save(e: Event) {
+    e.preventDefault();
+    setError(undefined);
+    setSaved('');
+    try {
+      const { risks, overrides, roles, approvals, windows } = draft;
+      const r = await patch<{ changed: string[] }>('/settings', { policy: { risks, overrides, roles, approvals, windows } });
+      setSaved(r.changed.length ? `Saved: ${r.changed.length} change${r.changed.length > 1 ? 's' : ''}.` : 'Nothing changed.');
+      onSaved();
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  return (
+    <form onSubmit={save} class="policy">
+      <section aria-labelledby="pol-approvals">
+        <h2 id="pol-approvals">Who approves</h2>
+        <p class="muted">Every action has a risk. Low-risk actions run at once; the others wait for these people.</p>
+        <ApprovalsEditor value={draft.approvals} onChange={(approvals) => setDraft({ ...draft, approvals })} />
+      </section>
+      <section aria-labelledby="pol-roles">
+        <h2 id="pol-roles">What each person may ask for</h2>
+        <RolesEditor value={draft.roles} onChange={(roles) => setDraft({ ...draft, roles })} />
+      </section>
+      <section aria-labelledby="pol-risks">
+        <h2 id="pol-risks">How risky each action is</h2>
+        <RisksEditor value={draft} onChange={setDraft} />
+      </section>
+      <section aria-labelledby="pol-windows">
+        <h2 id="pol-windows">Times of day</h2>
+        <WindowsEditor value={draft.windows} onChange={(windows) => setDraft({ ...draft, windows })} />
+      </section>
+      <div class="savebar">
+        <div aria-live="polite">{saved ? <span class="result ok">{saved}</span> : dirty ? <span>Unsaved changes</span> : null}</div>
+        <ErrorNote error={error} />
+        <div class="row">
+          <button type="button" disabled={!dirty} onClick={() => setDraft(policy)}>
+            Undo changes
+          </button>
+          <button type="submit" class="primary" disabled={!dirty}>
+            Save the policy
+          </button>
+        </div>
+      </div>
+    </form>
+  );
+}
+
+function HomeForm({ settings, onSaved }: { settings: Settings; onSaved: () => void }) {
+  const [name, setName] = useState(settings.hub.name);
+  const [tz, setTz] = useState(settings.hub.timezone);
+  const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState(false);
+  async function save(e: Event) {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      await patch('/settings', { hub: { name, timezone: tz } });
+      setSaved(true);
+      onSaved();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return (
+    <form class="card" onSubmit={save}>
+      <Field label="Home name" value={name} onValue={setName} required />
+      <Field label="Time zone" value={tz} onValue={setTz} required hint="An IANA name such as Europe/London." />
+      <div aria-live="polite">{saved ? <p class="result ok">Saved.</p> : null}</div>
+      <ErrorNote error={error} />
+      <button type="submit" class="primary">
+        Save
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,60 @@
+import { useState } from 'preact/hooks';
+import { post } from '../../api/client';
+import type { SetupBody } from '../../api/types';
+import { ErrorNote, Field } from '../../components/ui';
+
+/** Step 1: the one-time setup code (in <data>/setup-code, also printed at start) and the owner. */
+export function AccountStep({ onDone }: { onDone: () => Promise<void> }) {
+  const [form, setForm] = useState<SetupBody & { pin: string; confirm: string }>({ setup_code: '', username: '', display_name: '', password: '', pin: '', confirm: '' });
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const set = (k: keyof typeof form) => (v: string) => setForm({ ...form, [k]: v });
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setError(undefined);
+    if (form.password !== form.confirm) return setError(new Error('The two passwords differ.'));
+    setBusy(true);
+    try {
+      const { confirm: _c, pin, ...rest } = form;
+      const body: SetupBody = pin ? { ...rest, pin } : rest;
+      await post('/setup', body);
+      await post('/auth/login', { username: form.username, password: form.password });
+      await onDone();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form class="card" onSubmit={submit}>
+      <h2>Create the owner's account</h2>
+      <p>
+        The hub printed a one-time <strong>setup code</strong> when it first started; it is also in the file <code>setup-code</code> in its data folder.
+      </p>
+      <Field label="Setup code" name="setup_code" autocomplete="one-time-code" required value={form.setup_code} onValue={set('setup_code')} />
+      <Field label="Your name" name="display_name" autocomplete="name" required value={form.display_name} onValue={set('display_name')} />
+      <Field label="Username" name="username" autocomplete="username" required value={form.username} onValue={set('username')} hint="Letters, digits, dot, dash or underscore." />
+      <Field label="Password" name="password" type="password" autocomplete="new-password" required minLength={10} value={form.password} onValue={set('password')} hint="At least 10 characters." />
+      <Field label="Password again" name="confirm" type="password" autocomplete="new-password" required value={form.confirm} onValue={set('confirm')} />
+      <Field
+        label="PIN"
+        name="pin"
+        type="password"
+        inputMode="numeric"
+        autocomplete="off"
+        pattern="\d{4,8}"
+        required
+        value={form.pin}
+        onValue={set('pin')}
+        hint="4 to 8 digits. You type it to approve risky things, such as unlocking the front door."
+      />
+      <ErrorNote error={error} />
+      <button type="submit" class="primary" disabled={busy}>
+        {busy ? 'Creating…' : 'Create account'}
+      </button>
+    </form>
+  );
+}

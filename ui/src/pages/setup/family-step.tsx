@@ -1,0 +1,45 @@
+import { useState } from 'preact/hooks';
+import type { MemberView } from '../../api/types';
+import { roleWords } from '../../lib/format';
+import { MemberForm } from '../people/member-form';
+import { markSkipped } from './wizard';
+
+/** Step 4: the rest of the household. */
+export function FamilyStep({ onDone }: { onDone: () => void }) {
+  const [added, setAdded] = useState<MemberView[]>([]);
+  const [formKey, setFormKey] = useState(0);
+  return (
+    <section>
+      <h2>Add your family</h2>
+      <p>Each person gets their own sign-in, role and PIN. You can add more later under People.</p>
+      {added.length ? (
+        <ul class="plain" aria-live="polite">
+          {added.map((m) => (
+            <li key={m.id}>
+              ✓ {m.display_name} ({roleWords[m.role]}) added
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <MemberForm
+        key={formKey}
+        onDone={(m) => {
+          setAdded([...added, m]);
+          setFormKey(formKey + 1);
+        }}
+      />
+      <div class="row">
+        <button
+          type="button"
+          class="primary"
+          onClick={() => {
+            markSkipped('family');
+            onDone();
+          }}
+        >
+          {added.length ? 'Finish' : 'Skip for now'}
+        </button>
+      </div>
+    </section>
+  );
+}
