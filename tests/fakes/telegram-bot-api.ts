@@ -187,7 +187,7 @@ export class FakeTelegram {
       });
     }
     try {
-      const result = await this.call(method, params, req);
+      const result = await this.call(method, params, res);
       if (result === CLOSED) return;
       if (result instanceof ApiError) return send(res, result.code, { ok: false, error_code: result.code, description: result.message });
       send(res, 200, { ok: true, result });
@@ -196,7 +196,7 @@ export class FakeTelegram {
     }
   }
 
-  private async call(method: string, p: Record<string, unknown>, req: IncomingMessage): Promise<unknown> {
+  private async call(method: string, p: Record<string, unknown>, res: ServerResponse): Promise<unknown> {
     switch (method) {
       case 'getMe':
         return { ...BOT_USER, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
@@ -210,7 +210,7 @@ export class FakeTelegram {
       case 'getWebhookInfo':
         return { url: this.webhook?.url ?? '', has_custom_certificate: false, pending_update_count: this.pendingUpdates };
       case 'getUpdates':
-        return this.getUpdates(p, req);
+        return this.getUpdates(p, res);
       case 'sendMessage': {
         const chatId = Number(p.chat_id);
         if (!Number.isSafeInteger(chatId)) return new ApiError(400, 'Bad Request: chat not found');
@@ -256,7 +256,7 @@ export class FakeTelegram {
     }
   }
 
-  private async getUpdates(p: Record<string, unknown>, req: IncomingMessage): Promise<unknown> {
+  private async getUpdates(p: Record<string, unknown>, res: ServerResponse): Promise<unknown> {
     if (this.webhook) return new ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
     const offset = Number(p.offset ?? 0);
     if (offset > 0) {
@@ -277,8 +277,8 @@ export class FakeTelegram {
         };
         const timer = setTimeout(wake, timeout * 1000);
         this.waiters.add(wake);
-        req.socket.once('close', () => {
-          closed = true;
+        res.once('close', () => {
+          if (!res.writableFinished) closed = true; // the client went away (aborted poll)
           wake();
         });
       });
