@@ -1,5 +1,5 @@
 import { callService, createConnection, createLongLivedTokenAuth, getStates, type Connection, type HaWebSocket } from 'home-assistant-js-websocket';
-import type { Clock } from '../../core/clock.js';
+import { isoTime, type Clock } from '../../core/clock.js';
 import { HearthError, errorMessage } from '../../core/errors.js';
 import type { ComponentHealth } from '../../core/lifecycle.js';
 import { withTimeout } from '../../core/lifecycle.js';
@@ -77,6 +77,9 @@ export class HaSession {
   private syncedThisSocket = false;
   private everConnected = false;
   private lastError?: string;
+  private lastErrorAt?: number;
+  /** Why we dropped the current socket ourselves (ping, sync), for the disconnect that follows. */
+  private dropCause?: string;
   private nextAttemptAt?: number;
   private sleepTimer?: NodeJS.Timeout;
   private wake?: () => void;
@@ -154,7 +157,10 @@ export class HaSession {
       case 'connected':
         return {
           status: 'ok',
-          detail: `connected to Home Assistant${this.haVersion ? ` ${this.haVersion}` : ''} at ${this.wsUrl}; ${count} entities${this.haStartingUp ? ' (Home Assistant is still starting)' : ''}`,
+          detail:
+            `connected to Home Assistant${this.haVersion ? ` ${this.haVersion}` : ''} at ${this.wsUrl}; ${count} entities` +
+            `${this.haStartingUp ? ' (Home Assistant is still starting)' : ''}` +
+            `${this.lastError && this.lastErrorAt !== undefined ? `; last error at ${isoTime(this.lastErrorAt)}: ${this.lastError}` : ''}`,
         };
       case 'syncing':
         return { status: 'degraded', detail: `connected to ${this.wsUrl}, loading states${last}` };
@@ -201,17 +207,22 @@ export class HaSession {
         if (err instanceof HaAuthInvalidError) {
           this.authFailed = true;
           this.phase = 'auth_failed';
-          this.lastError = AUTH_INVALID_DETAIL;
+          this.setError(AUTH_INVALID_DETAIL);
           this.deps.log.error({ url: this.wsUrl, retry_every_s: Math.round(this.timings.authRetryMs / 1000) }, `${AUTH_INVALID_DETAIL}; set a new homeassistant.token`);
         } else {
           this.failures++;
           this.phase = this.everConnected ? 'reconnecting' : 'connecting';
-          this.lastError = errorMessage(err);
+          this.setError(errorMessage(err));
           const level = this.failures <= 3 || this.failures % 10 === 0 ? 'warn' : 'debug';
           this.deps.log[level]({ url: this.wsUrl, attempt: this.attempts, err: this.lastError }, 'cannot connect to Home Assistant; will retry');
         }
       }
     }
+  }
+
+  private setError(message: string): void {
+    this.lastError = message;
+    this.lastErrorAt = this.deps.clock.now();
   }
 
   private sleep(ms: number): Promise<void> {
@@ -259,8 +270,9 @@ export class HaSession {
     } catch (err) {
       this.mirror.release();
       if (stale()) return;
-      this.lastError = `loading states failed: ${haErrorText(err)}`;
-      this.deps.log.warn({ url: this.wsUrl, err: this.lastError }, 'Home Assistant sync failed; reconnecting');
+      this.dropCause = `loading states failed: ${haErrorText(err)}`;
+      this.setError(this.dropCause);
+      this.deps.log.warn({ url: this.wsUrl, err: this.dropCause }, 'Home Assistant sync failed; reconnecting');
       socket.terminate(); // the library reconnects; this socket counts as a failure
       return;
     } finally {
@@ -270,6 +282,7 @@ export class HaSession {
     if (stale()) return;
     this.phase = 'connected';
     this.failures = 0;
+    this.attempts = 0; // health counts the attempts of the next outage from one
     this.syncedThisSocket = true;
     this.everConnected = true;
     this.startPing(conn, socket);
@@ -299,6 +312,8 @@ export class HaSession {
     this.socket = undefined;
     this.phase = 'reconnecting';
     this.mirror.release();
+    this.setError(this.dropCause ?? 'the connection closed (Home Assistant restarting or the network down)');
+    this.dropCause = undefined;
     const marked = this.mirror.markAllUnavailable();
     this.deps.log.warn({ url: this.wsUrl, marked_unavailable: marked }, 'lost the connection to Home Assistant; reconnecting');
   }
@@ -348,7 +363,8 @@ export class HaSession {
       withTimeout(conn.ping(), this.timings.pingTimeoutMs, 'no pong')
         .catch(() => {
           if (this.stopped || socket !== this.socket) return;
-          this.lastError = `no answer to a ping within ${this.timings.pingTimeoutMs} ms`;
+          this.dropCause = `no answer to a ping within ${this.timings.pingTimeoutMs} ms`;
+          this.setError(this.dropCause);
           this.deps.log.warn({ url: this.wsUrl }, 'Home Assistant did not answer a ping; dropping the connection');
           socket.terminate();
         })

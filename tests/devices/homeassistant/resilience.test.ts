@@ -52,6 +52,7 @@ describe('Home Assistant adapter: reconnect and re-sync', () => {
     expect(registry.get('cover.garage_door')).toMatchObject({ state: 'open', name: 'Garage Door' });
     expect(registry.get('sensor.living_room_temperature')?.available).toBe(true);
     expect(registry.get('switch.porch')?.available).toBe(false); // unavailable in HA itself
+    expect(adapter.health().detail).toMatch(/; last error at .*: the connection closed/);
 
     // The subscription was made again on the new connection: changes keep flowing.
     second.setState('light.kitchen', 'on');
@@ -101,6 +102,7 @@ describe('Home Assistant adapter: reconnect and re-sync', () => {
     const before = fake.connections;
     fake.freezeConnections();
     await waitFor(() => fake.connections > before && adapter.health().status === 'ok', 'reconnected after hang');
+    expect(adapter.health().detail).toContain('no answer to a ping');
     fake.setState('sensor.living_room_temperature', '18.5');
     await waitFor(() => registry.get('sensor.living_room_temperature')?.state === '18.5', 'change after hang');
   });
