@@ -273,8 +273,10 @@ export class NotificationRouter implements Service {
         this.outbox.setStatus(d.id, 'queued', now, { next_attempt_at: now + this.settings.retry_base_ms, last_error: `channel ${d.channel} is not running` });
         continue;
       }
-      if (d.severity !== 'urgent' && !this.limiter.take(`${d.member_id}:${d.channel}`)) {
-        const wait = Math.max(1, this.limiter.retryAfter(`${d.member_id}:${d.channel}`)) * 1000;
+      // A message is admitted against the person's rate once; its retries after a failure are not counted again.
+      const key = `${d.member_id}:${d.channel}`;
+      if (d.severity !== 'urgent' && d.attempts === 0 && !this.limiter.take(key)) {
+        const wait = Math.max(1, this.limiter.retryAfter(key)) * 1000;
         this.outbox.setStatus(d.id, 'queued', now, { next_attempt_at: now + wait });
         continue;
       }
