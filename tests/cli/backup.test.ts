@@ -90,7 +90,7 @@ describe('hearth backup', () => {
     const bytes = readFileSync(file);
     for (const at of [20, bytes.length - 5]) {
       const copy = Buffer.from(bytes);
-      copy[at] ^= 1;
+      copy[at] = copy[at]! ^ 1;
       writeFileSync(join(dir, 'bad.hbk'), copy);
       const r = await cli(['backup', 'restore', join(dir, 'bad.hbk')]);
       expect(r.code).not.toBe(0);
