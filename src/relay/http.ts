@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../core/logger.js';
@@ -28,7 +28,7 @@ const hubParams = z.object({ id: hubIdSchema });
  */
 export async function buildRelayApp(settings: Settings['relay'], broker: RelayBroker, log: Logger): Promise<FastifyInstance> {
   const tls = settings.tls_cert && settings.tls_key ? { cert: readFileSync(settings.tls_cert), key: readFileSync(settings.tls_key) } : undefined;
-  const app = Fastify({ loggerInstance: log.child({ part: 'relay-http' }), disableRequestLogging: true, ...(tls ? { https: tls } : {}) }) as unknown as FastifyInstance;
+  const app = Fastify({ loggerInstance: log.child({ part: 'relay-http' }), logController: new LogController({ disableRequestLogging: true }), ...(tls ? { https: tls } : {}) }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
