@@ -60,6 +60,8 @@ export class FakeTelegram {
   readonly messages = new Map<number, TgMessage & { deleted?: boolean }>();
   readonly callbackAnswers: { callback_query_id: string; text?: string; show_alert?: boolean }[] = [];
   webhook: { url: string; secret_token?: string } | null = null;
+  /** Long polls the client gave up on (closed the connection) before they were answered. */
+  abortedPolls = 0;
   /** Confirmed offset: updates below it are gone for good, as at Telegram. */
   private confirmed = 0;
 
@@ -282,6 +284,7 @@ export class FakeTelegram {
           wake();
         });
       });
+      if (closed) this.abortedPolls++;
       if (closed || this.isDown) return CLOSED;
       batch = ready();
     }

@@ -17,8 +17,8 @@ export interface TgHub {
 const SYSTEM = { id: 'system', origin: 'cli' as const };
 
 /** A real hub whose Telegram bot talks to a fake Bot API on loopback, with fast router timers. */
-export async function startTgHub(options: { settings?: Record<string, unknown>; demo?: boolean } & Omit<HubOptions, 'flags'> = {}): Promise<TgHub> {
-  const tg = await new FakeTelegram().start();
+export async function startTgHub(options: { settings?: Record<string, unknown>; demo?: boolean; tg?: FakeTelegram; dataDir?: string } & Omit<HubOptions, 'flags'> = {}): Promise<TgHub> {
+  const tg = options.tg ?? (await new FakeTelegram().start());
   const settings = deepMerge(
     {
       hub: { demo: options.demo ?? false },
@@ -37,7 +37,7 @@ export async function startTgHub(options: { settings?: Record<string, unknown>; 
     router,
     stop: async () => {
       await t.stop();
-      await tg.stop();
+      if (!options.tg) await tg.stop();
     },
   };
 }
