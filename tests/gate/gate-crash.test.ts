@@ -117,5 +117,5 @@ describe('a crash while an approved action is executing', () => {
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain(id);
     expect(listed.stdout).toMatch(/unconfirmed\s+high\s+unlock lock\.vault/);
-  });
+  }, 120_000); // two hub processes, members with hashed passwords, and a CLI run on two shared cores
 });
