@@ -1,0 +1,239 @@
+// The devices part's figures (issue 3), measured on a real hub with its embedded broker:
+//   1. device state message in → registry → SSE client, p50/p99 at 1,000 msg/s, next to a bare
+//      aedes publish → subscribe round trip at the same rate in the same run;
+//   2. broker throughput with the hub's hooks (packet guard, auth, limits, discovery) next to bare aedes;
+//   3. memory with 2,000 discovered entities, and GET /api/v1/entities latency at that size.
+// Run after `npm run build`: node bench/devices.bench.mjs  (prints one JSON object)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+import { Hub } from '../dist/hub/hub.js';
+
+const RATE = Number(process.env.DEVICES_BENCH_RATE ?? 1000);
+const LATENCY_SECONDS = Number(process.env.DEVICES_BENCH_SECONDS ?? 3);
+const THROUGHPUT_N = Number(process.env.DEVICES_BENCH_THROUGHPUT_N ?? 50_000);
+const THROUGHPUT_LIMIT_MS = 15_000;
+const ENTITIES = Number(process.env.DEVICES_BENCH_ENTITIES ?? 2000);
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const r3 = (x) => Math.round(x * 1000) / 1000;
+function summary(samples, sent) {
+  const s = [...samples].sort((a, b) => a - b);
+  return { sent, received: s.length, p50_ms: r3(pct(s, 50)), p99_ms: r3(pct(s, 99)), max_ms: r3(s[s.length - 1] ?? NaN) };
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const mb = (b) => Math.round((b / 1024 / 1024) * 10) / 10;
+const gc = () => globalThis.gc?.();
+function connect(url, opts = {}) {
+  return mqtt.connectAsync(url, { reconnectPeriod: 0, protocolVersion: 4, ...opts });
+}
+/** Sends `count` messages paced at `rate` per second (small bursts, never a backlog). */
+async function paced(rate, seconds, send) {
+  const total = Math.round(rate * seconds);
+  const t0 = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
+    while (sent < due) send(sent++);
+    await new Promise((r) => setImmediate(r));
+  }
+  return total;
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-devices-'));
+const quiet = new Writable({ write: (_c, _e, done) => done() });
+const hub = await Hub.create({
+  env: {},
+  cwd: dataDir,
+  logDestination: quiet,
+  flags: {
+    hub: { data_dir: dataDir, demo: false, log_level: 'warn', log_format: 'json' },
+    http: { host: '127.0.0.1', port: 0 },
+    // The hooks stay on; only the limits are raised so that the bench itself is not refused.
+    mqtt: { host: '127.0.0.1', port: 0, allow_anonymous: true, messages_per_second: 1_000_000, message_burst: 1_000_000, max_connections: 50 },
+  },
+});
+const members = hub.services.get('members').members;
+await members.create({ username: 'owner', display_name: 'Owner', role: 'owner', password: 'bench password 123' }, { id: 'bench', origin: 'cli' });
+await hub.start();
+const results = { rate_per_s: RATE };
+let bare;
+const clients = [];
+try {
+  const base = `http://127.0.0.1:${hub.http.boundPort}`;
+  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'owner', password: 'bench password 123' }) });
+  const cookie = login.headers.getSetCookie().find((c) => c.startsWith('hearth_session=')).split(';')[0];
+  const broker = hub.services.get('mqtt.broker');
+  const registry = hub.services.get('devices.mqtt').registry;
+  const hubUrl = `mqtt://127.0.0.1:${broker.port}`;
+
+  // ---- 1. device → registry → SSE, next to bare aedes ----
+  bare = new Aedes();
+  await bare.listen();
+  const bareServer = createServer((s) => {
+    s.setNoDelay(true);
+    bare.handle(s);
+  });
+  await new Promise((r) => bareServer.listen(0, '127.0.0.1', r));
+  const bareUrl = `mqtt://127.0.0.1:${bareServer.address().port}`;
+  const barePub = await connect(bareUrl, { clientId: 'bare-pub' });
+  const bareSub = await connect(bareUrl, { clientId: 'bare-sub' });
+  clients.push(barePub, bareSub);
+  let bareSent = new Map();
+  let bareSamples = [];
+  bareSub.on('message', (_t, payload) => {
+    const t0 = bareSent.get(Number(payload.toString()));
+    if (t0 !== undefined) bareSamples.push(performance.now() - t0);
+  });
+  await bareSub.subscribeAsync('bench/latency');
+  /** The bare round trip, measured before and after the hub's, so machine load shows on both. */
+  async function bareRun() {
+    bareSent = new Map();
+    bareSamples = [];
+    const n = await paced(RATE, LATENCY_SECONDS, (i) => {
+      bareSent.set(i + 1, performance.now());
+      barePub.publish('bench/latency', String(i + 1));
+    });
+    await sleep(500);
+    return summary(bareSamples, n);
+  }
+  results.bare_aedes_pub_to_sub_before = await bareRun();
+
+  const device = await connect(hubUrl, { clientId: 'bench-device' });
+  clients.push(device);
+  await device.publishAsync('homeassistant/sensor/bench/latency/config', JSON.stringify({ name: 'Bench latency', stat_t: 'bench/latency', uniq_id: 'bench_latency' }), { retain: true });
+  while (!registry.get('sensor.bench_latency')) await sleep(10);
+
+  const sentAt = new Map();
+  const hubSamples = [];
+  const registrySamples = [];
+  const offBus = hub.ctx.bus.on('entity.state_changed', ({ entity }) => {
+    if (entity.id !== 'sensor.bench_latency') return;
+    const t0 = sentAt.get(Number(entity.state));
+    if (t0 !== undefined) registrySamples.push(performance.now() - t0);
+  });
+  const sse = await new Promise((resolve, reject) => {
+    const req = request(`${base}/api/v1/events`, { headers: { cookie, accept: 'text/event-stream' } }, (res) => {
+      res.socket.setNoDelay(true);
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        buf += chunk;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          if (!block.includes('event: entity.state_changed')) continue;
+          const m = /"id":"sensor\.bench_latency".*?"state":"(\d+)"/.exec(block);
+          if (!m) continue;
+          const t0 = sentAt.get(Number(m[1]));
+          if (t0 !== undefined) hubSamples.push(performance.now() - t0);
+        }
+      });
+      resolve(req);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  await sleep(100);
+  const hubSent = await paced(RATE, LATENCY_SECONDS, (i) => {
+    sentAt.set(i + 1, performance.now());
+    device.publish('bench/latency', String(i + 1));
+  });
+  await sleep(500);
+  sse.destroy();
+  offBus();
+  results.hub_device_to_registry = summary(registrySamples, hubSent);
+  results.hub_device_to_sse = summary(hubSamples, hubSent);
+  results.bare_aedes_pub_to_sub_after = await bareRun();
+  results.load_average_1m = Math.round(loadavg()[0] * 10) / 10;
+
+
+
+  // ---- 2. throughput: one publisher → one subscriber, QoS 0, as fast as it goes ----
+  async function throughput(url, prefix) {
+    const pub = await connect(url, { clientId: `${prefix}-tp-pub` });
+    const sub = await connect(url, { clientId: `${prefix}-tp-sub` });
+    clients.push(pub, sub);
+    let got = 0;
+    let done;
+    const all = new Promise((r) => (done = r));
+    sub.on('message', () => {
+      if (++got === THROUGHPUT_N) done();
+    });
+    await sub.subscribeAsync('tp/#');
+    const payload = Buffer.from(JSON.stringify({ temperature: 21.5, humidity: 40, battery: 90 }));
+    const t0 = performance.now();
+    for (let i = 0; i < THROUGHPUT_N; i++) {
+      if (!pub.publish(`tp/sensor${i % 50}`, payload)) await new Promise((r) => setImmediate(r));
+      if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.race([all, sleep(THROUGHPUT_LIMIT_MS)]);
+    const ms = performance.now() - t0;
+    pub.end(true);
+    sub.end(true);
+    return { messages: THROUGHPUT_N, received: got, seconds: r3(ms / 1000), msg_per_s: Math.round(got / (ms / 1000)) };
+  }
+  results.throughput_hub_broker = await throughput(hubUrl, 'hub');
+  results.throughput_bare_aedes = await throughput(bareUrl, 'bare');
+  bareServer.close();
+
+  // ---- 3. memory with 2,000 discovered entities; GET /api/v1/entities at that size ----
+  gc();
+  await sleep(200);
+  const before = process.memoryUsage();
+  const fleet = await connect(hubUrl, { clientId: 'bench-fleet' });
+  clients.push(fleet);
+  const kinds = ['sensor', 'binary_sensor', 'switch', 'light'];
+  for (let i = 0; i < ENTITIES; i++) {
+    const kind = kinds[i % kinds.length];
+    const cfg = {
+      name: `Device ${i}`, uniq_id: `bench_${i}`, stat_t: `fleet/${i}/state`, avty_t: `fleet/${i}/availability`,
+      dev: { ids: [`bench_dev_${Math.floor(i / 4)}`], name: `Bench device ${Math.floor(i / 4)}`, mf: 'Bench', mdl: 'B1' },
+      ...(kind === 'sensor' ? { val_tpl: '{{ value_json.temperature }}', unit_of_meas: '°C', dev_cla: 'temperature' } : {}),
+      ...(kind === 'binary_sensor' ? { val_tpl: '{{ value_json.occupancy }}', pl_on: true, pl_off: false } : {}),
+      ...(kind === 'switch' || kind === 'light' ? { cmd_t: `fleet/${i}/set` } : {}),
+    };
+    fleet.publish(`homeassistant/${kind}/bench/e${i}/config`, JSON.stringify(cfg), { retain: true });
+    fleet.publish(`fleet/${i}/availability`, 'online', { retain: true });
+    const state = kind === 'sensor' ? JSON.stringify({ temperature: 20 + (i % 10) }) : kind === 'binary_sensor' ? JSON.stringify({ occupancy: i % 2 === 0 }) : 'ON';
+    fleet.publish(`fleet/${i}/state`, state, { retain: true });
+    if (i % 200 === 199) await sleep(5);
+  }
+  const t0 = performance.now();
+  while (registry.list({ source: 'mqtt' }).length < ENTITIES + 1 && performance.now() - t0 < 30_000) await sleep(50);
+  await sleep(300);
+  gc();
+  await sleep(200);
+  const after = process.memoryUsage();
+  const count = registry.list({ source: 'mqtt' }).length;
+  results.entities = {
+    discovered: count,
+    heap_used_delta_mb: mb(after.heapUsed - before.heapUsed),
+    rss_delta_mb: mb(after.rss - before.rss),
+    rss_total_mb: mb(after.rss),
+    gc_forced: Boolean(globalThis.gc),
+  };
+  const listSamples = [];
+  let bytes = 0;
+  for (let i = 0; i < 50; i++) {
+    const s = performance.now();
+    const res = await fetch(`${base}/api/v1/entities`, { headers: { cookie } });
+    const text = await res.text();
+    listSamples.push(performance.now() - s);
+    bytes = text.length;
+  }
+  results.get_entities = { ...summary(listSamples, 50), entities: count, response_kb: Math.round(bytes / 1024) };
+} finally {
+  for (const c of clients) c.end(true);
+  if (bare) await new Promise((r) => bare.close(r));
+  await hub.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+console.log(JSON.stringify({ bench: 'devices', ...results }, null, 2));
