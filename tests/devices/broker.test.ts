@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect as netConnect } from 'node:net';
+import { join } from 'node:path';
 import { startTestHub, tempDir, type TestHub } from '../helpers/hub.js';
+import { makePki } from '../helpers/mosquitto.js';
 import { api, setupOwner } from '../members/helpers.js';
 import { brokerOf, closed, connect, createDeviceLogin, logsWith, mosquitto, sleep, waitFor } from './helpers.js';
 
@@ -116,6 +118,24 @@ describe('LAN broker: bad input', () => {
     expect(c.connected).toBe(true);
     await b.endAsync();
     await c.endAsync();
+  });
+});
+
+describe('LAN broker: TLS listener', () => {
+  it('serves devices over TLS with the same logins; an untrusting client refuses the certificate', async () => {
+    const pki = makePki(join(tempDir(), 'pki'));
+    const t = await hub({ tls_port: 0, tls_cert: pki.serverCert, tls_key: pki.serverKey });
+    const tlsPort = String(brokerOf(t).tlsPort);
+    expect(brokerOf(t).health().detail).toContain(`TLS on ${tlsPort}`);
+    const cookie = await setupOwner(t);
+    const password = await createDeviceLogin(t, cookie, 'tls-plug');
+    const sub = mosquitto('mosquitto_sub', ['-h', '127.0.0.1', '-p', tlsPort, '--cafile', pki.caCert, '-u', 'tls-plug', '-P', password, '-t', 'tls/test', '-C', '1', '-W', '8']);
+    await waitFor(() => brokerOf(t).clientCount === 1, 'the TLS subscriber');
+    const pub = await mosquitto('mosquitto_pub', ['-h', '127.0.0.1', '-p', tlsPort, '--cafile', pki.caCert, '-u', 'tls-plug', '-P', password, '-t', 'tls/test', '-m', 'over tls']);
+    expect(pub.code, pub.stderr).toBe(0);
+    expect((await sub).stdout.trim()).toBe('over tls');
+    const rogue = await mosquitto('mosquitto_pub', ['-h', '127.0.0.1', '-p', tlsPort, '--cafile', pki.rogueCaCert, '-u', 'tls-plug', '-P', password, '-t', 'tls/test', '-m', 'x']);
+    expect(rogue.code).not.toBe(0);
   });
 });
 
