@@ -81,7 +81,7 @@ export class EnvelopeStore {
     return row ? this.fromRow(row) : undefined;
   }
 
-  /** Newest first; `before` is the id of the last envelope of the previous page. */
+  /** Newest first; `before` is the id of the last envelope of the previous page (an unknown id gives an empty page). */
   list(query: ListQuery = {}): Envelope[] {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
@@ -90,16 +90,13 @@ export class EnvelopeStore {
       params.state = query.state;
     }
     if (query.before) {
-      const cursor = this.db.prepare('SELECT created_ms, id FROM approvals WHERE id = ?').get(query.before) as { created_ms: number; id: string } | undefined;
-      if (cursor) {
-        where.push('(created_ms < @cms OR (created_ms = @cms AND id < @cid))');
-        params.cms = cursor.created_ms;
-        params.cid = cursor.id;
-      }
+      // Insertion order (rowid), not time: two envelopes made in one millisecond still page right.
+      where.push('rowid < COALESCE((SELECT rowid FROM approvals WHERE id = @before), 0)');
+      params.before = query.before;
     }
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
     const rows = this.db
-      .prepare(`SELECT * FROM approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_ms DESC, id DESC LIMIT ${limit}`)
+      .prepare(`SELECT * FROM approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid DESC LIMIT ${limit}`)
       .all(params) as Row[];
     return rows.map((r) => this.fromRow(r).envelope);
   }

@@ -182,6 +182,44 @@ describe('the action gate over HTTP, with the demo home', () => {
     expect((await api<Envelope>(url, people.olivia!, 'GET', `/approvals/${id}`)).body.decisions).toHaveLength(1);
   });
 
+  it('approvals go on the web event stream, and the list pages newest first', async () => {
+    const { hub, people } = await demoHub();
+    const stream = await fetch(`${hub.url}/api/v1/events`, { headers: { cookie: people.olivia!.cookie, accept: 'text/event-stream' } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    let text = '';
+    const seen = (async () => {
+      while (!/event: approval\.finished\n/.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+    })();
+    const ids: string[] = [];
+    const asks = [['lock.front_door', 'unlock'], ['cover.garage_door', 'open_cover'], ['alarm_control_panel.home_alarm', 'alarm_disarm']] as const;
+    for (const [entity_id, operation] of asks) {
+      const res = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id, operation });
+      expect(res.status).toBe(202);
+      ids.push(res.body.approval_id as string);
+    }
+    await api(hub.url, people.owen!, 'POST', `/approvals/${ids[0]}/decision`, { decision: 'deny' });
+    await seen;
+    await reader.cancel();
+    const events = [...text.matchAll(/event: (\S+)\ndata: (.*)\n/g)].map((m) => [m[1], (JSON.parse(m[2]!) as { id?: string; envelope?: { id: string } })] as const);
+    const about = (id: string) => events.filter(([, d]) => d.id === id || d.envelope?.id === id).map(([e]) => e);
+    expect(about(ids[0]!)).toEqual(['approval.requested', 'approval.decided', 'approval.finished']);
+    expect(about(ids[1]!)).toEqual(['approval.requested']);
+
+    const page1 = await api<{ approvals: Envelope[] }>(hub.url, people.olivia!, 'GET', '/approvals?limit=2');
+    expect(page1.body.approvals.map((e) => e.id)).toEqual([ids[2], ids[1]]);
+    const page2 = await api<{ approvals: Envelope[] }>(hub.url, people.olivia!, 'GET', `/approvals?limit=2&before=${ids[1]}`);
+    expect(page2.body.approvals.map((e) => e.id)).toEqual([ids[0]]);
+    expect((await api<{ approvals: Envelope[] }>(hub.url, people.olivia!, 'GET', '/approvals?state=denied')).body.approvals.map((e) => e.id)).toEqual([ids[0]]);
+    // A child sees neither others' requests nor ones it cannot decide.
+    expect((await api<{ approvals: Envelope[] }>(hub.url, people.cara!, 'GET', '/approvals')).body.approvals).toEqual([]);
+    expect((await api(hub.url, people.cara!, 'GET', `/approvals/${ids[1]}`)).status).toBe(404);
+  });
+
   it('an expired request cannot be approved (controllable clock)', async () => {
     const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0));
     const { hub, people, commands } = await demoHub({ clock });
