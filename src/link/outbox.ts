@@ -16,6 +16,9 @@ export interface OutboxRow {
 
 export interface OutboxOptions {
   db: Db;
+  /** Connection for deleting acknowledged rows; synchronous=NORMAL is enough there (a row that
+   *  reappears after a power cut is sent again and dropped by id at the receiver). */
+  ackDb?: Db;
   hubId: string;
   maxRows: number;
   clock: Clock;
@@ -47,6 +50,8 @@ export class Outbox {
   private readonly onDrop?: (cls: PriorityClass, count: number) => void;
   private readonly insertRow: Statement;
   private readonly deleteRow: Statement;
+  private readonly deleteAcked: Statement;
+  private readonly ackDb: Db;
   private readonly countAll: Statement;
   private readonly oldestOf: Statement;
   private readonly getCursor: Statement;
@@ -65,6 +70,8 @@ export class Outbox {
     const db = this.db;
     this.insertRow = db.prepare('INSERT OR IGNORE INTO link_outbox (msg_id, class, topic, payload, created_at) VALUES (?, ?, ?, ?, ?)');
     this.deleteRow = db.prepare('DELETE FROM link_outbox WHERE id = ?');
+    this.ackDb = options.ackDb ?? db;
+    this.deleteAcked = this.ackDb.prepare('DELETE FROM link_outbox WHERE id = ?');
     this.countAll = db.prepare('SELECT COUNT(*) AS n FROM link_outbox');
     this.oldestOf = db.prepare('SELECT id FROM link_outbox WHERE class = ? ORDER BY id LIMIT 1');
     this.getCursor = db.prepare('SELECT value FROM link_state WHERE key = ?');
@@ -90,9 +97,13 @@ export class Outbox {
     return this.pageAfter.all(afterId, limit) as OutboxRow[];
   }
 
-  /** After the broker's PUBACK. */
-  acknowledge(id: number): void {
-    if (this.deleteRow.run(id).changes > 0) this.depthCache = Math.max(0, this.depthCache - 1);
+  /** After the broker's PUBACKs: deletes the rows in one transaction. */
+  acknowledge(ids: number[]): void {
+    let removed = 0;
+    this.ackDb.transaction(() => {
+      for (const id of ids) removed += this.deleteAcked.run(id).changes;
+    })();
+    this.depthCache = Math.max(0, this.depthCache - removed);
   }
 
   /** Queues an event, alert or telemetry sample; returns its stable id. */

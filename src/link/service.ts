@@ -72,6 +72,7 @@ export class LinkService implements Service {
     if (this.hubId) {
       this.outbox = new Outbox({
         db: ctx.store.db,
+        ackDb: ctx.store.telemetry,
         hubId: this.hubId,
         maxRows: this.settings.outbox_max_rows,
         clock: ctx.clock,
@@ -292,9 +293,7 @@ export class LinkService implements Service {
     const ids = this.acks;
     this.acks = [];
     try {
-      this.ctx.store.db.transaction(() => {
-        for (const id of ids) this.outbox!.acknowledge(id);
-      })();
+      this.outbox.acknowledge(ids);
     } catch (err) {
       // The rows stay and are published again; the receiver drops the repeats by id.
       this.log.warn({ err: errorMessage(err) }, 'could not delete acknowledged outbox rows');

@@ -1,0 +1,253 @@
+// The hybrid link's figures (issue 6), through a real mosquitto with TLS, passwords and an ACL:
+//   1. backlog drain after an outage: N audit entries appended while the broker is down, then
+//      entries per second from the hub's outbox to a cloud subscriber once the broker is back;
+//   2. RPC round trip through broker and relay (HTTPS API → relay → broker → hub → back), p50/p99,
+//      next to the relay's MQTT-only call and a bare mqtt.js request/response through the same broker.
+// Needs mosquitto, mosquitto_passwd and openssl. Run after `npm run build`:
+//   node bench/link.bench.mjs   (prints one JSON object)
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
+import mqtt from 'mqtt';
+import { Hub } from '../dist/hub/hub.js';
+import { Relay } from '../dist/relay/index.js';
+import { parseSettings } from '../dist/config/load.js';
+import { silentLogger } from '../dist/core/logger.js';
+import { hashToken } from '../dist/relay/accounts.js';
+
+const DRAIN_N = Number(process.env.LINK_BENCH_DRAIN_N ?? 5000);
+const RPC_N = Number(process.env.LINK_BENCH_RPC_N ?? 500);
+const TOKEN = 'bench-token-0123456789';
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const r3 = (x) => Math.round(x * 1000) / 1000;
+const summary = (samples) => {
+  const s = [...samples].sort((a, b) => a - b);
+  return { n: s.length, p50_ms: r3(pct(s, 50)), p99_ms: r3(pct(s, 99)), mean_ms: r3(s.reduce((a, b) => a + b, 0) / s.length) };
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function waitFor(check, what, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+const bin = (names) => names.find((p) => existsSync(p)) ?? names[names.length - 1].split('/').pop();
+
+const dir = mkdtempSync(join(tmpdir(), 'hearth-link-bench-'));
+const openssl = (args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+
+function pki() {
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=bench-ca',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext']);
+}
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const users = { relay: 'relay-pw', 'hub-bench': 'hub-pw' };
+let port;
+let broker;
+async function startBroker() {
+  const child = spawn(bin(['/usr/sbin/mosquitto', '/usr/bin/mosquitto', 'mosquitto']), ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+  broker = child;
+  await waitFor(
+    () => new Promise((resolve) => {
+      const s = tcpConnect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    }),
+    'mosquitto listening',
+    10_000,
+  );
+}
+async function stopBroker() {
+  const exited = new Promise((r) => broker.once('exit', r));
+  broker.kill('SIGTERM');
+  await exited;
+}
+
+function writeBrokerConfig() {
+  mkdirSync(join(dir, 'data'));
+  writeFileSync(join(dir, 'passwd'), '');
+  for (const [u, p] of Object.entries(users)) execFileSync(bin(['/usr/bin/mosquitto_passwd', 'mosquitto_passwd']), ['-b', join(dir, 'passwd'), u, p]);
+  writeFileSync(join(dir, 'acl'), 'user relay\ntopic readwrite hearth/#\n\npattern readwrite hearth/v1/%u/#\n');
+  writeFileSync(
+    join(dir, 'mosquitto.conf'),
+    [
+      'per_listener_settings false', 'allow_anonymous false', `password_file ${join(dir, 'passwd')}`, `acl_file ${join(dir, 'acl')}`,
+      'persistence true', `persistence_location ${join(dir, 'data')}/`, 'max_queued_messages 1000000', 'set_tcp_nodelay true', 'user root',
+      'log_dest none', `listener ${port} 127.0.0.1`, `cafile ${join(dir, 'ca.crt')}`, `certfile ${join(dir, 'server.crt')}`, `keyfile ${join(dir, 'server.key')}`, '',
+    ].join('\n'),
+  );
+}
+
+const url = () => `mqtts://127.0.0.1:${port}`;
+const ca = () => readFileSync(join(dir, 'ca.crt'));
+const client = (username, extra = {}) =>
+  mqtt.connectAsync(url(), { protocolVersion: 5, username, password: users[username], ca: ca(), reconnectPeriod: 0, ...extra });
+
+const results = { bench: 'link', broker: 'mosquitto (TLS, ACL, set_tcp_nodelay true), loopback' };
+const cleanups = [];
+try {
+  pki();
+  port = await freePort();
+  writeBrokerConfig();
+  await startBroker();
+
+  const keys = generateKeyPairSync('ed25519');
+  const hubData = join(dir, 'hub');
+  const hub = await Hub.create({
+    env: {},
+    cwd: dir,
+    logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
+    flags: {
+      hub: { data_dir: hubData, log_level: 'warn', log_format: 'json' },
+      http: { host: '127.0.0.1', port: 0 },
+      mqtt: { host: '127.0.0.1', port: 0 },
+      link: {
+        url: url(), hub_id: 'hub-bench', username: 'hub-bench', password: users['hub-bench'], ca: join(dir, 'ca.crt'),
+        relay_public_key: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), reconnect_min_ms: 100, reconnect_max_ms: 1000, publish_window: Number(process.env.LINK_BENCH_WINDOW ?? 32),
+      },
+    },
+  });
+  await hub.start();
+  cleanups.push(() => hub.stop());
+  const link = hub.services.get('link');
+  await waitFor(() => link.status().state === 'online', 'hub online');
+
+  // ---- 1. backlog drain -----------------------------------------------------------------
+  const archive = await client('relay', { clientId: 'bench-archive', clean: false, properties: { sessionExpiryInterval: 3600 }, reconnectPeriod: 100 });
+  cleanups.push(() => archive.end(true));
+  let received = 0;
+  let lastSeq = 0;
+  let outOfOrder = 0;
+  archive.on('message', (_t, payload) => {
+    const m = JSON.parse(payload.toString());
+    if (m.class !== 'audit') return;
+    if (m.data.seq <= lastSeq) outOfOrder++;
+    lastSeq = m.data.seq;
+    received++;
+  });
+  await archive.subscribeAsync('hearth/v1/hub-bench/up/events', { qos: 1 });
+  await sleep(200);
+  const before = received;
+  await stopBroker();
+  await waitFor(() => link.status().state !== 'online', 'hub offline');
+  for (let i = 0; i < DRAIN_N; i++) hub.ctx.audit.append({ actor: 'bench', origin: 'system', kind: 'bench.entry', data: { i } });
+  const depth = link.status().outbox_depth;
+  await startBroker();
+  const t0 = performance.now();
+  await waitFor(() => link.status().state === 'online', 'hub back online');
+  const tConnected = performance.now();
+  await waitFor(() => received - before >= DRAIN_N, `${DRAIN_N} entries at the subscriber`, 300_000);
+  const t1 = performance.now();
+  await waitFor(() => link.status().outbox_depth === 0, 'outbox empty', 30_000);
+  results.backlog_drain = {
+    entries: DRAIN_N,
+    outbox_depth_before: depth,
+    publish_window: hub.ctx.settings.get().link.publish_window,
+    seconds_from_broker_start: r3((t1 - t0) / 1000),
+    seconds_from_reconnect: r3((t1 - tConnected) / 1000),
+    entries_per_s: Math.round(DRAIN_N / ((t1 - tConnected) / 1000)),
+    out_of_order: outOfOrder,
+  };
+
+  // ---- 2. RPC round trips ------------------------------------------------------------------
+  const relaySettings = parseSettings({
+    relay: {
+      broker_url: url(), username: 'relay', password: users.relay, ca: join(dir, 'ca.crt'), instance_id: 'bench-relay', host: '127.0.0.1', port: 0,
+      tls_cert: join(dir, 'server.crt'), tls_key: join(dir, 'server.key'), signing_key: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      accounts: [{ id: 'bench', name: 'Bench', role: 'engineer', token_sha256: hashToken(TOKEN) }],
+    },
+  });
+  const relay = await Relay.create(relaySettings, silentLogger());
+  await relay.start();
+  cleanups.push(() => relay.stop());
+  await waitFor(() => relay.broker.online, 'relay online');
+  const agent = new (await import('node:https')).Agent({ keepAlive: true, ca: ca() });
+  cleanups.push(() => agent.destroy());
+  const ping = () =>
+    new Promise((resolve, reject) => {
+      const req = request(`${relay.url}/relay/v1/hubs/hub-bench/ping`, { method: 'POST', agent, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`ping ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  for (let i = 0; i < 50; i++) await ping(); // warm-up
+  const viaHttp = [];
+  for (let i = 0; i < RPC_N; i++) {
+    const s = performance.now();
+    await ping();
+    viaHttp.push(performance.now() - s);
+  }
+  const viaMqtt = [];
+  for (let i = 0; i < RPC_N; i++) {
+    const s = performance.now();
+    const res = await relay.broker.call('hub-bench', 'ping');
+    if (!res.ok) throw new Error(JSON.stringify(res));
+    viaMqtt.push(performance.now() - s);
+  }
+
+  // Bare mqtt.js request/response through the same broker (the relay's and the hub's credentials).
+  const responder = await client('hub-bench', { clientId: 'bench-responder' });
+  const requester = await client('relay', { clientId: 'bench-requester' });
+  cleanups.push(() => responder.end(true), () => requester.end(true));
+  for (const c of [responder, requester]) c.stream.setNoDelay?.(true);
+  await responder.subscribeAsync('hearth/v1/hub-bench/bare/req', { qos: 1 });
+  responder.on('message', (_t, payload, packet) => {
+    responder.publish(packet.properties.responseTopic, payload, { qos: 1, properties: { correlationData: packet.properties.correlationData } });
+  });
+  await requester.subscribeAsync('hearth/v1/hub-bench/bare/res', { qos: 1 });
+  const waiting = new Map();
+  requester.on('message', (_t, _p, packet) => waiting.get(packet.properties.correlationData.toString())?.());
+  const bareCall = (i) =>
+    new Promise((resolve) => {
+      waiting.set(String(i), resolve);
+      requester.publish('hearth/v1/hub-bench/bare/req', '{"ping":true}', { qos: 1, properties: { responseTopic: 'hearth/v1/hub-bench/bare/res', correlationData: Buffer.from(String(i)) } });
+    });
+  for (let i = 0; i < 50; i++) await bareCall(`w${i}`);
+  const bare = [];
+  for (let i = 0; i < RPC_N; i++) {
+    const s = performance.now();
+    await bareCall(i);
+    bare.push(performance.now() - s);
+  }
+  results.rpc_round_trip = {
+    via_relay_https_api: summary(viaHttp),
+    via_relay_mqtt_only: summary(viaMqtt),
+    bare_mqttjs_request_response: summary(bare),
+    note: 'sequential calls, QoS 1 both ways; the relay path adds Ed25519 sign/verify, zod parsing and a replay check on the hub',
+  };
+} finally {
+  for (const c of cleanups.reverse()) {
+    try {
+      await c();
+    } catch {
+      /* best effort */
+    }
+  }
+  if (broker && broker.exitCode === null) await stopBroker();
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(JSON.stringify(results, null, 2));
+process.exit(0);
