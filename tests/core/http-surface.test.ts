@@ -78,7 +78,7 @@ describe('HTTP surface', () => {
       for (const method of Object.keys(ops).map((m) => m.toUpperCase())) {
         if (method === 'GET' && /events/.test(path)) continue; // a stream that stays open
         for (const body of method === 'GET' || method === 'DELETE' ? [undefined] : junk) {
-          for (const auth of [{}, { cookie }]) {
+          for (const auth of [{}, { cookie }] as Record<string, string>[]) {
             const res = await send(method, `${concrete}?limit=-1&x=%00`, body, auth);
             await res.arrayBuffer();
             if (res.status >= 500) statuses.push(`${method} ${concrete} ${body ?? ''} → ${res.status}`);
