@@ -1,10 +1,11 @@
 import { expect } from 'vitest';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { shot, watchErrors, type DemoHub } from './browser.js';
+import { ownerTour } from './tour.js';
 
 export const OWNER = { name: 'Olivia Owner', username: 'olivia', password: 'correct horse battery', pin: '2468' };
 export const ADULT = { name: 'Adam Adult', username: 'adam', password: 'adam password 1', pin: '1357' };
-const T = { timeout: 15_000 };
+const T = { timeout: 30_000 };
 
 /** A newcomer goes through first run with the setup code, names the home, and adds an adult. */
 export async function firstRun(page: Page, hub: DemoHub, tag: string): Promise<void> {
@@ -64,6 +65,9 @@ export async function familyFlow(browser: Browser, hub: DemoHub, tag: string, op
   const errors: string[] = [];
   const ownerCtx = await browser.newContext(options);
   const adultCtx = await browser.newContext(options);
+  // The machine is shared and often busy: be patient with each step, never with the outcome.
+  ownerCtx.setDefaultTimeout(45_000);
+  adultCtx.setDefaultTimeout(45_000);
   try {
     const owner = await ownerCtx.newPage();
     watchErrors(owner, errors);
@@ -104,7 +108,14 @@ export async function familyFlow(browser: Browser, hub: DemoHub, tag: string, op
     await door.getByText('Approved and done.').waitFor(T);
     await shot(adult, `${tag}-07-adult-unlocked`);
     await owner.getByText('Nothing is waiting.').waitFor(T);
+    await ownerTour(owner, tag);
     expect(errors).toEqual([]);
+  } catch (err) {
+    // What each browser showed when it failed, for whoever reads the failure.
+    for (const [who, ctx] of [['owner', ownerCtx], ['adult', adultCtx]] as const) {
+      for (const p of ctx.pages()) await shot(p, `${tag}-FAILED-${who}`).catch(() => undefined);
+    }
+    throw err;
   } finally {
     await ownerCtx.close();
     await adultCtx.close();

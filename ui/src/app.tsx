@@ -39,8 +39,8 @@ export function App() {
       });
       if (setup.needed) return setBoot({ kind: 'setup' });
       try {
-        const me = await get<Me>('/auth/me', { quiet401: true });
-        const home = await homeName();
+        // In parallel: the home's name does not depend on who is asking (non-owners get "Home").
+        const [me, home] = await Promise.all([get<Me>('/auth/me', { quiet401: true }), homeName()]);
         setBoot({ kind: 'signed-in', me, home });
       } catch (err) {
         if (err instanceof ApiError && (err.status === 401 || err.status === 404)) return setBoot({ kind: 'signed-out' });

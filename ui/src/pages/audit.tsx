@@ -5,6 +5,7 @@ import { ErrorNote, Field, Forbidden, Loading, PageHead } from '../components/ui
 import { dateTime } from '../lib/format';
 import { navigate, useLocation } from '../lib/router';
 import { useApi } from '../lib/use-api';
+import { useNames } from '../lib/names';
 
 type Page = { entries: AuditEntry[]; next_before: number | null };
 const FILTERS = ['kind', 'actor', 'subject', 'since', 'until'] as const;
@@ -24,6 +25,7 @@ export function AuditPage() {
   const key = FILTERS.map((k) => applied[k]).join('|');
   const params = { kind: applied.kind, actor: applied.actor, subject: applied.subject, since: iso(applied.since), until: iso(applied.until), limit: 50 };
   const first = useApi<Page>(`/audit${qs(params)}`);
+  const names = useNames();
 
   useEffect(() => {
     setDraft(applied);
@@ -110,7 +112,7 @@ export function AuditPage() {
                   </button>
                 </td>
                 <td>
-                  {e.actor} <small class="muted">({e.origin})</small>
+                  <span title={e.actor}>{names.member(e.actor)}</span> <small class="muted">({e.origin})</small>
                 </td>
                 <td>
                   {e.subject ? (

@@ -53,6 +53,7 @@ function Chart({ samples, series }: { samples: Sample[]; series: (typeof SERIES)
       </figcaption>
       <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={`${series.label} from ${clock(new Date(t0).toISOString())}, now ${last}${series.unit}; lowest ${Math.min(...values)}, highest ${Math.max(...values)}`}>
         <path d={d} fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke" />
+        {points.length === 1 ? <circle cx={W} cy={H - ((last - lo) / (hi - lo || 1)) * H} r="3" fill="currentColor" /> : null}
       </svg>
       <div class="axis muted small">
         <span>{clock(new Date(t0).toISOString())}</span>

@@ -116,7 +116,8 @@ function PendingCard({ envelope: a, names, onDecided }: { envelope: Envelope; na
         {a.reason ? <>: “{a.reason}”</> : null}
       </p>
       <p class="muted">
-        Needs {a.policy.quorum > 1 ? `${a.policy.quorum} approvals` : 'an approval'} from {listWords(a.policy.approver_roles.map((r) => roleWords[r]!.toLowerCase()))}
+        Needs {a.policy.quorum > 1 ? `${a.policy.quorum} approvals` : 'one approval'} from {a.policy.quorum > 1 ? '' : 'an '}
+        {listWords(a.policy.approver_roles.map((r) => roleWords[r]!.toLowerCase()))}
         {a.policy.step_up ? ', with a PIN' : ''} · <span class="countdown">{timeLeft(a.expires_at, now)}</span>
       </p>
       {mayDecide && !decided ? (

@@ -1,0 +1,49 @@
+import { expect } from 'vitest';
+import type { Page } from 'playwright-core';
+import { shot } from './browser.js';
+import { ADULT } from './family-flow.js';
+
+const T = { timeout: 30_000 };
+
+/**
+ * After the family flow, the owner walks the other pages: the approval's story in the audit,
+ * the chain verified, a pairing code with its QR code, health, and a policy change previewed.
+ */
+export async function ownerTour(page: Page, tag: string): Promise<void> {
+  // Approvals history links to the story of the approval in the audit trail.
+  await page.getByRole('link', { name: /^Approvals/ }).click();
+  await page.locator('.history li').first().waitFor(T);
+  await page.locator('.history li').first().getByRole('link', { name: 'story' }).click();
+  await page.getByText('The whole story of').waitFor(T);
+  const kinds = await page.locator('table.audit tbody tr td:nth-child(3)').allTextContents();
+  expect(kinds.some((k) => k.startsWith('approval.'))).toBe(true);
+  await page.getByRole('button', { name: 'Verify the chain' }).click();
+  await page.getByText(/Intact: \d+ entries/).waitFor(T);
+  await shot(page, `${tag}-08-audit-story`);
+  expect(await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href')).toBe('/api/v1/audit/export.csv');
+
+  // People: a Telegram pairing code as text and as a QR code.
+  await page.getByRole('link', { name: 'People' }).click();
+  await page.getByRole('button', { name: `Telegram pairing code for ${ADULT.name}` }).click();
+  const qr = page.locator('svg.qr');
+  await qr.waitFor(T);
+  expect(await qr.getAttribute('aria-label')).toMatch(/^QR code of the pairing code \S+/);
+  expect((await page.locator('.code-text').textContent())?.trim().length).toBeGreaterThan(3);
+  await shot(page, `${tag}-09-people-pairing`);
+
+  // Health: the components with status and detail.
+  await page.getByRole('link', { name: 'Health' }).click();
+  await page.getByRole('heading', { name: 'Components' }).waitFor(T);
+  expect(await page.locator('.components li').count()).toBeGreaterThan(2);
+  await shot(page, `${tag}-10-health`);
+
+  // Settings: a change to the policy reads back as a sentence before it is saved.
+  await page.getByRole('link', { name: 'Settings' }).click();
+  const quorum = page.getByLabel('How many approvals').nth(1); // high risk
+  await quorum.waitFor(T);
+  await quorum.fill('2');
+  await page.getByText('High-risk actions need 2 approvals from owners').waitFor(T);
+  await shot(page, `${tag}-11-settings-policy`, false);
+  await page.getByRole('button', { name: 'Undo changes' }).click();
+  await page.getByText('High-risk actions need one approval from owners').waitFor(T);
+}
