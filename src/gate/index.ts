@@ -2,6 +2,7 @@ import type { HubContext } from '../core/context.js';
 import type { PartInstance } from '../hub/part.js';
 import { ActionGate, type GateDeps } from './gate.js';
 import { gateRoutes } from './routes.js';
+import { GateMetrics } from './metrics.js';
 
 export { gateTables } from './tables.js';
 export { ActionGate, type GateDeps, type GateMembers } from './gate.js';
@@ -14,8 +15,8 @@ export interface GatePart extends PartInstance {
   gate: ActionGate;
 }
 
-/** The action gate as a part: one service (recovery at start, expiry sweeper) and its routes. */
+/** The action gate as a part: its metrics, the gate service (recovery at start, expiry sweeper) and its routes. */
 export function createGatePart(ctx: HubContext, deps: GateDeps): GatePart {
   const gate = new ActionGate(ctx, deps);
-  return { name: 'gate', services: [gate], routes: gateRoutes(gate), gate };
+  return { name: 'gate', services: [new GateMetrics(ctx), gate], routes: gateRoutes(gate), gate };
 }

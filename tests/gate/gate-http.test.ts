@@ -116,6 +116,8 @@ describe('the action gate over HTTP, with the demo home', () => {
     expect(commands).toHaveLength(1);
     const story = await storyOf(hub.url, people.olivia!, res.body.action_id);
     expect(story.map((e) => e.kind)).toEqual(['action.requested', 'action.executed', 'action.confirmed']);
+    const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+    expect(metrics).toMatch(/hearth_gate_actions_total\{status="executed",path="direct"\} 1/);
   });
 
   it('refuses bad requests with specific codes', async () => {
