@@ -4,7 +4,7 @@
 //   2. request → approve → executed → confirmed for a high-risk action, device delay taken out.
 // Run after `npm run build`: node bench/gate.bench.mjs  (prints one JSON object)
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
@@ -97,6 +97,13 @@ try {
     // Lock it again directly so the next unlock has something to do (not timed).
     await adapter.execute(registry.get('lock.bench'), 'lock', {});
   }
+  // 3. One audit append on its own (synchronous=FULL): the unit the gate's cost is made of.
+  const appends = [];
+  for (let i = 0; i < GATE_N; i++) {
+    const t0 = performance.now();
+    hub.ctx.audit.append({ actor: 'bench', origin: 'cli', kind: 'bench.append', data: { i } });
+    appends.push(performance.now() - t0);
+  }
   await gate.stop();
 
   const d = summary(direct);
@@ -106,6 +113,8 @@ try {
       {
         bench: 'gate',
         node: process.version,
+        loadavg_1m: Math.round(loadavg()[0] * 100) / 100,
+        audit_append: summary(appends),
         low_risk_action: {
           adapter_direct: d,
           through_gate: g,
