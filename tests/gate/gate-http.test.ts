@@ -222,6 +222,25 @@ describe('the action gate over HTTP, with the demo home', () => {
     expect((await api(hub.url, people.cara!, 'GET', `/approvals/${ids[1]}`)).status).toBe(404);
   });
 
+  it('wrong PINs are audited and locked out after a few; the envelope stays pending', async () => {
+    const { hub, people, commands } = await demoHub();
+    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
+    const id = asked.body.approval_id as string;
+    const codes: string[] = [];
+    for (let i = 0; i < 7; i++) codes.push((await decide(hub.url, people.owen!, id, { decision: 'approve', pin: '0000' })).body.error?.code ?? 'none');
+    expect(codes.slice(0, 5)).toEqual(Array(5).fill('PIN_INVALID'));
+    expect(codes.slice(5)).toEqual(['PIN_LOCKED', 'PIN_LOCKED']);
+    // Even the right PIN waits out the lock.
+    const right = await decide(hub.url, people.owen!, id, { decision: 'approve', pin: '1357' });
+    expect([right.status, right.body.error?.code]).toEqual([429, 'PIN_LOCKED']);
+    expect((await api<Envelope>(hub.url, people.olivia!, 'GET', `/approvals/${id}`)).body).toMatchObject({ state: 'pending', decisions: [] });
+    const failed = await api(hub.url, people.olivia!, 'GET', `/audit?kind=auth.pin.failed&actor=${people.owen!.id}`);
+    expect(failed.body.entries).toHaveLength(5);
+    // Another owner can still decide.
+    expect((await decide(hub.url, people.olivia!, id, { decision: 'approve', pin: '2468' })).body.state).toBe('executed');
+    expect(commands).toHaveLength(1);
+  });
+
   it('an expired request cannot be approved (controllable clock)', async () => {
     const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0));
     const { hub, people, commands } = await demoHub({ clock });
