@@ -1,0 +1,53 @@
+// The rule-based intent parser: latency (p50/p99) and accuracy per kind on the phrasing corpus
+// (src/intents/phrasings.ts, the same lines the tests check), against the demo home's entities.
+// Run after `npm run build`: node bench/intents.bench.mjs  (prints one JSON object)
+import { performance } from 'node:perf_hooks';
+import { parseIntent } from '../dist/intents/index.js';
+import { PHRASINGS, DEMO_ENTITIES } from '../dist/intents/phrasings.js';
+
+const ROUNDS = Number(process.env.INTENTS_BENCH_ROUNDS ?? 200);
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const r3 = (x) => Math.round(x * 1000) / 1000;
+const sameSet = (a, b) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+
+function correct(got, want) {
+  if (got.kind !== want.kind) return false;
+  if (want.kind === 'command') return sameSet(got.entity_ids, want.entity_ids) && got.operation === want.operation && (!want.params || JSON.stringify(got.params) === JSON.stringify(want.params));
+  if (want.kind === 'question') return sameSet(got.entity_ids ?? [], want.entity_ids) && (!want.about || got.about === want.about) && (!want.expect || got.expect === want.expect);
+  if (want.kind === 'clarify' && want.candidates) return sameSet(got.candidates.map((c) => c.entity_id), want.candidates);
+  return true;
+}
+
+// Accuracy, once per phrasing.
+const byKind = {};
+for (const p of PHRASINGS) {
+  const k = p.expect.kind;
+  byKind[k] ??= { n: 0, ok: 0 };
+  byKind[k].n++;
+  if (correct(parseIntent(p.text, DEMO_ENTITIES), p.expect)) byKind[k].ok++;
+}
+
+// Latency: every phrasing, many rounds; a fresh entity array each round, as registry.list() gives,
+// so the per-call index build is included (the cache only helps callers that reuse a snapshot).
+for (let i = 0; i < 50; i++) for (const p of PHRASINGS) parseIntent(p.text, [...DEMO_ENTITIES]); // warm-up
+const samples = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const entities = [...DEMO_ENTITIES];
+  for (const p of PHRASINGS) {
+    const t0 = performance.now();
+    parseIntent(p.text, entities);
+    samples.push(performance.now() - t0);
+  }
+}
+samples.sort((a, b) => a - b);
+const total = PHRASINGS.length;
+const ok = Object.values(byKind).reduce((a, b) => a + b.ok, 0);
+
+const results = [
+  { metric: 'intent_parse_p50', value: r3(pct(samples, 50)), unit: 'ms', note: `${samples.length} parses of ${total} phrasings, ${DEMO_ENTITIES.length} entities` },
+  { metric: 'intent_parse_p99', value: r3(pct(samples, 99)), unit: 'ms' },
+  { metric: 'intent_accuracy', value: r3(ok / total), unit: 'ratio', note: `${ok}/${total} phrasings` },
+  ...Object.entries(byKind).map(([kind, v]) => ({ metric: `intent_accuracy_${kind}`, value: r3(v.ok / v.n), unit: 'ratio', note: `${v.ok}/${v.n}` })),
+];
+console.log(JSON.stringify({ name: 'intents', results }));
