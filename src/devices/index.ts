@@ -64,6 +64,21 @@ export const devicesTables: PartTables = {
         );
       `,
     },
+    {
+      version: 2,
+      name: 'messages queued for offline persistent MQTT sessions',
+      up: `
+        CREATE TABLE mqtt_outgoing (
+          id INTEGER PRIMARY KEY,
+          client_id TEXT NOT NULL,
+          broker_id TEXT NOT NULL,
+          broker_counter INTEGER NOT NULL,
+          message_id INTEGER,
+          packet TEXT NOT NULL
+        );
+        CREATE INDEX mqtt_outgoing_client ON mqtt_outgoing (client_id, id);
+      `,
+    },
   ],
 };
 

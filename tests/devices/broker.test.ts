@@ -149,6 +149,10 @@ describe('LAN broker: persistence', () => {
     const sess = await connect(t1, { clientId: 'sleepy', clean: false });
     await sess.subscribeAsync('garden/#', { qos: 1 });
     await sess.endAsync();
+    // Sent while the session is offline, before the restart: queued, and kept on disk.
+    const offline = await connect(t1, { clientId: 'sender' });
+    await offline.publishAsync('garden/frost', 'tonight', { qos: 1 });
+    await offline.endAsync();
     await t1.stop();
     hubs = hubs.filter((h) => h !== t1);
 
@@ -159,12 +163,15 @@ describe('LAN broker: persistence', () => {
     expect(sub.stdout.trim()).toBe('12.5');
 
     // The persistent session's subscription came back: it gets messages without subscribing again.
+    const received: string[] = [];
     const again = await connect(t2, { clientId: 'sleepy', clean: false });
     expect(again.connected).toBe(true);
+    again.on('message', (topic, payload) => received.push(`${topic}=${payload.toString()}`));
     const got = new Promise<string>((res) => again.on('message', (topic, payload) => topic === 'garden/rain' && res(payload.toString())));
     const other = await connect(t2, { clientId: 'other' });
     await other.publishAsync('garden/rain', 'yes', { qos: 1 });
     expect(await got).toBe('yes');
+    expect(received).toContain('garden/frost=tonight');
     await again.endAsync();
     await other.endAsync();
     await sleep(10);

@@ -29,6 +29,10 @@ interface MemoryPersistence {
   addSubscriptions(client: ClientRef, subs: Sub[]): Promise<void>;
   removeSubscriptions(client: ClientRef, topics: string[]): Promise<void>;
   cleanSubscriptions(client: ClientRef): Promise<void>;
+  outgoingEnqueue(sub: { clientId: string }, packet: Packet): Promise<void>;
+  outgoingEnqueueCombi(subs: { clientId: string }[], packet: Packet): Promise<void>;
+  outgoingUpdate(client: ClientRef, packet: Packet): Promise<void>;
+  outgoingClearMessageId(client: ClientRef, packet: Packet): Promise<Packet | undefined>;
   destroy(): Promise<void>;
 }
 type MemoryPersistenceClass = new (opts?: Record<string, unknown>) => MemoryPersistence;
@@ -41,11 +45,14 @@ export interface PersistenceLimits {
   maxRetained: number;
   /** Largest retained payload written to disk. */
   maxRetainedBytes: number;
+  /** Most QoS 1/2 messages kept on disk for one offline persistent session. */
+  maxQueuedPerClient: number;
 }
 
 /**
- * aedes' in-memory persistence, with retained messages and persistent-session subscriptions
- * also written to SQLite and loaded back on start, so both survive a hub restart. Matching and
+ * aedes' in-memory persistence, with retained messages, persistent-session subscriptions and
+ * the QoS 1/2 messages queued for offline sessions also written to SQLite and loaded back on
+ * start, so they survive a hub restart. Matching and
  * delivery stay in memory (the fast path); SQLite is only written when they change.
  */
 export class SqlitePersistence extends Memory {
@@ -85,7 +92,9 @@ export class SqlitePersistence extends Memory {
       byClient.set(s.client_id, list);
     }
     for (const [id, list] of byClient) await super.addSubscriptions({ id }, list);
-    this.log.debug({ retained: retained.length, sessions: byClient.size }, 'broker state loaded');
+    const queued = this.db.prepare('SELECT client_id, packet FROM mqtt_outgoing ORDER BY id').all() as { client_id: string; packet: string }[];
+    for (const q of queued) await super.outgoingEnqueue({ clientId: q.client_id }, decodePacket(q.packet));
+    this.log.debug({ retained: retained.length, sessions: byClient.size, queued: queued.length }, 'broker state loaded');
   }
 
   override async storeRetained(packet: Packet): Promise<void> {
@@ -135,9 +144,52 @@ export class SqlitePersistence extends Memory {
     })();
   }
 
+  override async outgoingEnqueue(sub: { clientId: string }, packet: Packet): Promise<void> {
+    await super.outgoingEnqueue(sub, packet);
+    this.storeQueued([sub.clientId], packet);
+  }
+
+  override async outgoingEnqueueCombi(subs: { clientId: string }[], packet: Packet): Promise<void> {
+    await super.outgoingEnqueueCombi(subs, packet);
+    this.storeQueued(subs.map((s) => s.clientId), packet);
+  }
+
+  override async outgoingUpdate(client: ClientRef, packet: Packet): Promise<void> {
+    await super.outgoingUpdate(client, packet);
+    this.db
+      .prepare('UPDATE mqtt_outgoing SET message_id = ? WHERE client_id = ? AND broker_id = ? AND broker_counter = ?')
+      .run(packet.messageId ?? null, client.id, String(packet.brokerId ?? ''), Number(packet.brokerCounter ?? 0));
+  }
+
+  override async outgoingClearMessageId(client: ClientRef, packet: Packet): Promise<Packet | undefined> {
+    const removed = await super.outgoingClearMessageId(client, packet);
+    if (removed) {
+      this.db
+        .prepare('DELETE FROM mqtt_outgoing WHERE client_id = ? AND broker_id = ? AND broker_counter = ?')
+        .run(client.id, String(removed.brokerId ?? ''), Number(removed.brokerCounter ?? 0));
+    }
+    return removed;
+  }
+
   override async cleanSubscriptions(client: ClientRef): Promise<void> {
     await super.cleanSubscriptions(client);
     this.db.prepare('DELETE FROM mqtt_subscriptions WHERE client_id = ?').run(client.id);
+    this.db.prepare('DELETE FROM mqtt_outgoing WHERE client_id = ?').run(client.id);
+  }
+
+  /** Mirrors a queued message to disk, keeping at most maxQueuedPerClient per session (oldest dropped). */
+  private storeQueued(clientIds: string[], packet: Packet): void {
+    const insert = this.db.prepare('INSERT INTO mqtt_outgoing (client_id, broker_id, broker_counter, packet) VALUES (?, ?, ?, ?)');
+    const trim = this.db.prepare(
+      'DELETE FROM mqtt_outgoing WHERE client_id = ? AND id <= (SELECT id FROM mqtt_outgoing WHERE client_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
+    );
+    const encoded = encodePacket(packet);
+    this.db.transaction(() => {
+      for (const id of clientIds) {
+        insert.run(id, String(packet.brokerId ?? ''), Number(packet.brokerCounter ?? 0), encoded);
+        trim.run(id, id, this.limits.maxQueuedPerClient);
+      }
+    })();
   }
 
   /** Retained messages under a pattern, from memory (already loaded from SQLite). */
@@ -146,4 +198,14 @@ export class SqlitePersistence extends Memory {
     for await (const p of this.createRetainedStream(pattern)) out.push(p as Packet);
     return out;
   }
+}
+
+function encodePacket(p: Packet): string {
+  const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
+  return JSON.stringify({ cmd: p.cmd ?? 'publish', topic: p.topic, payload: payload.toString('base64'), qos: p.qos, retain: Boolean(p.retain), brokerId: p.brokerId, brokerCounter: p.brokerCounter });
+}
+
+function decodePacket(text: string): Packet {
+  const o = JSON.parse(text) as { topic: string; qos: 0 | 1 | 2; payload: string; [key: string]: unknown };
+  return { ...o, payload: Buffer.from(o.payload, 'base64'), dup: false };
 }

@@ -159,9 +159,9 @@ export function cfgNumber(cfg: Obj, key: string, fallback: number): number {
 export function entityIdFor(component: Component, cfg: ComponentConfig, fallbackObjectId: string): string {
   const domain = domainSchema.parse(component);
   if (cfg.default_entity_id) {
-    const [d, o] = cfg.default_entity_id.includes('.') ? cfg.default_entity_id.split('.', 2) : [domain, cfg.default_entity_id];
-    if (o && (d === domain || !d)) return `${domain}.${slug(o)}`;
-    if (o) return `${domain}.${slug(o)}`;
+    // HA's new key is a whole entity id (light.kitchen); the domain is always the component's.
+    const object = cfg.default_entity_id.slice(cfg.default_entity_id.indexOf('.') + 1);
+    if (object) return `${domain}.${slug(object)}`;
   }
   if (cfg.object_id) return `${domain}.${slug(cfg.object_id)}`;
   const deviceName = cfg.device?.name ?? undefined;
