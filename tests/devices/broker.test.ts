@@ -97,6 +97,13 @@ describe('LAN broker: bad input', () => {
     expect(await floodClosed).toBe('closed');
     expect(logsWith(t, 'message rate over').some((l) => l.clientId === 'flooder' && l.topic === 'ok/flood')).toBe(true);
 
+    // Subscribing to the hub's own topics is refused (SUBACK 128), the connection stays.
+    const nosy = await connect(t, { clientId: 'nosy' });
+    await expect(nosy.subscribeAsync(['hearth/#', '$SYS/#'])).rejects.toThrow(/Subscribe error/);
+    expect(logsWith(t, 'subscribe refused').some((l) => l.clientId === 'nosy' && l.topic === 'hearth/#')).toBe(true);
+    expect(nosy.connected).toBe(true);
+    await nosy.endAsync();
+
     // Everyone else is still served.
     const good = await connect(t, { clientId: 'good' });
     await good.publishAsync('ok/still-working', 'yes');

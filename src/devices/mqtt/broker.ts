@@ -262,8 +262,9 @@ export class LanBroker implements Service {
       this.log.warn({ clientId: client.id, topic: sub.topic }, 'mqtt subscribe refused: topic filter is not valid UTF-8');
       return null;
     }
-    if (sub.topic.startsWith('hearth/')) {
-      this.log.warn({ clientId: client.id, topic: sub.topic }, 'mqtt subscribe refused: hearth/ topics are the hub\'s own');
+    // hearth/ is the hub's own traffic; $SYS would tell any device the ids of all the others.
+    if (sub.topic.startsWith('hearth/') || sub.topic.startsWith('$SYS')) {
+      this.log.warn({ clientId: client.id, topic: sub.topic }, 'mqtt subscribe refused: topic is reserved for the hub');
       return null;
     }
     return sub;
