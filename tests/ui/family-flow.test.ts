@@ -15,7 +15,8 @@ describe('web UI, end to end in Chromium against a real hub with the demo home',
 
   for (const [tag, options] of [
     ['desktop', { viewport: { width: 1280, height: 860 } }],
-    ['phone', { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }],
+    // The phone run also reads in dark mode.
+    ['phone', { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, colorScheme: 'dark' }],
   ] as const) {
     it(`${tag}: first run, an adult asks to unlock the front door, the owner approves with the PIN, the door opens`, { timeout: 240_000 }, async () => {
       const hub: DemoHub = await startDemoHub();

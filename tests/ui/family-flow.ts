@@ -49,9 +49,16 @@ export async function firstRun(page: Page, hub: DemoHub, tag: string): Promise<v
   await page.locator('[data-entity="lock.front_door"]').waitFor(T);
 }
 
-export async function signIn(page: Page, url: string, who: { username: string; password: string }): Promise<void> {
+export async function signIn(page: Page, url: string, who: { username: string; password: string }, tag: string): Promise<void> {
   await page.goto(url);
   await page.getByLabel('Username').fill(who.username);
+  // A wrong password: the API's own words, in place.
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const err = page.getByRole('alert');
+  await err.waitFor(T);
+  expect(await err.textContent()).toMatch(/\(([A-Z_]+)\)$/);
+  await shot(page, `${tag}-00-login-error`);
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('[data-entity="lock.front_door"]').waitFor(T);
@@ -80,7 +87,12 @@ export async function familyFlow(browser: Browser, hub: DemoHub, tag: string, op
 
     const adult = await adultCtx.newPage();
     watchErrors(adult, errors);
-    await signIn(adult, hub.url, ADULT);
+    await signIn(adult, hub.url, ADULT, tag);
+    // The adult's menu follows the role: no Settings (the server would refuse them anyway).
+    expect(await adult.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).count()).toBe(0);
+    // Keyboard: the first Tab lands on the skip link, which moves focus to the content.
+    await adult.keyboard.press('Tab');
+    expect(await adult.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
     const door = adult.locator('[data-entity="lock.front_door"]');
     expect(await door.getByTestId('state').textContent()).toBe('Locked');
     await door.getByRole('button', { name: 'Unlock' }).click();

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { useEventStatus } from '../api/events';
 import { useLocation } from '../lib/router';
 import { isOwner, mayAudit, useSession } from '../lib/session';
@@ -14,8 +14,11 @@ export function Shell({ children }: { children: ComponentChildren }) {
   const pending = usePendingCount();
 
   // Move focus to the page title on navigation, so keyboard and screen-reader users land there.
+  const first = useRef(true);
   useEffect(() => {
-    document.getElementById('page-title')?.focus({ preventScroll: true });
+    // Not on first load: there the first Tab should reach the skip link.
+    if (!first.current) document.getElementById('page-title')?.focus({ preventScroll: true });
+    first.current = false;
     document.title = `${titleOf(path)} · Hearth`;
   }, [path]);
 
