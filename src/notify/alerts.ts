@@ -83,7 +83,7 @@ export class HomeAlerts implements Service {
       const e = this.entities?.get(id);
       const name = e?.name ?? id;
       this.alerted.add(`door:${id}`);
-      const minutes = Math.round((now - since) / 60_000);
+      const minutes = Math.max(1, Math.round((now - since) / 60_000));
       this.router.notify({
         kind: 'alert.door_open',
         severity: 'warning',

@@ -25,6 +25,11 @@ const envelope = z.object({
 type Envelope = z.infer<typeof envelope>;
 const decided = z.object({ envelope, decision: z.object({ member_id: z.string(), decision: z.string(), channel: z.string() }) });
 const alert = z.object({ code: z.string(), message: z.string(), envelope });
+const executed = z.object({
+  envelope_id: z.string().optional(),
+  action: z.object({ entity_id: z.string(), operation: z.string(), params: z.record(z.string(), z.unknown()).default({}) }),
+  outcome: z.object({ status: z.string(), detail: z.object({ message: z.string() }) }),
+});
 
 type Lookup = (id: string) => Entity | undefined;
 type LooseBus = { on(name: string, listener: (payload: unknown) => void): () => void };
@@ -64,6 +69,7 @@ export class ApprovalNotices implements Service {
     safe('approval.decided', (p) => this.decided(decided.parse(p)));
     safe('approval.finished', (p) => this.finished(envelope.parse(p)));
     safe('gate.alert', (p) => this.gateAlert(alert.parse(p)));
+    safe('action.executed', (p) => this.executed(executed.parse(p)));
   }
 
   stop(): void {
@@ -138,6 +144,20 @@ export class ApprovalNotices implements Service {
       subject: env.id,
       dedup_key: `approval.outcome:${env.id}`,
       audience: { members: [...audience], roles: bad ? ['owner'] : [] },
+    });
+  }
+
+  /** A direct action (no envelope: its outcome went back to whoever asked) that failed or was not confirmed: the owner should know. */
+  private executed(e: z.infer<typeof executed>): void {
+    if (e.envelope_id || (e.outcome.status !== 'failed' && e.outcome.status !== 'unconfirmed')) return;
+    const what = describeAction(e.action, this.lookup(e.action.entity_id));
+    this.router.notify({
+      kind: 'action.outcome',
+      severity: 'warning',
+      text: `${e.outcome.status === 'failed' ? 'It did not work' : 'Sent, but not confirmed'}: ${what}. ${e.outcome.detail.message}`,
+      subject: e.action.entity_id,
+      dedup_key: `action:${e.action.entity_id}:${e.action.operation}:${e.outcome.status}`,
+      audience: { roles: ['owner'] },
     });
   }
 

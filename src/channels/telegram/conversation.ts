@@ -333,9 +333,12 @@ export class Conversation {
       const gate = this.deps.gate;
       if (!gate) return 'The action gate is not running.';
       const what = describeAction(action.action, this.deps.registry?.get(action.action.entity_id));
+      // The press is the acknowledgement: the ladder stops and the others hear who took it now,
+      // before the device has moved (which may close the alert by itself).
+      this.deps.router.acknowledge({ id: row.id }, member.id, 'telegram', `${member.display_name} took it (${what}).`);
       const out = await gate.request({ action: action.action, origin: { member_id: member.id, channel: 'telegram' }, reason: `button on: ${row.text.slice(0, 100)}` });
       const line = this.outcomeLine(what, out);
-      if (out.status !== 'refused') this.deps.router.acknowledge({ id: row.id }, member.id, 'telegram', `${member.display_name} took it: ${line}`);
+      if (out.status !== 'executed') await this.reply(api, member.telegram_user_id!, line);
       return line;
     }
     return 'Sorry, that button does not work.';
