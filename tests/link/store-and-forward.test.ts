@@ -7,7 +7,7 @@ import { spawnHub, tempDir, type HubProcess } from '../helpers/hub.js';
 import { Store } from '../../src/store/database.js';
 import { AuditTrail } from '../../src/audit/trail.js';
 import { allTables } from '../../src/hub/parts.js';
-import { Outbox } from '../../src/link/outbox.js';
+import { readFileSync } from 'node:fs';
 import { systemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { upMessageSchema } from '../../src/link/messages.js';
@@ -68,24 +68,23 @@ describe('durable store-and-forward across a broker outage and a SIGKILL', () =>
     hub = await spawnHub([], { env: env() });
     await waitFor(() => seqs.length >= 1, 'the first audit entry upstream');
 
+    const owner = await setupOwnerOf(hub.url, data);
     await broker.stop();
 
-    // 500 audited things while the broker is down: a second writer on the hub's database (as the
-    // CLI is), with the link's outbox hook in the append's transaction. The hub is killed halfway.
+    // 500 audited things while the broker is down, through the hub's API (each support grant is an
+    // audit entry written with its outbox row in one transaction). The hub is SIGKILLed halfway.
+    for (let i = 0; i < 250; i++) await grant(hub.url, owner);
+    hub.child.kill('SIGKILL');
+    await hub.exited;
+    // While it is down, the CLI (a second writer without the link's hook) appends too: the
+    // restarted hub's catch-up must copy those in order.
     const store = Store.open({ dataDir: data, log: silentLogger(), parts: allTables });
-    const audit = new AuditTrail(store.db, systemClock);
-    const outbox = new Outbox({ db: store.db, hubId: 'hub-s', maxRows: 100_000, clock: systemClock });
-    audit.onAppendInTransaction((entry) => outbox.onAuditAppended(entry));
-    for (let i = 0; i < 500; i++) {
-      audit.append({ actor: 'test', origin: 'cli', kind: 'test.thing', subject: `thing-${i}`, data: { i } });
-      if (i === 249) {
-        hub.child.kill('SIGKILL');
-        await hub.exited;
-      }
-    }
+    const cli = new AuditTrail(store.db, systemClock);
+    for (let i = 0; i < 20; i++) cli.append({ actor: 'cli', origin: 'cli', kind: 'test.cli', data: { i } });
     store.close();
 
     hub = await spawnHub([], { env: env() }); // starts with the broker still down
+    for (let i = 0; i < 250; i++) await grant(hub.url, owner);
     await broker.restart();
 
     const readHead = () => {
@@ -97,7 +96,7 @@ describe('durable store-and-forward across a broker outage and a SIGKILL', () =>
       }
     };
     const head = readHead();
-    expect(head).toBeGreaterThanOrEqual(502);
+    expect(head).toBeGreaterThanOrEqual(520);
     await waitFor(() => seqs.length >= head, `all ${head} audit entries upstream`, 60_000).catch((err: Error) => {
       throw new Error(`${err.message} (got ${seqs.length})\nhub:\n${hub?.output().slice(-3000)}\nbroker:\n${broker.output().slice(-3000)}`);
     });
@@ -107,3 +106,25 @@ describe('durable store-and-forward across a broker outage and a SIGKILL', () =>
     await hub.exited;
   }, 120_000);
 });
+
+async function setupOwnerOf(url: string, dataDir: string): Promise<string> {
+  const code = readFileSync(join(dataDir, 'setup-code'), 'utf8').trim();
+  const res = await fetch(`${url}/api/v1/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ setup_code: code, username: 'owner', password: 'correct horse battery', display_name: 'Owner' }),
+  });
+  if (res.status !== 201) throw new Error(`setup: ${res.status} ${await res.text()}`);
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('hearth_session='));
+  if (!cookie) throw new Error('no session cookie');
+  return cookie.split(';')[0]!;
+}
+
+async function grant(url: string, cookie: string): Promise<void> {
+  const res = await fetch(`${url}/api/v1/support/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie },
+    body: JSON.stringify({ scope: 'diagnostics', duration_minutes: 5 }),
+  });
+  if (res.status !== 201) throw new Error(`grant: ${res.status} ${await res.text()}`);
+}
