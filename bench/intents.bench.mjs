@@ -3,7 +3,7 @@
 // Run after `npm run build`: node bench/intents.bench.mjs  (prints one JSON object)
 import { performance } from 'node:perf_hooks';
 import { parseIntent } from '../dist/intents/index.js';
-import { PHRASINGS, DEMO_ENTITIES } from '../dist/intents/phrasings.js';
+import { PHRASINGS, HELDOUT, DEMO_ENTITIES } from '../dist/intents/phrasings.js';
 
 const ROUNDS = Number(process.env.INTENTS_BENCH_ROUNDS ?? 200);
 
@@ -42,6 +42,17 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 samples.sort((a, b) => a - b);
 const total = PHRASINGS.length;
+const heldByKind = {};
+const misses = [];
+for (const p of HELDOUT) {
+  const k = p.expect.kind;
+  heldByKind[k] ??= { n: 0, ok: 0 };
+  heldByKind[k].n++;
+  const got = parseIntent(p.text, DEMO_ENTITIES);
+  if (correct(got, p.expect)) heldByKind[k].ok++;
+  else misses.push(`${p.text} → ${got.kind}`);
+}
+const heldOk = Object.values(heldByKind).reduce((a, b) => a + b.ok, 0);
 const ok = Object.values(byKind).reduce((a, b) => a + b.ok, 0);
 
 const results = [
@@ -49,5 +60,7 @@ const results = [
   { metric: 'intent_parse_p99', value: r3(pct(samples, 99)), unit: 'ms' },
   { metric: 'intent_accuracy', value: r3(ok / total), unit: 'ratio', note: `${ok}/${total} phrasings` },
   ...Object.entries(byKind).map(([kind, v]) => ({ metric: `intent_accuracy_${kind}`, value: r3(v.ok / v.n), unit: 'ratio', note: `${v.ok}/${v.n}` })),
+  { metric: 'intent_accuracy_heldout', value: r3(heldOk / HELDOUT.length), unit: 'ratio', note: `${heldOk}/${HELDOUT.length} phrasings never used for tuning${misses.length ? `; missed: ${misses.join('; ')}` : ''}` },
+  ...Object.entries(heldByKind).map(([kind, v]) => ({ metric: `intent_accuracy_heldout_${kind}`, value: r3(v.ok / v.n), unit: 'ratio', note: `${v.ok}/${v.n}` })),
 ];
 console.log(JSON.stringify({ name: 'intents', results }));
