@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { get } from 'node:https';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { makePki, Mosquitto, waitFor, sleep, type Pki } from '../helpers/mosquitto.js';
-import { spawnHub, startTestHub, tempDir, type TestHub } from '../helpers/hub.js';
+import { freePort, makePki, Mosquitto, waitFor, sleep, type Pki } from '../helpers/mosquitto.js';
+import { BIN, REPO, runCli, spawnHub, startTestHub, tempDir, type TestHub } from '../helpers/hub.js';
 import { connectClient, linkOf, linkSettings, tmp } from './helpers.js';
 
 describe('hub ↔ a real mosquitto with TLS, passwords and an ACL', () => {
@@ -119,5 +121,58 @@ describe('hub ↔ a real mosquitto with TLS, passwords and an ACL', () => {
     expect(health.components.link?.detail).toMatch(/credentials refused: the broker refused/);
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(/hearth_link_connect_attempts_total [12]\b/);
+  });
+
+  it('runs `hearth relay --config FILE` as a process that serves its health over HTTPS', async () => {
+    const port = await freePort();
+    const config = join(dir, 'relay.yaml');
+    writeFileSync(
+      config,
+      [
+        'hub:',
+        '  log_format: json',
+        'relay:',
+        `  broker_url: ${broker.url}`,
+        '  username: relay',
+        `  password: ${users.relay}`,
+        `  ca: ${pki.caCert}`,
+        '  instance_id: cli-relay',
+        '  host: 127.0.0.1',
+        `  port: ${port}`,
+        `  tls_cert: ${pki.serverCert}`,
+        `  tls_key: ${pki.serverKey}`,
+        '',
+      ].join('\n'),
+    );
+    const child = spawn(process.execPath, [BIN, 'relay', '--config', config], { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    try {
+      await waitFor(() => out.includes('relay is ready'), `the relay to start:\n${out}`);
+      const health = await waitFor(
+        () =>
+          new Promise<{ status: number; body: { status: string } } | undefined>((resolve) => {
+            get(`https://127.0.0.1:${port}/relay/v1/health`, { ca: readFileSync(pki.caCert) }, (res) => {
+              let text = '';
+              res.on('data', (d: Buffer) => (text += d.toString()));
+              res.on('end', () => resolve(res.statusCode === 200 ? { status: 200, body: JSON.parse(text) } : undefined));
+            }).on('error', () => resolve(undefined));
+          }),
+        'relay health 200',
+      );
+      expect(health.body.status).toBe('ok');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(out).not.toContain(users.relay); // the broker password never reaches the log
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const missing = join(dir, 'empty.yaml');
+    writeFileSync(missing, 'relay: {}\n');
+    const res = await runCli(['relay', '--config', missing]);
+    expect(res.code).toBe(78);
+    expect(res.stderr).toMatch(/relay\.broker_url/);
   });
 });
