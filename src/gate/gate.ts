@@ -64,6 +64,8 @@ export interface GateDeps {
   adapters: ReadonlyMap<string, DeviceAdapter>;
 }
 
+const TARGET_KEYS = ['entity_id', 'device_id', 'area_id', 'floor_id', 'label_id'];
+
 /** Thrown inside a transaction to roll it back when another caller changed the envelope first. */
 class LostRace extends Error {}
 
@@ -432,6 +434,10 @@ export class ActionGate implements Service {
   }
 
   private checkTarget(action: Action): { entity: Entity | null } | { code: GateErrorCode; message: string } {
+    // An approval is for one entity: params may not point the command at others.
+    const widening = TARGET_KEYS.filter((k) => Object.hasOwn(action.params, k));
+    if (widening.length > 0) return { code: 'INVALID_PARAMS', message: `params may not name other targets (${widening.join(', ')})` };
+    if (JSON.stringify(action.params).length > 4096) return { code: 'INVALID_PARAMS', message: 'params are too large' };
     if (action.entity_id.startsWith('hub.')) {
       if (this.systemActions.has(systemKey(action.entity_id, action.operation))) return { entity: null };
       const known = [...this.systemActions.keys()].some((k) => k.startsWith(`${action.entity_id}:`));

@@ -129,6 +129,7 @@ describe('the action gate over HTTP, with the demo home', () => {
       [people.cara!, { entity_id: 'lock.front_door', operation: 'unlock' }, 403, 'ROLE_NOT_ALLOWED'],
       [people.adam!, { entity_id: 'Lock Front Door', operation: 'unlock' }, 400, 'VALIDATION_FAILED'],
       [people.adam!, { entity_id: 'light.kitchen' }, 400, 'VALIDATION_FAILED'],
+      [people.adam!, { entity_id: 'lock.front_door', operation: 'unlock', params: { entity_id: 'all' } }, 400, 'INVALID_PARAMS'],
     ];
     for (const [who, body, status, code] of cases) {
       const res = await api(url, who, 'POST', '/actions', body);
