@@ -5,6 +5,7 @@ import type { HubContext } from '../core/context.js';
 import type { ComponentHealth, Service } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { errorMessage } from '../core/errors.js';
+import { RateLimiter } from '../core/rate-limit.js';
 import type { Settings } from '../config/schema.js';
 import { LinkConnection } from './connection.js';
 import { Outbox } from './outbox.js';
@@ -48,6 +49,8 @@ export class LinkService implements Service {
   private running = false;
   private dropped = 0;
   private keyError?: string;
+  /** Rejected RPCs are audited, but a flood of them must not fill the disk. */
+  private readonly rejectAudit = new RateLimiter({ burst: 50, perSecond: 2, maxKeys: 4 });
   private readonly log: Logger;
   private readonly metrics: Metrics;
   private readonly settings: LinkSettings;
@@ -202,6 +205,7 @@ export class LinkService implements Service {
     else if (!this.publicKey) parts.push('link.relay_public_key not set: down commands and RPC are refused');
     const c = this.connection;
     if (!c) return { status: 'starting', detail: parts.join('; ') };
+    if (this.settings.url?.startsWith('mqtt:')) parts.push('WARNING: the link is not encrypted (use mqtts://)');
     if (c.state === 'online') {
       return { status: over || this.keyError ? 'degraded' : 'ok', detail: [`online to ${safeUrl(this.settings.url!)}`, ...parts].join('; ') };
     }
@@ -313,6 +317,7 @@ export class LinkService implements Service {
 
   private auditRpcRejected(reason: string, req: { id?: string; method?: string }): void {
     this.log.warn({ reason, rpc_id: req.id, method: req.method }, 'rpc request rejected');
+    if (!this.rejectAudit.take('rpc')) return;
     try {
       this.ctx.audit.append({ actor: 'relay', origin: 'relay', kind: 'link.rpc.rejected', subject: req.id ?? null, data: { reason, method: req.method ?? null } });
     } catch (err) {
