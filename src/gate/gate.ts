@@ -156,7 +156,7 @@ export class ActionGate implements Service {
     const audit = (kind: string, data: Record<string, unknown>, subject = actionId) =>
       this.ctx.audit.append({ actor, origin: req.origin.channel, kind, subject, data });
     const refuse = (code: GateErrorCode | string, message: string, risk?: Risk): GateOutcome => {
-      audit('action.refused', { action, code, message, risk: risk ?? null, reason: req.reason ?? null });
+      audit('action.refused', { action: forAudit(action), code, message, risk: risk ?? null, reason: req.reason ?? null });
       return { status: 'refused', code, message };
     };
 
@@ -168,7 +168,7 @@ export class ActionGate implements Service {
     if (verdict.kind === 'refused') return refuse(verdict.code, verdict.message, verdict.risk);
 
     if (verdict.kind === 'direct') {
-      audit('action.requested', { action, risk: verdict.risk, path: 'direct', reason: req.reason ?? null });
+      audit('action.requested', { action: forAudit(action), risk: verdict.risk, path: 'direct', reason: req.reason ?? null });
       const outcome = await this.track(this.runAction(action, actionId, actor, req.origin.channel));
       return outcome;
     }
@@ -200,7 +200,7 @@ export class ActionGate implements Service {
         origin: req.origin.channel,
         kind: 'approval.requested',
         subject: envelope.id,
-        data: { action, risk: envelope.risk, policy: envelope.policy, expires_at: envelope.expires_at, digest: envelope.digest, reason: envelope.reason },
+        data: { action: forAudit(action), risk: envelope.risk, policy: envelope.policy, expires_at: envelope.expires_at, digest: envelope.digest, reason: envelope.reason },
       },
       () => this.store.insert({ envelope, actor, deny_ends: verdict.deny_ends, created_ms: now, expires_ms: expiresMs }),
     );
@@ -345,7 +345,7 @@ export class ActionGate implements Service {
       return after;
     }
     const result = await this.executor.run(env.action, (error) =>
-      this.ctx.audit.append({ actor, origin: channel, kind: 'action.executed', subject: id, data: { action: env.action, sent: !error, ...(error ? { error } : {}) } }),
+      this.ctx.audit.append({ actor, origin: channel, kind: 'action.executed', subject: id, data: { action: forAudit(env.action), sent: !error, ...(error ? { error } : {}) } }),
     );
     this.finish(id, actor, channel, result.status, result.detail);
     this.ctx.bus.emit('action.executed', { envelope_id: id, action: env.action, outcome: toOutcome(result, id, id) });
@@ -354,7 +354,7 @@ export class ActionGate implements Service {
 
   private async runAction(action: Action, actionId: string, actor: string, channel: Origin): Promise<ExecutionOutcome> {
     const result = await this.executor.run(action, (error) =>
-      this.ctx.audit.append({ actor, origin: channel, kind: 'action.executed', subject: actionId, data: { action, sent: !error, ...(error ? { error } : {}) } }),
+      this.ctx.audit.append({ actor, origin: channel, kind: 'action.executed', subject: actionId, data: { action: forAudit(action), sent: !error, ...(error ? { error } : {}) } }),
     );
     const kind = result.status === 'executed' ? 'action.confirmed' : `action.${result.status}`;
     this.ctx.audit.append({ actor, origin: channel, kind, subject: actionId, data: { detail: result.detail } });
@@ -474,6 +474,14 @@ export class ActionGate implements Service {
     void p.finally(() => this.running.delete(p)).catch(() => {});
     return p;
   }
+}
+
+/** Params such as a lock's code stay out of the trail (it is kept for years and leaves the home through the link). */
+const SECRET_PARAM = /code|pin|pass|secret|token|key/i;
+export function forAudit(action: Action): Action {
+  const params: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(action.params)) params[k] = SECRET_PARAM.test(k) ? '[redacted]' : v;
+  return { ...action, params };
 }
 
 function toOutcome(result: ExecResult, actionId: string, envelopeId?: string): ExecutionOutcome {

@@ -233,6 +233,17 @@ describe('the action gate', () => {
     expect(story(f, env.id).slice(-3)).toEqual(['approval.executing', 'action.executed', 'approval.failed']);
   });
 
+  it('keeps a lock code out of the audit trail while the device still gets it', async () => {
+    const f = await setUp();
+    const out = await f.gate.request({ action: { entity_id: 'lock.front_door', operation: 'unlock', params: { code: '8642' } }, origin: { member_id: f.people.adam!.id, channel: 'web' } });
+    const env = pending(out);
+    await f.gate.decide(env.id, { member_id: f.people.owen!.id, decision: 'approve', channel: 'telegram' });
+    expect(f.adapter.commands).toEqual([{ entity_id: 'lock.front_door', operation: 'unlock', params: { code: '8642' } }]);
+    const trail = JSON.stringify(f.t.hub.ctx.audit.list({ subject: env.id, limit: 100 }).entries);
+    expect(trail).toContain('[redacted]');
+    expect(trail).not.toContain('8642');
+  });
+
   it('hub actions go through the same path: support asks, an owner approves, the executor runs it', async () => {
     const f = await setUp({ others: [{ username: 'sam', role: 'support' }, { username: 'adam', role: 'adult' }] });
     const ran: unknown[] = [];
