@@ -97,14 +97,14 @@ describe('durable store-and-forward across a broker outage and a SIGKILL', () =>
     };
     const head = readHead();
     expect(head).toBeGreaterThanOrEqual(520);
-    await waitFor(() => seqs.length >= head, `all ${head} audit entries upstream`, 60_000).catch((err: Error) => {
+    await waitFor(() => seqs.length >= head, `all ${head} audit entries upstream`, 90_000).catch((err: Error) => {
       throw new Error(`${err.message} (got ${seqs.length})\nhub:\n${hub?.output().slice(-3000)}\nbroker:\n${broker.output().slice(-3000)}`);
     });
     expect(seqs.slice(0, head)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
     expect(new Set(ids).size).toBe(ids.length); // no message arrived twice
     hub.child.kill('SIGTERM');
     await hub.exited;
-  }, 120_000);
+  }, 180_000);
 });
 
 async function setupOwnerOf(url: string, dataDir: string): Promise<string> {
