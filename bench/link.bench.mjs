@@ -249,5 +249,24 @@ try {
   if (broker && broker.exitCode === null) await stopBroker();
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(JSON.stringify(results, null, 2));
+// The harness's contract (bench/run.mjs): one JSON object, last on stdout.
+const d = results.backlog_drain;
+const rpc = results.rpc_round_trip;
+const out = { name: 'link', results: [], detail: results };
+if (d) {
+  out.results.push({
+    metric: `backlog drain after an outage (${d.entries} audit entries, window ${d.publish_window})`,
+    value: d.entries_per_s,
+    unit: 'entries/s',
+    note: `${d.seconds_from_reconnect} s from reconnect to the last entry at the subscriber; ${d.out_of_order} out of order`,
+  });
+}
+if (rpc) {
+  const bare = rpc.bare_mqttjs_request_response;
+  for (const p of ['p50', 'p99']) {
+    out.results.push({ metric: `RPC round trip via relay HTTPS API → broker → hub (${p})`, value: rpc.via_relay_https_api[`${p}_ms`], unit: 'ms', baseline: { label: `bare mqtt.js request/response ${p}`, value: bare[`${p}_ms`] } });
+    out.results.push({ metric: `RPC round trip via relay MQTT call (${p})`, value: rpc.via_relay_mqtt_only[`${p}_ms`], unit: 'ms', baseline: { label: `bare mqtt.js request/response ${p}`, value: bare[`${p}_ms`] } });
+  }
+}
+process.stdout.write(`${JSON.stringify(out)}\n`);
 process.exit(0);
