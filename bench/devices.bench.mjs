@@ -229,7 +229,14 @@ try {
     listSamples.push(performance.now() - s);
     bytes = text.length;
   }
-  results.get_entities = { ...summary(listSamples, 50), entities: count, response_kb: Math.round(bytes / 1024) };
+  // The hub's own share of a request: list + serialize, without HTTP and the client's parsing.
+  const inProcess = [];
+  for (let i = 0; i < 50; i++) {
+    const s = performance.now();
+    JSON.stringify({ entities: registry.list() });
+    inProcess.push(performance.now() - s);
+  }
+  results.get_entities = { ...summary(listSamples, 50), entities: count, response_kb: Math.round(bytes / 1024), list_and_serialize: summary(inProcess, 50) };
 } finally {
   for (const c of clients) c.end(true);
   if (bare) await new Promise((r) => bare.close(r));

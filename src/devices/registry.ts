@@ -40,7 +40,8 @@ export class EntityRegistry {
       if (filter.source && e.source !== filter.source) continue;
       out.push(e);
     }
-    return out.sort((a, b) => a.id.localeCompare(b.id));
+    // Ids are ASCII (domain.object_id): a plain comparison sorts them the same as localeCompare, much faster.
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   get size(): number {
