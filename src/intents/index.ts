@@ -1,4 +1,4 @@
 export * from './schema.js';
-export { parseIntent } from './parser.js';
+export { parseIntent, resolveClarified } from './parser.js';
 export { answerQuestion, describeAction, stateWords, isInState } from './answer.js';
 export { normalize, MAX_INTENT_TEXT } from './normalize.js';

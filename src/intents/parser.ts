@@ -205,4 +205,17 @@ function parseQuestion(tokens: string[], index: EntityIndex): Intent {
   };
 }
 
+/**
+ * The answer to a clarifying question: the person picked some of the candidates. Gives the
+ * command with each entity's own operation, or undefined when the action does not apply.
+ */
+export function resolveClarified(clarify: ClarifyIntent, chosen: readonly string[], entities: readonly Entity[]): Intent | undefined {
+  const action = clarify.operation as AbstractAction | undefined;
+  if (!action || !(action in ACTION_OPERATIONS) || action === 'set' || action === 'dim') return undefined;
+  const picked = entities.filter((e) => chosen.includes(e.id)).sort((a, b) => a.id.localeCompare(b.id));
+  const ops = new Set(picked.map((e) => operationFor(action, e)));
+  if (picked.length === 0 || ops.size !== 1 || ops.has(undefined)) return undefined;
+  return { kind: 'command', entity_ids: picked.map((e) => e.id), operation: [...ops][0]!, params: {} };
+}
+
 export type { EntityIndex };

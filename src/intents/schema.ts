@@ -30,7 +30,7 @@ export const clarifyIntentSchema = z.strictObject({
   kind: z.literal('clarify'),
   question: z.string().min(1).max(300),
   candidates: z.array(z.strictObject({ entity_id: z.string(), name: z.string() })).max(20),
-  operation: z.string().optional().describe('the operation that waits for the answer, if any'),
+  operation: z.string().optional().describe('the action that waits for the answer (on, off, open, close, lock, unlock, ...), if any'),
 });
 
 export const unknownIntentSchema = z.strictObject({

@@ -53,4 +53,23 @@ describe('approval from Telegram, end to end', () => {
     expect(h.tg.callbackAnswers.find((a) => a.callback_query_id === again)!.text).toMatch(/Already/);
     expect(lastTo(h.tg, 802, /Done/)).toBeDefined();
   });
+
+  it('asks which light when there are several, and acts on the answer', async () => {
+    h = await startTgHub({ demo: true });
+    const reg = registryOf(h.t);
+    await h.tg.waitFor(() => reg.list().filter((e) => e.domain === 'light').length >= 4 || undefined, 'the demo lights');
+    const kitchen = reg.list().find((e) => e.domain === 'light' && /kitchen/i.test(e.name))!;
+    const ben = await addMember(h, 'ben', 'adult');
+    const b = h.tg.user(803, 'Ben');
+    await pair(h, ben, b);
+    h.tg.say(b, 'turn on the light');
+    const question = await waitMessage(h.tg, 803, /Which light do you mean\?/);
+    expect(question.text).toMatch(/1\. .*\n2\. /);
+    expect(reg.list().filter((e) => e.domain === 'light' && e.state === 'on').map((e) => e.id)).not.toContain(kitchen.id);
+    h.tg.say(b, 'the kitchen one');
+    await waitMessage(h.tg, 803, /^Done: turn on the .*kitchen light\.$/i);
+    await h.tg.waitFor(() => reg.get(kitchen.id)?.state === 'on' || undefined, 'the kitchen light on');
+    h.tg.say(b, '/approvals');
+    await waitMessage(h.tg, 803, /Nothing is waiting for approval/);
+  });
 });

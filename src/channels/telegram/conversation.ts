@@ -6,7 +6,7 @@ import { RateLimiter } from '../../core/rate-limit.js';
 import type { Entity } from '../../devices/model.js';
 import type { Member } from '../../members/model.js';
 import type { NotificationRouter } from '../../notify/router.js';
-import { parseIntent, answerQuestion, describeAction } from '../../intents/index.js';
+import { parseIntent, answerQuestion, describeAction, resolveClarified, type ClarifyIntent } from '../../intents/index.js';
 import type { CallbackSigner } from './callback.js';
 import { describe } from './errors.js';
 import { clip } from './sender.js';
@@ -76,6 +76,8 @@ export class Conversation {
   private readonly chatLimiter: RateLimiter;
   private readonly floodNoted = new Set<number>();
   private readonly pinWaits = new Map<string, PinWait>();
+  /** A clarifying question the member may answer next ("the kitchen one", "2", "both"). */
+  private readonly clarifyWaits = new Map<string, { intent: ClarifyIntent; expires: number }>();
   private readonly log: Logger;
 
   constructor(
@@ -183,17 +185,41 @@ export class Conversation {
       default:
         return this.reply(api, chat, `I don't know /${command}. ${HELP}`);
     }
-    const intent = parseIntent(text, entities);
+    const answered = this.clarifyAnswer(member, text, entities);
+    const intent = answered ?? parseIntent(text, entities);
     switch (intent.kind) {
       case 'question':
         return this.reply(api, chat, answerQuestion(intent, (id) => this.deps.registry?.get(id)));
       case 'clarify':
-        return this.reply(api, chat, `${intent.question}\n${intent.candidates.map((c) => `• ${c.name}`).join('\n')}`);
+        if (intent.operation && intent.candidates.length > 1) {
+          if (this.clarifyWaits.size >= MAX_REMEMBERED) this.clarifyWaits.clear();
+          this.clarifyWaits.set(member.id, { intent, expires: this.ctx.clock.now() + 2 * 60_000 });
+        }
+        return this.reply(api, chat, `${intent.question}\n${intent.candidates.map((c, i) => `${i + 1}. ${c.name}`).join('\n')}${intent.operation ? '\nReply with a number, a name, or "all".' : ''}`);
       case 'unknown':
         return this.reply(api, chat, "Sorry, I didn't understand that. Try \"turn off the kitchen light\", \"is the garage open?\" or /help.");
       case 'command':
         return this.command(member, intent.entity_ids, intent.operation, intent.params, text, api);
     }
+  }
+
+  /** Reads a reply to the last clarifying question; undefined when it is not one. */
+  private clarifyAnswer(member: Member, text: string, entities: Entity[]): ReturnType<typeof parseIntent> | undefined {
+    const wait = this.clarifyWaits.get(member.id);
+    if (!wait) return undefined;
+    this.clarifyWaits.delete(member.id);
+    if (wait.expires < this.ctx.clock.now()) return undefined;
+    const c = wait.intent.candidates;
+    const t = text.toLowerCase().replace(/[^a-z0-9 ]/g, ' ').trim();
+    let chosen: string[] = [];
+    if (/^\d{1,2}$/.test(t) && c[Number(t) - 1]) chosen = [c[Number(t) - 1]!.entity_id];
+    else if (/^(all|both|all of them|every one|everything)$/.test(t)) chosen = c.map((x) => x.entity_id);
+    else {
+      const words = t.split(/\s+/).filter((w) => w.length > 2 && !['the', 'one', 'please', 'that', 'light', 'lights', 'lamp'].includes(w));
+      const hits = words.length ? c.filter((x) => words.every((w) => x.name.toLowerCase().includes(w))) : [];
+      if (hits.length === 1) chosen = [hits[0]!.entity_id];
+    }
+    return chosen.length ? resolveClarified(wait.intent, chosen, entities) : undefined;
   }
 
   private async command(member: Member, ids: string[], operation: string, params: Record<string, unknown>, text: string, api: Api): Promise<void> {
