@@ -200,7 +200,7 @@ export class MqttDiscovery {
       id: entityId,
       name: friendlyName(cfg, entityId),
       domain: component,
-      state: existing?.state ?? (component === 'button' || component === 'scene' ? 'unknown' : 'unknown'),
+      state: existing?.state ?? 'unknown',
       attributes: { ...(existing?.attributes ?? {}), ...staticAttributes(component, cfg) },
       source: this.source,
       available: availability.length === 0 ? true : (existing?.available ?? false),
