@@ -31,6 +31,14 @@ export async function ownerTour(page: Page, tag: string): Promise<void> {
   expect((await page.locator('.code-text').textContent())?.trim().length).toBeGreaterThan(3);
   await shot(page, `${tag}-09-people-pairing`);
 
+  // Per-person notifications: quiet hours, read back as a sentence, saved.
+  const adultCard = page.locator('li.person', { hasText: ADULT.name });
+  await adultCard.getByText('Notifications').click();
+  await adultCard.getByLabel('Quiet hours').check();
+  await adultCard.getByText('between 22:00 and 07:00 only urgent ones').waitFor(T);
+  await adultCard.getByRole('button', { name: 'Save notifications' }).click();
+  await adultCard.getByText('Saved.').waitFor(T);
+
   // Health: the components with status and detail.
   await page.getByRole('link', { name: 'Health' }).click();
   await page.getByRole('heading', { name: 'Components' }).waitFor(T);

@@ -12,7 +12,7 @@ const NAMES = [
   'entity.state_changed', 'entity.added', 'entity.updated', 'entity.removed', 'entity.availability',
   'approval.requested', 'approval.created', 'approval.decided', 'approval.updated', 'approval.approved', 'approval.denied',
   'approval.expired', 'approval.cancelled', 'approval.executed', 'approval.failed', 'approval.unconfirmed', 'approval.state_changed',
-  'approval.finished', 'action.executed', 'gate.alert', 'alert', 'notification', 'hello', 'ping',
+  'approval.finished', 'action.executed', 'gate.alert', 'notification.created', 'hello', 'ping',
 ];
 
 const handlers = new Set<Handler>();

@@ -34,3 +34,7 @@ export type { HubEvents } from '../../../src/core/bus';
 import type {} from '../../../src/gate/gate';
 import type {} from '../../../src/devices/registry';
 export type { HealthHistory } from '../../../src/health/history';
+
+import type * as N from '../../../src/notify/model';
+export type Preferences = N.Preferences;
+export type PreferencesInput = z.input<typeof N.preferencesSchema>;

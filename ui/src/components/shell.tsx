@@ -5,6 +5,7 @@ import { useLocation } from '../lib/router';
 import { isOwner, mayAudit, useSession } from '../lib/session';
 import { roleWords } from '../lib/format';
 import { usePendingCount } from '../pages/approvals/pending-count';
+import { Toasts } from './toasts';
 
 /** The frame of every signed-in page: skip link, home name, menu, live-connection state. */
 export function Shell({ children }: { children: ComponentChildren }) {
@@ -79,6 +80,7 @@ export function Shell({ children }: { children: ComponentChildren }) {
       <main id="main" tabIndex={-1}>
         {children}
       </main>
+      <Toasts />
     </>
   );
 }

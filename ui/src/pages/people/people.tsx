@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { del, post } from '../../api/client';
 import type { MemberList, MemberView, PairingCode } from '../../api/types';
@@ -7,6 +8,7 @@ import { clock, roleWords, timeLeft } from '../../lib/format';
 import { useSession } from '../../lib/session';
 import { useApi, useTick } from '../../lib/use-api';
 import { MemberForm } from './member-form';
+import { NotificationPrefs } from './notification-prefs';
 
 type Row = MemberList['members'][number];
 const full = (m: Row): m is MemberView => 'has_pin' in m;
@@ -88,6 +90,9 @@ export function PeoplePage() {
                     <dd>{m.telegram_user_id ? 'linked' : 'not linked'}</dd>
                   </dl>
                 ) : null}
+                {owner || m.id === me.id ? (
+                  <Lazy summary="Notifications">{() => <NotificationPrefs memberId={m.id} name={m.display_name} />}</Lazy>
+                ) : null}
                 {owner && full(m) ? (
                   <div class="row">
                     <button type="button" onClick={() => setEditing(m.id)} aria-label={`Edit ${m.display_name}`}>
@@ -144,5 +149,16 @@ function Pairing({ member }: { member: MemberView }) {
         </div>
       ) : null}
     </>
+  );
+}
+
+/** A <details> whose content is made (and fetches) only once opened. */
+function Lazy({ summary, children }: { summary: string; children: () => ComponentChildren }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <details class="lazy" onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+      <summary>{summary}</summary>
+      {open ? children() : null}
+    </details>
   );
 }
