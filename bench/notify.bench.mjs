@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { Hub } from '../dist/hub/hub.js';
+import { Api } from 'grammy';
 
-const N = Number(process.env.NOTIFY_BENCH_N ?? 2000);
+const N = Number(process.env.NOTIFY_BENCH_N ?? 1000);
 const MEMBERS = 5;
 const TOKEN = '123456:BENCH-token_abcdefghijklmnopqrstu';
 
@@ -63,6 +64,15 @@ const server = await fakeBotApi((text) => {
     if (received === N) done();
   }
 });
+// Baseline: the same grammY client sending straight to the fake, 16 at a time, no outbox.
+const BASE_N = 500;
+const direct = new Api(TOKEN, { apiRoot: `http://127.0.0.1:${server.address().port}` });
+const b0 = performance.now();
+for (let i = 0; i < BASE_N; i += 16) {
+  await Promise.all(Array.from({ length: Math.min(16, BASE_N - i) }, (_, k) => direct.sendMessage(20_000, `direct ${i + k}`)));
+}
+const directRate = BASE_N / ((performance.now() - b0) / 1000);
+
 const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-'));
 // First run prints its setup code on stdout; this bench's stdout is one JSON object only.
 const write = process.stdout.write.bind(process.stdout);
@@ -126,7 +136,7 @@ console.log(
   JSON.stringify({
     name: 'notify',
     results: [
-      { metric: 'notify_throughput', value: r(N / (elapsed / 1000), 1), unit: 'notifications/s', note: `${N} notifications to ${MEMBERS} paired members, enqueue → fake Bot API sendMessage, grammY client, SQLite synchronous=FULL` },
+      { metric: 'notify_throughput', value: r(N / (elapsed / 1000), 1), unit: 'notifications/s', baseline: { label: 'grammY sendMessage straight to the fake, 16 in flight, no outbox', value: r(directRate, 1) }, note: `${N} notifications to ${MEMBERS} paired members, enqueue → fake Bot API sendMessage, grammY client, SQLite synchronous=FULL` },
       { metric: 'notify_enqueue_mean', value: r(enqueueMs / N), unit: 'ms', note: 'router.notify(): notification + delivery rows in one transaction' },
       { metric: 'notify_latency_light_p50', value: r(pct(light, 50), 2), unit: 'ms', note: `${LIGHT_N} messages one at a time: enqueue → sendMessage received` },
       { metric: 'notify_latency_light_p99', value: r(pct(light, 99), 2), unit: 'ms' },
