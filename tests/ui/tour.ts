@@ -54,4 +54,10 @@ export async function ownerTour(page: Page, tag: string): Promise<void> {
   await shot(page, `${tag}-11-settings-policy`, false);
   await page.getByRole('button', { name: 'Undo changes' }).click();
   await page.getByText('High-risk actions need one approval from owners').waitFor(T);
+  // A change saved goes through PATCH /settings and is read back.
+  await page.getByLabel('Minutes to decide').first().fill('10');
+  await page.getByText('Medium-risk actions need one approval from owners or adults, within 10 minutes').waitFor(T);
+  await page.getByRole('button', { name: 'Save the policy' }).click();
+  await page.getByText(/Saved: \d+ change/).waitFor(T);
+  expect(await page.getByLabel('Minutes to decide').first().inputValue()).toBe('10');
 }

@@ -6,6 +6,7 @@ import { isOwner, mayAudit, useSession } from '../lib/session';
 import { roleWords } from '../lib/format';
 import { usePendingCount } from '../pages/approvals/pending-count';
 import { Toasts } from './toasts';
+import { Boundary } from './boundary';
 
 /** The frame of every signed-in page: skip link, home name, menu, live-connection state. */
 export function Shell({ children }: { children: ComponentChildren }) {
@@ -78,7 +79,7 @@ export function Shell({ children }: { children: ComponentChildren }) {
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
-        {children}
+        <Boundary key={path}>{children}</Boundary>
       </main>
       <Toasts />
     </>

@@ -5,6 +5,7 @@ import { ErrorNote, Loading, PageHead } from '../../components/ui';
 import { useApi } from '../../lib/use-api';
 import { EntityCard } from './entity-card';
 import { DOMAIN_ORDER, DOMAIN_WORDS } from './controls';
+import { SetupBanner } from '../setup/setup-banner';
 
 type EntityList = Entity[] | { entities: Entity[] };
 const listOf = (d: EntityList | undefined): Entity[] => (!d ? [] : Array.isArray(d) ? d : d.entities);
@@ -55,6 +56,7 @@ export function HomePage() {
           </div>
         ) : null}
       </PageHead>
+      <SetupBanner />
       <ErrorNote error={res.error} />
       {res.loading && !res.data ? <Loading what="Loading your home" /> : null}
       {res.data && entities.length === 0 ? <p>No devices yet. Connect Home Assistant or add MQTT devices under Settings.</p> : null}

@@ -42,7 +42,7 @@ interface Progress {
  * time zone other than the defaults, a connection is configured, more than one member exists.
  * So the wizard resumes where it was left, on any device.
  */
-async function progress(signedIn: Me | null): Promise<Progress> {
+export async function progress(signedIn: Me | null): Promise<Progress> {
   const s = skipped();
   if (!signedIn) return { done: { account: false, home: false, connections: false, family: false } };
   const settings = await get<Settings>('/settings');
