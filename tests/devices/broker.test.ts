@@ -120,7 +120,7 @@ describe('LAN broker: bad input', () => {
     await expect(connect(t, { clientId: 'c' })).rejects.toThrow();
     expect(logsWith(t, 'mqtt.max_connections reached').length).toBeGreaterThan(0);
     await a.endAsync();
-    await waitFor(() => brokerOf(t).clientCount === 1, 'a to leave');
+    await waitFor(() => brokerOf(t).connectionCount === 1, 'a to leave');
     const c = await connect(t, { clientId: 'c' });
     expect(c.connected).toBe(true);
     await b.endAsync();

@@ -85,6 +85,11 @@ export class LanBroker implements Service {
     return this.aedes?.connectedClients ?? 0;
   }
 
+  /** Open sockets, counted against mqtt.max_connections (a client may not have said CONNECT yet). */
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
   async start(): Promise<void> {
     const s = this.ctx.settings.get().mqtt;
     this.persistence = new SqlitePersistence(this.ctx.store.telemetry, this.log, { maxRetained: 20_000, maxRetainedBytes: Math.min(s.max_packet_bytes, 256 * 1024), maxQueuedPerClient: 1000 });
