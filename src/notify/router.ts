@@ -34,6 +34,7 @@ export class NotificationRouter implements Service {
   readonly outbox: Outbox;
   readonly preferences: PreferenceStore;
   private readonly channels = new Map<string, NotificationChannel>();
+  private readonly expected = new Set<string>();
   private readonly log: Logger;
   private readonly limiter: RateLimiter;
   private readonly inFlight = new Set<string>();
@@ -55,6 +56,14 @@ export class NotificationRouter implements Service {
 
   private get settings() {
     return this.ctx.settings.get().notify;
+  }
+
+  /**
+   * A channel that is configured but not up yet (the bot starts after the router): messages for
+   * it wait. A channel never announced (Telegram without a token) is not waited for.
+   */
+  expectChannel(name: string): void {
+    this.expected.add(name);
   }
 
   registerChannel(channel: NotificationChannel): () => void {
@@ -159,7 +168,7 @@ export class NotificationRouter implements Service {
       if (prefs.muted_kinds.some((k) => n.kind === k || (k.endsWith('.') && n.kind.startsWith(k)) || n.kind.startsWith(`${k}.`))) return false;
     }
     const order = prefs.channels ?? this.settings.default_channels;
-    const channel = order.find((c) => this.channels.get(c)?.canReach(member)) ?? order.find((c) => !this.channels.has(c));
+    const channel = order.find((c) => this.channels.get(c)?.canReach(member)) ?? order.find((c) => !this.channels.has(c) && this.expected.has(c) && canReachLater(member, c));
     const base = {
       id: newId('dlv'), notification_id: n.id, member_id: member.id, step, attempts: 0, next_attempt_at: now, message_ref: null,
       created_at: now, updated_at: now, delivered_at: null,
@@ -408,6 +417,9 @@ export class NotificationRouter implements Service {
     return row ? this.view(row) : undefined;
   }
 }
+
+/** Before a channel is up, whether it will be able to reach the member once it is. */
+const canReachLater = (member: Member, channel: string): boolean => (channel === 'telegram' ? member.telegram_user_id !== null : true);
 
 const metaOf = (n: NotificationRow): { exclude: string[]; ladder_roles?: Member['role'][] } => {
   try {
