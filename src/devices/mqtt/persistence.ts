@@ -37,7 +37,7 @@ interface MemoryPersistence {
 }
 type MemoryPersistenceClass = new (opts?: Record<string, unknown>) => MemoryPersistence;
 
-// aedes-persistence is CommonJS and not a direct dependency: aedes brings it.
+// aedes-persistence is CommonJS; pinned in package.json to the version aedes itself uses.
 const Memory = createRequire(import.meta.url)('aedes-persistence/asyncPersistence.js') as MemoryPersistenceClass;
 
 export interface PersistenceLimits {
