@@ -102,6 +102,9 @@ export async function familyFlow(browser: Browser, hub: DemoHub, tag: string, op
     await door.getByRole('button', { name: 'Unlock' }).click();
     await door.getByText('Waiting for approval').waitFor(T);
     expect(await door.locator('.waiting').textContent()).toMatch(/owner.*until/i);
+    // A reload (a phone waking up) still shows the request waiting.
+    await adult.reload();
+    await door.getByText('Waiting for approval').waitFor(T);
     await shot(adult, `${tag}-05-adult-waiting`);
 
     // It appears on the owner's page without a reload (the event stream).

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, post } from '../../api/client';
 import type { Envelope, GateOutcome, HubEvents } from '../../api/types';
 import { useHubEvents } from '../../api/events';
@@ -14,9 +14,13 @@ export type ActionState =
  * Sends actions for one entity through the gate (POST /actions) and follows an approval it
  * opens through the event stream until it ends.
  */
-export function useEntityAction(entityId: string) {
+export function useEntityAction(entityId: string, pending?: Envelope) {
   const [state, setState] = useState<ActionState>({ kind: 'idle' });
   const [error, setError] = useState<ApiError | undefined>();
+  // A request of mine still open (after a reload, or from another device): show it waiting.
+  useEffect(() => {
+    if (pending && state.kind === 'idle') setState({ kind: 'waiting', envelope: pending });
+  }, [pending?.id]);
 
   useHubEvents(
     (e) => {

@@ -6,8 +6,8 @@ import { useEntityAction } from './action';
 import { Control, shortName, stateText } from './controls';
 
 /** One entity: its name and state, the control for its domain, and where a request stands. */
-export function EntityCard({ entity }: { entity: Entity }) {
-  const action = useEntityAction(entity.id);
+export function EntityCard({ entity, pending }: { entity: Entity; pending?: Envelope }) {
+  const action = useEntityAction(entity.id, pending);
   const busy = action.state.kind === 'sending' || action.state.kind === 'waiting';
   const titleId = `e-${entity.id.replace('.', '-')}`;
   return (

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'preact/hooks';
-import type { Entity, HubEvents } from '../../api/types';
+import type { Entity, Envelope, HubEvents } from '../../api/types';
+import { useSession } from '../../lib/session';
 import { useHubEvents } from '../../api/events';
 import { ErrorNote, Loading, PageHead } from '../../components/ui';
 import { useApi } from '../../lib/use-api';
@@ -15,6 +16,14 @@ export function HomePage() {
   const res = useApi<EntityList>('/entities');
   const [by, setBy] = useState<'area' | 'domain'>(() => (localStorage.getItem('hearth.groupBy') as 'area' | 'domain') ?? 'area');
   const entities = listOf(res.data);
+  const { me } = useSession();
+  // My own open requests, so that a reload still shows what waits for approval.
+  const mine = useApi<{ approvals: Envelope[] }>('/approvals?state=pending&limit=100');
+  const waiting = useMemo(() => {
+    const m = new Map<string, Envelope>();
+    for (const a of mine.data?.approvals ?? []) if (a.origin.member_id === me.id) m.set(a.action.entity_id, a);
+    return m;
+  }, [mine.data, me.id]);
 
   useHubEvents(
     (e) => {
@@ -65,7 +74,7 @@ export function HomePage() {
           <h2>{name}</h2>
           <ul class="entities">
             {list.map((e) => (
-              <EntityCard key={e.id} entity={e} />
+              <EntityCard key={e.id} entity={e} pending={waiting.get(e.id)} />
             ))}
           </ul>
         </section>
