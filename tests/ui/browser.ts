@@ -45,7 +45,11 @@ export async function shot(page: Page, name: string, fullPage = true): Promise<v
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 
-/** Fails the test on an uncaught error in the page (a blank page is a bug). */
+/** Collects uncaught errors and CSP violations in the page; the test expects none. */
 export function watchErrors(page: Page, errors: string[]): void {
   page.on('pageerror', (e) => errors.push(`${e.name}: ${e.message}`));
+  // The hub's CSP allows only its own scripts: a violation means something would not load.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+  });
 }
