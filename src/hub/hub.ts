@@ -6,6 +6,7 @@ import { ServiceManager, type ComponentHealth } from '../core/lifecycle.js';
 import { createLogger, RecentLogs, type Logger } from '../core/logger.js';
 import { SystemdNotifier } from '../core/systemd.js';
 import { VERSION } from '../core/version.js';
+import { EXIT, FatalError, errorMessage } from '../core/errors.js';
 import { loadSettings, type LoadSettingsOptions } from '../config/load.js';
 import { SettingsService } from '../config/service.js';
 import { settingsRoutes } from '../config/routes.js';
@@ -117,7 +118,15 @@ export class Hub {
 
   async start(): Promise<void> {
     this.ctx.audit.append({ actor: 'system', origin: 'system', kind: 'hub.starting', data: { version: this.ctx.version } });
-    await this.services.start();
+    try {
+      await this.services.start();
+    } catch (err) {
+      // A required service that cannot start (a port in use) is an operator's problem: one
+      // clear line and exit 69, not a stack trace. The log keeps the stack for a real bug.
+      if (err instanceof FatalError) throw err;
+      this.ctx.log.error({ err }, 'hub failed to start');
+      throw new FatalError(`the hub could not start: ${errorMessage(err)}`, EXIT.unavailable);
+    }
     this.ctx.bus.emit('hub.started', { at: this.ctx.clock.now() });
     this.systemd.ready(`serving on ${this.http.url}`);
     this.ctx.log.info({ url: this.http.url, data: this.ctx.dataDir, version: this.ctx.version }, 'hearth is ready');

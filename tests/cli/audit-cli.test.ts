@@ -7,10 +7,11 @@ import { AuditTrail } from '../../src/audit/trail.js';
 import { allTables } from '../../src/hub/parts.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { systemClock } from '../../src/core/clock.js';
-import { runCli, tempDir } from '../helpers/hub.js';
+import { tempDir } from '../helpers/hub.js';
+import { runCli, SLOW_TEST_MS } from './slow.js';
 
 /** `hearth audit verify|export` on a real database file that the test then tampers with. */
-describe('hearth audit', () => {
+describe('hearth audit', { timeout: SLOW_TEST_MS }, () => {
   let data: string;
   beforeEach(() => {
     data = tempDir();

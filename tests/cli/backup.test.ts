@@ -7,11 +7,12 @@ import { AuditTrail } from '../../src/audit/trail.js';
 import { allTables } from '../../src/hub/parts.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { systemClock } from '../../src/core/clock.js';
-import { runCli, spawnHub, tempDir, type HubProcess } from '../helpers/hub.js';
+import { tempDir, type HubProcess } from '../helpers/hub.js';
+import { runCli, spawnHub, SLOW_TEST_MS } from './slow.js';
 
 const PASS = 'correct horse battery staple';
 
-describe('hearth backup', () => {
+describe('hearth backup', { timeout: SLOW_TEST_MS }, () => {
   let dir: string;
   let data: string;
   let hub: HubProcess | undefined;
@@ -153,7 +154,7 @@ describe('hearth backup', () => {
   });
 });
 
-describe('hearth settings reset', () => {
+describe('hearth settings reset', { timeout: SLOW_TEST_MS }, () => {
   let data: string;
   beforeEach(() => {
     data = tempDir();

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempDir } from '../helpers/hub.js';
+import { tempDir } from '../helpers/hub.js';
+import { runCli, SLOW_TEST_MS } from './slow.js';
 
 /** A bad config stops `hearth start` with exit 78 and one message naming key, value and expectation. */
-describe('hearth start with a bad config', () => {
+describe('hearth start with a bad config', { timeout: SLOW_TEST_MS }, () => {
   let dir: string;
   beforeAll(() => {
     dir = tempDir();

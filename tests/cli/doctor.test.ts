@@ -7,13 +7,14 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runDoctor, type DoctorResult } from '../../src/cli/commands/doctor.js';
-import { runCli, spawnHub, tempDir, type HubProcess } from '../helpers/hub.js';
+import { tempDir, type HubProcess } from '../helpers/hub.js';
+import { runCli, spawnHub, SLOW_TEST_MS } from './slow.js';
 
 const find = (results: DoctorResult[], check: string) => results.find((r) => r.check === check);
 const listen = (server: Server | HttpServer): Promise<number> =>
   new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 
-describe('hearth doctor', () => {
+describe('hearth doctor', { timeout: SLOW_TEST_MS }, () => {
   const dirs: string[] = [];
   const servers: (Server | HttpServer)[] = [];
   let hub: HubProcess | undefined;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { runCli, spawnHub, tempDir, type HubProcess } from '../helpers/hub.js';
+import { tempDir, type HubProcess } from '../helpers/hub.js';
+import { runCli, spawnHub, SLOW_TEST_MS } from './slow.js';
 import { OWNER, setupOwner } from './owner.js';
 
 /**
@@ -8,7 +9,7 @@ import { OWNER, setupOwner } from './owner.js';
  * audited requests, SIGKILL in the middle, restart, and the trail verifies and holds every
  * request that got its answer.
  */
-describe('SIGKILL during a burst of audited requests', () => {
+describe('SIGKILL during a burst of audited requests', { timeout: SLOW_TEST_MS }, () => {
   const procs: HubProcess[] = [];
   let data: string | undefined;
   afterEach(async () => {
@@ -44,9 +45,11 @@ describe('SIGKILL during a burst of audited requests', () => {
         }
       }
     };
-    const workers = Array.from({ length: 6 }, worker);
+    let failed: unknown;
+    const workers = Array.from({ length: 6 }, () => worker().catch((err: unknown) => (failed ??= err)));
     // Kill once a good number are through, while the other workers' requests are in flight.
-    while (acknowledged.length < 40) await new Promise((r) => setTimeout(r, 5));
+    while (acknowledged.length < 40 && failed === undefined) await new Promise((r) => setTimeout(r, 5));
+    if (failed !== undefined) throw failed;
     hub.child.kill('SIGKILL');
     killed = true;
     await Promise.allSettled(workers);

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { runCli, spawnHub, tempDir, type HubProcess } from '../helpers/hub.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { tempDir, type HubProcess } from '../helpers/hub.js';
+import { runCli, spawnHub, SLOW_TEST_MS } from './slow.js';
 
 const portsEnv = { HEARTH_HTTP_PORT: '0', HEARTH_MQTT_PORT: '0', HEARTH_HTTP_HOST: '127.0.0.1', HEARTH_MQTT_HOST: '127.0.0.1', HEARTH_HUB_DEMO: 'false' };
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n/);
@@ -15,7 +17,7 @@ async function until(condition: () => boolean, what: string, ms = 15_000): Promi
   }
 }
 
-describe('the hub as a process', () => {
+describe('the hub as a process', { timeout: SLOW_TEST_MS }, () => {
   const dirs: string[] = [];
   const procs: HubProcess[] = [];
   const dir = () => {
@@ -105,6 +107,22 @@ describe('the hub as a process', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/only 0 KiB free|cannot be written|not usable/);
     noStack(r.stderr);
+  });
+
+  it('an HTTP port already in use: one clear line, exit 69, no stack, and the lock is released', async () => {
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', () => r()));
+    const port = (squatter.address() as AddressInfo).port;
+    try {
+      const data = dir();
+      const r = await runCli(['start', '--data', data], { env: { ...portsEnv, HEARTH_HTTP_PORT: String(port) } });
+      expect(r.code).toBe(69);
+      expect(r.stderr).toContain(`hearth: the hub could not start: port ${port} is already in use (http.port / HEARTH_HTTP_PORT)`);
+      noStack(r.stderr);
+      expect(existsSync(join(data, 'hearth.lock'))).toBe(false);
+    } finally {
+      squatter.close();
+    }
   });
 
   it('talks to systemd: READY=1 with STATUS, WATCHDOG=1 pings, STOPPING=1 on SIGTERM', async () => {
