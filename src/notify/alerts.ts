@@ -1,5 +1,5 @@
 import type { HubContext } from '../core/context.js';
-import type { Service } from '../core/lifecycle.js';
+import type { ComponentHealth, Service } from '../core/lifecycle.js';
 import type { Entity } from '../devices/model.js';
 import type { NotificationRouter } from './router.js';
 import { stateWords } from '../intents/answer.js';
@@ -35,8 +35,16 @@ export class HomeAlerts implements Service {
   private readonly alerted = new Set<string>();
   private timer?: NodeJS.Timeout;
   private off: (() => void)[] = [];
+  private healthOf?: () => Record<string, ComponentHealth>;
+  private readonly badSince = new Map<string, number>();
+  private lastHealthCheck = 0;
 
   constructor(private readonly ctx: HubContext, private readonly router: NotificationRouter, readonly entities?: EntitySource) {}
+
+  /** The hub's component health (handed over once the hub exists); degraded parts become alerts. */
+  useHealth(components: () => Record<string, ComponentHealth>): void {
+    this.healthOf = components;
+  }
 
   start(): void {
     this.off.push(this.ctx.bus.on('entity.state_changed', ({ entity }) => this.observe(entity)));
@@ -107,7 +115,40 @@ export class HomeAlerts implements Service {
         audience: { roles: s.alert_roles },
       });
     }
+    this.checkHealth(now, s.unavailable_minutes);
     if (this.alerted.size > 10_000) this.alerted.clear(); // bounded; at worst an alert repeats
+  }
+
+  /** A component degraded or down longer than notify.unavailable_minutes → the owners hear of it. */
+  private checkHealth(now: number, minutes: number): void {
+    if (!this.healthOf || now - this.lastHealthCheck < 2_000) return;
+    this.lastHealthCheck = now;
+    let components: Record<string, ComponentHealth>;
+    try {
+      components = this.healthOf();
+    } catch {
+      return;
+    }
+    for (const [name, c] of Object.entries(components)) {
+      // The router cannot usefully tell anyone that the router is unwell.
+      if (name === 'notify' || name.startsWith('notify-')) continue;
+      const bad = c.status === 'degraded' || c.status === 'down';
+      if (!bad) {
+        if (this.badSince.delete(name) && this.alerted.delete(`health:${name}`)) this.router.close(`alert:health:${name}`, 'Recovered.');
+        continue;
+      }
+      if (!this.badSince.has(name)) this.badSince.set(name, now);
+      if (now - this.badSince.get(name)! < minutes * 60_000 || this.alerted.has(`health:${name}`)) continue;
+      this.alerted.add(`health:${name}`);
+      this.router.notify({
+        kind: 'alert.health',
+        severity: c.status === 'down' ? 'urgent' : 'warning',
+        text: `Hub health: ${name} is ${c.status} (${c.detail.slice(0, 300)}).`,
+        subject: `alert:health:${name}`,
+        dedup_key: `health:${name}`,
+        audience: { roles: ['owner'] },
+      });
+    }
   }
 }
 

@@ -37,5 +37,6 @@ export function createNotifyPart(ctx: HubContext, deps: NotifyDeps): NotifyPart 
     routes: notifyRoutes(router),
     router,
     alerts,
+    useHealth: (components) => alerts.useHealth(components),
   };
 }

@@ -40,3 +40,19 @@ describe('home alerts', () => {
     await h.tg.waitFor(() => h!.router.list().find((n) => n.kind === 'alert.device_unavailable' && n.state === 'closed'), 'alert closed');
   });
 });
+
+describe('hub health alerts', () => {
+  let h: TgHub | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('tells the owner when a component stays degraded (Home Assistant unreachable)', async () => {
+    // Nothing listens on port 9: the bridge cannot connect and reports itself degraded.
+    h = await startTgHub({ settings: { homeassistant: { url: 'http://127.0.0.1:9', token: 'x' }, notify: { unavailable_minutes: 0.05 } } });
+    const olivia = await addMember(h, 'olivia', 'owner');
+    await pair(h, olivia, h.tg.user(991, 'Olivia'));
+    await waitMessage(h.tg, 991, /Hub health: homeassistant is (degraded|down)/);
+  });
+});
