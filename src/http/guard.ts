@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { forbidden, unauthorized } from '../core/errors.js';
-import type { Principal, Role } from '../members/model.js';
+import { hasScope, type Principal, type Role } from '../members/model.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,12 +9,34 @@ declare module 'fastify' {
   }
 }
 
-/** Route guard: 401 when nobody is signed in, 403 when the member's role is not in `roles`. */
+/** Areas that judge tokens themselves: who am I; tokens (no token mints one; listing needs `tokens`). */
+const UNSCOPED_AREAS = new Set(['auth', 'tokens']);
+
+/**
+ * What a route needs from a narrow API token: the area is the first path segment under
+ * /api/v1 (`settings`, `audit`, `support`…), read for GET/HEAD and write otherwise. The token
+ * passes with `*`, the area itself (`audit`), `<area>:*` or `<area>:<access>` (`audit:read`).
+ */
+export function routeScope(request: FastifyRequest): { area: string; access: 'read' | 'write' } | undefined {
+  const m = /^\/api\/v1\/([^/]+)/.exec(request.routeOptions.url ?? '');
+  if (!m || UNSCOPED_AREAS.has(m[1]!)) return undefined;
+  return { area: m[1]!, access: request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write' };
+}
+
+/**
+ * Route guard: 401 when nobody is signed in, 403 when the member's role is not in `roles`,
+ * and 403 SCOPE_REQUIRED when a bearer token's scopes do not cover the route (a token made
+ * for reading the audit must not change settings just because its member is an owner).
+ */
 export function requireRole(...roles: Role[]): preHandlerHookHandler {
   return (request: FastifyRequest, _reply: FastifyReply, done) => {
     const p = request.principal;
     if (!p) return done(unauthorized());
     if (roles.length > 0 && !roles.includes(p.role)) return done(forbidden(`This needs the role ${roles.join(' or ')}`, 'ROLE_REQUIRED'));
+    const need = p.via === 'token' ? routeScope(request) : undefined;
+    if (need && !hasScope(p, need.area) && !hasScope(p, `${need.area}:${need.access}`)) {
+      return done(forbidden(`This token lacks the scope ${need.area} (or ${need.area}:${need.access})`, 'SCOPE_REQUIRED'));
+    }
     done();
   };
 }

@@ -82,6 +82,29 @@ describe('API tokens', () => {
     expect(revoked[0]!.subject).toBe(bobToken.id);
   });
 
+  it('holds a narrow token to its scopes on every guarded route, not only the ones that ask', async () => {
+    t = await startTestHub();
+    const owner = await setupOwner(t);
+    const mk = async (scopes: string[]) => (await api(t!, 'POST', '/tokens', { cookie: owner, body: { name: scopes.join(','), scopes } })).body.token as string;
+    const auditReader = await mk(['audit:read']);
+    const wide = await mk(['*']);
+    const actions = await mk(['actions']);
+
+    expect((await api(t, 'GET', '/audit', { token: auditReader })).status).toBe(200);
+    expect((await api(t, 'GET', '/audit', { token: wide })).status).toBe(200);
+    expect((await api(t, 'GET', '/auth/me', { token: actions })).status).toBe(200);
+    // An owner's audit-reading token must not change the policy, grant support or read other things.
+    const settings = await api(t, 'PATCH', '/settings', { token: auditReader, body: { policy: { roles: { guest: { allow: ['*'], direct_max_risk: 'critical', max_risk: 'critical' } } } } });
+    expect(settings.status).toBe(403);
+    expect(settings.body.error.code).toBe('SCOPE_REQUIRED');
+    expect(t.hub.ctx.settings.get().policy.roles.guest.allow).toEqual([]);
+    const support = await api(t, 'POST', '/support/sessions', { token: auditReader, body: { scope: 'maintenance', duration_minutes: 60 } });
+    expect(support.body.error?.code).toBe('SCOPE_REQUIRED');
+    expect((await api(t, 'GET', '/settings', { token: auditReader })).body.error?.code).toBe('SCOPE_REQUIRED');
+    expect((await api(t, 'GET', '/audit', { token: actions })).body.error?.code).toBe('SCOPE_REQUIRED');
+    expect((await api(t, 'GET', '/settings', { token: wide })).status).toBe(200);
+  });
+
   it('validates token requests strictly', async () => {
     t = await startTestHub();
     const owner = await setupOwner(t);
