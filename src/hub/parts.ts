@@ -9,11 +9,13 @@ import { devicesTables, createDevicesPart } from '../devices/index.js';
 import { createWebPart } from '../channels/web/index.js';
 import { gateTables, createGatePart } from '../gate/index.js';
 import { linkTables, createLinkPart } from '../link/index.js';
+import { notifyTables, createNotifyPart } from '../notify/index.js';
+import { telegramTables, createTelegramPart } from '../channels/telegram/index.js';
 import { healthTables, createHealthPart } from '../health/history.js';
 import { createConnectionTestPart } from '../config/test-connection.js';
 
 /** Every part's tables, migrated when the store opens. Add a part's tables here. */
-export const allTables: PartTables[] = [configTables, auditTables, membersTables, devicesTables, gateTables, linkTables, healthTables];
+export const allTables: PartTables[] = [configTables, auditTables, membersTables, devicesTables, gateTables, linkTables, notifyTables, telegramTables, healthTables];
 
 export interface Parts {
   /** In start order; services start in this order and stop in reverse. */
@@ -30,6 +32,8 @@ export function createParts(ctx: HubContext): Parts {
   const devices = createDevicesPart(ctx);
   const gate = createGatePart(ctx, { members: members.members, registry: devices.registry, adapters: devices.adapters });
   const web = createWebPart(ctx);
-  const link = createLinkPart(ctx);
-  return { list: [members, devices, gate, link, web, createHealthPart(ctx), createConnectionTestPart(ctx)], authenticator: members.authenticator };
+  const link = createLinkPart(ctx, { gate: () => gate.gate });
+  const notify = createNotifyPart(ctx, { members: members.members, registry: devices.registry });
+  const telegram = createTelegramPart(ctx, { members: members.members, router: notify.router, gate: gate.gate, registry: devices.registry });
+  return { list: [members, devices, gate, link, notify, telegram, web, createHealthPart(ctx), createConnectionTestPart(ctx)], authenticator: members.authenticator };
 }
