@@ -37,9 +37,17 @@ export class RateLimiter {
 
   /** Seconds until the key can spend one token again (0 when it can now). */
   retryAfter(key: string): number {
-    const bucket = this.refill(key);
-    if (bucket.tokens >= 1) return 0;
-    return Math.ceil((1 - bucket.tokens) / this.options.perSecond);
+    // Only looks: asking about a key never stores it, so a flood of refused requests under
+    // made-up keys (usernames) cannot push a limited key out and reset it.
+    const bucket = this.buckets.get(key);
+    if (!bucket) return 0;
+    const tokens = this.tokensOf(bucket, this.now());
+    if (tokens >= 1) return 0;
+    return Math.ceil((1 - tokens) / this.options.perSecond);
+  }
+
+  private tokensOf(bucket: Bucket, now: number): number {
+    return Math.min(this.options.burst, bucket.tokens + ((now - bucket.updated) / 1000) * this.options.perSecond);
   }
 
   reset(key: string): void {
@@ -51,16 +59,33 @@ export class RateLimiter {
     let bucket = this.buckets.get(key);
     if (bucket) {
       this.buckets.delete(key); // re-insert to keep Map order = recency
-      bucket.tokens = Math.min(this.options.burst, bucket.tokens + ((now - bucket.updated) / 1000) * this.options.perSecond);
+      bucket.tokens = this.tokensOf(bucket, now);
       bucket.updated = now;
     } else {
       bucket = { tokens: this.options.burst, updated: now };
-      if (this.buckets.size >= this.maxKeys) {
-        const oldest = this.buckets.keys().next().value;
-        if (oldest !== undefined) this.buckets.delete(oldest);
-      }
+      if (this.buckets.size >= this.maxKeys) this.evict(now);
     }
     this.buckets.set(key, bucket);
     return bucket;
+  }
+
+  /**
+   * Makes room: of the oldest few keys, drop the one with the most tokens left (a refilled
+   * bucket is the same as an unknown key), so that a key that is being limited is the last to
+   * be forgotten however many other keys an attacker makes.
+   */
+  private evict(now: number): void {
+    let victim: string | undefined;
+    let most = -1;
+    let looked = 0;
+    for (const [key, b] of this.buckets) {
+      const tokens = this.tokensOf(b, now);
+      if (tokens > most) {
+        most = tokens;
+        victim = key;
+      }
+      if (tokens >= this.options.burst || ++looked >= 64) break;
+    }
+    if (victim !== undefined) this.buckets.delete(victim);
   }
 }

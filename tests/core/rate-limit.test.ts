@@ -21,4 +21,22 @@ describe('rate limiter', () => {
     expect(rl.take('a')).toBe(true); // a starts fresh
     expect(rl.take('c')).toBe(false);
   });
+
+  it('keeps a limited key when asked about a flood of other keys (login: made-up usernames)', () => {
+    let now = 0;
+    const rl = new RateLimiter({ burst: 2, perSecond: 1 / 60, maxKeys: 3, now: () => now });
+    rl.take('u:alice');
+    rl.take('u:alice');
+    expect(rl.retryAfter('u:alice')).toBeGreaterThan(0);
+    // The login route asks retryAfter for every attempt, refused or not, before spending.
+    for (let i = 0; i < 100; i++) expect(rl.retryAfter(`u:junk${i}`)).toBe(0);
+    expect(rl.retryAfter('u:alice')).toBeGreaterThan(0);
+    // Keys that spent and refilled are dropped before a still-limited one.
+    rl.take('u:bob');
+    now += 5 * 60_000;
+    rl.take('u:alice');
+    rl.take('u:alice');
+    for (let i = 0; i < 10; i++) rl.take(`u:other${i}`);
+    expect(rl.retryAfter('u:alice')).toBeGreaterThan(0);
+  });
 });
