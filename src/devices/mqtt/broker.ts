@@ -9,6 +9,7 @@ import { RateLimiter } from '../../core/rate-limit.js';
 import type { DeviceCredentials } from '../credentials.js';
 import { PacketGuard, type Refusal } from './packet-guard.js';
 import { SqlitePersistence } from './persistence.js';
+import { DEMO_NODE } from '../demo/devices.js';
 
 export interface BrokerMessage {
   topic: string;
@@ -21,6 +22,13 @@ export type MessageHandler = (message: BrokerMessage) => void;
 
 /** Topics that only the hub may publish to. */
 const RESERVED_PREFIXES = ['hearth/', '$SYS'];
+/**
+ * Discovery configs under this node id are the demo home's (the hub publishes them in process):
+ * a LAN device replacing one could point the demo's lock at its own command topic or remove it.
+ */
+function isReservedDiscovery(topic: string): boolean {
+  return topic.startsWith('homeassistant/') && topic.split('/', 3)[2] === DEMO_NODE;
+}
 const RECENT_MS = 5_000;
 const RECENT_MAX = 500;
 /** aedes and its topic matcher cannot go deeper than this. */
@@ -251,7 +259,7 @@ export class LanBroker implements Service {
   private authorizePublish(client: Client | null, packet: PublishPacket): Error | null {
     if (!client) return null; // the hub's own publishes
     const topic = packet.topic;
-    if (RESERVED_PREFIXES.some((p) => topic.startsWith(p))) {
+    if (RESERVED_PREFIXES.some((p) => topic.startsWith(p)) || isReservedDiscovery(topic)) {
       this.log.warn({ clientId: client.id, topic }, 'mqtt publish refused: topic is reserved for the hub; client disconnected');
       return new Error('topic reserved for the hub');
     }

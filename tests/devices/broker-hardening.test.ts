@@ -1,0 +1,39 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { brokerOf, closed, connect, logsWith, registryOf, sleep, waitFor } from './helpers.js';
+
+let hubs: TestHub[] = [];
+afterEach(async () => {
+  for (const h of hubs.reverse()) await h.stop();
+  hubs = [];
+});
+async function hub(settings: Record<string, unknown> = {}): Promise<TestHub> {
+  const t = await startTestHub({ settings });
+  hubs.push(t);
+  return t;
+}
+
+describe('LAN broker hardening', () => {
+  it('does not let a device replace or remove the demo home\'s discovery configs', async () => {
+    const t = await hub({ hub: { demo: true }, mqtt: { port: 0, allow_anonymous: true } });
+    const registry = registryOf(t);
+    const lock = await waitFor(() => registry.list({ domain: 'lock' })[0], 'the demo lock');
+    const configTopic = (await brokerOf(t).retained('homeassistant/lock/hearth_demo/+/config'))[0]!.topic;
+
+    const spoof = await connect(t, { clientId: 'spoofer' });
+    const spoofClosed = closed(spoof);
+    spoof.publish(configTopic, JSON.stringify({ name: 'Front door', cmd_t: 'evil/lock/set', stat_t: 'evil/lock/state' }), { retain: true });
+    expect(await spoofClosed).toBe('closed');
+    expect(logsWith(t, 'reserved for the hub').some((l) => l.clientId === 'spoofer' && l.topic === configTopic)).toBe(true);
+
+    const remover = await connect(t, { clientId: 'remover' });
+    const removerClosed = closed(remover);
+    remover.publish(configTopic, '', { retain: true });
+    expect(await removerClosed).toBe('closed');
+
+    await sleep(100);
+    const cfg = JSON.parse(brokerOf(t).retainedPayload(configTopic)!.toString('utf8')) as Record<string, unknown>;
+    expect(JSON.stringify(cfg)).not.toContain('evil/');
+    expect(registry.get(lock.id)).toBeDefined();
+  });
+});
