@@ -36,4 +36,19 @@ describe('LAN broker hardening', () => {
     expect(JSON.stringify(cfg)).not.toContain('evil/');
     expect(registry.get(lock.id)).toBeDefined();
   });
+
+  it('holds a client that reconnects under a fresh client id to a rate, not a fresh burst each time', async () => {
+    const t = await hub({ mqtt: { port: 0, allow_anonymous: true, messages_per_second: 5, message_burst: 20 } });
+    let refused = false;
+    for (let round = 0; round < 15 && !refused; round++) {
+      const c = await connect(t, { clientId: `rotating-${round}` });
+      const gone = closed(c);
+      // One under the per-client burst each time: never over the limit of any single client id.
+      for (let i = 0; i < 19 && c.connected; i++) c.publish('ok/rotating', String(i));
+      refused = await Promise.race([gone.then(() => true), sleep(100).then(() => false)]);
+      if (!refused) c.end(true);
+    }
+    expect(refused).toBe(true);
+    expect(logsWith(t, 'message rate over').some((l) => String(l.clientId).startsWith('rotating-'))).toBe(true);
+  });
 });

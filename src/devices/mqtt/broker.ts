@@ -29,6 +29,7 @@ const RESERVED_PREFIXES = ['hearth/', '$SYS'];
 function isReservedDiscovery(topic: string): boolean {
   return topic.startsWith('homeassistant/') && topic.split('/', 3)[2] === DEMO_NODE;
 }
+const SOURCE_FACTOR = 4;
 const RECENT_MS = 5_000;
 const RECENT_MAX = 500;
 /** aedes and its topic matcher cannot go deeper than this. */
@@ -58,6 +59,12 @@ export class LanBroker implements Service {
   private tlsServer?: TlsServer;
   private readonly sockets = new Set<Socket>();
   private readonly limiter: RateLimiter;
+  /**
+   * Per login and address (see sourceKey), SOURCE_FACTOR times the per-client limits: several
+   * clients on one host (Zigbee2MQTT and a dashboard) share it without being starved, while a
+   * client that reconnects under a fresh client id after each refusal is still held to a rate.
+   */
+  private readonly sourceLimiter: RateLimiter;
   private readonly log: Logger;
   private readonly handlers = new Set<{ pattern: string; deliver: (packet: AedesPublishPacket, cb: () => void) => void }>();
   /**
@@ -78,6 +85,7 @@ export class LanBroker implements Service {
     this.log = ctx.log.child({ part: 'mqtt' });
     const s = ctx.settings.get().mqtt;
     this.limiter = new RateLimiter({ burst: s.message_burst, perSecond: s.messages_per_second, maxKeys: Math.max(1000, s.max_connections * 4) });
+    this.sourceLimiter = new RateLimiter({ burst: s.message_burst * SOURCE_FACTOR, perSecond: s.messages_per_second * SOURCE_FACTOR, maxKeys: Math.max(1000, s.max_connections * 4) });
   }
 
   /** The port the plain listener bound (differs from mqtt.port when that was 0). */
@@ -263,7 +271,7 @@ export class LanBroker implements Service {
       this.log.warn({ clientId: client.id, topic }, 'mqtt publish refused: topic is reserved for the hub; client disconnected');
       return new Error('topic reserved for the hub');
     }
-    if (!this.limiter.take(client.id)) {
+    if (!this.limiter.take(client.id) || !this.sourceLimiter.take(sourceKey(client))) {
       this.log.warn({ clientId: client.id, topic, limit_per_second: this.ctx.settings.get().mqtt.messages_per_second }, 'mqtt client disconnected: message rate over mqtt.messages_per_second');
       return new Error('message rate limit exceeded');
     }
@@ -282,6 +290,16 @@ export class LanBroker implements Service {
     }
     return sub;
   }
+}
+
+/**
+ * The second rate bucket: who the client is (its login, or anonymous) and where it connects
+ * from, so reconnecting under a fresh client id does not start a fresh, full bucket.
+ */
+function sourceKey(client: Client): string {
+  const user = (client as Client & { hearthUser?: string }).hearthUser ?? '';
+  const remote = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? client.id;
+  return `${user}@${remote}`;
 }
 
 function toBuffer(payload: unknown): Buffer {
