@@ -39,7 +39,8 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
     req.account = null;
     const header = req.headers.authorization;
     if (!header) return;
-    if (!failures.take(req.ip, 0)) throw new HearthError('TOO_MANY_ATTEMPTS', 'too many failed sign-ins; wait a little', 429);
+    // retryAfter, not take(ip, 0): a zero-cost take always succeeds, so this never refused.
+    if (failures.retryAfter(req.ip) > 0) throw new HearthError('TOO_MANY_ATTEMPTS', 'too many failed sign-ins; wait a little', 429);
     req.account = authenticate(header, settings.accounts);
     if (!req.account) failures.take(req.ip);
   });
