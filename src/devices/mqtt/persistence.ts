@@ -59,6 +59,14 @@ export class SqlitePersistence extends Memory {
   private loaded = false;
   /** Exact-topic lookup of retained payloads (same Buffers as the matcher's store). */
   private readonly byTopic = new Map<string, Buffer>();
+  /**
+   * Messages queued in memory per persistent session. aedes' in-memory queue has no bound: a
+   * session that subscribed once with QoS 1 and never came back would collect every matching
+   * message for as long as the hub runs. At maxQueuedPerClient new messages are dropped, as
+   * Mosquitto's max_queued_messages does (memory and disk then hold the same messages).
+   */
+  private readonly queuedCount = new Map<string, number>();
+  private readonly warnedFull = new Set<string>();
 
   constructor(
     private readonly db: Db,
@@ -93,7 +101,10 @@ export class SqlitePersistence extends Memory {
     }
     for (const [id, list] of byClient) await super.addSubscriptions({ id }, list);
     const queued = this.db.prepare('SELECT client_id, packet FROM mqtt_outgoing ORDER BY id').all() as { client_id: string; packet: string }[];
-    for (const q of queued) await super.outgoingEnqueue({ clientId: q.client_id }, decodePacket(q.packet));
+    for (const q of queued) {
+      await super.outgoingEnqueue({ clientId: q.client_id }, decodePacket(q.packet));
+      this.queuedCount.set(q.client_id, (this.queuedCount.get(q.client_id) ?? 0) + 1);
+    }
     this.log.debug({ retained: retained.length, sessions: byClient.size, queued: queued.length }, 'broker state loaded');
   }
 
@@ -145,13 +156,39 @@ export class SqlitePersistence extends Memory {
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: Packet): Promise<void> {
+    if (!this.makeRoom(sub.clientId, packet)) return;
     await super.outgoingEnqueue(sub, packet);
     this.storeQueued([sub.clientId], packet);
   }
 
   override async outgoingEnqueueCombi(subs: { clientId: string }[], packet: Packet): Promise<void> {
-    await super.outgoingEnqueueCombi(subs, packet);
-    this.storeQueued(subs.map((s) => s.clientId), packet);
+    const room = subs.filter((s) => this.makeRoom(s.clientId, packet));
+    if (room.length === 0) return;
+    await super.outgoingEnqueueCombi(room, packet);
+    this.storeQueued(room.map((s) => s.clientId), packet);
+  }
+
+  /** Counts one more queued message for the session; false (and one log line) when it is full. */
+  private makeRoom(clientId: string, packet: Packet): boolean {
+    const n = this.queuedCount.get(clientId) ?? 0;
+    if (n >= this.limits.maxQueuedPerClient) {
+      if (!this.warnedFull.has(clientId) && this.warnedFull.size < 1000) {
+        this.warnedFull.add(clientId);
+        this.log.warn({ clientId, topic: packet.topic, limit: this.limits.maxQueuedPerClient }, 'mqtt session queue full: new messages for this offline session are dropped');
+      }
+      return false;
+    }
+    this.queuedCount.set(clientId, n + 1);
+    return true;
+  }
+
+  private dequeued(clientId: string): void {
+    const n = (this.queuedCount.get(clientId) ?? 1) - 1;
+    if (n > 0) this.queuedCount.set(clientId, n);
+    else {
+      this.queuedCount.delete(clientId);
+      this.warnedFull.delete(clientId);
+    }
   }
 
   override async outgoingUpdate(client: ClientRef, packet: Packet): Promise<void> {
@@ -164,6 +201,7 @@ export class SqlitePersistence extends Memory {
   override async outgoingClearMessageId(client: ClientRef, packet: Packet): Promise<Packet | undefined> {
     const removed = await super.outgoingClearMessageId(client, packet);
     if (removed) {
+      this.dequeued(client.id);
       this.db
         .prepare('DELETE FROM mqtt_outgoing WHERE client_id = ? AND broker_id = ? AND broker_counter = ?')
         .run(client.id, String(removed.brokerId ?? ''), Number(removed.brokerCounter ?? 0));
