@@ -26,7 +26,7 @@ export class DataDirLock {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const owner = this.ownerPid();
-      if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+      if (owner !== undefined && owner !== process.pid && isAlive(owner) && mayBeHearth(owner)) {
         throw new FatalError(
           `another Hearth (pid ${owner}) is already running on data directory ${this.path.slice(0, -'/hearth.lock'.length)}; stop it first or use --data for another directory`,
           EXIT.tempFail,
@@ -59,6 +59,25 @@ export class DataDirLock {
       return undefined;
     }
   }
+}
+
+/**
+ * After a power cut the lock survives but pids are handed out again from the start, so the
+ * recorded pid is often alive as some unrelated process (a daemon started early in boot), and
+ * the hub would refuse to start until someone deleted the lock. Where /proc shows what runs
+ * under the pid, anything but a Node process is not us; elsewhere assume it may be.
+ */
+function mayBeHearth(pid: number): boolean {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return true;
+  }
+  const argv = cmdline.split('\0').filter(Boolean);
+  if (argv.length === 0) return true; // a zombie or a kernel thread: cannot tell
+  const exe = argv[0]!.slice(argv[0]!.lastIndexOf('/') + 1);
+  return /node|hearth/i.test(exe) || exe === process.execPath.slice(process.execPath.lastIndexOf('/') + 1) || argv.some((a) => /hearth/i.test(a));
 }
 
 function isAlive(pid: number): boolean {
