@@ -34,8 +34,8 @@ function requireScope(req: FastifyRequest, scope: string): Principal {
   return p;
 }
 
-/** Owners and adults see every envelope; others see what they asked for or may decide. */
-function visible(p: Principal, e: Envelope): boolean {
+/** Owners and adults see every envelope; others see what they asked for or may decide (also on the event stream). */
+export function visibleEnvelope(p: Pick<Principal, 'role' | 'member_id'>, e: Envelope): boolean {
   return p.role === 'owner' || p.role === 'adult' || e.origin.member_id === p.member_id || e.policy.approver_roles.includes(p.role);
 }
 
@@ -71,7 +71,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
       },
       async (req) => {
         const p = requireScope(req, 'approvals');
-        return { approvals: gate.list(req.query).filter((e) => visible(p, e)) };
+        return { approvals: gate.list(req.query).filter((e) => visibleEnvelope(p, e)) };
       },
     );
     r.get(
@@ -80,7 +80,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
       async (req) => {
         const p = requireScope(req, 'approvals');
         const e = gate.get(req.params.id);
-        if (!e || !visible(p, e)) throw gateError('APPROVAL_NOT_FOUND', `no approval request ${req.params.id}`);
+        if (!e || !visibleEnvelope(p, e)) throw gateError('APPROVAL_NOT_FOUND', `no approval request ${req.params.id}`);
         return e;
       },
     );

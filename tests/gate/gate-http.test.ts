@@ -223,6 +223,36 @@ describe('the action gate over HTTP, with the demo home', () => {
     expect((await api(hub.url, people.cara!, 'GET', `/approvals/${ids[1]}`)).status).toBe(404);
   });
 
+  it('the event stream shows envelopes only to who may see them, and never a lock code', async () => {
+    const { hub, people } = await demoHub();
+    const open = async (who: Person) => {
+      const res = await fetch(`${hub.url}/api/v1/events`, { headers: { cookie: who.cookie, accept: 'text/event-stream' } });
+      const reader = res.body!.getReader();
+      const state = { text: '' };
+      const until = async (re: RegExp) => {
+        while (!re.test(state.text)) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          state.text += new TextDecoder().decode(value);
+        }
+      };
+      return { state, until, close: () => reader.cancel() };
+    };
+    const owner = await open(people.olivia!);
+    const child = await open(people.cara!);
+    await Promise.all([owner.until(/: connected/), child.until(/: connected/)]);
+    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock', params: { code: '918273' } });
+    expect(asked.status).toBe(202);
+    // The child's own (allowed, direct) light goes on the stream after the envelope, to both.
+    expect((await api(hub.url, people.cara!, 'POST', '/actions', { entity_id: 'light.kitchen', operation: 'turn_on' })).status).toBe(200);
+    await Promise.all([owner.until(/event: action\.executed\n/), child.until(/event: action\.executed\n/)]);
+    await Promise.all([owner.close(), child.close()]);
+    expect(owner.state.text).toContain(`"id":"${asked.body.approval_id}"`);
+    expect(owner.state.text).not.toContain('918273');
+    expect(child.state.text).not.toContain('event: approval.requested');
+    expect(child.state.text).not.toContain(asked.body.approval_id);
+  });
+
   it('wrong PINs are audited and locked out after a few; the envelope stays pending', async () => {
     const { hub, people, commands } = await demoHub();
     const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });

@@ -6,6 +6,13 @@ import type { Service, ComponentHealth } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import { HearthError } from '../../core/errors.js';
 import { requireSignedIn } from '../../http/guard.js';
+import type { Principal } from '../../members/model.js';
+import { forAudit } from '../../gate/gate.js';
+import { visibleEnvelope } from '../../gate/routes.js';
+import type { Envelope } from '../../gate/model.js';
+
+/** Secret-looking params (a lock's code) never go on the stream; the device alone needs them. */
+const redacted = (e: Envelope): Envelope => ({ ...e, action: forAudit(e.action) });
 
 /**
  * Which bus events reach the web as server-sent events, and what each sends. The SSE event
@@ -17,14 +24,24 @@ export const SSE_EVENTS: { [K in EventName]?: (payload: HubEvents[K]) => unknown
   'entity.added': (e) => e,
   'entity.removed': (p) => p,
   // The action gate: envelopes as they open, are decided and finish; outcomes; alerts for the owner.
-  'approval.requested': (e) => e,
-  'approval.decided': (p) => ({ envelope: p.envelope, decision: p.decision }),
-  'approval.finished': (e) => e,
-  'action.executed': (p) => p,
-  'gate.alert': (p) => p,
+  'approval.requested': (e) => redacted(e),
+  'approval.decided': (p) => ({ envelope: redacted(p.envelope), decision: p.decision }),
+  'approval.finished': (e) => redacted(e),
+  'action.executed': (p) => ({ ...p, action: forAudit(p.action) }),
+  'gate.alert': (p) => ({ ...p, envelope: redacted(p.envelope) }),
   // The notification router: what was sent to whom (the web UI shows a bell).
   'notification.created': (p) => p,
   'notification.acknowledged': (p) => p,
+};
+
+/** Who may see an event; events without a row go to every signed-in client. Envelopes: as GET /approvals. */
+export const SSE_AUDIENCE: { [K in EventName]?: (who: Principal, payload: HubEvents[K]) => boolean } = {
+  'approval.requested': (who, e) => visibleEnvelope(who, e),
+  'approval.decided': (who, p) => visibleEnvelope(who, p.envelope),
+  'approval.finished': (who, e) => visibleEnvelope(who, e),
+  'gate.alert': (who, p) => visibleEnvelope(who, p.envelope),
+  // What a notification says (who is away, who asked to unlock) is for its recipients (the UI shows only those).
+  'notification.created': (who, p) => p.member_ids.includes(who.member_id),
 };
 
 const KEEPALIVE_MS = 15_000;
@@ -42,6 +59,7 @@ class SseClient {
   constructor(
     readonly res: ServerResponse,
     readonly who: string,
+    readonly principal: Principal | null,
     private readonly onDrop: (client: SseClient, why: string) => void,
   ) {
     res.on('drain', () => this.flush());
@@ -95,11 +113,15 @@ export class SseBroadcaster implements Service {
   start(): void {
     for (const name of Object.keys(SSE_EVENTS) as EventName[]) {
       const serialize = SSE_EVENTS[name] as (p: unknown) => unknown;
+      const audience = SSE_AUDIENCE[name] as ((who: Principal, p: unknown) => boolean) | undefined;
       this.unsubscribe.push(
         this.ctx.bus.on(name, (payload) => {
           if (this.clients.size === 0) return;
           const data = serialize(payload);
-          if (data !== undefined) this.broadcast(name, data);
+          if (data === undefined) return;
+          if (!audience) return this.broadcast(name, data);
+          const chunk = `id: ${++this.seq}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+          for (const c of this.clients) if (c.principal && audience(c.principal, payload)) c.send(chunk);
         }),
       );
     }
@@ -131,7 +153,7 @@ export class SseBroadcaster implements Service {
     for (const c of this.clients) c.send(chunk);
   }
 
-  attach(res: ServerResponse, who: string): void {
+  attach(res: ServerResponse, who: string, principal: Principal | null = null): void {
     if (this.clients.size >= MAX_CLIENTS) throw new HearthError('TOO_MANY_STREAMS', 'Too many event streams are open; try again later', 503);
     res.socket?.setNoDelay(true);
     res.writeHead(200, {
@@ -142,7 +164,7 @@ export class SseBroadcaster implements Service {
       'X-Content-Type-Options': 'nosniff',
     });
     res.write('retry: 5000\n: connected\n\n');
-    const client = new SseClient(res, who, (c, why) => this.drop(c, why));
+    const client = new SseClient(res, who, principal, (c, why) => this.drop(c, why));
     this.clients.add(client);
     res.on('close', () => {
       this.clients.delete(client);
@@ -166,7 +188,7 @@ export function eventRoutes(broadcaster: SseBroadcaster): FastifyPluginAsync {
       async (request, reply) => {
         if (broadcaster.clientCount >= MAX_CLIENTS) throw new HearthError('TOO_MANY_STREAMS', 'Too many event streams are open; try again later', 503);
         reply.hijack();
-        broadcaster.attach(reply.raw, request.principal?.username ?? 'unknown');
+        broadcaster.attach(reply.raw, request.principal?.username ?? 'unknown', request.principal);
       },
     );
   };
