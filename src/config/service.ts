@@ -15,8 +15,22 @@ declare module '../core/bus.js' {
 
 /** Keys that cannot change while the hub runs (they decide where it keeps its state). */
 const FIXED_KEYS = ['hub.data_dir', 'settings_version'];
-/** Keys that take effect only after a restart; the API says so. */
-const RESTART_KEYS = ['http.host', 'http.port', 'http.tls_cert', 'http.tls_key', 'mqtt.host', 'mqtt.port', 'mqtt.tls_port', 'mqtt.tls_cert', 'mqtt.tls_key', 'mqtt.enabled'];
+/**
+ * Keys that take effect only after a restart; the API says so. Each is read once when its part
+ * is built: the HTTP server's options, the logger, the demo home, the broker's rate limiters,
+ * and the whole cloud link (its service reads `link` once in its constructor).
+ */
+const RESTART_KEYS = [
+  'http.host', 'http.port', 'http.tls_cert', 'http.tls_key', 'http.body_limit_bytes', 'http.trust_proxy',
+  'mqtt.host', 'mqtt.port', 'mqtt.tls_port', 'mqtt.tls_cert', 'mqtt.tls_key', 'mqtt.enabled', 'mqtt.messages_per_second', 'mqtt.message_burst',
+  'hub.demo', 'hub.log_level', 'hub.log_format',
+];
+const RESTART_PREFIXES = ['link.'];
+/**
+ * The Home Assistant bridge follows a new url or token while it runs, but it exists only when the
+ * hub started with both set: turning it on from nothing takes a restart.
+ */
+const HA_KEYS = ['homeassistant.url', 'homeassistant.token'];
 
 export interface SettingsChange {
   changed: string[];
@@ -31,6 +45,8 @@ export interface SettingsChange {
 export class SettingsService {
   private overrides: PlainObject;
   private current: Settings;
+  /** Whether the settings at start had a Home Assistant bridge (url and token). */
+  private readonly startedWithHa: boolean;
 
   constructor(
     private readonly db: Db,
@@ -45,6 +61,12 @@ export class SettingsService {
     } catch (err) {
       throw new ConfigError(`${(err as Error).message}\n(the run-time settings in the database are invalid; fix or remove them with \`hearth settings reset\`)`);
     }
+    this.startedWithHa = Boolean(this.current.homeassistant.url && this.current.homeassistant.token);
+  }
+
+  private needsRestart(key: string): boolean {
+    if (RESTART_KEYS.includes(key) || RESTART_PREFIXES.some((p) => key.startsWith(p))) return true;
+    return HA_KEYS.includes(key) && !this.startedWithHa;
   }
 
   get(): Settings {
@@ -84,7 +106,7 @@ export class SettingsService {
     const changed = settingLeaves()
       .map((l) => l.key)
       .filter((key) => JSON.stringify(getPath(this.current, key.split('.'))) !== JSON.stringify(getPath(next, key.split('.'))));
-    const change: SettingsChange = { changed, restart_required: changed.filter((k) => RESTART_KEYS.includes(k)), by };
+    const change: SettingsChange = { changed, restart_required: changed.filter((k) => this.needsRestart(k)), by };
     this.db.transaction(() => {
       this.db
         .prepare('INSERT INTO settings_overrides (id, doc, updated_at, updated_by) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at, updated_by = excluded.updated_by')

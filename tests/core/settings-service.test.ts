@@ -54,6 +54,25 @@ describe('settings at run time', () => {
     expect(changes).toHaveLength(0);
   });
 
+  it('says a restart is needed for keys read only at start: the link, rate limits, the demo, a Home Assistant bridge turned on', () => {
+    const s = make();
+    const change = s.update(
+      {
+        link: { url: 'mqtts://relay.example:8883', hub_id: 'home1' },
+        mqtt: { messages_per_second: 50 },
+        hub: { demo: false },
+        homeassistant: { url: 'http://ha.local:8123', token: 'tok' },
+        retention: { state_history_days: 3 },
+      },
+      'mem_owner',
+    );
+    expect(change.restart_required.sort()).toEqual(['homeassistant.token', 'homeassistant.url', 'hub.demo', 'link.hub_id', 'link.url', 'mqtt.messages_per_second']);
+    // A hub that started with the bridge follows a new token without a restart.
+    const again = make().update({ homeassistant: { token: 'other' } }, 'mem_owner');
+    expect(again.changed).toEqual(['homeassistant.token']);
+    expect(again.restart_required).toEqual([]);
+  });
+
   it('does not let the data directory move at run time', () => {
     expect(() => make().update({ hub: { data_dir: '/elsewhere' } }, 'mem_owner')).toThrow(/hub.data_dir/);
   });
