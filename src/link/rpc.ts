@@ -17,6 +17,8 @@ export interface RpcServerOptions {
   /** A request that failed its checks (bad signature, replay…): the caller audits it. */
   onRejected(reason: string, request: Partial<RpcRequest>): void;
   onHandled?(method: string, result: 'ok' | 'error' | 'timeout'): void;
+  /** Where request ids are remembered until they expire; default in memory (lost on restart). */
+  replay?: { remember(id: string, expiresAt: number, now: number): 'ok' | 'replayed' | 'full' };
 }
 
 /** Requests may not live longer than this: it bounds the replay memory. */
@@ -29,12 +31,13 @@ const MAX_REQUEST_TTL_MS = 5 * 60_000;
  */
 export class RpcServer {
   private readonly handlers = new Map<string, RpcHandler>();
-  private readonly replay = new ReplayCache(10_000);
+  private readonly replay: NonNullable<RpcServerOptions['replay']>;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly resPrefix: string;
   readonly hubId: string;
 
   constructor(private readonly o: RpcServerOptions) {
+    this.replay = o.replay ?? new ReplayCache(10_000);
     this.resPrefix = `${topicsFor(o.hubId).rpcResPrefix}/`;
     this.hubId = o.hubId;
   }

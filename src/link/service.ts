@@ -11,6 +11,7 @@ import { LinkConnection } from './connection.js';
 import { Outbox } from './outbox.js';
 import { DownCommands } from './commands.js';
 import { RpcServer } from './rpc.js';
+import { SqliteReplay } from './replay.js';
 import { loadPublicKey, topicsFor, type PriorityClass } from './messages.js';
 import type { GatePort } from './gate-port.js';
 import type { SupportGrants } from './support.js';
@@ -89,6 +90,8 @@ export class LinkService implements Service {
         log: this.log,
         onRejected: (reason, req) => this.auditRpcRejected(reason, req),
         onHandled: (method, result) => this.metrics.rpc.inc({ method, result }),
+        // In SQLite: a request captured on the broker must not work again after a restart.
+        replay: new SqliteReplay(ctx.store.db, 'rpc:'),
       });
       // The audit entry and its outbox row land in one transaction (or the catch-up copies it).
       ctx.audit.onAppendInTransaction((entry) => {
