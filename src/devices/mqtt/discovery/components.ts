@@ -219,9 +219,23 @@ function boundedAttributes(obj: Record<string, unknown>): Record<string, unknown
   for (const [k, v] of Object.entries(obj)) {
     if (n++ >= 64) break;
     if (typeof v === 'string' && v.length > 1024) continue;
+    // A nested value is kept only when small: a deep one would make every later JSON.stringify
+    // of the entity (registry comparison, history, SSE) overflow the stack, a large one bloats
+    // each history row.
+    if (v !== null && typeof v === 'object' && !smallJson(v)) continue;
     out[k] = v;
   }
   return out;
+}
+
+const MAX_NESTED_JSON = 4096;
+
+function smallJson(v: object): boolean {
+  try {
+    return JSON.stringify(v).length <= MAX_NESTED_JSON;
+  } catch {
+    return false; // too deep to serialize
+  }
 }
 
 export interface Command {
