@@ -12,3 +12,12 @@ describe('discovery: bounded attributes from a device', () => {
     expect(() => JSON.stringify(update)).not.toThrow();
   });
 });
+
+describe('discovery: templates', () => {
+  it('rounds with any precision a config gives instead of throwing a RangeError past the warning path', async () => {
+    const { compileTemplate, payloadVars } = await import('../../src/devices/mqtt/discovery/template.js');
+    expect(compileTemplate('{{ value | float | round(500) }}').evaluate(payloadVars('21.456'))).toBe(21.456);
+    expect(compileTemplate('{{ value | float | round(-1) }}').evaluate(payloadVars('123.4'))).toBe(120);
+    expect(compileTemplate('{{ value | float | round(1) }}').evaluate(payloadVars('21.46'))).toBe(21.5);
+  });
+});

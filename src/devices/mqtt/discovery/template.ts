@@ -173,8 +173,14 @@ function applyFilter(f: Filter, v: unknown): unknown {
     }
     case 'round': {
       const n = Number(v);
-      const digits = typeof f.args[0] === 'number' ? f.args[0] : 0;
-      return Number.isFinite(n) ? Number(n.toFixed(digits)) : v;
+      const digits = typeof f.args[0] === 'number' ? Math.trunc(f.args[0]) : 0;
+      if (!Number.isFinite(n)) return v;
+      // toFixed throws a RangeError outside 0..100; Jinja rounds to tens with a negative precision.
+      if (digits < 0) {
+        const scale = 10 ** Math.min(-digits, 308);
+        return Math.round(n / scale) * scale;
+      }
+      return Number(n.toFixed(Math.min(digits, 100)));
     }
     case 'lower':
       return toText(v).toLowerCase();
