@@ -39,7 +39,10 @@ export async function buildHttpServer(options: HttpOptions): Promise<App> {
     loggerInstance: ctx.log.child({ part: 'http' }),
     logController: new LogController({ disableRequestLogging: !options.logRequests }),
     bodyLimit: settings.http.body_limit_bytes,
-    trustProxy: settings.http.trust_proxy,
+    // One hop: the address the reverse proxy saw (the last X-Forwarded-For entry). `true` would
+    // trust every hop, so a client could pick its own address by sending the header itself.
+    // (A hop count, 1, is not it: this fastify trusts nothing for a number.)
+    trustProxy: settings.http.trust_proxy ? (_address: string, hop: number) => hop === 0 : false,
     return503OnClosing: true,
     ...(tls ? { https: tls } : {}),
   }) as unknown as App;
