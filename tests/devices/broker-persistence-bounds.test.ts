@@ -11,14 +11,14 @@ afterEach(() => {
   for (const c of cleanup.splice(0)) c();
 });
 
-function open(): { store: Store; persistence: SqlitePersistence } {
+function open(limits: Partial<ConstructorParameters<typeof SqlitePersistence>[2]> = {}): { store: Store; persistence: SqlitePersistence } {
   const dir = tempDir();
   const store = Store.open({ dataDir: dir, log: silentLogger(), parts: [devicesTables] });
   cleanup.push(() => {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const persistence = new SqlitePersistence(store.telemetry, silentLogger(), { maxRetained: 100, maxRetainedBytes: 1024, maxQueuedPerClient: 5 });
+  const persistence = new SqlitePersistence(store.telemetry, silentLogger(), { maxRetained: 100, maxRetainedBytes: 1024, maxQueuedPerClient: 5, ...limits });
   return { store, persistence };
 }
 
@@ -39,5 +39,20 @@ describe('broker persistence bounds', () => {
     }
     expect(await queuedInMemory(persistence, 'gone')).toBe(5);
     expect((store.telemetry.prepare('SELECT COUNT(*) AS n FROM mqtt_outgoing').get() as { n: number }).n).toBe(5);
+  });
+
+  it('bounds the bytes of all retained messages together, not only their count and each size', async () => {
+    const { store, persistence } = open({ maxRetainedBytes: 1000, maxRetainedTotalBytes: 2500 });
+    await persistence.setup({ id: 'broker' });
+    const put = (topic: string, size: number) => persistence.storeRetained({ cmd: 'publish', topic, payload: Buffer.alloc(size, 1), qos: 0, retain: true });
+    for (let i = 0; i < 10; i++) await put(`r/${i}`, 900);
+    const count = () => (store.telemetry.prepare('SELECT COUNT(*) AS n FROM mqtt_retained').get() as { n: number }).n;
+    expect(count()).toBe(2);
+    // Replacing one with a smaller payload and removing one make room again.
+    await put('r/0', 10);
+    await put('r/1', 0);
+    await put('r/9', 900);
+    expect(persistence.retainedPayload('r/9')?.length).toBe(900);
+    expect(count()).toBe(2);
   });
 });

@@ -45,6 +45,8 @@ export interface PersistenceLimits {
   maxRetained: number;
   /** Largest retained payload written to disk. */
   maxRetainedBytes: number;
+  /** All retained payloads together (memory and disk); a new or larger one beyond this is not retained. */
+  maxRetainedTotalBytes?: number;
   /** Most QoS 1/2 messages kept on disk for one offline persistent session. */
   maxQueuedPerClient: number;
 }
@@ -59,6 +61,7 @@ export class SqlitePersistence extends Memory {
   private loaded = false;
   /** Exact-topic lookup of retained payloads (same Buffers as the matcher's store). */
   private readonly byTopic = new Map<string, Buffer>();
+  private retainedBytes = 0;
   /**
    * Messages queued in memory per persistent session. aedes' in-memory queue has no bound: a
    * session that subscribed once with QoS 1 and never came back would collect every matching
@@ -84,6 +87,7 @@ export class SqlitePersistence extends Memory {
     for (const r of retained) {
       await super.storeRetained({ cmd: 'publish', topic: r.topic, payload: r.payload, qos: r.qos, retain: true, dup: false });
       this.byTopic.set(r.topic, r.payload);
+      this.retainedBytes += r.topic.length + r.payload.length;
     }
     const subs = this.db.prepare('SELECT client_id, topic, qos, rh, rap, nl FROM mqtt_subscriptions ORDER BY client_id').all() as {
       client_id: string;
@@ -112,6 +116,8 @@ export class SqlitePersistence extends Memory {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     if (payload.length === 0) {
       await super.storeRetained(packet);
+      const old = this.byTopic.get(packet.topic);
+      if (old) this.retainedBytes -= packet.topic.length + old.length;
       this.byTopic.delete(packet.topic);
       this.db.prepare('DELETE FROM mqtt_retained WHERE topic = ?').run(packet.topic);
       return;
@@ -125,7 +131,15 @@ export class SqlitePersistence extends Memory {
       this.log.warn({ topic: packet.topic, clientId: packet.clientId ?? null, bytes: payload.length }, 'retained message refused: payload too large to retain');
       return;
     }
+    const old = this.byTopic.get(packet.topic);
+    const growth = payload.length - (old ? old.length : -packet.topic.length);
+    const total = this.limits.maxRetainedTotalBytes ?? Number.POSITIVE_INFINITY;
+    if (growth > 0 && this.retainedBytes + growth > total) {
+      this.log.warn({ topic: packet.topic, clientId: packet.clientId ?? null, limit_bytes: total }, 'retained message refused: retained messages already take all the room allowed');
+      return;
+    }
     await super.storeRetained(packet);
+    this.retainedBytes += growth;
     this.db
       .prepare('INSERT INTO mqtt_retained (topic, payload, qos, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(topic) DO UPDATE SET payload = excluded.payload, qos = excluded.qos, updated_at = excluded.updated_at')
       .run(packet.topic, payload, packet.qos ?? 0, new Date().toISOString());
