@@ -160,7 +160,7 @@ export class ActionGate implements Service {
       return { status: 'refused', code, message };
     };
 
-    const role = this.requesterRole(req.origin.member_id);
+    const role = this.requesterRole(req.origin.member_id, req.origin.channel);
     if (!role) return refuse('UNKNOWN_MEMBER', 'the member asking is not known or is disabled');
     const target = this.checkTarget(action);
     if ('code' in target) return refuse(target.code, target.message);
@@ -371,7 +371,7 @@ export class ActionGate implements Service {
     if (bound < env.policy.quorum) return { code: 'DIGEST_MISMATCH', message: 'the approvals were not made on this exact request; not executed' };
     const target = this.checkTarget(env.action);
     if ('code' in target) return { code: target.code, message: `${target.message}; not executed` };
-    const role = this.requesterRole(env.origin.member_id);
+    const role = this.requesterRole(env.origin.member_id, env.origin.channel);
     if (!role) return { code: 'UNKNOWN_MEMBER', message: 'the member who asked is no longer active; not executed' };
     // Asked as of the envelope's creation, so a time window passing is not a "change".
     const verdict = this.verdict(env.action, target.entity, role, env.origin.channel, stored.created_ms);
@@ -427,8 +427,12 @@ export class ActionGate implements Service {
 
   // ---- helpers -------------------------------------------------------------------------
 
-  private requesterRole(memberId: string | null): Role | 'system' | undefined {
-    if (memberId === null) return 'system';
+  /**
+   * A member's role; with no member, `support` for a support engineer through the relay (the
+   * support role: hub actions, always approved by the home) and `system` for the rest (workflows).
+   */
+  private requesterRole(memberId: string | null, channel: Origin): Role | 'system' | undefined {
+    if (memberId === null) return channel === 'support' ? 'support' : 'system';
     const m = this.deps.members.get(memberId);
     return m && !m.disabled ? m.role : undefined;
   }

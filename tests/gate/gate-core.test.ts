@@ -72,6 +72,22 @@ function story(f: Fixture, subject: string): string[] {
 }
 
 describe('the action gate', () => {
+  it('treats a support engineer (no member, channel support) as the support role: hub maintenance for approval, nothing in the home', async () => {
+    const f = await setUp();
+    const ran: unknown[] = [];
+    f.gate.registerSystemAction('hub.support', 'restart_service', { risk: 'medium', run: async (p) => void ran.push(p), describe: () => 'restart' });
+    const engineer = { member_id: null, channel: 'support' as const, actor: 'eve' };
+    const maint = await f.gate.request({ action: { entity_id: 'hub.support', operation: 'restart_service', params: { target: 'link' } }, origin: engineer });
+    expect(maint.status).toBe('pending');
+    const light = await f.gate.request({ action: { entity_id: 'light.kitchen', operation: 'turn_on' }, origin: engineer });
+    expect(light).toMatchObject({ status: 'refused', code: 'ROLE_NOT_ALLOWED' });
+    expect(f.registry.get('light.kitchen')?.state).toBe('off');
+    // The owner approves the maintenance step, and it runs (the requester is re-checked as support).
+    const done = await f.gate.decide(pending(maint).id, { member_id: f.people.owen!.id, decision: 'approve', channel: 'telegram' });
+    expect(done.state).toBe('executed');
+    expect(ran).toHaveLength(1);
+  });
+
   it('runs a low-risk action straight away and answers once the state confirms it', async () => {
     const f = await setUp();
     const out = await ask(f, 'cara', 'light.kitchen', 'turn_on');
