@@ -55,4 +55,17 @@ describe('broker persistence bounds', () => {
     expect(persistence.retainedPayload('r/9')?.length).toBe(900);
     expect(count()).toBe(2);
   });
+
+  it('refuses a new persistent session beyond maxSessions (sessions never expire in MQTT 3.1.1)', async () => {
+    const { store, persistence } = open({ maxSessions: 3 });
+    await persistence.setup({ id: 'broker' });
+    const sub = [{ topic: 'a/#', qos: 1 as const }];
+    for (const id of ['s1', 's2', 's3']) await persistence.addSubscriptions({ id }, sub);
+    await expect(persistence.addSubscriptions({ id: 'random-4' }, sub)).rejects.toThrow(/too many persistent sessions/);
+    await persistence.addSubscriptions({ id: 's1' }, [{ topic: 'b/#', qos: 1 }]); // a known session may still subscribe
+    await persistence.cleanSubscriptions({ id: 's2' });
+    await persistence.addSubscriptions({ id: 'random-5' }, sub);
+    const ids = (store.telemetry.prepare('SELECT DISTINCT client_id FROM mqtt_subscriptions ORDER BY client_id').all() as { client_id: string }[]).map((r) => r.client_id);
+    expect(ids).toEqual(['random-5', 's1', 's3']);
+  });
 });

@@ -108,7 +108,7 @@ export class LanBroker implements Service {
 
   async start(): Promise<void> {
     const s = this.ctx.settings.get().mqtt;
-    this.persistence = new SqlitePersistence(this.ctx.store.telemetry, this.log, { maxRetained: 20_000, maxRetainedBytes: Math.min(s.max_packet_bytes, 256 * 1024), maxRetainedTotalBytes: 64 * 1024 * 1024, maxQueuedPerClient: 1000 });
+    this.persistence = new SqlitePersistence(this.ctx.store.telemetry, this.log, { maxRetained: 20_000, maxRetainedBytes: Math.min(s.max_packet_bytes, 256 * 1024), maxRetainedTotalBytes: 64 * 1024 * 1024, maxQueuedPerClient: 1000, maxSessions: Math.max(1000, s.max_connections * 5) });
     const aedes = new Aedes({
       persistence: this.persistence,
       maxTopicLevels: Math.min(s.max_topic_levels, AEDES_MAX_LEVELS),

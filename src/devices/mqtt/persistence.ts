@@ -49,6 +49,12 @@ export interface PersistenceLimits {
   maxRetainedTotalBytes?: number;
   /** Most QoS 1/2 messages kept on disk for one offline persistent session. */
   maxQueuedPerClient: number;
+  /**
+   * Most persistent sessions (client ids with stored subscriptions). MQTT 3.1.1 sessions never
+   * expire, so a client that connects with clean=false under a fresh id each time would leave
+   * one behind per connect, for good. Beyond this a new session's SUBSCRIBE is refused.
+   */
+  maxSessions?: number;
 }
 
 /**
@@ -62,6 +68,7 @@ export class SqlitePersistence extends Memory {
   /** Exact-topic lookup of retained payloads (same Buffers as the matcher's store). */
   private readonly byTopic = new Map<string, Buffer>();
   private retainedBytes = 0;
+  private readonly sessions = new Set<string>();
   /**
    * Messages queued in memory per persistent session. aedes' in-memory queue has no bound: a
    * session that subscribed once with QoS 1 and never came back would collect every matching
@@ -103,7 +110,10 @@ export class SqlitePersistence extends Memory {
       list.push({ topic: s.topic, qos: s.qos, rh: s.rh, rap: s.rap === 1, nl: s.nl === 1 });
       byClient.set(s.client_id, list);
     }
-    for (const [id, list] of byClient) await super.addSubscriptions({ id }, list);
+    for (const [id, list] of byClient) {
+      await super.addSubscriptions({ id }, list);
+      this.sessions.add(id);
+    }
     const queued = this.db.prepare('SELECT client_id, packet FROM mqtt_outgoing ORDER BY id').all() as { client_id: string; packet: string }[];
     for (const q of queued) {
       await super.outgoingEnqueue({ clientId: q.client_id }, decodePacket(q.packet));
@@ -152,7 +162,13 @@ export class SqlitePersistence extends Memory {
   }
 
   override async addSubscriptions(client: ClientRef, subs: Sub[]): Promise<void> {
+    const max = this.limits.maxSessions ?? Number.POSITIVE_INFINITY;
+    if (!this.sessions.has(client.id) && this.sessions.size >= max) {
+      this.log.warn({ clientId: client.id, limit: max }, 'mqtt persistent session refused: too many stored sessions (connect with clean session, or reuse a client id)');
+      throw new Error('too many persistent sessions');
+    }
     await super.addSubscriptions(client, subs);
+    this.sessions.add(client.id);
     const insert = this.db.prepare(
       'INSERT INTO mqtt_subscriptions (client_id, topic, qos, rh, rap, nl) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(client_id, topic) DO UPDATE SET qos = excluded.qos, rh = excluded.rh, rap = excluded.rap, nl = excluded.nl',
     );
@@ -167,6 +183,7 @@ export class SqlitePersistence extends Memory {
     this.db.transaction(() => {
       for (const t of topics) del.run(client.id, t);
     })();
+    if (!this.db.prepare('SELECT 1 FROM mqtt_subscriptions WHERE client_id = ? LIMIT 1').get(client.id)) this.sessions.delete(client.id);
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: Packet): Promise<void> {
@@ -225,6 +242,7 @@ export class SqlitePersistence extends Memory {
 
   override async cleanSubscriptions(client: ClientRef): Promise<void> {
     await super.cleanSubscriptions(client);
+    this.sessions.delete(client.id);
     this.db.prepare('DELETE FROM mqtt_subscriptions WHERE client_id = ?').run(client.id);
     this.db.prepare('DELETE FROM mqtt_outgoing WHERE client_id = ?').run(client.id);
   }
