@@ -243,7 +243,7 @@ export class ActionGate implements Service {
 
     const at = isoTime(this.ctx.clock.now());
     const decision: Decision = { member_id: input.member_id, decision: input.decision, channel: input.channel, at };
-    const approvals = env.decisions.filter((d, i) => d.decision === 'approve' && stored.decisionDigests[i] === env.digest).length + (input.decision === 'approve' ? 1 : 0);
+    const approvals = this.boundApprovals(stored) + (input.decision === 'approve' ? 1 : 0);
     const next: EnvelopeState =
       input.decision === 'deny' && stored.deny_ends ? 'denied' : approvals >= env.policy.quorum ? 'approved' : 'pending';
     try {
@@ -367,8 +367,8 @@ export class ActionGate implements Service {
   private recheck(stored: StoredEnvelope): OutcomeDetail | undefined {
     const env = stored.envelope;
     if (envelopeDigest(env) !== env.digest) return { code: 'DIGEST_MISMATCH', message: 'the stored request does not match its digest; not executed' };
-    const bound = env.decisions.filter((d, i) => d.decision === 'approve' && stored.decisionDigests[i] === env.digest).length;
-    if (bound < env.policy.quorum) return { code: 'DIGEST_MISMATCH', message: 'the approvals were not made on this exact request; not executed' };
+    const bound = this.boundApprovals(stored);
+    if (bound < env.policy.quorum) return { code: 'DIGEST_MISMATCH', message: 'the approvals were not made on this exact request by members who may still approve; not executed' };
     const target = this.checkTarget(env.action);
     if ('code' in target) return { code: target.code, message: `${target.message}; not executed` };
     const role = this.requesterRole(env.origin.member_id, env.origin.channel);
@@ -460,6 +460,19 @@ export class ActionGate implements Service {
     const settings = this.ctx.settings.get();
     const system = this.systemActions.get(systemKey(action.entity_id, action.operation));
     return evaluatePolicy({ action, entity, systemRisk: system?.risk, role, channel, at, timezone: settings.hub.timezone, policy: settings.policy });
+  }
+
+  /**
+   * Approvals that count: made on this exact digest, by a member who is still active and still
+   * holds an approver role (an account disabled after a stolen phone approved does not count).
+   */
+  private boundApprovals(stored: StoredEnvelope): number {
+    const env = stored.envelope;
+    return env.decisions.filter((d, i) => {
+      if (d.decision !== 'approve' || stored.decisionDigests[i] !== env.digest) return false;
+      const m = this.deps.members.get(d.member_id);
+      return m !== undefined && !m.disabled && env.policy.approver_roles.includes(m.role);
+    }).length;
   }
 
   private eligibleApprovers(roles: Role[], excluded: string | null): number {

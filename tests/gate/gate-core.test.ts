@@ -72,6 +72,17 @@ function story(f: Fixture, subject: string): string[] {
 }
 
 describe('the action gate', () => {
+  it('does not count the approval of a member disabled (or no longer an approver) before the quorum is reached', async () => {
+    const f = await setUp({ settings: { policy: { approvals: { high: { quorum: 2, approver_roles: ['owner', 'adult'] } } } } });
+    const env = pending(await ask(f, 'adam', 'lock.front_door', 'unlock'));
+    // A stolen phone approves through Telegram; the owner disables that account; another owner approves.
+    await f.gate.decide(env.id, { member_id: f.people.owen!.id, decision: 'approve', channel: 'telegram' });
+    await membersOf(f.t.hub).update(f.people.owen!.id, { disabled: true }, { id: f.people.olivia!.id, origin: 'web' });
+    const after = await f.gate.decide(env.id, { member_id: f.people.olivia!.id, decision: 'approve', channel: 'telegram' });
+    expect(after.state).toBe('pending');
+    expect(f.adapter.commands.filter((c) => c.entity_id === 'lock.front_door')).toEqual([]);
+  });
+
   it('treats a support engineer (no member, channel support) as the support role: hub maintenance for approval, nothing in the home', async () => {
     const f = await setUp();
     const ran: unknown[] = [];
