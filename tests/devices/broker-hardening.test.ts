@@ -51,4 +51,16 @@ describe('LAN broker hardening', () => {
     expect(refused).toBe(true);
     expect(logsWith(t, 'message rate over').some((l) => String(l.clientId).startsWith('rotating-'))).toBe(true);
   });
+
+  it('caps the topic filters one client holds', async () => {
+    const t = await hub({ mqtt: { port: 0, allow_anonymous: true } });
+    const c = await connect(t, { clientId: 'hoarder' });
+    for (let chunk = 0; chunk < 10; chunk++) await c.subscribeAsync(Array.from({ length: 100 }, (_, i) => `h/${chunk}/${i}`));
+    await expect(c.subscribeAsync('h/one-too-many')).rejects.toThrow(/Subscribe error/);
+    expect(logsWith(t, 'too many subscriptions').some((l) => l.clientId === 'hoarder' && l.topic === 'h/one-too-many')).toBe(true);
+    await c.unsubscribeAsync('h/0/0');
+    await c.subscribeAsync('h/one-too-many');
+    expect(c.connected).toBe(true);
+    await c.endAsync();
+  });
 });

@@ -30,6 +30,8 @@ function isReservedDiscovery(topic: string): boolean {
   return topic.startsWith('homeassistant/') && topic.split('/', 3)[2] === DEMO_NODE;
 }
 const SOURCE_FACTOR = 4;
+/** Topic filters one client may hold; each costs memory in aedes (and SQLite for a persistent session). */
+const MAX_SUBSCRIPTIONS_PER_CLIENT = 1000;
 const RECENT_MS = 5_000;
 const RECENT_MAX = 500;
 /** aedes and its topic matcher cannot go deeper than this. */
@@ -74,6 +76,8 @@ export class LanBroker implements Service {
    * it subscribes. Bounded by count and age.
    */
   private readonly recent = new Map<string, { payload: Buffer; at: number }>();
+  /** The topic filters each connected client holds (granted here, removed on UNSUBSCRIBE). */
+  private readonly filters = new WeakMap<Client, Set<string>>();
   private boundPort = 0;
   private boundTlsPort = 0;
   private started = false;
@@ -128,6 +132,10 @@ export class LanBroker implements Service {
     aedes.on('clientError', (client, err) => this.log.info({ clientId: client?.id ?? null, err: err.message }, 'mqtt client error; connection closed'));
     aedes.on('connectionError', (_client, err) => this.log.info({ err: err.message }, 'mqtt connection error before CONNECT'));
     aedes.on('clientDisconnect', (client) => this.log.debug({ clientId: client.id }, 'mqtt client disconnected'));
+    aedes.on('unsubscribe', (topics, client) => {
+      const held = client ? this.filters.get(client) : undefined;
+      if (held) for (const t of topics) held.delete(t);
+    });
 
     this.server = createServer((socket) => this.accept(socket));
     this.boundPort = await listen(this.server, s.host, s.port, 'mqtt.port / HEARTH_MQTT_PORT');
@@ -288,6 +296,13 @@ export class LanBroker implements Service {
       this.log.warn({ clientId: client.id, topic: sub.topic }, 'mqtt subscribe refused: topic is reserved for the hub');
       return null;
     }
+    let held = this.filters.get(client);
+    if (!held) this.filters.set(client, (held = new Set()));
+    if (!held.has(sub.topic) && held.size >= MAX_SUBSCRIPTIONS_PER_CLIENT) {
+      this.log.warn({ clientId: client.id, topic: sub.topic, limit: MAX_SUBSCRIPTIONS_PER_CLIENT }, 'mqtt subscribe refused: the client holds too many subscriptions');
+      return null;
+    }
+    held.add(sub.topic);
     return sub;
   }
 }
