@@ -15,6 +15,12 @@ const FLUSH_MS = 250;
 /** Rows waiting for the next flush; beyond this the oldest are dropped (and counted). */
 const MAX_PENDING = 5_000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+/**
+ * Retention counts rows, so a row's size must be bounded too: an entity with large attributes
+ * (a weather forecast, a media player, a chatty device's JSON) changing every few seconds would
+ * otherwise fill the SD card with up to state_history_rows copies of them.
+ */
+const MAX_ATTRIBUTES_BYTES = 16 * 1024;
 
 /**
  * Entity state history on the store's telemetry connection (synchronous=NORMAL). Writes are
@@ -56,7 +62,14 @@ export class StateHistory implements Service {
       this.pending.shift();
       this.dropped++;
     }
-    this.pending.push([entity.id, entity.state, JSON.stringify(entity.attributes), entity.available ? 1 : 0, entity.last_updated]);
+    let attributes: string;
+    try {
+      attributes = JSON.stringify(entity.attributes);
+    } catch {
+      attributes = '{"_omitted":"attributes could not be serialized"}';
+    }
+    if (attributes.length > MAX_ATTRIBUTES_BYTES) attributes = JSON.stringify({ _omitted: `attributes of ${attributes.length} characters, over the history limit` });
+    this.pending.push([entity.id, entity.state, attributes, entity.available ? 1 : 0, entity.last_updated]);
     if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
       this.flushTimer.unref();

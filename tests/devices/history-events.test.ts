@@ -42,6 +42,20 @@ describe('state history retention', () => {
   });
 });
 
+describe('state history row size', () => {
+  it('keeps the state of an entity with huge attributes but not a copy of them in every row', async () => {
+    const t = await startTestHub({ settings: { mqtt: { port: 0 } } });
+    hubs.push(t);
+    const reg = registryOf(t);
+    reg.upsert({ id: 'weather.home', name: 'Weather', domain: 'sensor', state: 'sunny', source: 'test', attributes: { forecast: 'x'.repeat(100_000) } });
+    reg.setState('weather.home', 'rainy');
+    const rows = historyOf(t).list('weather.home');
+    expect(rows.map((r) => r.state)).toEqual(['rainy', 'sunny']);
+    const size = (t.hub.ctx.store.telemetry.prepare("SELECT MAX(LENGTH(attributes)) AS n FROM state_history WHERE entity_id = 'weather.home'").get() as { n: number }).n;
+    expect(size).toBeLessThan(1000);
+  });
+});
+
 describe('server-sent events', () => {
   it('drops a client that stops reading instead of buffering for it', async () => {
     const t = await startTestHub({ settings: { mqtt: { port: 0 } } });
