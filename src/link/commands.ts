@@ -6,6 +6,7 @@ import { RateLimiter } from '../core/rate-limit.js';
 import { errorMessage } from '../core/errors.js';
 import { downCommandSchema, signedEnvelopeSchema, verifyBody, type DownCommand } from './messages.js';
 import type { GateOutcomeLike, GatePort } from './gate-port.js';
+import { forAudit } from '../gate/gate.js';
 
 export type RejectReason = 'malformed' | 'unsigned' | 'no_trusted_key' | 'bad_signature' | 'other_hub' | 'expired' | 'expiry_too_far' | 'replayed' | 'replay_memory_full' | 'gate_unavailable';
 
@@ -91,7 +92,8 @@ export class DownCommands {
       origin: 'relay',
       kind: 'link.command.accepted',
       subject: cmd.id,
-      data: { action: cmd.action, expires_at: new Date(cmd.expires_at).toISOString() },
+      // A lock's code stays out of the trail (kept for years, copied to the cloud), as in the gate's own entries.
+      data: { action: forAudit(cmd.action), expires_at: new Date(cmd.expires_at).toISOString() },
     });
     try {
       const outcome = await gate.request({
