@@ -155,10 +155,14 @@ export class ActionGate implements Service {
     const actionId = newId('act');
     const audit = (kind: string, data: Record<string, unknown>, subject = actionId) =>
       this.ctx.audit.append({ actor, origin: req.origin.channel, kind, subject, data });
+    // Checked before anything serialises the params (the audit, the digest): JSON.stringify of a
+    // value nested some ten thousand deep overflows the stack.
+    const shapeOk = paramsShapeOk(action.params);
     const refuse = (code: GateErrorCode | string, message: string, risk?: Risk): GateOutcome => {
-      audit('action.refused', { action: forAudit(action), code, message, risk: risk ?? null, reason: req.reason ?? null });
+      audit('action.refused', { action: forAudit(shapeOk ? action : { ...action, params: {} }), code, message, risk: risk ?? null, reason: req.reason ?? null });
       return { status: 'refused', code, message };
     };
+    if (!shapeOk) return refuse('INVALID_PARAMS', `params may be nested at most ${MAX_PARAMS_DEPTH} deep, with at most ${MAX_PARAMS_NODES} values`);
 
     const role = this.requesterRole(req.origin.member_id, req.origin.channel);
     if (!role) return refuse('UNKNOWN_MEMBER', 'the member asking is not known or is disabled');
@@ -491,6 +495,21 @@ export class ActionGate implements Service {
     void p.finally(() => this.running.delete(p)).catch(() => {});
     return p;
   }
+}
+
+const MAX_PARAMS_DEPTH = 16;
+const MAX_PARAMS_NODES = 2000;
+
+/** Without recursion: params no deeper than MAX_PARAMS_DEPTH and no more than MAX_PARAMS_NODES values. */
+function paramsShapeOk(params: unknown): boolean {
+  const stack: [unknown, number][] = [[params, 0]];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (++nodes > MAX_PARAMS_NODES || depth > MAX_PARAMS_DEPTH) return false;
+    if (value && typeof value === 'object') for (const v of Object.values(value)) stack.push([v, depth + 1]);
+  }
+  return true;
 }
 
 /** Params such as a lock's code stay out of the trail (it is kept for years and leaves the home through the link). */

@@ -253,6 +253,17 @@ describe('the action gate over HTTP, with the demo home', () => {
     expect(child.state.text).not.toContain(asked.body.approval_id);
   });
 
+  it('answers 400, not 500, to params nested too deep to serialise', async () => {
+    const { hub, people } = await demoHub();
+    const depth = 60_000;
+    const raw = `{"entity_id":"light.kitchen","operation":"turn_on","params":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    const res = await fetch(`${hub.url}/api/v1/actions`, { method: 'POST', headers: { cookie: people.adam!.cookie, 'content-type': 'application/json' }, body: raw });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INVALID_PARAMS');
+    // Nothing was sent, and the hub still answers.
+    expect((await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'light.kitchen', operation: 'turn_on' })).status).toBe(200);
+  });
+
   it('wrong PINs are audited and locked out after a few; the envelope stays pending', async () => {
     const { hub, people, commands } = await demoHub();
     const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
