@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect as netConnect, type Socket } from 'node:net';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { setupOwner } from '../members/helpers.js';
+import { api, createMember, login, setupOwner } from '../members/helpers.js';
 import { historyOf, logsWith, registryOf, waitFor } from './helpers.js';
 
 let hubs: TestHub[] = [];
@@ -80,5 +80,28 @@ describe('server-sent events', () => {
     await waitFor(() => sse.clientCount === 0, 'the slow client to be dropped');
     expect(logsWith(t, 'event stream client dropped').some((l) => l.member === 'alice')).toBe(true);
     slow.destroy();
+  });
+
+  it('closes the streams of a member who is disabled, so they stop seeing the home', async () => {
+    const t = await startTestHub({ settings: { mqtt: { port: 0 } } });
+    hubs.push(t);
+    const owner = await setupOwner(t);
+    const bob = await createMember(t, owner, { username: 'bob', display_name: 'Bob', role: 'adult', password: 'bobs long password' });
+    const bobCookie = await login(t, 'bob', 'bobs long password');
+    const sse = t.hub.services.get<{ clientCount: number; name: string; start(): void; stop(): void }>('web.events')!;
+    const controller = new AbortController();
+    const res = await fetch(`${t.url}/api/v1/events`, { headers: { cookie: bobCookie }, signal: controller.signal });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    await waitFor(() => sse.clientCount === 1, 'the stream to open');
+    const patched = await api(t, 'PATCH', `/members/${bob.id}`, { cookie: owner, body: { disabled: true } });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    await waitFor(() => sse.clientCount === 0, 'the disabled member\'s stream to close');
+    // The stream ends for the browser too.
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) break;
+    }
+    controller.abort();
   });
 });

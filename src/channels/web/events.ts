@@ -49,6 +49,8 @@ const KEEPALIVE_MS = 15_000;
 const MAX_QUEUED = 500;
 const MAX_QUEUED_BYTES = 1024 * 1024;
 const MAX_CLIENTS = 200;
+/** Member changes after which an open stream no longer reflects what the member may see. */
+const REVOKING_FIELDS = new Set(['disabled', 'role', 'password']);
 
 class SseClient {
   private queue: string[] = [];
@@ -125,6 +127,20 @@ export class SseBroadcaster implements Service {
         }),
       );
     }
+    // A stream is authorised once, when it opens. A member deleted, disabled, given another role
+    // or a new password (sessions revoked) must not go on receiving the home's events on it: close
+    // their streams; the browser reconnects and is judged again.
+    this.unsubscribe.push(
+      this.ctx.bus.on('member.changed', ({ member_id, change, fields }) => {
+        if (change !== 'deleted' && !(change === 'updated' && fields?.some((f) => REVOKING_FIELDS.has(f)))) return;
+        for (const c of [...this.clients]) {
+          if (c.principal?.member_id !== member_id) continue;
+          this.clients.delete(c);
+          c.close();
+          this.log.info({ member: c.who, change, fields }, 'event stream closed: the member changed');
+        }
+      }),
+    );
     this.keepalive = setInterval(() => this.broadcastRaw(': keep-alive\n\n'), KEEPALIVE_MS);
     this.keepalive.unref();
   }
