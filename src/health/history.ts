@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import si from 'systeminformation';
 import type { HubContext } from '../core/context.js';
 import type { Service } from '../core/lifecycle.js';
 import type { PartTables } from '../store/database.js';
@@ -40,6 +39,7 @@ export class TelemetrySampler implements Service {
   readonly name = 'telemetry';
   readonly optional = true;
   private timer?: NodeJS.Timeout;
+  private first?: NodeJS.Timeout;
   private last = 'no sample yet';
 
   constructor(
@@ -48,12 +48,15 @@ export class TelemetrySampler implements Service {
   ) {}
 
   start(): void {
-    void this.sample();
+    // The first sample waits a little: start-up should not compete with `df` and friends.
+    this.first = setTimeout(() => void this.sample(), Math.min(5_000, this.intervalMs));
+    this.first.unref();
     this.timer = setInterval(() => void this.sample(), this.intervalMs);
     this.timer.unref();
   }
 
   stop(): void {
+    clearTimeout(this.first);
     clearInterval(this.timer);
   }
 
@@ -63,6 +66,7 @@ export class TelemetrySampler implements Service {
 
   async sample(): Promise<void> {
     try {
+      const { default: si } = await import('systeminformation'); // loaded on first use, not at start-up
       const [load, mem, disks, temp] = await Promise.all([si.currentLoad(), si.mem(), si.fsSize(), si.cpuTemperature().catch(() => ({ main: null }))]);
       const dataDisk = disks.filter((d) => this.ctx.dataDir.startsWith(d.mount)).sort((a, b) => b.mount.length - a.mount.length)[0] ?? disks[0];
       const s: Sample = {

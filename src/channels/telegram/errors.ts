@@ -1,5 +1,10 @@
-import { GrammyError, HttpError } from 'grammy';
+import type { GrammyError } from 'grammy';
 import { ChannelError } from '../../notify/model.js';
+
+// Recognised by shape, not instanceof, so that grammY is loaded only when a bot token is set.
+const isGrammyError = (err: unknown): err is GrammyError =>
+  err instanceof Error && err.name === 'GrammyError' && typeof (err as GrammyError).error_code === 'number';
+const isHttpError = (err: unknown): err is Error & { error?: unknown } => err instanceof Error && err.name === 'HttpError';
 
 /** grammY's errors may carry the request URL, which contains the bot token: never log it. */
 export function redact(text: string, token?: string): string {
@@ -9,8 +14,8 @@ export function redact(text: string, token?: string): string {
 }
 
 export function describe(err: unknown, token?: string): string {
-  if (err instanceof GrammyError) return redact(`${err.method}: ${err.error_code} ${err.description}`, token);
-  if (err instanceof HttpError) return redact(`network: ${err.message} ${(err.error as Error | undefined)?.message ?? ''}`.trim(), token);
+  if (isGrammyError(err)) return redact(`${err.method}: ${err.error_code} ${err.description}`, token);
+  if (isHttpError(err)) return redact(`network: ${err.message} ${(err.error as Error | undefined)?.message ?? ''}`.trim(), token);
   return redact(err instanceof Error ? err.message : String(err), token);
 }
 
@@ -20,7 +25,7 @@ export function describe(err: unknown, token?: string): string {
  */
 export function toChannelError(err: unknown, token?: string): ChannelError {
   const message = describe(err, token);
-  if (err instanceof GrammyError) {
+  if (isGrammyError(err)) {
     if (err.error_code === 429) {
       const after = err.parameters?.retry_after;
       return new ChannelError(message, { retryable: true, retryAfterMs: typeof after === 'number' ? after * 1000 : undefined });

@@ -1,4 +1,4 @@
-import { Bot } from 'grammy';
+import type { Bot } from 'grammy';
 import type { HubContext } from '../../core/context.js';
 import type { ComponentHealth, Service } from '../../core/lifecycle.js';
 import { withTimeout } from '../../core/lifecycle.js';
@@ -64,9 +64,11 @@ export class TelegramService implements Service {
     return Boolean(this.settings.token);
   }
 
-  start(): void {
+  async start(): Promise<void> {
     const s = this.settings;
     if (!s.token) return;
+    // Loaded here, not at the top: a hub without a bot token never pays for grammY.
+    const { Bot } = await import('grammy');
     const bot = new Bot(s.token, { client: { apiRoot: s.api_root.replace(/\/+$/, ''), timeoutSeconds: s.poll_timeout_s + 15 } });
     bot.use((c) => {
       this.dispatch(c.update);
