@@ -68,4 +68,21 @@ describe('broker persistence bounds', () => {
     const ids = (store.telemetry.prepare('SELECT DISTINCT client_id FROM mqtt_subscriptions ORDER BY client_id').all() as { client_id: string }[]).map((r) => r.client_id);
     expect(ids).toEqual(['random-5', 's1', 's3']);
   });
+
+  it('does not rewrite an unchanged retained message to disk (devices republish them all the time)', async () => {
+    const { store, persistence } = open();
+    await persistence.setup({ id: 'broker' });
+    const put = (payload: string, qos: 0 | 1 = 0) => persistence.storeRetained({ cmd: 'publish', topic: 'homeassistant/light/x/config', payload: Buffer.from(payload), qos, retain: true });
+    const writes = () => (store.telemetry.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+    await put('{"name":"x"}');
+    const before = writes();
+    for (let i = 0; i < 20; i++) await put('{"name":"x"}');
+    expect(writes()).toBe(before);
+    await put('{"name":"y"}');
+    await put('{"name":"y"}', 1);
+    expect(writes()).toBe(before + 2);
+    expect(persistence.retainedPayload('homeassistant/light/x/config')?.toString()).toBe('{"name":"y"}');
+    const [{ payload: matched }] = (await persistence.retained('homeassistant/#')) as { payload: Buffer }[];
+    expect(matched.toString()).toBe('{"name":"y"}');
+  });
 });

@@ -68,6 +68,7 @@ export class SqlitePersistence extends Memory {
   /** Exact-topic lookup of retained payloads (same Buffers as the matcher's store). */
   private readonly byTopic = new Map<string, Buffer>();
   private retainedBytes = 0;
+  private readonly retainedQos = new Map<string, number>();
   private readonly sessions = new Set<string>();
   /**
    * Messages queued in memory per persistent session. aedes' in-memory queue has no bound: a
@@ -94,6 +95,7 @@ export class SqlitePersistence extends Memory {
     for (const r of retained) {
       await super.storeRetained({ cmd: 'publish', topic: r.topic, payload: r.payload, qos: r.qos, retain: true, dup: false });
       this.byTopic.set(r.topic, r.payload);
+      this.retainedQos.set(r.topic, r.qos);
       this.retainedBytes += r.topic.length + r.payload.length;
     }
     const subs = this.db.prepare('SELECT client_id, topic, qos, rh, rap, nl FROM mqtt_subscriptions ORDER BY client_id').all() as {
@@ -129,6 +131,7 @@ export class SqlitePersistence extends Memory {
       const old = this.byTopic.get(packet.topic);
       if (old) this.retainedBytes -= packet.topic.length + old.length;
       this.byTopic.delete(packet.topic);
+      this.retainedQos.delete(packet.topic);
       this.db.prepare('DELETE FROM mqtt_retained WHERE topic = ?').run(packet.topic);
       return;
     }
@@ -142,6 +145,12 @@ export class SqlitePersistence extends Memory {
       return;
     }
     const old = this.byTopic.get(packet.topic);
+    if (old && old.equals(payload) && this.retainedQos.get(packet.topic) === (packet.qos ?? 0)) {
+      // Devices republish the same retained configs and states (on every homeassistant/status
+      // online, on every reconnect): keep memory as aedes wants it, but spare the SD card a write.
+      await super.storeRetained(packet);
+      return;
+    }
     const growth = payload.length - (old ? old.length : -packet.topic.length);
     const total = this.limits.maxRetainedTotalBytes ?? Number.POSITIVE_INFINITY;
     if (growth > 0 && this.retainedBytes + growth > total) {
@@ -154,6 +163,7 @@ export class SqlitePersistence extends Memory {
       .prepare('INSERT INTO mqtt_retained (topic, payload, qos, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(topic) DO UPDATE SET payload = excluded.payload, qos = excluded.qos, updated_at = excluded.updated_at')
       .run(packet.topic, payload, packet.qos ?? 0, new Date().toISOString());
     this.byTopic.set(packet.topic, payload);
+    this.retainedQos.set(packet.topic, packet.qos ?? 0);
   }
 
   /** The retained payload of one exact topic. */
