@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { brokerOf, closed, connect, logsWith, registryOf, sleep, waitFor } from './helpers.js';
 
@@ -62,5 +62,21 @@ describe('LAN broker hardening', () => {
     await c.subscribeAsync('h/one-too-many');
     expect(c.connected).toBe(true);
     await c.endAsync();
+  });
+
+  it('keeps the recent-message replay cache to its 5-second window, not the last 500 payloads forever', async () => {
+    const t = await hub({ mqtt: { port: 0, allow_anonymous: true } });
+    const broker = brokerOf(t) as unknown as { remember(topic: string, payload: Buffer): void; recent: Map<string, unknown> };
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now');
+    try {
+      clock.mockReturnValue(now);
+      for (let i = 0; i < 400; i++) broker.remember(`dev/${i}/state`, Buffer.alloc(16_000));
+      clock.mockReturnValue(now + 6_000);
+      broker.remember('dev/late/state', Buffer.from('ON'));
+      expect(broker.recent.size).toBe(1);
+    } finally {
+      clock.mockRestore();
+    }
   });
 });

@@ -224,9 +224,15 @@ export class LanBroker implements Service {
 
   private remember(topic: string, payload: Buffer): void {
     if (payload.length > 16_384) return;
+    const now = Date.now();
     this.recent.delete(topic);
-    this.recent.set(topic, { payload, at: Date.now() });
+    this.recent.set(topic, { payload, at: now });
     if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
+    // Oldest first (re-inserted on each message): what is past the replay window is of no use.
+    for (const [t, r] of this.recent) {
+      if (now - r.at < RECENT_MS) break;
+      this.recent.delete(t);
+    }
   }
 
   private accept(socket: Socket): void {
