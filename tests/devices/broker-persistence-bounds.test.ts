@@ -82,7 +82,7 @@ describe('broker persistence bounds', () => {
     await put('{"name":"y"}', 1);
     expect(writes()).toBe(before + 2);
     expect(persistence.retainedPayload('homeassistant/light/x/config')?.toString()).toBe('{"name":"y"}');
-    const [{ payload: matched }] = (await persistence.retained('homeassistant/#')) as { payload: Buffer }[];
+    const matched = ((await persistence.retained('homeassistant/#')) as { payload: Buffer }[])[0]!.payload;
     expect(matched.toString()).toBe('{"name":"y"}');
   });
 });
