@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { connect as netConnect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { startTestHub, tempDir, type TestHub } from '../helpers/hub.js';
+import { makePki } from '../helpers/mosquitto.js';
 import { brokerOf, closed, connect, logsWith, registryOf, sleep, waitFor } from './helpers.js';
 
 let hubs: TestHub[] = [];
@@ -77,6 +80,26 @@ describe('LAN broker hardening', () => {
       expect(broker.recent.size).toBe(1);
     } finally {
       clock.mockRestore();
+    }
+  });
+
+  it('bounds TLS connections that never finish their handshake', async () => {
+    const pki = makePki(join(tempDir(), 'pki'));
+    const t = await hub({ mqtt: { port: 0, tls_port: 0, tls_cert: pki.serverCert, tls_key: pki.serverKey, max_connections: 3 } });
+    const port = brokerOf(t).tlsPort!;
+    const sockets: Socket[] = [];
+    const closedCount = { n: 0 };
+    for (let i = 0; i < 10; i++) {
+      const s = netConnect({ port, host: '127.0.0.1' });
+      s.on('error', () => {});
+      s.on('close', () => closedCount.n++);
+      sockets.push(s);
+      await new Promise<void>((r) => s.once('connect', () => r()));
+    }
+    try {
+      await waitFor(() => closedCount.n >= 7, 'connections beyond mqtt.max_connections to be closed', 5000);
+    } finally {
+      for (const s of sockets) s.destroy();
     }
   });
 });

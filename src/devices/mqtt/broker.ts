@@ -140,7 +140,11 @@ export class LanBroker implements Service {
     this.server = createServer((socket) => this.accept(socket));
     this.boundPort = await listen(this.server, s.host, s.port, 'mqtt.port / HEARTH_MQTT_PORT');
     if (s.tls_port !== undefined && s.tls_cert && s.tls_key) {
-      this.tlsServer = createTlsServer({ cert: readFileSync(s.tls_cert), key: readFileSync(s.tls_key) }, (socket) => this.accept(socket));
+      // A connection still in its handshake is not in `sockets` yet: bound those here too, and
+      // give up on a silent one after 10 s (Node's default is 120 s), so that half-open TLS
+      // connections cannot hold every file descriptor the hub has (its database included).
+      this.tlsServer = createTlsServer({ cert: readFileSync(s.tls_cert), key: readFileSync(s.tls_key), handshakeTimeout: 10_000 }, (socket) => this.accept(socket));
+      this.tlsServer.maxConnections = s.max_connections;
       this.tlsServer.on('tlsClientError', (err, socket) => this.log.info({ remote: socket.remoteAddress, err: err.message }, 'mqtt TLS handshake failed'));
       this.boundTlsPort = await listen(this.tlsServer, s.host, s.tls_port, 'mqtt.tls_port');
     }
