@@ -81,8 +81,9 @@ function startProcess(args, env, urlFrom) {
 
 const hubEnv = (data) => ({ HEARTH_HTTP_HOST: '127.0.0.1', HEARTH_HTTP_PORT: '0', HEARTH_MQTT_HOST: '127.0.0.1', HEARTH_MQTT_PORT: '0', HEARTH_HUB_DEMO: 'false', HEARTH_HUB_LOG_FORMAT: 'json', HEARTH_DATA_DIR: data });
 const hubUrl = (out) => /"url":"(http[^"]+)"[^\n]*"msg":"hearth is ready"/.exec(out)?.[1];
-const startHub = (data) => startProcess([join(REPO, 'bin/hearth.js'), 'start'], hubEnv(data), hubUrl);
-const startBare = () => startProcess(['-e', BARE], {}, (out) => /"url":"(http[^"]+)"/.exec(out)?.[1]);
+// Both with the flags the hub runs with in production (npm start, systemd, Docker).
+const startHub = (data) => startProcess(['--max-semi-space-size=2', join(REPO, 'bin/hearth.js'), 'start'], hubEnv(data), hubUrl);
+const startBare = () => startProcess(['--max-semi-space-size=2', '-e', BARE], {}, (out) => /"url":"(http[^"]+)"/.exec(out)?.[1]);
 
 async function stop(child) {
   if (child.exitCode !== null) return;

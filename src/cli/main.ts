@@ -1,34 +1,35 @@
 import { EXIT, FatalError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
-import { auditCommand, auditHelp } from './commands/audit.js';
-import { startCommand, startHelp } from './commands/start.js';
-import { doctorCommand, doctorHelp } from './commands/doctor.js';
-import { backupCommand, backupHelp } from './commands/backup.js';
-import { settingsCommand, settingsHelp } from './commands/settings.js';
-import { approvalsCommand, approvalsHelp } from './commands/approvals.js';
-import { relayCommand, relayHelp } from './commands/relay.js';
+type Run = (argv: string[]) => Promise<number>;
+type Command = { load: () => Promise<{ run: Run; help: string }> };
 
-type Command = { run: (argv: string[]) => Promise<number>; help: string };
-
-/** Each command lives in its own file under commands/; add it here. */
+/**
+ * Each command lives in its own file under commands/; add it here. They are imported only
+ * when run, so `hearth start` does not load the relay (and its MQTT client) or the backup code.
+ */
 const commands: Record<string, Command> = {
-  start: { run: startCommand, help: startHelp },
-  audit: { run: auditCommand, help: auditHelp },
-  doctor: { run: doctorCommand, help: doctorHelp },
-  backup: { run: backupCommand, help: backupHelp },
-  settings: { run: settingsCommand, help: settingsHelp },
-  approvals: { run: approvalsCommand, help: approvalsHelp },
-  relay: { run: relayCommand, help: relayHelp },
+  start: { load: async () => pick(await import('./commands/start.js'), 'startCommand', 'startHelp') },
+  audit: { load: async () => pick(await import('./commands/audit.js'), 'auditCommand', 'auditHelp') },
+  doctor: { load: async () => pick(await import('./commands/doctor.js'), 'doctorCommand', 'doctorHelp') },
+  backup: { load: async () => pick(await import('./commands/backup.js'), 'backupCommand', 'backupHelp') },
+  settings: { load: async () => pick(await import('./commands/settings.js'), 'settingsCommand', 'settingsHelp') },
+  approvals: { load: async () => pick(await import('./commands/approvals.js'), 'approvalsCommand', 'approvalsHelp') },
+  relay: { load: async () => pick(await import('./commands/relay.js'), 'relayCommand', 'relayHelp') },
 };
 
-function usage(): string {
-  return [`hearth ${VERSION}: the home hub`, '', ...Object.values(commands).map((c) => c.help), 'hearth version', ''].join('\n');
+function pick<M extends Record<string, unknown>>(mod: M, run: keyof M, help: keyof M): { run: Run; help: string } {
+  return { run: mod[run] as Run, help: mod[help] as string };
+}
+
+async function usage(): Promise<string> {
+  const helps = await Promise.all(Object.values(commands).map(async (c) => (await c.load()).help));
+  return [`hearth ${VERSION}: the home hub`, '', ...helps, 'hearth version', ''].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(usage());
+    process.stdout.write(await usage());
     return name ? EXIT.ok : EXIT.usage;
   }
   if (name === 'version' || name === '--version') {
@@ -36,8 +37,8 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const command = commands[name];
-  if (!command) throw new FatalError(`unknown command "${name}"\n\n${usage()}`, EXIT.usage);
-  return command.run(rest);
+  if (!command) throw new FatalError(`unknown command "${name}"\n\n${await usage()}`, EXIT.usage);
+  return (await command.load()).run(rest);
 }
 
 main(process.argv.slice(2)).then(

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
+
+// Loaded when a link is started, so a hub without a cloud link never pays for mqtt.js.
+let mqttConnect: typeof import('mqtt').connect | undefined;
 import type { Logger } from '../core/logger.js';
 import { errorMessage } from '../core/errors.js';
 
@@ -49,9 +52,10 @@ export class LinkConnection {
 
   constructor(private readonly o: ConnectionOptions) {}
 
-  start(): void {
+  async start(): Promise<void> {
     this.stopped = false;
-    this.attempt();
+    mqttConnect ??= (await import('mqtt')).connect;
+    if (!this.stopped) this.attempt();
   }
 
   /** The client while online, else undefined. */
@@ -119,7 +123,7 @@ export class LinkConnection {
       this.fail(gen, 'config', errorMessage(err));
       return;
     }
-    const client = mqtt.connect(this.o.url, options);
+    const client = mqttConnect!(this.o.url, options);
     this.client = client;
     let closed = false;
     client.on('connect', (connack) => {

@@ -122,7 +122,7 @@ export class LinkService implements Service {
     return id;
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (!this.hubId || !this.outbox) return;
     const s = this.settings;
     const t = topicsFor(this.hubId);
@@ -174,7 +174,7 @@ export class LinkService implements Service {
       const client = this.connection?.current;
       if (client) this.announceSupport(client);
     });
-    this.connection.start();
+    await this.connection.start();
     this.tick = setInterval(() => this.onTick(), TICK_MS);
     this.tick.unref();
   }

@@ -31,7 +31,7 @@ describe('packaging', () => {
     expect(directives.get('Restart')).toBe('on-failure');
     expect(directives.get('User')).toBe('hearth');
     expect(directives.get('StateDirectory')).toBe('hearth');
-    expect(directives.get('ExecStart')).toBe('/usr/bin/node /opt/hearth/bin/hearth.js start');
+    expect(directives.get('ExecStart')).toBe('/usr/bin/node --max-semi-space-size=2 /opt/hearth/bin/hearth.js start');
     for (const [k, v] of Object.entries({ ProtectSystem: 'strict', ProtectHome: 'true', PrivateTmp: 'true', NoNewPrivileges: 'true', SystemCallFilter: '@system-service', CapabilityBoundingSet: '', UMask: '0077' })) {
       expect(directives.get(k), k).toBe(v);
     }
