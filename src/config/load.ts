@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import type { z } from 'zod';
 import { settingsSchema, type Settings } from './schema.js';
 import { settingLeaves } from './introspect.js';
@@ -49,7 +49,9 @@ export function readConfigFile(path: string): PlainObject {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 100 });
+    // Required here rather than imported: a hub on embedded defaults never loads the YAML parser.
+    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+    doc = parse(text, { maxAliasCount: 100 });
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
