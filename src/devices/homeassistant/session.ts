@@ -25,6 +25,12 @@ export interface SessionTimings {
   syncTimeoutMs: number;
   /** A service call without an answer in this time fails (it may still take effect). */
   commandTimeoutMs: number;
+  /**
+   * A connection must stay up this long after its sync before the back-off starts over; one that
+   * HA (or a proxy in front of it) drops sooner counts as a failure, so a flapping link backs off
+   * instead of reloading every state in a tight loop.
+   */
+  stableMs: number;
 }
 
 export const DEFAULT_TIMINGS: SessionTimings = {
@@ -36,6 +42,7 @@ export const DEFAULT_TIMINGS: SessionTimings = {
   pingTimeoutMs: 10_000,
   syncTimeoutMs: 30_000,
   commandTimeoutMs: 10_000,
+  stableMs: 30_000,
 };
 
 export const AUTH_INVALID_DETAIL = 'Home Assistant rejected the access token (auth_invalid)';
@@ -84,6 +91,7 @@ export class HaSession {
   private sleepTimer?: NodeJS.Timeout;
   private wake?: () => void;
   private pingTimer?: NodeJS.Timeout;
+  private stableTimer?: NodeJS.Timeout;
   private pingInFlight = false;
   private cancelSync?: () => void;
   private readonly abort = new AbortController();
@@ -127,6 +135,7 @@ export class HaSession {
     this.wake?.();
     this.cancelSync?.();
     this.stopPing();
+    this.clearStable();
     this.conn?.close();
     this.socket?.terminate();
     this.socket = undefined;
@@ -281,7 +290,12 @@ export class HaSession {
     }
     if (stale()) return;
     this.phase = 'connected';
-    this.failures = 0;
+    this.clearStable();
+    this.stableTimer = setTimeout(() => {
+      this.stableTimer = undefined;
+      if (socket === this.socket) this.failures = 0;
+    }, this.timings.stableMs);
+    this.stableTimer.unref();
     this.attempts = 0; // health counts the attempts of the next outage from one
     this.syncedThisSocket = true;
     this.everConnected = true;
@@ -308,7 +322,9 @@ export class HaSession {
     if (this.stopped) return;
     this.stopPing();
     this.cancelSync?.();
-    if (!this.syncedThisSocket) this.failures++;
+    // Not synced, or dropped before it was stable (the timer still pending): a failure.
+    if (!this.syncedThisSocket || this.stableTimer) this.failures++;
+    this.clearStable();
     this.socket = undefined;
     this.phase = 'reconnecting';
     this.mirror.release();
@@ -373,6 +389,11 @@ export class HaSession {
         });
     }, this.timings.pingIntervalMs);
     this.pingTimer.unref();
+  }
+
+  private clearStable(): void {
+    if (this.stableTimer) clearTimeout(this.stableTimer);
+    this.stableTimer = undefined;
   }
 
   private stopPing(): void {

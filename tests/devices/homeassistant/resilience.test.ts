@@ -133,6 +133,23 @@ describe('Home Assistant adapter: reconnect and re-sync', () => {
     expect(registry.list({ source: 'homeassistant' })).toHaveLength(HOME.length);
   });
 
+  it('a connection that HA drops right after each sync backs off instead of reloading every state in a loop', async () => {
+    const fake = await fakeHa();
+    const flap = (): void => {
+      fake.afterGetStates = () => {
+        flap(); // one-shot in the fake: re-arm for the next connection
+        setTimeout(() => fake.dropConnections(), 10);
+      };
+    };
+    flap();
+    const { adapter } = rig(fake.url, TOKEN, { backoffBaseMs: 100, backoffCapMs: 1000 });
+    adapter.start();
+    await waitFor(() => fake.connections >= 1, 'the first connection');
+    await sleep(2500);
+    // Back-off 50-100, 100-200, 200-400, 400-800, 500-1000 ms: a handful, not one per round trip.
+    expect(fake.connections).toBeLessThan(10);
+  });
+
   it('auth_invalid is a clear health error and not a retry storm', async () => {
     const fake = await fakeHa();
     const { adapter, registry, logs } = rig(fake.url, 'wrong-token-value'); // default: one retry per 10 minutes
