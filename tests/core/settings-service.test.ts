@@ -73,6 +73,10 @@ describe('settings at run time', () => {
     expect(again.restart_required).toEqual([]);
   });
 
+  it('refuses a Home Assistant URL the bridge cannot use (it would stop the next start)', () => {
+    expect(() => make().update({ homeassistant: { url: 'ftp://ha.local', token: 'tok' } }, 'mem_owner')).toThrow(/homeassistant\.url/);
+  });
+
   it('does not let the data directory move at run time', () => {
     expect(() => make().update({ hub: { data_dir: '/elsewhere' } }, 'mem_owner')).toThrow(/hub.data_dir/);
   });
