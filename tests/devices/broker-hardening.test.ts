@@ -102,4 +102,12 @@ describe('LAN broker hardening', () => {
       for (const s of sockets) s.destroy();
     }
   });
+
+  it('stops spending a password check on an address that keeps failing to log in', async () => {
+    const t = await hub({ mqtt: { port: 0 } });
+    for (let i = 0; i < 24; i++) await expect(connect(t, { clientId: `guess-${i}`, username: 'nobody', password: `guess-${i}` })).rejects.toThrow();
+    const refused = logsWith(t, 'too many failed logins');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(logsWith(t, 'bad username or password').length).toBeLessThanOrEqual(21);
+  });
 });

@@ -67,6 +67,11 @@ export class LanBroker implements Service {
    * client that reconnects under a fresh client id after each refusal is still held to a rate.
    */
   private readonly sourceLimiter: RateLimiter;
+  /**
+   * Failed logins per address. Each check costs a scrypt (on libuv's four threads, which DNS
+   * lookups and file I/O share): past a burst, an address that keeps failing is refused at once.
+   */
+  private readonly authFailures = new RateLimiter({ burst: 20, perSecond: 0.2, maxKeys: 1000 });
   private readonly log: Logger;
   private readonly handlers = new Set<{ pattern: string; deliver: (packet: AedesPublishPacket, cb: () => void) => void }>();
   /**
@@ -268,6 +273,11 @@ export class LanBroker implements Service {
       this.log.warn({ clientId: client.id, topic: null }, 'mqtt connection refused: anonymous clients are not allowed (mqtt.allow_anonymous)');
       return done(authError('not authorized', 5), null);
     }
+    const remote = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? '';
+    if (this.authFailures.retryAfter(remote) > 0) {
+      this.log.warn({ clientId: client.id, username, remote, topic: null }, 'mqtt connection refused: too many failed logins from this address; try again later');
+      return done(authError('bad username or password', 4), null);
+    }
     let ok = false;
     try {
       ok = await this.credentials.verify(username, password ? password.toString('utf8') : '');
@@ -278,6 +288,7 @@ export class LanBroker implements Service {
       (client as Client & { hearthUser?: string }).hearthUser = username;
       return done(null, true);
     }
+    this.authFailures.take(remote);
     this.log.warn({ clientId: client.id, username, topic: null }, 'mqtt connection refused: bad username or password');
     done(authError('bad username or password', 4), null);
   }
