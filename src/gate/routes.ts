@@ -1,10 +1,9 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { HearthError } from '../core/errors.js';
 import type { Origin } from '../audit/entry.js';
 import { principalOf, requireSignedIn } from '../http/guard.js';
-import { hasScope, type Principal } from '../members/model.js';
+import type { Principal } from '../members/model.js';
 import type { ActionGate } from './gate.js';
 import { envelopeSchema, envelopeStateSchema, gateOutcomeSchema, type Envelope } from './model.js';
 import { gateError, refusalStatus } from './errors.js';
@@ -28,12 +27,6 @@ const pendingSchema = z.object({ status: z.literal('pending'), approval_id: z.st
 /** The channel of an HTTP caller: a session cookie is the web UI, a bearer token the API. */
 export const channelOf = (p: Principal): Origin => (p.via === 'token' ? 'api' : 'web');
 
-function requireScope(req: FastifyRequest, scope: string): Principal {
-  const p = principalOf(req);
-  if (!hasScope(p, scope)) throw new HearthError('SCOPE_REQUIRED', `this token lacks the ${scope} scope`, 403);
-  return p;
-}
-
 /** Owners and adults see every envelope; others see what they asked for or may decide (also on the event stream). */
 export function visibleEnvelope(p: Pick<Principal, 'role' | 'member_id'>, e: Envelope): boolean {
   return p.role === 'owner' || p.role === 'adult' || e.origin.member_id === p.member_id || e.policy.approver_roles.includes(p.role);
@@ -55,7 +48,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        const p = requireScope(req, 'actions');
+        const p = principalOf(req);
         const { reason, ...action } = req.body;
         const outcome = await gate.request({ action, origin: { member_id: p.member_id, channel: channelOf(p) }, reason });
         if (outcome.status === 'refused') return reply.status(refusalStatus(outcome.code) as 403).send({ error: { code: outcome.code, message: outcome.message } });
@@ -70,7 +63,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
         schema: { tags: ['approvals'], summary: 'Approval envelopes, newest first', querystring: listQuery, response: { 200: z.object({ approvals: z.array(envelopeSchema) }) } },
       },
       async (req) => {
-        const p = requireScope(req, 'approvals');
+        const p = principalOf(req);
         return { approvals: gate.list(req.query).filter((e) => visibleEnvelope(p, e)) };
       },
     );
@@ -78,7 +71,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
       '/approvals/:id',
       { preHandler: requireSignedIn, schema: { tags: ['approvals'], summary: 'One envelope', params: idParams, response: { 200: envelopeSchema, 404: errorSchema } } },
       async (req) => {
-        const p = requireScope(req, 'approvals');
+        const p = principalOf(req);
         const e = gate.get(req.params.id);
         if (!e || !visibleEnvelope(p, e)) throw gateError('APPROVAL_NOT_FOUND', `no approval request ${req.params.id}`);
         return e;
@@ -97,7 +90,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
         },
       },
       async (req) => {
-        const p = requireScope(req, 'approvals');
+        const p = principalOf(req);
         return gate.decide(req.params.id, { member_id: p.member_id, decision: req.body.decision, channel: channelOf(p), pin: req.body.pin });
       },
     );
@@ -105,7 +98,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
       '/approvals/:id/cancel',
       { preHandler: requireSignedIn, schema: { tags: ['approvals'], summary: 'The requester withdraws a pending request', params: idParams, response: { 200: envelopeSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema } } },
       async (req) => {
-        const p = requireScope(req, 'approvals');
+        const p = principalOf(req);
         return gate.cancel(req.params.id, p.member_id, channelOf(p));
       },
     );

@@ -18,7 +18,10 @@ import {
 
 const TAGS = ['members'];
 
-/** For bearer tokens: the route also needs `scope` among the token's scopes. Sessions pass. */
+/**
+ * For bearer tokens on routes outside the guard's areas (`tokens`): the token needs `scope`.
+ * Every other route's token scope is checked by requireRole (src/http/guard.ts) from its path.
+ */
 export function requireScope(scope: string): preHandlerHookHandler {
   return (request, _reply, done) => {
     const p = request.principal;
@@ -34,8 +37,7 @@ export function requireScope(scope: string): preHandlerHookHandler {
  */
 export function memberRoutes(members: MembersService): FastifyPluginAsync {
   const viewFor = (viewer: Principal, m: Member) => (viewer.role === 'owner' || viewer.member_id === m.id ? members.publicView(m) : members.summaryView(m));
-  const scoped = requireScope('members');
-  const owner = [requireRole('owner'), scoped];
+  const owner = [requireRole('owner')];
 
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
@@ -43,7 +45,7 @@ export function memberRoutes(members: MembersService): FastifyPluginAsync {
     r.get(
       '/members',
       {
-        preHandler: [requireRole('owner', 'adult'), scoped],
+        preHandler: requireRole('owner', 'adult'),
         schema: { tags: TAGS, summary: 'Members: full records for an owner, names and roles for adults', querystring: membersQuerySchema, response: { 200: memberListSchema } },
       },
       async (req) => {
@@ -53,14 +55,14 @@ export function memberRoutes(members: MembersService): FastifyPluginAsync {
       },
     );
 
-    r.get('/members/me', { preHandler: [requireSignedIn, scoped], schema: { tags: TAGS, summary: 'Your own record', response: { 200: memberViewSchema } } }, async (req) =>
+    r.get('/members/me', { preHandler: requireSignedIn, schema: { tags: TAGS, summary: 'Your own record', response: { 200: memberViewSchema } } }, async (req) =>
       members.publicView(requireMember(members, principalOf(req).member_id)),
     );
 
     r.patch(
       '/members/me',
       {
-        preHandler: [requireSignedIn, scoped],
+        preHandler: requireSignedIn,
         schema: { tags: TAGS, summary: 'Change your own name, phone, password or PIN (password and PIN need current_password)', body: updateSelfBodySchema, response: { 200: memberViewSchema } },
       },
       async (req) => members.publicView(await members.updateSelf(principalOf(req), req.body)),
@@ -68,7 +70,7 @@ export function memberRoutes(members: MembersService): FastifyPluginAsync {
 
     r.get(
       '/members/:id',
-      { preHandler: [requireSignedIn, scoped], schema: { tags: TAGS, summary: 'One member', params: idParamsSchema, response: { 200: z.union([memberViewSchema, memberSummarySchema]) } } },
+      { preHandler: requireSignedIn, schema: { tags: TAGS, summary: 'One member', params: idParamsSchema, response: { 200: z.union([memberViewSchema, memberSummarySchema]) } } },
       async (req) => {
         const p = principalOf(req);
         if (p.role !== 'owner' && p.role !== 'adult' && p.member_id !== req.params.id) throw forbidden('This needs the role owner or adult', 'ROLE_REQUIRED');

@@ -105,6 +105,20 @@ describe('API tokens', () => {
     expect((await api(t, 'GET', '/settings', { token: wide })).status).toBe(200);
   });
 
+  it('reads `<area>:read` the same way on every route: members and approvals included', async () => {
+    t = await startTestHub();
+    const owner = await setupOwner(t);
+    const mk = async (scopes: string[]) => (await api(t!, 'POST', '/tokens', { cookie: owner, body: { name: scopes.join(','), scopes } })).body.token as string;
+    const reader = await mk(['members:read', 'approvals:read']);
+    expect((await api(t, 'GET', '/members', { token: reader })).status).toBe(200);
+    expect((await api(t, 'GET', '/approvals', { token: reader })).status).toBe(200);
+    const write = await api(t, 'POST', '/members', { token: reader, body: { username: 'zed', display_name: 'Zed', role: 'guest', password: 'a long password here' } });
+    expect(write.status).toBe(403);
+    expect(write.body.error.code).toBe('SCOPE_REQUIRED');
+    const writer = await mk(['members:write']);
+    expect((await api(t, 'GET', '/members', { token: writer })).body.error?.code).toBe('SCOPE_REQUIRED');
+  });
+
   it('validates token requests strictly', async () => {
     t = await startTestHub();
     const owner = await setupOwner(t);
