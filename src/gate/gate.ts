@@ -520,6 +520,11 @@ export function forAudit(action: Action): Action {
   return { ...action, params };
 }
 
+/** An envelope as people see it (API, event stream): secret-looking params hidden like in the trail. */
+export function redactEnvelope(e: Envelope): Envelope {
+  return { ...e, action: forAudit(e.action) };
+}
+
 function toOutcome(result: ExecResult, actionId: string, envelopeId?: string): ExecutionOutcome {
   return { status: result.status, action_id: actionId, ...(envelopeId ? { envelope_id: envelopeId } : {}), entity: result.entity, detail: result.detail };
 }

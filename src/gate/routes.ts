@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Origin } from '../audit/entry.js';
 import { principalOf, requireSignedIn } from '../http/guard.js';
 import type { Principal } from '../members/model.js';
-import type { ActionGate } from './gate.js';
+import { redactEnvelope, type ActionGate } from './gate.js';
 import { envelopeSchema, envelopeStateSchema, gateOutcomeSchema, type Envelope } from './model.js';
 import { gateError, refusalStatus } from './errors.js';
 
@@ -52,7 +52,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
         const { reason, ...action } = req.body;
         const outcome = await gate.request({ action, origin: { member_id: p.member_id, channel: channelOf(p) }, reason });
         if (outcome.status === 'refused') return reply.status(refusalStatus(outcome.code) as 403).send({ error: { code: outcome.code, message: outcome.message } });
-        if (outcome.status === 'pending') return reply.status(202).send(outcome);
+        if (outcome.status === 'pending') return reply.status(202).send({ ...outcome, envelope: redactEnvelope(outcome.envelope) });
         return reply.status(200).send(outcome);
       },
     );
@@ -64,7 +64,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
       },
       async (req) => {
         const p = principalOf(req);
-        return { approvals: gate.list(req.query).filter((e) => visibleEnvelope(p, e)) };
+        return { approvals: gate.list(req.query).filter((e) => visibleEnvelope(p, e)).map(redactEnvelope) };
       },
     );
     r.get(
@@ -74,7 +74,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
         const p = principalOf(req);
         const e = gate.get(req.params.id);
         if (!e || !visibleEnvelope(p, e)) throw gateError('APPROVAL_NOT_FOUND', `no approval request ${req.params.id}`);
-        return e;
+        return redactEnvelope(e);
       },
     );
     r.post(
@@ -91,7 +91,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
       },
       async (req) => {
         const p = principalOf(req);
-        return gate.decide(req.params.id, { member_id: p.member_id, decision: req.body.decision, channel: channelOf(p), pin: req.body.pin });
+        return redactEnvelope(await gate.decide(req.params.id, { member_id: p.member_id, decision: req.body.decision, channel: channelOf(p), pin: req.body.pin }));
       },
     );
     r.post(
@@ -99,7 +99,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
       { preHandler: requireSignedIn, schema: { tags: ['approvals'], summary: 'The requester withdraws a pending request', params: idParams, response: { 200: envelopeSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema } } },
       async (req) => {
         const p = principalOf(req);
-        return gate.cancel(req.params.id, p.member_id, channelOf(p));
+        return redactEnvelope(gate.cancel(req.params.id, p.member_id, channelOf(p)));
       },
     );
   };

@@ -251,6 +251,11 @@ describe('the action gate over HTTP, with the demo home', () => {
     expect(owner.state.text).not.toContain('918273');
     expect(child.state.text).not.toContain('event: approval.requested');
     expect(child.state.text).not.toContain(asked.body.approval_id);
+    // Nor does the API hand the code back: not in the 202, the list or the envelope.
+    expect(JSON.stringify(asked.body)).not.toContain('918273');
+    expect(JSON.stringify((await api(hub.url, people.olivia!, 'GET', '/approvals')).body)).not.toContain('918273');
+    const one = await api(hub.url, people.olivia!, 'GET', `/approvals/${asked.body.approval_id}`);
+    expect(one.body.action.params).toEqual({ code: '[redacted]' });
   });
 
   it('answers 400, not 500, to params nested too deep to serialise', async () => {

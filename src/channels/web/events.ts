@@ -7,12 +7,10 @@ import type { Logger } from '../../core/logger.js';
 import { HearthError } from '../../core/errors.js';
 import { requireSignedIn } from '../../http/guard.js';
 import type { Principal } from '../../members/model.js';
-import { forAudit } from '../../gate/gate.js';
+import { forAudit, redactEnvelope as redacted } from '../../gate/gate.js';
 import { visibleEnvelope } from '../../gate/routes.js';
-import type { Envelope } from '../../gate/model.js';
 
 /** Secret-looking params (a lock's code) never go on the stream; the device alone needs them. */
-const redacted = (e: Envelope): Envelope => ({ ...e, action: forAudit(e.action) });
 
 /**
  * Which bus events reach the web as server-sent events, and what each sends. The SSE event
