@@ -24,46 +24,18 @@ export async function connectionChecks(settings: Settings, timeoutMs: number): P
   ];
 }
 
-type HaCheck = (url: string, token: string, timeoutMs: number) => Promise<unknown>;
-
-/** The HA bridge's own check when that part exports one (it speaks the real protocol); else TCP. */
-async function findHaCheck(): Promise<HaCheck | undefined> {
-  for (const file of ['check.js', 'index.js', 'adapter.js']) {
-    try {
-      const mod = (await import(`../devices/homeassistant/${file}`)) as { checkHomeAssistant?: HaCheck };
-      if (typeof mod.checkHomeAssistant === 'function') return mod.checkHomeAssistant;
-    } catch {
-      /* not there (yet) */
-    }
-  }
-  return undefined;
-}
-
 async function homeAssistant(settings: Settings, timeoutMs: number): Promise<DoctorResult> {
   const name = 'homeassistant';
   const { url, token } = settings.homeassistant;
   if (!url && !token) return result(name, 'skip', 'not configured');
   if (!url || !token) return result(name, 'fail', `homeassistant.${url ? 'token' : 'url'} is missing; the bridge needs both`);
-  const check = await findHaCheck();
-  if (check) {
-    try {
-      const out = (await check(url, token, timeoutMs)) as { ok?: boolean; detail?: string; message?: string; version?: string } | boolean | string | undefined;
-      if (out === false || (typeof out === 'object' && out !== null && out.ok === false)) {
-        return result(name, 'fail', scrub(typeof out === 'object' ? (out.detail ?? out.message ?? `${url}: check failed`) : `${url}: check failed`, token));
-      }
-      const detail = typeof out === 'string' ? out : typeof out === 'object' && out ? (out.detail ?? (out.version ? `Home Assistant ${out.version}` : 'connected')) : 'connected';
-      return result(name, 'ok', scrub(detail, token));
-    } catch (err) {
-      return result(name, 'fail', `${url}: ${scrub(errorMessage(err), token)}`);
-    }
-  }
-  const u = new URL(url);
-  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  // The bridge's own check speaks HA's real protocol: it authenticates, so a bad token shows here.
+  const { checkHomeAssistant } = await import('../devices/homeassistant/check.js');
   try {
-    await tcpReach(u.hostname, port, timeoutMs);
-    return result(name, 'ok', `${u.hostname}:${port} reachable (TCP only; the token is checked when the hub connects)`);
+    const out = await checkHomeAssistant(url, token, timeoutMs);
+    return result(name, out.ok ? 'ok' : 'fail', scrub(out.detail, token));
   } catch (err) {
-    return result(name, 'fail', `${u.hostname}:${port} unreachable: ${errorMessage(err)}`);
+    return result(name, 'fail', `${url}: ${scrub(errorMessage(err), token)}`);
   }
 }
 
