@@ -4,18 +4,15 @@
 //   2. broker throughput with the hub's hooks (packet guard, auth, limits, discovery) next to bare aedes;
 //   3. memory with 2,000 discovered entities, and GET /api/v1/entities latency at that size.
 // Run after `npm run build`: node bench/devices.bench.mjs  (prints one JSON object)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { createServer } from 'node:net';
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
-import { Hub } from '../dist/hub/hub.js';
+import { createBenchHub, pct, r3, sorted } from './lib.mjs';
 
 const RATE = Number(process.env.DEVICES_BENCH_RATE ?? 1000);
 const LATENCY_SECONDS = Number(process.env.DEVICES_BENCH_SECONDS ?? 3);
@@ -23,10 +20,8 @@ const THROUGHPUT_N = Number(process.env.DEVICES_BENCH_THROUGHPUT_N ?? 50_000);
 const THROUGHPUT_LIMIT_MS = 15_000;
 const ENTITIES = Number(process.env.DEVICES_BENCH_ENTITIES ?? 2000);
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const r3 = (x) => Math.round(x * 1000) / 1000;
 function summary(samples, sent) {
-  const s = [...samples].sort((a, b) => a - b);
+  const s = sorted(samples);
   return { sent, received: s.length, p50_ms: r3(pct(s, 50)), p99_ms: r3(pct(s, 99)), max_ms: r3(s[s.length - 1] ?? NaN) };
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -50,18 +45,9 @@ async function paced(rate, seconds, send) {
   return total;
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-devices-'));
-const quiet = new Writable({ write: (_c, _e, done) => done() });
-const hub = await Hub.create({
-  env: {},
-  cwd: dataDir,
-  logDestination: quiet,
-  flags: {
-    hub: { data_dir: dataDir, demo: false, log_level: 'warn', log_format: 'json' },
-    http: { host: '127.0.0.1', port: 0 },
-    // The hooks stay on; only the limits are raised so that the bench itself is not refused.
-    mqtt: { host: '127.0.0.1', port: 0, allow_anonymous: true, messages_per_second: 1_000_000, message_burst: 1_000_000, max_connections: 50 },
-  },
+const { hub, cleanup } = await createBenchHub('hearth-bench-devices-', {
+  // The hooks stay on; only the limits are raised so that the bench itself is not refused.
+  mqtt: { allow_anonymous: true, messages_per_second: 1_000_000, message_burst: 1_000_000, max_connections: 50 },
 });
 const members = hub.services.get('members').members;
 await members.create({ username: 'owner', display_name: 'Owner', role: 'owner', password: 'bench password 123' }, { id: 'bench', origin: 'cli' });
@@ -244,7 +230,7 @@ try {
   for (const c of clients) c.end(true);
   if (bare) await new Promise((r) => bare.close(r));
   await hub.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  cleanup();
 }
 // The harness's contract shape (bench/run.mjs), with the raw figures kept under `details`.
 const R = results;

@@ -3,14 +3,11 @@
 //   1. a low-risk action allowed straight away, next to calling the adapter directly (p50/p99);
 //   2. request → approve → executed → confirmed for a high-risk action, device delay taken out.
 // Run after `npm run build`: node bench/gate.bench.mjs  (prints one JSON object)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
-import { Hub } from '../dist/hub/hub.js';
 import { EntityRegistry } from '../dist/devices/registry.js';
 import { ActionGate } from '../dist/gate/gate.js';
+import { createBenchHub, r3, timings as summary } from './lib.mjs';
 
 const DIRECT_N = Number(process.env.GATE_BENCH_DIRECT_N ?? 2000);
 const GATE_N = Number(process.env.GATE_BENCH_N ?? 500);
@@ -31,25 +28,7 @@ class InstantAdapter {
   }
 }
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-function summary(samples) {
-  const s = [...samples].sort((a, b) => a - b);
-  const r = (x) => Math.round(x * 1000) / 1000;
-  return { n: s.length, p50_ms: r(pct(s, 50)), p99_ms: r(pct(s, 99)), mean_ms: r(s.reduce((a, b) => a + b, 0) / s.length) };
-}
-
-const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-gate-'));
-const quiet = new Writable({ write: (_c, _e, done) => done() });
-const hub = await Hub.create({
-  env: {},
-  cwd: dataDir,
-  logDestination: quiet,
-  flags: {
-    hub: { data_dir: dataDir, demo: false, log_level: 'warn', log_format: 'json' },
-    http: { host: '127.0.0.1', port: 0 },
-    mqtt: { host: '127.0.0.1', port: 0 },
-  },
-});
+const { hub, cleanup } = await createBenchHub('hearth-bench-gate-');
 // Members before start: with an owner present, first run prints no setup code into our JSON.
 const members = hub.services.get('members').members;
 const by = { id: 'bench', origin: 'cli' };
@@ -118,8 +97,8 @@ try {
         low_risk_action: {
           adapter_direct: d,
           through_gate: g,
-          added_p50_ms: Math.round((g.p50_ms - d.p50_ms) * 1000) / 1000,
-          added_p99_ms: Math.round((g.p99_ms - d.p99_ms) * 1000) / 1000,
+          added_p50_ms: r3(g.p50_ms - d.p50_ms),
+          added_p99_ms: r3(g.p99_ms - d.p99_ms),
           note: 'the gate writes 3 audit entries (synchronous=FULL, one fsync each) per action',
         },
         approval_flow: {
@@ -134,5 +113,5 @@ try {
   );
 } finally {
   await hub.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  cleanup();
 }

@@ -4,11 +4,10 @@
 import { performance } from 'node:perf_hooks';
 import { parseIntent } from '../dist/intents/index.js';
 import { PHRASINGS, HELDOUT, DEMO_ENTITIES } from '../dist/intents/phrasings.js';
+import { pct, r3 } from './lib.mjs';
 
 const ROUNDS = Number(process.env.INTENTS_BENCH_ROUNDS ?? 200);
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const r3 = (x) => Math.round(x * 1000) / 1000;
 const sameSet = (a, b) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
 
 function correct(got, want) {

@@ -20,17 +20,12 @@ import { Relay } from '../dist/relay/index.js';
 import { parseSettings } from '../dist/config/load.js';
 import { silentLogger } from '../dist/core/logger.js';
 import { hashToken } from '../dist/relay/accounts.js';
+import { r3, timings as summary } from './lib.mjs';
 
 const DRAIN_N = Number(process.env.LINK_BENCH_DRAIN_N ?? 5000);
 const RPC_N = Number(process.env.LINK_BENCH_RPC_N ?? 500);
 const TOKEN = 'bench-token-0123456789';
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const r3 = (x) => Math.round(x * 1000) / 1000;
-const summary = (samples) => {
-  const s = [...samples].sort((a, b) => a - b);
-  return { n: s.length, p50_ms: r3(pct(s, 50)), p99_ms: r3(pct(s, 99)), mean_ms: r3(s.reduce((a, b) => a + b, 0) / s.length) };
-};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function waitFor(check, what, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;

@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { Hub } from '../dist/hub/hub.js';
 import { Api } from 'grammy';
+import { pct, round as r } from './lib.mjs';
 
 const N = Number(process.env.NOTIFY_BENCH_N ?? 1000);
 const MEMBERS = 5;
@@ -46,8 +47,6 @@ function fakeBotApi(onMessage) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const r = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 const enqueuedAt = new Map();
 const latencies = [];

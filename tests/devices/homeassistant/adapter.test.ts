@@ -1,25 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HearthError } from '../../../src/core/errors.js';
 import { AUTH_INVALID_DETAIL, type HomeAssistantAdapter } from '../../../src/devices/homeassistant/adapter.js';
-import { FakeHomeAssistant } from '../../fakes/home-assistant.js';
-import { HOME, TOKEN, adapterFor, waitFor, type AdapterRig } from './helpers.js';
+import { HOME, TOKEN, adapterTestKit, waitFor } from './helpers.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function fakeHa(options: Partial<ConstructorParameters<typeof FakeHomeAssistant>[0]> = {}): Promise<FakeHomeAssistant> {
-  const fake = await FakeHomeAssistant.start({ token: TOKEN, states: HOME, ...options });
-  cleanups.push(() => fake.stop());
-  return fake;
-}
-
-function rig(url: string, token = TOKEN, timings = {}): AdapterRig {
-  const r = adapterFor(url, token, timings);
-  cleanups.push(() => r.adapter.stop());
-  return r;
-}
+const { fakeHa, rig } = adapterTestKit();
 
 const connected = (adapter: HomeAssistantAdapter) => adapter.health().status === 'ok';
 

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { afterEach } from 'vitest';
 import { EventBus } from '../../../src/core/bus.js';
 import { systemClock } from '../../../src/core/clock.js';
 import type { Logger } from '../../../src/core/logger.js';
 import { EntityRegistry } from '../../../src/devices/registry.js';
 import { HomeAssistantAdapter } from '../../../src/devices/homeassistant/adapter.js';
 import type { SessionTimings } from '../../../src/devices/homeassistant/session.js';
-import type { SeedState } from '../../fakes/home-assistant.js';
+import { FakeHomeAssistant, type SeedState } from '../../fakes/home-assistant.js';
 
 export const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.fake-long-lived-token.c2VjcmV0';
 
@@ -86,4 +87,27 @@ export function untrustedCertificate(): { cert: string; key: string; dir: string
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.crt',
     '-days', '2', '-subj', '/CN=homeassistant.local', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   return { cert: readFileSync(join(dir, 'server.crt'), 'utf8'), key: readFileSync(join(dir, 'server.key'), 'utf8'), dir };
+}
+
+/**
+ * The adapter tests' set-up: `fakeHa()` starts a fake HA seeded with `HOME`, `rig()` makes an
+ * adapter for it; both are stopped after each test, with anything pushed onto `cleanups`
+ * (last in, first out). Call once at the top of a test file.
+ */
+export function adapterTestKit() {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  async function fakeHa(options: Partial<ConstructorParameters<typeof FakeHomeAssistant>[0]> = {}): Promise<FakeHomeAssistant> {
+    const fake = await FakeHomeAssistant.start({ token: TOKEN, states: HOME, ...options });
+    cleanups.push(() => fake.stop());
+    return fake;
+  }
+  function rig(url: string, token = TOKEN, timings: Partial<SessionTimings> = {}): AdapterRig {
+    const r = adapterFor(url, token, timings);
+    cleanups.push(() => r.adapter.stop());
+    return r;
+  }
+  return { cleanups, fakeHa, rig };
 }

@@ -1,26 +1,11 @@
 import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AUTH_INVALID_DETAIL, checkHomeAssistant, toWebSocketUrl } from '../../../src/devices/homeassistant/adapter.js';
 import { backoffDelay } from '../../../src/devices/homeassistant/session.js';
 import { FakeHomeAssistant } from '../../fakes/home-assistant.js';
-import { HOME, TOKEN, adapterFor, sleep, untrustedCertificate, waitFor, type AdapterRig } from './helpers.js';
+import { HOME, TOKEN, adapterTestKit, sleep, untrustedCertificate, waitFor } from './helpers.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function fakeHa(options: Partial<ConstructorParameters<typeof FakeHomeAssistant>[0]> = {}): Promise<FakeHomeAssistant> {
-  const fake = await FakeHomeAssistant.start({ token: TOKEN, states: HOME, ...options });
-  cleanups.push(() => fake.stop());
-  return fake;
-}
-
-function rig(url: string, token = TOKEN, timings = {}): AdapterRig {
-  const r = adapterFor(url, token, timings);
-  cleanups.push(() => r.adapter.stop());
-  return r;
-}
+const { cleanups, fakeHa, rig } = adapterTestKit();
 
 /** A port on loopback that nothing listens on (a fake that came and went). */
 async function closedPort(): Promise<number> {
