@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Origin } from '../audit/entry.js';
 import { principalOf, requireSignedIn } from '../http/guard.js';
 import type { Principal } from '../members/model.js';
+import { addRetryAfterHeader } from '../members/retry-after.js';
 import { redactEnvelope, type ActionGate } from './gate.js';
 import { envelopeSchema, envelopeStateSchema, gateOutcomeSchema, type Envelope } from './model.js';
 import { gateError, refusalStatus } from './errors.js';
@@ -35,6 +36,8 @@ export function visibleEnvelope(p: Pick<Principal, 'role' | 'member_id'>, e: Env
 /** POST /actions and /approvals: the gate over HTTP. */
 export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
   return async (app) => {
+    // A decision checks the approver's PIN: its PIN_LOCKED (429) says when to try again.
+    addRetryAfterHeader(app);
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.post(
       '/actions',

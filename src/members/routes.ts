@@ -2,13 +2,14 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HubContext } from '../core/context.js';
-import { HearthError, forbidden, notFound, conflict } from '../core/errors.js';
+import { forbidden, notFound, conflict } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { principalOf, requireSignedIn } from '../http/guard.js';
 import { SESSION_COOKIE, type NewSession, type SessionStore } from './sessions.js';
 import { MAX_TOKENS_PER_MEMBER, type TokenStore } from './tokens.js';
 import type { LoginService } from './login.js';
 import type { FirstRun } from './setup.js';
+import { addRetryAfterHeader } from './retry-after.js';
 import type { MembersService } from './service.js';
 import { actorOf } from './service.js';
 import { memberRoutes, requireScope } from './member-routes.js';
@@ -57,10 +58,7 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
 
   return async (app) => {
     // Retry-After on every 429 these routes give (logins, setup, PINs, current passwords).
-    app.addHook('onError', async (_req, reply, err) => {
-      const wait = err instanceof HearthError && err.status === 429 ? (err.details as { retry_after_s?: number } | undefined)?.retry_after_s : undefined;
-      if (wait) reply.header('Retry-After', String(wait));
-    });
+    addRetryAfterHeader(app);
     const r = app.withTypeProvider<ZodTypeProvider>();
 
     r.get('/setup', { schema: { tags: ['auth'], summary: 'Whether the first owner still has to be created', security: [], response: { 200: setupStateSchema } } }, async () => ({

@@ -288,6 +288,21 @@ describe('the action gate over HTTP, with the demo home', () => {
     expect(commands).toHaveLength(1);
   });
 
+  it('a PIN lockout on a decision says when to try again (Retry-After), as the members routes do', async () => {
+    const { hub, people } = await demoHub();
+    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
+    const id = asked.body.approval_id as string;
+    for (let i = 0; i < 5; i++) await decide(hub.url, people.owen!, id, { decision: 'approve', pin: '0000' });
+    const res = await fetch(`${hub.url}/api/v1/approvals/${id}/decision`, {
+      method: 'POST',
+      headers: { cookie: people.owen!.cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ decision: 'approve', pin: '1357' }),
+    });
+    expect(res.status).toBe(429);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('PIN_LOCKED');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
   it('an expired request cannot be approved (controllable clock)', async () => {
     const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0));
     const { hub, people, commands } = await demoHub({ clock });
