@@ -29,7 +29,8 @@ export const usernameSchema = z
 
 /** LAN broker logins for devices; only a scrypt hash of each password is kept. */
 export class DeviceCredentials {
-  /** Every connect is verified against the table, so deleting a login takes effect at once. */
+  /** Every connect is verified against the table, so deleting a login refuses the next connect; the
+   *  route also has the broker disconnect the devices connected with it. */
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,

@@ -145,7 +145,7 @@ export function createDevicesPart(ctx: HubContext): DevicesPart {
   return {
     name: 'devices',
     services,
-    routes: deviceRoutes(ctx, { registry, history, overrides, credentials }),
+    routes: deviceRoutes(ctx, { registry, history, overrides, credentials, broker }),
     registry,
     adapters,
     broker,

@@ -8,6 +8,7 @@ import { domainSchema, entitySchema } from './model.js';
 import type { EntityRegistry } from './registry.js';
 import type { StateHistory } from './history.js';
 import type { EntityOverrides } from './overrides.js';
+import type { LanBroker } from './mqtt/broker.js';
 import { credentialSchema, usernameSchema, type DeviceCredentials } from './credentials.js';
 
 const error = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
@@ -18,11 +19,13 @@ export interface DeviceRouteDeps {
   history: StateHistory;
   overrides: EntityOverrides;
   credentials: DeviceCredentials;
+  /** The LAN broker, when it runs: deleting a login disconnects the devices using it. */
+  broker?: Pick<LanBroker, 'disconnectUser'>;
 }
 
 /** The registry (any signed-in member may look) and device logins (owner only). */
 export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPluginAsync {
-  const { registry, history, overrides, credentials } = deps;
+  const { registry, history, overrides, credentials, broker } = deps;
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const owner = requireRole('owner');
@@ -141,6 +144,7 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
         ctx.audit.withEntry({ actor: who.member_id, origin: 'web', kind: 'device_credential.deleted', subject: req.params.username }, () =>
           credentials.remove(req.params.username),
         );
+        broker?.disconnectUser(req.params.username);
         return reply.status(204).send(null);
       },
     );

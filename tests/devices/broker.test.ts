@@ -46,6 +46,26 @@ describe('LAN broker: logins', () => {
     expect(kinds).toEqual(['device_credential.deleted', 'device_credential.created']);
   });
 
+  it('deleting a login disconnects the devices connected with it, and only those', async () => {
+    const t = await hub();
+    const cookie = await setupOwner(t);
+    const gone = await createDeviceLogin(t, cookie, 'plug-2');
+    const kept = await createDeviceLogin(t, cookie, 'plug-3');
+    const a = await connect(t, { username: 'plug-2', password: gone, clientId: 'plug-2a' });
+    const b = await connect(t, { username: 'plug-2', password: gone, clientId: 'plug-2b' });
+    const other = await connect(t, { username: 'plug-3', password: kept, clientId: 'plug-3' });
+    try {
+      const aClosed = closed(a);
+      const bClosed = closed(b);
+      expect((await api(t, 'DELETE', '/devices/credentials/plug-2', { cookie })).status).toBe(204);
+      await Promise.all([aClosed, bClosed]);
+      await sleep(100);
+      expect(other.connected).toBe(true);
+    } finally {
+      for (const c of [a, b, other]) c.end(true);
+    }
+  });
+
   it('lets only the owner manage device logins', async () => {
     const t = await hub();
     expect((await api(t, 'GET', '/devices/credentials')).status).toBe(401);

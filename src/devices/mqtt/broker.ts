@@ -83,6 +83,8 @@ export class LanBroker implements Service {
   private readonly recent = new Map<string, { payload: Buffer; at: number }>();
   /** The topic filters each connected client holds (granted here, removed on UNSUBSCRIBE). */
   private readonly filters = new WeakMap<Client, Set<string>>();
+  /** The clients signed in with each device login, from a successful check until their socket closes. */
+  private readonly byUser = new Map<string, Set<Client>>();
   private boundPort = 0;
   private boundTlsPort = 0;
   private started = false;
@@ -181,6 +183,33 @@ export class LanBroker implements Service {
     if (!this.started) return { status: 'stopped', detail: 'not running' };
     const tls = this.tlsPort ? `, TLS on ${this.tlsPort}` : '';
     return { status: 'ok', detail: `listening on ${this.ctx.settings.get().mqtt.host}:${this.boundPort}${tls}; ${this.clientCount} clients` };
+  }
+
+  /**
+   * Closes every live connection made with this device login (its login was just deleted:
+   * without this, a device would keep publishing until it reconnected). Returns how many.
+   */
+  disconnectUser(username: string): number {
+    const clients = this.byUser.get(username);
+    if (!clients) return 0;
+    this.byUser.delete(username);
+    for (const client of clients) client.close();
+    if (clients.size) this.log.info({ username, clients: clients.size }, 'mqtt clients disconnected: their device login was deleted');
+    return clients.size;
+  }
+
+  private track(client: Client, username: string): void {
+    let clients = this.byUser.get(username);
+    if (!clients) this.byUser.set(username, (clients = new Set()));
+    clients.add(client);
+    const forget = () => {
+      const set = this.byUser.get(username);
+      set?.delete(client);
+      if (set?.size === 0) this.byUser.delete(username);
+    };
+    const conn = client.conn as { once?: (event: string, listener: () => void) => void; destroyed?: boolean } | undefined;
+    if (!conn?.once || conn.destroyed) return forget();
+    conn.once('close', forget);
   }
 
   /** Publishes as the hub, in process (no socket, no credentials, no device limits). */
@@ -284,8 +313,10 @@ export class LanBroker implements Service {
     } catch (err) {
       this.log.error({ err, clientId: client.id }, 'mqtt credential check failed');
     }
-    if (ok) {
+    // The login may have been deleted while its password was being checked.
+    if (ok && this.credentials.get(username)) {
       (client as Client & { hearthUser?: string }).hearthUser = username;
+      this.track(client, username);
       return done(null, true);
     }
     this.authFailures.take(remote);
