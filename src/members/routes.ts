@@ -97,6 +97,7 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
       const p = req.principal;
       if (p?.via === 'session' && p.session_id) {
         ctx.audit.withEntry({ actor: p.member_id, origin: 'web', kind: 'auth.logout', subject: p.member_id, data: {} }, () => sessions.delete(p.session_id!));
+        ctx.bus.emit('session.ended', { member_id: p.member_id, session_id: p.session_id });
       }
       reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: secure(req) });
       return reply.status(204).send(null);

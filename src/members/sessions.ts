@@ -6,6 +6,13 @@ import { isoTime } from '../core/clock.js';
 import { newId, sha256Hex } from '../core/ids.js';
 import type { Principal, Role } from './model.js';
 
+declare module '../core/bus.js' {
+  interface HubEvents {
+    /** A session was ended by logging out: whatever was opened with it (event streams) closes. */
+    'session.ended': { member_id: string; session_id: string };
+  }
+}
+
 export const SESSION_COOKIE = 'hearth_session';
 /** Older sessions of a member beyond this are dropped at the next login: bounded rows. */
 const MAX_SESSIONS_PER_MEMBER = 20;

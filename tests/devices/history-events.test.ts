@@ -104,4 +104,29 @@ describe('server-sent events', () => {
     }
     controller.abort();
   });
+
+  it('closes the streams opened with a session when it logs out, and only those', async () => {
+    const t = await startTestHub({ settings: { mqtt: { port: 0 } } });
+    hubs.push(t);
+    const owner = await setupOwner(t);
+    await createMember(t, owner, { username: 'bob', display_name: 'Bob', role: 'adult', password: 'bobs long password' });
+    const laptop = await login(t, 'bob', 'bobs long password');
+    const phone = await login(t, 'bob', 'bobs long password');
+    const sse = t.hub.services.get<{ clientCount: number; name: string; start(): void; stop(): void }>('web.events')!;
+    const controller = new AbortController();
+    const open = (cookie: string) => fetch(`${t.url}/api/v1/events`, { headers: { cookie }, signal: controller.signal });
+    const [fromLaptop, fromPhone] = await Promise.all([open(laptop), open(phone)]);
+    expect([fromLaptop.status, fromPhone.status]).toEqual([200, 200]);
+    await waitFor(() => sse.clientCount === 2, 'both streams to open');
+    expect((await api(t, 'POST', '/auth/logout', { cookie: laptop })).status).toBe(204);
+    await waitFor(() => sse.clientCount === 1, 'the logged-out session\'s stream to close');
+    // The laptop's stream ends for the browser too; the phone's session goes on.
+    const reader = fromLaptop.body!.getReader();
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) break;
+    }
+    expect((await api(t, 'GET', '/auth/me', { cookie: phone })).status).toBe(200);
+    controller.abort();
+  });
 });

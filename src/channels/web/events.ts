@@ -139,6 +139,17 @@ export class SseBroadcaster implements Service {
         }
       }),
     );
+    // Logging out ends the streams opened with that session (not the member's other sessions).
+    this.unsubscribe.push(
+      this.ctx.bus.on('session.ended', ({ session_id }) => {
+        for (const c of [...this.clients]) {
+          if (c.principal?.session_id !== session_id) continue;
+          this.clients.delete(c);
+          c.close();
+          this.log.info({ member: c.who }, 'event stream closed: its session logged out');
+        }
+      }),
+    );
     this.keepalive = setInterval(() => this.broadcastRaw(': keep-alive\n\n'), KEEPALIVE_MS);
     this.keepalive.unref();
   }
