@@ -56,7 +56,7 @@ tar -C "$SRC" --exclude=./node_modules --exclude=./data --exclude=./.git --exclu
   --exclude=./bench/results --exclude=./coverage -cf - . | tar -C "$STAGE" -xf -
 (
   cd "$STAGE"
-  if [ ! -f dist/cli/main.js ]; then
+  if [ ! -f dist/bundle/hearth.mjs ]; then
     npm ci --no-audit --no-fund --loglevel=error
     npm run build --silent
     rm -rf node_modules
