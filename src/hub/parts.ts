@@ -32,7 +32,7 @@ export function createParts(ctx: HubContext): Parts {
   const devices = createDevicesPart(ctx);
   const gate = createGatePart(ctx, { members: members.members, registry: devices.registry, adapters: devices.adapters });
   const web = createWebPart(ctx);
-  const link = createLinkPart(ctx, { gate: () => gate.gate });
+  const link = createLinkPart(ctx, { gate: gate.gate });
   const notify = createNotifyPart(ctx, { members: members.members, registry: devices.registry });
   const telegram = createTelegramPart(ctx, { members: members.members, router: notify.router, gate: gate.gate, registry: devices.registry });
   return { list: [members, devices, gate, link, notify, telegram, web, createHealthPart(ctx), createConnectionTestPart(ctx)], authenticator: members.authenticator };

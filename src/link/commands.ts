@@ -5,19 +5,20 @@ import type { Logger } from '../core/logger.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import { errorMessage } from '../core/errors.js';
 import { downCommandSchema, signedEnvelopeSchema, verifyBody, type DownCommand } from './messages.js';
-import type { GateOutcomeLike, GatePort } from './gate-port.js';
+import type { GatePort } from './gate-port.js';
+import type { GateOutcome } from '../gate/model.js';
 import { forAudit } from '../gate/gate.js';
 
-export type RejectReason = 'malformed' | 'unsigned' | 'no_trusted_key' | 'bad_signature' | 'other_hub' | 'expired' | 'expiry_too_far' | 'replayed' | 'replay_memory_full' | 'gate_unavailable';
+export type RejectReason = 'malformed' | 'unsigned' | 'no_trusted_key' | 'bad_signature' | 'other_hub' | 'expired' | 'expiry_too_far' | 'replayed' | 'replay_memory_full';
 
 export interface CommandOptions {
   ctx: HubContext;
   hubId: string;
   publicKey?: KeyObject;
   maxTtlMs: number;
-  gate: () => GatePort | undefined;
+  gate: GatePort;
   log: Logger;
-  onResult(result: { command_id?: string; accepted: boolean; reason?: RejectReason; outcome?: GateOutcomeLike }): void;
+  onResult(result: { command_id?: string; accepted: boolean; reason?: RejectReason; outcome?: GateOutcome | { status: 'failed'; error: string } }): void;
 }
 
 const MAX_SEEN = 100_000;
@@ -85,8 +86,6 @@ export class DownCommands {
   }
 
   private async execute(cmd: DownCommand): Promise<void> {
-    const gate = this.o.gate();
-    if (!gate) return this.reject('gate_unavailable', cmd.id, 'the action gate is not running');
     this.o.ctx.audit.append({
       actor: cmd.actor ? `relay:${cmd.actor}` : 'relay',
       origin: 'relay',
@@ -96,7 +95,7 @@ export class DownCommands {
       data: { action: forAudit(cmd.action), expires_at: new Date(cmd.expires_at).toISOString() },
     });
     try {
-      const outcome = await gate.request({
+      const outcome = await this.o.gate.request({
         action: cmd.action,
         origin: { member_id: null, channel: 'relay', actor: cmd.actor },
         reason: cmd.reason,

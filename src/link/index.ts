@@ -25,12 +25,12 @@ export interface LinkPart extends PartInstance {
 }
 
 export interface LinkDeps {
-  /** The action gate, once it exists; down commands and maintenance go through it. */
-  gate?: () => GatePort | undefined;
+  /** The action gate: down commands and support maintenance go through it. */
+  gate: GatePort;
 }
 
-export function createLinkPart(ctx: HubContext, deps: LinkDeps = {}): LinkPart {
-  const gate = deps.gate ?? (() => undefined);
+export function createLinkPart(ctx: HubContext, deps: LinkDeps): LinkPart {
+  const { gate } = deps;
   const support = new SupportGrants(ctx);
   const link = new LinkService(ctx, { gate, support });
   let health: () => Record<string, ComponentHealth> = () => ({ link: link.health() });
@@ -52,9 +52,7 @@ export function createLinkPart(ctx: HubContext, deps: LinkDeps = {}): LinkPart {
   };
 }
 
-function registerSystemActions(ctx: HubContext, link: LinkService, gate: () => GatePort | undefined): void {
-  const g = gate();
-  if (!g?.registerSystemAction) return;
+function registerSystemActions(ctx: HubContext, link: LinkService, g: GatePort): void {
   const run = (operation: 'restart_service' | 'resync_connector') => async (params: Record<string, unknown>): Promise<void> => {
     const target = String(params.target ?? '');
     // The link restarts itself; any other target is the business of the part that owns it.

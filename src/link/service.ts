@@ -60,7 +60,7 @@ export class LinkService implements Service {
 
   constructor(
     private readonly ctx: HubContext,
-    private readonly deps: { gate: () => GatePort | undefined; support: SupportGrants },
+    private readonly deps: { gate: GatePort; support: SupportGrants },
   ) {
     this.log = ctx.log.child({ part: 'link' });
     this.settings = ctx.settings.get().link;

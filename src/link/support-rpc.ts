@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { HubContext } from '../core/context.js';
-import type { ComponentHealth } from '../core/lifecycle.js';
-import { errorMessage, HearthError, withTimeoutSafe } from './util.js';
+import { withTimeout, type ComponentHealth } from '../core/lifecycle.js';
+import { errorMessage, HearthError } from '../core/errors.js';
 import type { RpcRequest } from './messages.js';
 import type { RpcServer } from './rpc.js';
 import type { GatePort } from './gate-port.js';
@@ -17,7 +17,7 @@ export interface SupportRpcDeps {
   ctx: HubContext;
   grants: SupportGrants;
   rpc: RpcServer;
-  gate: () => GatePort | undefined;
+  gate: GatePort;
   health: () => Record<string, ComponentHealth>;
   doctor: () => Promise<DoctorLike[]>;
 }
@@ -58,7 +58,7 @@ export function registerSupportMethods(d: SupportRpcDeps): void {
   d.rpc.register('support.diagnostics', async (req) => {
     const grant = admit(req, 'diagnostics');
     ctx.audit.append({ actor: actorOf(req), origin: 'support', kind: 'support.diagnostics', subject: grant.id, data: { engineer: req.engineer ?? null } });
-    const doctor = await withTimeoutSafe(d.doctor(), 8000).catch((err: unknown) => [{ check: 'doctor', status: 'fail', detail: errorMessage(err) }]);
+    const doctor = await withTimeout(d.doctor(), 8000, 'doctor did not finish within 8 s').catch((err: unknown) => [{ check: 'doctor', status: 'fail', detail: errorMessage(err) }]);
     return {
       hub_id: d.rpc.hubId,
       version: ctx.version,
@@ -84,9 +84,7 @@ export function registerSupportMethods(d: SupportRpcDeps): void {
       subject: grant.id,
       data: { engineer: req.engineer ?? null, operation: step.operation, target: step.target },
     });
-    const gate = d.gate();
-    if (!gate) throw new HearthError('GATE_UNAVAILABLE', 'the action gate is not running on this hub', 503);
-    const outcome = await gate.request({
+    const outcome = await d.gate.request({
       action: { entity_id: SUPPORT_ENTITY, operation: step.operation, params: { target: step.target, engineer: req.engineer?.id ?? null, grant_id: grant.id } },
       origin: { member_id: null, channel: 'support', actor: req.engineer?.id },
       reason: step.reason ?? `support engineer ${req.engineer?.name ?? req.engineer?.id ?? ''} asks to ${step.operation.replace('_', ' ')} ${step.target}`,

@@ -21,7 +21,14 @@ describe('down commands in the audit trail', () => {
       hubId: 'hub-c',
       publicKey: keys.publicKey,
       maxTtlMs: 300_000,
-      gate: () => ({ request: (r) => (asked.push(r), { status: 'pending' }) }),
+      // A gate at the edge of this unit test: it records what it is asked and refuses.
+      gate: {
+        request: async (r) => {
+          asked.push(r);
+          return { status: 'refused', code: 'TEST_GATE', message: 'recorded only' };
+        },
+        registerSystemAction: () => () => {},
+      },
       log: t.hub.ctx.log,
       onResult: () => {},
     });
