@@ -117,7 +117,7 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
 }
 
 const STATUS: Record<string, number> = {
-  TIMEOUT: 504, RELAY_OFFLINE: 503, UNREACHABLE: 502, BUSY: 503, SUPPORT_REFUSED: 403, UNAUTHENTICATED: 502, NOT_FOUND: 404, VALIDATION_FAILED: 400, GATE_UNAVAILABLE: 503,
+  TIMEOUT: 504, RELAY_OFFLINE: 503, UNREACHABLE: 502, BUSY: 503, SUPPORT_REFUSED: 403, UNAUTHENTICATED: 502, NOT_FOUND: 404, VALIDATION_FAILED: 400,
 };
 
 /** A hub's RPC reply as HTTP: the result, or the hub's error code with a fitting status. */
