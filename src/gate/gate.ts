@@ -1,3 +1,5 @@
+import type { MembersService } from '../members/service.js';
+import type { EntityRegistry } from '../devices/registry.js';
 import type { HubContext } from '../core/context.js';
 import type { Service } from '../core/lifecycle.js';
 import { isoTime } from '../core/clock.js';
@@ -7,7 +9,6 @@ import { newId, randomToken } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Origin } from '../audit/entry.js';
 import type { DeviceAdapter, Entity } from '../devices/model.js';
-import type { EntityRegistry } from '../devices/registry.js';
 import { supportsOperation } from '../devices/operations.js';
 import type { Role } from '../members/model.js';
 import type { Risk } from '../config/sections/policy.js';
@@ -45,18 +46,8 @@ declare module '../core/bus.js' {
   }
 }
 
-/** The members part as the gate uses it (MembersService fits). */
-export interface GateMember {
-  id: string;
-  role: Role;
-  disabled: boolean;
-}
-export interface GateMembers {
-  get(id: string): GateMember | undefined;
-  list(filter?: { include_disabled?: boolean }): GateMember[];
-  verifyPin(memberId: string, pin: string, channel: Origin): boolean;
-  hasPin?(memberId: string): boolean;
-}
+/** The members part as the gate uses it. */
+export type GateMembers = Pick<MembersService, 'get' | 'list' | 'verifyPin' | 'hasPin'>;
 
 export interface GateDeps {
   members: GateMembers;

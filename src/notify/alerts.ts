@@ -1,3 +1,4 @@
+import type { EntityRegistry } from '../devices/registry.js';
 import type { HubContext } from '../core/context.js';
 import type { ComponentHealth, Service } from '../core/lifecycle.js';
 import type { Entity } from '../devices/model.js';
@@ -5,10 +6,7 @@ import type { NotificationRouter } from './router.js';
 import { stateWords } from '../intents/answer.js';
 
 /** The registry as the alerts read it (EntityRegistry fits). */
-export interface EntitySource {
-  list(): Entity[];
-  get(id: string): Entity | undefined;
-}
+export type EntitySource = Pick<EntityRegistry, 'list' | 'get'>;
 
 const DOOR_CLASSES = ['door', 'garage', 'garage_door', 'gate', 'opening'];
 

@@ -1,3 +1,4 @@
+import type { MembersService } from '../members/service.js';
 import { z } from 'zod';
 import type { Member } from '../members/model.js';
 import { roleSchema } from '../members/model.js';
@@ -108,11 +109,8 @@ export class ChannelError extends Error {
   }
 }
 
-/** What the router needs of the members part (MembersService fits). */
-export interface MemberDirectory {
-  get(id: string): Member | undefined;
-  list(filter?: { role?: Member['role'] }): Member[];
-}
+/** What the router needs of the members part. */
+export type MemberDirectory = Pick<MembersService, 'get' | 'list'>;
 
 /** Per-member choices. */
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour');

@@ -5,6 +5,10 @@ import { HearthError, errorMessage } from '../../core/errors.js';
 import { RateLimiter } from '../../core/rate-limit.js';
 import type { Entity } from '../../devices/model.js';
 import type { Member } from '../../members/model.js';
+import type { MembersService } from '../../members/service.js';
+import type { EntityRegistry } from '../../devices/registry.js';
+import type { ActionGate } from '../../gate/gate.js';
+import type { Envelope, GateOutcome } from '../../gate/model.js';
 import type { NotificationRouter } from '../../notify/router.js';
 import { parseIntent, answerQuestion, describeAction, resolveClarified, type ClarifyIntent } from '../../intents/index.js';
 import type { CallbackSigner } from './callback.js';
@@ -13,47 +17,19 @@ import { clip } from './sender.js';
 import type { TgCallback, TgMessage, TgUpdate } from './updates.js';
 import { approvalsText, devicesText, HELP, statusText } from './texts.js';
 
-/** The members part as the bot uses it (MembersService fits). */
-export interface TelegramMembers {
-  get(id: string): Member | undefined;
-  list(filter?: { role?: Member['role'] }): Member[];
-  byTelegramUserId(id: number): Member | undefined;
-  redeemPairingCode(code: string, telegramUserId: number): Member;
-}
-
-export interface EnvelopeLike {
-  id: string;
-  action: { entity_id: string; operation: string; params?: Record<string, unknown> };
-  origin: { member_id: string | null };
-  risk: string;
-  state: string;
-  expires_at: string;
-  policy: { approver_roles: string[]; exclude_requester: boolean; step_up: boolean };
-}
-
-export type GateOutcomeLike =
-  | { status: 'executed' | 'unconfirmed' | 'failed'; detail: { message: string } }
-  | { status: 'pending'; approval_id: string; envelope: EnvelopeLike }
-  | { status: 'refused'; code: string; message: string };
-
-/** The action gate as the bot uses it (ActionGate fits). */
-export interface TelegramGate {
-  request(req: { action: { entity_id: string; operation: string; params?: Record<string, unknown> }; origin: { member_id: string | null; channel: 'telegram' }; reason?: string }): Promise<GateOutcomeLike>;
-  decide(approvalId: string, input: { member_id: string; decision: 'approve' | 'deny'; channel: 'telegram'; pin?: string }): Promise<{ state: string }>;
-  get(id: string): EnvelopeLike | undefined;
-  list(query?: { state?: 'pending' }): EnvelopeLike[];
-}
-
-export interface EntityLookup {
-  list(): Entity[];
-  get(id: string): Entity | undefined;
-}
+/**
+ * What the bot uses of the parts below it, derived from their own types (narrowed so the
+ * dependencies stay visible): members, the action gate and the entity registry.
+ */
+export type TelegramMembers = Pick<MembersService, 'get' | 'list' | 'byTelegramUserId' | 'redeemPairingCode'>;
+export type TelegramGate = Pick<ActionGate, 'request' | 'decide' | 'get' | 'list'>;
+export type EntityLookup = Pick<EntityRegistry, 'list' | 'get'>;
 
 export interface ConversationDeps {
   members: TelegramMembers;
   router: NotificationRouter;
-  gate?: TelegramGate;
-  registry?: EntityLookup;
+  gate: TelegramGate;
+  registry: EntityLookup;
 }
 
 /** A step-up approval waiting for the PIN as the member's next message. */
@@ -166,7 +142,7 @@ export class Conversation {
   private async onText(member: Member, text: string, api: Api): Promise<void> {
     const chat = member.telegram_user_id!;
     const command = /^\/([a-z_]+)(?:@\w+)?\b/i.exec(text)?.[1]?.toLowerCase();
-    const entities = this.deps.registry?.list() ?? [];
+    const entities = this.deps.registry.list() ?? [];
     switch (command) {
       case undefined:
         break;
@@ -177,7 +153,7 @@ export class Conversation {
       case 'devices':
         return this.reply(api, chat, devicesText(entities));
       case 'approvals':
-        return this.reply(api, chat, approvalsText(this.deps.gate?.list({ state: 'pending' }) ?? [], (id) => this.name(id), (id) => this.deps.registry?.get(id)));
+        return this.reply(api, chat, approvalsText(this.deps.gate.list({ state: 'pending' }), (id) => this.name(id), (id) => this.deps.registry.get(id)));
       case 'ack': {
         const taken = this.ackLatest(member);
         return this.reply(api, chat, taken ? 'Thanks, you took it; the others have been told.' : 'There is nothing waiting for you.');
@@ -189,7 +165,7 @@ export class Conversation {
     const intent = answered ?? parseIntent(text, entities);
     switch (intent.kind) {
       case 'question':
-        return this.reply(api, chat, answerQuestion(intent, (id) => this.deps.registry?.get(id)));
+        return this.reply(api, chat, answerQuestion(intent, (id) => this.deps.registry.get(id)));
       case 'clarify':
         if (intent.operation && intent.candidates.length > 1) {
           if (this.clarifyWaits.size >= MAX_REMEMBERED) this.clarifyWaits.clear();
@@ -225,10 +201,9 @@ export class Conversation {
   private async command(member: Member, ids: string[], operation: string, params: Record<string, unknown>, text: string, api: Api): Promise<void> {
     const chat = member.telegram_user_id!;
     const gate = this.deps.gate;
-    if (!gate) return this.reply(api, chat, "I can't change anything right now (the action gate is not running).");
     const lines: string[] = [];
     for (const entity_id of ids.slice(0, 20)) {
-      const entity = this.deps.registry?.get(entity_id);
+      const entity = this.deps.registry.get(entity_id);
       const what = describeAction({ entity_id, operation, params }, entity);
       try {
         const out = await gate.request({ action: { entity_id, operation, params }, origin: { member_id: member.id, channel: 'telegram' }, reason: `Telegram: "${text.slice(0, 200)}"` });
@@ -241,7 +216,7 @@ export class Conversation {
     await this.reply(api, chat, lines.join('\n'));
   }
 
-  private outcomeLine(what: string, out: GateOutcomeLike): string {
+  private outcomeLine(what: string, out: GateOutcome): string {
     switch (out.status) {
       case 'executed':
         return `Done: ${what}.`;
@@ -258,7 +233,7 @@ export class Conversation {
     }
   }
 
-  private approverNames(env: EnvelopeLike): string {
+  private approverNames(env: Envelope): string {
     const names = this.deps.members
       .list()
       .filter((m) => !m.disabled && env.policy.approver_roles.includes(m.role) && !(env.policy.exclude_requester && m.id === env.origin.member_id))
@@ -291,7 +266,7 @@ export class Conversation {
   }
 
   private async decide(member: Member, approvalId: string, decision: 'approve' | 'deny', api: Api | undefined, pin?: string): Promise<string> {
-    const gate = this.deps.gate!;
+    const gate = this.deps.gate;
     let answer: string;
     try {
       const env = await gate.decide(approvalId, { member_id: member.id, decision, channel: 'telegram', ...(pin ? { pin } : {}) });
@@ -330,8 +305,8 @@ export class Conversation {
     }
     if (data.kind === 'approval') {
       const gate = this.deps.gate;
-      const env = gate?.get(data.approval_id);
-      if (!gate || !env) return 'I do not know that approval.';
+      const env = gate.get(data.approval_id);
+      if (!env) return 'I do not know that approval.';
       if (!env.policy.approver_roles.includes(member.role) || (env.policy.exclude_requester && env.origin.member_id === member.id)) {
         this.ctx.audit.append({ actor: member.id, origin: 'telegram', kind: 'telegram.button_refused', subject: env.id, data: { reason: 'not an approver' } });
         return 'You cannot decide this one.';
@@ -357,8 +332,7 @@ export class Conversation {
     }
     if (action.kind === 'action' && action.action) {
       const gate = this.deps.gate;
-      if (!gate) return 'The action gate is not running.';
-      const what = describeAction(action.action, this.deps.registry?.get(action.action.entity_id));
+      const what = describeAction(action.action, this.deps.registry.get(action.action.entity_id));
       // The press is the acknowledgement: the ladder stops and the others hear who took it now,
       // before the device has moved (which may close the alert by itself).
       this.deps.router.acknowledge({ id: row.id }, member.id, 'telegram', `${member.display_name} took it (${what}).`);
