@@ -56,11 +56,21 @@ describe('durable store-and-forward across a broker outage and a SIGKILL', () =>
       properties: { sessionExpiryInterval: 3600 },
       reconnectPeriod: 300,
     });
+    // QoS 1 is at-least-once: a message the broker forwarded just before it stopped, whose PUBACK
+    // never reached the hub, comes again after the reconnect. The receiver drops it by its id, as
+    // the relay does; what it may never see is the same entry under a second id, or a changed copy.
     const seqs: number[] = [];
-    const ids: string[] = [];
+    const firstCopy = new Map<string, string>();
+    const redelivered: string[] = [];
     subscriber.on('message', (_topic, payload) => {
-      const msg = upMessageSchema.parse(JSON.parse(payload.toString()));
-      ids.push(msg.id);
+      const text = payload.toString();
+      const msg = upMessageSchema.parse(JSON.parse(text));
+      const earlier = firstCopy.get(msg.id);
+      if (earlier !== undefined) {
+        redelivered.push(earlier === text ? msg.id : `${msg.id} (changed)`);
+        return;
+      }
+      firstCopy.set(msg.id, text);
       if (msg.class === 'audit') seqs.push(msg.data.seq as number);
     });
     await subscriber.subscribeAsync('hearth/v1/hub-s/up/events', { qos: 1 });
@@ -101,7 +111,10 @@ describe('durable store-and-forward across a broker outage and a SIGKILL', () =>
       throw new Error(`${err.message} (got ${seqs.length})\nhub:\n${hub?.output().slice(-3000)}\nbroker:\n${broker.output().slice(-3000)}`);
     });
     expect(seqs.slice(0, head)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
-    expect(new Set(ids).size).toBe(ids.length); // no message arrived twice
+    // A redelivery is the very same message, and only what was in flight when the broker went
+    // away can come twice: at most one publish window (32 by default).
+    expect(redelivered.filter((r) => r.endsWith('(changed)'))).toEqual([]);
+    expect(redelivered.length).toBeLessThanOrEqual(32);
     hub.child.kill('SIGTERM');
     await hub.exited;
   }, 180_000);
