@@ -13,6 +13,7 @@ const commands: Record<string, Command> = {
   doctor: { load: async () => pick(await import('./commands/doctor.js'), 'doctorCommand', 'doctorHelp') },
   backup: { load: async () => pick(await import('./commands/backup.js'), 'backupCommand', 'backupHelp') },
   settings: { load: async () => pick(await import('./commands/settings.js'), 'settingsCommand', 'settingsHelp') },
+  members: { load: async () => pick(await import('./commands/members.js'), 'membersCommand', 'membersHelp') },
   approvals: { load: async () => pick(await import('./commands/approvals.js'), 'approvalsCommand', 'approvalsHelp') },
   relay: { load: async () => pick(await import('./commands/relay.js'), 'relayCommand', 'relayHelp') },
 };

@@ -25,8 +25,8 @@ export async function readPassphrase(options: { confirm: boolean; env?: NodeJS.P
   return passphrase;
 }
 
-/** Reads one line from the terminal in raw mode, so the passphrase is never echoed. */
-function askHidden(question: string): Promise<string> {
+/** Reads one line from the terminal in raw mode, so the secret is never echoed (also `hearth members`). */
+export function askHidden(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
     process.stderr.write(question);
