@@ -29,4 +29,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/api/v1/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # The setup code is printed in the log (docker compose logs hearth) and kept in
 # /var/lib/hearth/setup-code.
-CMD ["node", "--max-semi-space-size=2", "bin/hearth.js", "start"]
+CMD ["node", "--max-semi-space-size=2", "--v8-pool-size=1", "bin/hearth.js", "start"]

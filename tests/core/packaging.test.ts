@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { REPO } from '../helpers/hub.js';
@@ -9,6 +9,14 @@ const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).stat
 const read = (path: string) => readFileSync(join(REPO, path), 'utf8');
 
 describe('packaging', () => {
+  it('the bundle is ASCII, so V8 keeps its source at one byte per character (5 MB of idle memory)', () => {
+    const dir = join(REPO, 'dist/bundle');
+    const offenders = readdirSync(dir)
+      .filter((f) => f.endsWith('.mjs'))
+      .filter((f) => /[^\x00-\x7f]/.test(readFileSync(join(dir, f), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
   it('the installer scripts parse, and pass shellcheck where it is installed', () => {
     for (const script of ['installer/install.sh', 'installer/uninstall.sh', '.ci/run']) {
       execFileSync('bash', ['-n', join(REPO, script)]);
@@ -31,7 +39,7 @@ describe('packaging', () => {
     expect(directives.get('Restart')).toBe('on-failure');
     expect(directives.get('User')).toBe('hearth');
     expect(directives.get('StateDirectory')).toBe('hearth');
-    expect(directives.get('ExecStart')).toBe('/usr/bin/node --max-semi-space-size=2 /opt/hearth/bin/hearth.js start');
+    expect(directives.get('ExecStart')).toBe('/usr/bin/node --max-semi-space-size=2 --v8-pool-size=1 /opt/hearth/bin/hearth.js start');
     for (const [k, v] of Object.entries({ ProtectSystem: 'strict', ProtectHome: 'true', PrivateTmp: 'true', NoNewPrivileges: 'true', SystemCallFilter: '@system-service', CapabilityBoundingSet: '', UMask: '0077' })) {
       expect(directives.get(k), k).toBe(v);
     }

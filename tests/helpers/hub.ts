@@ -121,7 +121,7 @@ export interface HubProcess {
  */
 export function spawnHub(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<HubProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--max-semi-space-size=2', BIN, 'start', ...args], {
+    const child = spawn(process.execPath, ['--max-semi-space-size=2', '--v8-pool-size=1', BIN, 'start', ...args], {
       cwd: options.cwd ?? REPO,
       env: {
         PATH: process.env.PATH,
