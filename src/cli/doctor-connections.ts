@@ -26,13 +26,13 @@ export async function connectionChecks(settings: Settings, timeoutMs: number): P
 
 async function homeAssistant(settings: Settings, timeoutMs: number): Promise<DoctorResult> {
   const name = 'homeassistant';
-  const { url, token } = settings.homeassistant;
+  const { url, token, ca } = settings.homeassistant;
   if (!url && !token) return result(name, 'skip', 'not configured');
   if (!url || !token) return result(name, 'fail', `homeassistant.${url ? 'token' : 'url'} is missing; the bridge needs both`);
   // The bridge's own check speaks HA's real protocol: it authenticates, so a bad token shows here.
   const { checkHomeAssistant } = await import('../devices/homeassistant/check.js');
   try {
-    const out = await checkHomeAssistant(url, token, timeoutMs);
+    const out = await checkHomeAssistant(url, token, timeoutMs, ca);
     return result(name, out.ok ? 'ok' : 'fail', scrub(out.detail, token));
   } catch (err) {
     return result(name, 'fail', `${url}: ${scrub(errorMessage(err), token)}`);

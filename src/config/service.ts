@@ -27,10 +27,10 @@ const RESTART_KEYS = [
 ];
 const RESTART_PREFIXES = ['link.'];
 /**
- * The Home Assistant bridge follows a new url or token while it runs, but it exists only when the
+ * The Home Assistant bridge follows a new url, token or ca while it runs, but it exists only when the
  * hub started with both set: turning it on from nothing takes a restart.
  */
-const HA_KEYS = ['homeassistant.url', 'homeassistant.token'];
+const HA_KEYS = ['homeassistant.url', 'homeassistant.token', 'homeassistant.ca'];
 
 export interface SettingsChange {
   changed: string[];

@@ -24,13 +24,15 @@ export interface HomeAssistantAdapterDeps {
   registry: EntityRegistry;
   log: Logger;
   clock: Clock;
-  /** When given, a change of homeassistant.url or token reconnects with the new values. */
+  /** When given, a change of homeassistant.url, token or ca reconnects with the new values. */
   bus?: EventBus;
 }
 
 export interface HomeAssistantAdapterOptions {
   url: string;
   token: string;
+  /** homeassistant.ca: PEM file of the CA(s) that sign HA's https certificate. */
+  ca?: string;
   timings?: Partial<SessionTimings>;
 }
 
@@ -47,6 +49,7 @@ export class HomeAssistantAdapter implements DeviceAdapter {
   private started = false;
   private url?: string;
   private token?: string;
+  private ca?: string;
   private readonly timings: SessionTimings;
   private offSettings?: () => void;
 
@@ -57,6 +60,7 @@ export class HomeAssistantAdapter implements DeviceAdapter {
     toWebSocketUrl(options.url); // a bad URL fails here, not in the background
     this.url = options.url;
     this.token = options.token;
+    this.ca = options.ca;
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
   }
 
@@ -70,7 +74,8 @@ export class HomeAssistantAdapter implements DeviceAdapter {
     this.started = true;
     this.offSettings = this.deps.bus?.on('settings.changed', ({ settings, changed }) => {
       if (!changed.some((k) => k.startsWith('homeassistant.'))) return;
-      this.reconfigure(settings.homeassistant.url, settings.homeassistant.token);
+      const { url, token, ca } = settings.homeassistant;
+      this.reconfigure(url, token, ca);
     });
     this.openSession();
   }
@@ -114,12 +119,12 @@ export class HomeAssistantAdapter implements DeviceAdapter {
 
   private openSession(): void {
     if (!this.url || !this.token) return;
-    this.session = new HaSession(this.deps, toWebSocketUrl(this.url), this.token, this.timings);
+    this.session = new HaSession(this.deps, toWebSocketUrl(this.url), this.token, this.timings, this.ca);
     this.session.start();
   }
 
-  private reconfigure(url: string | undefined, token: string | undefined): void {
-    if (url === this.url && token === this.token) return;
+  private reconfigure(url: string | undefined, token: string | undefined, ca: string | undefined): void {
+    if (url === this.url && token === this.token && ca === this.ca) return;
     try {
       if (url) toWebSocketUrl(url);
     } catch (err) {
@@ -131,6 +136,7 @@ export class HomeAssistantAdapter implements DeviceAdapter {
     this.session = undefined;
     this.url = url;
     this.token = token;
+    this.ca = ca;
     if (!url || !token) {
       this.deps.registry.removeSource(HA_SOURCE);
       return;
@@ -144,7 +150,7 @@ export class HomeAssistantAdapter implements DeviceAdapter {
  * The devices part calls this and runs the adapter as one of its services.
  */
 export function createHomeAssistantAdapter(ctx: HubContext, registry: EntityRegistry): DeviceAdapter | undefined {
-  const { url, token } = ctx.settings.get().homeassistant;
+  const { url, token, ca } = ctx.settings.get().homeassistant;
   if (!url || !token) return undefined;
-  return new HomeAssistantAdapter({ registry, log: ctx.log.child({ part: 'homeassistant' }), clock: ctx.clock, bus: ctx.bus }, { url, token });
+  return new HomeAssistantAdapter({ registry, log: ctx.log.child({ part: 'homeassistant' }), clock: ctx.clock, bus: ctx.bus }, { url, token, ca });
 }

@@ -6,7 +6,7 @@ import { HaAuthInvalidError, openAuthenticatedSocket } from './socket.js';
  * One connection check for `hearth doctor`: connect, authenticate, close. Never retries, never
  * throws, never puts the token in its answer.
  */
-export async function checkHomeAssistant(url: string, token: string, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+export async function checkHomeAssistant(url: string, token: string, timeoutMs: number, caFile?: string): Promise<{ ok: boolean; detail: string }> {
   let wsUrl: string;
   try {
     wsUrl = toWebSocketUrl(url);
@@ -14,7 +14,7 @@ export async function checkHomeAssistant(url: string, token: string, timeoutMs: 
     return { ok: false, detail: (err as Error).message };
   }
   try {
-    const socket = await openAuthenticatedSocket({ wsUrl, token, timeoutMs, log: silentLogger() });
+    const socket = await openAuthenticatedSocket({ wsUrl, token, timeoutMs, log: silentLogger(), caFile });
     socket.close();
     // A peer that never answers the close handshake must not hold the process.
     setTimeout(() => socket.terminate(), 1000).unref();

@@ -104,6 +104,8 @@ export class HaSession {
     readonly wsUrl: string,
     private readonly token: string,
     private readonly timings: SessionTimings,
+    /** homeassistant.ca, passed to every connect (tls.ts builds the TLS options). */
+    private readonly caFile?: string,
   ) {
     this.mirror = new HaMirror(deps.registry, deps.log);
   }
@@ -200,7 +202,7 @@ export class HaSession {
       }
       this.attempts++;
       try {
-        const socket = await openAuthenticatedSocket({ wsUrl: this.wsUrl, token: this.token, timeoutMs: this.timings.connectTimeoutMs, log: this.deps.log, signal: this.abort.signal });
+        const socket = await openAuthenticatedSocket({ wsUrl: this.wsUrl, token: this.token, timeoutMs: this.timings.connectTimeoutMs, log: this.deps.log, signal: this.abort.signal, caFile: this.caFile });
         if (this.stopped) {
           socket.terminate();
           return never();

@@ -3,6 +3,7 @@ import type { HaWebSocket } from 'home-assistant-js-websocket';
 import type { Logger } from '../../core/logger.js';
 import { errorMessage } from '../../core/errors.js';
 import { atLeastVersion, authInvalidSchema, authOkSchema, frameSchema, framesSchema } from './protocol.js';
+import { certificateProblem, haTlsOptions, type HaTlsFailure } from './tls.js';
 
 /** Home Assistant said no to the token: retrying soon will not help. */
 export class HaAuthInvalidError extends Error {
@@ -14,7 +15,11 @@ export class HaAuthInvalidError extends Error {
 
 /** The socket could not be opened or closed before authentication finished. */
 export class HaCannotConnectError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Stable: what kind of failure, for callers that react to one kind (tests, the UI). */
+    readonly code: 'HA_CANNOT_CONNECT' | 'HA_CA_UNREADABLE' | HaTlsFailure = 'HA_CANNOT_CONNECT',
+  ) {
     super(message);
     this.name = 'HaCannotConnectError';
   }
@@ -26,6 +31,8 @@ export interface OpenOptions {
   timeoutMs: number;
   log: Logger;
   signal?: AbortSignal;
+  /** homeassistant.ca: PEM file of the CA(s) to trust instead of the system CAs (wss only). */
+  caFile?: string;
 }
 
 type Listener = (event: { data?: string }) => void;
@@ -122,18 +129,28 @@ export class HaSocket {
 /**
  * Opens a socket and walks HA's authentication phase: `auth_required` → `auth` → `auth_ok`
  * (or `auth_invalid`). Rejects with HaAuthInvalidError or HaCannotConnectError; never retries
- * (the adapter owns the back-off). TLS certificates are verified as Node verifies them.
+ * (the adapter owns the back-off). TLS certificates are always verified (see tls.ts); a
+ * certificate error rejects with a sentence saying what to set, and the token is never sent.
  */
 export function openAuthenticatedSocket(options: OpenOptions): Promise<HaSocket> {
-  const { wsUrl, token, timeoutMs, log, signal } = options;
+  const { wsUrl, token, timeoutMs, log, signal, caFile } = options;
   return new Promise<HaSocket>((resolve, reject) => {
     if (signal?.aborted) {
       reject(new HaCannotConnectError('connection attempt cancelled'));
       return;
     }
-    const ws = new WebSocket(wsUrl, { handshakeTimeout: timeoutMs, perMessageDeflate: false, followRedirects: false });
+    let tls: ReturnType<typeof haTlsOptions>;
+    try {
+      tls = haTlsOptions(wsUrl, caFile);
+    } catch (err) {
+      // The file was checked at load; it may have gone since. A failed try like any other.
+      reject(new HaCannotConnectError(`${wsUrl}: homeassistant.ca: ${errorMessage(err)}`, 'HA_CA_UNREADABLE'));
+      return;
+    }
+    const ws = new WebSocket(wsUrl, { handshakeTimeout: timeoutMs, perMessageDeflate: false, followRedirects: false, ...tls });
     let settled = false;
     let lastError: string | undefined;
+    let certificate: ReturnType<typeof certificateProblem>;
     const finish = (err: Error | undefined, socket?: HaSocket): void => {
       if (settled) return;
       settled = true;
@@ -190,10 +207,13 @@ export function openAuthenticatedSocket(options: OpenOptions): Promise<HaSocket>
       }
     };
     const onError = (err: Error): void => {
-      lastError = err.message || (err as NodeJS.ErrnoException).code || 'socket error';
+      const code = (err as NodeJS.ErrnoException).code;
+      certificate = certificateProblem(code, caFile);
+      lastError = err.message || code || 'socket error';
     };
     const onClose = (code: number): void => {
-      finish(new HaCannotConnectError(lastError ? `cannot reach ${wsUrl}: ${lastError}` : `${wsUrl} closed the connection (code ${code}) before authentication finished`));
+      if (certificate) finish(new HaCannotConnectError(`${wsUrl}: ${certificate.message}`, certificate.code));
+      else finish(new HaCannotConnectError(lastError ? `cannot reach ${wsUrl}: ${lastError}` : `${wsUrl} closed the connection (code ${code}) before authentication finished`));
     };
     ws.on('message', onMessage);
     ws.on('error', onError);
