@@ -12,6 +12,7 @@ import { EntityRegistry } from '../../../src/devices/registry.js';
 import { HomeAssistantAdapter } from '../../../src/devices/homeassistant/adapter.js';
 import type { SessionTimings } from '../../../src/devices/homeassistant/session.js';
 import { FakeHomeAssistant, type SeedState } from '../../fakes/home-assistant.js';
+import { startTestHub, type TestHub } from '../../helpers/hub.js';
 
 export const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.fake-long-lived-token.c2VjcmV0';
 
@@ -90,8 +91,8 @@ export function untrustedCertificate(): { cert: string; key: string; dir: string
 }
 
 /**
- * The adapter tests' set-up: `fakeHa()` starts a fake HA seeded with `HOME`, `rig()` makes an
- * adapter for it; both are stopped after each test, with anything pushed onto `cleanups`
+ * The bridge tests' set-up: `fakeHa()` starts a fake HA seeded with `HOME`, `rig()` makes an
+ * adapter for it, `hubWith()` a whole hub with these `homeassistant` settings; all are stopped after each test, with anything pushed onto `cleanups`
  * (last in, first out). Call once at the top of a test file.
  */
 export function adapterTestKit() {
@@ -109,5 +110,10 @@ export function adapterTestKit() {
     cleanups.push(() => r.adapter.stop());
     return r;
   }
-  return { cleanups, fakeHa, rig };
+  async function hubWith(homeassistant: Record<string, unknown>): Promise<TestHub> {
+    const t = await startTestHub({ settings: { homeassistant } });
+    cleanups.push(() => t.stop());
+    return t;
+  }
+  return { cleanups, fakeHa, rig, hubWith };
 }

@@ -1,21 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeviceAdapter, Entity } from '../../../src/devices/model.js';
 import { AUTH_INVALID_DETAIL } from '../../../src/devices/homeassistant/adapter.js';
-import { startTestHub, type TestHub } from '../../helpers/hub.js';
+import type { TestHub } from '../../helpers/hub.js';
 import { api, setupOwner } from '../../members/helpers.js';
 import { FakeHomeAssistant } from '../../fakes/home-assistant.js';
-import { HOME, TOKEN, sleep } from './helpers.js';
+import { adapterTestKit, HOME, TOKEN, sleep } from './helpers.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function hubWith(homeassistant: Record<string, unknown>): Promise<TestHub> {
-  const t = await startTestHub({ settings: { homeassistant } });
-  cleanups.push(() => t.stop());
-  return t;
-}
+const { cleanups, hubWith } = adapterTestKit();
 
 async function haEntities(t: TestHub, cookie: string): Promise<Entity[]> {
   const res = await api<{ entities: Entity[] }>(t, 'GET', '/entities?source=homeassistant', { cookie });

@@ -1,14 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Entity } from '../../../src/devices/model.js';
 import { checkHomeAssistant } from '../../../src/devices/homeassistant/adapter.js';
-import { startTestHub, tempDir, type TestHub } from '../../helpers/hub.js';
+import { tempDir, type TestHub } from '../../helpers/hub.js';
 import { makePki, type Pki } from '../../helpers/mosquitto.js';
 import { runCli, SLOW_TEST_MS } from '../../cli/slow.js';
 import { api, setupOwner } from '../../members/helpers.js';
 import { FakeHomeAssistant } from '../../fakes/home-assistant.js';
-import { HOME, TOKEN, sleep } from './helpers.js';
+import { adapterTestKit, HOME, TOKEN, sleep } from './helpers.js';
 
 /**
  * Home Assistant over https with a certificate from the home's own CA (made by openssl in
@@ -16,9 +16,9 @@ import { HOME, TOKEN, sleep } from './helpers.js';
  */
 const UNTRUSTED = "certificate not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE): set homeassistant.ca to your CA's PEM file";
 
+const { cleanups, hubWith } = adapterTestKit();
 let pki: Pki;
 let fake: FakeHomeAssistant;
-const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
   pki = makePki(tempDir('hearth-ha-pki-'));
@@ -28,16 +28,6 @@ afterAll(async () => {
   await fake.stop();
   rmSync(pki.dir, { recursive: true, force: true });
 });
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function hubWith(homeassistant: Record<string, unknown>): Promise<TestHub> {
-  const t = await startTestHub({ settings: { homeassistant } });
-  cleanups.push(() => t.stop());
-  return t;
-}
-
 async function health(t: TestHub): Promise<{ status: string; ha: { status: string; detail: string } }> {
   const body = (await (await fetch(`${t.url}/api/v1/health`)).json()) as { status: string; components: Record<string, { status: string; detail: string }> };
   return { status: body.status, ha: body.components.homeassistant! };
