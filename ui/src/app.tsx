@@ -14,6 +14,7 @@ import { PeoplePage } from './pages/people/people';
 import { AuditPage } from './pages/audit';
 import { HealthPage } from './pages/health';
 import { SettingsPage } from './pages/settings/settings';
+import { AccessPage } from './pages/access/access';
 
 type Boot =
   | { kind: 'loading' }
@@ -103,6 +104,7 @@ function page(path: string, me: Me) {
   if (path.startsWith('/audit')) return <AuditPage />;
   if (path.startsWith('/health')) return <HealthPage />;
   if (path.startsWith('/settings')) return <SettingsPage />;
+  if (path.startsWith('/access')) return <AccessPage />;
   return <HomePage />;
 }
 

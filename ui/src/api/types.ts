@@ -38,3 +38,16 @@ export type { HealthHistory } from '../../../src/health/history';
 import type * as N from '../../../src/notify/model';
 export type Preferences = N.Preferences;
 export type PreferencesInput = z.input<typeof N.preferencesSchema>;
+
+// API tokens (members/schemas) and support sessions (link/support).
+export type CreateTokenBody = z.infer<typeof M.createTokenBodySchema>;
+export type CreatedToken = z.infer<typeof M.createdTokenSchema>;
+export type TokenInfo = z.infer<typeof M.tokenInfoSchema>;
+export type TokenList = z.infer<typeof M.tokenListSchema>;
+import type * as S from '../../../src/link/support';
+export type SupportScope = S.SupportScope;
+export type SupportGrant = S.Grant;
+/** The body of POST /support/sessions: the service's own input type (the route's schema is not exported). */
+export type GrantSupportBody = Parameters<S.SupportGrants['create']>[0];
+/** GET /support/sessions answers what `list()` returns, under `sessions`. */
+export type SupportSessionList = { sessions: ReturnType<S.SupportGrants['list']> };

@@ -31,6 +31,7 @@ export function Shell({ children }: { children: ComponentChildren }) {
     ['/audit', 'Audit', mayAudit(me.role)],
     ['/health', 'Health', true],
     ['/settings', 'Settings', isOwner(me.role)],
+    ['/access', 'Access', true],
   ];
   return (
     <>
