@@ -27,9 +27,12 @@ export class RateLimiter {
     this.now = options.now ?? Date.now;
   }
 
-  /** Spends `cost` tokens if the key has them; false means "over the limit". */
-  take(key: string, cost = 1): boolean {
-    const bucket = this.refill(key);
+  /**
+   * Spends `cost` tokens if the key has them; false means "over the limit". `at` replays a
+   * past spend (oldest first), e.g. failures read back from the audit trail after a restart.
+   */
+  take(key: string, cost = 1, at = this.now()): boolean {
+    const bucket = this.refill(key, at);
     if (bucket.tokens < cost) return false;
     bucket.tokens -= cost;
     return true;
@@ -47,20 +50,19 @@ export class RateLimiter {
   }
 
   private tokensOf(bucket: Bucket, now: number): number {
-    return Math.min(this.options.burst, bucket.tokens + ((now - bucket.updated) / 1000) * this.options.perSecond);
+    return Math.min(this.options.burst, bucket.tokens + (Math.max(0, now - bucket.updated) / 1000) * this.options.perSecond);
   }
 
   reset(key: string): void {
     this.buckets.delete(key);
   }
 
-  private refill(key: string): Bucket {
-    const now = this.now();
+  private refill(key: string, now: number): Bucket {
     let bucket = this.buckets.get(key);
     if (bucket) {
       this.buckets.delete(key); // re-insert to keep Map order = recency
       bucket.tokens = this.tokensOf(bucket, now);
-      bucket.updated = now;
+      bucket.updated = Math.max(bucket.updated, now);
     } else {
       bucket = { tokens: this.options.burst, updated: now };
       if (this.buckets.size >= this.maxKeys) this.evict(now);

@@ -49,6 +49,19 @@ export class MembersService {
     this.pinLimiter = new RateLimiter({ burst: PIN_BURST, perSecond: PIN_REFILL_PER_S, maxKeys: 5_000, now: () => ctx.clock.now() });
     this.currentPasswordLimiter = new RateLimiter({ burst: 5, perSecond: 1 / 60, maxKeys: 5_000, now: () => ctx.clock.now() });
     this.pairing = new PairingCodes(ctx, this.repo);
+    this.replayRecentPinFailures();
+  }
+
+  /**
+   * A restart must not hand out fresh PIN guesses: the wrong PINs of the last lock-out window
+   * are in the audit trail, so they are spent again, each at its own time.
+   */
+  private replayRecentPinFailures(): void {
+    const windowMs = (PIN_BURST / PIN_REFILL_PER_S) * 1000;
+    const since = isoTime(this.ctx.clock.now() - windowMs);
+    // Newest first and bounded: 500 wrong PINs in 15 minutes lock every member they name anyway.
+    const { entries } = this.ctx.audit.list({ kind: 'auth.pin.failed', since, limit: 500 });
+    for (const e of entries.reverse()) if (e.subject && e.data.reason === 'wrong_pin') this.pinLimiter.take(e.subject, 1, Date.parse(e.at));
   }
 
   get(id: string): Member | undefined {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { HearthError } from '../../src/core/errors.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { rmSync } from 'node:fs';
+import { startTestHub, tempDir, type TestHub } from '../helpers/hub.js';
 import { OWNER, api, auditKinds, createMember, expectNotLogged, login, membersOf, setupOwner } from './helpers.js';
 
 function thrown(fn: () => unknown): HearthError {
@@ -42,6 +43,32 @@ describe('PINs', () => {
     clock.advance(4 * 60_000);
     expect(members.verifyPin(alice.id, OWNER.pin, 'web')).toBe(true);
     expectNotLogged(t, [`"${OWNER.pin}"`, '"0000"']); // quoted: bare digits could be a pid or a port
+  });
+
+  it('keeps the lock-out across a restart: the wrong PINs are read back from the audit trail', async () => {
+    const dataDir = tempDir();
+    const clock = new ManualClock(Date.UTC(2026, 5, 1));
+    t = await startTestHub({ clock, dataDir });
+    await setupOwner(t);
+    const aliceId = membersOf(t).getByUsername('alice')!.id;
+    for (let i = 0; i < 5; i++) expect(membersOf(t).verifyPin(aliceId, '0000', 'web')).toBe(false);
+    await t.stop();
+
+    clock.advance(60_000);
+    t = await startTestHub({ clock, dataDir });
+    expect(thrown(() => membersOf(t!).verifyPin(aliceId, OWNER.pin, 'web')).code).toBe('PIN_LOCKED');
+    clock.advance(3 * 60_000); // one guess back, as if the hub had never stopped
+    expect(membersOf(t).verifyPin(aliceId, OWNER.pin, 'web')).toBe(true);
+    await t.stop();
+
+    // Wrong PINs older than the window (15 minutes) count for nothing: four more do not lock.
+    clock.advance(16 * 60_000);
+    t = await startTestHub({ clock, dataDir });
+    for (let i = 0; i < 4; i++) expect(membersOf(t).verifyPin(aliceId, '0000', 'web')).toBe(false);
+    expect(membersOf(t).verifyPin(aliceId, OWNER.pin, 'web')).toBe(true);
+    await t.stop();
+    t = undefined;
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('answers false for a member without a PIN, and for malformed PINs', async () => {
