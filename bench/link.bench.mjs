@@ -170,7 +170,7 @@ try {
     relay: {
       broker_url: url(), username: 'relay', password: users.relay, ca: join(dir, 'ca.crt'), instance_id: 'bench-relay', host: '127.0.0.1', port: 0,
       tls_cert: join(dir, 'server.crt'), tls_key: join(dir, 'server.key'), signing_key: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      accounts: [{ id: 'bench', name: 'Bench', role: 'engineer', token_sha256: hashToken(TOKEN) }],
+      accounts: [{ id: 'bench', name: 'Bench', role: 'service', token_sha256: hashToken(TOKEN) }],
     },
   });
   const relay = await Relay.create(relaySettings, silentLogger());

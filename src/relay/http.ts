@@ -55,7 +55,9 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
     return reply.status(h.status === 'ok' ? 200 : 503).send({ status: h.status, detail: h.detail, instance: broker.instanceId });
   });
 
-  r.get('/relay/v1/hubs', { preHandler: need() }, async () => ({
+  // Which homes exist and when they are online is the cloud services' business, not every
+  // engineer's: an engineer sees only hubs that granted them a session (support/hubs below).
+  r.get('/relay/v1/hubs', { preHandler: need('service') }, async () => ({
     hubs: broker.hubList().map((h) => ({ hub_id: h.hub_id, online: h.online, since: new Date(h.since).toISOString(), support_grants: h.support.length, chain: broker.chains.headOf(h.hub_id) })),
   }));
 
@@ -69,7 +71,6 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
     },
   );
 
-  r.post('/relay/v1/hubs/:id/ping', { preHandler: need(), schema: { params: hubParams } }, async (req, reply) => answer(reply, await broker.call(req.params.id, 'ping')));
 
   // ---- support console -----------------------------------------------------------------
   r.get('/relay/v1/support/hubs', { preHandler: need('engineer') }, async (req) => {
@@ -92,6 +93,12 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
     if (!grant) throw new HearthError('NO_GRANT', `hub ${hubId} has not granted a ${scope} session`, 403);
     return grant.id;
   };
+
+  // A service may ping any hub; an engineer only one that granted them a session.
+  r.post('/relay/v1/hubs/:id/ping', { preHandler: need(), schema: { params: hubParams } }, async (req, reply) => {
+    if (req.account!.role !== 'service') grantFor(req, req.params.id, undefined, 'diagnostics');
+    return answer(reply, await broker.call(req.params.id, 'ping'));
+  });
 
   r.post(
     '/relay/v1/support/hubs/:id/diagnostics',

@@ -101,9 +101,13 @@ describe('relay, down commands, RPC and the support tunnel through a real mosqui
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('lists the hub as online over HTTPS, for signed-in accounts only', async () => {
+  it('lists the hub as online over HTTPS, for service accounts only', async () => {
     expect((await relayApi(relay1, 'GET', '/relay/v1/hubs')).status).toBe(401);
-    const res = await relayApi(relay1, 'GET', '/relay/v1/hubs', ENGINEER_TOKEN);
+    // An engineer does not get the list of homes: only those that granted a session (support/hubs).
+    const engineer = await relayApi(relay1, 'GET', '/relay/v1/hubs', ENGINEER_TOKEN);
+    expect(engineer.status).toBe(403);
+    expect(engineer.body.error.code).toBe('ROLE_REQUIRED');
+    const res = await relayApi(relay1, 'GET', '/relay/v1/hubs', SERVICE_TOKEN);
     expect(res.status).toBe(200);
     expect(res.body.hubs).toEqual(expect.arrayContaining([expect.objectContaining({ hub_id: 'hub-r', online: true })]));
     expect((await relayApi(relay1, 'GET', '/relay/v1/health')).status).toBe(200);
@@ -165,10 +169,14 @@ describe('relay, down commands, RPC and the support tunnel through a real mosqui
     linkOf(t).rpc!.register('test.hang', () => new Promise(() => {}));
     const res = await relay1.broker.call('hub-r', 'test.hang');
     expect(res).toEqual({ ok: false, error: { code: 'TIMEOUT', message: expect.stringMatching(/hub did not finish test\.hang/) } });
-    const ghost = await relayApi(relay2, 'POST', '/relay/v1/hubs/hub-ghost/ping', ENGINEER_TOKEN);
+    const ghost = await relayApi(relay2, 'POST', '/relay/v1/hubs/hub-ghost/ping', SERVICE_TOKEN);
     expect(ghost.status).toBe(504);
     expect(ghost.body.error.code).toBe('TIMEOUT');
-    const ping = await relayApi(relay1, 'POST', '/relay/v1/hubs/hub-r/ping', ENGINEER_TOKEN);
+    // An engineer reaches a hub only under a grant it announced; there is none here yet.
+    const ungranted = await relayApi(relay1, 'POST', '/relay/v1/hubs/hub-r/ping', ENGINEER_TOKEN);
+    expect(ungranted.status).toBe(403);
+    expect(ungranted.body.error.code).toBe('NO_GRANT');
+    const ping = await relayApi(relay1, 'POST', '/relay/v1/hubs/hub-r/ping', SERVICE_TOKEN);
     expect(ping.status).toBe(200);
     expect(ping.body.result.pong).toBe(true);
   });
