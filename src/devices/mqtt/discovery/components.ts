@@ -4,11 +4,13 @@ import { cfgNumber, cfgText, type Component, type ComponentConfig } from './conf
 import { compileTemplate, payloadVars, toText, TemplateError } from './template.js';
 
 /** What a subscribed topic means for an entity. */
-export type BindingKind = 'state' | 'brightness' | 'position' | 'mode' | 'temperature' | 'current_temperature' | 'percentage' | 'attributes' | 'action';
+export type BindingKind = 'state' | 'brightness' | 'position' | 'mode' | 'temperature' | 'current_temperature' | 'percentage' | 'attributes' | 'action' | 'power';
 export interface Binding {
   topic: string;
   kind: BindingKind;
   template?: string;
+  /** For `power` (Tasmota's JSON RESULT/STATE): the keys that carry this relay's state, first found wins. */
+  keys?: string[];
 }
 
 export interface StateUpdate {
@@ -106,6 +108,14 @@ export function interpret(component: Component, cfg: Cfg, binding: Binding, payl
     // Like HA, device JSON never overrides what the entity itself derives (brightness is rescaled).
     for (const k of OWN_ATTRIBUTES) delete attrs[k];
     return { attributes: attrs };
+  }
+  if (binding.kind === 'power') {
+    // One JSON message may describe other relays (`{"POWER2":"ON"}`) or none (`{"Dimmer":50}`): ignored.
+    const json = safeJson(payload);
+    if (!json || typeof json !== 'object' || Array.isArray(json)) return undefined;
+    const obj = json as Record<string, unknown>;
+    const key = (binding.keys ?? []).find((k) => typeof obj[k] === 'string');
+    return key ? stateFor(component, cfg, obj[key] as string) : undefined;
   }
   if (component === 'light' && cfg.schema === 'json') {
     const json = safeJson(payload) as Record<string, unknown> | undefined;

@@ -8,10 +8,11 @@ import {
 } from './config.js';
 import { bindingsFor, interpret, staticAttributes, type Binding } from './components.js';
 import { compileTemplate, payloadVars, toText, TemplateError } from './template.js';
+import { TASMOTA_DISCOVERY_PREFIX, TasmotaDiscovery } from './tasmota.js';
 
-type Cfg = ComponentConfig & Record<string, unknown>;
+export type Cfg = ComponentConfig & Record<string, unknown>;
 
-interface Availability {
+export interface Availability {
   topic: string;
   on: string;
   off: string;
@@ -28,7 +29,26 @@ export interface Discovered {
   availability: Availability[];
   availabilityMode: 'all' | 'any' | 'latest';
   availabilityValues: Map<string, boolean>;
+  /** HA-format unique ids (upper case) this entity stands for; only Tasmota's native entities have any. */
+  claims: string[];
   unsubscribe: (() => void)[];
+}
+
+/** An understood config, ready to become an entity (see `install`). */
+export interface EntitySpec {
+  key: string;
+  component: Component;
+  cfg: Cfg;
+  /** The id wanted for a new entity; a taken one gets `_2`, `_3`, …. */
+  entityId: string;
+  name: (entityId: string) => string;
+  bindings: Binding[];
+  availability: Availability[];
+  availabilityMode: 'all' | 'any' | 'latest';
+  warnings: string[];
+  device: Entity['device'];
+  area?: string;
+  claims: string[];
 }
 
 export const DISCOVERY_PREFIX = 'homeassistant';
@@ -48,23 +68,38 @@ export class MqttDiscovery {
   private readonly deviceKeys = new Map<string, Set<string>>();
   private readonly routes = new Map<string, { handlers: Set<(payload: string) => void>; unsubscribe: () => void }>();
   private unsubscribeConfig?: () => void;
+  private unsubscribeTasmota?: () => void;
+  /** HA-format unique id (upper case) → key of the native Tasmota entity that stands for it. */
+  private readonly claims = new Map<string, string>();
+  /** HA-format configs set aside for a native Tasmota entity: key → config topic and the claim. */
+  private readonly suppressed = new Map<string, { topic: string; claim: string }>();
+  private readonly tasmota: TasmotaDiscovery;
 
   constructor(
     private readonly broker: LanBroker,
     private readonly registry: EntityRegistry,
     private readonly log: Logger,
     private readonly source = 'mqtt',
-  ) {}
+  ) {
+    this.tasmota = new TasmotaDiscovery(this, log);
+  }
 
   async start(): Promise<void> {
     this.unsubscribeConfig = this.broker.subscribe(`${DISCOVERY_PREFIX}/#`, (m) => this.onMessage(m));
     // aedes' in-process subscribe does not replay retained messages: read them ourselves.
     for (const m of await this.broker.retained(`${DISCOVERY_PREFIX}/#`)) this.onMessage(m);
+    // Stock Tasmota (9.x and later) announces itself in its own format, not HA's.
+    this.unsubscribeTasmota = this.broker.subscribe(`${TASMOTA_DISCOVERY_PREFIX}/#`, (m) => this.tasmota.onMessage(m));
+    for (const m of await this.broker.retained(`${TASMOTA_DISCOVERY_PREFIX}/#`)) this.tasmota.onMessage(m);
   }
 
   stop(): void {
     this.unsubscribeConfig?.();
+    this.unsubscribeTasmota?.();
     for (const r of [...this.records.values()]) this.drop(r, false);
+    this.claims.clear();
+    this.suppressed.clear();
+    this.tasmota.clear();
     for (const route of this.routes.values()) route.unsubscribe();
     this.routes.clear();
     this.deviceKeys.clear();
@@ -141,14 +176,19 @@ export class MqttDiscovery {
       return false;
     }
     const cfg = result.data as Cfg;
-    const prev = this.records.get(key);
-    if (!prev && this.records.size >= MAX_ENTITIES) {
-      this.log.warn({ clientId: m.clientId, topic: m.topic, limit: MAX_ENTITIES }, 'discovery config ignored: too many discovered entities');
+    // Tasmota with SetOption19 1 may also announce, in HA's format, a relay or sensor its native
+    // discovery already brought: the native entity stands for it, this config waits (see tasmota.ts).
+    const uid = cfg.unique_id?.toUpperCase();
+    const owner = uid === undefined ? undefined : this.claims.get(uid);
+    if (owner !== undefined && owner !== key) {
+      this.removeKey(key);
+      this.suppressed.set(key, { topic: m.topic, claim: uid! });
+      this.log.info({ clientId: m.clientId, topic: m.topic, unique_id: cfg.unique_id, native: owner }, 'discovery config ignored: the same Tasmota entity comes from its native discovery');
       return false;
     }
-    if (prev) this.drop(prev, prev.component !== component);
-    let entityId = prev && prev.component === component ? prev.entityId : entityIdFor(component, cfg, objectId);
-    if (!prev || prev.entityId !== entityId) entityId = this.uniqueId(entityId);
+    this.suppressed.delete(key);
+    const prev = this.records.get(key);
+    const entityId = prev && prev.component === component ? prev.entityId : entityIdFor(component, cfg, objectId);
 
     const bindings: Binding[] = [];
     const warnings: string[] = [];
@@ -174,20 +214,6 @@ export class MqttDiscovery {
         a.template = undefined;
       }
     }
-    const record: Discovered = {
-      key,
-      configTopic: m.topic,
-      component,
-      cfg,
-      entityId,
-      availability,
-      availabilityMode: cfg.availability_mode ?? 'latest',
-      availabilityValues: new Map(),
-      unsubscribe: [],
-    };
-    this.records.set(key, record);
-    this.byEntity.set(entityId, record);
-    const existing = this.registry.get(entityId);
     const device = cfg.device
       ? {
           id: Array.isArray(cfg.device.identifiers) ? cfg.device.identifiers[0] : (cfg.device.identifiers ?? undefined),
@@ -196,21 +222,81 @@ export class MqttDiscovery {
           model: cfg.device.model ?? undefined,
         }
       : null;
+    return this.install(m, {
+      key,
+      component,
+      cfg,
+      entityId,
+      name: (id) => friendlyName(cfg, id),
+      bindings,
+      availability,
+      availabilityMode: cfg.availability_mode ?? 'latest',
+      warnings,
+      device,
+      area: cfg.device?.suggested_area ?? undefined,
+      claims: [],
+    });
+  }
+
+  /**
+   * Creates or updates the entity one understood config describes, whatever its format (HA's, or
+   * Tasmota's native one through tasmota.ts): the entity cap, the registry entry, its topics.
+   */
+  install(m: BrokerMessage, spec: EntitySpec): boolean {
+    const prev = this.records.get(spec.key);
+    if (!prev && this.records.size >= MAX_ENTITIES) {
+      this.log.warn({ clientId: m.clientId, topic: m.topic, limit: MAX_ENTITIES }, 'discovery config ignored: too many discovered entities');
+      return false;
+    }
+    if (prev) this.drop(prev, prev.component !== spec.component);
+    // An HA-format config already holding what this entity claims gives way; its entity id (and so
+    // the owner's aliases and area) carries over when the domain is the same.
+    let takenOver: string | undefined;
+    for (const claim of spec.claims) {
+      for (const dup of [...this.records.values()]) {
+        if (dup.claims.length > 0 || dup.cfg.unique_id?.toUpperCase() !== claim) continue;
+        const keep = !prev && takenOver === undefined && dup.component === spec.component;
+        this.drop(dup, !keep);
+        if (keep) takenOver = dup.entityId;
+        this.suppressed.set(dup.key, { topic: dup.configTopic, claim });
+        this.log.info({ clientId: m.clientId, topic: dup.configTopic, unique_id: dup.cfg.unique_id, native: spec.key }, 'discovery: HA-format config set aside; the same Tasmota entity comes from its native discovery');
+      }
+      this.claims.set(claim, spec.key);
+    }
+    let entityId = prev && prev.component === spec.component ? prev.entityId : (takenOver ?? spec.entityId);
+    if (!prev || prev.entityId !== entityId) entityId = this.uniqueId(entityId);
+
+    const record: Discovered = {
+      key: spec.key,
+      configTopic: m.topic,
+      component: spec.component,
+      cfg: spec.cfg,
+      entityId,
+      availability: spec.availability,
+      availabilityMode: spec.availabilityMode,
+      availabilityValues: new Map(),
+      claims: spec.claims,
+      unsubscribe: [],
+    };
+    this.records.set(spec.key, record);
+    this.byEntity.set(entityId, record);
+    const existing = this.registry.get(entityId);
     this.registry.upsert({
       id: entityId,
-      name: friendlyName(cfg, entityId),
-      domain: component,
+      name: spec.name(entityId),
+      domain: spec.component,
       state: existing?.state ?? 'unknown',
-      attributes: { ...(existing?.attributes ?? {}), ...staticAttributes(component, cfg) },
+      attributes: { ...(existing?.attributes ?? {}), ...staticAttributes(spec.component, spec.cfg) },
       source: this.source,
-      available: availability.length === 0 ? true : (existing?.available ?? false),
-      device,
-      area: existing ? undefined : (cfg.device?.suggested_area ?? undefined),
-      warning: warnings.length ? warnings.join('; ') : null,
+      available: spec.availability.length === 0 ? true : (existing?.available ?? false),
+      device: spec.device,
+      area: existing ? undefined : spec.area,
+      warning: spec.warnings.length ? spec.warnings.join('; ') : null,
     });
-    for (const b of bindings) record.unsubscribe.push(this.route(b.topic, (payload) => this.onState(record, b, payload)));
-    for (const a of availability) record.unsubscribe.push(this.route(a.topic, (payload) => this.onAvailability(record, a, payload)));
+    for (const b of spec.bindings) record.unsubscribe.push(this.route(b.topic, (payload) => this.onState(record, b, payload)));
+    for (const a of spec.availability) record.unsubscribe.push(this.route(a.topic, (payload) => this.onAvailability(record, a, payload)));
     this.log.debug({ clientId: m.clientId, topic: m.topic, entity_id: entityId }, prev ? 'discovery: entity updated' : 'discovery: entity added');
+    if (prev) this.release(prev.claims.filter((c) => !spec.claims.includes(c)), spec.key);
     return true;
   }
 
@@ -297,6 +383,7 @@ export class MqttDiscovery {
   }
 
   private removeConfig(topic: string, key: string, isDevice: boolean): void {
+    this.suppressed.delete(key);
     if (isDevice) {
       for (const k of this.deviceKeys.get(topic) ?? []) this.removeKey(k);
       this.deviceKeys.delete(topic);
@@ -305,9 +392,33 @@ export class MqttDiscovery {
     this.removeKey(key);
   }
 
-  private removeKey(key: string): void {
+  /** Removes an entity for good (its config was removed or replaced). */
+  removeKey(key: string): void {
     const r = this.records.get(key);
-    if (r) this.drop(r, true);
+    if (!r) return;
+    this.drop(r, true);
+    this.release(r.claims, key);
+  }
+
+  /** Keys of the entities whose key starts with `prefix`. */
+  keysUnder(prefix: string): string[] {
+    return [...this.records.keys()].filter((k) => k.startsWith(prefix));
+  }
+
+  /** Gives up claims; HA-format configs set aside for them are read again from their retained payload. */
+  private release(claims: string[], key: string): void {
+    if (claims.length === 0) return;
+    for (const c of claims) if (this.claims.get(c) === key) this.claims.delete(c);
+    const topics = new Set<string>();
+    for (const [k, s] of [...this.suppressed]) {
+      if (!claims.includes(s.claim) || this.claims.has(s.claim)) continue;
+      this.suppressed.delete(k);
+      topics.add(s.topic);
+    }
+    for (const topic of topics) {
+      const payload = this.broker.retainedPayload(topic);
+      if (payload && payload.length > 0) this.onMessage({ topic, payload, retain: true, clientId: null });
+    }
   }
 
   private drop(r: Discovered, removeEntity: boolean): void {
