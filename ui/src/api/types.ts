@@ -51,3 +51,11 @@ export type SupportGrant = S.Grant;
 export type GrantSupportBody = Parameters<S.SupportGrants['create']>[0];
 /** GET /support/sessions answers what `list()` returns, under `sessions`. */
 export type SupportSessionList = { sessions: ReturnType<S.SupportGrants['list']> };
+
+// Device logins for the LAN broker (devices/credentials). The POST body's schema is inline in the
+// route, so it is built from the exported username schema; the 201 adds the password, once.
+import type * as D from '../../../src/devices/credentials';
+export type DeviceCredential = D.DeviceCredential;
+export type DeviceCredentialList = { credentials: D.DeviceCredential[] };
+export type CreateDeviceLoginBody = { username: z.infer<typeof D.usernameSchema>; description?: string };
+export type CreatedDeviceLogin = D.DeviceCredential & { password: string };

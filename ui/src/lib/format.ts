@@ -57,3 +57,5 @@ export function listWords(items: string[], joiner = 'or'): string {
   if (items.length <= 1) return items[0] ?? '';
   return `${items.slice(0, -1).join(', ')} ${joiner} ${items[items.length - 1]}`;
 }
+
+export const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

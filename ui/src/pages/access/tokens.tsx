@@ -7,6 +7,7 @@ import { useNames } from '../../lib/names';
 import { useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 import { TOKEN_SCOPES } from './scopes';
+import { ShownOnce } from './shown-once';
 
 const EXPIRY: Array<[string, string]> = [
   ['', 'Never'],
@@ -135,40 +136,7 @@ function TokenForm({ onCreated }: { onCreated: (t: CreatedToken) => void }) {
   );
 }
 
-/** The secret, this once: a read-only field (select-all works everywhere) and a copy button. */
+/** The secret, this once. */
 function Secret({ token, onDone }: { token: CreatedToken; onDone: () => void }) {
-  const [copied, setCopied] = useState('');
-  async function copy() {
-    const field = document.getElementById('new-token') as HTMLInputElement | null;
-    try {
-      // The Clipboard API needs a secure context; a hub opened as http://192.168.x.y is not one.
-      await navigator.clipboard.writeText(token.token);
-      setCopied('Copied.');
-    } catch {
-      field?.select();
-      setCopied(document.execCommand('copy') ? 'Copied.' : 'Select the token and copy it by hand.');
-    }
-  }
-  return (
-    <div class="notice secret" role="region" aria-labelledby="new-token-label">
-      <div class="field">
-        <label for="new-token" id="new-token-label">
-          Your new token “{token.name}”
-        </label>
-        <input id="new-token" readOnly value={token.token} aria-describedby="new-token-hint" onFocus={(e) => (e.target as HTMLInputElement).select()} />
-        <small id="new-token-hint" class="hint">
-          Copy it now: it will not be shown again. The hub keeps only a hash of it.
-        </small>
-      </div>
-      <div class="row">
-        <button type="button" class="primary" onClick={() => void copy()}>
-          Copy
-        </button>
-        <button type="button" onClick={onDone}>
-          Done
-        </button>
-        <span aria-live="polite">{copied}</span>
-      </div>
-    </div>
-  );
+  return <ShownOnce id="new-token" label={`Your new token “${token.name}”`} value={token.token} hint="Copy it now: it will not be shown again. The hub keeps only a hash of it." onDone={onDone} />;
 }

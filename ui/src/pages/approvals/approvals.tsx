@@ -3,28 +3,21 @@ import { ApiError, post } from '../../api/client';
 import { useHubEvents } from '../../api/events';
 import type { Envelope } from '../../api/types';
 import { ErrorNote, Loading, PageHead } from '../../components/ui';
-import { clock, dateTime, listWords, roleWords, timeLeft } from '../../lib/format';
+import { cap, clock, listWords, roleWords, timeLeft } from '../../lib/format';
+import { History } from './history';
 import { actionWords, useNames } from '../../lib/names';
 import { useSession } from '../../lib/session';
 import { useApi, useTick } from '../../lib/use-api';
 
 type List = { approvals: Envelope[] };
 
-/** Pending requests first (what, who asked, risk, time left), then the history. */
+/** Pending requests first (what, who asked, risk, time left), then the history, page by page. */
 export function ApprovalsPage() {
   const pending = useApi<List>('/approvals?state=pending&limit=100');
-  const all = useApi<List>('/approvals?limit=50');
   const names = useNames();
-  useHubEvents(
-    (e) => {
-      if (e.type.startsWith('approval.')) {
-        void pending.reload();
-        void all.reload();
-      }
-    },
-    [pending.reload, all.reload],
-  );
-  const history = (all.data?.approvals ?? []).filter((a) => a.state !== 'pending');
+  // Bumped after a decision here, so the history takes the request in without waiting for the event.
+  const [version, setVersion] = useState(0);
+  useHubEvents((e) => void (e.type.startsWith('approval.') && pending.reload()), [pending.reload]);
   return (
     <>
       <PageHead title="Approvals" />
@@ -36,32 +29,20 @@ export function ApprovalsPage() {
           {pending.data && pending.data.approvals.length === 0 ? <p class="muted">Nothing is waiting.</p> : null}
           <ul class="approvals">
             {pending.data?.approvals.map((a) => (
-              <PendingCard key={a.id} envelope={a} names={names} onDecided={() => void Promise.all([pending.reload(), all.reload()])} />
+              <PendingCard
+                key={a.id}
+                envelope={a}
+                names={names}
+                onDecided={() => {
+                  void pending.reload();
+                  setVersion((v) => v + 1);
+                }}
+              />
             ))}
           </ul>
         </div>
       </section>
-      <section aria-labelledby="history-title">
-        <h2 id="history-title">History</h2>
-        <ErrorNote error={all.error} />
-        {history.length === 0 && all.data ? <p class="muted">No decided requests yet.</p> : null}
-        <ul class="history">
-          {history.map((a) => (
-            <li key={a.id} class="card compact">
-              <div class="row spread">
-                <strong>{cap(actionWords(a.action.operation, names.entity(a.action.entity_id), a.action.params))}</strong>
-                <span class={`tag state-${a.state}`}>{a.state}</span>
-              </div>
-              <p class="muted small">
-                Asked by {names.member(a.origin.member_id)} via {a.origin.channel}, {dateTime(a.created_at)} · risk {a.risk}
-                {a.decisions.length ? ` · ${a.decisions.map((d) => `${d.decision === 'approve' ? 'approved' : 'denied'} by ${names.member(d.member_id)}`).join(', ')}` : ''}
-                {a.outcome ? ` · ${a.outcome.message}` : ''} ·{' '}
-                <a href={`/audit?subject=${encodeURIComponent(a.id)}`}>story</a>
-              </p>
-            </li>
-          ))}
-        </ul>
-      </section>
+      <History version={version} />
     </>
   );
 }
@@ -155,5 +136,3 @@ function PendingCard({ envelope: a, names, onDecided }: { envelope: Envelope; na
     </li>
   );
 }
-
-const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
