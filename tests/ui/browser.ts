@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO, spawnHub, tempDir, type HubProcess } from '../helpers/hub.js';
 
 /** Debian's Chromium, headless; never a downloaded browser build. */
@@ -52,4 +52,22 @@ export function watchErrors(page: Page, errors: string[]): void {
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text());
   });
+}
+
+/** Fetch on the hub's API as the signed-in owner (with the session cookie). */
+export type AsOwner = (path: string, init?: RequestInit) => Promise<Response>;
+
+/**
+ * The owner, made through the setup route; the session cookie lands in `ctx`, so pages opened
+ * from it are signed in. Returns the cookie and a fetch that sends it.
+ */
+export async function setupOwner(ctx: BrowserContext, hub: DemoHub, owner: { name: string; username: string; password: string; pin: string }): Promise<{ cookie: string; asOwner: AsOwner }> {
+  const setup = await ctx.request.post(`${hub.url}/api/v1/setup`, {
+    data: { setup_code: hub.setupCode(), username: owner.username, password: owner.password, display_name: owner.name, pin: owner.pin },
+  });
+  if (setup.status() !== 201) throw new Error(`POST /setup answered ${setup.status()}: ${await setup.text()}`);
+  const cookie = (await ctx.cookies()).find((c) => c.name === 'hearth_session')?.value;
+  if (!cookie) throw new Error('POST /setup set no session cookie');
+  const asOwner: AsOwner = (path, init = {}) => fetch(`${hub.url}/api/v1${path}`, { ...init, headers: { cookie: `hearth_session=${cookie}`, ...init.headers } });
+  return { cookie, asOwner };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, shot, startDemoHub, watchErrors, type DemoHub } from './browser.js';
+import { launchChromium, setupOwner, shot, startDemoHub, watchErrors, type DemoHub } from './browser.js';
 import { OWNER } from './family-flow.js';
 import { areaOf, TOKEN_SCOPES } from '../../ui/src/pages/access/scopes.js';
 
@@ -29,13 +29,7 @@ describe('web UI: support access and API tokens, in Chromium against a real hub'
     let phone: BrowserContext | undefined;
     try {
       // The owner, made through the setup route with the family flow's owner; the cookie lands in this context.
-      const setup = await ctx.request.post(`${hub.url}/api/v1/setup`, {
-        data: { setup_code: hub.setupCode(), username: OWNER.username, password: OWNER.password, display_name: OWNER.name, pin: OWNER.pin },
-      });
-      expect(setup.status()).toBe(201);
-      const cookie = (await ctx.cookies()).find((c) => c.name === 'hearth_session');
-      expect(cookie).toBeDefined();
-      const asOwner = (path: string, init: RequestInit = {}) => fetch(`${hub.url}/api/v1${path}`, { ...init, headers: { cookie: `hearth_session=${cookie!.value}`, ...init.headers } });
+      const { asOwner } = await setupOwner(ctx, hub, OWNER);
 
       const page = await ctx.newPage();
       watchErrors(page, errors);
