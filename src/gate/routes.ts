@@ -63,11 +63,25 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
       '/approvals',
       {
         preHandler: requireSignedIn,
-        schema: { tags: ['approvals'], summary: 'Approval envelopes, newest first', querystring: listQuery, response: { 200: z.object({ approvals: z.array(envelopeSchema) }) } },
+        schema: {
+          tags: ['approvals'],
+          summary: 'Approval envelopes, newest first',
+          querystring: listQuery,
+          response: {
+            200: z.object({
+              approvals: z.array(envelopeSchema),
+              next_before: z.string().nullable().describe('`before` for the next, older page; null when there is none'),
+            }),
+          },
+        },
       },
       async (req) => {
         const p = principalOf(req);
-        return { approvals: gate.list(req.query).filter((e) => visibleEnvelope(p, e)).map(redactEnvelope) };
+        // The cursor comes from the page as stored, before hiding what this member may not see:
+        // a page can come back short (or empty) for a child and still not be the end.
+        const page = gate.list(req.query);
+        const next_before = page.length === req.query.limit ? page[page.length - 1]!.id : null;
+        return { approvals: page.filter((e) => visibleEnvelope(p, e)).map(redactEnvelope), next_before };
       },
     );
     r.get(

@@ -163,6 +163,35 @@ describe('the action gate over HTTP, with the demo home', () => {
     expect(listed.body.approvals.map((e) => e.id)).toEqual([id]);
   });
 
+  it('pages the approvals with a cursor that also carries a child past requests it may not see', async () => {
+    const { hub, people } = await demoHub();
+    const { url } = hub;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const asked = await api(url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
+      ids.push(asked.body.approval_id as string);
+      expect((await api(url, people.adam!, 'POST', `/approvals/${ids[i]}/cancel`)).status).toBe(200);
+    }
+    type Page = { approvals: Envelope[]; next_before: string | null };
+    const walk = async (who: Person) => {
+      const seen: string[] = [];
+      const cursors: (string | null)[] = [];
+      let before: string | null = null;
+      do {
+        const res: { status: number; body: Page } = await api<Page>(url, who, 'GET', `/approvals?limit=2${before ? `&before=${before}` : ''}`);
+        expect(res.status).toBe(200);
+        seen.push(...res.body.approvals.map((e) => e.id));
+        before = res.body.next_before;
+        cursors.push(before);
+      } while (before !== null && cursors.length < 10);
+      return { seen, pages: cursors.length };
+    };
+    // The owner: every request once, newest first, over three pages (2, 2, 1).
+    expect(await walk(people.olivia!)).toEqual({ seen: [...ids].reverse(), pages: 3 });
+    // The child sees none of them, yet the cursor walks the same three pages to the end.
+    expect(await walk(people.cara!)).toEqual({ seen: [], pages: 3 });
+  });
+
   it('twenty concurrent approvals lead to exactly one execution', async () => {
     const owners = ['oscar', 'orla', 'otto'];
     const { hub, people, commands } = await demoHub({ owners });

@@ -5,14 +5,13 @@ import type { Envelope } from '../../api/types';
 import { ErrorNote, Loading } from '../../components/ui';
 import { cap, dateTime } from '../../lib/format';
 import { actionWords, useNames } from '../../lib/names';
-import { useSession } from '../../lib/session';
 
 const PAGE = 50;
-type List = { approvals: Envelope[] };
+type List = { approvals: Envelope[]; next_before: string | null };
 interface Pages {
   /** Newest first, contiguous from the newest down to `cursor`; pending ones included (not shown here). */
   items: Envelope[];
-  /** The id of the oldest envelope loaded: `before` for the next page. */
+  /** The server's `next_before` for the next page; undefined at the end. */
   cursor?: string;
   end: boolean;
   loaded: boolean;
@@ -23,45 +22,38 @@ interface Pages {
  * Live updates refresh only the newest page and merge it in by id, so pages already loaded stay.
  */
 export function History({ version }: { version: number }) {
-  const { me } = useSession();
   const names = useNames();
   const [pages, setPages] = useState<Pages>({ items: [], end: false, loaded: false });
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
-  // The server drops envelopes a member may not see after taking the page, so a short page is
-  // the end only for roles that see them all (owners and adults, as gate/routes.ts decides).
-  const seesAll = me.role === 'owner' || me.role === 'adult';
-  const isEnd = (n: number) => n === 0 || (seesAll && n < PAGE);
-
   const refresh = useCallback(async () => {
     try {
-      const page = (await get<List>(`/approvals${qs({ limit: PAGE })}`)).approvals;
+      const { approvals: page, next_before } = await get<List>(`/approvals${qs({ limit: PAGE })}`);
       setError(undefined);
       setPages((prev) => {
         const fresh = new Set(page.map((a) => a.id));
         // No overlap with what is loaded: more than a page arrived meanwhile, and keeping the old
         // pages would leave a gap between them. Start over from the newest page.
-        if (!prev.loaded || !prev.items.some((a) => fresh.has(a.id))) return { items: page, cursor: last(page), end: isEnd(page.length), loaded: true };
+        if (!prev.loaded || !prev.items.some((a) => fresh.has(a.id))) return { items: page, cursor: next_before ?? undefined, end: next_before === null, loaded: true };
         return { ...prev, items: [...page, ...prev.items.filter((a) => !fresh.has(a.id))] };
       });
     } catch (err) {
       setError(err);
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [seesAll]);
+  }, []);
 
   async function older() {
     const before = pages.cursor;
     if (!before) return;
     setBusy(true);
     try {
-      const page = (await get<List>(`/approvals${qs({ limit: PAGE, before })}`)).approvals;
+      const { approvals: page, next_before } = await get<List>(`/approvals${qs({ limit: PAGE, before })}`);
       setError(undefined);
-      const end = isEnd(page.length);
+      const end = next_before === null;
       setPages((prev) => {
         if (prev.cursor !== before) return prev; // started over meanwhile: this page no longer follows
         const known = new Set(prev.items.map((a) => a.id));
-        return { ...prev, items: [...prev.items, ...page.filter((a) => !known.has(a.id))], cursor: last(page) ?? before, end };
+        return { ...prev, items: [...prev.items, ...page.filter((a) => !known.has(a.id))], cursor: next_before ?? undefined, end };
       });
       // The button goes away at the end: keep keyboard focus on the page, on the words that say so.
       if (end) setTimeout(() => document.getElementById('history-end')?.focus(), 0);
@@ -115,5 +107,3 @@ export function History({ version }: { version: number }) {
     </section>
   );
 }
-
-const last = (page: Envelope[]) => page[page.length - 1]?.id;
