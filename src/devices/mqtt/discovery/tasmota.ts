@@ -31,6 +31,8 @@ export const TASMOTA_DISCOVERY_PREFIX = 'tasmota/discovery';
 /** A real config is about 1 KB; anything near the broker's packet limit is not one. */
 const MAX_PAYLOAD_BYTES = 16 * 1024;
 const MAX_SENSOR_ENTITIES = 48;
+/** Devices remembered (their config and sensors, up to 16 KiB each); a home has tens, not thousands. */
+export const MAX_TASMOTA_DEVICES = 1_000;
 const TOPIC_RE = /^tasmota\/discovery\/([0-9A-Fa-f]{12})\/(config|sensors)$/;
 const SENSOR_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 /** Topics the hub must never be made to command into (its own, the broker's, discovery). */
@@ -134,6 +136,7 @@ export class TasmotaDiscovery {
       return ignore('malformed JSON', { err: (err as Error).message });
     }
     if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return ignore('not a JSON object');
+    if (!this.devices.has(mac) && this.devices.size >= MAX_TASMOTA_DEVICES) return ignore('too many Tasmota devices', { limit: MAX_TASMOTA_DEVICES });
     if (kind === 'sensors') {
       const r = tasmotaSensorsSchema.safeParse(doc);
       if (!r.success) return ignore('invalid config', { key: r.error.issues[0]?.path.join('.'), problem: r.error.issues[0]?.message });
