@@ -155,25 +155,30 @@ export class NotificationRouter implements Service {
 
   private rungMembers(rung: string, exclude: string[], roles?: Member['role'][]): Member[] {
     const [type, value] = rung.split(':') as [string, string];
+    if (type === 'channel') return []; // adds a channel, not people: see escalate()
     const list = type === 'role' ? this.members.list({ role: value as Member['role'] }) : [this.members.get(value)].filter((m): m is Member => m !== undefined);
     return list.filter((m) => !m.disabled && !exclude.includes(m.id) && (!roles || roles.includes(m.role)));
   }
 
-  /** One delivery for a member on their first channel that reaches them; false if filtered or a duplicate. */
-  private addDelivery(n: NotificationRow, member: Member, step: number, now: number): boolean {
+  /**
+   * One delivery for a member on their first channel that reaches them (or on `only`, when an
+   * escalation adds that channel; false if it cannot reach them); false if filtered or a duplicate.
+   */
+  private addDelivery(n: NotificationRow, member: Member, step: number, now: number, only?: string): boolean {
     const prefs = this.preferences.get(member.id);
     const approval = n.kind.startsWith('approval.request');
     if (!approval) {
       if (SEVERITY_RANK[n.severity] < SEVERITY_RANK[prefs.min_severity]) return false;
       if (prefs.muted_kinds.some((k) => n.kind === k || (k.endsWith('.') && n.kind.startsWith(k)) || n.kind.startsWith(`${k}.`))) return false;
     }
-    const order = prefs.channels ?? this.settings.default_channels;
+    const order = only ? [only] : (prefs.channels ?? this.settings.default_channels);
     const channel = order.find((c) => this.channels.get(c)?.canReach(member)) ?? order.find((c) => !this.channels.has(c) && this.expected.has(c) && canReachLater(member, c));
     const base = {
       id: newId('dlv'), notification_id: n.id, member_id: member.id, step, attempts: 0, next_attempt_at: now, message_ref: null,
       created_at: now, updated_at: now, delivered_at: null,
     };
     if (!channel) {
+      if (only) return false;
       return this.outbox.insertDelivery({ ...base, channel: 'none', idem_key: `${n.id}:${member.id}:none`, status: 'failed', release_at: null, last_error: 'no channel reaches this member (pair Telegram or choose a channel)' });
     }
     const quiet = n.severity === 'urgent' ? undefined : quietUntil(prefs, now, this.ctx.settings.get().hub.timezone);
@@ -359,7 +364,10 @@ export class NotificationRouter implements Service {
     }
   }
 
-  /** Unacknowledged urgent notifications and approvals go to the next rung that adds someone. */
+  /**
+   * Unacknowledged urgent notifications and approvals go to the next rung that adds someone: new
+   * people on their first channel, or (`channel:<name>`) the people reached so far on one more.
+   */
   private escalate(): void {
     const now = this.ctx.clock.now();
     const s = this.settings;
@@ -368,9 +376,14 @@ export class NotificationRouter implements Service {
       let climbed = false;
       for (let i = n.step + 1; i < s.escalation_ladder.length && !climbed; i++) {
         const meta = metaOf(n);
-        const next = this.rungMembers(s.escalation_ladder[i]!, meta.exclude, meta.ladder_roles).filter((m) => !have.has(m.id));
+        const rung = s.escalation_ladder[i]!;
+        const channel = rung.startsWith('channel:') ? rung.slice('channel:'.length) : undefined;
+        const next = channel
+          ? [...have].map((id) => this.members.get(id)).filter((m): m is Member => m !== undefined && !m.disabled)
+          : this.rungMembers(rung, meta.exclude, meta.ladder_roles).filter((m) => !have.has(m.id));
         if (next.length === 0) continue;
-        const added = this.outbox.transaction(() => next.filter((m) => this.addDelivery(n, m, i, now)));
+        const added = this.outbox.transaction(() => next.filter((m) => this.addDelivery(n, m, i, now, channel)));
+        if (added.length === 0) continue;
         this.outbox.setEscalation(n.id, i, now + s.escalation_step_minutes * 60_000, now);
         this.log.info({ notification: n.id, rung: s.escalation_ladder[i], members: added.map((m) => m.id) }, 'escalated');
         this.ctx.audit.append({ actor: 'system', origin: 'system', kind: 'notify.escalated', subject: n.subject ?? n.id, data: { notification: n.id, rung: s.escalation_ladder[i], members: added.map((m) => m.id) } });

@@ -63,6 +63,42 @@ describe('notification router', () => {
     expect(h.tg.sentTo(911).filter((m) => /^Water under the sink/.test(m.text ?? ''))).toHaveLength(1);
   });
 
+  it('climbs to another channel for the people already told (channel:<name> rung), then to the next person', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 15, 12, 0, 0));
+    h = await startTgHub({ clock, settings: { notify: { escalation_ladder: ['role:owner', 'channel:sms', 'role:adult'], escalation_step_minutes: 5 } } });
+    const olivia = await addMember(h, 'olivia', 'owner');
+    const ben = await addMember(h, 'ben', 'adult');
+    await pair(h, olivia, h.tg.user(931, 'Olivia'));
+    await pair(h, ben, h.tg.user(932, 'Ben'));
+    // A second channel as the telephony part will register one: it reaches whoever has a phone.
+    const texts: { to: string; text: string }[] = [];
+    h.router.registerChannel({
+      name: 'sms',
+      canReach: (m) => m.username === 'olivia',
+      send: async (msg) => {
+        texts.push({ to: msg.member.username, text: msg.text });
+        return { message_ref: `sms-${texts.length}` };
+      },
+    });
+    const { id } = h.router.notify({ kind: 'alert.smoke', severity: 'urgent', text: 'Smoke in the hall!', escalate: true, actions: [{ kind: 'ack', label: "I'm on it" }] });
+    await waitMessage(h.tg, 931, /Smoke in the hall/);
+    expect(texts).toEqual([]);
+    clock.advance(5 * 60_000);
+    await h.tg.waitFor(() => texts.length > 0 || undefined, 'the SMS to Olivia');
+    expect(texts).toEqual([{ to: 'olivia', text: 'Smoke in the hall!' }]);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(h.tg.sentTo(932).some((m) => /Smoke/.test(m.text ?? ''))).toBe(false); // Ben not yet
+    clock.advance(5 * 60_000);
+    await waitMessage(h.tg, 932, /Smoke in the hall/);
+    const rungs = h.t.hub.ctx.audit.list({ kind: 'notify.escalated' }).entries.map((e) => e.data.rung).reverse();
+    expect(rungs).toEqual(['channel:sms', 'role:adult']);
+    expect(h.router.get(id)!.deliveries.map((d) => `${d.channel}:${d.member_id === olivia.id ? 'olivia' : 'ben'}`).sort()).toEqual(['sms:olivia', 'telegram:ben', 'telegram:olivia']);
+    h.router.acknowledge({ id }, ben.id, 'telegram');
+    clock.advance(30 * 60_000);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(texts).toHaveLength(1);
+  });
+
   it('delivers every notification exactly once after the Bot API was down for a while', async () => {
     h = await startTgHub();
     const anna = await addMember(h, 'anna', 'owner');

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 
-/** A rung of an escalation ladder: everyone with a role, or one member. */
-const rungSchema = z.string().regex(/^(role:(owner|adult|child|elder|guest)|member:[A-Za-z0-9_-]{1,64})$/, 'role:<role> or member:<id>');
+/**
+ * A rung of an escalation ladder: everyone with a role, one member, or one more channel
+ * (`channel:sms`) for everyone the notification has reached so far.
+ */
+const rungSchema = z
+  .string()
+  .regex(/^(role:(owner|adult|child|elder|guest)|member:[A-Za-z0-9_-]{1,64}|channel:[a-z][a-z0-9_-]{0,31})$/, 'role:<role>, member:<id> or channel:<name>');
 
 export const notifySection = z
   .strictObject({
@@ -13,7 +18,7 @@ export const notifySection = z
     per_member_burst: z.number().int().min(1).max(1000).default(10).describe('Messages a person may get at once on one channel before the rest wait (urgent ones never wait).'),
     per_member_per_minute: z.number().min(0.1).max(600).default(20).describe('Sustained messages per person per channel per minute.'),
     default_channels: z.array(z.string().min(1).max(32)).default(['telegram']).describe('Channels, in order, for members who have not chosen.'),
-    escalation_ladder: z.array(rungSchema).max(10).default(['role:owner', 'role:adult']).describe('Who gets an unacknowledged urgent notification or approval next, in order.'),
+    escalation_ladder: z.array(rungSchema).max(10).default(['role:owner', 'role:adult']).describe('Who gets an unacknowledged urgent notification or approval next, in order: role:<role>, member:<id>, or channel:<name> (the people reached so far, on that channel too).'),
     escalation_step_minutes: z.number().min(0.1).max(1440).default(5).describe('Minutes before an unacknowledged urgent notification climbs one rung.'),
     alert_roles: z.array(z.enum(['owner', 'adult', 'child', 'elder', 'guest'])).default(['owner', 'adult']).describe('Who gets the hub\'s own alerts (doors left open, devices offline).'),
     door_open_minutes: z.number().min(0.1).max(1440).default(10).describe('Minutes a garage or door may stay open before an alert.'),
