@@ -26,11 +26,6 @@ const RESTART_KEYS = [
   'hub.demo', 'hub.log_level', 'hub.log_format',
 ];
 const RESTART_PREFIXES = ['link.'];
-/**
- * The Home Assistant bridge follows a new url, token or ca while it runs, but it exists only when the
- * hub started with both set: turning it on from nothing takes a restart.
- */
-const HA_KEYS = ['homeassistant.url', 'homeassistant.token', 'homeassistant.ca'];
 
 export interface SettingsChange {
   changed: string[];
@@ -45,8 +40,6 @@ export interface SettingsChange {
 export class SettingsService {
   private overrides: PlainObject;
   private current: Settings;
-  /** Whether the settings at start had a Home Assistant bridge (url and token). */
-  private readonly startedWithHa: boolean;
 
   constructor(
     private readonly db: Db,
@@ -61,12 +54,10 @@ export class SettingsService {
     } catch (err) {
       throw new ConfigError(`${(err as Error).message}\n(the run-time settings in the database are invalid; fix or remove them with \`hearth settings reset\`)`);
     }
-    this.startedWithHa = Boolean(this.current.homeassistant.url && this.current.homeassistant.token);
   }
 
   private needsRestart(key: string): boolean {
-    if (RESTART_KEYS.includes(key) || RESTART_PREFIXES.some((p) => key.startsWith(p))) return true;
-    return HA_KEYS.includes(key) && !this.startedWithHa;
+    return RESTART_KEYS.includes(key) || RESTART_PREFIXES.some((p) => key.startsWith(p));
   }
 
   get(): Settings {

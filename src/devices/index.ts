@@ -138,10 +138,8 @@ export function createDevicesPart(ctx: HubContext): DevicesPart {
     }
   }
   const ha = createHomeAssistantAdapter(ctx, registry);
-  if (ha) {
-    adapters.set(ha.source, ha);
-    services.push(ha);
-  }
+  adapters.set(ha.source, ha);
+  services.push(ha);
   return {
     name: 'devices',
     services,

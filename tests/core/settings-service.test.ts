@@ -66,8 +66,8 @@ describe('settings at run time', () => {
       },
       'mem_owner',
     );
-    expect(change.restart_required.sort()).toEqual(['homeassistant.token', 'homeassistant.url', 'hub.demo', 'link.hub_id', 'link.url', 'mqtt.messages_per_second']);
-    // A hub that started with the bridge follows a new token without a restart.
+    // The Home Assistant bridge follows url and token while it runs, even from nothing.
+    expect(change.restart_required.sort()).toEqual(['hub.demo', 'link.hub_id', 'link.url', 'mqtt.messages_per_second']);
     const again = make().update({ homeassistant: { token: 'other' } }, 'mem_owner');
     expect(again.changed).toEqual(['homeassistant.token']);
     expect(again.restart_required).toEqual([]);

@@ -29,8 +29,9 @@ export interface HomeAssistantAdapterDeps {
 }
 
 export interface HomeAssistantAdapterOptions {
-  url: string;
-  token: string;
+  /** Both unset: the bridge waits, disabled, until the owner sets them (no restart needed). */
+  url?: string;
+  token?: string;
   /** homeassistant.ca: PEM file of the CA(s) that sign HA's https certificate. */
   ca?: string;
   timings?: Partial<SessionTimings>;
@@ -57,7 +58,7 @@ export class HomeAssistantAdapter implements DeviceAdapter {
     private readonly deps: HomeAssistantAdapterDeps,
     options: HomeAssistantAdapterOptions,
   ) {
-    toWebSocketUrl(options.url); // a bad URL fails here, not in the background
+    if (options.url) toWebSocketUrl(options.url); // a bad URL fails here, not in the background
     this.url = options.url;
     this.token = options.token;
     this.ca = options.ca;
@@ -146,11 +147,11 @@ export class HomeAssistantAdapter implements DeviceAdapter {
 }
 
 /**
- * The adapter when homeassistant.url and homeassistant.token are set; otherwise undefined.
- * The devices part calls this and runs the adapter as one of its services.
+ * The bridge, always: without homeassistant.url and token it reports `disabled` and connects as
+ * soon as the owner sets them (first run, Settings), without a restart. The devices part runs
+ * it as one of its services.
  */
-export function createHomeAssistantAdapter(ctx: HubContext, registry: EntityRegistry): DeviceAdapter | undefined {
+export function createHomeAssistantAdapter(ctx: HubContext, registry: EntityRegistry): DeviceAdapter {
   const { url, token, ca } = ctx.settings.get().homeassistant;
-  if (!url || !token) return undefined;
   return new HomeAssistantAdapter({ registry, log: ctx.log.child({ part: 'homeassistant' }), clock: ctx.clock, bus: ctx.bus }, { url, token, ca });
 }

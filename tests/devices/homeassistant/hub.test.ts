@@ -21,6 +21,19 @@ async function haHealth(t: TestHub): Promise<{ status: string; detail: string }>
 }
 
 describe('Home Assistant in a running hub', () => {
+  it('connects when the owner sets url and token at run time (first run), without a restart', async () => {
+    const ha = await FakeHomeAssistant.start({ token: TOKEN, states: HOME });
+    cleanups.push(() => ha.stop());
+    const t = await hubWith({});
+    const cookie = await setupOwner(t);
+    expect(await haHealth(t)).toEqual({ status: 'disabled', detail: 'homeassistant.url and homeassistant.token are not set' });
+    const set = await api<{ changed: string[]; restart_required: string[] }>(t, 'PATCH', '/settings', { cookie, body: { homeassistant: { url: ha.url, token: TOKEN } } });
+    expect(set.status).toBe(200);
+    expect(set.body.restart_required).toEqual([]);
+    await waitForAsync(async () => (await haEntities(t, cookie)).length === HOME.length || undefined, 'HA entities after the settings change');
+    expect((await haHealth(t)).status).toBe('ok');
+  });
+
   it("shows HA's entities through the API and follows HA across a restart without a hub restart", async () => {
     const first = await FakeHomeAssistant.start({ token: TOKEN, states: HOME });
     cleanups.push(() => first.stop());
