@@ -37,6 +37,12 @@ export async function firstRun(page: Page, hub: DemoHub, tag: string): Promise<v
   await result.waitFor(T);
   expect(await result.textContent()).toMatch(/127\.0\.0\.1|ECONNREFUSED|refused|not found/i);
   await shot(page, `${tag}-02-setup-connections`);
+  // The cloud link is read once at start: saving it says a restart is needed (Home Assistant does not).
+  const link = page.locator('.connection', { has: page.getByRole('heading', { name: 'Cloud link' }) });
+  await link.getByLabel('Broker address').fill('mqtts://relay.example:8883');
+  await link.getByLabel('Hub id').fill('maple-house');
+  await link.getByRole('button', { name: 'Save' }).click();
+  await link.getByText(/Saved\. Restart the hub to apply it \(link\.(url|hub_id), link\.(url|hub_id)\)\./).waitFor(T);
   await page.getByRole('button', { name: 'Continue' }).click();
 
   await page.getByRole('heading', { name: 'Add your family' }).waitFor(T);

@@ -88,8 +88,9 @@ function ConnectionCard({ spec, saved, onSaved }: { spec: (typeof KINDS)[number]
     const section: Record<string, string> = {};
     for (const [k, v] of Object.entries(values)) if (v.trim()) section[k] = v.trim();
     try {
-      await patch('/settings', { [spec.kind]: section });
-      setSavedMsg('Saved.');
+      const res = await patch<{ changed: string[]; restart_required: string[] }>('/settings', { [spec.kind]: section });
+      // Some parts read their settings once (the cloud link): say so instead of a plain "Saved".
+      setSavedMsg(res.restart_required.length ? `Saved. Restart the hub to apply it (${res.restart_required.join(', ')}).` : 'Saved.');
       onSaved?.();
     } catch (err) {
       setError(err);
