@@ -1,21 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
-import { startTestHub, tempDir, type TestHub } from '../helpers/hub.js';
+import { tempDir } from '../helpers/hub.js';
 import { makePki } from '../helpers/mosquitto.js';
 import { api, setupOwner } from '../members/helpers.js';
-import { brokerOf, closed, connect, createDeviceLogin, logsWith, mosquitto, sleep, waitFor } from './helpers.js';
+import { hubKit, brokerOf, closed, connect, createDeviceLogin, logsWith, mosquitto, sleep, waitFor } from './helpers.js';
 
-let hubs: TestHub[] = [];
-afterEach(async () => {
-  for (const h of hubs.reverse()) await h.stop();
-  hubs = [];
-});
-async function hub(settings: Record<string, unknown> = {}, dataDir?: string): Promise<TestHub> {
-  const t = await startTestHub({ settings: { mqtt: { port: 0, ...settings } }, dataDir });
-  hubs.push(t);
-  return t;
-}
+const { hub, stop } = hubKit();
 
 describe('LAN broker: logins', () => {
   it('refuses anonymous clients by default, accepts a created login, refuses a wrong password', async () => {
@@ -180,8 +171,7 @@ describe('LAN broker: persistence', () => {
     const offline = await connect(t1, { clientId: 'sender' });
     await offline.publishAsync('garden/frost', 'tonight', { qos: 1 });
     await offline.endAsync();
-    await t1.stop();
-    hubs = hubs.filter((h) => h !== t1);
+    await stop(t1);
 
     const t2 = await hub({ allow_anonymous: true }, dir);
     const port2 = String(brokerOf(t2).port);

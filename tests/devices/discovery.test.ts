@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
-import { startTestHub, tempDir, type TestHub } from '../helpers/hub.js';
+import { tempDir, type TestHub } from '../helpers/hub.js';
 import { setupOwner } from '../members/helpers.js';
-import { brokerOf, connect, createDeviceLogin, logsWith, mosquitto, mqttAdapterOf, registryOf, waitFor } from './helpers.js';
+import { hubKit, brokerOf, connect, createDeviceLogin, logsWith, mosquitto, mqttAdapterOf, registryOf, waitFor } from './helpers.js';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as {
@@ -11,18 +11,7 @@ const fixture = (name: string) =>
     configs: { topic: string; payload: Record<string, unknown> }[];
   };
 
-let hubs: TestHub[] = [];
-const clients: MqttClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.end(true);
-  for (const h of hubs.reverse()) await h.stop();
-  hubs = [];
-});
-async function hub(settings: Record<string, unknown> = {}, dataDir?: string): Promise<TestHub> {
-  const t = await startTestHub({ settings: { mqtt: { port: 0, allow_anonymous: true, ...settings } }, dataDir });
-  hubs.push(t);
-  return t;
-}
+const { hub, stop, clients } = hubKit({ allow_anonymous: true });
 async function client(t: TestHub, options: Parameters<typeof connect>[1] = {}): Promise<MqttClient> {
   const c = await connect(t, options);
   clients.push(c);
@@ -162,8 +151,7 @@ describe('MQTT discovery: device-based configs, removal, restart', () => {
     await dev.publishAsync('homeassistant/switch/shelly1/relay_1/config', '', { retain: true });
     await waitFor(() => !entity(t1, 'switch.spare_relay'), 'the spare relay to be removed');
     dev.end(true);
-    await t1.stop();
-    hubs = hubs.filter((h) => h !== t1);
+    await stop(t1);
 
     const t2 = await hub({}, dir);
     await waitFor(() => entity(t2, 'switch.garden_pump')?.state === 'on', 'the pump after a restart');

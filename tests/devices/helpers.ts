@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { expect } from 'vitest';
-import type { TestHub } from '../helpers/hub.js';
+import { afterEach, expect } from 'vitest';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
 import type { LanBroker } from '../../src/devices/mqtt/broker.js';
 import type { MqttAdapter } from '../../src/devices/mqtt/adapter.js';
 import type { EntityRegistry } from '../../src/devices/registry.js';
@@ -9,6 +9,31 @@ import type { StateHistory } from '../../src/devices/history.js';
 import { api } from '../members/helpers.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * A test file's hubs on a free broker port (`base` under each hub's own mqtt settings) and its
+ * MQTT clients, all ended after each test; `stop(t)` ends one early, for a restart on its data.
+ * Call once at the top of the file.
+ */
+export function hubKit(base: Record<string, unknown> = {}) {
+  let hubs: TestHub[] = [];
+  const clients: MqttClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.end(true);
+    for (const h of hubs.reverse()) await h.stop();
+    hubs = [];
+  });
+  async function hub(settings: Record<string, unknown> = {}, dataDir?: string): Promise<TestHub> {
+    const t = await startTestHub({ settings: { mqtt: { port: 0, ...base, ...settings } }, dataDir });
+    hubs.push(t);
+    return t;
+  }
+  async function stop(t: TestHub): Promise<void> {
+    await t.stop();
+    hubs = hubs.filter((h) => h !== t);
+  }
+  return { hub, stop, clients };
+}
 
 export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;

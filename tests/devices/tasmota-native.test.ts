@@ -1,9 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import type { MqttClient } from 'mqtt';
-import { startTestHub, tempDir, type TestHub } from '../helpers/hub.js';
+import { tempDir, type TestHub } from '../helpers/hub.js';
 import { api, setupOwner } from '../members/helpers.js';
-import { brokerOf, connect, createDeviceLogin, logsWith, mosquitto, mqttAdapterOf, registryOf, sleep, waitFor } from './helpers.js';
+import { hubKit, brokerOf, connect, createDeviceLogin, logsWith, mosquitto, mqttAdapterOf, registryOf, sleep, waitFor } from './helpers.js';
 
 /**
  * Stock Tasmota (SetOption19 0): its own discovery format on tasmota/discovery/<MAC>/…, published
@@ -17,18 +16,7 @@ const HA_FORMAT = JSON.parse(readFileSync(new URL('./fixtures/tasmota.json', imp
   configs: { topic: string; payload: Record<string, unknown> }[];
 };
 
-let hubs: TestHub[] = [];
-const clients: MqttClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.end(true);
-  for (const h of hubs.reverse()) await h.stop();
-  hubs = [];
-});
-async function hub(settings: Record<string, unknown> = {}, dataDir?: string): Promise<TestHub> {
-  const t = await startTestHub({ settings: { mqtt: { port: 0, ...settings } }, dataDir });
-  hubs.push(t);
-  return t;
-}
+const { hub, stop, clients } = hubKit();
 const entity = (t: TestHub, id: string) => registryOf(t).get(id);
 
 /** mosquitto_pub as the device, with its login. */
@@ -198,8 +186,7 @@ describe('Tasmota native discovery (stock firmware, no SetOption19)', () => {
     await waitFor(() => registryOf(t2).get('switch.3dprinter'), 'the native switch');
     await pub2(haSwitch.topic, JSON.stringify(haSwitch.payload), true);
     await waitFor(() => logsWith(t2, 'comes from its native discovery').some((l) => l.topic === haSwitch.topic), 'the HA-format config set aside');
-    await t2.stop();
-    hubs = hubs.filter((h) => h !== t2);
+    await stop(t2);
     const t3 = await hub({ allow_anonymous: true }, dir);
     await waitFor(() => mqttAdapterOf(t3).discovery.lookup('switch.3dprinter')?.key === 'tasmota/2462AB35EBF6/relay/0', 'the native switch after a restart');
     expect(registryOf(t3).list({ source: 'mqtt' }).map((e) => e.id)).toEqual(['switch.3dprinter']);
