@@ -49,6 +49,10 @@ export async function ownerTour(page: Page, tag: string): Promise<void> {
   await page.getByRole('link', { name: 'Settings' }).click();
   const quorum = page.getByLabel('How many approvals').nth(1); // high risk
   await quorum.waitFor(T);
+  // Every risk picker offers the four risks (one RiskOptions for all of them).
+  const options = (label: string) => page.getByLabel(label).first().locator('option').allTextContents();
+  expect(await options('Highest risk they may ask for')).toEqual(['Nothing at all', 'Low', 'Medium', 'High', 'Critical']);
+  expect(await options('Runs without approval up to')).toEqual(['Always ask', 'Low', 'Medium', 'High', 'Critical']);
   await quorum.fill('2');
   await page.getByText('High-risk actions need 2 approvals from owners').waitFor(T);
   await shot(page, `${tag}-11-settings-policy`, false);

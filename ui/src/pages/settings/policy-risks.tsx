@@ -58,11 +58,7 @@ export function RisksEditor({ value, onChange }: { value: PolicySettings; onChan
                   <td>
                     <select id={id} value={own ?? ''} onChange={(ev) => set(e.id, op, (ev.target as HTMLSelectElement).value)} class={own ? 'changed' : ''}>
                       <option value="">Usual ({RISK_WORDS[base(e, op)].toLowerCase()})</option>
-                      {RISKS.map((k) => (
-                        <option key={k} value={k}>
-                          {RISK_WORDS[k]}
-                        </option>
-                      ))}
+                      <RiskOptions />
                     </select>
                   </td>
                 </tr>
@@ -72,5 +68,18 @@ export function RisksEditor({ value, onChange }: { value: PolicySettings; onChan
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** The four risks as <option>s, for every risk picker in the policy forms. */
+export function RiskOptions() {
+  return (
+    <>
+      {RISKS.map((k) => (
+        <option key={k} value={k}>
+          {RISK_WORDS[k]}
+        </option>
+      ))}
+    </>
   );
 }

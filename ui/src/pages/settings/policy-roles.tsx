@@ -1,6 +1,7 @@
 import type { PolicySettings, Risk, RoleRule } from '../../api/types';
 import { roleWords } from '../../lib/format';
-import { RISKS, RISK_WORDS, roleSentence } from './policy-words';
+import { roleSentence } from './policy-words';
+import { RiskOptions } from './policy-risks';
 
 type Roles = PolicySettings['roles'];
 const ROLE_KEYS = ['owner', 'adult', 'elder', 'child', 'guest', 'support', 'system'] as const;
@@ -23,22 +24,14 @@ export function RolesEditor({ value, onChange }: { value: Roles; onChange: (v: R
                 <label for={`${id}-max`}>Highest risk they may ask for</label>
                 <select id={`${id}-max`} value={r.max_risk ?? ''} onChange={(e) => set(role, { max_risk: riskOrNull((e.target as HTMLSelectElement).value) })}>
                   <option value="">Nothing at all</option>
-                  {RISKS.map((k) => (
-                    <option key={k} value={k}>
-                      {RISK_WORDS[k]}
-                    </option>
-                  ))}
+                  <RiskOptions />
                 </select>
               </div>
               <div class="field">
                 <label for={`${id}-direct`}>Runs without approval up to</label>
                 <select id={`${id}-direct`} value={r.direct_max_risk ?? ''} onChange={(e) => set(role, { direct_max_risk: riskOrNull((e.target as HTMLSelectElement).value) })}>
                   <option value="">Always ask</option>
-                  {RISKS.map((k) => (
-                    <option key={k} value={k}>
-                      {RISK_WORDS[k]}
-                    </option>
-                  ))}
+                  <RiskOptions />
                 </select>
               </div>
             </div>
