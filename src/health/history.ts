@@ -5,6 +5,7 @@ import type { HubContext } from '../core/context.js';
 import type { Service } from '../core/lifecycle.js';
 import type { PartTables } from '../store/database.js';
 import { requireSignedIn } from '../http/guard.js';
+import { LogBook, logbookMigration, logbookRoutes } from './logbook.js';
 
 export const sampleSchema = z.object({
   at: z.string(),
@@ -25,6 +26,7 @@ export const healthTables: PartTables = {
       name: 'system telemetry samples',
       up: `CREATE TABLE telemetry_samples (at TEXT PRIMARY KEY, cpu_pct REAL, mem_pct REAL, disk_pct REAL, temp_c REAL);`,
     },
+    logbookMigration,
   ],
 };
 
@@ -117,5 +119,15 @@ export function healthHistoryRoutes(sampler: TelemetrySampler): FastifyPluginAsy
 
 export function createHealthPart(ctx: HubContext) {
   const sampler = new TelemetrySampler(ctx);
-  return { name: 'health', services: [sampler], routes: healthHistoryRoutes(sampler) };
+  const logbook = new LogBook(ctx);
+  const history = healthHistoryRoutes(sampler);
+  const logs = logbookRoutes(logbook);
+  return {
+    name: 'health',
+    services: [sampler, logbook],
+    routes: (async (app) => {
+      await app.register(history);
+      await app.register(logs);
+    }) as FastifyPluginAsync,
+  };
 }
