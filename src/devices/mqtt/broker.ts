@@ -9,7 +9,7 @@ import { RateLimiter } from '../../core/rate-limit.js';
 import type { DeviceCredentials } from '../credentials.js';
 import { PacketGuard, type Refusal } from './packet-guard.js';
 import { SqlitePersistence } from './persistence.js';
-import { DEMO_NODE } from '../demo/devices.js';
+import { devicePublishProblem } from './topic-rules.js';
 
 export interface BrokerMessage {
   topic: string;
@@ -20,15 +20,6 @@ export interface BrokerMessage {
 }
 export type MessageHandler = (message: BrokerMessage) => void;
 
-/** Topics that only the hub may publish to. */
-const RESERVED_PREFIXES = ['hearth/', '$SYS'];
-/**
- * Discovery configs under this node id are the demo home's (the hub publishes them in process):
- * a LAN device replacing one could point the demo's lock at its own command topic or remove it.
- */
-function isReservedDiscovery(topic: string): boolean {
-  return topic.startsWith('homeassistant/') && topic.split('/', 3)[2] === DEMO_NODE;
-}
 const SOURCE_FACTOR = 4;
 /** Topic filters one client may hold; each costs memory in aedes (and SQLite for a persistent session). */
 const MAX_SUBSCRIPTIONS_PER_CLIENT = 1000;
@@ -325,11 +316,13 @@ export class LanBroker implements Service {
   }
 
   private authorizePublish(client: Client | null, packet: PublishPacket): Error | null {
-    if (!client) return null; // the hub's own publishes
+    // The hub's own publishes: device commands were checked by the MQTT adapter (topic-rules.ts).
+    if (!client) return null;
     const topic = packet.topic;
-    if (RESERVED_PREFIXES.some((p) => topic.startsWith(p)) || isReservedDiscovery(topic)) {
-      this.log.warn({ clientId: client.id, topic }, 'mqtt publish refused: topic is reserved for the hub; client disconnected');
-      return new Error('topic reserved for the hub');
+    const problem = devicePublishProblem(topic);
+    if (problem) {
+      this.log.warn({ clientId: client.id, topic, problem }, 'mqtt publish refused: topic is reserved for the hub; client disconnected');
+      return new Error(problem);
     }
     if (!this.limiter.take(client.id) || !this.sourceLimiter.take(sourceKey(client))) {
       this.log.warn({ clientId: client.id, topic, limit_per_second: this.ctx.settings.get().mqtt.messages_per_second }, 'mqtt client disconnected: message rate over mqtt.messages_per_second');
