@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
+import { Counter, Gauge } from 'prom-client';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { HubContext } from '../../core/context.js';
 import type { Service, ComponentHealth } from '../../core/lifecycle.js';
@@ -76,6 +77,8 @@ export class LanBroker implements Service {
   private readonly filters = new WeakMap<Client, Set<string>>();
   /** The clients signed in with each device login, from a successful check until their socket closes. */
   private readonly byUser = new Map<string, Set<Client>>();
+  /** Queued messages dropped (oldest first) to keep a session's count or the total bytes bounded. */
+  private readonly queueDrops: Counter<'reason'>;
   private boundPort = 0;
   private boundTlsPort = 0;
   private started = false;
@@ -87,6 +90,21 @@ export class LanBroker implements Service {
     this.log = ctx.log.child({ part: 'mqtt' });
     const s = ctx.settings.get().mqtt;
     this.limiter = new RateLimiter({ burst: s.message_burst, perSecond: s.messages_per_second, maxKeys: Math.max(1000, s.max_connections * 4) });
+    this.queueDrops = new Counter({
+      name: 'hearth_mqtt_queued_messages_dropped_total',
+      help: 'Messages queued for persistent MQTT sessions dropped, oldest first, by bound (session_full, total_bytes)',
+      labelNames: ['reason'] as const,
+      registers: [ctx.metrics],
+    });
+    const queuedBytes = () => this.persistence?.queuedBytes ?? 0;
+    new Gauge({
+      name: 'hearth_mqtt_queued_bytes',
+      help: 'Bytes of messages queued for persistent MQTT sessions (bounded by mqtt.max_queued_bytes)',
+      registers: [ctx.metrics],
+      collect() {
+        this.set(queuedBytes());
+      },
+    });
     this.sourceLimiter = new RateLimiter({ burst: s.message_burst * SOURCE_FACTOR, perSecond: s.messages_per_second * SOURCE_FACTOR, maxKeys: Math.max(1000, s.max_connections * 4) });
   }
 
@@ -110,7 +128,19 @@ export class LanBroker implements Service {
 
   async start(): Promise<void> {
     const s = this.ctx.settings.get().mqtt;
-    this.persistence = new SqlitePersistence(this.ctx.store.telemetry, this.log, { maxRetained: 20_000, maxRetainedBytes: Math.min(s.max_packet_bytes, 256 * 1024), maxRetainedTotalBytes: 64 * 1024 * 1024, maxQueuedPerClient: 1000, maxSessions: Math.max(1000, s.max_connections * 5) });
+    this.persistence = new SqlitePersistence(
+      this.ctx.store.telemetry,
+      this.log,
+      {
+        maxRetained: 20_000,
+        maxRetainedBytes: Math.min(s.max_packet_bytes, 256 * 1024),
+        maxRetainedTotalBytes: 64 * 1024 * 1024,
+        maxQueuedPerClient: 1000,
+        maxQueuedTotalBytes: s.max_queued_bytes,
+        maxSessions: Math.max(1000, s.max_connections * 5),
+      },
+      (reason, count) => this.queueDrops.inc({ reason }, count),
+    );
     const aedes = new Aedes({
       persistence: this.persistence,
       maxTopicLevels: Math.min(s.max_topic_levels, AEDES_MAX_LEVELS),
