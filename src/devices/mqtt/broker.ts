@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket, type AddressInfo } from 'node:n
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge } from 'prom-client';
-import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
+import { Aedes, type AedesPublishPacket, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
 import type { HubContext } from '../../core/context.js';
 import type { Service, ComponentHealth } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
@@ -34,7 +34,14 @@ const REFUSAL_TEXT: Record<Refusal['reason'], string> = {
   malformed_length: 'mqtt packet refused: malformed remaining length; client disconnected',
   too_many_topic_levels: 'mqtt publish refused: topic has more levels than mqtt.max_topic_levels; client disconnected',
   invalid_utf8_topic: 'mqtt publish refused: topic is not valid UTF-8; client disconnected',
+  malformed_packet: 'mqtt packet refused: malformed (see rule); client disconnected',
+  unacceptable_protocol_level: 'mqtt connection refused: protocol level not supported (CONNACK 0x01); use MQTT 3.1.1',
 };
+
+/** Marks a CONNECT to be answered with this CONNACK code (by `authenticate`, which aedes lets answer). */
+function refuseAtConnect(client: Client, code: number, text: string): void {
+  (client as Client & { hearthRefusal?: { code: number; text: string } }).hearthRefusal = { code, text };
+}
 
 function authError(message: string, returnCode: number): Error & { returnCode: number } {
   return Object.assign(new Error(message), { returnCode });
@@ -146,6 +153,10 @@ export class LanBroker implements Service {
       maxTopicLevels: Math.min(s.max_topic_levels, AEDES_MAX_LEVELS),
       maxClientsIdLength: 128,
       connectTimeout: 10_000,
+      preConnect: (client, packet, done) => {
+        const problem = this.checkConnect(client, packet);
+        done(problem ? new Error(problem) : null, !problem);
+      },
       authenticate: (client, username, password, done) => void this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => done(this.authorizePublish(client, packet)),
       authorizeSubscribe: (client, sub, done) => done(null, this.authorizeSubscribe(client, sub)),
@@ -316,7 +327,32 @@ export class LanBroker implements Service {
     this.aedes.handle(guard);
   }
 
+  /**
+   * What aedes and mqtt-packet let through in a CONNECT although MQTT 3.1.1 refuses it. Returns
+   * why the connection is closed at once (a malformed CONNECT gets no CONNACK); a CONNECT that is
+   * well formed but refused is marked here and answered with its CONNACK code in `authenticate`.
+   */
+  private checkConnect(client: Client, packet: ConnectPacket): string | undefined {
+    const remote = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? null;
+    let problem: string | undefined;
+    if (packet.password !== undefined && packet.username === undefined) problem = 'MQTT-3.1.2-22: a password without a user name';
+    else if (packet.will && ((packet.will.qos as number) > 2 || /[+#\u0000]/.test(packet.will.topic) || packet.will.topic.length === 0)) problem = 'MQTT-3.1.2-14 / 4.7.3: the will has QoS 3 or a topic that is empty or holds a wildcard';
+    if (problem) {
+      this.log.warn({ clientId: packet.clientId || null, remote, rule: problem, topic: null }, 'mqtt connection refused: malformed CONNECT; connection closed');
+      return problem;
+    }
+    // [MQTT-3.1.3-8]: a server-assigned id cannot carry a session over; aedes would make one up.
+    if (!packet.clientId && packet.clean === false) refuseAtConnect(client, 2, 'mqtt connection refused: an empty client id needs clean session on (CONNACK 0x02); give the device a client id');
+    else if (packet.will && devicePublishProblem(packet.will.topic)) refuseAtConnect(client, 5, 'mqtt connection refused: its will topic is reserved for the hub (CONNACK 0x05)');
+    return undefined;
+  }
+
   private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: (Error & { returnCode: number }) | null, ok: boolean | null) => void): Promise<void> {
+    const refused = (client as Client & { hearthRefusal?: { code: number; text: string } }).hearthRefusal;
+    if (refused) {
+      this.log.warn({ clientId: null, username: username ?? null, remote: (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? null, topic: null }, refused.text);
+      return done(authError(refused.text, refused.code), null);
+    }
     const anonymousAllowed = this.ctx.settings.get().mqtt.allow_anonymous;
     if (!username) {
       if (anonymousAllowed) return done(null, true);
