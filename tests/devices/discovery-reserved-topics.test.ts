@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { startTestHub, tempDir, type TestHub } from '../helpers/hub.js';
 import { api, makeFamily, type Person } from '../gate/support.js';
 import { brokerOf, connect, createDeviceLogin, logsWith, mqttAdapterOf, registryOf, waitFor } from './helpers.js';
 
@@ -19,8 +19,8 @@ afterEach(async () => {
 const DEMO_LOCK_CONFIG = 'homeassistant/lock/hearth_demo/front_door/config';
 
 /** The demo home, a family with a child, and a device signed in with its own broker login. */
-async function demoSetup(): Promise<{ t: TestHub; people: Record<string, Person>; device: MqttClient; lockCommands: string[] }> {
-  const t = await startTestHub({ settings: { hub: { demo: true }, mqtt: { port: 0 } } });
+async function demoSetup(dataDir = tempDir()): Promise<{ t: TestHub; people: Record<string, Person>; device: MqttClient; lockCommands: string[] }> {
+  const t = await startTestHub({ settings: { hub: { demo: true }, mqtt: { port: 0 } }, dataDir });
   hubs.push(t);
   const people = await makeFamily(t.url, t.dataDir, [{ username: 'cara', role: 'child' }]);
   await waitFor(() => registryOf(t).get('lock.front_door')?.state === 'locked', 'the demo lock, locked');
@@ -90,6 +90,27 @@ describe('discovery refuses configs that point at the hub\'s own topics', () => 
     device.publish('plug/lock/state', 'UNLOCKED');
     expect(mqttAdapterOf(t).discovery.lookup('lock.front_door')!.configTopic).toBe(DEMO_LOCK_CONFIG);
     expect(lockCommands).toEqual([]);
+  });
+
+  it('a look-alike planted before the demo home is turned on does not keep the demo lock\'s unique_id', async () => {
+    const dataDir = tempDir();
+    const first = await startTestHub({ settings: { hub: { demo: false }, mqtt: { port: 0, allow_anonymous: true } }, dataDir });
+    hubs.push(first);
+    const device = await connect(first, { clientId: 'plug-1' });
+    clients.push(device);
+    await publish(device, 'homeassistant/lock/plug/front_door/config', { name: 'Front door', uniq_id: 'demo_front_door', cmd_t: 'plug/lock/set', stat_t: 'plug/lock/state' });
+    await waitFor(() => registryOf(first).get('lock.front_door'), 'the look-alike');
+    device.end(true);
+    await first.stop();
+    hubs.splice(hubs.indexOf(first), 1);
+
+    // Read back first from the retained store, the look-alike then gives way to the demo's config.
+    const t = await startTestHub({ settings: { hub: { demo: true }, mqtt: { port: 0 } }, dataDir });
+    hubs.push(t);
+    await waitFor(() => mqttAdapterOf(t).discovery.lookup('lock.front_door')?.configTopic === DEMO_LOCK_CONFIG, 'the demo lock');
+    await waitFor(() => registryOf(t).get('lock.front_door')?.state === 'locked', 'the demo lock, locked');
+    expect(registryOf(t).list({ domain: 'lock' }).map((e) => e.id)).toEqual(['lock.front_door']);
+    expect(logsWith(t, 'belongs to the demo home').some((l) => l.topic === 'homeassistant/lock/plug/front_door/config')).toBe(true);
   });
 
   it('the hub itself never publishes a device command into a reserved topic, whatever config got in', async () => {

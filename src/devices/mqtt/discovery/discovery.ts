@@ -9,7 +9,7 @@ import {
 import { bindingsFor, interpret, staticAttributes, type Binding } from './components.js';
 import { compileTemplate, payloadVars, toText, TemplateError } from './template.js';
 import { TASMOTA_DISCOVERY_PREFIX, TasmotaDiscovery } from './tasmota.js';
-import { configTopicProblem } from '../topic-rules.js';
+import { configTopicProblem, isDemoDiscovery } from '../topic-rules.js';
 
 export type Cfg = ComponentConfig & Record<string, unknown>;
 
@@ -199,10 +199,15 @@ export class MqttDiscovery {
     }
     // A second config with a unique id already in use would be a twin (a look-alike "Front door"
     // the sender controls): HA ignores it, and so do we, until the first one is removed.
-    const holder = cfg.unique_id === undefined ? undefined : this.uniqueIds.get(cfg.unique_id);
-    if (holder !== undefined && holder !== key && this.records.has(holder)) {
-      this.log.warn({ clientId: m.clientId, topic: m.topic, unique_id: cfg.unique_id, held_by: this.records.get(holder)!.configTopic }, 'discovery config refused: its unique_id is already used by another entity');
-      return false;
+    const holder = cfg.unique_id === undefined ? undefined : this.records.get(this.uniqueIds.get(cfg.unique_id) ?? '');
+    if (holder && holder.key !== key) {
+      // The demo home's configs (only the hub publishes them) win whatever order they are read in.
+      if (!isDemoDiscovery(m.topic) || isDemoDiscovery(holder.configTopic)) {
+        this.log.warn({ clientId: m.clientId, topic: m.topic, unique_id: cfg.unique_id, held_by: holder.configTopic }, 'discovery config refused: its unique_id is already used by another entity');
+        return false;
+      }
+      this.log.warn({ topic: holder.configTopic, unique_id: cfg.unique_id }, 'discovery config refused: its unique_id belongs to the demo home');
+      this.removeKey(holder.key);
     }
     this.suppressed.delete(key);
     const prev = this.records.get(key);
