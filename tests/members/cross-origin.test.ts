@@ -16,7 +16,7 @@ describe('state-changing requests signed in with the session cookie', () => {
     const own = new URL(t.url);
     const evil = `http://${own.hostname}:${Number(own.port) + 1}`;
     // A page on another port of the same host: same site, so the Strict cookie goes along.
-    for (const headers of [{ origin: evil }, { 'sec-fetch-site': 'same-site', origin: evil }, { referer: `${evil}/attack.html` }, { 'sec-fetch-site': 'cross-site' }]) {
+    for (const headers of <Record<string, string>[]>[{ origin: evil }, { 'sec-fetch-site': 'same-site', origin: evil }, { referer: `${evil}/attack.html` }, { 'sec-fetch-site': 'cross-site' }]) {
       const res = await api(t, 'POST', '/auth/logout', { cookie: owner, headers });
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect(res.body.error.code).toBe('CROSS_ORIGIN');
