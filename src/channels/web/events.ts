@@ -7,7 +7,7 @@ import type { Logger } from '../../core/logger.js';
 import { HearthError } from '../../core/errors.js';
 import { requireSignedIn } from '../../http/guard.js';
 import type { Principal } from '../../members/model.js';
-import { forAudit, redactEnvelope as redacted } from '../../gate/gate.js';
+import { forAudit, redactEnvelope as redacted } from '../../gate/redact.js';
 import { visibleEnvelope } from '../../gate/routes.js';
 
 /** Secret-looking params (a lock's code) never go on the stream; the device alone needs them. */
