@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, preHandlerHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { forbidden, notFound } from '../core/errors.js';
-import { principalOf, requireRole, requireSignedIn } from '../http/guard.js';
+import { principalOf, requireRole, requireSignedIn } from '../core/guard.js';
 import { hasScope, type Member, type Principal } from './model.js';
 import { memberViewSchema, memberSummarySchema } from './model.js';
 import { actorOf, type MembersService } from './service.js';

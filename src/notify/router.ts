@@ -1,4 +1,4 @@
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Service, ComponentHealth } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { isoTime } from '../core/clock.js';

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket, type AddressInfo } from 'node:n
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
-import type { HubContext } from '../../core/context.js';
+import type { HubContext } from '../../part/context.js';
 import type { Service, ComponentHealth } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import { RateLimiter } from '../../core/rate-limit.js';
