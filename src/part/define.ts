@@ -45,7 +45,6 @@ export interface HubCatalog {
 }
 
 // `any` here: a definition is known by its instance type, whatever it needs.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyNeeds = Record<string, PartDefinition<any, PartInstance>>;
 /** The instance a part definition makes. */
 export type InstanceOf<D> = D extends PartDefinition<AnyNeeds, infer I> ? I : never;
