@@ -20,7 +20,7 @@ const TAGS = ['members'];
 
 /**
  * For bearer tokens on routes outside the guard's areas (`tokens`): the token needs `scope`.
- * Every other route's token scope is checked by requireRole (src/http/guard.ts) from its path.
+ * Every other route's token scope is checked by requireRole (src/core/guard.ts) from its path.
  */
 export function requireScope(scope: string): preHandlerHookHandler {
   return (request, _reply, done) => {
