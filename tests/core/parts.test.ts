@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { allTables, inOrder, parts, partChecks, streamEvents } from '../../src/hub/parts.js';
 import { definePart } from '../../src/part/define.js';
 import { settingLeaves } from '../../src/config/introspect.js';
+import { defineErrors, HearthError } from '../../src/core/errors.js';
+import { gateError } from '../../src/gate/errors.js';
 
 describe('parts describe themselves; the hub derives its lists', () => {
   it('migrates every part\'s tables in the order of the list', () => {
@@ -39,5 +41,13 @@ describe('parts describe themselves; the hub derives its lists', () => {
     expect(link.length).toBeGreaterThan(5);
     expect(link.every((l) => l.restart)).toBe(true);
     expect(settingLeaves().find((l) => l.key === 'http.session_ttl_hours')?.restart).toBe(false);
+  });
+
+  it('defines a part\'s error codes once, each with its HTTP status', () => {
+    const errors = defineErrors({ CHECKIN_MISSED: 409, NO_SUCH_CHECKIN: 404 });
+    const err = errors.error('NO_SUCH_CHECKIN', 'no check-in chk_1');
+    expect(err).toBeInstanceOf(HearthError);
+    expect({ code: err.code, status: err.status, message: err.message }).toEqual({ code: 'NO_SUCH_CHECKIN', status: 404, message: 'no check-in chk_1' });
+    expect(gateError('APPROVAL_NOT_FOUND', 'gone').status).toBe(404);
   });
 });
