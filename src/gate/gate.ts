@@ -1,7 +1,7 @@
 import { forAudit } from './redact.js';
 import type { MembersService } from '../members/service.js';
 import type { EntityRegistry } from '../devices/registry.js';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
 import { isoTime } from '../core/clock.js';
 import { canonicalJson } from '../core/canonical-json.js';

@@ -1,5 +1,5 @@
 import type { Api } from 'grammy';
-import type { HubContext } from '../../core/context.js';
+import type { HubContext } from '../../part/context.js';
 import type { Logger } from '../../core/logger.js';
 import { HearthError, errorMessage } from '../../core/errors.js';
 import { RateLimiter } from '../../core/rate-limit.js';

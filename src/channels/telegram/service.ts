@@ -1,5 +1,5 @@
 import type { Bot } from 'grammy';
-import type { HubContext } from '../../core/context.js';
+import type { HubContext } from '../../part/context.js';
 import type { ComponentHealth, Service } from '../../core/lifecycle.js';
 import { withTimeout } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
@@ -43,7 +43,7 @@ export class TelegramService implements Service {
     this.webhookSecret = s.webhook_secret ?? this.secret('webhook_secret', () => randomToken(32));
     this.channel = new TelegramChannel(() => this.bot?.api, this.signer, s.token ?? '');
     this.conversation = new Conversation(ctx, deps, this.signer, s.token ?? '');
-    if (s.token) deps.router.expectChannel(this.channel.name);
+    if (s.token) deps.router.expectChannel(this.channel);
   }
 
   private get settings() {
