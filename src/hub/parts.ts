@@ -10,6 +10,7 @@ import { createWebPart } from '../channels/web/index.js';
 import { gateTables, createGatePart } from '../gate/index.js';
 import { linkTables, createLinkPart } from '../link/index.js';
 import { notifyTables, createNotifyPart } from '../notify/index.js';
+import { createDialoguePart } from '../dialogue/index.js';
 import { telegramTables, createTelegramPart } from '../channels/telegram/index.js';
 import { healthTables, createHealthPart } from '../health/history.js';
 import { createConnectionTestPart } from '../config/test-connection.js';
@@ -34,6 +35,7 @@ export function createParts(ctx: HubContext): Parts {
   const web = createWebPart(ctx);
   const link = createLinkPart(ctx, { gate: gate.gate });
   const notify = createNotifyPart(ctx, { members: members.members, registry: devices.registry });
-  const telegram = createTelegramPart(ctx, { members: members.members, router: notify.router, gate: gate.gate, registry: devices.registry });
-  return { list: [members, devices, gate, link, notify, telegram, web, createHealthPart(ctx), createConnectionTestPart(ctx)], authenticator: members.authenticator };
+  const dialogue = createDialoguePart(ctx, { members: members.members, gate: gate.gate, registry: devices.registry, router: notify.router });
+  const telegram = createTelegramPart(ctx, { members: members.members, router: notify.router, dialogue: dialogue.dialogue });
+  return { list: [members, devices, gate, link, notify, dialogue, telegram, web, createHealthPart(ctx), createConnectionTestPart(ctx)], authenticator: members.authenticator };
 }
