@@ -69,7 +69,7 @@ describe('web UI: the chat box on the dialogue', () => {
       await toggle.click();
       const panel = ben.getByRole('region', { name: 'Ask Hearth' });
       await panel.waitFor(T);
-      expect(await ben.evaluate(() => document.activeElement?.getAttribute('placeholder'))).toBe('Ask or tell Hearth…');
+      expect(await ben.evaluate("document.activeElement?.getAttribute('placeholder')")).toBe('Ask or tell Hearth…');
 
       await say(ben, 'is the garage open?', /^Hearth: No, the .*garage door is closed\.$/i);
       await say(ben, 'lock the front door', /Done: lock the .*front door\..*done$/i);
@@ -77,7 +77,7 @@ describe('web UI: the chat box on the dialogue', () => {
       await say(ben, 'unlock the front door', /I need approval to unlock the .*front door\. Waiting for approval from Olivia Owner\..*waiting for approval$/i);
       expect(await panel.locator('.chat-status.pending').count()).toBe(1);
       // Fits 360 px: nothing scrolls sideways.
-      expect(await ben.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      expect(await ben.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
       await shot(ben, 'chat-01-phone-waiting', false);
 
       // Choices are buttons: "turn on the light" asks which one, a press answers.
@@ -87,7 +87,7 @@ describe('web UI: the chat box on the dialogue', () => {
       // Escape closes the panel and gives the focus back to its button.
       await panel.getByLabel('Message to Hearth').press('Escape');
       await panel.waitFor({ state: 'detached', ...T });
-      expect(await ben.evaluate(() => document.activeElement?.textContent)).toBe('Ask Hearth');
+      expect(await ben.evaluate('document.activeElement?.textContent')).toBe('Ask Hearth');
 
       // The owner approves from the chat: the pending request as a choice, then the PIN field.
       const owner = await ownerCtx.newPage();
