@@ -1,4 +1,3 @@
-import type { Entity } from '../devices/model.js';
 import type { Envelope, GateOutcome } from '../gate/model.js';
 import type { Member } from '../members/model.js';
 import type { OfferedChoice } from './state.js';
@@ -64,6 +63,3 @@ export function typedChoice(choices: OfferedChoice[], text: string): OfferedChoi
   const hits = words.length ? choices.filter((c) => c.label !== ALL_LABEL && words.every((w) => c.label.toLowerCase().includes(w))) : [];
   return hits.length === 1 ? hits[0] : undefined;
 }
-
-/** "Front door", for labels: an entity's own name, or its id when it is gone. */
-export const nameOf = (id: string, lookup: (id: string) => Entity | undefined): string => lookup(id)?.name ?? id;
