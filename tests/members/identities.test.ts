@@ -6,6 +6,7 @@ import { normalizePhone } from '../../src/members/model.js';
 import type { MembersService } from '../../src/members/service.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { startTestHub, tempDir, type TestHub } from '../helpers/hub.js';
+import { api, makeFamily } from '../gate/support.js';
 
 const SYSTEM = { id: 'system', origin: 'cli' as const };
 const membersOf = (t: TestHub) => t.hub.services.get<{ name: string; members: MembersService; start(): void; stop(): void }>('members')!.members;
@@ -65,6 +66,16 @@ describe('member identities: who is this, by Telegram chat or phone number', () 
     expect(members.findMemberByIdentity('phone', '+447700900123')).toBeUndefined();
     await members.remove(ann.id, SYSTEM);
     expect(t.hub.ctx.store.db.prepare("SELECT COUNT(*) AS n FROM member_identities WHERE member_id = ?").get(ann.id)).toEqual({ n: 0 });
+  });
+
+  it('answers a phone number that is someone else\'s with 409 IDENTITY_TAKEN over HTTP', async () => {
+    t = await startTestHub();
+    const fam = await makeFamily(t.url, t.dataDir, [{ username: 'ann', role: 'adult' }, { username: 'bob', role: 'elder' }]);
+    expect((await api(t.url, fam.olivia!, 'PATCH', `/members/${fam.ann!.id}`, { phone: '+15550001111' })).status).toBe(200);
+    const taken = await api(t.url, fam.olivia!, 'PATCH', `/members/${fam.bob!.id}`, { phone: '+15550001111' });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.code).toBe('IDENTITY_TAKEN');
+    expect((await api(t.url, fam.olivia!, 'GET', `/members/${fam.ann!.id}`)).body.phone).toBe('+15550001111');
   });
 
   it('normalises phone numbers to E.164 and refuses what has no country code', () => {
