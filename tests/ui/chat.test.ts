@@ -107,6 +107,9 @@ describe('web UI: the chat box on the dialogue', () => {
       expect(await ownerPanel.locator('.chat-line.you').allTextContents()).not.toContainEqual(expect.stringContaining(OWNER.pin));
       const lock = (await (await asOwner('/entities/lock.front_door')).json()) as { state: string };
       expect(lock.state).toBe('unlocked');
+      // Ben's chat tells him how his request ended, live.
+      const benPanel = await openChat(ben);
+      await expect.poll(async () => (await benPanel.locator('.chat-line.hearth').last().textContent()) ?? '', T).toMatch(/Your request was approved and done\./);
       expect(errors).toEqual([]);
     } finally {
       await benCtx?.close();

@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { post } from '../api/client';
+import { useHubEvents } from '../api/events';
 import type { SayBody, SayReply } from '../api/types';
 import { ErrorNote } from './ui';
 
@@ -11,7 +12,16 @@ interface Line {
 }
 
 const MAX_LINES = 60;
-const STATUS_WORDS: Record<string, string> = { pending: 'waiting for approval', executed: 'done', refused: 'refused', failed: 'failed', unconfirmed: 'not confirmed', denied: 'denied' };
+const STATUS_WORDS: Record<string, string> = { pending: 'waiting for approval', executed: 'done', refused: 'refused', failed: 'failed', unconfirmed: 'not confirmed', denied: 'denied', expired: 'expired', cancelled: 'cancelled' };
+/** How a request that waited for approval ended, from the envelope's final state. */
+const FINISHED: Record<string, string> = {
+  executed: 'Your request was approved and done.',
+  denied: 'Your request was denied.',
+  expired: 'Your request expired without an answer.',
+  cancelled: 'Your request was cancelled.',
+  failed: 'Your request was approved, but it did not work.',
+  unconfirmed: 'Your request was approved and sent, but I could not confirm it.',
+};
 
 /**
  * "Ask Hearth": the dialogue in the web UI, on every signed-in page (POST /api/v1/say, the
@@ -26,6 +36,8 @@ export function Chat() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const seq = useRef(0);
+  /** Requests from this conversation that wait for approval: their end is told here too. */
+  const waiting = useRef(new Set<string>());
   const input = useRef<HTMLInputElement>(null);
   const toggle = useRef<HTMLButtonElement>(null);
   const log = useRef<HTMLDivElement>(null);
@@ -42,6 +54,13 @@ export function Chat() {
 
   const add = (l: Omit<Line, 'id'>) => setLines((ls) => [...ls, { ...l, id: ++seq.current }].slice(-MAX_LINES));
 
+  useHubEvents((e) => {
+    const id = typeof e.data.id === 'string' ? e.data.id : undefined;
+    const state = typeof e.data.state === 'string' ? e.data.state : '';
+    if (e.type !== 'approval.finished' || !id || !waiting.current.delete(id) || !FINISHED[state]) return;
+    add({ who: 'hearth', text: FINISHED[state]!, status: state });
+  }, []);
+
   async function say(body: SayBody, shown: string) {
     setBusy(true);
     setError(undefined);
@@ -49,6 +68,7 @@ export function Chat() {
     try {
       const r = await post<SayReply>('/say', body);
       add({ who: 'hearth', text: r.reply, status: r.outcome?.status });
+      for (const o of [r.outcome, ...(r.outcomes ?? [])]) if (o?.status === 'pending' && o.approval_id && r.intent === 'command') waiting.current.add(o.approval_id);
       setLast(r);
     } catch (err) {
       setError(err);
