@@ -3,7 +3,7 @@ import type { GateOutcome } from '../gate/model.js';
 import { describeAction } from '../intents/index.js';
 import type { Member } from '../members/model.js';
 import { actionsOf } from '../notify/outbox.js';
-import type { DialogueDeps } from './dialogue.js';
+import type { DialogueDeps } from './deps.js';
 import type { DialogueReply } from './model.js';
 
 /**

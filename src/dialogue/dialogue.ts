@@ -4,27 +4,17 @@ import type { Logger } from '../core/logger.js';
 import { HearthError, errorMessage } from '../core/errors.js';
 import { randomToken } from '../core/ids.js';
 import type { EntityRegistry } from '../devices/registry.js';
-import type { ActionGate } from '../gate/gate.js';
 import type { Member } from '../members/model.js';
-import type { MembersService } from '../members/service.js';
-import type { NotificationRouter } from '../notify/router.js';
 import { answerQuestion, describeAction, intentSchema, parseIntent, resolveClarified } from '../intents/index.js';
-import type { ClarifyIntent, CommandIntent, Intent, IntentResolver, QuestionIntent } from '../intents/index.js';
+import type { ClarifyIntent, CommandIntent, Intent, QuestionIntent } from '../intents/index.js';
 import type { DialogueReply, ReplyOutcome, Turn } from './model.js';
 import { ALL_LABEL, approverNames, mayDecide, NOT_UNDERSTOOD, outcomeLine, typedChoice } from './replies.js';
 import { ConversationState, type ChoiceAct, type OfferedChoice } from './state.js';
 import { approvalsText, devicesText, HELP, statusText } from './texts.js';
 import { notificationButton } from './buttons.js';
+import type { DialogueDeps } from './deps.js';
 
-/** What the dialogue uses of the parts below it, narrowed so the dependencies stay visible. */
-export interface DialogueDeps {
-  members: Pick<MembersService, 'get' | 'list' | 'hasPin'>;
-  gate: Pick<ActionGate, 'request' | 'decide' | 'get' | 'list'>;
-  registry: Pick<EntityRegistry, 'list' | 'get'>;
-  router: Pick<NotificationRouter, 'list' | 'acknowledge' | 'outbox'>;
-  /** Asked only when the rule parser gives up; none until a language model is configured. */
-  resolver?: IntentResolver;
-}
+export type { DialogueDeps } from './deps.js';
 
 /** Below this a resolver's reading is asked back ("Shall I?") instead of acted on. */
 export const MIN_CONFIDENCE = 0.7;
