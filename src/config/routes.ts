@@ -1,14 +1,20 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { HubContext } from '../core/context.js';
-import { principalOf, requireRole } from '../http/guard.js';
+import type { SettingsService } from './service.js';
+import { principalOf, requireRole } from '../core/guard.js';
 
 const changeSchema = z.object({ changed: z.array(z.string()), restart_required: z.array(z.string()) });
 const docSchema = z.record(z.string(), z.unknown());
 
+/** What the settings routes use of the hub's context: the settings, and the trail to note an export in. */
+export interface SettingsRoutesDeps {
+  settings: SettingsService;
+  audit: { append(entry: { actor: string; origin: 'web'; kind: string; data: Record<string, unknown> }): unknown };
+}
+
 /** /api/v1/settings: read (secrets hidden), change, export and import the owner's run-time settings. */
-export function settingsRoutes(ctx: HubContext): FastifyPluginAsync {
+export function settingsRoutes(ctx: SettingsRoutesDeps): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.get('/settings', { preHandler: requireRole('owner'), schema: { tags: ['settings'], summary: 'Effective settings, secrets hidden' } }, async () =>

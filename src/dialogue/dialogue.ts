@@ -1,4 +1,4 @@
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Origin } from '../audit/entry.js';
 import type { Logger } from '../core/logger.js';
 import { HearthError, errorMessage } from '../core/errors.js';

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import { HearthError, unauthorized } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import { channelOf } from '../gate/routes.js';
-import { principalOf, requireSignedIn } from '../http/guard.js';
+import { principalOf, requireSignedIn } from '../core/guard.js';
 import type { MembersService } from '../members/service.js';
 import { addRetryAfterHeader } from '../members/retry-after.js';
 import type { Dialogue } from './dialogue.js';

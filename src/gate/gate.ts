@@ -1,6 +1,6 @@
 import type { MembersService } from '../members/service.js';
 import type { EntityRegistry } from '../devices/registry.js';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
 import { isoTime } from '../core/clock.js';
 import { canonicalJson } from '../core/canonical-json.js';

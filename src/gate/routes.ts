@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Origin } from '../audit/entry.js';
-import { principalOf, requireSignedIn } from '../http/guard.js';
+import { principalOf, requireSignedIn } from '../core/guard.js';
 import type { Principal } from '../members/model.js';
 import { addRetryAfterHeader } from '../members/retry-after.js';
 import { redactEnvelope, type ActionGate } from './gate.js';

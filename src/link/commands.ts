@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Logger } from '../core/logger.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import { errorMessage } from '../core/errors.js';

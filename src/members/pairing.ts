@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import { isoTime } from '../core/clock.js';
 import { HearthError, conflict } from '../core/errors.js';
 import { randomToken, sha256Hex } from '../core/ids.js';

@@ -1,4 +1,4 @@
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Origin } from '../audit/entry.js';
 import { isoTime } from '../core/clock.js';
 import { HearthError, conflict, notFound } from '../core/errors.js';

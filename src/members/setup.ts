@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import { isoTime } from '../core/clock.js';
 import { EXIT, FatalError, HearthError, conflict } from '../core/errors.js';
 import { humanCode, newId, safeEqual, sha256Hex } from '../core/ids.js';

@@ -1,6 +1,6 @@
 import { Composer, type Context } from 'grammy';
 import type { InlineKeyboardButton } from 'grammy/types';
-import type { HubContext } from '../../core/context.js';
+import type { HubContext } from '../../part/context.js';
 import type { Logger } from '../../core/logger.js';
 import { HearthError, errorMessage } from '../../core/errors.js';
 import { RateLimiter } from '../../core/rate-limit.js';

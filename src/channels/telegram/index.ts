@@ -1,5 +1,5 @@
-import type { HubContext } from '../../core/context.js';
-import type { PartInstance } from '../../hub/part.js';
+import type { HubContext } from '../../part/context.js';
+import type { PartInstance } from '../../part/define.js';
 import { TelegramService } from './service.js';
 import { telegramWebhookRoutes } from './webhook.js';
 import type { TelegramDeps } from './service.js';

@@ -1,7 +1,7 @@
 import type { Bot } from 'grammy';
 import type { Dialogue } from '../../dialogue/index.js';
 import type { NotificationRouter } from '../../notify/router.js';
-import type { HubContext } from '../../core/context.js';
+import type { HubContext } from '../../part/context.js';
 import type { ComponentHealth, Service } from '../../core/lifecycle.js';
 import { withTimeout } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
@@ -51,7 +51,7 @@ export class TelegramService implements Service {
     const s = ctx.settings.get().telegram;
     this.webhookSecret = s.webhook_secret ?? this.secret('webhook_secret', () => randomToken(32));
     this.channel = new TelegramChannel(() => this.bot?.api, this.signer, s.token ?? '');
-    if (s.token) deps.router.expectChannel(this.channel.name);
+    if (s.token) deps.router.expectChannel(this.channel);
   }
 
   private get settings() {

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
-import { forbidden, unauthorized } from '../core/errors.js';
-import { hasScope, type Principal, type Role } from '../members/model.js';
+import { forbidden, unauthorized } from './errors.js';
+import { hasScope, type Principal, type Role } from './principal.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
