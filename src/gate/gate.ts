@@ -145,8 +145,9 @@ export class ActionGate implements Service {
     const action = actionParsed.data;
     const actor = req.origin.actor ?? req.origin.member_id ?? 'system';
     const actionId = newId('act');
+    const proposed = req.origin.proposer ? { proposer: req.origin.proposer } : {};
     const audit = (kind: string, data: Record<string, unknown>, subject = actionId) =>
-      this.ctx.audit.append({ actor, origin: req.origin.channel, kind, subject, data });
+      this.ctx.audit.append({ actor, origin: req.origin.channel, kind, subject, data: { ...data, ...proposed } });
     // Checked before anything serialises the params (the audit, the digest): JSON.stringify of a
     // value nested some ten thousand deep overflows the stack.
     const shapeOk = paramsShapeOk(action.params);
@@ -178,7 +179,7 @@ export class ActionGate implements Service {
     const base = {
       id: newId('apr'),
       action,
-      origin: { member_id: req.origin.member_id, channel: req.origin.channel },
+      origin: { member_id: req.origin.member_id, channel: req.origin.channel, ...proposed },
       risk: verdict.risk,
       reason: req.reason ?? null,
       policy: verdict.policy,
@@ -196,7 +197,7 @@ export class ActionGate implements Service {
         origin: req.origin.channel,
         kind: 'approval.requested',
         subject: envelope.id,
-        data: { action: forAudit(action), risk: envelope.risk, policy: envelope.policy, expires_at: envelope.expires_at, digest: envelope.digest, reason: envelope.reason },
+        data: { action: forAudit(action), risk: envelope.risk, policy: envelope.policy, expires_at: envelope.expires_at, digest: envelope.digest, reason: envelope.reason, ...proposed },
       },
       () => this.store.insert({ envelope, actor, deny_ends: verdict.deny_ends, created_ms: now, expires_ms: expiresMs }),
     );

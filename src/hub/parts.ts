@@ -7,6 +7,7 @@ import { devicesPart } from '../devices/part.js';
 import { gatePart } from '../gate/part.js';
 import { linkPart } from '../link/part.js';
 import { notifyPart } from '../notify/part.js';
+import { dialoguePart } from '../dialogue/part.js';
 import { telegramPart } from '../channels/telegram/part.js';
 import { webPart } from '../channels/web/part.js';
 import { healthPart } from '../health/part.js';
@@ -24,6 +25,7 @@ export const parts: readonly PartDefinition[] = [
   gatePart,
   linkPart,
   notifyPart,
+  dialoguePart,
   telegramPart,
   webPart,
   healthPart,

@@ -17,6 +17,30 @@ export const passwordSchema = z.string().min(10, 'at least 10 characters').max(2
 export const pinSchema = z.string().regex(/^\d{4,8}$/, '4 to 8 digits');
 export const phoneSchema = z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number such as +15551234567');
 
+/**
+ * The addresses a channel knows a member by: a Telegram private chat (its id is the user's),
+ * a phone number (SMS and calls). One member may have several; one address one member.
+ */
+export const identityKindSchema = z.enum(['telegram_chat', 'phone']);
+export type IdentityKind = z.infer<typeof identityKindSchema>;
+
+/**
+ * A phone number in E.164 (`+15551234567`) from the ways people and carriers write one
+ * (`+1 (555) 123-4567`, `0044 20 7946 0958`); undefined when it has no country code or is
+ * not a number. Without a country code there is no telling which country is meant.
+ */
+export function normalizePhone(raw: string): string | undefined {
+  const compact = raw.trim().replace(/[\s().\-\u00a0]/g, '').replace(/^00/, '+');
+  return /^\+[1-9]\d{6,14}$/.test(compact) ? compact : undefined;
+}
+
+/** An identity's value as stored: phones in E.164, chat ids as decimal text. */
+export function identityValue(kind: IdentityKind, value: string | number): string | undefined {
+  if (kind === 'phone') return normalizePhone(String(value));
+  const n = typeof value === 'number' ? value : Number(value);
+  return Number.isSafeInteger(n) && n !== 0 ? String(n) : undefined;
+}
+
 /** A member as the service hands it out: never a hash. */
 export const memberSchema = z.object({
   id: z.string(),

@@ -61,3 +61,7 @@ export type DeviceCredential = D.DeviceCredential;
 export type DeviceCredentialList = { credentials: D.DeviceCredential[] };
 export type CreateDeviceLoginBody = { username: z.infer<typeof D.usernameSchema>; description?: string };
 export type CreatedDeviceLogin = D.DeviceCredential & { password: string };
+
+import type * as Dlg from '../../../src/dialogue/model';
+export type SayBody = Dlg.SayBody;
+export type SayReply = z.infer<typeof Dlg.dialogueReplySchema>;
