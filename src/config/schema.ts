@@ -11,6 +11,7 @@ import { llmSection } from './sections/llm.js';
 import { policySection } from './sections/policy.js';
 import { relaySection } from './sections/relay.js';
 import { retentionSection } from './sections/retention.js';
+import { usageSection } from './sections/usage.js';
 
 /** Bump when a setting is renamed or reshaped, and add a step to `migrate.ts`. */
 export const SETTINGS_VERSION = 1;
@@ -33,6 +34,7 @@ export const settingsSchema = z.strictObject({
   policy: policySection.prefault({}),
   relay: relaySection.prefault({}),
   retention: retentionSection.prefault({}),
+  usage: usageSection.prefault({}),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
