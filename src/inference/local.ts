@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Llama, LlamaContext, LlamaModel, LlamaContextSequence } from 'node-llama-cpp';
 import type { Logger } from '../core/logger.js';
@@ -129,8 +129,7 @@ export class LocalProvider implements LlmProvider {
   private async run(req: GenerateRequest): Promise<GenerateResult> {
     this.clearIdle();
     try {
-      await this.load();
-      if (req.signal.aborted) throw new CancelledError();
+      await untilAborted(this.load(), req.signal);
       const { LlamaChatSession } = await import('node-llama-cpp');
       const llama = this.llama!, model = this.model!, sequence = this.sequence!;
       const grammar = req.schema ? await llama.createGrammarForJsonSchema(toGbnfSchema(req.schema) as never) : undefined;
@@ -172,6 +171,7 @@ export class LocalProvider implements LlmProvider {
     this.state = 'loading';
     try {
       const size = statSync(path).size;
+      checkGgufHeader(path);
       const available = await (this.opts.availableMemory ?? systemAvailableMemory)();
       const needed = size + s.min_free_memory_mb * 1024 * 1024;
       if (available < needed) {
@@ -256,6 +256,36 @@ export class LocalProvider implements LlmProvider {
     await this.llama?.dispose().catch(() => undefined);
     this.llama = undefined;
     if (this.state === 'ready' || this.state === 'loading') this.state = 'unloaded';
+  }
+}
+
+/** Resolves with `work`, or rejects as soon as `signal` aborts (the work itself goes on). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new CancelledError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Refuses a file that is not a GGUF v2/v3 with sane counts before node-llama-cpp reads it: its
+ * reader takes an unknown version for v3 and then walks garbage counts for a very long time
+ * (a truncated or wrong download must fail at once, with the reason).
+ */
+export function checkGgufHeader(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(24);
+    const n = readSync(fd, head, 0, 24, 0);
+    const bad = (why: string) => new HearthError('LLM_BAD_MODEL', `${path} is not a usable GGUF model file: ${why}`, 400);
+    if (n < 24 || head.toString('ascii', 0, 4) !== 'GGUF') throw bad('it does not start with GGUF');
+    const version = head.readUInt32LE(4);
+    if (version !== 2 && version !== 3) throw bad(`unknown GGUF version ${version}`);
+    if (head.readBigUInt64LE(8) > 100_000n || head.readBigUInt64LE(16) > 100_000n) throw bad('its header counts are not plausible');
+  } finally {
+    closeSync(fd);
   }
 }
 

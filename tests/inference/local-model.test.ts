@@ -128,4 +128,14 @@ describe('the local model (tiny GGUF, real node-llama-cpp)', () => {
     expect(p.health().status).toBe('degraded');
     await p.close();
   }, 60_000);
+
+  it('refuses at once a file that starts with GGUF but is not one (node-llama-cpp would read it for minutes)', async () => {
+    const bad = join(dir, 'truncated.gguf');
+    (await import('node:fs')).writeFileSync(bad, 'GGUF but not really, a download cut short');
+    const s = { ...settings, model_path: bad };
+    const p = new LocalProvider({ settings: () => s, log });
+    await expect(p.generate({ system: 'x', data: 'y', maxTokens: 2, signal: AbortSignal.timeout(20_000) })).rejects.toMatchObject({ code: 'LLM_BAD_MODEL' });
+    expect(p.status().error).toMatch(/unknown GGUF version/);
+    await p.close();
+  }, 30_000);
 });
