@@ -12,6 +12,8 @@ import { policySection } from './sections/policy.js';
 import { relaySection } from './sections/relay.js';
 import { retentionSection } from './sections/retention.js';
 import { usageSection } from './sections/usage.js';
+import { mdnsSection } from './sections/mdns.js';
+import { watchSection } from './sections/watch.js';
 
 /** Bump when a setting is renamed or reshaped, and add a step to `migrate.ts`. */
 export const SETTINGS_VERSION = 1;
@@ -35,6 +37,8 @@ export const settingsSchema = z.strictObject({
   relay: relaySection.prefault({}),
   retention: retentionSection.prefault({}),
   usage: usageSection.prefault({}),
+  mdns: mdnsSection.prefault({}),
+  watch: watchSection.prefault({}),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -6,6 +6,7 @@ import { settingLeaves, withoutSecrets } from './introspect.js';
 import { deepMerge, getPath, isPlainObject, type PlainObject } from './merge.js';
 import { parseSettings } from './load.js';
 import { ConfigError } from './errors.js';
+import type { SecretBox } from './secret-box.js';
 
 declare module '../core/bus.js' {
   interface HubEvents {
@@ -46,9 +47,10 @@ export class SettingsService {
     private readonly base: PlainObject,
     private readonly bus: EventBus,
     private readonly record: (change: SettingsChange) => void,
+    private readonly box: SecretBox,
   ) {
     const row = db.prepare('SELECT doc FROM settings_overrides WHERE id = 1').get() as { doc: string } | undefined;
-    this.overrides = row ? (JSON.parse(row.doc) as PlainObject) : {};
+    this.overrides = box.openDoc(row ? (JSON.parse(row.doc) as PlainObject) : {});
     try {
       this.current = parseSettings(deepMerge(base, this.overrides), () => 'settings stored in the database');
     } catch (err) {
@@ -64,7 +66,7 @@ export class SettingsService {
     return this.current;
   }
 
-  /** The owner's run-time overrides as stored (secrets included: only for the owner's export). */
+  /** The owner's run-time overrides, secrets in clear (only for the owner's encrypted export). */
   overridesDoc(): PlainObject {
     return structuredClone(this.overrides);
   }
@@ -101,7 +103,7 @@ export class SettingsService {
     this.db.transaction(() => {
       this.db
         .prepare('INSERT INTO settings_overrides (id, doc, updated_at, updated_by) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at, updated_by = excluded.updated_by')
-        .run(JSON.stringify(doc), new Date().toISOString(), by);
+        .run(JSON.stringify(this.box.sealDoc(doc).doc), new Date().toISOString(), by);
       this.record(change);
     })();
     this.overrides = doc;

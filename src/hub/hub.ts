@@ -9,6 +9,8 @@ import { VERSION } from '../core/version.js';
 import { EXIT, FatalError, errorMessage } from '../core/errors.js';
 import { loadSettings, type LoadSettingsOptions } from '../config/load.js';
 import { SettingsService } from '../config/service.js';
+import { SecretBox, sealBackupCopies, sealStoredSettings } from '../config/secret-box.js';
+import Database from 'better-sqlite3';
 import { settingsRoutes } from '../config/routes.js';
 import { Store, ensureDataDir } from '../store/database.js';
 import { DataDirLock } from '../store/lock.js';
@@ -17,6 +19,7 @@ import { auditRoutes } from '../audit/routes.js';
 import { buildHttpServer, HttpService } from '../http/server.js';
 import { createMetricsRegistry } from '../http/metrics.js';
 import { systemRoutes } from '../http/system-routes.js';
+import { MdnsAnnouncer } from '../http/mdns.js';
 import { allTables, createParts } from './parts.js';
 import { resolve } from 'node:path';
 
@@ -73,8 +76,19 @@ export class Hub {
     const lock = new DataDirLock(dataDir);
     const store = openLocked(dataDir, lock, log);
     const audit = new AuditTrail(store.db, clock, bus);
-    const settings = new SettingsService(store.db, loaded.base, bus, (change) =>
-      audit.append({ actor: change.by, origin: 'web', kind: 'settings.changed', data: { changed: change.changed, restart_required: change.restart_required } }),
+    const secrets = SecretBox.open(dataDir, env);
+    const sealedNow = sealStoredSettings(store.db, secrets);
+    if (sealedNow.length > 0) {
+      const copies = sealBackupCopies(dataDir, secrets, (path) => new Database(path, { fileMustExist: true }));
+      audit.append({ actor: 'system', origin: 'system', kind: 'settings.secrets_sealed', data: { keys: sealedNow, backup_copies: copies.length } });
+      log.info({ keys: sealedNow, backup_copies: copies.length }, 'sealed secrets that an older version stored in clear');
+    }
+    const settings = new SettingsService(
+      store.db,
+      loaded.base,
+      bus,
+      (change) => audit.append({ actor: change.by, origin: 'web', kind: 'settings.changed', data: { changed: change.changed, restart_required: change.restart_required } }),
+      secrets,
     );
     const ctx: HubContext = {
       version: VERSION,
@@ -113,6 +127,7 @@ export class Hub {
     });
     const http = new HttpService(app, initial.http.host, initial.http.port);
     services.add(http);
+    services.add(new MdnsAnnouncer(ctx, http)); // after HTTP: it announces the port HTTP bound
     return new Hub(ctx, services, http, systemd);
   }
 

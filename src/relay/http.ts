@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../core/clock.js';
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -26,14 +27,14 @@ const hubParams = z.object({ id: hubIdSchema });
  * support console. The relay checks a grant is announced before it bothers a hub, but the hub
  * decides (and audits) every engineer request itself.
  */
-export async function buildRelayApp(settings: Settings['relay'], broker: RelayBroker, log: Logger): Promise<FastifyInstance> {
+export async function buildRelayApp(settings: Settings['relay'], broker: RelayBroker, log: Logger, clock: Clock = systemClock): Promise<FastifyInstance> {
   const tls = settings.tls_cert && settings.tls_key ? { cert: readFileSync(settings.tls_cert), key: readFileSync(settings.tls_key) } : undefined;
   const app = Fastify({ loggerInstance: log.child({ part: 'relay-http' }), logController: new LogController({ disableRequestLogging: true }), ...(tls ? { https: tls } : {}) }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.server.on('connection', (socket: { setNoDelay?: (on: boolean) => void }) => socket.setNoDelay?.(true));
-  const failures = new RateLimiter({ burst: 10, perSecond: 0.5, maxKeys: 10_000 });
+  const failures = new RateLimiter({ burst: 10, perSecond: 0.5, maxKeys: 10_000, now: () => clock.now() });
   app.decorateRequest('account', null);
   app.addHook('onRequest', async (req) => {
     req.account = null;

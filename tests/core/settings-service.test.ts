@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { SecretBox } from '../../src/config/secret-box.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { Store } from '../../src/store/database.js';
@@ -11,11 +13,13 @@ import { silentLogger } from '../../src/core/logger.js';
 import { HearthError } from '../../src/core/errors.js';
 import { tempDir } from '../helpers/hub.js';
 
+const box = SecretBox.fromKey(randomBytes(32)); // one key for every service a test makes on the same database
+
 describe('settings at run time', () => {
   let dir: string;
   let store: Store;
   const changes: SettingsChange[] = [];
-  const make = (base = {}) => new SettingsService(store.db, base, new EventBus(), (c) => changes.push(c));
+  const make = (base = {}) => new SettingsService(store.db, base, new EventBus(), (c) => changes.push(c), box);
 
   beforeEach(() => {
     dir = tempDir();

@@ -12,6 +12,7 @@ import { parse, settingsOptions } from '../args.js';
 import { dataDirFrom, openExistingDb, osActor } from '../data-dir.js';
 import { readPassphrase } from '../prompt.js';
 import { decryptBackup, encryptBackup } from '../backup-file.js';
+import { SecretBox, openStoredSettings, sealStoredSettings } from '../../config/secret-box.js';
 
 export const backupHelp = [
   'hearth backup create FILE [--force] [--data DIR]   encrypted snapshot of the database (passphrase: HEARTH_BACKUP_PASSPHRASE or asked)',
@@ -41,6 +42,9 @@ async function create(dataDir: string, out: string, force: boolean): Promise<num
     new AuditTrail(db, systemClock).append({ actor: osActor(), origin: 'cli', kind: 'backup.created', data: { file: basename(out) } });
     const tmp = join(work, 'snapshot.db');
     db.prepare('VACUUM INTO ?').run(tmp); // a consistent copy, even while the hub writes
+    // The copy carries the secrets in clear, so that it restores onto a box with another
+    // secrets key; the whole file is encrypted with the passphrase below.
+    withDb(tmp, (snap) => openStoredSettings(snap, SecretBox.open(dataDir)));
     snapshot = readFileSync(tmp);
     entries = (db.prepare('SELECT COUNT(*) AS n FROM audit').get() as { n: number }).n;
   } finally {
@@ -69,6 +73,7 @@ async function restore(dataDir: string, file: string): Promise<number> {
     const plain = await decryptBackup(sealed, passphrase, basename(file));
     writeDurably(staged, plain);
     const entries = checkAndMark(staged, basename(file));
+    withDb(staged, (db) => sealStoredSettings(db, SecretBox.open(dataDir))); // sealed with this box's key
     const aside = moveCurrentAside(dataDir);
     const target = join(dataDir, DATABASE_FILE);
     renameSync(staged, target);
@@ -112,6 +117,15 @@ function checkAndMark(path: string, name: string): number {
     db.pragma('synchronous = FULL');
     trail.append({ actor: osActor(), origin: 'cli', kind: 'backup.restored', data: { file: name, entries_in_backup: verify.count } });
     return verify.count + 1;
+  } finally {
+    db.close();
+  }
+}
+
+function withDb<T>(path: string, work: (db: Database.Database) => T): T {
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    return work(db);
   } finally {
     db.close();
   }

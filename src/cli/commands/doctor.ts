@@ -7,6 +7,7 @@ import { systemClock } from '../../core/clock.js';
 import { loadSettings } from '../../config/load.js';
 import { parseSettings } from '../../config/load.js';
 import { deepMerge, type PlainObject } from '../../config/merge.js';
+import { SecretBox } from '../../config/secret-box.js';
 import type { Settings } from '../../config/schema.js';
 import { DATABASE_FILE, freeBytes } from '../../store/database.js';
 import { AuditTrail } from '../../audit/trail.js';
@@ -120,7 +121,7 @@ function databaseChecks(dataDir: string, base: PlainObject): { results: DoctorRe
     const row = db.prepare("SELECT doc FROM settings_overrides WHERE id = 1").get() as { doc: string } | undefined;
     if (row) {
       try {
-        effective = parseSettings(deepMerge(base, JSON.parse(row.doc) as PlainObject), () => 'settings stored in the database');
+        effective = parseSettings(deepMerge(base, SecretBox.open(dataDir).openDoc(JSON.parse(row.doc) as PlainObject)), () => 'settings stored in the database');
         results.push({ check: 'run-time settings', status: 'ok', detail: 'the owner\'s changes stored in the database are valid' });
       } catch (err) {
         results.push({ check: 'run-time settings', status: 'fail', detail: `${errorMessage(err).replace(/\n/g, '; ')} (clear them with \`hearth settings reset\`)` });
