@@ -49,7 +49,7 @@ export function createInferencePart(ctx: HubContext, deps: InferenceDeps = {}): 
   const local = new LocalProvider({ settings, log });
   const remote = new RemoteProvider(settings);
   const chain = new LlmChain({ local, remote }, settings, log, deps.usage);
-  const resolver = new LlmIntentResolver(chain, () => secretValues(ctx.settings.get()));
+  const resolver = new LlmIntentResolver(chain, () => secretValues(ctx.settings.get()), () => settings().min_confidence);
   const summaries = new Summaries(chain, () => secretValues(ctx.settings.get()));
   // The service carries the part's pieces, so that tests and tools reach them by name.
   const service: Service & Pick<InferencePart, 'chain' | 'local' | 'resolver' | 'summaries'> = {

@@ -76,6 +76,20 @@ export function toIntents(answer: ModelAnswer, text: string, entities: readonly 
   return out;
 }
 
+/** A low-confidence reading becomes a question naming what the model thought, never an action. */
+function unsure(intents: Intent[], entities: readonly Entity[]): Intent {
+  const byId = new Map(entities.map((e) => [e.id, e]));
+  const commands = intents.filter((i): i is Extract<Intent, { kind: 'command' }> => i.kind === 'command');
+  const guess = commands.map((c) => `${c.operation.replace(/_/g, ' ')} ${c.entity_ids.map((id) => byId.get(id)?.name ?? id).join(', ')}`).join(', then ');
+  const ids = [...new Set(commands.flatMap((c) => c.entity_ids))];
+  return intentSchema.parse({
+    kind: 'clarify',
+    question: `I am not sure I understood. Did you mean: ${guess}?`.slice(0, 300),
+    candidates: ids.slice(0, 20).map((id) => ({ entity_id: id, name: byId.get(id)?.name ?? id })),
+    operation: commands.length === 1 ? commands[0]!.operation : undefined,
+  });
+}
+
 /**
  * The dialogue's second reader: asks the provider chain for intents when the rules give up.
  * It only proposes: the dialogue sends each command to the gate with `proposer: 'llm'`.
@@ -83,7 +97,11 @@ export function toIntents(answer: ModelAnswer, text: string, entities: readonly 
 export class LlmIntentResolver implements IntentResolver {
   readonly name = 'llm';
 
-  constructor(private readonly chain: LlmChain, private readonly secrets: () => string[]) {}
+  constructor(
+    private readonly chain: LlmChain,
+    private readonly secrets: () => string[],
+    private readonly minConfidence: () => number = () => 0.6,
+  ) {}
 
   async resolve(input: ResolveInput): Promise<ResolvedIntents> {
     const entities = input.entities.slice(0, MAX_ENTITIES);
@@ -102,6 +120,10 @@ export class LlmIntentResolver implements IntentResolver {
     }
     const answer = parseAnswer(result.text, entities);
     if (!answer) return { intents: [], confidence: 0, provider: result.provider };
-    return { intents: toIntents(answer, input.text, entities), confidence: answer.confidence, provider: result.provider };
+    const intents = toIntents(answer, input.text, entities);
+    if (answer.confidence < this.minConfidence() && intents.some((i) => i.kind === 'command')) {
+      return { intents: [unsure(intents, entities)], confidence: answer.confidence, provider: result.provider };
+    }
+    return { intents, confidence: answer.confidence, provider: result.provider };
   }
 }

@@ -121,6 +121,14 @@ describe('the remote provider and the chain', () => {
     expect(f.adapter.commands).toEqual([]);
   });
 
+  it('a reading below llm.min_confidence becomes a question, not an action', async () => {
+    const f = await setUp({ min_confidence: 0.7 });
+    f.fake.script = () => answer([cmd('cover.garage_door', 'close_cover')], 0.4);
+    const out = await read(f, 'adam', 'the big door thing');
+    expect(out.confidence).toBe(0.4);
+    expect(out.intents).toEqual([{ kind: 'clarify', question: 'I am not sure I understood. Did you mean: close cover Garage door?', candidates: [{ entity_id: 'cover.garage_door', name: 'Garage door' }], operation: 'close_cover' }]);
+  });
+
   it('never puts a secret in a prompt, and quotes untrusted text as data', async () => {
     const f = await setUp();
     f.fake.script = () => answer([]);
