@@ -28,6 +28,8 @@ export interface InferencePart extends PartInstance {
   summaries: Summaries;
 }
 
+const RELOAD_KEYS = ['llm.model_path', 'llm.threads', 'llm.context_size'];
+
 /** One line for /api/v1/health: each provider in `llm.order` and how it is. */
 export function chainHealth(chain: LlmChain, order: string[]): ComponentHealth {
   const h = chain.health();
@@ -51,6 +53,7 @@ export function createInferencePart(ctx: HubContext, deps: InferenceDeps = {}): 
   const chain = new LlmChain({ local, remote }, settings, log, deps.usage);
   const resolver = new LlmIntentResolver(chain, () => secretValues(ctx.settings.get()), () => settings().min_confidence);
   const summaries = new Summaries(chain, () => secretValues(ctx.settings.get()));
+  let offSettings: (() => void) | undefined;
   // The service carries the part's pieces, so that tests and tools reach them by name.
   const service: Service & Pick<InferencePart, 'chain' | 'local' | 'resolver' | 'summaries'> = {
     name: 'inference',
@@ -59,8 +62,14 @@ export function createInferencePart(ctx: HubContext, deps: InferenceDeps = {}): 
     resolver,
     summaries,
     optional: true,
-    start: () => undefined,
+    start: () => {
+      // A different file or thread count takes effect on the next request: the loaded model goes.
+      offSettings = ctx.bus.on('settings.changed', ({ changed }) => {
+        if (changed.some((k) => RELOAD_KEYS.includes(k))) void local.unload('settings changed');
+      });
+    },
     stop: async () => {
+      offSettings?.();
       await local.close();
       await remote.close();
     },
