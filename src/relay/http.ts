@@ -13,6 +13,7 @@ import { actionSchema, hubIdSchema, type RpcResponse } from '../link/messages.js
 import { maintenanceSchema } from '../link/support-rpc.js';
 import { authenticate } from './accounts.js';
 import type { RelayBroker } from './broker.js';
+import { own } from '../core/own.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -131,5 +132,5 @@ const STATUS: Record<string, number> = {
 /** A hub's RPC reply as HTTP: the result, or the hub's error code with a fitting status. */
 function answer(reply: FastifyReply, res: RpcResponse): FastifyReply {
   if (res.ok) return reply.send({ result: res.result });
-  return reply.status(STATUS[res.error.code] ?? 502).send({ error: res.error });
+  return reply.status(own(STATUS, res.error.code) ?? 502).send({ error: res.error });
 }
