@@ -31,7 +31,8 @@ describe('the local model in the hub', () => {
     expect(status.body.providers.local.status).toBe('ok');
 
     await api(t.url, owner, 'PATCH', '/settings', { llm: { model_path: join(t.dataDir, 'other.gguf') } });
-    await expect.poll(async () => (await api(t.url!, owner, 'GET', '/inference')).body.local.state).toBe('unloaded');
+    const url = t.url;
+    await expect.poll(async () => (await api(url, owner, 'GET', '/inference')).body.local.state).toBe('unloaded');
 
     expect((await api(t.url, people.adam!, 'POST', '/inference/try', { text: 'hi' })).status).toBe(403);
     const tooLong = await api(t.url, owner, 'POST', '/inference/try', { text: 'x'.repeat(301) });
