@@ -30,6 +30,7 @@ import {
   type GateRequest,
   type ListQuery,
   type OutcomeDetail,
+  type Proposer,
   type SystemAction,
 } from './model.js';
 
@@ -161,11 +162,11 @@ export class ActionGate implements Service {
     if (!role) return refuse('UNKNOWN_MEMBER', 'the member asking is not known or is disabled');
     const target = this.checkTarget(action);
     if ('code' in target) return refuse(target.code, target.message);
-    const verdict = this.verdict(action, target.entity, role, req.origin.channel, this.ctx.clock.now());
+    const verdict = this.verdict(action, target.entity, role, req.origin.channel, this.ctx.clock.now(), req.origin.proposer);
     if (verdict.kind === 'refused') return refuse(verdict.code, verdict.message, verdict.risk);
 
     if (verdict.kind === 'direct') {
-      audit('action.requested', { action: forAudit(action), risk: verdict.risk, path: 'direct', reason: req.reason ?? null });
+      audit('action.requested', { action: forAudit(action), risk: verdict.risk, path: 'direct', reason: req.reason ?? null, ...proposed });
       const outcome = await this.track(this.runAction(action, actionId, actor, req.origin.channel));
       return outcome;
     }
@@ -371,7 +372,7 @@ export class ActionGate implements Service {
     const role = this.requesterRole(env.origin.member_id, env.origin.channel);
     if (!role) return { code: 'UNKNOWN_MEMBER', message: 'the member who asked is no longer active; not executed' };
     // Asked as of the envelope's creation, so a time window passing is not a "change".
-    const verdict = this.verdict(env.action, target.entity, role, env.origin.channel, stored.created_ms);
+    const verdict = this.verdict(env.action, target.entity, role, env.origin.channel, stored.created_ms, env.origin.proposer);
     if (verdict.kind === 'refused') return { code: verdict.code, message: `${verdict.message} (policy changed since the request); not executed` };
     if (verdict.kind !== 'approval' || verdict.risk !== env.risk || canonicalJson(verdict.policy) !== canonicalJson(env.policy)) {
       return { code: 'POLICY_CHANGED', message: 'the policy for this action changed after it was requested; ask again' };
@@ -453,10 +454,10 @@ export class ActionGate implements Service {
     return { entity };
   }
 
-  private verdict(action: Action, entity: Entity | null, role: Role | 'system', channel: Origin, at: number): PolicyVerdict {
+  private verdict(action: Action, entity: Entity | null, role: Role | 'system', channel: Origin, at: number, proposer?: Proposer): PolicyVerdict {
     const settings = this.ctx.settings.get();
     const system = this.systemActions.get(systemKey(action.entity_id, action.operation));
-    return evaluatePolicy({ action, entity, systemRisk: system?.risk, role, channel, at, timezone: settings.hub.timezone, policy: settings.policy });
+    return evaluatePolicy({ action, entity, systemRisk: system?.risk, role, channel, proposer, at, timezone: settings.hub.timezone, policy: settings.policy });
   }
 
   /**

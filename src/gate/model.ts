@@ -18,12 +18,14 @@ export type Action = z.infer<typeof actionSchema>;
  * on the envelope, and open to policy.
  */
 export const proposerSchema = z.enum(['llm']).describe('set when the language model proposed the request');
+export type Proposer = z.infer<typeof proposerSchema>;
 
 export const requestOriginSchema = z.object({
   member_id: z.string().nullable(),
   channel: originSchema,
   /** Who to name in the audit when there is no member (a workflow, an engineer); default the member id or `system`. */
   actor: z.string().max(200).optional(),
+  /** `llm` when a language model read the request from text: the policy may forbid it or raise its risk. */
   proposer: proposerSchema.optional(),
 });
 

@@ -8,6 +8,8 @@ import { gatePart } from '../gate/part.js';
 import { linkPart } from '../link/part.js';
 import { notifyPart } from '../notify/part.js';
 import { dialoguePart } from '../dialogue/part.js';
+import { usagePart } from '../usage/part.js';
+import { inferencePart } from '../inference/part.js';
 import { telegramPart } from '../channels/telegram/part.js';
 import { webPart } from '../channels/web/part.js';
 import { healthPart } from '../health/part.js';
@@ -25,6 +27,8 @@ export const parts: readonly PartDefinition[] = [
   gatePart,
   linkPart,
   notifyPart,
+  usagePart,
+  inferencePart,
   dialoguePart,
   telegramPart,
   webPart,
