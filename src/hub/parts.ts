@@ -13,9 +13,11 @@ import { notifyTables, createNotifyPart } from '../notify/index.js';
 import { telegramTables, createTelegramPart } from '../channels/telegram/index.js';
 import { healthTables, createHealthPart } from '../health/history.js';
 import { createConnectionTestPart } from '../config/test-connection.js';
+import { twilioTables, createTwilioPart } from '../channels/twilio/index.js';
+import { checkinsTables, createCheckinsPart } from '../checkins/index.js';
 
 /** Every part's tables, migrated when the store opens. Add a part's tables here. */
-export const allTables: PartTables[] = [configTables, auditTables, membersTables, devicesTables, gateTables, linkTables, notifyTables, telegramTables, healthTables];
+export const allTables: PartTables[] = [configTables, auditTables, membersTables, devicesTables, gateTables, linkTables, notifyTables, telegramTables, healthTables, twilioTables, checkinsTables];
 
 export interface Parts {
   /** In start order; services start in this order and stop in reverse. */
@@ -35,5 +37,7 @@ export function createParts(ctx: HubContext): Parts {
   const link = createLinkPart(ctx, { gate: gate.gate });
   const notify = createNotifyPart(ctx, { members: members.members, registry: devices.registry });
   const telegram = createTelegramPart(ctx, { members: members.members, router: notify.router, gate: gate.gate, registry: devices.registry });
-  return { list: [members, devices, gate, link, notify, telegram, web, createHealthPart(ctx), createConnectionTestPart(ctx)], authenticator: members.authenticator };
+  const twilio = createTwilioPart(ctx, { router: notify.router });
+  const checkins = createCheckinsPart(ctx, { twilio, router: notify.router, members: members.members });
+  return { list: [members, devices, gate, link, notify, telegram, twilio, checkins, web, createHealthPart(ctx), createConnectionTestPart(ctx)], authenticator: members.authenticator };
 }
