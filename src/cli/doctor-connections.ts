@@ -18,7 +18,7 @@ export async function connectionChecks(settings: Settings, timeoutMs: number): P
   return [
     await homeAssistant(settings, timeoutMs),
     await telegram(settings, timeoutMs),
-    twilio(settings),
+    await twilio(settings),
     await link(settings, timeoutMs),
     llmModel(settings),
   ];
@@ -57,17 +57,20 @@ async function telegram(settings: Settings, timeoutMs: number): Promise<DoctorRe
   }
 }
 
-/** No internet needed: the credentials are present and shaped as Twilio issues them. */
-function twilio(settings: Settings): DoctorResult {
+/** The credentials are shaped as Twilio issues them, then Twilio is asked for the account (through twilio.api_root). */
+async function twilio(settings: Settings): Promise<DoctorResult> {
   const name = 'twilio';
   const { account_sid, auth_token, from } = settings.twilio;
   if (!account_sid && !auth_token && !from) return result(name, 'skip', 'not configured');
   const missing = (['account_sid', 'auth_token', 'from'] as const).filter((k) => !settings.twilio[k]);
   if (missing.length) return result(name, 'fail', `${missing.map((k) => `twilio.${k}`).join(', ')} missing`);
   if (!/^AC[0-9a-f]{32}$/i.test(account_sid!)) return result(name, 'fail', 'twilio.account_sid should be AC followed by 32 hex digits');
-  if (!/^[0-9a-f]{32}$/i.test(auth_token!)) return result(name, 'warn', 'twilio.auth_token is not 32 hex digits; Twilio auth tokens usually are');
   if (!/^\+[1-9]\d{6,14}$/.test(from!)) return result(name, 'fail', `twilio.from "${from}" is not an E.164 number such as +15551234567`);
-  return result(name, 'ok', 'credentials present and well-formed (not checked against Twilio)');
+  const { checkTwilioAccount } = await import('../channels/twilio/phone.js');
+  const answer = await checkTwilioAccount(settings.twilio);
+  if (!answer.ok) return result(name, 'fail', answer.detail);
+  if (!settings.twilio.public_url) return result(name, 'warn', `${answer.detail}, but twilio.public_url is not set: Twilio cannot reach the hub's webhooks`);
+  return result(name, 'ok', answer.detail);
 }
 
 async function link(settings: Settings, timeoutMs: number): Promise<DoctorResult> {

@@ -134,16 +134,16 @@ describe("elders' check-in calls", () => {
     const post = (body: Record<string, string>) => fetch(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: new URLSearchParams(body) });
     expect((await post(params)).status).toBe(403);
     expect((await post({ ...params, Digits: '1' })).status).toBe(403);
-    const once = await p.tw.post(action, params, 'token-1');
-    const again = await p.tw.post(action, params, 'token-1');
-    const sameStep = await p.tw.post(action, params, 'token-2');
+    const once = await p.tw.post(action, params, 'token-1-0000-0000-0000-000000000000');
+    const again = await p.tw.post(action, params, 'token-1-0000-0000-0000-000000000000');
+    const sameStep = await p.tw.post(action, params, 'token-2-0000-0000-0000-000000000000');
     expect(once.status).toBe(200);
     expect(again.body).toBe(once.body);
     expect(sameStep.body).toBe(once.body);
     await waitMessage(p.h.tg, 911, /Mary asked for help/);
     await settle(150);
     expect(p.h.router.list().filter((n) => n.kind === 'checkin.help')).toHaveLength(1);
-    expect((await p.tw.post(action, { ...params, AccountSid: 'not-an-account' }, 'token-3')).status).toBe(400); // signed, but not a Twilio body (zod)
+    expect((await p.tw.post(action, { ...params, AccountSid: 'not-an-account' }, 'token-3-0000-0000-0000-000000000000')).status).toBe(400); // signed, but not a Twilio body (zod)
   });
 
   it('a restart mid-ladder resumes the next try at its time, with no call repeated or lost', async () => {
