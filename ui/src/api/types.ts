@@ -61,3 +61,4 @@ export type DeviceCredential = D.DeviceCredential;
 export type DeviceCredentialList = { credentials: D.DeviceCredential[] };
 export type CreateDeviceLoginBody = { username: z.infer<typeof D.usernameSchema>; description?: string };
 export type CreatedDeviceLogin = D.DeviceCredential & { password: string };
+export type { CheckinView, AttemptView } from '../../../src/checkins/model';
