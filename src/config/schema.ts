@@ -11,6 +11,7 @@ import { llmSection } from './sections/llm.js';
 import { policySection } from './sections/policy.js';
 import { relaySection } from './sections/relay.js';
 import { retentionSection } from './sections/retention.js';
+import { mdnsSection } from './sections/mdns.js';
 import { watchSection } from './sections/watch.js';
 
 /** Bump when a setting is renamed or reshaped, and add a step to `migrate.ts`. */
@@ -34,6 +35,7 @@ export const settingsSchema = z.strictObject({
   policy: policySection.prefault({}),
   relay: relaySection.prefault({}),
   retention: retentionSection.prefault({}),
+  mdns: mdnsSection.prefault({}),
   watch: watchSection.prefault({}),
 });
 
