@@ -65,3 +65,4 @@ export type CreatedDeviceLogin = D.DeviceCredential & { password: string };
 import type * as Dlg from '../../../src/dialogue/model';
 export type SayBody = Dlg.SayBody;
 export type SayReply = z.infer<typeof Dlg.dialogueReplySchema>;
+export type { CheckinView, AttemptView } from '../../../src/checkins/model';
