@@ -13,9 +13,10 @@ import { notifyTables, createNotifyPart } from '../notify/index.js';
 import { telegramTables, createTelegramPart } from '../channels/telegram/index.js';
 import { healthTables, createHealthPart } from '../health/history.js';
 import { createConnectionTestPart } from '../config/test-connection.js';
+import { workflowsTables, createWorkflowsPart } from '../workflows/index.js';
 
 /** Every part's tables, migrated when the store opens. Add a part's tables here. */
-export const allTables: PartTables[] = [configTables, auditTables, membersTables, devicesTables, gateTables, linkTables, notifyTables, telegramTables, healthTables];
+export const allTables: PartTables[] = [configTables, auditTables, membersTables, devicesTables, gateTables, linkTables, notifyTables, telegramTables, healthTables, workflowsTables];
 
 export interface Parts {
   /** In start order; services start in this order and stop in reverse. */
@@ -35,5 +36,6 @@ export function createParts(ctx: HubContext): Parts {
   const link = createLinkPart(ctx, { gate: gate.gate });
   const notify = createNotifyPart(ctx, { members: members.members, registry: devices.registry });
   const telegram = createTelegramPart(ctx, { members: members.members, router: notify.router, gate: gate.gate, registry: devices.registry });
-  return { list: [members, devices, gate, link, notify, telegram, web, createHealthPart(ctx), createConnectionTestPart(ctx)], authenticator: members.authenticator };
+  const workflows = createWorkflowsPart(ctx, { gate: gate.gate, router: notify.router, entities: devices.registry, members: members.members, broker: devices.broker });
+  return { list: [members, devices, gate, link, notify, telegram, workflows, web, createHealthPart(ctx), createConnectionTestPart(ctx)], authenticator: members.authenticator };
 }

@@ -330,6 +330,9 @@ export class Conversation {
       this.deps.router.acknowledge({ id: row.id }, member.id, 'telegram');
       return 'Thanks, you took it.';
     }
+    if (action.kind === 'choice') {
+      return this.deps.router.answer(row.id, member.id, 'telegram', data.index) ? `Thanks: ${action.label}.` : 'Already answered.';
+    }
     if (action.kind === 'action' && action.action) {
       const gate = this.deps.gate;
       const what = describeAction(action.action, this.deps.registry.get(action.action.entity_id));

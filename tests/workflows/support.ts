@@ -1,0 +1,52 @@
+import { ManualClock } from '../../src/core/clock.js';
+import type { WorkflowsService } from '../../src/workflows/service.js';
+import type { EntityRegistry } from '../../src/devices/registry.js';
+import type { LanBroker } from '../../src/devices/mqtt/broker.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { api, makeFamily, type Person } from '../gate/support.js';
+import { waitFor } from '../helpers/mosquitto.js';
+
+export { api, waitFor };
+
+export interface WfHub {
+  t: TestHub;
+  clock: ManualClock;
+  wf: WorkflowsService;
+  registry: EntityRegistry;
+  broker: LanBroker;
+  owner: Person;
+  people: Record<string, Person>;
+}
+
+/** A real hub with the demo home on its embedded broker and a clock the test moves. */
+export async function startWfHub(options: { settings?: Record<string, unknown>; at?: number; dataDir?: string; others?: { username: string; role: string }[] } = {}): Promise<WfHub> {
+  const clock = new ManualClock(options.at ?? Date.UTC(2026, 0, 5, 20, 0));
+  const t = await startTestHub({ clock, dataDir: options.dataDir, settings: { hub: { demo: true }, ...(options.settings ?? {}) } });
+  const people = await makeFamily(t.url, t.dataDir, options.others ?? []);
+  const wf = t.hub.services.get<WorkflowsService>('workflows')!;
+  const devices = t.hub.services.get<{ name: string } & { registry?: EntityRegistry }>('devices.mqtt');
+  void devices;
+  const registry = (wf as unknown as { deps: { entities: EntityRegistry } }).deps.entities;
+  const broker = (wf as unknown as { deps: { broker: LanBroker } }).deps.broker;
+  await waitFor(() => registry.get('light.porch') && registry.get('binary_sensor.back_door'), 'the demo home');
+  return { t, clock, wf, registry, broker, owner: people.olivia!, people };
+}
+
+/** Moves the clock and lets the engine process what came due. */
+export async function advance(h: WfHub, ms: number): Promise<void> {
+  h.clock.advance(ms);
+  await h.wf.tick();
+  await h.wf.engine.idle();
+}
+
+/** Opens or closes the demo back door as its Zigbee sensor would report it. */
+export async function backDoor(h: WfHub, open: boolean): Promise<void> {
+  await h.broker.publish('hearth/demo/back_door/state', JSON.stringify({ contact: !open }), { retain: true });
+  await waitFor(() => h.registry.get('binary_sensor.back_door')?.state === (open ? 'on' : 'off'), 'the back door state');
+}
+
+export async function createWorkflow(h: WfHub, source: string): Promise<string> {
+  const r = await api(h.t.url, h.owner, 'POST', '/workflows', { source });
+  if (r.status !== 201) throw new Error(`create: ${r.status} ${JSON.stringify(r.body)}`);
+  return (r.body as { id: string }).id;
+}
