@@ -88,7 +88,7 @@ function tokenize(src: string): Tok[] {
   return out;
 }
 
-const WORD_OPS: Record<string, string> = { and: '&&', or: '||', not: '!' };
+const WORD_OPS = new Map([['and', '&&'], ['or', '||'], ['not', '!']]);
 const BINARY: [string[], number][] = [[['||'], 1], [['&&'], 2], [['==', '!='], 3], [['<', '<=', '>', '>=', 'in'], 4], [['+', '-'], 5], [['*', '/', '%'], 6]];
 
 class Parser {
@@ -107,7 +107,7 @@ class Parser {
     const t = this.toks[this.i];
     if (!t) return undefined;
     if (t.t === 'op') return t.v;
-    if (t.t === 'id' && (t.v in WORD_OPS || t.v === 'in')) return WORD_OPS[t.v] ?? t.v;
+    if (t.t === 'id' && (WORD_OPS.has(t.v) || t.v === 'in')) return WORD_OPS.get(t.v) ?? t.v;
     return undefined;
   }
 
@@ -181,7 +181,7 @@ class Parser {
     if (t.t === 'id') {
       if (t.v === 'true' || t.v === 'false') return { k: 'lit', v: t.v === 'true' };
       if (t.v === 'null') return { k: 'lit', v: null };
-      if (t.v in WORD_OPS || t.v === 'in') throw new ExprError(`unexpected "${t.v}"`);
+      if (WORD_OPS.has(t.v) || t.v === 'in') throw new ExprError(`unexpected "${t.v}"`);
       return { k: 'name', v: t.v };
     }
     if (t.v === '(') {
