@@ -16,6 +16,7 @@ const commands: Record<string, Command> = {
   members: { load: async () => pick(await import('./commands/members.js'), 'membersCommand', 'membersHelp') },
   approvals: { load: async () => pick(await import('./commands/approvals.js'), 'approvalsCommand', 'approvalsHelp') },
   relay: { load: async () => pick(await import('./commands/relay.js'), 'relayCommand', 'relayHelp') },
+  workflows: { load: async () => pick(await import('./commands/workflows.js'), 'workflowsCommand', 'workflowsHelp') },
 };
 
 function pick<M extends Record<string, unknown>>(mod: M, run: keyof M, help: keyof M): { run: Run; help: string } {

@@ -24,8 +24,6 @@ export async function startWfHub(options: { settings?: Record<string, unknown>; 
   const t = await startTestHub({ clock, dataDir: options.dataDir, settings: { ...(options.settings ?? {}), hub: { demo: true, ...((options.settings?.hub as object) ?? {}) } } });
   const people = options.again ? { olivia: await login(t.url, 'olivia') } : await makeFamily(t.url, t.dataDir, options.others ?? []);
   const wf = t.hub.services.get<WorkflowsService>('workflows')!;
-  const devices = t.hub.services.get<{ name: string } & { registry?: EntityRegistry }>('devices.mqtt');
-  void devices;
   const registry = (wf as unknown as { deps: { entities: EntityRegistry } }).deps.entities;
   const broker = (wf as unknown as { deps: { broker: LanBroker } }).deps.broker;
   await waitFor(() => registry.get('light.porch') && registry.get('binary_sensor.back_door'), 'the demo home');
