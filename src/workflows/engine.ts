@@ -97,10 +97,12 @@ export class RunEngine {
       if (fresh.state !== 'waiting') this.store.setRunState(runId, 'waiting', now);
       return;
     }
-    this.store.setRunState(runId, outcome === 'done' ? 'done' : 'failed', now, walker.error ?? null);
-    this.store.clearRunTimers(runId);
+    this.store.transaction(() => {
+      this.store.setRunState(runId, outcome === 'done' ? 'done' : 'failed', now, walker.error ?? null);
+      this.store.clearRunTimers(runId);
+      this.ctx.audit.append({ actor: `workflow:${run.workflow_id}`, origin: 'workflow', kind: `workflow.run_${outcome}`, subject: runId, data: { workflow_id: run.workflow_id, dry_run: run.dry_run === 1, ...(walker.error ? { error: walker.error } : {}) } });
+    });
     this.forgetWaiter(runId);
-    this.ctx.audit.append({ actor: `workflow:${run.workflow_id}`, origin: 'workflow', kind: `workflow.run_${outcome}`, subject: runId, data: { workflow_id: run.workflow_id, dry_run: run.dry_run === 1, ...(walker.error ? { error: walker.error } : {}) } });
     this.onFinished?.(this.store.run(runId)!);
   }
 
@@ -158,15 +160,21 @@ class Walker {
     return 'done';
   }
 
-  private fail(path: string, message: string): Outcome {
-    this.store.updateStep(this.run.id, path, { state: 'failed', error: message, finished_at: this.now });
+  private fail(path: string, message: string, extra: { output?: unknown; ref?: string } = {}): Outcome {
+    this.store.finishStep(this.run.id, path, this.kindAt(path), this.now, { state: 'failed', error: message, finished_at: this.now, ...extra });
     this.error = `step ${path}: ${message}`;
     return 'failed';
   }
 
   private done(path: string, output: unknown, ref?: string): Outcome {
-    this.store.updateStep(this.run.id, path, { state: 'done', output, finished_at: this.now, ...(ref ? { ref } : {}) });
+    this.store.finishStep(this.run.id, path, this.kindAt(path), this.now, { state: 'done', output, finished_at: this.now, ...(ref ? { ref } : {}) });
     return 'done';
+  }
+
+  /** Set by one() for the step being run: fail() and done() may be the first write of its row. */
+  private kinds = new Map<string, string>();
+  private kindAt(path: string): string {
+    return this.kinds.get(path) ?? 'action';
   }
 
   private save(name: string | undefined, value: unknown): void {
@@ -175,6 +183,7 @@ class Walker {
 
   private async one(step: Step, path: string): Promise<Outcome> {
     const kind = stepKind(step);
+    this.kinds.set(path, kind);
     let row = this.store.step(this.run.id, path);
     if (row?.state === 'failed') return 'failed';
     if (row?.state === 'done' && !('if' in step || 'choose' in step || 'parallel' in step)) {
@@ -183,10 +192,11 @@ class Walker {
       if ('llm' in step) this.save(step.llm.save_as, out.text ?? null);
       return 'done';
     }
-    const fresh = row === undefined;
-    row ??= this.store.startStep(this.run.id, path, kind, this.now);
     try {
-      if ('action' in step) return await this.action(step, path, row, fresh);
+      // An action's row is written once the gate answered (one commit fewer per action); until then
+      // the gate's audit entry, whose actor is the step's key, is the record that it was asked.
+      if ('action' in step) return await this.action(step, path, row);
+      row ??= this.store.startStep(this.run.id, path, kind, this.now);
       if ('wait' in step) return this.wait(step, path, row);
       if ('notify' in step) return this.notify(step, path);
       if ('ask' in step) return this.ask(step, path, row);
@@ -234,16 +244,14 @@ class Walker {
 
   // ---- action -------------------------------------------------------------------------------
 
-  private async action(step: Extract<Step, { action: unknown }>, path: string, row: StepRow, fresh: boolean): Promise<Outcome> {
+  private async action(step: Extract<Step, { action: unknown }>, path: string, row: StepRow | undefined): Promise<Outcome> {
     const { entity_id, operation, params } = step.action;
     if (this.dry) return this.done(path, { dry_run: true, would: `${operation} ${entity_id}`, params });
     const actor = stepActor(this.run.id, path);
-    if (row.ref) return this.envelope(path, row.ref);
-    if (!fresh) {
-      // Written down as running by an earlier pass that never finished (a crash): the trail says what the gate did.
-      const found = this.recover(actor);
-      if (found) return found.kind === 'envelope' ? this.envelope(path, found.id) : found.outcome(path);
-    }
+    if (row?.ref) return this.envelope(path, row.ref);
+    // Asked before, by a pass that never wrote its answer down (a crash)? The trail says what the gate did.
+    const found = this.recover(actor);
+    if (found) return found.kind === 'envelope' ? this.envelope(path, found.id) : found.outcome(path);
     const out = await this.deps.gate.request({
       action: { entity_id, operation, params },
       origin: { member_id: null, channel: 'workflow', actor },
@@ -253,31 +261,26 @@ class Walker {
   }
 
   private afterGate(path: string, out: GateOutcome): Outcome {
-    if (out.status === 'pending') {
-      this.store.updateStep(this.run.id, path, { state: 'waiting', ref: out.approval_id, output: { status: 'pending', approval_id: out.approval_id } });
-      return 'waiting';
-    }
+    if (out.status === 'pending') return this.pending(path, out.approval_id);
     if (out.status === 'refused') return this.fail(path, `${out.message} (${out.code})`);
     const output = { status: out.status, action_id: out.action_id, detail: out.detail };
-    if (out.status === 'failed') {
-      this.store.updateStep(this.run.id, path, { output, ref: out.action_id });
-      return this.fail(path, `${out.detail.message}${out.detail.code ? ` (${out.detail.code})` : ''}`);
-    }
+    if (out.status === 'failed') return this.fail(path, `${out.detail.message}${out.detail.code ? ` (${out.detail.code})` : ''}`, { output, ref: out.action_id });
     return this.done(path, output, out.action_id);
+  }
+
+  private pending(path: string, approvalId: string): Outcome {
+    this.store.finishStep(this.run.id, path, 'action', this.now, { state: 'waiting', ref: approvalId, output: { status: 'pending', approval_id: approvalId }, finished_at: null });
+    return 'waiting';
   }
 
   /** A high-risk step: waits for its envelope, and goes on or fails with it. A workflow never approves. */
   private envelope(path: string, id: string): Outcome {
     const env = this.deps.gate.get(id);
     if (!env) return this.fail(path, `the approval ${id} is gone`);
-    if (!FINAL_STATES.includes(env.state)) {
-      this.store.updateStep(this.run.id, path, { state: 'waiting', ref: id, output: { status: 'pending', approval_id: id } });
-      return 'waiting';
-    }
+    if (!FINAL_STATES.includes(env.state)) return this.pending(path, id);
     const output = { status: env.state, approval_id: id, ...(env.outcome ? { detail: env.outcome } : {}) };
     if (env.state === 'executed') return this.done(path, output, id);
-    this.store.updateStep(this.run.id, path, { output });
-    return this.fail(path, `the approval ended ${env.state}${env.outcome ? `: ${env.outcome.message}` : ''}`);
+    return this.fail(path, `the approval ended ${env.state}${env.outcome ? `: ${env.outcome.message}` : ''}`, { output, ref: id });
   }
 
   /** After a crash mid-action: what the gate did with this step's key, from the audit trail. */

@@ -175,7 +175,7 @@ export const workflowSchema = z.strictObject({
   mode: z.enum(['single', 'restart', 'queued', 'parallel']).default('single'),
   max: z.number().int().min(1).max(50).default(10).describe('queued / parallel: how many runs at most'),
   catch_up: z.enum(['once', 'skip']).default('once').describe('schedules missed while the hub was down: run once, or skip'),
-  max_runs_per_minute: z.number().int().min(1).max(600).default(20).describe('runaway protection'),
+  max_runs_per_minute: z.number().int().min(1).max(100_000).default(20).describe('runaway protection: runs started in any minute beyond this are refused and the owner told'),
   triggers: z.array(triggerSchema).min(1).max(20),
   conditions: z.array(conditionSchema).max(20).default([]),
   steps: steps.refine((s) => s.length > 0, 'a workflow needs at least one step'),

@@ -214,11 +214,13 @@ export class WorkflowsService implements Service {
       }
     }
     const id = newId('wfr');
-    this.store.insertRun({
-      id, workflow_id: workflowId, state: queued ? 'waiting' : 'running', queued: queued ? 1 : 0, dry_run: options.dry_run ? 1 : 0,
-      trigger: JSON.stringify({ ...fired, at: isoTime(now) }), definition: JSON.stringify(def), started_at: now, finished_at: null, error: null,
+    this.store.transaction(() => {
+      this.store.insertRun({
+        id, workflow_id: workflowId, state: queued ? 'waiting' : 'running', queued: queued ? 1 : 0, dry_run: options.dry_run ? 1 : 0,
+        trigger: JSON.stringify({ ...fired, at: isoTime(now) }), definition: JSON.stringify(def), started_at: now, finished_at: null, error: null,
+      });
+      this.store.prune(workflowId);
     });
-    this.store.prune(workflowId);
     if (!queued) void this.engine.advance(id);
     return id;
   }

@@ -157,6 +157,11 @@ export class WorkflowStore {
     this.db.prepare('INSERT INTO workflow_steps (run_id, path, seq, kind, state, started_at) VALUES (?, ?, ?, ?, ?, ?)').run(runId, path, seq, kind, state, now);
     return this.step(runId, path)!;
   }
+  /** Writes a step's final row, whether or not it was written down before (an action's row is written once, after the gate answered). */
+  finishStep(runId: string, path: string, kind: string, startedAt: number, fields: { state: StepState; output?: unknown; error?: string | null; ref?: string | null; finished_at: number | null }): void {
+    if (!this.step(runId, path)) this.startStep(runId, path, kind, startedAt, fields.state);
+    this.updateStep(runId, path, fields);
+  }
   updateStep(runId: string, path: string, fields: { state?: StepState; output?: unknown; error?: string | null; ref?: string | null; finished_at?: number | null }): void {
     const cur = this.step(runId, path);
     if (!cur) return;

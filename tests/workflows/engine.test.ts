@@ -82,4 +82,22 @@ describe('workflow runs on the demo home', () => {
     expect((await api(h.t.url, h.owner, 'DELETE', `/workflows/${id}`)).status).toBe(204);
     expect((await api(h.t.url, h.owner, 'GET', `/workflows/${id}`)).status).toBe(404);
   });
+
+  it('an action the gate was asked for before a crash (its key in the trail, no step row) is not asked again', async () => {
+    h = await startWfHub();
+    const id = await createWorkflow(h, porch);
+    const def = JSON.stringify((await import('../../src/workflows/parse.js')).parseWorkflow(porch));
+    const runId = 'wfr_crashed_mid_action';
+    const now = h.clock.now();
+    h.wf.store.insertRun({ id: runId, workflow_id: id, state: 'running', queued: 0, dry_run: 0, trigger: '{"kind":"manual"}', definition: def, started_at: now, finished_at: null, error: null });
+    // What the gate wrote before the process died: the request, under the step's key.
+    h.t.hub.ctx.audit.append({ actor: `workflow:${runId}:0`, origin: 'workflow', kind: 'action.requested', subject: 'act_before_crash', data: {} });
+    await h.wf.engine.advance(runId);
+    const run = (await api(h.t.url, h.owner, 'GET', `/workflow-runs/${runId}`)).body;
+    expect(run.steps[0]).toMatchObject({ kind: 'action', state: 'done', ref: 'act_before_crash', output: { note: expect.stringMatching(/not repeated/) } });
+    expect(run.steps[1]).toMatchObject({ kind: 'wait', state: 'waiting' });
+    const asked = (await api(h.t.url, h.owner, 'GET', `/audit?actor=workflow:${runId}:0&kind=action.requested`)).body.entries;
+    expect(asked).toHaveLength(1);
+    expect(h.registry.get('light.porch')?.state).toBe('off');
+  });
 });
