@@ -196,15 +196,16 @@ class Walker {
       // An action's row is written once the gate answered (one commit fewer per action); until then
       // the gate's audit entry, whose actor is the step's key, is the record that it was asked.
       if ('action' in step) return await this.action(step, path, row);
-      row ??= this.store.startStep(this.run.id, path, kind, this.now);
-      if ('wait' in step) return this.wait(step, path, row);
+      // Steps that finish at once write their row once, when done; the others first.
       if ('notify' in step) return this.notify(step, path);
-      if ('ask' in step) return this.ask(step, path, row);
       if ('llm' in step) {
         const text = renderTemplate(step.llm.template, this.scope());
         this.save(step.llm.save_as, text);
         return this.done(path, { text, by: 'template' });
       }
+      row ??= this.store.startStep(this.run.id, path, kind, this.now);
+      if ('wait' in step) return this.wait(step, path, row);
+      if ('ask' in step) return this.ask(step, path, row);
       if ('if' in step || 'choose' in step) return await this.branch(step, path, row);
       return await this.parallel(step.parallel, path, row);
     } catch (err) {
