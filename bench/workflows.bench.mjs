@@ -103,10 +103,14 @@ try {
   await device.subscribeAsync('bench/out/set');
   await device.subscribeAsync('bench/fwd/out');
   await device.publishAsync('bench/out/state', 'ON', { retain: true });
+  // A real switch reports its state after each command; the gate confirms by it.
+  device.on('message', (topic, payload) => {
+    if (topic === 'bench/out/set') device.publish('bench/out/state', payload.toString());
+  });
   const wf = hub.services.get('workflows');
   const registry = wf.deps.entities;
   for (let i = 0; i < 200 && !(registry.get('sensor.bench_in') && registry.get('switch.bench_out')?.state === 'on'); i++) await sleep(25);
-  if (!registry.get('switch.bench_out')) throw new Error('bench entities were not discovered');
+  if (registry.get('switch.bench_out')?.state !== 'on') throw new Error(`bench entities were not discovered (${JSON.stringify(registry.get('switch.bench_out'))})`);
   wf.create(
     `name: Bench rule\nmode: parallel\nmax: 50\nmax_runs_per_minute: 100000\ntriggers:\n  - state: sensor.bench_in\nconditions:\n  - expr: "trigger.to >= 0"\nsteps:\n  - action: {entity_id: switch.bench_out, operation: turn_on}\n`,
     { actor: 'bench', origin: 'cli' },

@@ -34,13 +34,27 @@ export function maskPhone(value: unknown): unknown {
 /** The last lines the hub logged, already redacted; support diagnostics read these. */
 export class RecentLogs extends Writable {
   private readonly lines: string[] = [];
+  private readonly readers = new Set<(line: string) => void>();
   constructor(private readonly capacity = 500) {
     super();
   }
   override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.lines.push(chunk.toString('utf8').trimEnd());
+    const line = chunk.toString('utf8').trimEnd();
+    this.lines.push(line);
     if (this.lines.length > this.capacity) this.lines.splice(0, this.lines.length - this.capacity);
+    for (const read of this.readers) {
+      try {
+        read(line);
+      } catch {
+        /* a reader's failure must not stop logging */
+      }
+    }
     done();
+  }
+  /** Every line from now on (already redacted); returns the way to stop reading. */
+  onLine(read: (line: string) => void): () => void {
+    this.readers.add(read);
+    return () => this.readers.delete(read);
   }
   tail(count = 100): string[] {
     return this.lines.slice(-count);

@@ -40,6 +40,12 @@ export class Store {
   readonly db: Db;
   readonly telemetry: Db;
   readonly path: string;
+  /**
+   * Set by the hub's self-watch when the data disk is nearly full: writers of what can be
+   * lost (state history, telemetry, the log book) skip their writes; the audit trail, members,
+   * approvals and outboxes go on.
+   */
+  essentialOnly = false;
 
   private constructor(path: string, db: Db, telemetry: Db) {
     this.path = path;

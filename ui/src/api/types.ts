@@ -34,6 +34,8 @@ export type { HubEvents } from '../../../src/core/bus';
 import type {} from '../../../src/gate/gate';
 import type {} from '../../../src/devices/registry';
 export type { HealthHistory } from '../../../src/health/history';
+import type * as L from '../../../src/health/logbook';
+export type LogPage = z.infer<typeof L.logPageSchema>;
 
 import type * as N from '../../../src/notify/model';
 export type Preferences = N.Preferences;

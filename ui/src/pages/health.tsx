@@ -3,10 +3,13 @@ import { ErrorNote, Loading, PageHead, StatusDot } from '../components/ui';
 import { duration } from '../lib/format';
 import { useEffect, useState } from 'preact/hooks';
 import { HistoryCharts } from './health-charts';
+import { HealthLogs } from './health-logs';
+import { isOwner, useSession } from '../lib/session';
 
 /** The hub's components with status and detail, refreshed every 10 s; charts when the hub keeps history. */
 export function HealthPage() {
   const res = useHealth();
+  const session = useSession();
   const h = res.data;
   const link = h?.components.link;
   return (
@@ -46,6 +49,7 @@ export function HealthPage() {
         </>
       ) : null}
       <HistoryCharts />
+      {isOwner(session.me.role) ? <HealthLogs /> : null}
     </>
   );
 }
