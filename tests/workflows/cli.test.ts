@@ -1,19 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, spawnHub, tempDir, type HubProcess } from '../helpers/hub.js';
 import { api, makeFamily } from '../gate/support.js';
-import { waitFor } from './support.js';
+import { stopProcess, waitFor } from './support.js';
 
 let hub: HubProcess | undefined;
 const dirs: string[] = [];
 afterEach(async () => {
-  if (hub && hub.child.exitCode === null) {
-    hub.child.kill('SIGTERM');
-    await hub.exited;
-  }
+  await stopProcess(hub, dirs);
   hub = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 describe('hearth workflows', () => {

@@ -1,18 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
 import { spawnHub, tempDir, type HubProcess } from '../helpers/hub.js';
 import { api, makeFamily } from '../gate/support.js';
-import { login, waitFor } from './support.js';
+import { login, stopProcess, waitFor } from './support.js';
 
 let hub: HubProcess | undefined;
 const dirs: string[] = [];
 afterEach(async () => {
-  if (hub && hub.child.exitCode === null) {
-    hub.child.kill('SIGTERM');
-    await hub.exited;
-  }
+  await stopProcess(hub, dirs);
   hub = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 const WAIT_MS = 6000;

@@ -2,7 +2,8 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { WorkflowsService } from '../../src/workflows/service.js';
 import type { EntityRegistry } from '../../src/devices/registry.js';
 import type { LanBroker } from '../../src/devices/mqtt/broker.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { rmSync } from 'node:fs';
+import { startTestHub, type HubProcess, type TestHub } from '../helpers/hub.js';
 import { api, makeFamily, PASSWORD, type Person } from '../gate/support.js';
 import { waitFor } from '../helpers/mosquitto.js';
 
@@ -61,4 +62,13 @@ export async function login(url: string, username: string): Promise<Person> {
 export async function runsOf(h: WfHub, id: string): Promise<{ id: string; state: string; trigger: Record<string, unknown>; steps: { kind: string; state: string; output?: any; error?: string; ref?: string }[] }[]> {
   const r = await api(h.t.url, h.owner, 'GET', `/workflows/${id}/runs?limit=200`);
   return (r.body as { runs: never[] }).runs;
+}
+
+/** After each test that ran `hearth start`: stop it (SIGTERM) if it still runs, and remove its directories. */
+export async function stopProcess(hub: HubProcess | undefined, dirs: string[]): Promise<void> {
+  if (hub && hub.child.exitCode === null) {
+    hub.child.kill('SIGTERM');
+    await hub.exited;
+  }
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
