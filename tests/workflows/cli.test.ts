@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 describe('hearth workflows', () => {
-  it('validate names the file, line and problem; list, run and runs work beside a running hub', async () => {
+  it('validate names the file, line and problem; list, run and runs work beside a running hub', { timeout: 120_000 }, async () => {
     const dir = tempDir();
     dirs.push(dir);
     const good = join(dir, 'good.yaml');

@@ -14,7 +14,7 @@ const WAIT_MS = 6000;
 const env = { HEARTH_HUB_DEMO: 'true' };
 
 describe('a workflow across a kill -9 of a real hearth start', () => {
-  it('resumes the wait at its original due time and does not repeat the first step', async () => {
+  it('resumes the wait at its original due time and does not repeat the first step', { timeout: 120_000 }, async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
     hub = await spawnHub(['--data', dataDir], { env });
