@@ -49,7 +49,7 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
         // A list is the same until any entity changes: answer a repeat with 304, and serialize
         // 2,000 entities once per change rather than once per request.
         const key = `${req.query.domain ?? ''}|${req.query.source ?? ''}`;
-        const etag = `"${registry.boot}-${registry.revision}-${key}"`;
+        const etag = `"${registry.boot}-${registry.revision}-${encodeURIComponent(key)}"`; // a header holds ASCII only
         reply.header('etag', etag).header('cache-control', 'private, no-cache');
         if (req.headers['if-none-match'] === etag) return reply.code(304).send(null);
         let cached = listCache.get(key);
