@@ -23,10 +23,13 @@ const listQuery = z.strictObject({
   before: z.string().max(100).optional().describe('cursor: the id of the last envelope of the previous page'),
 });
 const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const pendingSchema = z.object({ status: z.literal('pending'), approval_id: z.string(), envelope: envelopeSchema });
+const pendingSchema = z.object({ status: z.literal('pending'), approval_id: z.string(), envelope: envelopeSchema, self_confirm: z.boolean().optional() });
 
 /** The channel of an HTTP caller: a session cookie is the web UI, a bearer token the API. */
 export const channelOf = (p: Principal): Origin => (p.via === 'token' ? 'api' : 'web');
+
+/** Who asks, for the gate: the member, the channel, and the web sign-in (its PIN confirmations cover hub changes for a few minutes). */
+export const originOf = (p: Principal) => ({ member_id: p.member_id, channel: channelOf(p), ...(p.via === 'session' && p.session_id ? { session_id: p.session_id } : {}) });
 
 /** Owners and adults see every envelope; others see what they asked for or may decide (also on the event stream). */
 export function visibleEnvelope(p: Pick<Principal, 'role' | 'member_id'>, e: Envelope): boolean {
@@ -53,7 +56,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
       async (req, reply) => {
         const p = principalOf(req);
         const { reason, ...action } = req.body;
-        const outcome = await gate.request({ action, origin: { member_id: p.member_id, channel: channelOf(p) }, reason });
+        const outcome = await gate.request({ action, origin: originOf(p), reason });
         if (outcome.status === 'refused') return reply.status(refusalStatus(outcome.code) as 403).send({ error: { code: outcome.code, message: outcome.message } });
         if (outcome.status === 'pending') return reply.status(202).send({ ...outcome, envelope: redactEnvelope(outcome.envelope) });
         return reply.status(200).send(outcome);
@@ -108,7 +111,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
       },
       async (req) => {
         const p = principalOf(req);
-        return redactEnvelope(await gate.decide(req.params.id, { member_id: p.member_id, decision: req.body.decision, channel: channelOf(p), pin: req.body.pin }));
+        return redactEnvelope(await gate.decide(req.params.id, { member_id: p.member_id, decision: req.body.decision, channel: channelOf(p), pin: req.body.pin, session_id: p.session_id }));
       },
     );
     r.post(

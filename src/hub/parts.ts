@@ -7,7 +7,8 @@ import { auditTables } from '../audit/tables.js';
 import { membersTables, createMembersPart } from '../members/index.js';
 import { devicesTables, createDevicesPart } from '../devices/index.js';
 import { createWebPart } from '../channels/web/index.js';
-import { gateTables, createGatePart } from '../gate/index.js';
+import { gateTables, createGatePart, hubChangeGate } from '../gate/index.js';
+import { HubChanges } from '../core/hub-changes.js';
 import { linkTables, createLinkPart } from '../link/index.js';
 import { notifyTables, createNotifyPart } from '../notify/index.js';
 import { telegramTables, createTelegramPart } from '../channels/telegram/index.js';
@@ -28,9 +29,13 @@ export interface Parts {
  * This is the one place that knows how the parts fit together.
  */
 export function createParts(ctx: HubContext): Parts {
-  const members = createMembersPart(ctx);
+  // The hub's own changes (members, device logins, support sessions, the policy) are defined by
+  // parts below the gate and reach it through this port, bound once the gate exists.
+  const changes = new HubChanges();
+  const members = createMembersPart(ctx, { changes });
   const devices = createDevicesPart(ctx);
   const gate = createGatePart(ctx, { members: members.members, registry: devices.registry, adapters: devices.adapters });
+  changes.bind(hubChangeGate(gate.gate));
   const web = createWebPart(ctx);
   const link = createLinkPart(ctx, { gate: gate.gate });
   const notify = createNotifyPart(ctx, { members: members.members, registry: devices.registry });
