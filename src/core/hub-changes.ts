@@ -84,3 +84,8 @@ export class HubChanges implements HubChangeGate {
     throw new HearthError(result.code, result.message, result.http_status);
   }
 }
+
+/** Who asks, for the gate: the member, the channel (a session is the web UI, a token the API) and the web sign-in. */
+export function changeOrigin(p: { member_id: string; via: 'session' | 'token'; session_id?: string }): HubChangeRequest['origin'] {
+  return { member_id: p.member_id, channel: p.via === 'token' ? 'api' : 'web', ...(p.via === 'session' && p.session_id ? { session_id: p.session_id } : {}) };
+}

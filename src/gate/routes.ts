@@ -8,6 +8,7 @@ import { addRetryAfterHeader } from '../members/retry-after.js';
 import { redactEnvelope, type ActionGate } from './gate.js';
 import { envelopeSchema, envelopeStateSchema, gateOutcomeSchema, type Envelope } from './model.js';
 import { gateError, refusalStatus } from './errors.js';
+import { changeOrigin } from '../core/hub-changes.js';
 
 const actionBody = z.strictObject({
   entity_id: z.string().min(3).max(200).regex(/^[a-z_]+\.[a-z0-9_]+$/, 'expected an entity id such as lock.front_door'),
@@ -27,9 +28,6 @@ const pendingSchema = z.object({ status: z.literal('pending'), approval_id: z.st
 
 /** The channel of an HTTP caller: a session cookie is the web UI, a bearer token the API. */
 export const channelOf = (p: Principal): Origin => (p.via === 'token' ? 'api' : 'web');
-
-/** Who asks, for the gate: the member, the channel, and the web sign-in (its PIN confirmations cover hub changes for a few minutes). */
-export const originOf = (p: Principal) => ({ member_id: p.member_id, channel: channelOf(p), ...(p.via === 'session' && p.session_id ? { session_id: p.session_id } : {}) });
 
 /** Owners and adults see every envelope; others see what they asked for or may decide (also on the event stream). */
 export function visibleEnvelope(p: Pick<Principal, 'role' | 'member_id'>, e: Envelope): boolean {
@@ -56,7 +54,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
       async (req, reply) => {
         const p = principalOf(req);
         const { reason, ...action } = req.body;
-        const outcome = await gate.request({ action, origin: originOf(p), reason });
+        const outcome = await gate.request({ action, origin: changeOrigin(p), reason });
         if (outcome.status === 'refused') return reply.status(refusalStatus(outcome.code) as 403).send({ error: { code: outcome.code, message: outcome.message } });
         if (outcome.status === 'pending') return reply.status(202).send({ ...outcome, envelope: redactEnvelope(outcome.envelope) });
         return reply.status(200).send(outcome);

@@ -11,7 +11,7 @@ import { loadSettings, type LoadSettingsOptions } from '../config/load.js';
 import { SettingsService } from '../config/service.js';
 import { SecretBox, sealBackupCopies, sealStoredSettings } from '../config/secret-box.js';
 import Database from 'better-sqlite3';
-import { settingsRoutes } from '../config/routes.js';
+import { definePolicyChange, settingsRoutes } from '../config/routes.js';
 import { Store, ensureDataDir } from '../store/database.js';
 import { DataDirLock } from '../store/lock.js';
 import { AuditTrail } from '../audit/trail.js';
@@ -108,7 +108,8 @@ export class Hub {
     services.add(new StoreService(store, lock));
     services.add(systemd);
 
-    const { list: parts, authenticator } = createParts(ctx);
+    const { list: parts, authenticator, changes } = createParts(ctx);
+    definePolicyChange(ctx, changes);
     for (const part of parts) for (const service of part.services ?? []) services.add(service);
 
     const components = (): Record<string, ComponentHealth> => {
@@ -120,7 +121,7 @@ export class Hub {
     const app = await buildHttpServer({
       ctx,
       authenticator,
-      routes: [settingsRoutes(ctx), auditRoutes(ctx), ...parts.flatMap((p) => (p.routes ? [p.routes] : []))],
+      routes: [settingsRoutes(ctx, changes), auditRoutes(ctx), ...parts.flatMap((p) => (p.routes ? [p.routes] : []))],
       rootRoutes: [systemRoutes(ctx, components), ...parts.flatMap((p) => (p.rootRoutes ? [p.rootRoutes] : []))],
       uiDir: fileURLToPath(new URL('../../ui/dist', import.meta.url)),
     });

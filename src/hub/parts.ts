@@ -22,6 +22,8 @@ export interface Parts {
   /** In start order; services start in this order and stop in reverse. */
   list: PartInstance[];
   authenticator: Authenticator;
+  /** The gate for the hub's own changes, for the routes the hub makes itself (settings). */
+  changes: HubChanges;
 }
 
 /**
@@ -33,12 +35,12 @@ export function createParts(ctx: HubContext): Parts {
   // parts below the gate and reach it through this port, bound once the gate exists.
   const changes = new HubChanges();
   const members = createMembersPart(ctx, { changes });
-  const devices = createDevicesPart(ctx);
+  const devices = createDevicesPart(ctx, { changes });
   const gate = createGatePart(ctx, { members: members.members, registry: devices.registry, adapters: devices.adapters });
   changes.bind(hubChangeGate(gate.gate));
   const web = createWebPart(ctx);
-  const link = createLinkPart(ctx, { gate: gate.gate });
+  const link = createLinkPart(ctx, { gate: gate.gate, changes });
   const notify = createNotifyPart(ctx, { members: members.members, registry: devices.registry });
   const telegram = createTelegramPart(ctx, { members: members.members, router: notify.router, gate: gate.gate, registry: devices.registry });
-  return { list: [members, devices, gate, link, notify, telegram, web, createHealthPart(ctx), createConnectionTestPart(ctx)], authenticator: members.authenticator };
+  return { list: [members, devices, gate, link, notify, telegram, web, createHealthPart(ctx), createConnectionTestPart(ctx)], authenticator: members.authenticator, changes };
 }

@@ -3,7 +3,8 @@ import type { ComponentHealth } from '../core/lifecycle.js';
 import { freeBytes } from '../store/database.js';
 import type { PartInstance } from '../hub/part.js';
 import { LinkService } from './service.js';
-import { SupportGrants, supportRoutes } from './support.js';
+import { SupportGrants, defineSupportChanges, supportRoutes } from './support.js';
+import type { HubChanges } from '../core/hub-changes.js';
 import { registerSupportMethods, SUPPORT_ENTITY, type DoctorLike } from './support-rpc.js';
 import type { GatePort } from './gate-port.js';
 
@@ -27,6 +28,8 @@ export interface LinkPart extends PartInstance {
 export interface LinkDeps {
   /** The action gate: down commands and support maintenance go through it. */
   gate: GatePort;
+  /** Granting and revoking support sessions are hub changes through the gate. */
+  changes: HubChanges;
 }
 
 export function createLinkPart(ctx: HubContext, deps: LinkDeps): LinkPart {
@@ -39,11 +42,12 @@ export function createLinkPart(ctx: HubContext, deps: LinkDeps): LinkPart {
     registerSupportMethods({ ctx, grants: support, rpc: link.rpc, gate, health: () => health(), doctor: () => doctorFor(ctx) });
   }
   registerSystemActions(ctx, link, gate);
+  defineSupportChanges(support, deps.changes);
 
   return {
     name: 'link',
     services: [link],
-    routes: supportRoutes(support),
+    routes: supportRoutes(ctx, support, deps.changes),
     link,
     support,
     useHealth(components) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { HubChanges } from '../core/hub-changes.js';
+import { changeOrigin, type HubChanges } from '../core/hub-changes.js';
 import { originSchema } from '../audit/entry.js';
 import { roleSchema, type Member, type Principal, type Role } from './model.js';
 import type { MemberChange, MemberRow } from './repo.js';
@@ -64,8 +64,6 @@ export function defineMemberChanges(changes: HubChanges, members: MembersService
   for (const op of ['delete_member', 'delete_owner'] as const) changes.define(MEMBERS_ENTITY, op, { run: remove });
 }
 
-type Origin = { member_id: string; channel: z.infer<typeof originSchema>; session_id?: string };
-const originOf = (p: Principal, actor: Actor): Origin => ({ member_id: p.member_id, channel: actor.origin, ...(p.via === 'session' && p.session_id ? { session_id: p.session_id } : {}) });
 
 /** POST /members through the gate: undefined when the member was added at once, else the 202 body. */
 export async function askToAdd(changes: HubChanges, members: MembersService, p: Principal, actor: Actor, input: CreateMemberBody) {
@@ -78,7 +76,7 @@ export async function askToAdd(changes: HubChanges, members: MembersService, p: 
     by: actor,
     summary: `add ${row.display_name} as ${ROLE_WORDS[row.role]}`,
   };
-  const pending = await changes.ask({ entity_id: MEMBERS_ENTITY, operation: row.role === 'owner' ? 'add_owner' : 'add_member', params, origin: originOf(p, actor) });
+  const pending = await changes.ask({ entity_id: MEMBERS_ENTITY, operation: row.role === 'owner' ? 'add_owner' : 'add_member', params, origin: changeOrigin(p) });
   return { id: row.id, pending };
 }
 
@@ -104,7 +102,7 @@ export async function askToUpdate(changes: HubChanges, members: MembersService, 
     summary: updateWords(target, input),
   };
   const ownerTouched = target.role === 'owner' || input.role === 'owner';
-  const pending = await changes.ask({ entity_id: MEMBERS_ENTITY, operation: ownerTouched ? 'update_owner' : 'update_member', params, origin: originOf(p, actor) });
+  const pending = await changes.ask({ entity_id: MEMBERS_ENTITY, operation: ownerTouched ? 'update_owner' : 'update_member', params, origin: changeOrigin(p) });
   return { pending };
 }
 
@@ -112,7 +110,7 @@ export async function askToUpdate(changes: HubChanges, members: MembersService, 
 export async function askToDelete(changes: HubChanges, members: MembersService, p: Principal, actor: Actor, target: Member) {
   if (members.leavesNoOwner(target.id, 'delete')) throw lastOwner();
   const params = { member_id: target.id, by: actor, summary: `remove ${target.display_name} (${ROLE_WORDS[target.role]}) from the home` };
-  return changes.ask({ entity_id: MEMBERS_ENTITY, operation: target.role === 'owner' ? 'delete_owner' : 'delete_member', params, origin: originOf(p, actor) });
+  return changes.ask({ entity_id: MEMBERS_ENTITY, operation: target.role === 'owner' ? 'delete_owner' : 'delete_member', params, origin: changeOrigin(p) });
 }
 
 /** "make Sam an owner and set a new PIN for Sam". */
