@@ -1,23 +1,34 @@
+import type { Statement } from 'better-sqlite3';
 import type { HubContext } from '../core/context.js';
 import { isoTime } from '../core/clock.js';
 import type { Origin } from '../audit/entry.js';
 
-/** Live windows kept at most; a home has a handful of owners, each with a few sign-ins. */
+/** Windows kept at most; a home has a handful of owners, each with a few sign-ins. */
 const MAX_WINDOWS = 500;
 
 /**
  * "sudo" for the hub's own changes: once an owner has confirmed with their PIN through a web
  * sign-in, further hub changes from that same sign-in need no PIN for
  * `policy.hub_changes.confirm_minutes`. Bound to the session (another browser, an API token or
- * a Telegram chat never shares it), kept in memory (a restart ends every window), and each
- * opening is an audit entry.
+ * a Telegram chat never shares it; signing out ends it), kept in the database so that a restart
+ * neither extends nor forgets it, and each opening is an audit entry.
  */
 export class ConfirmWindows {
-  private readonly windows = new Map<string, { member_id: string; until: number }>();
+  private readonly upsert: Statement;
+  private readonly lookup: Statement;
+  private readonly prune: Statement;
+  private readonly trim: Statement;
+  private readonly remove: Statement;
   private readonly off: () => void;
 
   constructor(private readonly ctx: HubContext) {
-    this.off = ctx.bus.on('session.ended', ({ session_id }) => this.windows.delete(session_id));
+    const db = ctx.store.db;
+    this.upsert = db.prepare('INSERT INTO confirm_windows (session_id, member_id, until_ms) VALUES (?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET member_id = excluded.member_id, until_ms = excluded.until_ms');
+    this.lookup = db.prepare('SELECT member_id, until_ms FROM confirm_windows WHERE session_id = ?');
+    this.prune = db.prepare('DELETE FROM confirm_windows WHERE until_ms <= ?');
+    this.trim = db.prepare(`DELETE FROM confirm_windows WHERE session_id NOT IN (SELECT session_id FROM confirm_windows ORDER BY until_ms DESC LIMIT ${MAX_WINDOWS})`);
+    this.remove = db.prepare('DELETE FROM confirm_windows WHERE session_id = ?');
+    this.off = ctx.bus.on('session.ended', ({ session_id }) => this.remove.run(session_id));
   }
 
   /** Opens (or extends) the window of one sign-in after a PIN it proved; audited. */
@@ -26,26 +37,21 @@ export class ConfirmWindows {
     if (!sessionId || minutes <= 0) return;
     const now = this.ctx.clock.now();
     const until = now + minutes * 60_000;
-    this.prune(now);
-    if (this.windows.size >= MAX_WINDOWS) this.windows.delete(this.windows.keys().next().value!);
-    this.windows.delete(sessionId); // re-inserted last: the map stays in opening order
-    this.windows.set(sessionId, { member_id: memberId, until });
-    this.ctx.audit.append({ actor: memberId, origin: channel, kind: 'auth.confirm_window.opened', subject: memberId, data: { reason, until: isoTime(until), minutes } });
+    this.ctx.audit.withEntry({ actor: memberId, origin: channel, kind: 'auth.confirm_window.opened', subject: memberId, data: { reason, until: isoTime(until), minutes } }, () => {
+      this.prune.run(now);
+      this.upsert.run(sessionId, memberId, until);
+      this.trim.run();
+    });
   }
 
   /** Whether this member's sign-in confirmed with the PIN recently enough. */
   covers(memberId: string, sessionId: string | undefined): boolean {
     if (!sessionId) return false;
-    const w = this.windows.get(sessionId);
-    return w !== undefined && w.member_id === memberId && w.until > this.ctx.clock.now();
+    const w = this.lookup.get(sessionId) as { member_id: string; until_ms: number } | undefined;
+    return w !== undefined && w.member_id === memberId && w.until_ms > this.ctx.clock.now();
   }
 
   stop(): void {
     this.off();
-    this.windows.clear();
-  }
-
-  private prune(now: number): void {
-    for (const [id, w] of this.windows) if (w.until <= now) this.windows.delete(id);
   }
 }

@@ -176,6 +176,15 @@ export class ActionGate implements Service {
       return outcome;
     }
 
+    // A hub change by an owner who confirmed with their PIN on this sign-in a few minutes ago
+    // (or who just set up the hub) runs like a direct action: no second prompt, same audit story.
+    if (this.isHubChange(action) && verdict.policy.quorum === 1 && this.windows.covers(req.origin.member_id ?? '', req.origin.session_id)) {
+      const self = this.selfConfirm({ origin: { member_id: req.origin.member_id, channel: req.origin.channel }, policy: verdict.policy });
+      if (self) {
+        audit('action.requested', { action: forAudit(action), risk: verdict.risk, path: 'confirmed', confirmed: 'window', reason: req.reason ?? null });
+        return this.track(this.runAction(action, actionId, actor, req.origin.channel));
+      }
+    }
     const eligible = this.eligibleApprovers(verdict.policy.approver_roles, verdict.policy.exclude_requester ? req.origin.member_id : null);
     const sole = eligible < verdict.policy.quorum && this.soleApprover(verdict.policy, req.origin.member_id);
     if (eligible < verdict.policy.quorum && !sole) {
@@ -209,13 +218,7 @@ export class ActionGate implements Service {
       () => this.store.insert({ envelope, actor, deny_ends: verdict.deny_ends, created_ms: now, expires_ms: expiresMs }),
     );
     this.ctx.bus.emit('approval.requested', envelope);
-    const self = this.selfConfirm(envelope);
-    // A hub change by an owner who confirmed with their PIN on this sign-in a moment ago: no second prompt.
-    if (self && this.isHubChange(action) && this.windows.covers(req.origin.member_id!, req.origin.session_id)) {
-      const after = await this.decide(envelope.id, { member_id: req.origin.member_id!, decision: 'approve', channel: req.origin.channel, session_id: req.origin.session_id });
-      return this.envelopeOutcome(after);
-    }
-    return { status: 'pending', approval_id: envelope.id, envelope, self_confirm: self };
+    return { status: 'pending', approval_id: envelope.id, envelope, self_confirm: this.selfConfirm(envelope) };
   }
 
   /**
@@ -223,7 +226,7 @@ export class ActionGate implements Service {
    * change within their confirmation window): they hold an approver role, and either the policy
    * lets the requester approve or no one else could (the sole owner).
    */
-  selfConfirm(env: Envelope): boolean {
+  selfConfirm(env: Pick<Envelope, 'origin' | 'policy'>): boolean {
     const id = env.origin.member_id;
     const m = id ? this.deps.members.get(id) : undefined;
     if (!m || m.disabled || !env.policy.approver_roles.includes(m.role)) return false;
@@ -242,14 +245,7 @@ export class ActionGate implements Service {
     return this.systemActions.get(systemKey(action.entity_id, action.operation))?.change === true;
   }
 
-  /** An envelope the requester approved at once, as the caller of request() hears it. */
-  private envelopeOutcome(env: Envelope): GateOutcome {
-    if (env.state === 'executed' || env.state === 'failed' || env.state === 'unconfirmed') {
-      const entity = this.deps.registry.get(env.action.entity_id) ?? null;
-      return { status: env.state, action_id: env.id, envelope_id: env.id, entity, detail: env.outcome ?? { message: env.state } };
-    }
-    return { status: 'pending', approval_id: env.id, envelope: env, self_confirm: false };
-  }
+
 
   // ---- decisions -----------------------------------------------------------------------
 
