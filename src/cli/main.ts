@@ -1,5 +1,6 @@
 import { EXIT, FatalError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
+import { own } from '../core/own.js';
 type Run = (argv: string[]) => Promise<number>;
 type Command = { load: () => Promise<{ run: Run; help: string }> };
 
@@ -37,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return EXIT.ok;
   }
-  const command = commands[name];
+  const command = own(commands, name);
   if (!command) throw new FatalError(`unknown command "${name}"\n\n${await usage()}`, EXIT.usage);
   return (await command.load()).run(rest);
 }

@@ -102,3 +102,21 @@ export function withoutSecrets<T>(settings: T): T {
   }
   return copy as T;
 }
+
+/**
+ * An imported document with `[secret]` markers (an export made without secrets): each marked
+ * secret keeps the value saved now (`saved`, the current overrides), or is left unset.
+ */
+export function keepSavedSecrets(doc: Record<string, unknown>, saved: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(doc) as Record<string, Record<string, unknown>>;
+  for (const leaf of settingLeaves()) {
+    if (!leaf.secret) continue;
+    const [section, key] = leaf.key.split('.') as [string, string];
+    const part = copy[section];
+    if (!part || typeof part !== 'object' || !Object.hasOwn(part, key) || part[key] !== '[secret]') continue;
+    const now = (saved[section] as Record<string, unknown> | undefined)?.[key];
+    if (now === undefined) delete part[key];
+    else part[key] = now;
+  }
+  return copy;
+}

@@ -11,6 +11,8 @@ import { llmSection } from './sections/llm.js';
 import { policySection } from './sections/policy.js';
 import { relaySection } from './sections/relay.js';
 import { retentionSection } from './sections/retention.js';
+import { mdnsSection } from './sections/mdns.js';
+import { watchSection } from './sections/watch.js';
 
 /** Bump when a setting is renamed or reshaped, and add a step to `migrate.ts`. */
 export const SETTINGS_VERSION = 1;
@@ -33,6 +35,8 @@ export const settingsSchema = z.strictObject({
   policy: policySection.prefault({}),
   relay: relaySection.prefault({}),
   retention: retentionSection.prefault({}),
+  mdns: mdnsSection.prefault({}),
+  watch: watchSection.prefault({}),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -83,7 +83,7 @@ export class StateHistory implements Service {
     const rows = this.pending;
     this.pending = [];
     const db = this.ctx.store.telemetry;
-    if (!db.open) return;
+    if (!db.open || this.ctx.store.essentialOnly) return; // the disk is nearly full: history waits
     try {
       db.transaction(() => {
         for (const r of rows) this.insert.run(...r);

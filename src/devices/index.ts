@@ -80,6 +80,14 @@ export const devicesTables: PartTables = {
         CREATE INDEX mqtt_outgoing_client ON mqtt_outgoing (client_id, id);
       `,
     },
+    {
+      version: 3,
+      name: 'size of each queued MQTT message, for a total bound in bytes',
+      up: `
+        ALTER TABLE mqtt_outgoing ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+        UPDATE mqtt_outgoing SET bytes = length(CAST(packet AS BLOB));
+      `,
+    },
   ],
 };
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import { isoTime } from '../core/clock.js';
@@ -23,6 +24,9 @@ export interface EntityFilter {
  */
 export class EntityRegistry {
   private readonly entities = new Map<string, Entity>();
+  /** Changes with every change to any entity; with `boot`, what an HTTP ETag of a list is made of. */
+  private changes = 0;
+  readonly boot = randomBytes(4).toString('hex');
 
   constructor(
     private readonly bus: EventBus,
@@ -48,6 +52,16 @@ export class EntityRegistry {
     return this.entities.size;
   }
 
+  /** A number that moves on every change to any entity (never back, within one run). */
+  get revision(): number {
+    return this.changes;
+  }
+
+  private put(entity: Entity): void {
+    this.entities.set(entity.id, entity);
+    this.changes++;
+  }
+
   /** Adds or replaces an entity's description; a state change within it is reported as one. */
   upsert(input: EntityInput): Entity {
     const now = isoTime(this.clock.now());
@@ -63,7 +77,7 @@ export class EntityRegistry {
       last_changed: prev && prev.state === input.state ? prev.last_changed : now,
       last_updated: now,
     };
-    this.entities.set(entity.id, entity);
+    this.put(entity);
     if (!prev) this.bus.emit('entity.added', entity);
     if (!prev || prev.state !== entity.state || prev.available !== entity.available || !sameAttributes(prev.attributes, entity.attributes)) {
       this.bus.emit('entity.state_changed', { entity, old_state: prev?.state ?? null, old_available: prev?.available ?? null });
@@ -79,7 +93,7 @@ export class EntityRegistry {
     if (prev.state === state && sameAttributes(prev.attributes, nextAttributes)) return prev;
     const now = isoTime(this.clock.now());
     const entity: Entity = { ...prev, state, attributes: nextAttributes, last_updated: now, last_changed: prev.state === state ? prev.last_changed : now };
-    this.entities.set(id, entity);
+    this.put(entity);
     this.bus.emit('entity.state_changed', { entity, old_state: prev.state, old_available: prev.available });
     return entity;
   }
@@ -88,7 +102,7 @@ export class EntityRegistry {
     const prev = this.entities.get(id);
     if (!prev || prev.available === available) return prev;
     const entity: Entity = { ...prev, available, last_updated: isoTime(this.clock.now()) };
-    this.entities.set(id, entity);
+    this.put(entity);
     this.bus.emit('entity.state_changed', { entity, old_state: prev.state, old_available: prev.available });
     return entity;
   }
@@ -98,7 +112,7 @@ export class EntityRegistry {
     const prev = this.entities.get(id);
     if (!prev) return undefined;
     const entity: Entity = { ...prev, aliases, area: area === undefined ? prev.area : area };
-    this.entities.set(id, entity);
+    this.put(entity);
     return entity;
   }
 
@@ -106,6 +120,7 @@ export class EntityRegistry {
     const prev = this.entities.get(id);
     if (!prev) return false;
     this.entities.delete(id);
+    this.changes++;
     this.bus.emit('entity.removed', { id, source: prev.source });
     return true;
   }

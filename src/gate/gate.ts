@@ -1,3 +1,4 @@
+import { forAudit } from './redact.js';
 import type { MembersService } from '../members/service.js';
 import type { EntityRegistry } from '../devices/registry.js';
 import type { HubContext } from '../core/context.js';
@@ -560,19 +561,6 @@ function paramsShapeOk(params: unknown): boolean {
     if (value && typeof value === 'object') for (const v of Object.values(value)) stack.push([v, depth + 1]);
   }
   return true;
-}
-
-/** Params such as a lock's code stay out of the trail (it is kept for years and leaves the home through the link). */
-const SECRET_PARAM = /code|pin|pass|secret|token|key/i;
-export function forAudit(action: Action): Action {
-  const params: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(action.params)) params[k] = SECRET_PARAM.test(k) ? '[redacted]' : v;
-  return { ...action, params };
-}
-
-/** An envelope as people see it (API, event stream): secret-looking params hidden like in the trail. */
-export function redactEnvelope(e: Envelope): Envelope {
-  return { ...e, action: forAudit(e.action) };
 }
 
 function toOutcome(result: ExecResult, actionId: string, envelopeId?: string): ExecutionOutcome {

@@ -1,4 +1,5 @@
 import type { Entity } from '../devices/model.js';
+import { own } from '../core/own.js';
 import type { Origin } from '../audit/entry.js';
 import type { Role } from '../members/model.js';
 import { DEFAULT_RISKS, type ApprovalRule, type PolicySettings, type Risk } from '../config/sections/policy.js';
@@ -68,8 +69,8 @@ export function evaluatePolicy(input: PolicyInput): PolicyVerdict {
 export function riskOf(input: Pick<PolicyInput, 'action' | 'entity' | 'systemRisk' | 'hubChange' | 'policy'>): Risk {
   const { action, entity, policy } = input;
   const op = action.operation;
-  const override = policy.overrides[action.entity_id];
-  const fromOverride = override?.[op] ?? override?.['*'];
+  const override = own(policy.overrides, action.entity_id);
+  const fromOverride = own(override, op) ?? own(override, '*');
   if (fromOverride) return fromOverride;
   const hubRisk = input.hubChange ? (policy.hub_changes.risks as Record<string, Risk>)[op] : undefined;
   if (hubRisk) return hubRisk;
@@ -77,7 +78,7 @@ export function riskOf(input: Pick<PolicyInput, 'action' | 'entity' | 'systemRis
   const domain = entity?.domain ?? action.entity_id.split('.')[0]!;
   const keys = [deviceClassKey(domain, entity), domain].filter((k): k is string => Boolean(k));
   for (const key of keys) {
-    const found = policy.risks[key]?.[op] ?? policy.risks[key]?.['*'] ?? DEFAULT_RISKS[key]?.[op] ?? DEFAULT_RISKS[key]?.['*'];
+    const found = own(own(policy.risks, key), op) ?? own(own(policy.risks, key), '*') ?? own(own(DEFAULT_RISKS, key), op) ?? own(own(DEFAULT_RISKS, key), '*');
     if (found) return found;
   }
   return 'medium';

@@ -6,6 +6,7 @@ import type { Service } from '../core/lifecycle.js';
 import type { PartTables } from '../store/database.js';
 import { requireSignedIn } from '../http/guard.js';
 import { LogBook, logbookMigration, logbookRoutes } from './logbook.js';
+import { SelfWatch } from './watch.js';
 
 export const sampleSchema = z.object({
   at: z.string(),
@@ -79,7 +80,7 @@ export class TelemetrySampler implements Service {
         temp_c: round(temp.main),
       };
       const db = this.ctx.store.telemetry;
-      if (!db.open) return;
+      if (!db.open || this.ctx.store.essentialOnly) return;
       db.prepare('INSERT OR REPLACE INTO telemetry_samples (at, cpu_pct, mem_pct, disk_pct, temp_c) VALUES (@at, @cpu_pct, @mem_pct, @disk_pct, @temp_c)').run(s);
       const keepDays = this.ctx.settings.get().retention.telemetry_days;
       db.prepare('DELETE FROM telemetry_samples WHERE at < ?').run(new Date(this.ctx.clock.now() - keepDays * 86_400_000).toISOString());
@@ -120,11 +121,12 @@ export function healthHistoryRoutes(sampler: TelemetrySampler): FastifyPluginAsy
 export function createHealthPart(ctx: HubContext) {
   const sampler = new TelemetrySampler(ctx);
   const logbook = new LogBook(ctx);
+  const watch = new SelfWatch(ctx);
   const history = healthHistoryRoutes(sampler);
   const logs = logbookRoutes(logbook);
   return {
     name: 'health',
-    services: [sampler, logbook],
+    services: [sampler, logbook, ...watch.services()],
     routes: (async (app) => {
       await app.register(history);
       await app.register(logs);

@@ -91,7 +91,7 @@ export class LogBook implements Service {
       return;
     }
     const db = this.ctx.store.telemetry;
-    if (!db.open) return;
+    if (!db.open || this.ctx.store.essentialOnly) return;
     this.writing = true; // a failing insert that logs must not come back here
     try {
       db.prepare('INSERT INTO log_entries (at, level, part, msg, line) VALUES (?, ?, ?, ?, ?)').run(

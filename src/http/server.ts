@@ -11,6 +11,7 @@ import type { Authenticator } from '../members/model.js';
 import type { Service } from '../core/lifecycle.js';
 import { errorHandler, body } from './error-handler.js';
 import { securityHeaders } from './security-headers.js';
+import { sameOriginForCookies } from './same-origin.js';
 import { httpMetrics } from './metrics.js';
 import './guard.js';
 
@@ -61,6 +62,7 @@ export async function buildHttpServer(options: HttpOptions): Promise<App> {
   app.addHook('onRequest', async (request) => {
     request.principal = options.authenticator.authenticate({ headers: request.headers, cookies: request.cookies });
   });
+  sameOriginForCookies(app);
   securityHeaders(app, Boolean(tls));
 
   const metrics = httpMetrics(ctx.metrics);

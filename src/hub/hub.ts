@@ -19,6 +19,7 @@ import { auditRoutes } from '../audit/routes.js';
 import { buildHttpServer, HttpService } from '../http/server.js';
 import { createMetricsRegistry } from '../http/metrics.js';
 import { systemRoutes } from '../http/system-routes.js';
+import { MdnsAnnouncer } from '../http/mdns.js';
 import { allTables, createParts } from './parts.js';
 import { resolve } from 'node:path';
 
@@ -127,6 +128,7 @@ export class Hub {
     });
     const http = new HttpService(app, initial.http.host, initial.http.port);
     services.add(http);
+    services.add(new MdnsAnnouncer(ctx, http)); // after HTTP: it announces the port HTTP bound
     return new Hub(ctx, services, http, systemd);
   }
 

@@ -15,6 +15,8 @@ export interface Principal {
   token_id?: string;
   /** For API tokens: what the token may do (`*` = all its member may do). */
   scopes?: string[];
+  /** When the session or token stops being valid (ISO); what was opened with it (event streams) ends then. */
+  expires_at?: string;
 }
 
 /** How the HTTP layer learns who is calling; the members part implements it. */

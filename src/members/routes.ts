@@ -150,6 +150,7 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
           ctx.audit.withEntry({ ...auditActor(p), kind: 'token.revoked', subject: token.id, data: { name: token.name, member_id: token.member_id } }, () =>
             tokens.revoke(token.id),
           );
+          ctx.bus.emit('token.revoked', { member_id: token.member_id, token_id: token.id });
         }
         return reply.status(204).send(null);
       },

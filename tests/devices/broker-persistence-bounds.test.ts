@@ -22,14 +22,14 @@ function open(limits: Partial<ConstructorParameters<typeof SqlitePersistence>[2]
   return { store, persistence };
 }
 
-async function queuedInMemory(p: SqlitePersistence, clientId: string): Promise<number> {
+async function queuedFor(p: SqlitePersistence, clientId: string): Promise<number> {
   let n = 0;
   for await (const _ of (p as unknown as { outgoingStream(c: { id: string }): AsyncIterable<unknown> }).outgoingStream({ id: clientId })) n++;
   return n;
 }
 
 describe('broker persistence bounds', () => {
-  it('keeps at most maxQueuedPerClient messages in memory for an offline session, not only on disk', async () => {
+  it('keeps at most maxQueuedPerClient messages for an offline session: the newest, oldest dropped first', async () => {
     const { store, persistence } = open();
     await persistence.setup({ id: 'broker' });
     for (let i = 0; i < 50; i++) {
@@ -37,7 +37,10 @@ describe('broker persistence bounds', () => {
       if (i % 2) await persistence.outgoingEnqueue({ clientId: 'gone' }, packet);
       else await persistence.outgoingEnqueueCombi([{ clientId: 'gone' }], packet);
     }
-    expect(await queuedInMemory(persistence, 'gone')).toBe(5);
+    expect(await queuedFor(persistence, 'gone')).toBe(5);
+    const kept: string[] = [];
+    for await (const p of (persistence as unknown as { outgoingStream(c: { id: string }): AsyncIterable<{ payload: Buffer }> }).outgoingStream({ id: 'gone' })) kept.push(p.payload.toString());
+    expect(kept).toEqual(['45', '46', '47', '48', '49']);
     expect((store.telemetry.prepare('SELECT COUNT(*) AS n FROM mqtt_outgoing').get() as { n: number }).n).toBe(5);
   });
 

@@ -7,7 +7,7 @@ import type { Logger } from '../../core/logger.js';
 import { HearthError } from '../../core/errors.js';
 import { requireSignedIn } from '../../http/guard.js';
 import type { Principal } from '../../members/model.js';
-import { forAudit, redactEnvelope as redacted } from '../../gate/gate.js';
+import { forAudit, redactEnvelope as redacted } from '../../gate/redact.js';
 import { visibleEnvelope } from '../../gate/routes.js';
 
 /** Secret-looking params (a lock's code) never go on the stream; the device alone needs them. */
@@ -47,8 +47,21 @@ const KEEPALIVE_MS = 15_000;
 const MAX_QUEUED = 500;
 const MAX_QUEUED_BYTES = 1024 * 1024;
 const MAX_CLIENTS = 200;
+/**
+ * Streams one member may hold (tabs, phones); at the cap their own oldest stream gives way. Well
+ * below the total, so that no member can take every slot from the others.
+ */
+const MAX_PER_MEMBER = 16;
 /** Member changes after which an open stream no longer reflects what the member may see. */
 const REVOKING_FIELDS = new Set(['disabled', 'role', 'password']);
+
+const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+  'X-Content-Type-Options': 'nosniff',
+};
 
 class SseClient {
   private queue: string[] = [];
@@ -56,12 +69,16 @@ class SseClient {
   private blocked = false;
   closed = false;
 
+  /** When the session or token it was opened with stops being valid (ms), or undefined. */
+  readonly expiresAt: number | undefined;
+
   constructor(
     readonly res: ServerResponse,
     readonly who: string,
     readonly principal: Principal | null,
     private readonly onDrop: (client: SseClient, why: string) => void,
   ) {
+    this.expiresAt = principal?.expires_at ? Date.parse(principal.expires_at) : undefined;
     res.on('drain', () => this.flush());
   }
 
@@ -121,7 +138,7 @@ export class SseBroadcaster implements Service {
           if (data === undefined) return;
           if (!audience) return this.broadcast(name, data);
           const chunk = `id: ${++this.seq}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
-          for (const c of this.clients) if (c.principal && audience(c.principal, payload)) c.send(chunk);
+          for (const c of this.live()) if (c.principal && audience(c.principal, payload)) c.send(chunk);
         }),
       );
     }
@@ -131,24 +148,14 @@ export class SseBroadcaster implements Service {
     this.unsubscribe.push(
       this.ctx.bus.on('member.changed', ({ member_id, change, fields }) => {
         if (change !== 'deleted' && !(change === 'updated' && fields?.some((f) => REVOKING_FIELDS.has(f)))) return;
-        for (const c of [...this.clients]) {
-          if (c.principal?.member_id !== member_id) continue;
-          this.clients.delete(c);
-          c.close();
-          this.log.info({ member: c.who, change, fields }, 'event stream closed: the member changed');
-        }
+        this.closeWhere((c) => c.principal?.member_id === member_id, 'the member changed');
       }),
     );
-    // Logging out ends the streams opened with that session (not the member's other sessions).
+    // Logging out ends the streams opened with that session (not the member's other sessions);
+    // revoking a token ends the streams opened with it. Expiry is checked before every send.
     this.unsubscribe.push(
-      this.ctx.bus.on('session.ended', ({ session_id }) => {
-        for (const c of [...this.clients]) {
-          if (c.principal?.session_id !== session_id) continue;
-          this.clients.delete(c);
-          c.close();
-          this.log.info({ member: c.who }, 'event stream closed: its session logged out');
-        }
-      }),
+      this.ctx.bus.on('session.ended', ({ session_id }) => this.closeWhere((c) => c.principal?.session_id === session_id, 'its session logged out')),
+      this.ctx.bus.on('token.revoked', ({ token_id }) => this.closeWhere((c) => c.principal?.token_id === token_id, 'its API token was revoked')),
     );
     this.keepalive = setInterval(() => this.broadcastRaw(': keep-alive\n\n'), KEEPALIVE_MS);
     this.keepalive.unref();
@@ -175,19 +182,51 @@ export class SseBroadcaster implements Service {
   }
 
   private broadcastRaw(chunk: string): void {
-    for (const c of this.clients) c.send(chunk);
+    for (const c of this.live()) c.send(chunk);
+  }
+
+  /** The open streams, after closing those whose session or token has expired. */
+  private live(): SseClient[] {
+    const now = this.ctx.clock.now();
+    this.closeWhere((c) => c.expiresAt !== undefined && c.expiresAt <= now, 'its session or API token expired');
+    return [...this.clients];
+  }
+
+  private closeWhere(match: (c: SseClient) => boolean, why: string): void {
+    for (const c of [...this.clients]) {
+      if (!match(c)) continue;
+      this.clients.delete(c);
+      c.close();
+      this.log.info({ member: c.who, why }, 'event stream closed');
+    }
+  }
+
+  /**
+   * Makes room for one more stream of `memberKey`, or throws 503 TOO_MANY_STREAMS. A member at
+   * their cap loses their own oldest stream; when every slot is taken, the member holding the most
+   * streams loses their oldest one, as long as they hold more than the newcomer, so no one starves.
+   */
+  admit(memberKey: string): void {
+    const byMember = new Map<string, SseClient[]>();
+    for (const c of this.clients) {
+      const key = c.principal?.member_id ?? c.who;
+      const list = byMember.get(key);
+      if (list) list.push(c);
+      else byMember.set(key, [c]); // insertion order: oldest first
+    }
+    const own = byMember.get(memberKey) ?? [];
+    if (own.length >= MAX_PER_MEMBER) return this.closeWhere((c) => c === own[0], 'its member opened too many streams');
+    if (this.clients.size < MAX_CLIENTS) return;
+    let top: SseClient[] = [];
+    for (const list of byMember.values()) if (list.length > top.length) top = list;
+    if (top.length <= own.length + 1) throw new HearthError('TOO_MANY_STREAMS', 'Too many event streams are open; try again later', 503);
+    this.closeWhere((c) => c === top[0], 'the stream table is full and its member holds the most streams');
   }
 
   attach(res: ServerResponse, who: string, principal: Principal | null = null): void {
-    if (this.clients.size >= MAX_CLIENTS) throw new HearthError('TOO_MANY_STREAMS', 'Too many event streams are open; try again later', 503);
+    this.admit(principal?.member_id ?? who);
     res.socket?.setNoDelay(true);
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-      'X-Content-Type-Options': 'nosniff',
-    });
+    res.writeHead(200, SSE_HEADERS);
     res.write('retry: 5000\n: connected\n\n');
     const client = new SseClient(res, who, principal, (c, why) => this.drop(c, why));
     this.clients.add(client);
@@ -211,9 +250,12 @@ export function eventRoutes(broadcaster: SseBroadcaster): FastifyPluginAsync {
       '/events',
       { preHandler: requireSignedIn, schema: { tags: ['events'], summary: 'Server-sent events: entity state changes, approvals, alerts' } },
       async (request, reply) => {
-        if (broadcaster.clientCount >= MAX_CLIENTS) throw new HearthError('TOO_MANY_STREAMS', 'Too many event streams are open; try again later', 503);
+        // HEAD: the headers a GET would get, and no body (RFC 9110 §9.3.2), never an open stream.
+        if (request.method === 'HEAD') return reply.status(200).headers(SSE_HEADERS).send();
+        const who = request.principal?.username ?? 'unknown';
+        broadcaster.admit(request.principal?.member_id ?? who);
         reply.hijack();
-        broadcaster.attach(reply.raw, request.principal?.username ?? 'unknown', request.principal);
+        broadcaster.attach(reply.raw, who, request.principal);
       },
     );
   };

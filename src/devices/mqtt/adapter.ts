@@ -1,12 +1,14 @@
 import type { HubContext } from '../../core/context.js';
 import type { ComponentHealth } from '../../core/lifecycle.js';
 import { HearthError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import type { DeviceAdapter, Entity } from '../model.js';
 import type { EntityRegistry } from '../registry.js';
 import { expectedState } from '../operations.js';
 import type { LanBroker } from './broker.js';
 import { MqttDiscovery } from './discovery/discovery.js';
 import { commandsFor } from './discovery/components.js';
+import { entityTopicProblem } from './topic-rules.js';
 
 /**
  * Entities discovered on the embedded broker. `execute` publishes the command the device's
@@ -17,12 +19,14 @@ export class MqttAdapter implements DeviceAdapter {
   readonly source = 'mqtt';
   readonly discovery: MqttDiscovery;
   private running = false;
+  private readonly log: Logger;
 
   constructor(
     ctx: HubContext,
     private readonly broker: LanBroker,
     readonly registry: EntityRegistry,
   ) {
+    this.log = ctx.log.child({ part: 'mqtt' });
     this.discovery = new MqttDiscovery(broker, registry, ctx.log.child({ part: 'mqtt.discovery' }), this.source);
   }
 
@@ -46,6 +50,15 @@ export class MqttAdapter implements DeviceAdapter {
     if (!record) throw new HearthError('NOT_FOUND', `${entity.id} is not an MQTT entity`, 404);
     const current = this.registry.get(entity.id) ?? entity;
     const commands = commandsFor(record.component, record.cfg, current, operation, params);
+    // The hub publishes in process, past the broker's authorizePublish: the same topic rules as
+    // for a config apply here, so that no config (however it got in) steers a command into them.
+    for (const c of commands) {
+      const problem = entityTopicProblem(c.topic, record.configTopic);
+      if (problem) {
+        this.log.warn({ entity_id: entity.id, topic: c.topic, config_topic: record.configTopic, problem }, 'mqtt command refused: its topic is reserved for the hub');
+        throw new HearthError('DEVICE_TOPIC_RESERVED', `${entity.id} is set up to send its commands to a topic reserved for the hub (${c.topic}); nothing was sent`, 409);
+      }
+    }
     const qos = record.cfg.qos && record.cfg.qos > 0 ? 1 : 0;
     for (const c of commands) await this.broker.publish(c.topic, c.payload, { qos, retain: record.cfg.retain ?? false });
     // Without a state topic HA runs the entity optimistically: the command is the new state.

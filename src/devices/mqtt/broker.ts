@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
+import { Counter, Gauge } from 'prom-client';
+import { Aedes, type AedesPublishPacket, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
 import type { HubContext } from '../../core/context.js';
 import type { Service, ComponentHealth } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
@@ -9,7 +10,7 @@ import { RateLimiter } from '../../core/rate-limit.js';
 import type { DeviceCredentials } from '../credentials.js';
 import { PacketGuard, type Refusal } from './packet-guard.js';
 import { SqlitePersistence } from './persistence.js';
-import { DEMO_NODE } from '../demo/devices.js';
+import { devicePublishProblem } from './topic-rules.js';
 
 export interface BrokerMessage {
   topic: string;
@@ -20,15 +21,6 @@ export interface BrokerMessage {
 }
 export type MessageHandler = (message: BrokerMessage) => void;
 
-/** Topics that only the hub may publish to. */
-const RESERVED_PREFIXES = ['hearth/', '$SYS'];
-/**
- * Discovery configs under this node id are the demo home's (the hub publishes them in process):
- * a LAN device replacing one could point the demo's lock at its own command topic or remove it.
- */
-function isReservedDiscovery(topic: string): boolean {
-  return topic.startsWith('homeassistant/') && topic.split('/', 3)[2] === DEMO_NODE;
-}
 const SOURCE_FACTOR = 4;
 /** Topic filters one client may hold; each costs memory in aedes (and SQLite for a persistent session). */
 const MAX_SUBSCRIPTIONS_PER_CLIENT = 1000;
@@ -42,7 +34,14 @@ const REFUSAL_TEXT: Record<Refusal['reason'], string> = {
   malformed_length: 'mqtt packet refused: malformed remaining length; client disconnected',
   too_many_topic_levels: 'mqtt publish refused: topic has more levels than mqtt.max_topic_levels; client disconnected',
   invalid_utf8_topic: 'mqtt publish refused: topic is not valid UTF-8; client disconnected',
+  malformed_packet: 'mqtt packet refused: malformed (see rule); client disconnected',
+  unacceptable_protocol_level: 'mqtt connection refused: protocol level not supported (CONNACK 0x01); use MQTT 3.1.1',
 };
+
+/** Marks a CONNECT to be answered with this CONNACK code (by `authenticate`, which aedes lets answer). */
+function refuseAtConnect(client: Client, code: number, text: string): void {
+  (client as Client & { hearthRefusal?: { code: number; text: string } }).hearthRefusal = { code, text };
+}
 
 function authError(message: string, returnCode: number): Error & { returnCode: number } {
   return Object.assign(new Error(message), { returnCode });
@@ -71,7 +70,8 @@ export class LanBroker implements Service {
    * Failed logins per address. Each check costs a scrypt (on libuv's four threads, which DNS
    * lookups and file I/O share): past a burst, an address that keeps failing is refused at once.
    */
-  private readonly authFailures = new RateLimiter({ burst: 20, perSecond: 0.2, maxKeys: 1000 });
+  /** Failed logins per address, on the hub's clock (a test's manual clock holds time still). */
+  private readonly authFailures: RateLimiter;
   private readonly log: Logger;
   private readonly handlers = new Set<{ pattern: string; deliver: (packet: AedesPublishPacket, cb: () => void) => void }>();
   /**
@@ -85,6 +85,8 @@ export class LanBroker implements Service {
   private readonly filters = new WeakMap<Client, Set<string>>();
   /** The clients signed in with each device login, from a successful check until their socket closes. */
   private readonly byUser = new Map<string, Set<Client>>();
+  /** Queued messages dropped (oldest first) to keep a session's count or the total bytes bounded. */
+  private readonly queueDrops: Counter<'reason'>;
   private boundPort = 0;
   private boundTlsPort = 0;
   private started = false;
@@ -94,8 +96,24 @@ export class LanBroker implements Service {
     private readonly credentials: DeviceCredentials,
   ) {
     this.log = ctx.log.child({ part: 'mqtt' });
+    this.authFailures = new RateLimiter({ burst: 20, perSecond: 0.2, maxKeys: 1000, now: () => ctx.clock.now() });
     const s = ctx.settings.get().mqtt;
     this.limiter = new RateLimiter({ burst: s.message_burst, perSecond: s.messages_per_second, maxKeys: Math.max(1000, s.max_connections * 4) });
+    this.queueDrops = new Counter({
+      name: 'hearth_mqtt_queued_messages_dropped_total',
+      help: 'Messages queued for persistent MQTT sessions dropped, oldest first, by bound (session_full, total_bytes)',
+      labelNames: ['reason'] as const,
+      registers: [ctx.metrics],
+    });
+    const queuedBytes = () => this.persistence?.queuedBytes ?? 0;
+    new Gauge({
+      name: 'hearth_mqtt_queued_bytes',
+      help: 'Bytes of messages queued for persistent MQTT sessions (bounded by mqtt.max_queued_bytes)',
+      registers: [ctx.metrics],
+      collect() {
+        this.set(queuedBytes());
+      },
+    });
     this.sourceLimiter = new RateLimiter({ burst: s.message_burst * SOURCE_FACTOR, perSecond: s.messages_per_second * SOURCE_FACTOR, maxKeys: Math.max(1000, s.max_connections * 4) });
   }
 
@@ -119,12 +137,28 @@ export class LanBroker implements Service {
 
   async start(): Promise<void> {
     const s = this.ctx.settings.get().mqtt;
-    this.persistence = new SqlitePersistence(this.ctx.store.telemetry, this.log, { maxRetained: 20_000, maxRetainedBytes: Math.min(s.max_packet_bytes, 256 * 1024), maxRetainedTotalBytes: 64 * 1024 * 1024, maxQueuedPerClient: 1000, maxSessions: Math.max(1000, s.max_connections * 5) });
+    this.persistence = new SqlitePersistence(
+      this.ctx.store.telemetry,
+      this.log,
+      {
+        maxRetained: 20_000,
+        maxRetainedBytes: Math.min(s.max_packet_bytes, 256 * 1024),
+        maxRetainedTotalBytes: 64 * 1024 * 1024,
+        maxQueuedPerClient: 1000,
+        maxQueuedTotalBytes: s.max_queued_bytes,
+        maxSessions: Math.max(1000, s.max_connections * 5),
+      },
+      (reason, count) => this.queueDrops.inc({ reason }, count),
+    );
     const aedes = new Aedes({
       persistence: this.persistence,
       maxTopicLevels: Math.min(s.max_topic_levels, AEDES_MAX_LEVELS),
       maxClientsIdLength: 128,
       connectTimeout: 10_000,
+      preConnect: (client, packet, done) => {
+        const problem = this.checkConnect(client, packet);
+        done(problem ? new Error(problem) : null, !problem);
+      },
       authenticate: (client, username, password, done) => void this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => done(this.authorizePublish(client, packet)),
       authorizeSubscribe: (client, sub, done) => done(null, this.authorizeSubscribe(client, sub)),
@@ -295,7 +329,32 @@ export class LanBroker implements Service {
     this.aedes.handle(guard);
   }
 
+  /**
+   * What aedes and mqtt-packet let through in a CONNECT although MQTT 3.1.1 refuses it. Returns
+   * why the connection is closed at once (a malformed CONNECT gets no CONNACK); a CONNECT that is
+   * well formed but refused is marked here and answered with its CONNACK code in `authenticate`.
+   */
+  private checkConnect(client: Client, packet: ConnectPacket): string | undefined {
+    const remote = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? null;
+    let problem: string | undefined;
+    if (packet.password !== undefined && packet.username === undefined) problem = 'MQTT-3.1.2-22: a password without a user name';
+    else if (packet.will && ((packet.will.qos as number) > 2 || /[+#\u0000]/.test(packet.will.topic) || packet.will.topic.length === 0)) problem = 'MQTT-3.1.2-14 / 4.7.3: the will has QoS 3 or a topic that is empty or holds a wildcard';
+    if (problem) {
+      this.log.warn({ clientId: packet.clientId || null, remote, rule: problem, topic: null }, 'mqtt connection refused: malformed CONNECT; connection closed');
+      return problem;
+    }
+    // [MQTT-3.1.3-8]: a server-assigned id cannot carry a session over; aedes would make one up.
+    if (!packet.clientId && packet.clean === false) refuseAtConnect(client, 2, 'mqtt connection refused: an empty client id needs clean session on (CONNACK 0x02); give the device a client id');
+    else if (packet.will && devicePublishProblem(packet.will.topic)) refuseAtConnect(client, 5, 'mqtt connection refused: its will topic is reserved for the hub (CONNACK 0x05)');
+    return undefined;
+  }
+
   private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: (Error & { returnCode: number }) | null, ok: boolean | null) => void): Promise<void> {
+    const refused = (client as Client & { hearthRefusal?: { code: number; text: string } }).hearthRefusal;
+    if (refused) {
+      this.log.warn({ clientId: null, username: username ?? null, remote: (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? null, topic: null }, refused.text);
+      return done(authError(refused.text, refused.code), null);
+    }
     const anonymousAllowed = this.ctx.settings.get().mqtt.allow_anonymous;
     if (!username) {
       if (anonymousAllowed) return done(null, true);
@@ -325,11 +384,13 @@ export class LanBroker implements Service {
   }
 
   private authorizePublish(client: Client | null, packet: PublishPacket): Error | null {
-    if (!client) return null; // the hub's own publishes
+    // The hub's own publishes: device commands were checked by the MQTT adapter (topic-rules.ts).
+    if (!client) return null;
     const topic = packet.topic;
-    if (RESERVED_PREFIXES.some((p) => topic.startsWith(p)) || isReservedDiscovery(topic)) {
-      this.log.warn({ clientId: client.id, topic }, 'mqtt publish refused: topic is reserved for the hub; client disconnected');
-      return new Error('topic reserved for the hub');
+    const problem = devicePublishProblem(topic);
+    if (problem) {
+      this.log.warn({ clientId: client.id, topic, problem }, 'mqtt publish refused: topic is reserved for the hub; client disconnected');
+      return new Error(problem);
     }
     if (!this.limiter.take(client.id) || !this.sourceLimiter.take(sourceKey(client))) {
       this.log.warn({ clientId: client.id, topic, limit_per_second: this.ctx.settings.get().mqtt.messages_per_second }, 'mqtt client disconnected: message rate over mqtt.messages_per_second');

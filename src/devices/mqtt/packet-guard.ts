@@ -6,7 +6,9 @@ export type Refusal =
   | { reason: 'packet_too_large'; bytes: number }
   | { reason: 'malformed_length' }
   | { reason: 'too_many_topic_levels'; topic: string; levels: number }
-  | { reason: 'invalid_utf8_topic'; topic: string };
+  | { reason: 'invalid_utf8_topic'; topic: string }
+  | { reason: 'malformed_packet'; rule: string }
+  | { reason: 'unacceptable_protocol_level'; level: number };
 
 export interface PacketGuardOptions {
   maxPacketBytes: number;
@@ -21,7 +23,13 @@ const enum S {
   TopicLength,
   Topic,
   Skip,
+  ConnectHead,
 }
+
+/** CONNECT's variable header up to its protocol level: name length (2), "MQTT" or "MQIsdp", level. */
+const CONNECT_HEAD_MAX = 9;
+/** Protocol levels aedes speaks (3.1, 3.1.1) or answers itself (5: CONNACK 0x01). */
+const KNOWN_LEVELS = new Set([3, 4, 5]);
 
 /**
  * Sits between the raw socket and aedes. It reads each MQTT fixed header as bytes arrive and
@@ -33,6 +41,8 @@ const enum S {
 export class PacketGuard extends Duplex {
   private state = S.Header;
   private type = 0;
+  private flags = 0;
+  private connectHead: number[] = [];
   private remaining = 0;
   private multiplier = 1;
   private lengthBytes = 0;
@@ -106,6 +116,7 @@ export class PacketGuard extends Duplex {
     while (i < n) {
       switch (this.state) {
         case S.Header:
+          this.flags = chunk[i]! & 0x0f;
           this.type = chunk[i++]! >> 4;
           this.remaining = 0;
           this.multiplier = 1;
@@ -122,7 +133,13 @@ export class PacketGuard extends Duplex {
             break;
           }
           if (this.remaining > this.options.maxPacketBytes) return this.refuse({ reason: 'packet_too_large', bytes: this.remaining });
-          if (this.type === 3 && this.remaining >= 2) {
+          // What mqtt-packet lets through although MQTT 3.1.1 says to close the connection.
+          if (this.type === 3 && (this.flags & 0x06) === 0 && this.flags & 0x08) return this.refuse({ reason: 'malformed_packet', rule: 'MQTT-3.3.1-2: PUBLISH with QoS 0 must not set DUP' });
+          if (this.type === 10 && this.remaining <= 2) return this.refuse({ reason: 'malformed_packet', rule: 'MQTT-3.10.3-2: UNSUBSCRIBE without a topic filter' });
+          if (this.type === 1 && this.remaining > 0) {
+            this.state = S.ConnectHead;
+            this.connectHead = [];
+          } else if (this.type === 3 && this.remaining >= 2) {
             this.state = S.TopicLength;
             this.topicLenBytes = [];
           } else {
@@ -154,6 +171,15 @@ export class PacketGuard extends Duplex {
           }
           break;
         }
+        case S.ConnectHead: {
+          this.connectHead.push(chunk[i++]!);
+          this.remaining--;
+          if (this.connectHead.length === CONNECT_HEAD_MAX || this.remaining === 0) {
+            if (!this.checkConnect()) return false;
+            this.state = this.remaining > 0 ? S.Skip : S.Header;
+          }
+          break;
+        }
         case S.Skip: {
           const take = Math.min(this.remaining, n - i);
           this.remaining -= take;
@@ -164,6 +190,24 @@ export class PacketGuard extends Duplex {
       }
     }
     return true;
+  }
+
+  /**
+   * [MQTT-3.1.2-2]: a protocol level the broker does not speak gets CONNACK 0x01, then the
+   * connection is closed. mqtt-packet would close it without a CONNACK.
+   */
+  private checkConnect(): boolean {
+    const head = Buffer.from(this.connectHead);
+    if (head.length < 3) return true; // malformed; mqtt-packet will say so
+    const nameLength = head.readUInt16BE(0);
+    const name = head.subarray(2, 2 + nameLength).toString('latin1');
+    const level = head[2 + nameLength];
+    if ((name !== 'MQTT' && name !== 'MQIsdp') || level === undefined || KNOWN_LEVELS.has(level)) return true;
+    this.refused = true;
+    this.options.onRefuse({ reason: 'unacceptable_protocol_level', level }, null);
+    // Ends the socket after the CONNACK is written; its 'close' then destroys this stream.
+    this.socket.end(Buffer.from([0x20, 0x02, 0x00, 0x01]));
+    return false;
   }
 
   private checkTopic(raw: Buffer): boolean {

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type { Db } from '../../store/database.js';
 import type { Logger } from '../../core/logger.js';
+import { OutgoingQueue, type DropReason } from './outgoing-queue.js';
 
 /** The shape of aedes-persistence's in-memory (async) implementation that we extend. */
 interface Packet {
@@ -33,6 +34,7 @@ interface MemoryPersistence {
   outgoingEnqueueCombi(subs: { clientId: string }[], packet: Packet): Promise<void>;
   outgoingUpdate(client: ClientRef, packet: Packet): Promise<void>;
   outgoingClearMessageId(client: ClientRef, packet: Packet): Promise<Packet | undefined>;
+  outgoingStream(client: ClientRef): Readable;
   destroy(): Promise<void>;
 }
 type MemoryPersistenceClass = new (opts?: Record<string, unknown>) => MemoryPersistence;
@@ -47,8 +49,10 @@ export interface PersistenceLimits {
   maxRetainedBytes: number;
   /** All retained payloads together (memory and disk); a new or larger one beyond this is not retained. */
   maxRetainedTotalBytes?: number;
-  /** Most QoS 1/2 messages kept on disk for one offline persistent session. */
+  /** Most QoS 1/2 messages kept for one persistent session (oldest dropped first). */
   maxQueuedPerClient: number;
+  /** All queued messages of every session together, in bytes as stored (oldest dropped first). */
+  maxQueuedTotalBytes?: number;
   /**
    * Most persistent sessions (client ids with stored subscriptions). MQTT 3.1.1 sessions never
    * expire, so a client that connects with clean=false under a fresh id each time would leave
@@ -58,10 +62,11 @@ export interface PersistenceLimits {
 }
 
 /**
- * aedes' in-memory persistence, with retained messages, persistent-session subscriptions and
- * the QoS 1/2 messages queued for offline sessions also written to SQLite and loaded back on
- * start, so they survive a hub restart. Matching and
- * delivery stay in memory (the fast path); SQLite is only written when they change.
+ * aedes' in-memory persistence, with retained messages and persistent-session subscriptions also
+ * written to SQLite and loaded back on start, so they survive a hub restart. Matching and
+ * delivery stay in memory (the fast path); SQLite is only written when they change. The QoS 1/2
+ * messages queued for persistent sessions live in SQLite only (outgoing-queue.ts): they can be
+ * large, and are read back a page at a time when their session reconnects.
  */
 export class SqlitePersistence extends Memory {
   private loaded = false;
@@ -70,21 +75,20 @@ export class SqlitePersistence extends Memory {
   private retainedBytes = 0;
   private readonly retainedQos = new Map<string, number>();
   private readonly sessions = new Set<string>();
-  /**
-   * Messages queued in memory per persistent session. aedes' in-memory queue has no bound: a
-   * session that subscribed once with QoS 1 and never came back would collect every matching
-   * message for as long as the hub runs. At maxQueuedPerClient new messages are dropped, as
-   * Mosquitto's max_queued_messages does (memory and disk then hold the same messages).
-   */
-  private readonly queuedCount = new Map<string, number>();
-  private readonly warnedFull = new Set<string>();
-
+  private readonly queue: OutgoingQueue;
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
     private readonly limits: PersistenceLimits,
+    onDrop?: (reason: DropReason, count: number) => void,
   ) {
     super();
+    this.queue = new OutgoingQueue(db, log, { maxPerClient: limits.maxQueuedPerClient, maxTotalBytes: limits.maxQueuedTotalBytes ?? Number.POSITIVE_INFINITY }, onDrop);
+  }
+
+  /** Bytes of all queued messages (as stored). */
+  get queuedBytes(): number {
+    return this.queue.bytes;
   }
 
   override async setup(broker: unknown): Promise<void> {
@@ -116,12 +120,8 @@ export class SqlitePersistence extends Memory {
       await super.addSubscriptions({ id }, list);
       this.sessions.add(id);
     }
-    const queued = this.db.prepare('SELECT client_id, packet FROM mqtt_outgoing ORDER BY id').all() as { client_id: string; packet: string }[];
-    for (const q of queued) {
-      await super.outgoingEnqueue({ clientId: q.client_id }, decodePacket(q.packet));
-      this.queuedCount.set(q.client_id, (this.queuedCount.get(q.client_id) ?? 0) + 1);
-    }
-    this.log.debug({ retained: retained.length, sessions: byClient.size, queued: queued.length }, 'broker state loaded');
+    const queued = this.queue.load();
+    this.log.debug({ retained: retained.length, sessions: byClient.size, queued: queued.messages, queued_bytes: queued.bytes }, 'broker state loaded');
   }
 
   override async storeRetained(packet: Packet): Promise<void> {
@@ -197,79 +197,30 @@ export class SqlitePersistence extends Memory {
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: Packet): Promise<void> {
-    if (!this.makeRoom(sub.clientId, packet)) return;
-    await super.outgoingEnqueue(sub, packet);
-    this.storeQueued([sub.clientId], packet);
+    this.queue.enqueue([sub.clientId], packet);
   }
 
   override async outgoingEnqueueCombi(subs: { clientId: string }[], packet: Packet): Promise<void> {
-    const room = subs.filter((s) => this.makeRoom(s.clientId, packet));
-    if (room.length === 0) return;
-    await super.outgoingEnqueueCombi(room, packet);
-    this.storeQueued(room.map((s) => s.clientId), packet);
-  }
-
-  /** Counts one more queued message for the session; false (and one log line) when it is full. */
-  private makeRoom(clientId: string, packet: Packet): boolean {
-    const n = this.queuedCount.get(clientId) ?? 0;
-    if (n >= this.limits.maxQueuedPerClient) {
-      if (!this.warnedFull.has(clientId) && this.warnedFull.size < 1000) {
-        this.warnedFull.add(clientId);
-        this.log.warn({ clientId, topic: packet.topic, limit: this.limits.maxQueuedPerClient }, 'mqtt session queue full: new messages for this offline session are dropped');
-      }
-      return false;
-    }
-    this.queuedCount.set(clientId, n + 1);
-    return true;
-  }
-
-  private dequeued(clientId: string): void {
-    const n = (this.queuedCount.get(clientId) ?? 1) - 1;
-    if (n > 0) this.queuedCount.set(clientId, n);
-    else {
-      this.queuedCount.delete(clientId);
-      this.warnedFull.delete(clientId);
-    }
+    if (subs.length) this.queue.enqueue(subs.map((s) => s.clientId), packet);
   }
 
   override async outgoingUpdate(client: ClientRef, packet: Packet): Promise<void> {
-    await super.outgoingUpdate(client, packet);
-    this.db
-      .prepare('UPDATE mqtt_outgoing SET message_id = ? WHERE client_id = ? AND broker_id = ? AND broker_counter = ?')
-      .run(packet.messageId ?? null, client.id, String(packet.brokerId ?? ''), Number(packet.brokerCounter ?? 0));
+    this.queue.update(client.id, packet);
   }
 
   override async outgoingClearMessageId(client: ClientRef, packet: Packet): Promise<Packet | undefined> {
-    const removed = await super.outgoingClearMessageId(client, packet);
-    if (removed) {
-      this.dequeued(client.id);
-      this.db
-        .prepare('DELETE FROM mqtt_outgoing WHERE client_id = ? AND broker_id = ? AND broker_counter = ?')
-        .run(client.id, String(removed.brokerId ?? ''), Number(removed.brokerCounter ?? 0));
-    }
-    return removed;
+    return this.queue.clear(client.id, packet.messageId) as Packet | undefined;
+  }
+
+  override outgoingStream(client: ClientRef): Readable {
+    return this.queue.stream(client.id);
   }
 
   override async cleanSubscriptions(client: ClientRef): Promise<void> {
     await super.cleanSubscriptions(client);
     this.sessions.delete(client.id);
     this.db.prepare('DELETE FROM mqtt_subscriptions WHERE client_id = ?').run(client.id);
-    this.db.prepare('DELETE FROM mqtt_outgoing WHERE client_id = ?').run(client.id);
-  }
-
-  /** Mirrors a queued message to disk, keeping at most maxQueuedPerClient per session (oldest dropped). */
-  private storeQueued(clientIds: string[], packet: Packet): void {
-    const insert = this.db.prepare('INSERT INTO mqtt_outgoing (client_id, broker_id, broker_counter, packet) VALUES (?, ?, ?, ?)');
-    const trim = this.db.prepare(
-      'DELETE FROM mqtt_outgoing WHERE client_id = ? AND id <= (SELECT id FROM mqtt_outgoing WHERE client_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
-    );
-    const encoded = encodePacket(packet);
-    this.db.transaction(() => {
-      for (const id of clientIds) {
-        insert.run(id, String(packet.brokerId ?? ''), Number(packet.brokerCounter ?? 0), encoded);
-        trim.run(id, id, this.limits.maxQueuedPerClient);
-      }
-    })();
+    this.queue.clean(client.id);
   }
 
   /** Retained messages under a pattern, from memory (already loaded from SQLite). */
@@ -278,14 +229,4 @@ export class SqlitePersistence extends Memory {
     for await (const p of this.createRetainedStream(pattern)) out.push(p as Packet);
     return out;
   }
-}
-
-function encodePacket(p: Packet): string {
-  const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
-  return JSON.stringify({ cmd: p.cmd ?? 'publish', topic: p.topic, payload: payload.toString('base64'), qos: p.qos, retain: Boolean(p.retain), brokerId: p.brokerId, brokerCounter: p.brokerCounter });
-}
-
-function decodePacket(text: string): Packet {
-  const o = JSON.parse(text) as { topic: string; qos: 0 | 1 | 2; payload: string; [key: string]: unknown };
-  return { ...o, payload: Buffer.from(o.payload, 'base64'), dup: false };
 }

@@ -9,6 +9,7 @@ import {
 import { bindingsFor, interpret, staticAttributes, type Binding } from './components.js';
 import { compileTemplate, payloadVars, toText, TemplateError } from './template.js';
 import { TASMOTA_DISCOVERY_PREFIX, TasmotaDiscovery } from './tasmota.js';
+import { configTopicProblem, isDemoDiscovery } from '../topic-rules.js';
 
 export type Cfg = ComponentConfig & Record<string, unknown>;
 
@@ -73,6 +74,8 @@ export class MqttDiscovery {
   private readonly claims = new Map<string, string>();
   /** HA-format configs set aside for a native Tasmota entity: key → config topic and the claim. */
   private readonly suppressed = new Map<string, { topic: string; claim: string }>();
+  /** HA-format unique_id → key of the config that holds it (the first one wins, as in HA). */
+  private readonly uniqueIds = new Map<string, string>();
   private readonly tasmota: TasmotaDiscovery;
 
   constructor(
@@ -99,6 +102,7 @@ export class MqttDiscovery {
     for (const r of [...this.records.values()]) this.drop(r, false);
     this.claims.clear();
     this.suppressed.clear();
+    this.uniqueIds.clear();
     this.tasmota.clear();
     for (const route of this.routes.values()) route.unsubscribe();
     this.routes.clear();
@@ -176,6 +180,13 @@ export class MqttDiscovery {
       return false;
     }
     const cfg = result.data as Cfg;
+    // A config must not make the hub command (or read) its own topics, the broker's or discovery's.
+    const bad = configTopicProblem(cfg, m.topic);
+    if (bad) {
+      this.removeKey(key);
+      this.log.warn({ clientId: m.clientId, topic: m.topic, config_key: bad.key, refused_topic: bad.topic, problem: bad.problem }, 'discovery config refused: it names a topic reserved for the hub');
+      return false;
+    }
     // Tasmota with SetOption19 1 may also announce, in HA's format, a relay or sensor its native
     // discovery already brought: the native entity stands for it, this config waits (see tasmota.ts).
     const uid = cfg.unique_id?.toUpperCase();
@@ -185,6 +196,18 @@ export class MqttDiscovery {
       this.suppressed.set(key, { topic: m.topic, claim: uid! });
       this.log.info({ clientId: m.clientId, topic: m.topic, unique_id: cfg.unique_id, native: owner }, 'discovery config ignored: the same Tasmota entity comes from its native discovery');
       return false;
+    }
+    // A second config with a unique id already in use would be a twin (a look-alike "Front door"
+    // the sender controls): HA ignores it, and so do we, until the first one is removed.
+    const holder = cfg.unique_id === undefined ? undefined : this.records.get(this.uniqueIds.get(cfg.unique_id) ?? '');
+    if (holder && holder.key !== key) {
+      // The demo home's configs (only the hub publishes them) win whatever order they are read in.
+      if (!isDemoDiscovery(m.topic) || isDemoDiscovery(holder.configTopic)) {
+        this.log.warn({ clientId: m.clientId, topic: m.topic, unique_id: cfg.unique_id, held_by: holder.configTopic }, 'discovery config refused: its unique_id is already used by another entity');
+        return false;
+      }
+      this.log.warn({ topic: holder.configTopic, unique_id: cfg.unique_id }, 'discovery config refused: its unique_id belongs to the demo home');
+      this.removeKey(holder.key);
     }
     this.suppressed.delete(key);
     const prev = this.records.get(key);
@@ -280,6 +303,8 @@ export class MqttDiscovery {
     };
     this.records.set(spec.key, record);
     this.byEntity.set(entityId, record);
+    const uid = spec.claims.length === 0 ? spec.cfg.unique_id : undefined;
+    if (uid !== undefined && !this.records.has(this.uniqueIds.get(uid) ?? '')) this.uniqueIds.set(uid, spec.key);
     const existing = this.registry.get(entityId);
     this.registry.upsert({
       id: entityId,
@@ -426,6 +451,7 @@ export class MqttDiscovery {
     r.unsubscribe = [];
     this.records.delete(r.key);
     if (this.byEntity.get(r.entityId) === r) this.byEntity.delete(r.entityId);
+    if (r.cfg.unique_id !== undefined && this.uniqueIds.get(r.cfg.unique_id) === r.key) this.uniqueIds.delete(r.cfg.unique_id);
     if (removeEntity) {
       this.registry.remove(r.entityId);
       this.log.info({ topic: r.configTopic, entity_id: r.entityId }, 'discovery: entity removed');

@@ -5,6 +5,7 @@ import type { BrokerMessage } from '../broker.js';
 import type { Binding } from './components.js';
 import type { Availability, Cfg, EntitySpec, MqttDiscovery } from './discovery.js';
 import { compileTemplate } from './template.js';
+import { entityTopicProblem } from '../topic-rules.js';
 
 /**
  * Tasmota's native discovery, its default since 9.x (HA-format discovery needs `SetOption19 1`,
@@ -35,8 +36,6 @@ const MAX_SENSOR_ENTITIES = 48;
 export const MAX_TASMOTA_DEVICES = 1_000;
 const TOPIC_RE = /^tasmota\/discovery\/([0-9A-Fa-f]{12})\/(config|sensors)$/;
 const SENSOR_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-/** Topics the hub must never be made to command into (its own, the broker's, discovery). */
-const FORBIDDEN_TOPIC_PREFIXES = ['$', 'hearth/', 'homeassistant/', `${TASMOTA_DISCOVERY_PREFIX}/`];
 
 const text = (max: number) => z.string().max(max);
 export const tasmotaConfigSchema = z.looseObject({
@@ -150,8 +149,8 @@ export class TasmotaDiscovery {
     if (!r.success) return ignore('invalid config', { key: r.error.issues[0]?.path.join('.'), problem: r.error.issues[0]?.message });
     if (r.data.mac.toUpperCase() !== mac) return ignore('invalid config', { key: 'mac', problem: `mac ${r.data.mac} does not match the topic's ${mac}` });
     const topics = topicsOf(r.data);
-    const bad = Object.values(topics).find((t) => topicProblem(t) !== undefined);
-    if (bad !== undefined) return ignore('invalid config', { key: 'ft', problem: `${topicProblem(bad)}: ${bad}` });
+    const bad = Object.values(topics).find((t) => topicProblem(t, m.topic) !== undefined);
+    if (bad !== undefined) return ignore('invalid config', { key: 'ft', problem: `${topicProblem(bad, m.topic)}: ${bad}` });
     device.config = r.data;
     device.configTopic = m.topic;
     this.devices.set(mac, device);
@@ -193,12 +192,10 @@ export function topicsOf(cfg: TasmotaConfig): Topics {
   return { cmnd: full(cfg.tp[0]!), stat: full(cfg.tp[1]!), tele: full(cfg.tp[2]!) };
 }
 
-function topicProblem(t: string): string | undefined {
-  if (t.length > 1000) return 'topic too long';
-  if (t.includes('+') || t.includes('#') || t.includes('\u0000')) return 'wildcards are not allowed in a topic';
+/** The shared topic rules (topic-rules.ts), on the prefix a command is built from (`cmnd/x/`, …). */
+function topicProblem(t: string, configTopic: string): string | undefined {
   if (t.split('/').length > 14) return 'topic too deep';
-  if (FORBIDDEN_TOPIC_PREFIXES.some((p) => t.startsWith(p))) return 'topic is reserved';
-  return undefined;
+  return entityTopicProblem(t, configTopic);
 }
 
 function deviceOf(cfg: TasmotaConfig): { cfg: Cfg['device']; info: EntitySpec['device'] } {
