@@ -22,7 +22,7 @@ import { approvalsText, devicesText, HELP, statusText } from './texts.js';
  * dependencies stay visible): members, the action gate and the entity registry.
  */
 export type TelegramMembers = Pick<MembersService, 'get' | 'list' | 'byTelegramUserId' | 'redeemPairingCode'>;
-export type TelegramGate = Pick<ActionGate, 'request' | 'decide' | 'get' | 'list'>;
+export type TelegramGate = Pick<ActionGate, 'request' | 'decide' | 'get' | 'list' | 'selfConfirm'>;
 export type EntityLookup = Pick<EntityRegistry, 'list' | 'get'>;
 
 export interface ConversationDeps {
@@ -207,6 +207,12 @@ export class Conversation {
       const what = describeAction({ entity_id, operation, params }, entity);
       try {
         const out = await gate.request({ action: { entity_id, operation, params }, origin: { member_id: member.id, channel: 'telegram' }, reason: `Telegram: "${text.slice(0, 200)}"` });
+        if (out.status === 'pending' && out.self_confirm) {
+          // No one else can approve it (the sole owner): the PIN prompt, as for an approval.
+          this.awaitPin(member, out.envelope);
+          lines.push(`No one else can approve this: reply with your PIN to ${what}. I will delete the message after reading it.`);
+          continue;
+        }
         lines.push(this.outcomeLine(what, out));
       } catch (err) {
         this.log.error({ err: errorMessage(err), entity_id }, 'gate request failed');
@@ -265,6 +271,12 @@ export class Conversation {
     return true;
   }
 
+  /** The member's next message is read as the PIN for this envelope (for 5 minutes at most). */
+  private awaitPin(member: Member, env: Envelope): void {
+    if (this.pinWaits.size >= MAX_REMEMBERED) this.pinWaits.clear();
+    this.pinWaits.set(member.id, { approval_id: env.id, expires: Math.min(Date.parse(env.expires_at), this.ctx.clock.now() + 5 * 60_000) });
+  }
+
   private async decide(member: Member, approvalId: string, decision: 'approve' | 'deny', api: Api | undefined, pin?: string): Promise<string> {
     const gate = this.deps.gate;
     let answer: string;
@@ -307,15 +319,16 @@ export class Conversation {
       const gate = this.deps.gate;
       const env = gate.get(data.approval_id);
       if (!env) return 'I do not know that approval.';
-      if (!env.policy.approver_roles.includes(member.role) || (env.policy.exclude_requester && env.origin.member_id === member.id)) {
+      const own = env.origin.member_id === member.id;
+      if (!env.policy.approver_roles.includes(member.role) || (own && !gate.selfConfirm(env))) {
         this.ctx.audit.append({ actor: member.id, origin: 'telegram', kind: 'telegram.button_refused', subject: env.id, data: { reason: 'not an approver' } });
         return 'You cannot decide this one.';
       }
       if (env.state !== 'pending') return `Already ${env.state}.`;
       // Step-up is the owner's choice in policy: a PIN from Telegram only when policy asks for it here.
-      if (data.decision === 'approve' && env.policy.step_up && this.ctx.settings.get().policy.step_up_channels.includes('telegram')) {
-        if (this.pinWaits.size >= MAX_REMEMBERED) this.pinWaits.clear();
-        this.pinWaits.set(member.id, { approval_id: env.id, expires: Math.min(Date.parse(env.expires_at), this.ctx.clock.now() + 5 * 60_000) });
+      // Approving one's own request always takes the PIN.
+      if (data.decision === 'approve' && (own || (env.policy.step_up && this.ctx.settings.get().policy.step_up_channels.includes('telegram')))) {
+        this.awaitPin(member, env);
         await this.reply(api, member.telegram_user_id!, 'Please reply with your PIN to approve. I will delete the message after reading it.');
         return 'Reply with your PIN.';
       }
