@@ -6,7 +6,7 @@ import { HearthError, errorMessage } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { AuditTrail } from '../audit/trail.js';
 import type { Origin as AuditOrigin } from '../audit/entry.js';
-import { SecretBox, openStoredSettings } from '../config/secret-box.js';
+import { openStoredSettings, type SecretBox } from '../config/secret-box.js';
 import type { Db } from '../store/database.js';
 
 export interface Snapshot {
@@ -26,7 +26,7 @@ export interface Snapshot {
  */
 export function takeSnapshot(
   db: Db,
-  opts: { dataDir: string; clock: Clock; actor: string; origin: AuditOrigin; file: string; audit?: AuditTrail },
+  opts: { box: SecretBox; clock: Clock; actor: string; origin: AuditOrigin; file: string; audit?: AuditTrail },
 ): Snapshot {
   const trail = opts.audit ?? new AuditTrail(db, opts.clock);
   const verify = trail.verify();
@@ -43,7 +43,12 @@ export function takeSnapshot(
     trail.append({ actor: opts.actor, origin: opts.origin, kind: 'backup.created', data: { file: opts.file } });
     const tmp = join(work, 'snapshot.db');
     db.prepare('VACUUM INTO ?').run(tmp);
-    withDb(tmp, (snap) => openStoredSettings(snap, SecretBox.open(opts.dataDir)));
+    withDb(tmp, (snap) => {
+      openStoredSettings(snap, opts.box);
+      // The scheduled backups' derived key is sealed with this box's key and useless elsewhere;
+      // a restored hub asks its owner for the backup passphrase again.
+      if (snap.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'backup_key'").get()) snap.prepare('DELETE FROM backup_key').run();
+    });
     const entries = (db.prepare('SELECT COUNT(*) AS n FROM audit').get() as { n: number }).n;
     return { plain: readFileSync(tmp), entries };
   } finally {

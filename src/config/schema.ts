@@ -13,6 +13,7 @@ import { relaySection } from './sections/relay.js';
 import { retentionSection } from './sections/retention.js';
 import { mdnsSection } from './sections/mdns.js';
 import { watchSection } from './sections/watch.js';
+import { backupsSection } from './sections/backups.js';
 
 /** Bump when a setting is renamed or reshaped, and add a step to `migrate.ts`. */
 export const SETTINGS_VERSION = 1;
@@ -37,6 +38,7 @@ export const settingsSchema = z.strictObject({
   retention: retentionSection.prefault({}),
   mdns: mdnsSection.prefault({}),
   watch: watchSection.prefault({}),
+  backups: backupsSection.prefault({}),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

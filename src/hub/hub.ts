@@ -109,7 +109,7 @@ export class Hub {
     services.add(new StoreService(store, lock));
     services.add(systemd);
 
-    const { list: parts, authenticator } = createParts(ctx);
+    const { list: parts, authenticator } = createParts(ctx, secrets);
     for (const part of parts) for (const service of part.services ?? []) services.add(service);
 
     const components = (): Record<string, ComponentHealth> => {
