@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { PartTables } from '../store/database.js';
-import type { SecretBox } from '../config/secret-box.js';
+import { SecretBox } from '../config/secret-box.js';
 import { BackupService } from './service.js';
 import { backupRoutes } from './routes.js';
 
@@ -18,7 +18,7 @@ export const backupsTables: PartTables = {
   ],
 };
 
-export function createBackupsPart(ctx: HubContext, deps: { secrets: SecretBox }) {
-  const backups = new BackupService(ctx, deps.secrets);
+export function createBackupsPart(ctx: HubContext) {
+  const backups = new BackupService(ctx, ctx.secrets ?? SecretBox.open(ctx.dataDir));
   return { name: 'backups', backups, services: [backups], routes: backupRoutes(ctx, backups) as FastifyPluginAsync };
 }

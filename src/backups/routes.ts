@@ -2,9 +2,9 @@ import { createReadStream } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import { forbidden } from '../core/errors.js';
-import { principalOf, requireRole } from '../http/guard.js';
+import { principalOf, requireRole } from '../core/guard.js';
 import type { BackupService } from './service.js';
 
 const fileSchema = z.object({ name: z.string(), bytes: z.number(), at: z.string(), age_s: z.number(), copied: z.boolean().describe('also in backups.copy_to') });

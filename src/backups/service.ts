@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { ComponentHealth, Service } from '../core/lifecycle.js';
 import { HearthError, conflict, errorMessage } from '../core/errors.js';
 import { BACKUP_MAGIC, derivePassphraseKey, sealWithKey, type DerivedKey } from '../core/sealed.js';

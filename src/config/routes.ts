@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { HubContext } from '../core/context.js';
-import { principalOf, requireRole } from '../http/guard.js';
+import type { SettingsService } from './service.js';
+import { principalOf, requireRole } from '../core/guard.js';
 import { forbidden, HearthError } from '../core/errors.js';
-import { hasScope } from '../members/model.js';
+import { hasScope } from '../core/principal.js';
 import { SETTINGS_MAGIC, seal, unseal } from '../core/sealed.js';
 import { keepSavedSecrets, withoutSecrets } from './introspect.js';
 
@@ -15,8 +15,14 @@ const plainExportSchema = z.strictObject({ settings_version: z.number().int(), s
 const sealedExportSchema = z.strictObject({ settings_version: z.number().int(), encrypted: z.string().max(4_000_000).describe('base64 of the HEARTHST format (AES-256-GCM, scrypt)') });
 const importSchema = z.union([plainExportSchema, z.strictObject({ encrypted: z.string().max(4_000_000), passphrase: passphraseSchema })]);
 
+/** What the settings routes use of the hub's context: the settings, and the trail to note an export in. */
+export interface SettingsRoutesDeps {
+  settings: SettingsService;
+  audit: { append(entry: { actor: string; origin: 'web'; kind: string; data: Record<string, unknown> }): unknown };
+}
+
 /** /api/v1/settings: read (secrets hidden), change, export and import the owner's run-time settings. */
-export function settingsRoutes(ctx: HubContext): FastifyPluginAsync {
+export function settingsRoutes(ctx: SettingsRoutesDeps): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.get('/settings', { preHandler: requireRole('owner'), schema: { tags: ['settings'], summary: 'Effective settings, secrets hidden' } }, async () =>

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import { notFound } from '../core/errors.js';
-import { principalOf, requireRole, requireSignedIn } from '../http/guard.js';
+import { principalOf, requireRole, requireSignedIn } from '../core/guard.js';
 import { domainSchema, entitySchema } from './model.js';
 import type { EntityRegistry } from './registry.js';
 import type { StateHistory } from './history.js';

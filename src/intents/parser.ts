@@ -82,7 +82,8 @@ function parseCommand(tokens: string[], index: EntityIndex): Intent {
   if (num && !num.unit && (verb.rest.includes('temperature') || ['heat', 'warm', 'cool'].includes(tokens[0]!))) num.unit = 'degrees';
   const action = verb.action;
   if (action === 'set' && !num) return { kind: 'unknown', reason: 'set to what?' };
-  const all = verb.rest.some((t) => ALL_WORDS.has(t));
+  // "lock up" means every lock, as "lock up the house" does.
+  const all = verb.rest.some((t) => ALL_WORDS.has(t)) || (action === 'lock' && verb.rest.length === 1 && verb.rest[0] === 'up');
   const words = verb.rest.filter((t) => !ALL_WORDS.has(t) && !['percent', 'degrees', 'degree', 'celsius', 'c', 'brightness', 'temperature', 'level', 'position', 'speed'].includes(t));
   const eligible = (e: Entity): boolean => {
     if (!e.available && e.state === 'unavailable') return false;

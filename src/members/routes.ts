@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import { forbidden, notFound, conflict } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { principalOf, requireSignedIn } from '../http/guard.js';
+import { principalOf, requireSignedIn } from '../core/guard.js';
 import { SESSION_COOKIE, type NewSession, type SessionStore } from './sessions.js';
 import { MAX_TOKENS_PER_MEMBER, type TokenStore } from './tokens.js';
 import type { LoginService } from './login.js';

@@ -1,46 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
-import type { HubContext } from '../../core/context.js';
-import type { EventName, HubEvents } from '../../core/bus.js';
+import type { HubContext } from '../../part/context.js';
+import type { EventName } from '../../core/bus.js';
 import type { Service, ComponentHealth } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import { HearthError } from '../../core/errors.js';
-import { requireSignedIn } from '../../http/guard.js';
-import type { Principal } from '../../members/model.js';
-import { forAudit, redactEnvelope as redacted } from '../../gate/gate.js';
-import { visibleEnvelope } from '../../gate/routes.js';
-
-/** Secret-looking params (a lock's code) never go on the stream; the device alone needs them. */
-
-/**
- * Which bus events reach the web as server-sent events, and what each sends. The SSE event
- * name is the bus event name. Parts that want their events on the web add a row here
- * (approvals, alerts); a row returns undefined to skip one payload.
- */
-export const SSE_EVENTS: { [K in EventName]?: (payload: HubEvents[K]) => unknown } = {
-  'entity.state_changed': (p) => ({ entity: p.entity, old_state: p.old_state, old_available: p.old_available }),
-  'entity.added': (e) => e,
-  'entity.removed': (p) => p,
-  // The action gate: envelopes as they open, are decided and finish; outcomes; alerts for the owner.
-  'approval.requested': (e) => redacted(e),
-  'approval.decided': (p) => ({ envelope: redacted(p.envelope), decision: p.decision }),
-  'approval.finished': (e) => redacted(e),
-  'action.executed': (p) => ({ ...p, action: forAudit(p.action) }),
-  'gate.alert': (p) => ({ ...p, envelope: redacted(p.envelope) }),
-  // The notification router: what was sent to whom (the web UI shows a bell).
-  'notification.created': (p) => p,
-  'notification.acknowledged': (p) => p,
-};
-
-/** Who may see an event; events without a row go to every signed-in client. Envelopes: as GET /approvals. */
-export const SSE_AUDIENCE: { [K in EventName]?: (who: Principal, payload: HubEvents[K]) => boolean } = {
-  'approval.requested': (who, e) => visibleEnvelope(who, e),
-  'approval.decided': (who, p) => visibleEnvelope(who, p.envelope),
-  'approval.finished': (who, e) => visibleEnvelope(who, e),
-  'gate.alert': (who, p) => visibleEnvelope(who, p.envelope),
-  // What a notification says (who is away, who asked to unlock) is for its recipients (the UI shows only those).
-  'notification.created': (who, p) => p.member_ids.includes(who.member_id),
-};
+import { requireSignedIn } from '../../core/guard.js';
+import type { Principal } from '../../core/principal.js';
+import type { StreamEvents } from '../../part/define.js';
 
 const KEEPALIVE_MS = 15_000;
 /** Messages a client may have waiting; a slower client is dropped rather than buffered forever. */
@@ -123,14 +90,19 @@ export class SseBroadcaster implements Service {
   private seq = 0;
   private readonly log: Logger;
 
-  constructor(private readonly ctx: HubContext) {
+  /** `events`: which bus events reach the web, what each sends and to whom (every part's `events`, gathered by the hub). */
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly events: StreamEvents,
+  ) {
     this.log = ctx.log.child({ part: 'web.events' });
   }
 
   start(): void {
-    for (const name of Object.keys(SSE_EVENTS) as EventName[]) {
-      const serialize = SSE_EVENTS[name] as (p: unknown) => unknown;
-      const audience = SSE_AUDIENCE[name] as ((who: Principal, p: unknown) => boolean) | undefined;
+    for (const name of Object.keys(this.events) as EventName[]) {
+      const row = this.events[name] as { send: (p: unknown) => unknown; to?: (who: Principal, p: unknown) => boolean };
+      const serialize = row.send;
+      const audience = row.to;
       this.unsubscribe.push(
         this.ctx.bus.on(name, (payload) => {
           if (this.clients.size === 0) return;

@@ -9,11 +9,13 @@ import { RolesEditor } from './policy-roles';
 import { RisksEditor } from './policy-risks';
 import { WindowsEditor } from './policy-windows';
 import { SettingsBackup } from './backup';
+import { LanguageModel } from './language-model';
 
 const TABS = [
   ['policy', 'Who may do what'],
   ['home', 'Home'],
   ['connections', 'Connections'],
+  ['llm', 'Language model'],
   ['backup', 'Export / import'],
 ] as const;
 type Tab = (typeof TABS)[number][0];
@@ -40,6 +42,7 @@ export function SettingsPage() {
           {tab === 'policy' ? <PolicyForm policy={res.data.policy} onSaved={() => void res.reload()} /> : null}
           {tab === 'home' ? <HomeForm settings={res.data} onSaved={() => void res.reload()} /> : null}
           {tab === 'connections' ? <ConnectionsEditor settings={res.data} onSaved={() => void res.reload()} /> : null}
+          {tab === 'llm' ? <LanguageModel settings={res.data} onSaved={() => void res.reload()} /> : null}
           {tab === 'backup' ? <SettingsBackup onImported={() => void res.reload()} /> : null}
         </div>
       ) : null}

@@ -2,10 +2,11 @@ import type { Registry } from 'prom-client';
 import type { Settings } from '../config/schema.js';
 import type { Store } from '../store/database.js';
 import type { AuditTrail } from '../audit/trail.js';
-import type { EventBus } from './bus.js';
-import type { Clock } from './clock.js';
-import type { Logger, RecentLogs } from './logger.js';
+import type { EventBus } from '../core/bus.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger, RecentLogs } from '../core/logger.js';
 import type { SettingsService } from '../config/service.js';
+import type { SecretBox } from '../config/secret-box.js';
 
 /**
  * The one context object handed to every part (type-only imports: no part pulls another in
@@ -23,6 +24,8 @@ export interface HubContext {
   readonly audit: AuditTrail;
   readonly metrics: Registry;
   readonly settings: SettingsService;
+  /** The secrets key (what seals secret settings); absent in contexts a test makes by hand. */
+  readonly secrets?: SecretBox;
 }
 
 /** The settings as they are now; parts that react to changes listen for `settings.changed`. */
