@@ -17,6 +17,6 @@ describe('the daily backup hour, in the home time zone', () => {
     // Paris goes to summer time on 29 March 2026: 03:00 local is 01:00 UTC from then on.
     expect(next('2026-03-28T03:00:00Z', 3, 'Europe/Paris')).toBe('2026-03-29T01:00:00.000Z');
     expect(next('2026-10-24T02:00:00Z', 3, 'Europe/Paris')).toBe('2026-10-25T02:00:00.000Z');
-    expect(next('2026-07-01T12:00:00Z', 9, 'America/New_York')) // 08:00 EDT: later that day.toBe('2026-07-01T13:00:00.000Z');
+    expect(next('2026-07-01T12:00:00Z', 9, 'America/New_York')).toBe('2026-07-01T13:00:00.000Z'); // 08:00 EDT: later that day
   });
 });
