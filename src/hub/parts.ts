@@ -11,6 +11,8 @@ import { dialoguePart } from '../dialogue/part.js';
 import { usagePart } from '../usage/part.js';
 import { inferencePart } from '../inference/part.js';
 import { telegramPart } from '../channels/telegram/part.js';
+import { twilioPart } from '../channels/twilio/part.js';
+import { checkinsPart } from '../checkins/part.js';
 import { webPart } from '../channels/web/part.js';
 import { healthPart } from '../health/part.js';
 import { backupsPart } from '../backups/part.js';
@@ -32,6 +34,8 @@ export const parts: readonly PartDefinition[] = [
   inferencePart,
   dialoguePart,
   telegramPart,
+  twilioPart,
+  checkinsPart,
   webPart,
   healthPart,
   backupsPart,

@@ -37,6 +37,11 @@ export const notificationInputSchema = z.strictObject({
   exclude: z.array(z.string()).max(100).default([]),
   /** When climbing the ladder, only people with these roles (an approval's eligible approvers). */
   ladder_roles: z.array(roleSchema).max(6).optional(),
+  /**
+   * This notification's own ladder instead of notify.escalation_ladder: the same rungs, plus
+   * `member:<id>@<channel>` (that person on that channel, such as a call to the next person).
+   */
+  ladder: z.array(z.string().regex(/^(role:[a-z]+|member:[A-Za-z0-9_-]{1,64}(@[a-z][a-z0-9_-]{0,31})?|channel:[a-z][a-z0-9_-]{0,31})$/)).min(1).max(12).optional(),
 });
 export type NotificationInput = z.input<typeof notificationInputSchema>;
 export type NotificationSpec = z.output<typeof notificationInputSchema>;

@@ -68,3 +68,4 @@ export type BackupsStatus = z.infer<typeof B.backupsStatusSchema>;
 import type * as Dlg from '../../../src/dialogue/model';
 export type SayBody = Dlg.SayBody;
 export type SayReply = z.infer<typeof Dlg.dialogueReplySchema>;
+export type { CheckinView, AttemptView } from '../../../src/checkins/model';
