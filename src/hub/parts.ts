@@ -13,6 +13,7 @@ import { inferencePart } from '../inference/part.js';
 import { telegramPart } from '../channels/telegram/part.js';
 import { twilioPart } from '../channels/twilio/part.js';
 import { checkinsPart } from '../checkins/part.js';
+import { workflowsPart } from '../workflows/part.js';
 import { webPart } from '../channels/web/part.js';
 import { healthPart } from '../health/part.js';
 import { backupsPart } from '../backups/part.js';
@@ -36,6 +37,7 @@ export const parts: readonly PartDefinition[] = [
   telegramPart,
   twilioPart,
   checkinsPart,
+  workflowsPart,
   webPart,
   healthPart,
   backupsPart,

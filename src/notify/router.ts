@@ -222,6 +222,21 @@ export class NotificationRouter implements Service {
     return any;
   }
 
+  /**
+   * Answers a question: the member's choice (its index among the buttons) is the answer, and
+   * the question is taken for everyone. False when it was already answered or is not a choice.
+   */
+  answer(id: string, memberId: string, via: string, index: number): boolean {
+    const row = this.outbox.notification(id);
+    if (!row || row.state !== 'open') return false;
+    const choice = actionsOf(row)[index];
+    if (choice?.kind !== 'choice') return false;
+    const who = this.members.get(memberId)?.display_name ?? memberId;
+    if (!this.acknowledge({ id }, memberId, via, `${who} answered: ${choice.label}.`)) return false;
+    this.ctx.bus.emit('notification.answered', { id, subject: row.subject, by: memberId, via, value: choice.value, label: choice.label });
+    return true;
+  }
+
   /** The thing is over without anyone taking it (the door closed, the approval expired). */
   close(subject: string, text?: string): void {
     const now = this.ctx.clock.now();

@@ -15,6 +15,7 @@ import { AuditPage } from './pages/audit';
 import { HealthPage } from './pages/health';
 import { SettingsPage } from './pages/settings/settings';
 import { AccessPage } from './pages/access/access';
+import { WorkflowsPage } from './pages/workflows';
 
 type Boot =
   | { kind: 'loading' }
@@ -101,6 +102,7 @@ function page(path: string, me: Me) {
   if (path === '/setup') return <SetupWizard signedIn={me} onAccount={async () => undefined} />;
   if (path.startsWith('/approvals')) return <ApprovalsPage />;
   if (path.startsWith('/people')) return <PeoplePage />;
+  if (path.startsWith('/workflows')) return <WorkflowsPage />;
   if (path.startsWith('/audit')) return <AuditPage />;
   if (path.startsWith('/health')) return <HealthPage />;
   if (path.startsWith('/settings')) return <SettingsPage />;

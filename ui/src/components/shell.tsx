@@ -28,6 +28,7 @@ export function Shell({ children }: { children: ComponentChildren }) {
   const items: Array<[string, string, boolean]> = [
     ['/', 'Home', true],
     ['/approvals', 'Approvals', true],
+    ['/workflows', 'Workflows', isOwner(me.role) || me.role === 'adult'],
     ['/people', 'People', isOwner(me.role) || me.role === 'adult'],
     ['/audit', 'Audit', mayAudit(me.role)],
     ['/health', 'Health', true],
