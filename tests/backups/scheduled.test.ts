@@ -70,7 +70,10 @@ describe('backups that happen by themselves', { timeout: SLOW_TEST_MS }, () => {
     const plain = await unseal(readFileSync(join(data, 'backups', local()[0]!)), PASS, BACKUP_MAGIC, 'backup');
     expect(plain.subarray(0, 15).toString()).toBe('SQLite format 3');
 
-    // A setting with a secret and a policy, then two more days: only the last two are kept, here and on the stick.
+    // A workflow, a setting with a secret and a policy, then two more days: only the last two are kept, here and on the stick.
+    const porch = 'name: Porch light at the back door\ntriggers:\n  - state: binary_sensor.back_door\n    to: "on"\nsteps:\n  - action: {entity_id: light.porch, operation: turn_on}\n';
+    const wf = await api(t, 'POST', '/workflows', { cookie: owner, body: { source: porch } });
+    expect(wf.status).toBe(201);
     t.hub.ctx.settings.update({ hub: { name: 'Rose Cottage' }, homeassistant: { token: 'ha-token-secret-123' }, policy: { windows: [] } }, 'test');
     clock.advance(24 * HOUR);
     await service().tick();
@@ -121,6 +124,7 @@ describe('backups that happen by themselves', { timeout: SLOW_TEST_MS }, () => {
       expect(JSON.parse(doc).hub.name).toBe('Rose Cottage');
       expect(JSON.parse(doc).policy.windows).toEqual([]);
       expect(doc).not.toContain('ha-token-secret-123'); // sealed again with the new box's key
+      expect(db.prepare('SELECT name FROM workflows').all()).toContainEqual({ name: 'Porch light at the back door' });
       const kinds = (db.prepare('SELECT kind FROM audit ORDER BY seq').all() as { kind: string }[]).map((r) => r.kind);
       expect(kinds.filter((k) => k === 'backup.created').length).toBeGreaterThanOrEqual(4);
       expect(kinds).toContain('backup.passphrase_set');
