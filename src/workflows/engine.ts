@@ -19,6 +19,11 @@ export interface EngineDeps {
   router: Pick<NotificationRouter, 'notify'>;
   entities: EntitySource;
   members: Pick<MembersService, 'get' | 'list'>;
+  /**
+   * Words a step's facts as one sentence with the language model (the inference part's
+   * summaries), or returns the template when there is no model; the `llm` step's text.
+   */
+  compose?: (req: { template: string; facts: string[] }) => Promise<{ text: string; by: 'model' | 'template' }>;
 }
 
 type Outcome = 'done' | 'waiting' | 'failed' | 'cancelled';
@@ -199,9 +204,13 @@ class Walker {
       // Steps that finish at once write their row once, when done; the others first.
       if ('notify' in step) return this.notify(step, path);
       if ('llm' in step) {
-        const text = renderTemplate(step.llm.template, this.scope());
-        this.save(step.llm.save_as, text);
-        return this.done(path, { text, by: 'template' });
+        // The facts are the rendered template (states, times, names from the hub); the model
+        // only words them, and anything it adds is caught by the summaries' own check.
+        const template = renderTemplate(step.llm.template, this.scope());
+        const facts = template.split(/\n|(?<=[.!?])\s+/).map((f) => f.trim()).filter(Boolean);
+        const out = this.deps.compose && !this.dry ? await this.deps.compose({ template, facts }).catch(() => ({ text: template, by: 'template' as const })) : { text: template, by: 'template' as const };
+        this.save(step.llm.save_as, out.text);
+        return this.done(path, out);
       }
       row ??= this.store.startStep(this.run.id, path, kind, this.now);
       if ('wait' in step) return this.wait(step, path, row);
