@@ -87,6 +87,14 @@ export const devicesTables: PartTables = {
         UPDATE mqtt_outgoing SET bytes = length(CAST(packet AS BLOB));
       `,
     },
+    {
+      version: 4,
+      name: 'the owner can rename an entity and hide it from Home',
+      up: `
+        ALTER TABLE entity_overrides ADD COLUMN name TEXT;
+        ALTER TABLE entity_overrides ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+      `,
+    },
   ],
 };
 
@@ -120,7 +128,7 @@ export function createDevicesPart(ctx: HubContext): DevicesPart {
     start() {
       off = ctx.bus.on('entity.added', (e) => {
         const o = overrides.get(e.id);
-        if (o) registry.setAliases(e.id, o.aliases, o.area);
+        if (o) registry.applyOverride(e.id, o);
       });
     },
     stop() {

@@ -100,11 +100,13 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
         preHandler: owner,
         schema: {
           tags: ['entities'],
-          summary: 'Set the names people use for an entity, and its area',
+          summary: 'Rename an entity, set the names people use for it, its room (area), or hide it from Home',
           params: idParams,
           body: z.strictObject({
+            name: z.string().trim().min(1).max(80).nullable().optional().describe('the name shown; null: the name its source gives'),
             aliases: z.array(z.string().trim().min(1).max(80)).max(20).optional(),
             area: z.string().trim().min(1).max(80).nullable().optional(),
+            hidden: z.boolean().optional().describe('hide it from Home (it still works, and stays on the Devices page)'),
           }),
           response: { 200: entitySchema, 404: error },
         },
@@ -113,13 +115,17 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
         const e = registry.get(req.params.id);
         if (!e) throw notFound('entity', req.params.id);
         const who = principalOf(req);
-        const aliases = req.body.aliases ?? e.aliases;
-        const area = req.body.area === undefined ? e.area : req.body.area;
-        ctx.audit.withEntry(
-          { actor: who.member_id, origin: 'web', kind: 'entity.updated', subject: e.id, data: { aliases, area, before: { aliases: e.aliases, area: e.area } } },
-          () => overrides.set(e.id, aliases, area),
-        );
-        return registry.setAliases(e.id, aliases, area)!;
+        const before = { aliases: e.aliases, area: e.area, name: e.source_name ? e.name : null, hidden: e.hidden === true };
+        const next = {
+          aliases: req.body.aliases ?? before.aliases,
+          area: req.body.area === undefined ? before.area : req.body.area,
+          name: req.body.name === undefined ? before.name : req.body.name,
+          hidden: req.body.hidden ?? before.hidden,
+        };
+        // A name equal to the source's is no rename.
+        if (next.name !== null && next.name === (e.source_name ?? e.name)) next.name = null;
+        ctx.audit.withEntry({ actor: who.member_id, origin: 'web', kind: 'entity.updated', subject: e.id, data: { ...next, before } }, () => overrides.set(e.id, next));
+        return registry.applyOverride(e.id, next)!;
       },
     );
 
