@@ -20,7 +20,7 @@ export interface DeviceRouteDeps {
   overrides: EntityOverrides;
   credentials: DeviceCredentials;
   /** The LAN broker, when it runs: deleting a login disconnects the devices using it. */
-  broker?: Pick<LanBroker, 'disconnectUser'>;
+  broker?: Pick<LanBroker, 'disconnectUser' | 'port' | 'tlsPort'>;
 }
 
 /** The registry (any signed-in member may look) and device logins (owner only). */
@@ -126,6 +126,36 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
         if (next.name !== null && next.name === (e.source_name ?? e.name)) next.name = null;
         ctx.audit.withEntry({ actor: who.member_id, origin: 'web', kind: 'entity.updated', subject: e.id, data: { ...next, before } }, () => overrides.set(e.id, next));
         return registry.applyOverride(e.id, next)!;
+      },
+    );
+
+    r.get(
+      '/devices/broker',
+      {
+        preHandler: owner,
+        schema: {
+          tags: ['devices'],
+          summary: 'Where devices connect: the LAN broker\'s ports (as bound) and the discovery prefix, for the "Add a device" steps',
+          response: {
+            200: z.object({
+              running: z.boolean(),
+              port: z.number().int().nullable(),
+              tls_port: z.number().int().nullable(),
+              allow_anonymous: z.boolean(),
+              discovery_prefix: z.literal('homeassistant'),
+            }),
+          },
+        },
+      },
+      async () => {
+        const s = ctx.settings.get().mqtt;
+        return {
+          running: Boolean(broker),
+          port: broker ? broker.port : null,
+          tls_port: broker?.tlsPort ?? null,
+          allow_anonymous: s.allow_anonymous,
+          discovery_prefix: 'homeassistant' as const,
+        };
       },
     );
 

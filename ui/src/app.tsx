@@ -15,6 +15,7 @@ import { AuditPage } from './pages/audit';
 import { HealthPage } from './pages/health';
 import { SettingsPage } from './pages/settings/settings';
 import { AccessPage } from './pages/access/access';
+import { DevicesRoute } from './pages/devices/devices';
 
 type Boot =
   | { kind: 'loading' }
@@ -99,6 +100,7 @@ export function App() {
 
 function page(path: string, me: Me) {
   if (path === '/setup') return <SetupWizard signedIn={me} onAccount={async () => undefined} />;
+  if (path.startsWith('/devices')) return <DevicesRoute />;
   if (path.startsWith('/approvals')) return <ApprovalsPage />;
   if (path.startsWith('/people')) return <PeoplePage />;
   if (path.startsWith('/audit')) return <AuditPage />;

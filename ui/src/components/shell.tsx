@@ -26,6 +26,7 @@ export function Shell({ children }: { children: ComponentChildren }) {
 
   const items: Array<[string, string, boolean]> = [
     ['/', 'Home', true],
+    ['/devices', 'Devices', true],
     ['/approvals', 'Approvals', true],
     ['/people', 'People', isOwner(me.role) || me.role === 'adult'],
     ['/audit', 'Audit', mayAudit(me.role)],

@@ -3,6 +3,7 @@ import { patch } from '../../api/client';
 import type { PolicySettings, Settings } from '../../api/types';
 import { ErrorNote, Field, Forbidden, Loading, PageHead } from '../../components/ui';
 import { useApi } from '../../lib/use-api';
+import { useLocation } from '../../lib/router';
 import { ConnectionsEditor } from './connections';
 import { ApprovalsEditor } from './policy-approvals';
 import { RolesEditor } from './policy-roles';
@@ -21,7 +22,8 @@ type Tab = (typeof TABS)[number][0];
 /** The owner's settings: the policy in plain words, the home, connections, export and import. */
 export function SettingsPage() {
   const res = useApi<Settings>('/settings');
-  const [tab, setTab] = useState<Tab>('policy');
+  const asked = useLocation().query.get('tab');
+  const [tab, setTab] = useState<Tab>(TABS.some(([id]) => id === asked) ? (asked as Tab) : 'policy');
   if (res.error?.status === 403) return <Forbidden error={res.error} />;
   return (
     <>
