@@ -18,13 +18,13 @@ declare module '../core/bus.js' {
 const FIXED_KEYS = ['hub.data_dir', 'settings_version'];
 /**
  * Keys that take effect only after a restart; the API says so. Each is read once when its part
- * is built: the HTTP server's options, the logger, the demo home, the broker's rate limiters,
+ * is built: the HTTP server's options, the logger, the broker's rate limiters,
  * and the whole cloud link (its service reads `link` once in its constructor).
  */
 const RESTART_KEYS = [
   'http.host', 'http.port', 'http.tls_cert', 'http.tls_key', 'http.body_limit_bytes', 'http.trust_proxy',
   'mqtt.host', 'mqtt.port', 'mqtt.tls_port', 'mqtt.tls_cert', 'mqtt.tls_key', 'mqtt.enabled', 'mqtt.messages_per_second', 'mqtt.message_burst',
-  'hub.demo', 'hub.log_level', 'hub.log_format',
+  'hub.log_level', 'hub.log_format',
 ];
 const RESTART_PREFIXES = ['link.'];
 

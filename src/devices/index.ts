@@ -10,7 +10,8 @@ import { EntityOverrides } from './overrides.js';
 import { deviceRoutes } from './routes.js';
 import { LanBroker } from './mqtt/broker.js';
 import { MqttAdapter } from './mqtt/adapter.js';
-import { DemoHome, forgetDemoHome } from './demo/home.js';
+import type { DemoHome } from './demo/home.js';
+import { DemoSwitch } from './demo/switch.js';
 import { createHomeAssistantAdapter } from './homeassistant/adapter.js';
 
 export { LanBroker } from './mqtt/broker.js';
@@ -145,13 +146,10 @@ export function createDevicesPart(ctx: HubContext): DevicesPart {
     const mqtt = new MqttAdapter(ctx, broker, registry);
     adapters.set(mqtt.source, mqtt);
     services.push(broker, mqtt);
-    if (settings.hub.demo) {
-      demo = new DemoHome(ctx, broker);
-      services.push(demo);
-    } else {
-      const b = broker;
-      services.push({ name: 'devices.demo.cleanup', optional: true, start: () => forgetDemoHome(b), stop: () => {} });
-    }
+    // On or off with hub.demo, at run time too.
+    const demoSwitch = new DemoSwitch(ctx, broker);
+    demo = demoSwitch.demo;
+    services.push(demoSwitch);
   }
   const ha = createHomeAssistantAdapter(ctx, registry);
   adapters.set(ha.source, ha);
@@ -159,7 +157,7 @@ export function createDevicesPart(ctx: HubContext): DevicesPart {
   return {
     name: 'devices',
     services,
-    routes: deviceRoutes(ctx, { registry, history, overrides, credentials, broker }),
+    routes: deviceRoutes(ctx, { registry, history, overrides, credentials, broker, demo }),
     registry,
     adapters,
     broker,

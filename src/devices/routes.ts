@@ -10,6 +10,8 @@ import type { StateHistory } from './history.js';
 import type { EntityOverrides } from './overrides.js';
 import type { LanBroker } from './mqtt/broker.js';
 import { credentialSchema, usernameSchema, type DeviceCredentials } from './credentials.js';
+import type { DemoHome } from './demo/home.js';
+import { HearthError } from '../core/errors.js';
 
 const error = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const idParams = z.object({ id: z.string().max(255) });
@@ -21,11 +23,13 @@ export interface DeviceRouteDeps {
   credentials: DeviceCredentials;
   /** The LAN broker, when it runs: deleting a login disconnects the devices using it. */
   broker?: Pick<LanBroker, 'disconnectUser' | 'port' | 'tlsPort'>;
+  /** The demo home, when the broker runs (on or off with hub.demo). */
+  demo?: Pick<DemoHome, 'setSensor' | 'isRunning'>;
 }
 
 /** The registry (any signed-in member may look) and device logins (owner only). */
 export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPluginAsync {
-  const { registry, history, overrides, credentials, broker } = deps;
+  const { registry, history, overrides, credentials, broker, demo } = deps;
   const listCache = new Map<string, { revision: number; body: string }>();
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
@@ -126,6 +130,25 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
         if (next.name !== null && next.name === (e.source_name ?? e.name)) next.name = null;
         ctx.audit.withEntry({ actor: who.member_id, origin: 'web', kind: 'entity.updated', subject: e.id, data: { ...next, before } }, () => overrides.set(e.id, next));
         return registry.applyOverride(e.id, next)!;
+      },
+    );
+
+    r.post(
+      '/demo/sensors/:id',
+      {
+        preHandler: requireRole('owner', 'adult'),
+        schema: {
+          tags: ['devices'],
+          summary: 'Set a demo sensor (back door, motion, leak) as its simulated hardware would, over MQTT; demo devices only',
+          params: idParams,
+          body: z.strictObject({ on: z.boolean().describe('open / motion / wet') }),
+          response: { 204: z.null(), 404: error, 409: error },
+        },
+      },
+      async (req, reply) => {
+        if (!demo?.isRunning) throw new HearthError('DEMO_OFF', 'The demo home is off; turn it on in Settings → Home to play with it', 409);
+        if (!(await demo.setSensor(req.params.id, req.body.on))) throw notFound('demo sensor', req.params.id);
+        return reply.status(204).send(null);
       },
     );
 

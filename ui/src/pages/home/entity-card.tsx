@@ -4,6 +4,7 @@ import { clock, listWords, roleWords, timeLeft } from '../../lib/format';
 import { useTick } from '../../lib/use-api';
 import { useEntityAction } from './action';
 import { isDemo } from '../../lib/devices';
+import { DemoSensorControl } from './demo-sensor';
 import { Control, shortName, stateText } from './controls';
 
 /** One entity: its name and state, the control for its domain, and where a request stands. */
@@ -26,6 +27,7 @@ export function EntityCard({ entity, pending }: { entity: Entity; pending?: Enve
       {isDemo(entity) ? <span class="tag demo">Demo</span> : null}
       {entity.warning ? <p class="muted small">{entity.warning}</p> : null}
       <Control entity={entity} run={(op, p) => void action.run(op, p)} busy={busy} />
+      {isDemo(entity) ? <DemoSensorControl entity={entity} /> : null}
       <div aria-live="polite" class="action-status">
         {action.state.kind === 'sending' ? <p class="muted small">Sending…</p> : null}
         {action.state.kind === 'waiting' ? <Waiting envelope={action.state.envelope} onCancel={() => void action.cancel()} /> : null}

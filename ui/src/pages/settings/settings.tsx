@@ -10,6 +10,7 @@ import { RolesEditor } from './policy-roles';
 import { RisksEditor } from './policy-risks';
 import { WindowsEditor } from './policy-windows';
 import { SettingsBackup } from './backup';
+import { DemoSwitch } from './demo-switch';
 
 const TABS = [
   ['policy', 'Who may do what'],
@@ -108,13 +109,14 @@ function PolicyForm({ policy, onSaved }: { policy: PolicySettings; onSaved: () =
 function HomeForm({ settings, onSaved }: { settings: Settings; onSaved: () => void }) {
   const [name, setName] = useState(settings.hub.name);
   const [tz, setTz] = useState(settings.hub.timezone);
+  const [demo, setDemo] = useState(settings.hub.demo);
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState(false);
   async function save(e: Event) {
     e.preventDefault();
     setError(undefined);
     try {
-      await patch('/settings', { hub: { name, timezone: tz } });
+      await patch('/settings', { hub: { name, timezone: tz, demo } });
       setSaved(true);
       onSaved();
     } catch (err) {
@@ -125,6 +127,7 @@ function HomeForm({ settings, onSaved }: { settings: Settings; onSaved: () => vo
     <form class="card" onSubmit={save}>
       <Field label="Home name" value={name} onValue={setName} required />
       <Field label="Time zone" value={tz} onValue={setTz} required hint="An IANA name such as Europe/London." />
+      <DemoSwitch value={demo} onValue={setDemo} />
       <div aria-live="polite">{saved ? <p class="result ok">Saved.</p> : null}</div>
       <ErrorNote error={error} />
       <button type="submit" class="primary">
