@@ -129,10 +129,10 @@ describe('web UI: devices and rooms', () => {
       await motion.getByRole('button', { name: 'Save' }).click();
       await motion.locator('.tag', { hasText: 'Hidden' }).waitFor(T);
       const settings = (await (await asOwner('/settings')).json()) as { policy: { overrides: Record<string, Record<string, string>> } };
-      expect(settings.policy.overrides['binary_sensor.hallway_motion']).toEqual({ '*': 'high' });
+      expect(settings.policy.overrides['binary_sensor.demo_hallway_motion']).toEqual({ '*': 'high' });
       await page.goto(hub.url);
       await page.getByRole('region', { name: 'Kitchen' }).waitFor(T);
-      expect(await page.locator('[data-entity="binary_sensor.hallway_motion"]').count()).toBe(0);
+      expect(await page.locator('[data-entity="binary_sensor.demo_hallway_motion"]').count()).toBe(0);
 
       // A 360-px phone: the same, without sideways scrolling.
       phone = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
@@ -158,6 +158,59 @@ describe('web UI: devices and rooms', () => {
     } finally {
       device?.end(true);
       await phone?.close();
+      await ctx.close();
+    }
+  });
+
+  it('a demo sensor set from its card; the demo turned off and on from Settings, real devices staying', { timeout: 240_000 }, async () => {
+    const errors: string[] = [];
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    ctx.setDefaultTimeout(45_000);
+    try {
+      // The owner made in the first test; sign in through the API into this context.
+      const signIn = await ctx.request.post(`${hub.url}/api/v1/auth/login`, { data: { username: OWNER.username, password: OWNER.password } });
+      expect(signIn.status()).toBe(200);
+      const page = await ctx.newPage();
+      watchErrors(page, errors);
+      await page.goto(hub.url);
+      const backDoor = page.locator('[data-entity="binary_sensor.demo_back_door"]');
+      await backDoor.waitFor(T);
+      expect(await backDoor.getByTestId('state').textContent()).toBe('Closed');
+      expect(await backDoor.locator('.tag.demo').textContent()).toBe('Demo');
+      // Under its room from the start.
+      expect(await page.getByRole('region', { name: 'Kitchen' }).locator('[data-entity="binary_sensor.demo_back_door"]').count()).toBe(1);
+      await backDoor.getByRole('button', { name: 'Open the door (simulated)' }).click();
+      await expect.poll(() => backDoor.getByTestId('state').textContent(), T).toBe('Open');
+      await backDoor.getByRole('button', { name: 'Close the door (simulated)' }).waitFor(T);
+      const leak = page.locator('[data-entity="binary_sensor.demo_kitchen_leak"]');
+      await leak.getByRole('button', { name: 'Simulate a leak' }).click();
+      await leak.getByRole('button', { name: 'Dry it up' }).waitFor(T);
+      await shot(page, 'demo-01-sensors');
+
+      // Off from Settings → Home: the demo's devices go, the real Kettle stays.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+      await page.getByRole('tab', { name: 'Home' }).click();
+      const demoBox = page.getByLabel('Show the demo home');
+      expect(await demoBox.isChecked()).toBe(true);
+      await demoBox.uncheck();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByText('Saved.').waitFor(T);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
+      await page.locator('[data-entity="switch.plug_0x00158d"]').waitFor(T);
+      await expect.poll(() => page.locator('.tag.demo').count(), T).toBe(0);
+      expect(await page.locator('[data-entity^="lock."]').count()).toBe(0);
+      await shot(page, 'demo-02-off');
+
+      // On again: back, with their rooms.
+      await page.goto(`${hub.url}/settings?tab=home`);
+      await page.getByLabel('Show the demo home').check();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByText('Saved.').waitFor(T);
+      await page.goto(hub.url);
+      await page.locator('[data-entity="lock.demo_front_door"]').waitFor(T);
+      expect(await page.getByRole('region', { name: 'Hall' }).locator('[data-entity="lock.demo_front_door"]').count()).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
       await ctx.close();
     }
   });
