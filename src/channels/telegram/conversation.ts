@@ -97,6 +97,9 @@ export class Conversation {
     const bound = member && !member.disabled ? member : undefined;
     const start = text !== undefined ? /^\/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$/.exec(text) : null;
     if (start?.[1] && !bound) return this.pair(msg, start[1], api);
+    // The bare code works too: people type what they see rather than "/start <code>".
+    const bare = !bound && text !== undefined ? /^\s*([0-9a-z]{8})\s*$/i.exec(text) : null;
+    if (bare?.[1]) return this.pair(msg, bare[1], api);
     if (!bound) return this.unbound(msg, api);
     if (text === undefined) return this.reply(api, userId, 'I can only read text messages. Try /help.');
     if (text.length > this.ctx.settings.get().telegram.max_text_length) return this.reply(api, userId, 'That message is too long for me. Please keep it short.');
@@ -134,7 +137,7 @@ export class Conversation {
     if (this.refused.has(userId)) return;
     if (this.refused.size >= MAX_REMEMBERED) this.refused.delete(this.refused.values().next().value!);
     this.refused.add(userId);
-    await this.reply(api, userId, "Sorry, I only talk to the people of this home. If that's you, ask the owner for a pairing code and send /start <code>.");
+    await this.reply(api, userId, "Sorry, I only talk to the people of this home. If that's you, ask the owner for a pairing code and send it here.");
   }
 
   // ---- text ----------------------------------------------------------------------------------

@@ -61,3 +61,6 @@ export type DeviceCredential = D.DeviceCredential;
 export type DeviceCredentialList = { credentials: D.DeviceCredential[] };
 export type CreateDeviceLoginBody = { username: z.infer<typeof D.usernameSchema>; description?: string };
 export type CreatedDeviceLogin = D.DeviceCredential & { password: string };
+
+import type * as TG from '../../../src/channels/telegram/webhook';
+export type TelegramBot = z.infer<typeof TG.telegramBotSchema>;
