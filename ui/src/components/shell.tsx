@@ -51,9 +51,9 @@ export function Shell({ children }: { children: ComponentChildren }) {
           </span>
         </div>
         <div class="who">
-          <span>
+          <a href="/account" class="quiet" title="My account">
             {me.display_name} <small>({roleWords[me.role]})</small>
-          </span>
+          </a>
           <button type="button" class="link" onClick={() => void signOut()}>
             Sign out
           </button>
