@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { HubContext } from '../core/context.js';
-import { requireRole } from '../http/guard.js';
+import type { AuditTrail } from './trail.js';
+import { requireRole } from '../core/guard.js';
 import { auditEntrySchema } from './entry.js';
 import { csvHeader, csvLine } from './trail.js';
 
@@ -26,7 +26,7 @@ const verifySchema = z.object({
 });
 
 /** The trail, readable by owners and adults. */
-export function auditRoutes(ctx: HubContext): FastifyPluginAsync {
+export function auditRoutes(ctx: { audit: AuditTrail }): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const guard = requireRole('owner', 'adult');

@@ -1,11 +1,12 @@
 import { EXIT, FatalError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
+import { own } from '../core/own.js';
 type Run = (argv: string[]) => Promise<number>;
 type Command = { load: () => Promise<{ run: Run; help: string }> };
 
 /**
- * Each command lives in its own file under commands/; add it here. They are imported only
- * when run, so `hearth start` does not load the relay (and its MQTT client) or the backup code.
+ * Each hub-wide command lives in its own file under commands/; a part's commands are in its
+ * `definePart` (`cli`). They are imported only when run, so `hearth start` does not load the relay (and its MQTT client) or the backup code.
  */
 const commands: Record<string, Command> = {
   start: { load: async () => pick(await import('./commands/start.js'), 'startCommand', 'startHelp') },
@@ -16,14 +17,22 @@ const commands: Record<string, Command> = {
   members: { load: async () => pick(await import('./commands/members.js'), 'membersCommand', 'membersHelp') },
   approvals: { load: async () => pick(await import('./commands/approvals.js'), 'approvalsCommand', 'approvalsHelp') },
   relay: { load: async () => pick(await import('./commands/relay.js'), 'relayCommand', 'relayHelp') },
+  model: { load: async () => pick(await import('./commands/model.js'), 'modelCommand', 'modelHelp') },
 };
 
 function pick<M extends Record<string, unknown>>(mod: M, run: keyof M, help: keyof M): { run: Run; help: string } {
   return { run: mod[run] as Run, help: mod[help] as string };
 }
 
+/** Commands that parts bring (`cli` in their definePart); loading them loads the parts. */
+async function partCommands(): Promise<Record<string, Command>> {
+  const { partCommands: list } = await import('../hub/parts.js');
+  return Object.fromEntries(list.map((c) => [c.name, { load: c.load }]));
+}
+
 async function usage(): Promise<string> {
-  const helps = await Promise.all(Object.values(commands).map(async (c) => (await c.load()).help));
+  const all = { ...commands, ...(await partCommands()) };
+  const helps = await Promise.all(Object.values(all).map(async (c) => (await c.load()).help));
   return [`hearth ${VERSION}: the home hub`, '', ...helps, 'hearth version', ''].join('\n');
 }
 
@@ -37,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return EXIT.ok;
   }
-  const command = commands[name];
+  const command = own(commands, name) ?? own(await partCommands(), name);
   if (!command) throw new FatalError(`unknown command "${name}"\n\n${await usage()}`, EXIT.usage);
   return (await command.load()).run(rest);
 }

@@ -9,16 +9,26 @@ export interface SettingLeaf {
   description: string;
   defaultValue: unknown;
   secret: boolean;
+  /** Takes effect only after a restart: `.meta({ restart: true })` on the setting or its section. */
+  restart: boolean;
   schema: z.ZodType;
 }
 
+/** What a setting's schema may carry besides its description. */
+interface SettingMeta {
+  secret?: boolean;
+  restart?: boolean;
+}
+const metaOf = (schema: z.ZodType): SettingMeta => (z.globalRegistry.get(schema) as SettingMeta | undefined) ?? {};
+
 type AnyZod = z.ZodType & { _zod: { def: { type: string; innerType?: AnyZod; defaultValue?: unknown } } };
 
-function unwrap(schema: AnyZod): { inner: AnyZod; defaultValue: unknown; description?: string; secret: boolean } {
+function unwrap(schema: AnyZod): { inner: AnyZod; defaultValue: unknown; description?: string; secret: boolean; restart: boolean } {
   let current = schema;
   let defaultValue: unknown;
   let description = current.description;
-  let secret = Boolean((z.globalRegistry.get(current) as { secret?: boolean } | undefined)?.secret);
+  let secret = Boolean(metaOf(current).secret);
+  let restart = Boolean(metaOf(current).restart);
   for (;;) {
     const def = current._zod.def;
     if ((def.type === 'default' || def.type === 'prefault') && defaultValue === undefined) {
@@ -28,10 +38,11 @@ function unwrap(schema: AnyZod): { inner: AnyZod; defaultValue: unknown; descrip
     if (def.innerType && ['default', 'prefault', 'optional', 'nullable', 'readonly', 'catch'].includes(def.type)) {
       current = def.innerType;
       description ??= current.description;
-      secret ||= Boolean((z.globalRegistry.get(current) as { secret?: boolean } | undefined)?.secret);
+      secret ||= Boolean(metaOf(current).secret);
+      restart ||= Boolean(metaOf(current).restart);
       continue;
     }
-    return { inner: current, defaultValue, description, secret };
+    return { inner: current, defaultValue, description, secret, restart };
   }
 }
 
@@ -59,11 +70,11 @@ let cached: SettingLeaf[] | undefined;
 export function settingLeaves(): SettingLeaf[] {
   if (cached) return cached;
   const out: SettingLeaf[] = [];
-  const walk = (schema: AnyZod, path: string[]) => {
-    const { inner, defaultValue, description, secret } = unwrap(schema);
+  const walk = (schema: AnyZod, path: string[], sectionRestart: boolean) => {
+    const { inner, defaultValue, description, secret, restart } = unwrap(schema);
     if (inner._zod.def.type === 'object' && path.length < 2) {
       const shape = (inner as unknown as z.ZodObject).shape as Record<string, AnyZod>;
-      for (const [key, child] of Object.entries(shape)) walk(child, [...path, key]);
+      for (const [key, child] of Object.entries(shape)) walk(child, [...path, key], sectionRestart || restart);
       return;
     }
     const key = path.join('.');
@@ -74,10 +85,11 @@ export function settingLeaves(): SettingLeaf[] {
       description: description ?? '',
       defaultValue,
       secret,
+      restart: sectionRestart || restart,
       schema: inner,
     });
   };
-  walk(settingsSchema as unknown as AnyZod, []);
+  walk(settingsSchema as unknown as AnyZod, [], false);
   cached = out;
   return out;
 }
@@ -101,4 +113,22 @@ export function withoutSecrets<T>(settings: T): T {
     if (copy[section] && copy[section][key] !== undefined) copy[section][key] = '[secret]';
   }
   return copy as T;
+}
+
+/**
+ * An imported document with `[secret]` markers (an export made without secrets): each marked
+ * secret keeps the value saved now (`saved`, the current overrides), or is left unset.
+ */
+export function keepSavedSecrets(doc: Record<string, unknown>, saved: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(doc) as Record<string, Record<string, unknown>>;
+  for (const leaf of settingLeaves()) {
+    if (!leaf.secret) continue;
+    const [section, key] = leaf.key.split('.') as [string, string];
+    const part = copy[section];
+    if (!part || typeof part !== 'object' || !Object.hasOwn(part, key) || part[key] !== '[secret]') continue;
+    const now = (saved[section] as Record<string, unknown> | undefined)?.[key];
+    if (now === undefined) delete part[key];
+    else part[key] = now;
+  }
+  return copy;
 }

@@ -11,6 +11,7 @@ import { llmSection } from './sections/llm.js';
 import { policySection } from './sections/policy.js';
 import { relaySection } from './sections/relay.js';
 import { retentionSection } from './sections/retention.js';
+import { usageSection } from './sections/usage.js';
 import { mdnsSection } from './sections/mdns.js';
 import { watchSection } from './sections/watch.js';
 
@@ -35,6 +36,7 @@ export const settingsSchema = z.strictObject({
   policy: policySection.prefault({}),
   relay: relaySection.prefault({}),
   retention: retentionSection.prefault({}),
+  usage: usageSection.prefault({}),
   mdns: mdnsSection.prefault({}),
   watch: watchSection.prefault({}),
 });

@@ -17,16 +17,11 @@ declare module '../core/bus.js' {
 /** Keys that cannot change while the hub runs (they decide where it keeps its state). */
 const FIXED_KEYS = ['hub.data_dir', 'settings_version'];
 /**
- * Keys that take effect only after a restart; the API says so. Each is read once when its part
- * is built: the HTTP server's options, the logger, the broker's rate limiters,
- * and the whole cloud link (its service reads `link` once in its constructor).
+ * Keys that take effect only after a restart (the API says so), marked in the schema with
+ * `.meta({ restart: true })`: each is read once when its part is built (the HTTP server's
+ * options, the logger, the broker's rate limiters, the whole cloud link).
  */
-const RESTART_KEYS = [
-  'http.host', 'http.port', 'http.tls_cert', 'http.tls_key', 'http.body_limit_bytes', 'http.trust_proxy',
-  'mqtt.host', 'mqtt.port', 'mqtt.tls_port', 'mqtt.tls_cert', 'mqtt.tls_key', 'mqtt.enabled', 'mqtt.messages_per_second', 'mqtt.message_burst',
-  'hub.log_level', 'hub.log_format',
-];
-const RESTART_PREFIXES = ['link.'];
+let restartKeys: Set<string> | undefined;
 
 export interface SettingsChange {
   changed: string[];
@@ -59,7 +54,8 @@ export class SettingsService {
   }
 
   private needsRestart(key: string): boolean {
-    return RESTART_KEYS.includes(key) || RESTART_PREFIXES.some((p) => key.startsWith(p));
+    restartKeys ??= new Set(settingLeaves().filter((l) => l.restart).map((l) => l.key));
+    return restartKeys.has(key);
   }
 
   get(): Settings {

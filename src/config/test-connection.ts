@@ -1,27 +1,24 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { HubContext } from '../core/context.js';
 import { HearthError } from '../core/errors.js';
-import { requireRole } from '../http/guard.js';
-import { connectionChecks } from '../cli/doctor-connections.js';
-import type { Settings } from './schema.js';
-import { homeassistantSection } from './sections/homeassistant.js';
-import { telegramSection } from './sections/telegram.js';
-import { twilioSection } from './sections/twilio.js';
-import { linkSection } from './sections/link.js';
+import { requireRole } from '../core/guard.js';
+import type { SettingsCheck } from './checks.js';
+import { settingsSchema, type SectionName } from './schema.js';
+import type { SettingsService } from './service.js';
 
-const sections = { homeassistant: homeassistantSection, telegram: telegramSection, twilio: twilioSection, link: linkSection } as const;
-export const connectionKindSchema = z.enum(['homeassistant', 'telegram', 'twilio', 'link']);
-export type ConnectionKind = z.infer<typeof connectionKindSchema>;
+/** A settings section whose part declared a connection check (`homeassistant`, `telegram`, `twilio`, `link`…). */
+export type ConnectionKind = SectionName;
 
-export const testConnectionBodySchema = z.strictObject({
-  kind: connectionKindSchema,
-  /** The values to try, as in that settings section; missing or `[secret]` fields use the saved ones. */
-  values: z.record(z.string(), z.string()).default({}),
-});
+function bodySchema(kinds: z.ZodEnum) {
+  return z.strictObject({
+    kind: kinds,
+    /** The values to try, as in that settings section; missing or `[secret]` fields use the saved ones. */
+    values: z.record(z.string(), z.string()).default({}),
+  });
+}
 export const testConnectionResultSchema = z.object({
-  kind: connectionKindSchema,
+  kind: z.string(),
   status: z.enum(['ok', 'warn', 'fail', 'skip']),
   detail: z.string().describe('what was tried and, on failure, exactly what failed'),
 });
@@ -34,7 +31,9 @@ const TIMEOUT_MS = 5000;
  * before saving them, using the same checks as `hearth doctor` (and the HA bridge's own
  * check when it has one). Nothing is stored.
  */
-export function testConnectionRoutes(ctx: HubContext): FastifyPluginAsync {
+export function testConnectionRoutes(ctx: { settings: SettingsService }, checks: readonly SettingsCheck[]): FastifyPluginAsync {
+  const connections = checks.filter((c) => c.connection);
+  const kinds = z.enum(connections.map((c) => c.section) as [SectionName, ...SectionName[]]);
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.post(
@@ -43,13 +42,13 @@ export function testConnectionRoutes(ctx: HubContext): FastifyPluginAsync {
         preHandler: requireRole('owner'),
         schema: {
           tags: ['settings'],
-          summary: 'Try a Home Assistant, Telegram, Twilio or cloud-link connection without saving it',
-          body: testConnectionBodySchema,
+          summary: `Try a connection (${kinds.options.join(', ')}) without saving it`,
+          body: bodySchema(kinds),
           response: { 200: testConnectionResultSchema },
         },
       },
       async (req) => {
-        const { kind, values } = req.body;
+        const { kind, values } = req.body as { kind: SectionName; values: Record<string, string> };
         const saved = ctx.settings.get()[kind] as Record<string, unknown>;
         const merged: Record<string, unknown> = { ...saved };
         for (const [k, v] of Object.entries(values)) {
@@ -57,23 +56,21 @@ export function testConnectionRoutes(ctx: HubContext): FastifyPluginAsync {
           if (v === '') delete merged[k];
           else merged[k] = v;
         }
-        const parsed = sections[kind].safeParse(merged);
+        const parsed = settingsSchema.shape[kind].safeParse(merged);
         if (!parsed.success) {
           const issue = parsed.error.issues[0]!;
           throw new HearthError('INVALID_SETTINGS', `${kind}.${issue.path.join('.')}: ${issue.message}`);
         }
-        // Only the asked-for section is set, so the other checks skip at once.
-        const only = { homeassistant: {}, telegram: { api_root: ctx.settings.get().telegram.api_root }, twilio: {}, link: {}, llm: {}, [kind]: parsed.data } as unknown as Settings;
-        const results = await connectionChecks(only, TIMEOUT_MS);
-        const mine = results.find((x) => x.check === kind);
-        if (!mine || mine.status === 'skip') return { kind, status: 'fail' as const, detail: `nothing to test: fill in the ${kind} fields first` };
+        const check = connections.find((c) => c.section === kind)!;
+        const mine = await check.run({ ...ctx.settings.get(), [kind]: parsed.data }, TIMEOUT_MS);
+        if (mine.status === 'skip') return { kind, status: 'fail' as const, detail: `nothing to test: fill in the ${kind} fields first` };
         return { kind, status: mine.status, detail: mine.detail };
       },
     );
   };
 }
 
-/** As a part, so that hub/parts.ts wires it like the others. */
-export function createConnectionTestPart(ctx: HubContext) {
-  return { name: 'connection-test', routes: testConnectionRoutes(ctx) };
+/** As a part (`connectionTestPart` in hub/base-parts.ts), over the checks of every part. */
+export function createConnectionTestPart(ctx: { settings: SettingsService }, checks: readonly SettingsCheck[]) {
+  return { name: 'connection-test', routes: testConnectionRoutes(ctx, checks) };
 }

@@ -6,7 +6,6 @@ import type { Logger } from './logger.js';
  * never imports a higher one to be told about it. Each listener is isolated: one that
  * throws is logged and the others still run (a lesson from Zigbee2MQTT).
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface HubEvents {
   'hub.started': { at: number };
   'hub.stopping': { at: number };

@@ -27,6 +27,22 @@ export const unauthorized = (message = 'Sign in first', code = 'UNAUTHENTICATED'
 
 export const conflict = (code: string, message: string): HearthError => new HearthError(code, message, 409);
 
+/** A part's error codes, each with its HTTP status, and the one way to make them. */
+export interface PartErrors<C extends string> {
+  readonly statuses: Readonly<Record<C, number>>;
+  error(code: C, message: string, details?: unknown): HearthError;
+}
+
+/**
+ * Defines a part's error codes once, in its own `errors.ts` (as Fastify's `FST_ERR_*`):
+ * `export const linkErrors = defineErrors({ NO_GRANT: 403, SUPPORT_REFUSED: 403 })`, then
+ * `throw linkErrors.error('NO_GRANT', 'no support grant is active')`. Clients switch on the code,
+ * so a code is never renamed; the type stops a typo.
+ */
+export function defineErrors<const T extends Record<string, number>>(statuses: T): PartErrors<keyof T & string> {
+  return { statuses, error: (code, message, details) => new HearthError(code, message, statuses[code], details) };
+}
+
 /** Exit codes from sysexits.h, so that systemd and scripts can tell failures apart. */
 export const EXIT = {
   ok: 0,

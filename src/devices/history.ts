@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
 import { isoTime } from '../core/clock.js';
 import type { Entity } from './model.js';

@@ -1,6 +1,6 @@
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { PartTables } from '../store/database.js';
-import type { PartInstance } from '../hub/part.js';
+import type { PartInstance } from '../part/define.js';
 import type { Service } from '../core/lifecycle.js';
 import type { DeviceAdapter } from './model.js';
 import { EntityRegistry } from './registry.js';

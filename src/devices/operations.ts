@@ -1,4 +1,5 @@
 import type { Domain, Entity } from './model.js';
+import { own } from '../core/own.js';
 
 /**
  * The operations each domain supports, named as Home Assistant's services are, and the state
@@ -46,16 +47,16 @@ export const DOMAIN_OPERATIONS: Partial<Record<Domain, Record<string, OperationS
 };
 
 export function operationsFor(domain: Domain): string[] {
-  return Object.keys(DOMAIN_OPERATIONS[domain] ?? {});
+  return Object.keys(own(DOMAIN_OPERATIONS, domain) ?? {});
 }
 
 export function supportsOperation(entity: Entity, operation: string): boolean {
-  return Boolean(DOMAIN_OPERATIONS[entity.domain]?.[operation]);
+  return Boolean(own(own(DOMAIN_OPERATIONS, entity.domain), operation));
 }
 
 /** The state that confirms `operation` on `entity`, or undefined when no state proves it. */
 export function expectedState(entity: Entity, operation: string, params: Record<string, unknown>): string | undefined {
-  const spec = DOMAIN_OPERATIONS[entity.domain]?.[operation];
+  const spec = own(own(DOMAIN_OPERATIONS, entity.domain), operation);
   if (!spec?.expect) return undefined;
   return typeof spec.expect === 'function' ? spec.expect(params, entity) : spec.expect;
 }

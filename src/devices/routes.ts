@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import { notFound } from '../core/errors.js';
-import { principalOf, requireRole, requireSignedIn } from '../http/guard.js';
+import { principalOf, requireRole, requireSignedIn } from '../core/guard.js';
 import { domainSchema, entitySchema } from './model.js';
 import type { EntityRegistry } from './registry.js';
 import type { StateHistory } from './history.js';
@@ -53,7 +53,7 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
         // A list is the same until any entity changes: answer a repeat with 304, and serialize
         // 2,000 entities once per change rather than once per request.
         const key = `${req.query.domain ?? ''}|${req.query.source ?? ''}`;
-        const etag = `"${registry.boot}-${registry.revision}-${key}"`;
+        const etag = `"${registry.boot}-${registry.revision}-${encodeURIComponent(key)}"`; // a header holds ASCII only
         reply.header('etag', etag).header('cache-control', 'private, no-cache');
         if (req.headers['if-none-match'] === etag) return reply.code(304).send(null);
         let cached = listCache.get(key);

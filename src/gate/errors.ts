@@ -1,7 +1,7 @@
-import { HearthError } from '../core/errors.js';
+import { defineErrors } from '../core/errors.js';
 
 /** The gate's stable error codes and their HTTP statuses. Clients switch on the code. */
-export const GATE_ERRORS = {
+export const gateErrors = defineErrors({
   APPROVAL_NOT_FOUND: 404,
   APPROVAL_EXPIRED: 409,
   APPROVAL_FINISHED: 409,
@@ -17,14 +17,13 @@ export const GATE_ERRORS = {
   ENTITY_UNAVAILABLE: 409,
   ROLE_NOT_ALLOWED: 403,
   ORIGIN_FORBIDDEN: 403,
+  PROPOSER_FORBIDDEN: 403,
   NO_APPROVER: 403,
   UNKNOWN_MEMBER: 403,
-} as const;
+});
+export const GATE_ERRORS = gateErrors.statuses;
 export type GateErrorCode = keyof typeof GATE_ERRORS;
-
-export function gateError(code: GateErrorCode, message: string): HearthError {
-  return new HearthError(code, message, GATE_ERRORS[code]);
-}
+export const gateError = gateErrors.error;
 
 /** The HTTP status of a refusal code (a refusal the gate did not name is a 403). */
 export function refusalStatus(code: string): number {

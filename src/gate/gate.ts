@@ -1,6 +1,7 @@
+import { forAudit } from './redact.js';
 import type { MembersService } from '../members/service.js';
 import type { EntityRegistry } from '../devices/registry.js';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
 import { isoTime } from '../core/clock.js';
 import { canonicalJson } from '../core/canonical-json.js';
@@ -29,6 +30,7 @@ import {
   type GateRequest,
   type ListQuery,
   type OutcomeDetail,
+  type Proposer,
   type SystemAction,
 } from './model.js';
 
@@ -144,8 +146,9 @@ export class ActionGate implements Service {
     const action = actionParsed.data;
     const actor = req.origin.actor ?? req.origin.member_id ?? 'system';
     const actionId = newId('act');
+    const proposed = req.origin.proposer ? { proposer: req.origin.proposer } : {};
     const audit = (kind: string, data: Record<string, unknown>, subject = actionId) =>
-      this.ctx.audit.append({ actor, origin: req.origin.channel, kind, subject, data });
+      this.ctx.audit.append({ actor, origin: req.origin.channel, kind, subject, data: { ...data, ...proposed } });
     // Checked before anything serialises the params (the audit, the digest): JSON.stringify of a
     // value nested some ten thousand deep overflows the stack.
     const shapeOk = paramsShapeOk(action.params);
@@ -159,11 +162,11 @@ export class ActionGate implements Service {
     if (!role) return refuse('UNKNOWN_MEMBER', 'the member asking is not known or is disabled');
     const target = this.checkTarget(action);
     if ('code' in target) return refuse(target.code, target.message);
-    const verdict = this.verdict(action, target.entity, role, req.origin.channel, this.ctx.clock.now());
+    const verdict = this.verdict(action, target.entity, role, req.origin.channel, this.ctx.clock.now(), req.origin.proposer);
     if (verdict.kind === 'refused') return refuse(verdict.code, verdict.message, verdict.risk);
 
     if (verdict.kind === 'direct') {
-      audit('action.requested', { action: forAudit(action), risk: verdict.risk, path: 'direct', reason: req.reason ?? null });
+      audit('action.requested', { action: forAudit(action), risk: verdict.risk, path: 'direct', reason: req.reason ?? null, ...proposed });
       const outcome = await this.track(this.runAction(action, actionId, actor, req.origin.channel));
       return outcome;
     }
@@ -177,7 +180,7 @@ export class ActionGate implements Service {
     const base = {
       id: newId('apr'),
       action,
-      origin: { member_id: req.origin.member_id, channel: req.origin.channel },
+      origin: { member_id: req.origin.member_id, channel: req.origin.channel, ...proposed },
       risk: verdict.risk,
       reason: req.reason ?? null,
       policy: verdict.policy,
@@ -195,7 +198,7 @@ export class ActionGate implements Service {
         origin: req.origin.channel,
         kind: 'approval.requested',
         subject: envelope.id,
-        data: { action: forAudit(action), risk: envelope.risk, policy: envelope.policy, expires_at: envelope.expires_at, digest: envelope.digest, reason: envelope.reason },
+        data: { action: forAudit(action), risk: envelope.risk, policy: envelope.policy, expires_at: envelope.expires_at, digest: envelope.digest, reason: envelope.reason, ...proposed },
       },
       () => this.store.insert({ envelope, actor, deny_ends: verdict.deny_ends, created_ms: now, expires_ms: expiresMs }),
     );
@@ -369,7 +372,7 @@ export class ActionGate implements Service {
     const role = this.requesterRole(env.origin.member_id, env.origin.channel);
     if (!role) return { code: 'UNKNOWN_MEMBER', message: 'the member who asked is no longer active; not executed' };
     // Asked as of the envelope's creation, so a time window passing is not a "change".
-    const verdict = this.verdict(env.action, target.entity, role, env.origin.channel, stored.created_ms);
+    const verdict = this.verdict(env.action, target.entity, role, env.origin.channel, stored.created_ms, env.origin.proposer);
     if (verdict.kind === 'refused') return { code: verdict.code, message: `${verdict.message} (policy changed since the request); not executed` };
     if (verdict.kind !== 'approval' || verdict.risk !== env.risk || canonicalJson(verdict.policy) !== canonicalJson(env.policy)) {
       return { code: 'POLICY_CHANGED', message: 'the policy for this action changed after it was requested; ask again' };
@@ -451,10 +454,10 @@ export class ActionGate implements Service {
     return { entity };
   }
 
-  private verdict(action: Action, entity: Entity | null, role: Role | 'system', channel: Origin, at: number): PolicyVerdict {
+  private verdict(action: Action, entity: Entity | null, role: Role | 'system', channel: Origin, at: number, proposer?: Proposer): PolicyVerdict {
     const settings = this.ctx.settings.get();
     const system = this.systemActions.get(systemKey(action.entity_id, action.operation));
-    return evaluatePolicy({ action, entity, systemRisk: system?.risk, role, channel, at, timezone: settings.hub.timezone, policy: settings.policy });
+    return evaluatePolicy({ action, entity, systemRisk: system?.risk, role, channel, proposer, at, timezone: settings.hub.timezone, policy: settings.policy });
   }
 
   /**
@@ -501,19 +504,6 @@ function paramsShapeOk(params: unknown): boolean {
     if (value && typeof value === 'object') for (const v of Object.values(value)) stack.push([v, depth + 1]);
   }
   return true;
-}
-
-/** Params such as a lock's code stay out of the trail (it is kept for years and leaves the home through the link). */
-const SECRET_PARAM = /code|pin|pass|secret|token|key/i;
-export function forAudit(action: Action): Action {
-  const params: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(action.params)) params[k] = SECRET_PARAM.test(k) ? '[redacted]' : v;
-  return { ...action, params };
-}
-
-/** An envelope as people see it (API, event stream): secret-looking params hidden like in the trail. */
-export function redactEnvelope(e: Envelope): Envelope {
-  return { ...e, action: forAudit(e.action) };
 }
 
 function toOutcome(result: ExecResult, actionId: string, envelopeId?: string): ExecutionOutcome {

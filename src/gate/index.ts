@@ -1,5 +1,5 @@
-import type { HubContext } from '../core/context.js';
-import type { PartInstance } from '../hub/part.js';
+import type { HubContext } from '../part/context.js';
+import type { PartInstance } from '../part/define.js';
 import { ActionGate, type GateDeps } from './gate.js';
 import { gateRoutes } from './routes.js';
 import { GateMetrics } from './metrics.js';

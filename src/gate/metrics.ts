@@ -1,5 +1,5 @@
 import { Counter } from 'prom-client';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
 
 /** Counters of the gate's outcomes for /metrics, fed by its own bus events. */

@@ -12,11 +12,21 @@ export const actionSchema = z.object({
 });
 export type Action = z.infer<typeof actionSchema>;
 
+/**
+ * Who put the words into the request, when it was not the person themselves: `llm` when the
+ * language model read the sentence (the person still asked, on their channel). Audited, kept
+ * on the envelope, and open to policy.
+ */
+export const proposerSchema = z.enum(['llm']).describe('set when the language model proposed the request');
+export type Proposer = z.infer<typeof proposerSchema>;
+
 export const requestOriginSchema = z.object({
   member_id: z.string().nullable(),
   channel: originSchema,
   /** Who to name in the audit when there is no member (a workflow, an engineer); default the member id or `system`. */
   actor: z.string().max(200).optional(),
+  /** `llm` when a language model read the request from text: the policy may forbid it or raise its risk. */
+  proposer: proposerSchema.optional(),
 });
 
 export const gateRequestSchema = z.object({
@@ -61,7 +71,7 @@ export type OutcomeDetail = z.infer<typeof outcomeDetailSchema>;
 export const envelopeSchema = z.object({
   id: z.string(),
   action: actionSchema,
-  origin: z.object({ member_id: z.string().nullable(), channel: originSchema }),
+  origin: z.object({ member_id: z.string().nullable(), channel: originSchema, proposer: proposerSchema.optional() }),
   risk: riskSchema,
   reason: z.string().nullable(),
   policy: envelopePolicySchema,

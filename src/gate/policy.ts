@@ -1,11 +1,13 @@
 import type { Entity } from '../devices/model.js';
+import { own } from '../core/own.js';
 import type { Origin } from '../audit/entry.js';
 import type { Role } from '../members/model.js';
 import { DEFAULT_RISKS, type ApprovalRule, type PolicySettings, type Risk } from '../config/sections/policy.js';
-import type { Action, EnvelopePolicy } from './model.js';
+import type { Action, EnvelopePolicy, Proposer } from './model.js';
 import type { GateErrorCode } from './errors.js';
 
 export const RISK_ORDER: Record<Risk, number> = { low: 0, medium: 1, high: 2, critical: 3 };
+const RISKS: readonly Risk[] = ['low', 'medium', 'high', 'critical'];
 const riskAbove = (a: Risk, b: Risk | null): boolean => b === null || RISK_ORDER[a] > RISK_ORDER[b];
 
 export interface PolicyInput {
@@ -17,6 +19,8 @@ export interface PolicyInput {
   /** `system` when no member is behind the request (a workflow). */
   role: Role | 'system';
   channel: Origin;
+  /** `llm` when a language model proposed the action from text. */
+  proposer?: Proposer;
   /** When the policy is asked (time windows); the envelope's creation time when re-checking. */
   at: number;
   timezone: string;
@@ -35,6 +39,12 @@ export function evaluatePolicy(input: PolicyInput): PolicyVerdict {
   let risk = riskOf(input);
   const window = policy.windows.find((w) => matches(w.match, target) && inWindow(input.at, input.timezone, w.from, w.to));
   if (window?.risk) risk = window.risk;
+  if (input.proposer === 'llm') {
+    if (policy.llm.forbid.some((p) => matches(p, target))) {
+      return { kind: 'refused', code: 'PROPOSER_FORBIDDEN', message: `the language model may not propose ${action.operation} ${action.entity_id}; ask with a button or in plain words the rules read`, risk };
+    }
+    risk = RISKS[Math.min(RISKS.length - 1, RISK_ORDER[risk] + policy.llm.raise_risk)]!;
+  }
 
   const rule = policy.roles[input.role];
   if (!rule || !rule.allow.some((p) => matches(p, target)) || rule.deny.some((p) => matches(p, target))) {
@@ -46,6 +56,9 @@ export function evaluatePolicy(input: PolicyInput): PolicyVerdict {
   const approval: ApprovalRule = policy.approvals[risk === 'low' ? 'medium' : risk];
   if (risk !== 'low' && approval.forbid_origins.includes(channel)) {
     return { kind: 'refused', code: 'ORIGIN_FORBIDDEN', message: `${risk}-risk actions are never taken on a request from ${channel}`, risk };
+  }
+  if (risk !== 'low' && input.proposer && approval.forbid_origins.includes(input.proposer)) {
+    return { kind: 'refused', code: 'ORIGIN_FORBIDDEN', message: `${risk}-risk actions are never taken when a language model proposed them`, risk };
   }
   if (rule.direct_max_risk !== null && !riskAbove(risk, rule.direct_max_risk)) return { kind: 'direct', risk };
   return {
@@ -66,14 +79,14 @@ export function evaluatePolicy(input: PolicyInput): PolicyVerdict {
 export function riskOf(input: Pick<PolicyInput, 'action' | 'entity' | 'systemRisk' | 'policy'>): Risk {
   const { action, entity, policy } = input;
   const op = action.operation;
-  const override = policy.overrides[action.entity_id];
-  const fromOverride = override?.[op] ?? override?.['*'];
+  const override = own(policy.overrides, action.entity_id);
+  const fromOverride = own(override, op) ?? own(override, '*');
   if (fromOverride) return fromOverride;
   if (input.systemRisk) return input.systemRisk;
   const domain = entity?.domain ?? action.entity_id.split('.')[0]!;
   const keys = [deviceClassKey(domain, entity), domain].filter((k): k is string => Boolean(k));
   for (const key of keys) {
-    const found = policy.risks[key]?.[op] ?? policy.risks[key]?.['*'] ?? DEFAULT_RISKS[key]?.[op] ?? DEFAULT_RISKS[key]?.['*'];
+    const found = own(own(policy.risks, key), op) ?? own(own(policy.risks, key), '*') ?? own(own(DEFAULT_RISKS, key), op) ?? own(own(DEFAULT_RISKS, key), '*');
     if (found) return found;
   }
   return 'medium';

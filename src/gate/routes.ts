@@ -2,10 +2,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Origin } from '../audit/entry.js';
-import { principalOf, requireSignedIn } from '../http/guard.js';
+import { principalOf, requireSignedIn } from '../core/guard.js';
 import type { Principal } from '../members/model.js';
 import { addRetryAfterHeader } from '../members/retry-after.js';
-import { redactEnvelope, type ActionGate } from './gate.js';
+import type { ActionGate } from './gate.js';
+import { redactEnvelope } from './redact.js';
 import { envelopeSchema, envelopeStateSchema, gateOutcomeSchema, type Envelope } from './model.js';
 import { gateError, refusalStatus } from './errors.js';
 

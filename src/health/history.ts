@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
 import type { PartTables } from '../store/database.js';
-import { requireSignedIn } from '../http/guard.js';
+import { requireSignedIn } from '../core/guard.js';
 import { LogBook, logbookMigration, logbookRoutes } from './logbook.js';
 import { SelfWatch } from './watch.js';
 

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
-import { requireRole } from '../http/guard.js';
+import { requireRole } from '../core/guard.js';
 
 /** pino's numeric levels, from warn up: only these are kept. */
 const LEVELS = { warn: 40, error: 50, fatal: 60 } as const;

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { ComponentHealth, Service } from '../core/lifecycle.js';
 import { freeBytes } from '../store/database.js';
 

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { HearthError } from '../core/errors.js';
+import { own } from '../core/own.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -38,7 +39,7 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     request.log.error({ err, issues: err.cause.issues }, 'response did not match its schema');
     return reply.status(500).send(body('INTERNAL', 'The hub produced an invalid response'));
   }
-  const known = err.code ? FASTIFY_CODES[err.code] : undefined;
+  const known = err.code ? own(FASTIFY_CODES, err.code) : undefined;
   if (known) return reply.status(known[0]).send(body(known[1], err.message));
   if ((err as { code?: string }).code === 'SQLITE_FULL') {
     request.log.error({ err }, 'disk full');

@@ -1,4 +1,4 @@
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { ComponentHealth, Service } from '../core/lifecycle.js';
 import { errorMessage } from '../core/errors.js';
 import type { HttpService } from './server.js';

@@ -6,13 +6,14 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Authenticator } from '../members/model.js';
 import type { Service } from '../core/lifecycle.js';
 import { errorHandler, body } from './error-handler.js';
 import { securityHeaders } from './security-headers.js';
+import { sameOriginForCookies } from './same-origin.js';
 import { httpMetrics } from './metrics.js';
-import './guard.js';
+import '../core/guard.js';
 
 export type App = FastifyInstance;
 
@@ -61,6 +62,7 @@ export async function buildHttpServer(options: HttpOptions): Promise<App> {
   app.addHook('onRequest', async (request) => {
     request.principal = options.authenticator.authenticate({ headers: request.headers, cookies: request.cookies });
   });
+  sameOriginForCookies(app);
   securityHeaders(app, Boolean(tls));
 
   const metrics = httpMetrics(ctx.metrics);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { ComponentHealth } from '../core/lifecycle.js';
 import { overallStatus } from '../core/lifecycle.js';
 

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { EventBus } from '../core/bus.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import { ServiceManager, type ComponentHealth } from '../core/lifecycle.js';
 import { createLogger, RecentLogs, type Logger } from '../core/logger.js';
 import { SystemdNotifier } from '../core/systemd.js';
@@ -11,16 +11,15 @@ import { loadSettings, type LoadSettingsOptions } from '../config/load.js';
 import { SettingsService } from '../config/service.js';
 import { SecretBox, sealBackupCopies, sealStoredSettings } from '../config/secret-box.js';
 import Database from 'better-sqlite3';
-import { settingsRoutes } from '../config/routes.js';
 import { Store, ensureDataDir } from '../store/database.js';
 import { DataDirLock } from '../store/lock.js';
 import { AuditTrail } from '../audit/trail.js';
-import { auditRoutes } from '../audit/routes.js';
 import { buildHttpServer, HttpService } from '../http/server.js';
 import { createMetricsRegistry } from '../http/metrics.js';
 import { systemRoutes } from '../http/system-routes.js';
 import { MdnsAnnouncer } from '../http/mdns.js';
-import { allTables, createParts } from './parts.js';
+import { allTables } from './parts.js';
+import { createParts } from './create-parts.js';
 import { resolve } from 'node:path';
 
 export interface HubOptions extends LoadSettingsOptions {
@@ -121,7 +120,7 @@ export class Hub {
     const app = await buildHttpServer({
       ctx,
       authenticator,
-      routes: [settingsRoutes(ctx), auditRoutes(ctx), ...parts.flatMap((p) => (p.routes ? [p.routes] : []))],
+      routes: [...parts.flatMap((p) => (p.routes ? [p.routes] : []))],
       rootRoutes: [systemRoutes(ctx, components), ...parts.flatMap((p) => (p.rootRoutes ? [p.rootRoutes] : []))],
       uiDir: fileURLToPath(new URL('../../ui/dist', import.meta.url)),
     });

@@ -1,5 +1,6 @@
 import type { Entity } from '../devices/model.js';
 import type { QuestionIntent } from './schema.js';
+import { own } from '../core/own.js';
 
 /** An entity's state in plain words: "locked", "open", "heating to 21°, now 19.5°". */
 export function stateWords(entity: Entity): string {
@@ -116,7 +117,7 @@ const OPERATION_WORDS: Record<string, string> = {
 /** An action in words: "unlock the front door", "set the living room thermostat to 21°". */
 export function describeAction(action: { entity_id: string; operation: string; params?: Record<string, unknown> }, entity?: Entity): string {
   const target = entity ? the(entity) : action.entity_id;
-  const verb = OPERATION_WORDS[action.operation] ?? action.operation.replace(/_/g, ' ');
+  const verb = own(OPERATION_WORDS, action.operation) ?? action.operation.replace(/_/g, ' ');
   const p = action.params ?? {};
   if (action.operation === 'set_temperature' && p.temperature !== undefined) return `set ${target} to ${String(p.temperature)}°`;
   if (action.operation === 'turn_on' && p.brightness_pct !== undefined) return `turn on ${target} at ${String(p.brightness_pct)}%`;

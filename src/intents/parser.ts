@@ -4,6 +4,7 @@ import type { ClarifyIntent, Intent } from './schema.js';
 import { ACTION_OPERATIONS, ALL_WORDS, canHaveState, hasTemperature, STATE_WORDS, VERBS, type AbstractAction } from './lexicon.js';
 import { normalize } from './normalize.js';
 import { indexEntities, matchEntities, type EntityIndex, type IndexedEntity } from './resolve.js';
+import { own } from '../core/own.js';
 
 /**
  * The fast path from English to an intent: pure, synchronous, no I/O. It never guesses:
@@ -29,7 +30,7 @@ interface Verb {
 function findVerb(tokens: string[]): Verb | undefined {
   const [head, ...tail] = tokens;
   if (head === undefined) return undefined;
-  const v = VERBS[head];
+  const v = own(VERBS, head);
   if (v === 'particle' || head === 'shut') {
     // "turn the porch light off", "switch on the fan", "shut off the heater"
     const i = tail.findIndex((t) => t === 'on' || t === 'off');
@@ -81,7 +82,8 @@ function parseCommand(tokens: string[], index: EntityIndex): Intent {
   if (num && !num.unit && (verb.rest.includes('temperature') || ['heat', 'warm', 'cool'].includes(tokens[0]!))) num.unit = 'degrees';
   const action = verb.action;
   if (action === 'set' && !num) return { kind: 'unknown', reason: 'set to what?' };
-  const all = verb.rest.some((t) => ALL_WORDS.has(t));
+  // "lock up" means every lock, as "lock up the house" does.
+  const all = verb.rest.some((t) => ALL_WORDS.has(t)) || (action === 'lock' && verb.rest.length === 1 && verb.rest[0] === 'up');
   const words = verb.rest.filter((t) => !ALL_WORDS.has(t) && !['percent', 'degrees', 'degree', 'celsius', 'c', 'brightness', 'temperature', 'level', 'position', 'speed'].includes(t));
   const eligible = (e: Entity): boolean => {
     if (!e.available && e.state === 'unavailable') return false;
@@ -165,7 +167,7 @@ function parseQuestion(tokens: string[], index: EntityIndex): Intent {
   let expect: string | undefined;
   if (!temperature) {
     for (const t of tokens) {
-      const s = STATE_WORDS[t];
+      const s = own(STATE_WORDS, t);
       // "is anything on", "is the porch light on": the last state word wins ("turned on")
       if (s) expect = s;
     }
@@ -211,7 +213,7 @@ function parseQuestion(tokens: string[], index: EntityIndex): Intent {
  */
 export function resolveClarified(clarify: ClarifyIntent, chosen: readonly string[], entities: readonly Entity[]): Intent | undefined {
   const action = clarify.operation as AbstractAction | undefined;
-  if (!action || !(action in ACTION_OPERATIONS) || action === 'set' || action === 'dim') return undefined;
+  if (!action || !Object.hasOwn(ACTION_OPERATIONS, action) || action === 'set' || action === 'dim') return undefined;
   const picked = entities.filter((e) => chosen.includes(e.id)).sort((a, b) => a.id.localeCompare(b.id));
   const ops = new Set(picked.map((e) => operationFor(action, e)));
   if (picked.length === 0 || ops.size !== 1 || ops.has(undefined)) return undefined;

@@ -99,6 +99,7 @@ export const PHRASINGS: Phrasing[] = [
   cmd('lock all the doors', ['lock.front_door'], 'lock'),
   cmd('secure the front door', ['lock.front_door'], 'lock'),
   cmd('lock up the house', ['lock.front_door'], 'lock'),
+  cmd('lock up', ['lock.front_door'], 'lock'),
   cmd('Lock the front door!', ['lock.front_door'], 'lock'),
   // ---- commands: garage
   cmd('close the garage', ['cover.garage_door'], 'close_cover'),

@@ -1,5 +1,6 @@
 import type { Entity } from '../devices/model.js';
 import { DEVICE_CLASS_WORDS, DOMAIN_WORDS, singular, STOPWORDS } from './lexicon.js';
+import { own } from '../core/own.js';
 
 /** One entity with the words people may use for it. */
 export interface IndexedEntity {
@@ -49,7 +50,7 @@ export function indexEntities(entities: readonly Entity[]): EntityIndex {
     add(wordsOf(entity.id.split('.')[1] ?? ''));
     add(DOMAIN_WORDS[entity.domain] ?? []);
     const dc = entity.attributes.device_class;
-    if (typeof dc === 'string') add(DEVICE_CLASS_WORDS[dc] ?? []);
+    if (typeof dc === 'string') add(own(DEVICE_CLASS_WORDS, dc) ?? []);
     for (const w of words) vocabulary.add(w);
     const phrases = [entity.name, ...entity.aliases].map((p) => wordsOf(p).join(' ')).filter(Boolean);
     entries.push({ entity, words, phrases });

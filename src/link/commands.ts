@@ -1,13 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Logger } from '../core/logger.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import { errorMessage } from '../core/errors.js';
 import { downCommandSchema, signedEnvelopeSchema, verifyBody, type DownCommand } from './messages.js';
 import type { GatePort } from './gate-port.js';
 import type { GateOutcome } from '../gate/model.js';
-import { forAudit } from '../gate/gate.js';
+import { forAudit } from '../gate/redact.js';
 
 export type RejectReason = 'malformed' | 'unsigned' | 'no_trusted_key' | 'bad_signature' | 'other_hub' | 'expired' | 'expiry_too_far' | 'replayed' | 'replay_memory_full';
 

@@ -1,7 +1,7 @@
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { ComponentHealth } from '../core/lifecycle.js';
 import { freeBytes } from '../store/database.js';
-import type { PartInstance } from '../hub/part.js';
+import type { PartInstance } from '../part/define.js';
 import { LinkService } from './service.js';
 import { SupportGrants, supportRoutes } from './support.js';
 import { registerSupportMethods, SUPPORT_ENTITY, type DoctorLike } from './support-rpc.js';
@@ -27,6 +27,8 @@ export interface LinkPart extends PartInstance {
 export interface LinkDeps {
   /** The action gate: down commands and support maintenance go through it. */
   gate: GatePort;
+  /** `hearth doctor`'s checks run in the hub, for support diagnostics (the hub hands them in). */
+  diagnose?: () => Promise<DoctorLike[]>;
 }
 
 export function createLinkPart(ctx: HubContext, deps: LinkDeps): LinkPart {
@@ -36,7 +38,7 @@ export function createLinkPart(ctx: HubContext, deps: LinkDeps): LinkPart {
   let health: () => Record<string, ComponentHealth> = () => ({ link: link.health() });
 
   if (link.rpc) {
-    registerSupportMethods({ ctx, grants: support, rpc: link.rpc, gate, health: () => health(), doctor: () => doctorFor(ctx) });
+    registerSupportMethods({ ctx, grants: support, rpc: link.rpc, gate, health: () => health(), doctor: () => doctorFor(ctx, deps.diagnose) });
   }
   registerSystemActions(ctx, link, gate);
 
@@ -72,10 +74,9 @@ function registerSystemActions(ctx: HubContext, link: LinkService, g: GatePort):
 }
 
 /** `hearth doctor`'s checks when that command is built in; a few of our own otherwise. */
-async function doctorFor(ctx: HubContext): Promise<DoctorLike[]> {
+async function doctorFor(ctx: HubContext, diagnose: LinkDeps['diagnose']): Promise<DoctorLike[]> {
   try {
-    const mod = (await import('../cli/commands/doctor.js')) as { runDoctor?: (o: { data?: string; timeoutMs?: number }) => Promise<DoctorLike[]> };
-    if (mod.runDoctor) return await mod.runDoctor({ data: ctx.dataDir, timeoutMs: 3000 });
+    if (diagnose) return await diagnose();
   } catch {
     /* fall through to the minimal checks */
   }

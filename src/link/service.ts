@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import { Counter, Gauge } from 'prom-client';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { ComponentHealth, Service } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { errorMessage } from '../core/errors.js';

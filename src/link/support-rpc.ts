@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import { withTimeout, type ComponentHealth } from '../core/lifecycle.js';
 import { errorMessage, HearthError } from '../core/errors.js';
 import type { RpcRequest } from './messages.js';

@@ -2,11 +2,11 @@ import type { Statement } from 'better-sqlite3';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import { isoTime } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { HearthError, notFound } from '../core/errors.js';
-import { principalOf, requireRole } from '../http/guard.js';
+import { principalOf, requireRole } from '../core/guard.js';
 import type { SupportAnnouncement } from './messages.js';
 
 export const supportScopeSchema = z.enum(['diagnostics', 'maintenance']);

@@ -1,6 +1,6 @@
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
-import type { PartInstance } from '../hub/part.js';
+import type { PartInstance } from '../part/define.js';
 import type { Authenticator } from './model.js';
 import { MembersService } from './service.js';
 import { SessionStore } from './sessions.js';

@@ -1,4 +1,4 @@
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import { HearthError, unauthorized } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import type { Logger } from '../core/logger.js';

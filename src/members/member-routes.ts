@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, preHandlerHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { forbidden, notFound } from '../core/errors.js';
-import { principalOf, requireRole, requireSignedIn } from '../http/guard.js';
+import { principalOf, requireRole, requireSignedIn } from '../core/guard.js';
 import { hasScope, type Member, type Principal } from './model.js';
 import { memberViewSchema, memberSummarySchema } from './model.js';
 import { actorOf, type MembersService } from './service.js';
@@ -20,7 +20,7 @@ const TAGS = ['members'];
 
 /**
  * For bearer tokens on routes outside the guard's areas (`tokens`): the token needs `scope`.
- * Every other route's token scope is checked by requireRole (src/http/guard.ts) from its path.
+ * Every other route's token scope is checked by requireRole (src/core/guard.ts) from its path.
  */
 export function requireScope(scope: string): preHandlerHookHandler {
   return (request, _reply, done) => {

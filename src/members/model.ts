@@ -1,36 +1,8 @@
 import { z } from 'zod';
 
-/** The roles of DESIGN. `support` is a relay engineer's role and can do nothing in the home. */
-export const roleSchema = z.enum(['owner', 'adult', 'child', 'elder', 'guest', 'support']);
-export type Role = z.infer<typeof roleSchema>;
+import { roleSchema, type Role } from '../core/principal.js';
 
-/** Who is making a request, once the session cookie or bearer token has been checked. */
-export interface Principal {
-  member_id: string;
-  username: string;
-  display_name: string;
-  role: Role;
-  via: 'session' | 'token';
-  session_id?: string;
-  token_id?: string;
-  /** For API tokens: what the token may do (`*` = all its member may do). */
-  scopes?: string[];
-}
-
-/** How the HTTP layer learns who is calling; the members part implements it. */
-export interface Authenticator {
-  authenticate(request: { headers: Record<string, string | string[] | undefined>; cookies?: Record<string, string | undefined> }): Principal | null;
-}
-
-/**
- * Whether a principal may use `scope` (such as `actions` or `audit:read`). Sessions may do
- * all their role allows; a token only what its scopes name (`*` = everything, `audit:*` =
- * every audit scope). Routes that want scoped tokens call this after their role guard.
- */
-export function hasScope(principal: Principal, scope: string): boolean {
-  if (principal.via === 'session') return true;
-  return (principal.scopes ?? []).some((s) => s === '*' || s === scope || (s.endsWith(':*') && scope.startsWith(s.slice(0, -1))));
-}
+export { roleSchema, hasScope, type Role, type Principal, type Authenticator } from '../core/principal.js';
 
 // ---- field rules shared by the routes and the service -------------------------------------
 
@@ -44,6 +16,30 @@ export const displayNameSchema = z.string().trim().min(1).max(80);
 export const passwordSchema = z.string().min(10, 'at least 10 characters').max(256);
 export const pinSchema = z.string().regex(/^\d{4,8}$/, '4 to 8 digits');
 export const phoneSchema = z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number such as +15551234567');
+
+/**
+ * The addresses a channel knows a member by: a Telegram private chat (its id is the user's),
+ * a phone number (SMS and calls). One member may have several; one address one member.
+ */
+export const identityKindSchema = z.enum(['telegram_chat', 'phone']);
+export type IdentityKind = z.infer<typeof identityKindSchema>;
+
+/**
+ * A phone number in E.164 (`+15551234567`) from the ways people and carriers write one
+ * (`+1 (555) 123-4567`, `0044 20 7946 0958`); undefined when it has no country code or is
+ * not a number. Without a country code there is no telling which country is meant.
+ */
+export function normalizePhone(raw: string): string | undefined {
+  const compact = raw.trim().replace(/[\s().\-\u00a0]/g, '').replace(/^00/, '+');
+  return /^\+[1-9]\d{6,14}$/.test(compact) ? compact : undefined;
+}
+
+/** An identity's value as stored: phones in E.164, chat ids as decimal text. */
+export function identityValue(kind: IdentityKind, value: string | number): string | undefined {
+  if (kind === 'phone') return normalizePhone(String(value));
+  const n = typeof value === 'number' ? value : Number(value);
+  return Number.isSafeInteger(n) && n !== 0 ? String(n) : undefined;
+}
 
 /** A member as the service hands it out: never a hash. */
 export const memberSchema = z.object({

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import { isoTime } from '../core/clock.js';
 import { HearthError, conflict } from '../core/errors.js';
 import { randomToken, sha256Hex } from '../core/ids.js';
@@ -27,7 +27,6 @@ export class PairingCodes {
   private readonly markUsed: Statement<[string, string]>;
   private readonly dropUnused: Statement<[string]>;
   private readonly prune: Statement<[string]>;
-  private readonly bind: Statement<[number, string, string]>;
   /** Per Telegram account: guessing 40-bit codes is hopeless, and this keeps it so. */
   private readonly limiter: RateLimiter;
 
@@ -38,7 +37,6 @@ export class PairingCodes {
     this.markUsed = db.prepare('UPDATE pairing_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL');
     this.dropUnused = db.prepare('DELETE FROM pairing_codes WHERE member_id = ? AND used_at IS NULL');
     this.prune = db.prepare('DELETE FROM pairing_codes WHERE expires_at <= ?');
-    this.bind = db.prepare('UPDATE members SET telegram_user_id = ?, updated_at = ? WHERE id = ?');
     this.limiter = new RateLimiter({ burst: 5, perSecond: 1 / 60, maxKeys: 5_000, now: () => ctx.clock.now() });
   }
 
@@ -79,7 +77,7 @@ export class PairingCodes {
     }
     const member = this.repo.get(row.member_id);
     if (!member || member.disabled) return fail(new HearthError('PAIRING_CODE_INVALID', 'That pairing code is not valid; ask the owner for a new one', 403), 'member_unavailable');
-    const other = this.repo.getByTelegram(telegramUserId);
+    const other = this.repo.getByIdentity('telegram_chat', telegramUserId);
     if (other && other.id !== member.id) {
       throw conflict('TELEGRAM_ALREADY_PAIRED', 'This Telegram account is already linked to another member; the owner can unlink it first');
     }
@@ -89,7 +87,7 @@ export class PairingCodes {
         if (this.markUsed.run(isoTime(now), row.code_hash).changes !== 1) {
           throw new HearthError('PAIRING_CODE_INVALID', 'That pairing code is not valid; ask the owner for a new one', 403);
         }
-        this.bind.run(telegramUserId, isoTime(now), member.id);
+        this.repo.setIdentity(member.id, 'telegram_chat', telegramUserId, isoTime(now), isoTime(now));
       },
     );
     return toMember(this.repo.get(member.id)!);

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import { forbidden, notFound, conflict } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { principalOf, requireSignedIn } from '../http/guard.js';
+import { principalOf, requireSignedIn } from '../core/guard.js';
 import { SESSION_COOKIE, type NewSession, type SessionStore } from './sessions.js';
 import { MAX_TOKENS_PER_MEMBER, type TokenStore } from './tokens.js';
 import type { LoginService } from './login.js';
@@ -163,6 +163,7 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
           ctx.audit.withEntry({ ...auditActor(p), kind: 'token.revoked', subject: token.id, data: { name: token.name, member_id: token.member_id } }, () =>
             tokens.revoke(token.id),
           );
+          ctx.bus.emit('token.revoked', { member_id: token.member_id, token_id: token.id });
         }
         return reply.status(204).send(null);
       },

@@ -1,11 +1,11 @@
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Origin } from '../audit/entry.js';
 import { isoTime } from '../core/clock.js';
 import { HearthError, conflict, notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import type { Logger } from '../core/logger.js';
-import type { Member, MemberFilter, MemberSummary, MemberView, Principal } from './model.js';
+import type { IdentityKind, Member, MemberFilter, MemberSummary, MemberView, Principal } from './model.js';
 import { MemberRepo, toMember, type MemberChange, type MemberRow } from './repo.js';
 import type { SessionStore } from './sessions.js';
 import { checkPasswordPolicy, hashPassword, hashPinSync, verifyPassword, verifyPinSync } from './passwords.js';
@@ -222,7 +222,15 @@ export class MembersService {
 
   /** The active member linked to a Telegram account; disabled members are not found. */
   byTelegramUserId(telegramUserId: number): Member | undefined {
-    const row = this.repo.getByTelegram(telegramUserId);
+    return this.findMemberByIdentity('telegram_chat', telegramUserId);
+  }
+
+  /**
+   * "Who is this": the active member an address belongs to (a Telegram chat, a phone number in
+   * any usual spelling, normalised to E.164), for channels that know only the address.
+   */
+  findMemberByIdentity(kind: IdentityKind, value: string | number): Member | undefined {
+    const row = this.repo.getByIdentity(kind, value);
     return row && !row.disabled ? toMember(row) : undefined;
   }
 
@@ -273,6 +281,9 @@ function uniqueConflict(err: unknown, username: string): unknown {
   const e = err as { code?: string; message?: string };
   if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message?.includes('members.username')) {
     return conflict('USERNAME_TAKEN', `The username ${username} is taken`);
+  }
+  if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message?.includes('member_identities')) {
+    return conflict('IDENTITY_TAKEN', 'That phone number or chat belongs to another member');
   }
   return err;
 }

@@ -10,6 +10,8 @@ declare module '../core/bus.js' {
   interface HubEvents {
     /** A session was ended by logging out: whatever was opened with it (event streams) closes. */
     'session.ended': { member_id: string; session_id: string };
+    /** An API token was revoked: the event streams opened with it close. */
+    'token.revoked': { member_id: string; token_id: string };
   }
 }
 
@@ -86,7 +88,7 @@ export class SessionStore {
     }
     if (row.disabled) return null;
     if (now - Date.parse(row.last_seen) > TOUCH_EVERY_MS) this.touchStmt.run(isoTime(now), row.session_id);
-    return { member_id: row.member_id, username: row.username, display_name: row.display_name, role: row.role, via: 'session', session_id: row.session_id };
+    return { member_id: row.member_id, username: row.username, display_name: row.display_name, role: row.role, via: 'session', session_id: row.session_id, expires_at: row.expires_at };
   }
 
   delete(id: string): boolean {

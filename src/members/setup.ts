@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import { isoTime } from '../core/clock.js';
 import { EXIT, FatalError, HearthError, conflict } from '../core/errors.js';
 import { humanCode, newId, safeEqual, sha256Hex } from '../core/ids.js';
@@ -27,6 +27,8 @@ export class FirstRun {
   private readonly byIp: RateLimiter;
   /** All addresses together: 8 digits at ~6 guesses a minute outlast any attacker. */
   private readonly global: RateLimiter;
+  /** Addresses that have sent a wrong code: only they wait for the global limit. */
+  private readonly failedBefore = new Set<string>();
   private readonly auditRefusals: RateLimiter;
   private readonly log: Logger;
   readonly file: string;
@@ -66,14 +68,24 @@ export class FirstRun {
 
   async complete(body: SetupBody, client: { ip: string; user_agent?: string }): Promise<{ member: Member; session: NewSession }> {
     if (!this.needed() || !this.codeHash) throw conflict('SETUP_DONE', 'Setup is done; sign in instead');
-    const wait = Math.max(this.byIp.retryAfter(client.ip), this.global.retryAfter('all'));
-    if (wait > 0) {
-      if (this.auditRefusals.take(client.ip)) this.audit('setup.failed', { ip: client.ip, reason: 'rate_limited' });
-      throw new RateLimitedError(wait, 'setup attempts');
+    const address = addressKey(client.ip);
+    // Addresses count separately: the global limit holds back only addresses that have guessed
+    // wrong already, so a few noisy hosts cannot lock the owner's phone out of its first tries.
+    // (An address here is an IPv4 address or an IPv6 /64, so one host cannot mint new ones.)
+    const own = this.byIp.retryAfter(address);
+    const global = this.failedBefore.has(address) ? this.global.retryAfter('all') : 0;
+    if (own > 0 || global > 0) {
+      if (this.auditRefusals.take(address)) this.audit('setup.failed', { ip: client.ip, reason: 'rate_limited' });
+      throw new RateLimitedError(
+        Math.max(own, global),
+        own > 0 ? 'wrong setup codes from this device' : 'wrong setup codes on this network',
+      );
     }
     if (!safeEqual(sha256Hex(body.setup_code.replace(/\D/g, '')), this.codeHash)) {
-      this.byIp.take(client.ip);
+      this.byIp.take(address);
       this.global.take('all');
+      if (this.failedBefore.size >= 5_000) this.failedBefore.clear(); // bounded; at worst an address gets its first tries again
+      this.failedBefore.add(address);
       this.audit('setup.failed', { ip: client.ip, reason: 'wrong_code' });
       this.log.warn({ ip: client.ip }, 'setup attempted with a wrong code');
       throw new HearthError('SETUP_CODE_INVALID', 'That setup code is not right; it is in the setup-code file in the hub\'s data directory', 403);
@@ -139,4 +151,14 @@ export function writeSecretFile(path: string, content: string): void {
     rmSync(tmp, { force: true });
     throw new FatalError(`cannot write the setup code to ${path}: ${(err as Error).message}`, EXIT.cantCreate);
   }
+}
+
+/** An IPv4 address as it is; an IPv6 address by its /64 (a host picks freely within it). */
+export function addressKey(ip: string): string {
+  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (v4) return v4[1]!;
+  if (!ip.includes(':')) return ip;
+  const [head = '', tail = ''] = ip.split('::');
+  const groups = [...head.split(':').filter(Boolean), ...Array(Math.max(0, 8 - head.split(':').filter(Boolean).length - tail.split(':').filter(Boolean).length)).fill('0'), ...tail.split(':').filter(Boolean)];
+  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }

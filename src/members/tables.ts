@@ -62,5 +62,31 @@ export const membersTables: PartTables = {
         CREATE TABLE hub_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL);
       `,
     },
+    {
+      version: 2,
+      name: 'member identities (telegram chat, phone) instead of per-channel columns',
+      // How a channel knows who is speaking: one row per address, unique per kind, so SMS and
+      // voice look up a phone number as Telegram looks up a chat. The old columns are emptied;
+      // `telegram_user_id` stays as an unused column because SQLite cannot drop a UNIQUE column
+      // without rebuilding the table, which would cascade-delete sessions and tokens.
+      up: `
+        CREATE TABLE member_identities (
+          member_id TEXT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+          kind TEXT NOT NULL,
+          value TEXT NOT NULL,
+          verified_at TEXT,
+          created_at TEXT NOT NULL,
+          UNIQUE (kind, value)
+        );
+        CREATE INDEX member_identities_member ON member_identities (member_id, kind);
+        INSERT INTO member_identities (member_id, kind, value, verified_at, created_at)
+          SELECT id, 'telegram_chat', CAST(telegram_user_id AS TEXT), updated_at, updated_at FROM members WHERE telegram_user_id IS NOT NULL;
+        -- A phone two members shared stays with the first of them (by creation).
+        INSERT OR IGNORE INTO member_identities (member_id, kind, value, verified_at, created_at)
+          SELECT id, 'phone', phone, NULL, updated_at FROM members WHERE phone IS NOT NULL ORDER BY created_at;
+        UPDATE members SET telegram_user_id = NULL WHERE telegram_user_id IS NOT NULL;
+        ALTER TABLE members DROP COLUMN phone;
+      `,
+    },
   ],
 };

@@ -113,6 +113,7 @@ export class TokenStore {
       via: 'token',
       token_id: row.id,
       scopes: JSON.parse(row.scopes) as string[],
+      ...(row.expires_at ? { expires_at: row.expires_at } : {}),
     };
   }
 

@@ -1,5 +1,5 @@
 import type { EntityRegistry } from '../devices/registry.js';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { ComponentHealth, Service } from '../core/lifecycle.js';
 import type { Entity } from '../devices/model.js';
 import type { NotificationRouter } from './router.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
 import type { Entity } from '../devices/model.js';
 import { describeAction } from '../intents/answer.js';

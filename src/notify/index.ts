@@ -1,5 +1,5 @@
-import type { HubContext } from '../core/context.js';
-import type { PartInstance } from '../hub/part.js';
+import type { HubContext } from '../part/context.js';
+import type { PartInstance } from '../part/define.js';
 import type { Entity } from '../devices/model.js';
 import { NotificationRouter } from './router.js';
 import { HomeAlerts, type EntitySource } from './alerts.js';

@@ -93,6 +93,8 @@ export interface OutgoingMessage {
 export interface NotificationChannel {
   readonly name: string;
   canReach(member: Member): boolean;
+  /** Before the channel is up (announced with `expectChannel`), whether it will reach the member once it is; default yes. */
+  canReachLater?(member: Member): boolean;
   send(message: OutgoingMessage): Promise<{ message_ref: string }>;
   /** Changes a message already sent (outcome shown, buttons removed); best effort. */
   edit?(messageRef: string, text: string, actions: NotificationAction[]): Promise<void>;

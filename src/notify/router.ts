@@ -1,4 +1,4 @@
-import type { HubContext } from '../core/context.js';
+import type { HubContext } from '../part/context.js';
 import type { Service, ComponentHealth } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { isoTime } from '../core/clock.js';
@@ -34,7 +34,7 @@ export class NotificationRouter implements Service {
   readonly outbox: Outbox;
   readonly preferences: PreferenceStore;
   private readonly channels = new Map<string, NotificationChannel>();
-  private readonly expected = new Set<string>();
+  private readonly expected = new Map<string, Pick<NotificationChannel, 'name' | 'canReachLater'>>();
   private readonly log: Logger;
   private readonly limiter: RateLimiter;
   private readonly inFlight = new Set<string>();
@@ -62,8 +62,14 @@ export class NotificationRouter implements Service {
    * A channel that is configured but not up yet (the bot starts after the router): messages for
    * it wait. A channel never announced (Telegram without a token) is not waited for.
    */
-  expectChannel(name: string): void {
-    this.expected.add(name);
+  expectChannel(channel: Pick<NotificationChannel, 'name' | 'canReachLater'>): void {
+    this.expected.set(channel.name, channel);
+  }
+
+  /** A channel announced but not up yet that will reach the member once it is (the channel says). */
+  private willReach(name: string, member: Member): boolean {
+    const later = this.expected.get(name);
+    return later !== undefined && (later.canReachLater?.(member) ?? true);
   }
 
   registerChannel(channel: NotificationChannel): () => void {
@@ -172,7 +178,7 @@ export class NotificationRouter implements Service {
       if (prefs.muted_kinds.some((k) => n.kind === k || (k.endsWith('.') && n.kind.startsWith(k)) || n.kind.startsWith(`${k}.`))) return false;
     }
     const order = only ? [only] : (prefs.channels ?? this.settings.default_channels);
-    const channel = order.find((c) => this.channels.get(c)?.canReach(member)) ?? order.find((c) => !this.channels.has(c) && this.expected.has(c) && canReachLater(member, c));
+    const channel = order.find((c) => this.channels.get(c)?.canReach(member)) ?? order.find((c) => !this.channels.has(c) && this.willReach(c, member));
     const base = {
       id: newId('dlv'), notification_id: n.id, member_id: member.id, step, attempts: 0, next_attempt_at: now, message_ref: null,
       created_at: now, updated_at: now, delivered_at: null,
@@ -431,8 +437,6 @@ export class NotificationRouter implements Service {
   }
 }
 
-/** Before a channel is up, whether it will be able to reach the member once it is. */
-const canReachLater = (member: Member, channel: string): boolean => (channel === 'telegram' ? member.telegram_user_id !== null : true);
 
 const metaOf = (n: NotificationRow): { exclude: string[]; ladder_roles?: Member['role'][] } => {
   try {

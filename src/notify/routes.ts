@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { forbidden, notFound } from '../core/errors.js';
-import { principalOf, requireSignedIn } from '../http/guard.js';
+import { principalOf, requireSignedIn } from '../core/guard.js';
 import type { Principal } from '../members/model.js';
 import { notificationViewSchema, preferencesSchema } from './model.js';
 import type { NotificationRouter } from './router.js';

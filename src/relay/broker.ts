@@ -60,7 +60,7 @@ export class RelayBroker implements Service {
     return () => this.listeners.delete(listener);
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (!this.s.broker_url) throw new Error('relay.broker_url is not set');
     this.connection = new LinkConnection({
       url: this.s.broker_url,
@@ -82,7 +82,8 @@ export class RelayBroker implements Service {
       onDisconnect: () => undefined,
       onMessage: (topic, payload, packet) => this.onMessage(topic, payload, packet),
     });
-    this.connection.start();
+    // Awaited: loading mqtt.js can fail, and the relay must say so rather than lose the error.
+    await this.connection.start();
   }
 
   async stop(): Promise<void> {

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../core/clock.js';
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -12,6 +13,7 @@ import { actionSchema, hubIdSchema, type RpcResponse } from '../link/messages.js
 import { maintenanceSchema } from '../link/support-rpc.js';
 import { authenticate } from './accounts.js';
 import type { RelayBroker } from './broker.js';
+import { own } from '../core/own.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,14 +28,14 @@ const hubParams = z.object({ id: hubIdSchema });
  * support console. The relay checks a grant is announced before it bothers a hub, but the hub
  * decides (and audits) every engineer request itself.
  */
-export async function buildRelayApp(settings: Settings['relay'], broker: RelayBroker, log: Logger): Promise<FastifyInstance> {
+export async function buildRelayApp(settings: Settings['relay'], broker: RelayBroker, log: Logger, clock: Clock = systemClock): Promise<FastifyInstance> {
   const tls = settings.tls_cert && settings.tls_key ? { cert: readFileSync(settings.tls_cert), key: readFileSync(settings.tls_key) } : undefined;
   const app = Fastify({ loggerInstance: log.child({ part: 'relay-http' }), logController: new LogController({ disableRequestLogging: true }), ...(tls ? { https: tls } : {}) }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.server.on('connection', (socket: { setNoDelay?: (on: boolean) => void }) => socket.setNoDelay?.(true));
-  const failures = new RateLimiter({ burst: 10, perSecond: 0.5, maxKeys: 10_000 });
+  const failures = new RateLimiter({ burst: 10, perSecond: 0.5, maxKeys: 10_000, now: () => clock.now() });
   app.decorateRequest('account', null);
   app.addHook('onRequest', async (req) => {
     req.account = null;
@@ -130,5 +132,5 @@ const STATUS: Record<string, number> = {
 /** A hub's RPC reply as HTTP: the result, or the hub's error code with a fitting status. */
 function answer(reply: FastifyReply, res: RpcResponse): FastifyReply {
   if (res.ok) return reply.send({ result: res.result });
-  return reply.status(STATUS[res.error.code] ?? 502).send({ error: res.error });
+  return reply.status(own(STATUS, res.error.code) ?? 502).send({ error: res.error });
 }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, readdirSync, statfsSync, unlinkSync, accessSync, constants } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statfsSync, unlinkSync, accessSync, constants, chmodSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT, FatalError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -61,8 +61,13 @@ export class Store {
     let db: Db;
     let telemetry: Db;
     try {
+      // The database holds hashes, tokens and secret settings: 0600 whatever the umask or the
+      // directory's history (SQLite gives the WAL and SHM the database file's mode).
+      if (!existed) closeSync(openSync(path, 'a', 0o600));
+      chmodSync(path, 0o600);
       db = new Database(path);
       db.pragma('journal_mode = WAL');
+      for (const extra of [`${path}-wal`, `${path}-shm`]) if (existsSync(extra)) chmodSync(extra, 0o600);
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
@@ -116,6 +121,7 @@ export class Store {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, `hearth-${new Date().toISOString().replace(/[:.]/g, '-')}-pre-migration.db`);
     this.db.prepare('VACUUM INTO ?').run(file);
+    chmodSync(file, 0o600);
     const old = readdirSync(dir).filter((f) => f.endsWith('-pre-migration.db')).sort();
     for (const f of old.slice(0, Math.max(0, old.length - keep))) unlinkSync(join(dir, f));
     return file;

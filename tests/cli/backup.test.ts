@@ -72,6 +72,17 @@ describe('hearth backup', { timeout: SLOW_TEST_MS }, () => {
     expect((await cli(['audit', 'verify'], null)).code).toBe(0);
   });
 
+  it('refuses to back up a database whose audit trail is broken, naming the entry', async () => {
+    const db = new Database(join(data, 'hearth.db'));
+    db.prepare(`UPDATE audit SET data = '{"i":99}' WHERE seq = 2`).run();
+    db.close();
+    const file = join(dir, 'broken.hbk');
+    const created = await cli(['backup', 'create', file]);
+    expect(created.code).not.toBe(0);
+    expect(created.stderr).toContain('broken at entry 2');
+    expect(existsSync(file)).toBe(false);
+  });
+
   it('a wrong passphrase: clear message, non-zero exit, nothing changed', async () => {
     const file = join(dir, 'home.hbk');
     expect((await cli(['backup', 'create', file])).code).toBe(0);

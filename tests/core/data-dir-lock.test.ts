@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { DataDirLock } from '../../src/store/lock.js';
 import { tempDir } from '../helpers/hub.js';
 
-let children: ChildProcess[] = [];
-let dirs: string[] = [];
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) c.kill();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });

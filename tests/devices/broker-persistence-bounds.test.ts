@@ -6,7 +6,7 @@ import { SqlitePersistence } from '../../src/devices/mqtt/persistence.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { tempDir } from '../helpers/hub.js';
 
-let cleanup: (() => void)[] = [];
+const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanup.splice(0)) c();
 });

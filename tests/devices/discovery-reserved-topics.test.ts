@@ -9,7 +9,7 @@ import { brokerOf, connect, createDeviceLogin, logsWith, mqttAdapterOf, registry
  * its own topics (or discovery's) through a discovered entity, nor plant a twin of an entity.
  * Everything goes through the real broker with mqtt.js and the real HTTP API and gate.
  */
-let hubs: TestHub[] = [];
+const hubs: TestHub[] = [];
 const clients: MqttClient[] = [];
 afterEach(async () => {
   for (const c of clients.splice(0)) c.end(true);

@@ -153,7 +153,7 @@ describe('Tasmota native discovery (stock firmware, no SetOption19)', () => {
     await pub('EZPlug_35EBF6/tele/LWT', 'Online', true);
     await waitFor(() => keyOf('switch.3dprinter') === 'switch/35EBF6_RL_1', 'the HA-format switch');
     await waitFor(() => keyOf('sensor.3dprinter_energy_power') === 'sensor/35EBF6_ENERGY_Power', 'the HA-format power sensor');
-    await registryOf(t).setAliases('switch.3dprinter', ['printer plug'], 'Workshop');
+    registryOf(t).setAliases('switch.3dprinter', ['printer plug'], 'Workshop');
     await pub(nativeTopic, JSON.stringify(native), true);
     await pub('tasmota/discovery/2462AB35EBF6/sensors', JSON.stringify(sensors), true);
     await waitFor(() => keyOf('switch.3dprinter') === 'tasmota/2462AB35EBF6/relay/0', 'the native switch to take over');

@@ -271,6 +271,20 @@ describe('the action gate', () => {
     expect(trail).not.toContain('8642');
   });
 
+  it('keeps secrets nested below the top level out of the trail too, while the device gets them whole', async () => {
+    const f = await setUp();
+    const params = { options: { code: '4242', label: 'guest' }, steps: [{ pin: '1357' }, { note: 'kept' }] };
+    const out = await f.gate.request({ action: { entity_id: 'lock.front_door', operation: 'unlock', params }, origin: { member_id: f.people.adam!.id, channel: 'web' } });
+    const env = pending(out);
+    await f.gate.decide(env.id, { member_id: f.people.owen!.id, decision: 'approve', channel: 'telegram' });
+    expect(f.adapter.commands).toEqual([{ entity_id: 'lock.front_door', operation: 'unlock', params }]);
+    const trail = JSON.stringify(f.t.hub.ctx.audit.list({ subject: env.id, limit: 100 }).entries);
+    expect(trail).not.toContain('4242');
+    expect(trail).not.toContain('1357');
+    expect(trail).toContain('"label":"guest"'); // what is not secret stays readable
+    expect(trail).toContain('"note":"kept"');
+  });
+
   it('hub actions go through the same path: support asks, an owner approves, the executor runs it', async () => {
     const f = await setUp({ others: [{ username: 'sam', role: 'support' }, { username: 'adam', role: 'adult' }] });
     const ran: unknown[] = [];

@@ -1,3 +1,4 @@
+import { ManualClock } from '../../src/core/clock.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { silentLogger } from '../../src/core/logger.js';
@@ -16,7 +17,8 @@ describe('relay sign-in', () => {
   it('refuses an address after repeated failed sign-ins, even with the right password', async () => {
     const settings = parseSettings({ relay: { accounts: [{ id: 'eve', name: 'Eve', role: 'engineer', password_hash: hashPassword('the right password') }] } }).relay;
     const broker = { hubList: () => [], chains: { headOf: () => null } } as unknown as RelayBroker;
-    app = await buildRelayApp(settings, broker, silentLogger());
+    // A clock that stands still: the limiter refills by time, and a loaded machine is slow.
+    app = await buildRelayApp(settings, broker, silentLogger(), new ManualClock(Date.now()));
     const basic = (password: string) => `Basic ${Buffer.from(`eve:${password}`).toString('base64')}`;
     const statuses: number[] = [];
     for (let i = 0; i < 15; i++) {

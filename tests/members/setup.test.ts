@@ -2,6 +2,8 @@ import { chmodSync, existsSync, statSync, writeFileSync, mkdirSync } from 'node:
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestHub, tempDir, type TestHub } from '../helpers/hub.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { addressKey } from '../../src/members/setup.js';
 import { OWNER, api, auditKinds, expectNotLogged, sessionCookie, setupCode } from './helpers.js';
 
 /** Starts a hub while collecting what it writes straight to the process's stdout. */
@@ -55,6 +57,31 @@ describe('first run', () => {
     expect(limited.body.error.code).toBe('RATE_LIMITED');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await api(t, 'GET', '/setup')).body).toEqual({ needed: true });
+  });
+
+  it('other LAN addresses guessing cannot block the owner\'s device; the refusal says whose tries and when to retry', async () => {
+    const clock = new ManualClock(Date.now());
+    t = await startTestHub({ clock, settings: { http: { trust_proxy: true } } });
+    const from = (ip: string, code: string) => api(t!, 'POST', '/setup', { body: { ...OWNER, setup_code: code }, headers: { 'x-forwarded-for': ip } });
+    // 25 wrong codes from nine other hosts: four spend their own limits, and the global one.
+    for (let host = 1; host <= 4; host++) for (let i = 0; i < 5; i++) expect((await from(`192.168.1.${100 + host}`, '0000-0000')).status).toBe(403);
+    for (let host = 5; host <= 9; host++) expect((await from(`192.168.1.${100 + host}`, '0000-0000')).status).toBe(403);
+    const noisy = await from('192.168.1.101', '0000-0000');
+    expect(noisy.status).toBe(429);
+    expect(noisy.body.error.message).toMatch(/^Too many wrong setup codes from this device; try again in \d+ s$/);
+    const blocked = await from('192.168.1.106', '0000-0000'); // a host that failed once waits for the global limit
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.error.message).toMatch(/^Too many wrong setup codes on this network; try again in \d+ s$/);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The owner's phone has not guessed: its right code goes through.
+    const owner = await from('192.168.1.20', setupCode(t));
+    expect(owner.status).toBe(201);
+  });
+
+  it('counts an IPv6 host by its /64, so it cannot mint fresh addresses to dodge the limit', () => {
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe(addressKey('2001:db8:1:2:bbbb:cccc:dddd:eeee'));
+    expect(addressKey('2001:db8:1:2::1')).not.toBe(addressKey('2001:db8:1:3::1'));
+    expect(addressKey('::ffff:192.168.1.5')).toBe('192.168.1.5');
   });
 
   it('creates the first owner once with the right code, removes the file, then answers 409 for good', async () => {

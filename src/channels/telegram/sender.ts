@@ -40,6 +40,11 @@ export class TelegramChannel implements NotificationChannel {
     return member.telegram_user_id !== null && !member.disabled;
   }
 
+  /** Before the bot is up: a paired member will be reachable once it is. */
+  canReachLater(member: Member): boolean {
+    return member.telegram_user_id !== null;
+  }
+
   async send(message: OutgoingMessage): Promise<{ message_ref: string }> {
     const api = this.api();
     if (!api) throw new ChannelError('the Telegram bot is not running', { retryable: true });

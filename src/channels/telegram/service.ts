@@ -1,23 +1,33 @@
 import type { Bot } from 'grammy';
-import type { HubContext } from '../../core/context.js';
+import type { Dialogue } from '../../dialogue/index.js';
+import type { NotificationRouter } from '../../notify/router.js';
+import type { HubContext } from '../../part/context.js';
 import type { ComponentHealth, Service } from '../../core/lifecycle.js';
 import { withTimeout } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import { randomToken } from '../../core/ids.js';
 import { isoTime } from '../../core/clock.js';
 import { CallbackSigner } from './callback.js';
-import { Conversation, type ConversationDeps } from './conversation.js';
+import type { HearthContext, TelegramMembers } from './bot.js';
 import { describe } from './errors.js';
 import { TelegramChannel } from './sender.js';
 import { ALLOWED_UPDATES, tgUpdateSchema } from './updates.js';
 
 const MAX_CHAINS = 1_000;
 
+/** What the bot builds on: the members (who is this chat), the router (it delivers), the dialogue (it talks). */
+export interface TelegramDeps {
+  members: TelegramMembers;
+  router: NotificationRouter;
+  dialogue: Dialogue;
+}
+
 /**
  * The grammY bot as a service. Long polling by default (works behind a home router); webhook
  * mode when a public URL exists. Start never waits for Telegram: without a network the hub
- * still starts and the bot keeps trying. Updates are handed to per-chat queues so a slow
- * action (a lock that takes seconds) does not hold up polling for everyone else.
+ * still starts and the bot keeps trying. The first middleware validates each update and
+ * queues the rest of the chain (`telegramComposer`) on its chat, so a slow action (a lock
+ * that takes seconds) does not hold up polling for everyone else.
  */
 export class TelegramService implements Service {
   readonly name = 'telegram';
@@ -25,8 +35,7 @@ export class TelegramService implements Service {
   readonly channel: TelegramChannel;
   readonly signer: CallbackSigner;
   readonly webhookSecret: string;
-  private bot?: Bot;
-  private conversation: Conversation;
+  private bot?: Bot<HearthContext>;
   private readonly log: Logger;
   private running = false;
   private loop?: Promise<void>;
@@ -36,14 +45,13 @@ export class TelegramService implements Service {
   private unregister?: () => void;
   private readonly chains = new Map<number, Promise<void>>();
 
-  constructor(private readonly ctx: HubContext, private readonly deps: ConversationDeps) {
+  constructor(private readonly ctx: HubContext, private readonly deps: TelegramDeps) {
     this.log = ctx.log.child({ part: 'telegram' });
     this.signer = new CallbackSigner(this.secret('callback_key', () => randomToken(43)));
     const s = ctx.settings.get().telegram;
     this.webhookSecret = s.webhook_secret ?? this.secret('webhook_secret', () => randomToken(32));
     this.channel = new TelegramChannel(() => this.bot?.api, this.signer, s.token ?? '');
-    this.conversation = new Conversation(ctx, deps, this.signer, s.token ?? '');
-    if (s.token) deps.router.expectChannel(this.channel.name);
+    if (s.token) deps.router.expectChannel(this.channel);
   }
 
   private get settings() {
@@ -84,11 +92,10 @@ export class TelegramService implements Service {
     const s = this.settings;
     if (!s.token) return;
     // Loaded here, not at the top: a hub without a bot token never pays for grammY.
-    const { Bot } = await import('grammy');
-    const bot = new Bot(s.token, { client: { apiRoot: s.api_root.replace(/\/+$/, ''), timeoutSeconds: s.poll_timeout_s + 15 } });
-    bot.use((c) => {
-      this.dispatch(c.update);
-    });
+    const [{ Bot }, { telegramComposer }] = await Promise.all([import('grammy'), import('./bot.js')]);
+    const bot = new Bot<HearthContext>(s.token, { client: { apiRoot: s.api_root.replace(/\/+$/, ''), timeoutSeconds: s.poll_timeout_s + 15 } });
+    bot.use((c, next) => this.enqueue(c.update, next));
+    bot.use(telegramComposer({ ctx: this.ctx, members: this.deps.members, dialogue: this.deps.dialogue, signer: this.signer, token: s.token }));
     bot.catch((err) => this.log.error({ err: describe(err.error, s.token) }, 'update handling failed'));
     this.bot = bot;
     this.running = true;
@@ -113,12 +120,21 @@ export class TelegramService implements Service {
     return { status: 'degraded', detail: `not connected to the Bot API${this.lastError ? `: ${this.lastError}` : ''}` };
   }
 
-  /** Validates an update (from polling or the webhook) and queues it on its chat. */
+  /** An update from the webhook: through the bot's middleware, as polled ones go. */
   dispatch(raw: unknown): void {
-    const parsed = tgUpdateSchema.safeParse(raw);
     const bot = this.bot;
-    if (!parsed.success || !bot) {
-      this.log.warn({ issues: parsed.success ? undefined : parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`) }, 'unexpected Telegram update ignored');
+    if (!bot) {
+      this.log.warn('Telegram update ignored: the bot is not running');
+      return;
+    }
+    bot.handleUpdate(raw as Parameters<typeof bot.handleUpdate>[0]).catch((err: unknown) => this.log.error({ err: describe(err, this.settings.token) }, 'update handling failed'));
+  }
+
+  /** Validates an update and queues the rest of the middleware on its chat. */
+  private enqueue(raw: unknown, rest: () => Promise<void>): void {
+    const parsed = tgUpdateSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.log.warn({ issues: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`) }, 'unexpected Telegram update ignored');
       return;
     }
     const update = parsed.data;
@@ -129,7 +145,7 @@ export class TelegramService implements Service {
     }
     const prev = this.chains.get(chat) ?? Promise.resolve();
     const next = prev
-      .then(() => this.conversation.handle(update, bot.api))
+      .then(rest)
       .catch((err: unknown) => this.log.error({ err: describe(err, this.settings.token) }, 'update handling failed'))
       .finally(() => {
         if (this.chains.get(chat) === next) this.chains.delete(chat);
@@ -137,7 +153,7 @@ export class TelegramService implements Service {
     this.chains.set(chat, next);
   }
 
-  private async poll(bot: Bot): Promise<void> {
+  private async poll(bot: Bot<HearthContext>): Promise<void> {
     let backoff = 1_000;
     while (this.running) {
       try {
@@ -162,7 +178,7 @@ export class TelegramService implements Service {
     }
   }
 
-  private async webhookSetup(bot: Bot): Promise<void> {
+  private async webhookSetup(bot: Bot<HearthContext>): Promise<void> {
     const url = this.settings.webhook_url;
     if (!url) {
       this.lastError = 'telegram.mode is webhook but telegram.webhook_url is not set';

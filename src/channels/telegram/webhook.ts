@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { HearthError } from '../../core/errors.js';
 import { safeEqual } from '../../core/ids.js';
 import type { TelegramService } from './service.js';
-import { requireSignedIn } from '../../http/guard.js';
+import { requireSignedIn } from '../../core/guard.js';
 
 /**
  * POST /api/v1/telegram/webhook/<secret>: Telegram (or the relay) delivers updates here in

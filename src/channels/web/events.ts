@@ -1,54 +1,34 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
-import type { HubContext } from '../../core/context.js';
-import type { EventName, HubEvents } from '../../core/bus.js';
+import type { HubContext } from '../../part/context.js';
+import type { EventName } from '../../core/bus.js';
 import type { Service, ComponentHealth } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import { HearthError } from '../../core/errors.js';
-import { requireSignedIn } from '../../http/guard.js';
-import type { Principal } from '../../members/model.js';
-import { forAudit, redactEnvelope as redacted } from '../../gate/gate.js';
-import { visibleEnvelope } from '../../gate/routes.js';
-
-/** Secret-looking params (a lock's code) never go on the stream; the device alone needs them. */
-
-/**
- * Which bus events reach the web as server-sent events, and what each sends. The SSE event
- * name is the bus event name. Parts that want their events on the web add a row here
- * (approvals, alerts); a row returns undefined to skip one payload.
- */
-export const SSE_EVENTS: { [K in EventName]?: (payload: HubEvents[K]) => unknown } = {
-  'entity.state_changed': (p) => ({ entity: p.entity, old_state: p.old_state, old_available: p.old_available }),
-  'entity.added': (e) => e,
-  'entity.removed': (p) => p,
-  // The action gate: envelopes as they open, are decided and finish; outcomes; alerts for the owner.
-  'approval.requested': (e) => redacted(e),
-  'approval.decided': (p) => ({ envelope: redacted(p.envelope), decision: p.decision }),
-  'approval.finished': (e) => redacted(e),
-  'action.executed': (p) => ({ ...p, action: forAudit(p.action) }),
-  'gate.alert': (p) => ({ ...p, envelope: redacted(p.envelope) }),
-  // The notification router: what was sent to whom (the web UI shows a bell).
-  'notification.created': (p) => p,
-  'notification.acknowledged': (p) => p,
-};
-
-/** Who may see an event; events without a row go to every signed-in client. Envelopes: as GET /approvals. */
-export const SSE_AUDIENCE: { [K in EventName]?: (who: Principal, payload: HubEvents[K]) => boolean } = {
-  'approval.requested': (who, e) => visibleEnvelope(who, e),
-  'approval.decided': (who, p) => visibleEnvelope(who, p.envelope),
-  'approval.finished': (who, e) => visibleEnvelope(who, e),
-  'gate.alert': (who, p) => visibleEnvelope(who, p.envelope),
-  // What a notification says (who is away, who asked to unlock) is for its recipients (the UI shows only those).
-  'notification.created': (who, p) => p.member_ids.includes(who.member_id),
-};
+import { requireSignedIn } from '../../core/guard.js';
+import type { Principal } from '../../core/principal.js';
+import type { StreamEvents } from '../../part/define.js';
 
 const KEEPALIVE_MS = 15_000;
 /** Messages a client may have waiting; a slower client is dropped rather than buffered forever. */
 const MAX_QUEUED = 500;
 const MAX_QUEUED_BYTES = 1024 * 1024;
 const MAX_CLIENTS = 200;
+/**
+ * Streams one member may hold (tabs, phones); at the cap their own oldest stream gives way. Well
+ * below the total, so that no member can take every slot from the others.
+ */
+const MAX_PER_MEMBER = 16;
 /** Member changes after which an open stream no longer reflects what the member may see. */
 const REVOKING_FIELDS = new Set(['disabled', 'role', 'password']);
+
+const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+  'X-Content-Type-Options': 'nosniff',
+};
 
 class SseClient {
   private queue: string[] = [];
@@ -56,12 +36,16 @@ class SseClient {
   private blocked = false;
   closed = false;
 
+  /** When the session or token it was opened with stops being valid (ms), or undefined. */
+  readonly expiresAt: number | undefined;
+
   constructor(
     readonly res: ServerResponse,
     readonly who: string,
     readonly principal: Principal | null,
     private readonly onDrop: (client: SseClient, why: string) => void,
   ) {
+    this.expiresAt = principal?.expires_at ? Date.parse(principal.expires_at) : undefined;
     res.on('drain', () => this.flush());
   }
 
@@ -106,14 +90,19 @@ export class SseBroadcaster implements Service {
   private seq = 0;
   private readonly log: Logger;
 
-  constructor(private readonly ctx: HubContext) {
+  /** `events`: which bus events reach the web, what each sends and to whom (every part's `events`, gathered by the hub). */
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly events: StreamEvents,
+  ) {
     this.log = ctx.log.child({ part: 'web.events' });
   }
 
   start(): void {
-    for (const name of Object.keys(SSE_EVENTS) as EventName[]) {
-      const serialize = SSE_EVENTS[name] as (p: unknown) => unknown;
-      const audience = SSE_AUDIENCE[name] as ((who: Principal, p: unknown) => boolean) | undefined;
+    for (const name of Object.keys(this.events) as EventName[]) {
+      const row = this.events[name] as { send: (p: unknown) => unknown; to?: (who: Principal, p: unknown) => boolean };
+      const serialize = row.send;
+      const audience = row.to;
       this.unsubscribe.push(
         this.ctx.bus.on(name, (payload) => {
           if (this.clients.size === 0) return;
@@ -121,7 +110,7 @@ export class SseBroadcaster implements Service {
           if (data === undefined) return;
           if (!audience) return this.broadcast(name, data);
           const chunk = `id: ${++this.seq}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
-          for (const c of this.clients) if (c.principal && audience(c.principal, payload)) c.send(chunk);
+          for (const c of this.live()) if (c.principal && audience(c.principal, payload)) c.send(chunk);
         }),
       );
     }
@@ -131,24 +120,14 @@ export class SseBroadcaster implements Service {
     this.unsubscribe.push(
       this.ctx.bus.on('member.changed', ({ member_id, change, fields }) => {
         if (change !== 'deleted' && !(change === 'updated' && fields?.some((f) => REVOKING_FIELDS.has(f)))) return;
-        for (const c of [...this.clients]) {
-          if (c.principal?.member_id !== member_id) continue;
-          this.clients.delete(c);
-          c.close();
-          this.log.info({ member: c.who, change, fields }, 'event stream closed: the member changed');
-        }
+        this.closeWhere((c) => c.principal?.member_id === member_id, 'the member changed');
       }),
     );
-    // Logging out ends the streams opened with that session (not the member's other sessions).
+    // Logging out ends the streams opened with that session (not the member's other sessions);
+    // revoking a token ends the streams opened with it. Expiry is checked before every send.
     this.unsubscribe.push(
-      this.ctx.bus.on('session.ended', ({ session_id }) => {
-        for (const c of [...this.clients]) {
-          if (c.principal?.session_id !== session_id) continue;
-          this.clients.delete(c);
-          c.close();
-          this.log.info({ member: c.who }, 'event stream closed: its session logged out');
-        }
-      }),
+      this.ctx.bus.on('session.ended', ({ session_id }) => this.closeWhere((c) => c.principal?.session_id === session_id, 'its session logged out')),
+      this.ctx.bus.on('token.revoked', ({ token_id }) => this.closeWhere((c) => c.principal?.token_id === token_id, 'its API token was revoked')),
     );
     this.keepalive = setInterval(() => this.broadcastRaw(': keep-alive\n\n'), KEEPALIVE_MS);
     this.keepalive.unref();
@@ -175,19 +154,51 @@ export class SseBroadcaster implements Service {
   }
 
   private broadcastRaw(chunk: string): void {
-    for (const c of this.clients) c.send(chunk);
+    for (const c of this.live()) c.send(chunk);
+  }
+
+  /** The open streams, after closing those whose session or token has expired. */
+  private live(): SseClient[] {
+    const now = this.ctx.clock.now();
+    this.closeWhere((c) => c.expiresAt !== undefined && c.expiresAt <= now, 'its session or API token expired');
+    return [...this.clients];
+  }
+
+  private closeWhere(match: (c: SseClient) => boolean, why: string): void {
+    for (const c of [...this.clients]) {
+      if (!match(c)) continue;
+      this.clients.delete(c);
+      c.close();
+      this.log.info({ member: c.who, why }, 'event stream closed');
+    }
+  }
+
+  /**
+   * Makes room for one more stream of `memberKey`, or throws 503 TOO_MANY_STREAMS. A member at
+   * their cap loses their own oldest stream; when every slot is taken, the member holding the most
+   * streams loses their oldest one, as long as they hold more than the newcomer, so no one starves.
+   */
+  admit(memberKey: string): void {
+    const byMember = new Map<string, SseClient[]>();
+    for (const c of this.clients) {
+      const key = c.principal?.member_id ?? c.who;
+      const list = byMember.get(key);
+      if (list) list.push(c);
+      else byMember.set(key, [c]); // insertion order: oldest first
+    }
+    const own = byMember.get(memberKey) ?? [];
+    if (own.length >= MAX_PER_MEMBER) return this.closeWhere((c) => c === own[0], 'its member opened too many streams');
+    if (this.clients.size < MAX_CLIENTS) return;
+    let top: SseClient[] = [];
+    for (const list of byMember.values()) if (list.length > top.length) top = list;
+    if (top.length <= own.length + 1) throw new HearthError('TOO_MANY_STREAMS', 'Too many event streams are open; try again later', 503);
+    this.closeWhere((c) => c === top[0], 'the stream table is full and its member holds the most streams');
   }
 
   attach(res: ServerResponse, who: string, principal: Principal | null = null): void {
-    if (this.clients.size >= MAX_CLIENTS) throw new HearthError('TOO_MANY_STREAMS', 'Too many event streams are open; try again later', 503);
+    this.admit(principal?.member_id ?? who);
     res.socket?.setNoDelay(true);
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-      'X-Content-Type-Options': 'nosniff',
-    });
+    res.writeHead(200, SSE_HEADERS);
     res.write('retry: 5000\n: connected\n\n');
     const client = new SseClient(res, who, principal, (c, why) => this.drop(c, why));
     this.clients.add(client);
@@ -211,9 +222,12 @@ export function eventRoutes(broadcaster: SseBroadcaster): FastifyPluginAsync {
       '/events',
       { preHandler: requireSignedIn, schema: { tags: ['events'], summary: 'Server-sent events: entity state changes, approvals, alerts' } },
       async (request, reply) => {
-        if (broadcaster.clientCount >= MAX_CLIENTS) throw new HearthError('TOO_MANY_STREAMS', 'Too many event streams are open; try again later', 503);
+        // HEAD: the headers a GET would get, and no body (RFC 9110 §9.3.2), never an open stream.
+        if (request.method === 'HEAD') return reply.status(200).headers(SSE_HEADERS).send();
+        const who = request.principal?.username ?? 'unknown';
+        broadcaster.admit(request.principal?.member_id ?? who);
         reply.hijack();
-        broadcaster.attach(reply.raw, request.principal?.username ?? 'unknown', request.principal);
+        broadcaster.attach(reply.raw, who, request.principal);
       },
     );
   };

@@ -2,7 +2,7 @@ import { chownSync, closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, op
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { EXIT, FatalError, errorMessage } from '../../core/errors.js';
+import { EXIT, FatalError, HearthError, errorMessage } from '../../core/errors.js';
 import { systemClock } from '../../core/clock.js';
 import { AuditTrail } from '../../audit/trail.js';
 import { DATABASE_FILE } from '../../store/database.js';
@@ -11,7 +11,7 @@ import { allTables } from '../../hub/parts.js';
 import { parse, settingsOptions } from '../args.js';
 import { dataDirFrom, openExistingDb, osActor } from '../data-dir.js';
 import { readPassphrase } from '../prompt.js';
-import { decryptBackup, encryptBackup } from '../backup-file.js';
+import { BACKUP_MAGIC, seal, unseal } from '../../core/sealed.js';
 import { SecretBox, openStoredSettings, sealStoredSettings } from '../../config/secret-box.js';
 
 export const backupHelp = [
@@ -34,6 +34,15 @@ async function create(dataDir: string, out: string, force: boolean): Promise<num
   if (existsSync(out) && !force) throw new FatalError(`${out} already exists; choose another name or pass --force`, EXIT.cantCreate);
   const passphrase = await readPassphrase({ confirm: true });
   const db = openExistingDb(dataDir);
+  // A backup of a broken trail could never be restored (restore verifies it): say so now.
+  const verify = new AuditTrail(db, systemClock).verify();
+  if (!verify.ok) {
+    db.close();
+    throw new FatalError(
+      `the audit trail is broken at entry ${verify.broken.seq} (${verify.broken.reason}); no backup was written. Run \`hearth audit verify\` for details`,
+      EXIT.dataErr,
+    );
+  }
   const work = mkdtempSync(join(tmpdir(), 'hearth-backup-'));
   let snapshot: Buffer;
   let entries: number;
@@ -51,7 +60,7 @@ async function create(dataDir: string, out: string, force: boolean): Promise<num
     db.close();
     rmSync(work, { recursive: true, force: true });
   }
-  const sealed = await encryptBackup(snapshot, passphrase);
+  const sealed = await seal(snapshot, passphrase, BACKUP_MAGIC);
   writeDurably(out, sealed);
   process.stdout.write(`backup written to ${out} (${Math.ceil(sealed.length / 1024)} KiB, ${entries} audit entries)\n`);
   return EXIT.ok;
@@ -70,7 +79,9 @@ async function restore(dataDir: string, file: string): Promise<number> {
   const staged = join(dataDir, `.restore-${process.pid}.db`);
   try {
     const passphrase = await readPassphrase({ confirm: false });
-    const plain = await decryptBackup(sealed, passphrase, basename(file));
+    const plain = await unseal(sealed, passphrase, BACKUP_MAGIC, basename(file)).catch((err: unknown) => {
+      throw err instanceof HearthError ? new FatalError(err.message, EXIT.dataErr) : err;
+    });
     writeDurably(staged, plain);
     const entries = checkAndMark(staged, basename(file));
     withDb(staged, (db) => sealStoredSettings(db, SecretBox.open(dataDir))); // sealed with this box's key

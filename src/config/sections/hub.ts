@@ -9,8 +9,8 @@ export const hubSection = z
       .default('UTC')
       .describe('The home\'s time zone (IANA name); quiet hours and time windows use it.'),
     data_dir: z.string().min(1).default('./data').describe('Where the database, setup code and backups live.'),
-    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log verbosity.'),
-    log_format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('`auto`: readable on a terminal, JSON otherwise.'),
+    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log verbosity.').meta({ restart: true }),
+    log_format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('`auto`: readable on a terminal, JSON otherwise.').meta({ restart: true }),
     demo: z.boolean().default(true).describe('Run the simulated demo home on the embedded broker; turns on and off while the hub runs. Its devices have ids of their own (lock.demo_front_door, …), so they never take a real device\'s id.'),
   })
   .describe('The hub itself.');

@@ -20,4 +20,6 @@ export const linkSection = z
     rpc_timeout_ms: z.number().int().min(100).max(300_000).default(10_000).describe('Longest time an RPC handler may take before the hub answers TIMEOUT.'),
     command_max_ttl_s: z.number().int().min(10).max(86_400).default(3600).describe('Down commands whose expiry lies further ahead than this are refused (bounds the replay memory).'),
   })
-  .describe('The hybrid link to a cloud MQTT broker.');
+  .describe('The hybrid link to a cloud MQTT broker.')
+  // The link service reads its whole section once, when it is made.
+  .meta({ restart: true });

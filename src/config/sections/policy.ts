@@ -128,6 +128,13 @@ export const policySection = z
       .describe('Who approves each risk above low, how many, with a PIN or not, for how long, and origins never allowed.'),
     windows: z.array(windowRuleSchema).max(100).default(DEFAULT_WINDOWS)
       .describe('Stricter rules at some times of day, in the home\'s time zone (two approvers to disarm at night). Replaced whole when set.'),
+    llm: z
+      .strictObject({
+        forbid: z.array(pattern).max(500).default([]).describe('Actions a language model may never propose (patterns such as lock.*:unlock); the member can still ask by a button or a plain rule-read command.'),
+        raise_risk: z.number().int().min(0).max(3).default(0).describe('Steps by which the risk of an action a language model proposed is raised (1: low becomes medium and needs an approval).'),
+      })
+      .prefault({})
+      .describe('Actions proposed by the language model (whatever channel carried the text). Origins forbidden for a risk (forbid_origins with `llm`) also apply to them.'),
     step_up_channels: z.array(z.enum(originNames)).default(['web', 'api'])
       .describe('Channels on which a step-up approval needs the approver\'s PIN (Telegram and voice prove the person otherwise).'),
     confirm_timeout_s: z.number().min(0.1).max(600).default(10)

@@ -1,4 +1,4 @@
-import type { HubContext } from '../../core/context.js';
+import type { HubContext } from '../../part/context.js';
 import type { Service } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import type { LanBroker } from '../mqtt/broker.js';

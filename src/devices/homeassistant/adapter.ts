@@ -1,6 +1,6 @@
 import type { EventBus } from '../../core/bus.js';
 import type { Clock } from '../../core/clock.js';
-import type { HubContext } from '../../core/context.js';
+import type { HubContext } from '../../part/context.js';
 import { HearthError } from '../../core/errors.js';
 import type { ComponentHealth } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';

@@ -1,4 +1,4 @@
-import type { HubContext } from '../../core/context.js';
+import type { HubContext } from '../../part/context.js';
 import type { ComponentHealth } from '../../core/lifecycle.js';
 import { HearthError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';

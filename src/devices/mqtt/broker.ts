@@ -3,7 +3,7 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge } from 'prom-client';
 import { Aedes, type AedesPublishPacket, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
-import type { HubContext } from '../../core/context.js';
+import type { HubContext } from '../../part/context.js';
 import type { Service, ComponentHealth } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import { RateLimiter } from '../../core/rate-limit.js';
@@ -70,7 +70,8 @@ export class LanBroker implements Service {
    * Failed logins per address. Each check costs a scrypt (on libuv's four threads, which DNS
    * lookups and file I/O share): past a burst, an address that keeps failing is refused at once.
    */
-  private readonly authFailures = new RateLimiter({ burst: 20, perSecond: 0.2, maxKeys: 1000 });
+  /** Failed logins per address, on the hub's clock (a test's manual clock holds time still). */
+  private readonly authFailures: RateLimiter;
   private readonly log: Logger;
   private readonly handlers = new Set<{ pattern: string; deliver: (packet: AedesPublishPacket, cb: () => void) => void }>();
   /**
@@ -95,6 +96,7 @@ export class LanBroker implements Service {
     private readonly credentials: DeviceCredentials,
   ) {
     this.log = ctx.log.child({ part: 'mqtt' });
+    this.authFailures = new RateLimiter({ burst: 20, perSecond: 0.2, maxKeys: 1000, now: () => ctx.clock.now() });
     const s = ctx.settings.get().mqtt;
     this.limiter = new RateLimiter({ burst: s.message_burst, perSecond: s.messages_per_second, maxKeys: Math.max(1000, s.max_connections * 4) });
     this.queueDrops = new Counter({

@@ -69,7 +69,7 @@ export function useHubEvents(handler: Handler, deps: unknown[] = []): void {
   useEffect(() => {
     handlers.add(handler);
     return () => void handlers.delete(handler);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // The caller names the deps that should re-register its handler.
   }, deps);
 }
 

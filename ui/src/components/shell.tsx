@@ -7,6 +7,7 @@ import { roleWords } from '../lib/format';
 import { usePendingCount } from '../pages/approvals/pending-count';
 import { Toasts } from './toasts';
 import { Boundary } from './boundary';
+import { Chat } from './chat';
 
 /** The frame of every signed-in page: skip link, home name, menu, live-connection state. */
 export function Shell({ children }: { children: ComponentChildren }) {
@@ -83,6 +84,7 @@ export function Shell({ children }: { children: ComponentChildren }) {
       <main id="main" tabIndex={-1}>
         <Boundary key={path}>{children}</Boundary>
       </main>
+      <Chat />
       <Toasts />
     </>
   );

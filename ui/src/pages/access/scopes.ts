@@ -8,7 +8,7 @@
 export const TOKEN_SCOPES: Array<[scope: string, words: string]> = [
   ['*', 'Everything your account may do'],
   ['entities:read', 'See devices and their state'],
-  ['actions', 'Ask for actions (they pass the same approvals)'],
+  ['actions', 'Ask for actions and talk to the hub (they pass the same approvals)'],
   ['approvals', 'See and decide approvals'],
   ['events:read', 'Follow live events'],
   ['audit:read', 'Read the audit trail'],

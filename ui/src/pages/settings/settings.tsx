@@ -11,11 +11,13 @@ import { RisksEditor } from './policy-risks';
 import { WindowsEditor } from './policy-windows';
 import { SettingsBackup } from './backup';
 import { DemoSwitch } from './demo-switch';
+import { LanguageModel } from './language-model';
 
 const TABS = [
   ['policy', 'Who may do what'],
   ['home', 'Home'],
   ['connections', 'Connections'],
+  ['llm', 'Language model'],
   ['backup', 'Export / import'],
 ] as const;
 type Tab = (typeof TABS)[number][0];
@@ -43,6 +45,7 @@ export function SettingsPage() {
           {tab === 'policy' ? <PolicyForm policy={res.data.policy} onSaved={() => void res.reload()} /> : null}
           {tab === 'home' ? <HomeForm settings={res.data} onSaved={() => void res.reload()} /> : null}
           {tab === 'connections' ? <ConnectionsEditor settings={res.data} onSaved={() => void res.reload()} /> : null}
+          {tab === 'llm' ? <LanguageModel settings={res.data} onSaved={() => void res.reload()} /> : null}
           {tab === 'backup' ? <SettingsBackup onImported={() => void res.reload()} /> : null}
         </div>
       ) : null}

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
-import { forbidden, unauthorized } from '../core/errors.js';
-import { hasScope, type Principal, type Role } from '../members/model.js';
+import { forbidden, unauthorized } from './errors.js';
+import { hasScope, type Principal, type Role } from './principal.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -11,6 +11,8 @@ declare module 'fastify' {
 
 /** Areas that judge tokens themselves: who am I; tokens (no token mints one; listing needs `tokens`). */
 const UNSCOPED_AREAS = new Set(['auth', 'tokens']);
+/** Areas whose routes act in another area's name: what `/say` says may ask the gate for actions. */
+const AREA_SCOPES: Record<string, string> = { say: 'actions' };
 
 /**
  * What a route needs from a narrow API token: the area is the first path segment under
@@ -20,7 +22,7 @@ const UNSCOPED_AREAS = new Set(['auth', 'tokens']);
 export function routeScope(request: FastifyRequest): { area: string; access: 'read' | 'write' } | undefined {
   const m = /^\/api\/v1\/([^/]+)/.exec(request.routeOptions.url ?? '');
   if (!m || UNSCOPED_AREAS.has(m[1]!)) return undefined;
-  return { area: m[1]!, access: request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write' };
+  return { area: AREA_SCOPES[m[1]!] ?? m[1]!, access: request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write' };
 }
 
 /**

@@ -2,9 +2,9 @@ import type { Registry } from 'prom-client';
 import type { Settings } from '../config/schema.js';
 import type { Store } from '../store/database.js';
 import type { AuditTrail } from '../audit/trail.js';
-import type { EventBus } from './bus.js';
-import type { Clock } from './clock.js';
-import type { Logger, RecentLogs } from './logger.js';
+import type { EventBus } from '../core/bus.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger, RecentLogs } from '../core/logger.js';
 import type { SettingsService } from '../config/service.js';
 
 /**

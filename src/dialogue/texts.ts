@@ -1,6 +1,6 @@
-import type { Entity } from '../../devices/model.js';
-import { describeAction, stateWords } from '../../intents/answer.js';
-import { isWatchedDoor } from '../../notify/alerts.js';
+import type { Entity } from '../devices/model.js';
+import { describeAction, stateWords } from '../intents/answer.js';
+import { isWatchedDoor } from '../notify/alerts.js';
 
 export const HELP = [
   'You can ask me things and tell me what to do, for example:',

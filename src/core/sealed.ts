@@ -1,0 +1,70 @@
+import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { HearthError } from './errors.js';
+
+/**
+ * Data sealed with a passphrase (backups, settings exports with secrets), version 1 (integers big-endian):
+ *
+ *   magic (8: "HEARTHBK" backups, "HEARTHST" settings) | version (1) | log2 N (1) | r (1) | p (1) | salt (16) | iv (12) | tag (16) | ciphertext
+ *
+ * key = scrypt(passphrase, salt, 32, {N, r, p}); ciphertext = AES-256-GCM(key, iv, gzip(data)),
+ * with the header up to the iv as additional data, so a changed header fails like a changed body.
+ * Errors are HearthError 400 `SEALED_INVALID` with a sentence naming `name`.
+ */
+export const BACKUP_MAGIC = 'HEARTHBK';
+export const SETTINGS_MAGIC = 'HEARTHST';
+export const FORMAT_VERSION = 1;
+const HEADER = 8 + 1 + 3 + 16 + 12; // up to and with the iv: the AAD
+const TAG = 16;
+const DEFAULT_KDF = { logN: 15, r: 8, p: 1 };
+
+function deriveKey(passphrase: string, salt: Buffer, kdf: { logN: number; r: number; p: number }): Promise<Buffer> {
+  const N = 2 ** kdf.logN;
+  return new Promise((resolve, reject) =>
+    scryptCb(passphrase.normalize('NFC'), salt, 32, { N, r: kdf.r, p: kdf.p, maxmem: 256 * N * kdf.r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+export async function seal(data: Buffer, passphrase: string, magic: string): Promise<Buffer> {
+  const salt = randomBytes(16);
+  const iv = randomBytes(12);
+  const header = Buffer.concat([Buffer.from(magic, 'latin1'), Buffer.from([FORMAT_VERSION, DEFAULT_KDF.logN, DEFAULT_KDF.r, DEFAULT_KDF.p]), salt, iv]);
+  const key = await deriveKey(passphrase, salt, DEFAULT_KDF);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(header);
+  const body = Buffer.concat([cipher.update(gzipSync(data)), cipher.final()]);
+  return Buffer.concat([header, cipher.getAuthTag(), body]);
+}
+
+const invalid = (message: string) => new HearthError('SEALED_INVALID', message);
+const KIND: Record<string, string> = { [BACKUP_MAGIC]: 'a Hearth backup', [SETTINGS_MAGIC]: 'a Hearth settings export' };
+
+export async function unseal(file: Buffer, passphrase: string, magic: string, name: string): Promise<Buffer> {
+  if (file.length < HEADER + TAG || !file.subarray(0, 8).equals(Buffer.from(magic, 'latin1'))) {
+    throw invalid(`${name} is not ${KIND[magic] ?? magic} (no ${magic} header)`);
+  }
+  const version = file[8]!;
+  if (version !== FORMAT_VERSION) throw invalid(`${name} is a version ${version} file; this Hearth reads version ${FORMAT_VERSION}`);
+  const kdf = { logN: file[9]!, r: file[10]!, p: file[11]! };
+  if (kdf.logN < 10 || kdf.logN > 20 || kdf.r < 1 || kdf.r > 32 || kdf.p < 1 || kdf.p > 16) {
+    throw invalid(`${name} has implausible key parameters; it is damaged`);
+  }
+  const salt = file.subarray(12, 28);
+  const iv = file.subarray(28, HEADER);
+  const tag = file.subarray(HEADER, HEADER + TAG);
+  const key = await deriveKey(passphrase, salt, kdf);
+  const decipher = createDecipheriv('aes-256-gcm', key, iv);
+  decipher.setAAD(file.subarray(0, HEADER));
+  decipher.setAuthTag(tag);
+  let zipped: Buffer;
+  try {
+    zipped = Buffer.concat([decipher.update(file.subarray(HEADER + TAG)), decipher.final()]);
+  } catch {
+    throw invalid(`cannot decrypt ${name}: wrong passphrase, or the file was changed or damaged. Nothing was restored.`);
+  }
+  try {
+    return gunzipSync(zipped);
+  } catch {
+    throw invalid(`${name} decrypted but its content is damaged; nothing was restored`);
+  }
+}

@@ -1,0 +1,32 @@
+import { definePart } from '../part/define.js';
+import { configTables } from '../config/tables.js';
+import { llmCheck, twilioCheck } from '../config/checks.js';
+import { settingsRoutes } from '../config/routes.js';
+import { createConnectionTestPart } from '../config/test-connection.js';
+import { auditTables } from '../audit/tables.js';
+import { auditRoutes } from '../audit/routes.js';
+
+/**
+ * The settings and the audit trail are made by `Hub.create` before any part (they are in the
+ * context every part gets); as parts they bring their tables and their routes. The settings
+ * part also tries connections for the settings page from every part's checks.
+ */
+export const configPart = definePart({
+  name: 'config',
+  tables: configTables,
+  // Until the telephony and inference parts exist, their sections' checks are listed here.
+  checks: [twilioCheck, llmCheck],
+  create: (ctx) => ({ name: 'config', routes: settingsRoutes(ctx) }),
+});
+
+export const auditPart = definePart({
+  name: 'audit',
+  tables: auditTables,
+  create: (ctx) => ({ name: 'audit', routes: auditRoutes(ctx) }),
+});
+
+/** POST /api/v1/settings/test-connection, over the checks marked `connection`. */
+export const connectionTestPart = definePart({
+  name: 'connection-test',
+  create: (ctx, _deps, hub) => createConnectionTestPart(ctx, hub.checks),
+});
