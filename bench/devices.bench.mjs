@@ -12,7 +12,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
-import { createBenchHub, pct, r3, sorted } from './lib.mjs';
+import { createBenchHub, paced, pct, r3, sorted } from './lib.mjs';
 
 const RATE = Number(process.env.DEVICES_BENCH_RATE ?? 1000);
 const LATENCY_SECONDS = Number(process.env.DEVICES_BENCH_SECONDS ?? 3);
@@ -31,18 +31,6 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
 function connect(url, opts = {}) {
   return mqtt.connectAsync(url, { reconnectPeriod: 0, protocolVersion: 4, ...opts });
-}
-/** Sends `count` messages paced at `rate` per second (small bursts, never a backlog). */
-async function paced(rate, seconds, send) {
-  const total = Math.round(rate * seconds);
-  const t0 = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
-    while (sent < due) send(sent++);
-    await new Promise((r) => setImmediate(r));
-  }
-  return total;
 }
 
 const { hub, cleanup } = await createBenchHub('hearth-bench-devices-', {

@@ -41,3 +41,16 @@ export async function createBenchHub(prefix, flags = {}) {
   });
   return { hub, dataDir, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
 }
+
+/** Calls `send(i)` `rate × seconds` times, paced at `rate` per second (small bursts, never a backlog); resolves with the count. */
+export async function paced(rate, seconds, send) {
+  const total = Math.round(rate * seconds);
+  const t0 = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
+    while (sent < due) send(sent++);
+    await new Promise((r) => setImmediate(r));
+  }
+  return total;
+}

@@ -18,6 +18,7 @@ const commands: Record<string, Command> = {
   approvals: { load: async () => pick(await import('./commands/approvals.js'), 'approvalsCommand', 'approvalsHelp') },
   relay: { load: async () => pick(await import('./commands/relay.js'), 'relayCommand', 'relayHelp') },
   model: { load: async () => pick(await import('./commands/model.js'), 'modelCommand', 'modelHelp') },
+  workflows: { load: async () => pick(await import('./commands/workflows.js'), 'workflowsCommand', 'workflowsHelp') },
 };
 
 function pick<M extends Record<string, unknown>>(mod: M, run: keyof M, help: keyof M): { run: Run; help: string } {

@@ -28,25 +28,7 @@ export const checkResult = (check: string, status: CheckStatus, detail: string):
 /** Takes a secret out of a message that may quote it (a URL with a bot token). */
 export const scrub = (text: string, secret: string): string => text.split(secret).join('[redacted]');
 
-// The two checks below belong to parts not written yet (telephony, inference); each moves into
-// its part's `checks` when the part exists. Until then the hub lists them (src/hub/parts.ts).
-
-/** No internet needed: the credentials are present and shaped as Twilio issues them. */
-export const twilioCheck: SettingsCheck = {
-  section: 'twilio',
-  connection: true,
-  run(settings) {
-    const name = 'twilio';
-    const { account_sid, auth_token, from } = settings.twilio;
-    if (!account_sid && !auth_token && !from) return checkResult(name, 'skip', 'not configured');
-    const missing = (['account_sid', 'auth_token', 'from'] as const).filter((k) => !settings.twilio[k]);
-    if (missing.length) return checkResult(name, 'fail', `${missing.map((k) => `twilio.${k}`).join(', ')} missing`);
-    if (!/^AC[0-9a-f]{32}$/i.test(account_sid!)) return checkResult(name, 'fail', 'twilio.account_sid should be AC followed by 32 hex digits');
-    if (!/^[0-9a-f]{32}$/i.test(auth_token!)) return checkResult(name, 'warn', 'twilio.auth_token is not 32 hex digits; Twilio auth tokens usually are');
-    if (!/^\+[1-9]\d{6,14}$/.test(from!)) return checkResult(name, 'fail', `twilio.from "${from}" is not an E.164 number such as +15551234567`);
-    return checkResult(name, 'ok', 'credentials present and well-formed (not checked against Twilio)');
-  },
-};
+// The check below belongs to the inference part; it moves into that part's `checks` next.
 
 export const llmCheck: SettingsCheck = {
   section: 'llm',

@@ -28,6 +28,10 @@ export async function notificationButton(
     deps.router.acknowledge({ id: row.id }, member.id, channel);
     return { reply: 'Thanks, you took it.', intent: 'ack' };
   }
+  if (action.kind === 'choice') {
+    // An answer to a workflow's question ("Close the garage?"): the waiting run reads it.
+    return { reply: deps.router.answer(row.id, member.id, channel, index) ? `Thanks: ${action.label}.` : 'Already answered.', intent: 'ack' };
+  }
   if (action.kind !== 'action') return { reply: 'Sorry, that button does not work.', intent: 'unknown' };
   const what = describeAction(action.action, deps.registry.get(action.action.entity_id));
   // The press is the acknowledgement: the ladder stops and the others hear who took it now,

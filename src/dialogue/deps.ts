@@ -9,7 +9,7 @@ export interface DialogueDeps {
   members: Pick<MembersService, 'get' | 'list' | 'hasPin'>;
   gate: Pick<ActionGate, 'request' | 'decide' | 'get' | 'list'>;
   registry: Pick<EntityRegistry, 'list' | 'get'>;
-  router: Pick<NotificationRouter, 'list' | 'acknowledge' | 'outbox'>;
+  router: Pick<NotificationRouter, 'list' | 'acknowledge' | 'answer' | 'outbox'>;
   /** Asked only when the rule parser gives up; none until a language model is configured. */
   resolver?: IntentResolver;
 }

@@ -1,6 +1,6 @@
 import { definePart } from '../part/define.js';
 import { configTables } from '../config/tables.js';
-import { llmCheck, twilioCheck } from '../config/checks.js';
+import { llmCheck } from '../config/checks.js';
 import { settingsRoutes } from '../config/routes.js';
 import { createConnectionTestPart } from '../config/test-connection.js';
 import { auditTables } from '../audit/tables.js';
@@ -15,7 +15,7 @@ export const configPart = definePart({
   name: 'config',
   tables: configTables,
   // Until the telephony and inference parts exist, their sections' checks are listed here.
-  checks: [twilioCheck, llmCheck],
+  checks: [llmCheck],
   create: (ctx) => ({ name: 'config', routes: settingsRoutes(ctx) }),
 });
 

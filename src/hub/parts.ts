@@ -11,6 +11,9 @@ import { dialoguePart } from '../dialogue/part.js';
 import { usagePart } from '../usage/part.js';
 import { inferencePart } from '../inference/part.js';
 import { telegramPart } from '../channels/telegram/part.js';
+import { twilioPart } from '../channels/twilio/part.js';
+import { checkinsPart } from '../checkins/part.js';
+import { workflowsPart } from '../workflows/part.js';
 import { webPart } from '../channels/web/part.js';
 import { healthPart } from '../health/part.js';
 
@@ -31,6 +34,9 @@ export const parts: readonly PartDefinition[] = [
   inferencePart,
   dialoguePart,
   telegramPart,
+  twilioPart,
+  checkinsPart,
+  workflowsPart,
   webPart,
   healthPart,
   connectionTestPart,

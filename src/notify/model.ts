@@ -17,6 +17,8 @@ export const notificationActionSchema = z.discriminatedUnion('kind', [
     action: z.strictObject({ entity_id: z.string().min(3).max(200), operation: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()).default({}) }),
   }),
   z.strictObject({ kind: z.literal('ack'), label: z.string().min(1).max(40) }),
+  /** One answer to a question (a workflow's `ask`): pressing it answers and takes the notification. */
+  z.strictObject({ kind: z.literal('choice'), label: z.string().min(1).max(40), value: z.string().min(1).max(40) }),
 ]);
 export type NotificationAction = z.infer<typeof notificationActionSchema>;
 
@@ -37,6 +39,11 @@ export const notificationInputSchema = z.strictObject({
   exclude: z.array(z.string()).max(100).default([]),
   /** When climbing the ladder, only people with these roles (an approval's eligible approvers). */
   ladder_roles: z.array(roleSchema).max(6).optional(),
+  /**
+   * This notification's own ladder instead of notify.escalation_ladder: the same rungs, plus
+   * `member:<id>@<channel>` (that person on that channel, such as a call to the next person).
+   */
+  ladder: z.array(z.string().regex(/^(role:[a-z]+|member:[A-Za-z0-9_-]{1,64}(@[a-z][a-z0-9_-]{0,31})?|channel:[a-z][a-z0-9_-]{0,31})$/)).min(1).max(12).optional(),
 });
 export type NotificationInput = z.input<typeof notificationInputSchema>;
 export type NotificationSpec = z.output<typeof notificationInputSchema>;
@@ -130,5 +137,7 @@ declare module '../core/bus.js' {
     'notification.created': { id: string; kind: string; severity: Severity; text: string; subject: string | null; member_ids: string[]; created_at: string };
     /** Someone took it: the ladder stopped. */
     'notification.acknowledged': { id: string; subject: string | null; by: string; via: string };
+    /** Someone picked one of a question's choices (the first answer counts; later ones are refused). */
+    'notification.answered': { id: string; subject: string | null; by: string; via: string; value: string; label: string };
   }
 }

@@ -120,18 +120,20 @@ export class NotificationRouter implements Service {
       }
     }
     const id = newId('ntf');
-    const rungs = s.escalation_ladder;
+    const rungs = spec.ladder ?? s.escalation_ladder;
     let recipients = this.audienceOf(spec);
     let step = -1;
+    let only: string | undefined;
     if (recipients.length === 0 && spec.escalate) {
       for (let i = 0; i < rungs.length && recipients.length === 0; i++) {
         recipients = this.rungMembers(rungs[i]!, spec.exclude, spec.ladder_roles);
+        only = viaOf(rungs[i]!);
         step = i;
       }
     }
     const row: NotificationRow = {
       id, kind: spec.kind, severity: spec.severity, text: spec.text, actions: JSON.stringify(spec.actions), subject: spec.subject ?? null,
-      meta: JSON.stringify({ exclude: spec.exclude, ladder_roles: spec.ladder_roles }),
+      meta: JSON.stringify({ exclude: spec.exclude, ladder_roles: spec.ladder_roles, ladder: spec.ladder }),
       dedup_key: spec.dedup_key ?? null, count: 1, escalate: spec.escalate ? 1 : 0, step,
       next_escalation_at: spec.escalate ? now + s.escalation_step_minutes * 60_000 : null,
       state: 'open', ack_by: null, ack_via: null, ack_at: null, created_at: now, updated_at: now,
@@ -139,7 +141,7 @@ export class NotificationRouter implements Service {
     const sentTo: string[] = [];
     this.outbox.transaction(() => {
       this.outbox.insertNotification(row);
-      for (const member of recipients) if (this.addDelivery(row, member, Math.max(step, 0), now)) sentTo.push(member.id);
+      for (const member of recipients) if (this.addDelivery(row, member, Math.max(step, 0), now, only)) sentTo.push(member.id);
     });
     this.ctx.bus.emit('notification.created', {
       id, kind: spec.kind, severity: spec.severity, text: spec.text, subject: row.subject, member_ids: sentTo, created_at: isoTime(now),
@@ -160,8 +162,9 @@ export class NotificationRouter implements Service {
   }
 
   private rungMembers(rung: string, exclude: string[], roles?: Member['role'][]): Member[] {
-    const [type, value] = rung.split(':') as [string, string];
+    const [type, rest] = rung.split(':') as [string, string];
     if (type === 'channel') return []; // adds a channel, not people: see escalate()
+    const value = rest.split('@')[0]!;
     const list = type === 'role' ? this.members.list({ role: value as Member['role'] }) : [this.members.get(value)].filter((m): m is Member => m !== undefined);
     return list.filter((m) => !m.disabled && !exclude.includes(m.id) && (!roles || roles.includes(m.role)));
   }
@@ -217,6 +220,21 @@ export class NotificationRouter implements Service {
       }
     }
     return any;
+  }
+
+  /**
+   * Answers a question: the member's choice (its index among the buttons) is the answer, and
+   * the question is taken for everyone. False when it was already answered or is not a choice.
+   */
+  answer(id: string, memberId: string, via: string, index: number): boolean {
+    const row = this.outbox.notification(id);
+    if (!row || row.state !== 'open') return false;
+    const choice = actionsOf(row)[index];
+    if (choice?.kind !== 'choice') return false;
+    const who = this.members.get(memberId)?.display_name ?? memberId;
+    if (!this.acknowledge({ id }, memberId, via, `${who} answered: ${choice.label}.`)) return false;
+    this.ctx.bus.emit('notification.answered', { id, subject: row.subject, by: memberId, via, value: choice.value, label: choice.label });
+    return true;
   }
 
   /** The thing is over without anyone taking it (the door closed, the approval expired). */
@@ -380,19 +398,20 @@ export class NotificationRouter implements Service {
     for (const n of this.outbox.dueEscalations(now)) {
       const have = new Set(this.outbox.deliveriesOf(n.id).map((d) => d.member_id));
       let climbed = false;
-      for (let i = n.step + 1; i < s.escalation_ladder.length && !climbed; i++) {
-        const meta = metaOf(n);
-        const rung = s.escalation_ladder[i]!;
-        const channel = rung.startsWith('channel:') ? rung.slice('channel:'.length) : undefined;
-        const next = channel
+      const meta = metaOf(n);
+      const ladder = meta.ladder ?? s.escalation_ladder;
+      for (let i = n.step + 1; i < ladder.length && !climbed; i++) {
+        const rung = ladder[i]!;
+        const channel = rung.startsWith('channel:') ? rung.slice('channel:'.length) : viaOf(rung);
+        const next = rung.startsWith('channel:')
           ? [...have].map((id) => this.members.get(id)).filter((m): m is Member => m !== undefined && !m.disabled)
           : this.rungMembers(rung, meta.exclude, meta.ladder_roles).filter((m) => !have.has(m.id));
         if (next.length === 0) continue;
         const added = this.outbox.transaction(() => next.filter((m) => this.addDelivery(n, m, i, now, channel)));
         if (added.length === 0) continue;
         this.outbox.setEscalation(n.id, i, now + s.escalation_step_minutes * 60_000, now);
-        this.log.info({ notification: n.id, rung: s.escalation_ladder[i], members: added.map((m) => m.id) }, 'escalated');
-        this.ctx.audit.append({ actor: 'system', origin: 'system', kind: 'notify.escalated', subject: n.subject ?? n.id, data: { notification: n.id, rung: s.escalation_ladder[i], members: added.map((m) => m.id) } });
+        this.log.info({ notification: n.id, rung, members: added.map((m) => m.id) }, 'escalated');
+        this.ctx.audit.append({ actor: 'system', origin: 'system', kind: 'notify.escalated', subject: n.subject ?? n.id, data: { notification: n.id, rung, members: added.map((m) => m.id) } });
         climbed = true;
       }
       if (!climbed) this.outbox.setEscalation(n.id, n.step, null, now); // the ladder is exhausted; it stays open
@@ -438,10 +457,13 @@ export class NotificationRouter implements Service {
 }
 
 
-const metaOf = (n: NotificationRow): { exclude: string[]; ladder_roles?: Member['role'][] } => {
+/** The channel a `member:<id>@<channel>` rung names, if any. */
+const viaOf = (rung: string): string | undefined => (rung.startsWith('member:') && rung.includes('@') ? rung.slice(rung.indexOf('@') + 1) : undefined);
+
+const metaOf = (n: NotificationRow): { exclude: string[]; ladder_roles?: Member['role'][]; ladder?: string[] } => {
   try {
-    const m = JSON.parse(n.meta) as { exclude?: string[]; ladder_roles?: Member['role'][] };
-    return { exclude: m.exclude ?? [], ladder_roles: m.ladder_roles };
+    const m = JSON.parse(n.meta) as { exclude?: string[]; ladder_roles?: Member['role'][]; ladder?: string[] };
+    return { exclude: m.exclude ?? [], ladder_roles: m.ladder_roles, ladder: m.ladder };
   } catch {
     return { exclude: [] };
   }

@@ -55,6 +55,19 @@ export function notifyRoutes(router: NotificationRouter): FastifyPluginAsync {
         return { acknowledged: router.acknowledge({ id: row.id }, p.member_id, 'web') };
       },
     );
+    r.post(
+      '/notifications/:id/answer',
+      {
+        preHandler: requireSignedIn,
+        schema: { tags: ['notifications'], summary: 'Answer a question (a workflow\'s ask) with one of its choices', params: z.object({ id: z.string().max(64) }), body: z.strictObject({ choice: z.number().int().min(0).max(5) }), response: { 200: z.object({ answered: z.boolean() }) } },
+      },
+      async (req) => {
+        const p = principalOf(req);
+        const row = router.outbox.notification(req.params.id);
+        if (!row || !router.outbox.deliveriesOf(row.id).some((d) => d.member_id === p.member_id)) throw notFound('notification', req.params.id);
+        return { answered: router.answer(row.id, p.member_id, 'web', req.body.choice) };
+      },
+    );
     const prefsParams = z.object({ id: z.string().max(64) });
     r.get(
       '/members/:id/notification-preferences',

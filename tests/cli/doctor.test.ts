@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { runDoctor, type DoctorResult } from '../../src/cli/commands/doctor.js';
 import { tempDir, type HubProcess } from '../helpers/hub.js';
 import { runCli, spawnHub, SLOW_TEST_MS } from './slow.js';
+import { FakeTwilio } from '../fakes/twilio.js';
 
 const find = (results: DoctorResult[], check: string) => results.find((r) => r.check === check);
 const listen = (server: Server | HttpServer): Promise<number> =>
@@ -109,16 +110,25 @@ describe('hearth doctor', { timeout: SLOW_TEST_MS }, () => {
     expect(JSON.stringify([ok, bad, down])).not.toMatch(/GOOD-token-value|BAD-secret-value/);
   });
 
-  it('twilio: credentials checked for presence and shape only', async () => {
+  it('twilio: asks Twilio for the account and says what is wrong (made-up credentials fail)', async () => {
     const data = dir();
-    const good = { HEARTH_TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`, HEARTH_TWILIO_AUTH_TOKEN: 'b'.repeat(32), HEARTH_TWILIO_FROM: '+15551234567' };
-    expect(find(await runDoctor({ env: { ...base(data), ...good } }), 'twilio')?.status).toBe('ok');
-    expect(find(await runDoctor({ env: { ...base(data), ...good, HEARTH_TWILIO_FROM: '555-1234' } }), 'twilio')).toMatchObject({ status: 'fail', detail: expect.stringContaining('E.164') });
-    expect(find(await runDoctor({ env: { ...base(data), HEARTH_TWILIO_ACCOUNT_SID: good.HEARTH_TWILIO_ACCOUNT_SID } }), 'twilio')).toMatchObject({
-      status: 'fail',
-      detail: expect.stringContaining('twilio.auth_token'),
-    });
-    expect(find(await runDoctor({ env: base(data) }), 'twilio')?.status).toBe('skip');
+    const tw = await new FakeTwilio().start();
+    try {
+      const good = { HEARTH_TWILIO_ACCOUNT_SID: tw.accountSid, HEARTH_TWILIO_AUTH_TOKEN: tw.authToken, HEARTH_TWILIO_FROM: '+15551234567', HEARTH_TWILIO_API_ROOT: tw.apiRoot };
+      expect(find(await runDoctor({ env: { ...base(data), ...good, HEARTH_TWILIO_PUBLIC_URL: 'https://hub.example.org' } }), 'twilio')).toMatchObject({ status: 'ok', detail: expect.stringContaining('Twilio accepted') });
+      expect(find(await runDoctor({ env: { ...base(data), ...good } }), 'twilio')).toMatchObject({ status: 'warn', detail: expect.stringContaining('twilio.public_url') });
+      const madeUp = await runDoctor({ env: { ...base(data), ...good, HEARTH_TWILIO_AUTH_TOKEN: 'b'.repeat(32) } });
+      expect(find(madeUp, 'twilio')).toMatchObject({ status: 'fail', detail: expect.stringContaining('refused the account SID or auth token') });
+      expect(JSON.stringify(madeUp)).not.toContain('b'.repeat(32));
+      expect(find(await runDoctor({ env: { ...base(data), ...good, HEARTH_TWILIO_FROM: '555-1234' } }), 'twilio')).toMatchObject({ status: 'fail', detail: expect.stringContaining('E.164') });
+      expect(find(await runDoctor({ env: { ...base(data), HEARTH_TWILIO_ACCOUNT_SID: good.HEARTH_TWILIO_ACCOUNT_SID } }), 'twilio')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringContaining('twilio.auth_token'),
+      });
+      expect(find(await runDoctor({ env: base(data) }), 'twilio')?.status).toBe('skip');
+    } finally {
+      await tw.stop();
+    }
   });
 
   it('home assistant: an unreachable server fails', async () => {

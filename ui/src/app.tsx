@@ -17,6 +17,7 @@ import { SettingsPage } from './pages/settings/settings';
 import { AccessPage } from './pages/access/access';
 import { DevicesRoute } from './pages/devices/devices';
 import { AccountPage } from './pages/account/account';
+import { WorkflowsPage } from './pages/workflows';
 
 type Boot =
   | { kind: 'loading' }
@@ -105,6 +106,7 @@ function page(path: string, me: Me) {
   if (path.startsWith('/account')) return <AccountPage />;
   if (path.startsWith('/approvals')) return <ApprovalsPage />;
   if (path.startsWith('/people')) return <PeoplePage />;
+  if (path.startsWith('/workflows')) return <WorkflowsPage />;
   if (path.startsWith('/audit')) return <AuditPage />;
   if (path.startsWith('/health')) return <HealthPage />;
   if (path.startsWith('/settings')) return <SettingsPage />;

@@ -17,7 +17,7 @@ export const notifySection = z
     dedup_window_s: z.number().int().min(0).max(86_400).default(600).describe('A notification with the same dedup key within this window is counted, not sent again.'),
     per_member_burst: z.number().int().min(1).max(1000).default(10).describe('Messages a person may get at once on one channel before the rest wait (urgent ones never wait).'),
     per_member_per_minute: z.number().min(0.1).max(600).default(20).describe('Sustained messages per person per channel per minute.'),
-    default_channels: z.array(z.string().min(1).max(32)).default(['telegram']).describe('Channels, in order, for members who have not chosen.'),
+    default_channels: z.array(z.string().min(1).max(32)).default(['telegram', 'sms']).describe('Channels, in order, for members who have not chosen (the first that reaches them).'),
     escalation_ladder: z.array(rungSchema).max(10).default(['role:owner', 'role:adult']).describe('Who gets an unacknowledged urgent notification or approval next, in order: role:<role>, member:<id>, or channel:<name> (the people reached so far, on that channel too).'),
     escalation_step_minutes: z.number().min(0.1).max(1440).default(5).describe('Minutes before an unacknowledged urgent notification climbs one rung.'),
     alert_roles: z.array(z.enum(['owner', 'adult', 'child', 'elder', 'guest'])).default(['owner', 'adult']).describe('Who gets the hub\'s own alerts (doors left open, devices offline).'),

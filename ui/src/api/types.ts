@@ -67,3 +67,4 @@ export type TelegramBot = z.infer<typeof TG.telegramBotSchema>;
 import type * as Dlg from '../../../src/dialogue/model';
 export type SayBody = Dlg.SayBody;
 export type SayReply = z.infer<typeof Dlg.dialogueReplySchema>;
+export type { CheckinView, AttemptView } from '../../../src/checkins/model';

@@ -29,6 +29,7 @@ export function Shell({ children }: { children: ComponentChildren }) {
     ['/', 'Home', true],
     ['/devices', 'Devices', true],
     ['/approvals', 'Approvals', true],
+    ['/workflows', 'Workflows', isOwner(me.role) || me.role === 'adult'],
     ['/people', 'People', isOwner(me.role) || me.role === 'adult'],
     ['/audit', 'Audit', mayAudit(me.role)],
     ['/health', 'Health', true],

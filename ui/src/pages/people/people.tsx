@@ -9,6 +9,7 @@ import { useSession } from '../../lib/session';
 import { useApi, useTick } from '../../lib/use-api';
 import { MemberForm } from './member-form';
 import { NotificationPrefs } from './notification-prefs';
+import { Checkins } from './checkins';
 
 type Row = MemberList['members'][number];
 const full = (m: Row): m is MemberView => 'has_pin' in m;
@@ -93,6 +94,7 @@ export function PeoplePage() {
                 {owner || m.id === me.id ? (
                   <Lazy summary="Notifications">{() => <NotificationPrefs memberId={m.id} name={m.display_name} />}</Lazy>
                 ) : null}
+                {m.role === 'elder' && (owner || me.role === 'adult') ? <Lazy summary="Check-ins">{() => <Checkins elder={m} members={list.data?.members ?? []} />}</Lazy> : null}
                 {owner && full(m) ? (
                   <div class="row">
                     <button type="button" onClick={() => setEditing(m.id)} aria-label={`Edit ${m.display_name}`}>

@@ -1,0 +1,23 @@
+import type { HubContext } from '../part/context.js';
+import type { PartInstance } from '../part/define.js';
+import type { MemberDirectory } from '../notify/model.js';
+import type { NotificationRouter } from '../notify/router.js';
+import type { TwilioPart } from '../channels/twilio/index.js';
+import { CheckinEngine } from './engine.js';
+import { inboundHook } from './inbound.js';
+import { checkinRoutes } from './routes.js';
+
+export { checkinsTables } from './tables.js';
+export { CheckinEngine } from './engine.js';
+
+export interface CheckinsPart extends PartInstance {
+  engine: CheckinEngine;
+}
+
+/** Elders' check-in calls: schedules, attempts and their escalation; calls go out through the Twilio channel. */
+export function createCheckinsPart(ctx: HubContext, deps: { twilio: TwilioPart; router: NotificationRouter; members: MemberDirectory }): CheckinsPart {
+  const engine = new CheckinEngine(ctx, { phone: deps.twilio.phone, router: deps.router, members: deps.members });
+  deps.twilio.hooks.register('checkin', engine.hook);
+  deps.twilio.hooks.register('inbound', inboundHook(ctx, { engine, phone: deps.twilio.phone, members: deps.members, router: deps.router }));
+  return { name: 'checkins', services: [engine], routes: checkinRoutes(ctx, engine, deps.members), engine };
+}

@@ -1,0 +1,69 @@
+import type { Entity } from '../devices/model.js';
+import { compile, freezeData, truthy, type Value } from './expr.js';
+import type { Condition } from './schema.js';
+
+/** What a condition may read; the registry as the workflows part sees it. */
+export interface EntitySource {
+  get(id: string): Entity | undefined;
+  list(): Entity[];
+}
+
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+
+/** The wall clock in the home's zone. */
+export function localTime(ms: number, tz: string): { hour: number; minute: number; weekday: (typeof WEEKDAYS)[number]; date: string; hhmm: string } {
+  const parts: Record<string, string> = {};
+  const f = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', weekday: 'short' });
+  for (const p of f.formatToParts(ms)) parts[p.type] = p.value;
+  const weekday = WEEKDAYS.find((d) => parts.weekday!.toLowerCase().startsWith(d))!;
+  return { hour: Number(parts.hour), minute: Number(parts.minute), weekday, date: `${parts.year}-${parts.month}-${parts.day}`, hhmm: `${parts.hour}:${parts.minute}` };
+}
+
+/**
+ * A frozen copy of plain data for expressions and templates: `states.<domain>.<object>` (the
+ * state as text), `attributes['<entity id>']`, `available`, `time` (hour, minute, weekday, date,
+ * hhmm), `home` (names of people at home) and `someone_home`, `trigger`, and each earlier
+ * step's `save_as` name at the top level. Nothing in it is live: no functions, no prototypes.
+ */
+export function snapshot(entities: EntitySource, now: number, tz: string, extra: { trigger?: unknown; vars?: Record<string, unknown> } = {}): Readonly<Record<string, Value>> {
+  const states: Record<string, Record<string, string | null>> = {};
+  const attributes: Record<string, unknown> = {};
+  const available: Record<string, boolean> = {};
+  const home: string[] = [];
+  for (const e of entities.list()) {
+    const [domain, object] = e.id.split('.') as [string, string];
+    (states[domain] ??= {})[object] = e.state;
+    attributes[e.id] = e.attributes;
+    available[e.id] = e.available;
+    if (domain === 'person' && e.state === 'home') home.push(e.name);
+  }
+  return freezeData({
+    ...(extra.vars ?? {}),
+    states,
+    attributes,
+    available,
+    time: localTime(now, tz),
+    home,
+    someone_home: home.length > 0,
+    trigger: extra.trigger ?? null,
+  }) as Readonly<Record<string, Value>>;
+}
+
+/** Whether one condition holds. Errors in an expression count as "does not hold" and are reported. */
+export function conditionHolds(c: Condition, ctx: { entities: EntitySource; now: number; tz: string; scope: () => Readonly<Record<string, Value>> }): boolean {
+  if ('time' in c) {
+    const t = localTime(ctx.now, ctx.tz);
+    if (c.time.weekday && !c.time.weekday.includes(t.weekday)) return false;
+    const { after, before } = c.time;
+    if (after && before) return after <= before ? t.hhmm >= after && t.hhmm < before : t.hhmm >= after || t.hhmm < before;
+    if (after) return t.hhmm >= after;
+    if (before) return t.hhmm < before;
+    return true;
+  }
+  if ('state' in c) {
+    const state = ctx.entities.get(c.state)?.state ?? null;
+    const want = Array.isArray(c.is) ? c.is : [c.is];
+    return state !== null && want.includes(state);
+  }
+  return truthy(compile(c.expr).evaluate(ctx.scope()));
+}

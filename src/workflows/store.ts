@@ -1,0 +1,234 @@
+import { z } from 'zod';
+import type { Db } from '../store/database.js';
+import { isoTime } from '../core/clock.js';
+
+export const runStateSchema = z.enum(['running', 'waiting', 'done', 'failed', 'cancelled']);
+export type RunState = z.infer<typeof runStateSchema>;
+export const stepStateSchema = z.enum(['running', 'waiting', 'done', 'failed', 'skipped']);
+export type StepState = z.infer<typeof stepStateSchema>;
+
+export const stepViewSchema = z.object({
+  index: z.number().describe('order in which the step started'),
+  path: z.string().describe('where the step is in the definition: 2, 4.then.0, 5.branch1.0'),
+  kind: z.string(),
+  state: stepStateSchema,
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  output: z.unknown().optional(),
+  error: z.string().optional(),
+  ref: z.string().optional().describe('the gate action or approval envelope, the notification'),
+});
+export type StepView = z.infer<typeof stepViewSchema>;
+
+export const runViewSchema = z.object({
+  id: z.string(),
+  workflow_id: z.string(),
+  state: runStateSchema,
+  queued: z.boolean(),
+  dry_run: z.boolean(),
+  trigger: z.record(z.string(), z.unknown()),
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  error: z.string().nullable(),
+  steps: z.array(stepViewSchema),
+});
+export type RunView = z.infer<typeof runViewSchema>;
+
+export interface WorkflowRow {
+  id: string;
+  name: string;
+  source: string;
+  enabled: number;
+  origin: 'api' | 'file' | 'pack';
+  file: string | null;
+  created_at: number;
+  updated_at: number;
+}
+export interface RunRow {
+  id: string;
+  workflow_id: string;
+  state: RunState;
+  queued: number;
+  dry_run: number;
+  trigger: string;
+  definition: string;
+  started_at: number;
+  finished_at: number | null;
+  error: string | null;
+}
+export interface StepRow {
+  run_id: string;
+  path: string;
+  seq: number;
+  kind: string;
+  state: StepState;
+  started_at: number;
+  finished_at: number | null;
+  output: string | null;
+  error: string | null;
+  ref: string | null;
+}
+export type TimerKind = 'schedule' | 'for' | 'resume';
+export interface TimerRow {
+  id: string;
+  kind: TimerKind;
+  workflow_id: string;
+  run_id: string | null;
+  path: string | null;
+  due_at: number;
+  data: string;
+}
+
+/** Runs kept per workflow; older finished ones are pruned. */
+export const RUNS_KEPT = 200;
+
+/** The workflows' rows. Every write is one statement or one transaction on the FULL connection. */
+export class WorkflowStore {
+  constructor(readonly db: Db) {}
+
+  transaction<T>(f: () => T): T {
+    return this.db.transaction(f)();
+  }
+
+  // ---- definitions -----------------------------------------------------------------------
+  all(): WorkflowRow[] {
+    return this.db.prepare('SELECT * FROM workflows ORDER BY name, id').all() as WorkflowRow[];
+  }
+  get(id: string): WorkflowRow | undefined {
+    return this.db.prepare('SELECT * FROM workflows WHERE id = ?').get(id) as WorkflowRow | undefined;
+  }
+  byFile(file: string): WorkflowRow | undefined {
+    return this.db.prepare('SELECT * FROM workflows WHERE file = ?').get(file) as WorkflowRow | undefined;
+  }
+  insert(row: WorkflowRow): void {
+    this.db.prepare('INSERT INTO workflows (id, name, source, enabled, origin, file, created_at, updated_at) VALUES (@id, @name, @source, @enabled, @origin, @file, @created_at, @updated_at)').run(row);
+  }
+  update(id: string, fields: Partial<Pick<WorkflowRow, 'name' | 'source' | 'enabled'>>, now: number): void {
+    const cur = this.get(id);
+    if (!cur) return;
+    const next = { ...cur, ...fields, updated_at: now };
+    this.db.prepare('UPDATE workflows SET name = @name, source = @source, enabled = @enabled, updated_at = @updated_at WHERE id = @id').run(next);
+  }
+  delete(id: string): void {
+    this.transaction(() => {
+      this.db.prepare('DELETE FROM workflow_timers WHERE workflow_id = ?').run(id);
+      this.db.prepare('DELETE FROM workflows WHERE id = ?').run(id);
+    });
+  }
+
+  // ---- runs --------------------------------------------------------------------------------
+  insertRun(row: RunRow): void {
+    this.db.prepare('INSERT INTO workflow_runs (id, workflow_id, state, queued, dry_run, trigger, definition, started_at, finished_at, error) VALUES (@id, @workflow_id, @state, @queued, @dry_run, @trigger, @definition, @started_at, @finished_at, @error)').run(row);
+  }
+  run(id: string): RunRow | undefined {
+    return this.db.prepare('SELECT * FROM workflow_runs WHERE id = ?').get(id) as RunRow | undefined;
+  }
+  openRuns(workflowId?: string): RunRow[] {
+    return (workflowId
+      ? this.db.prepare("SELECT * FROM workflow_runs WHERE state IN ('running', 'waiting') AND workflow_id = ? ORDER BY started_at, id").all(workflowId)
+      : this.db.prepare("SELECT * FROM workflow_runs WHERE state IN ('running', 'waiting') ORDER BY started_at, id").all()) as RunRow[];
+  }
+  setRunState(id: string, state: RunState, now: number, error: string | null = null): void {
+    const final = state === 'done' || state === 'failed' || state === 'cancelled';
+    this.db.prepare('UPDATE workflow_runs SET state = ?, queued = 0, finished_at = ?, error = COALESCE(?, error) WHERE id = ?').run(state, final ? now : null, error, id);
+  }
+  runs(workflowId: string, limit: number): RunRow[] {
+    return this.db.prepare('SELECT * FROM workflow_runs WHERE workflow_id = ? ORDER BY started_at DESC, id DESC LIMIT ?').all(workflowId, limit) as RunRow[];
+  }
+  lastRun(workflowId: string): RunRow | undefined {
+    return this.runs(workflowId, 1)[0];
+  }
+  countRecent(workflowId: string, since: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM workflow_runs WHERE workflow_id = ? AND started_at >= ? AND dry_run = 0').get(workflowId, since) as { n: number }).n;
+  }
+  prune(workflowId: string): void {
+    this.db.prepare(`DELETE FROM workflow_runs WHERE workflow_id = ? AND state NOT IN ('running', 'waiting') AND id NOT IN (SELECT id FROM workflow_runs WHERE workflow_id = ? ORDER BY started_at DESC LIMIT ${RUNS_KEPT})`).run(workflowId, workflowId);
+  }
+
+  // ---- steps -------------------------------------------------------------------------------
+  steps(runId: string): StepRow[] {
+    return this.db.prepare('SELECT * FROM workflow_steps WHERE run_id = ? ORDER BY seq').all(runId) as StepRow[];
+  }
+  step(runId: string, path: string): StepRow | undefined {
+    return this.db.prepare('SELECT * FROM workflow_steps WHERE run_id = ? AND path = ?').get(runId, path) as StepRow | undefined;
+  }
+  startStep(runId: string, path: string, kind: string, now: number, state: StepState = 'running'): StepRow {
+    const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), -1) + 1 AS n FROM workflow_steps WHERE run_id = ?').get(runId) as { n: number }).n;
+    this.db.prepare('INSERT INTO workflow_steps (run_id, path, seq, kind, state, started_at) VALUES (?, ?, ?, ?, ?, ?)').run(runId, path, seq, kind, state, now);
+    return this.step(runId, path)!;
+  }
+  /** Writes a step's final row, whether or not it was written down before (an action's row is written once, after the gate answered). */
+  finishStep(runId: string, path: string, kind: string, startedAt: number, fields: { state: StepState; output?: unknown; error?: string | null; ref?: string | null; finished_at: number | null }): void {
+    if (!this.step(runId, path)) this.startStep(runId, path, kind, startedAt, fields.state);
+    this.updateStep(runId, path, fields);
+  }
+  updateStep(runId: string, path: string, fields: { state?: StepState; output?: unknown; error?: string | null; ref?: string | null; finished_at?: number | null }): void {
+    const cur = this.step(runId, path);
+    if (!cur) return;
+    this.db.prepare('UPDATE workflow_steps SET state = ?, output = ?, error = ?, ref = ?, finished_at = ? WHERE run_id = ? AND path = ?').run(
+      fields.state ?? cur.state,
+      fields.output === undefined ? cur.output : JSON.stringify(fields.output),
+      fields.error === undefined ? cur.error : fields.error,
+      fields.ref === undefined ? cur.ref : fields.ref,
+      fields.finished_at === undefined ? cur.finished_at : fields.finished_at,
+      runId,
+      path,
+    );
+  }
+
+  // ---- timers ------------------------------------------------------------------------------
+  setTimer(row: TimerRow): void {
+    this.db
+      .prepare(`INSERT INTO workflow_timers (id, kind, workflow_id, run_id, path, due_at, data) VALUES (@id, @kind, @workflow_id, @run_id, @path, @due_at, @data)
+        ON CONFLICT (workflow_id, kind, COALESCE(run_id, ''), COALESCE(path, '')) DO UPDATE SET due_at = excluded.due_at, data = excluded.data`)
+      .run(row);
+  }
+  timer(workflowId: string, kind: TimerKind, runId: string | null, path: string | null): TimerRow | undefined {
+    return this.db.prepare("SELECT * FROM workflow_timers WHERE workflow_id = ? AND kind = ? AND COALESCE(run_id, '') = ? AND COALESCE(path, '') = ?").get(workflowId, kind, runId ?? '', path ?? '') as TimerRow | undefined;
+  }
+  clearTimer(workflowId: string, kind: TimerKind, runId: string | null, path: string | null): void {
+    this.db.prepare("DELETE FROM workflow_timers WHERE workflow_id = ? AND kind = ? AND COALESCE(run_id, '') = ? AND COALESCE(path, '') = ?").run(workflowId, kind, runId ?? '', path ?? '');
+  }
+  clearTimers(workflowId: string, kind?: TimerKind): void {
+    if (kind) this.db.prepare('DELETE FROM workflow_timers WHERE workflow_id = ? AND kind = ?').run(workflowId, kind);
+    else this.db.prepare('DELETE FROM workflow_timers WHERE workflow_id = ?').run(workflowId);
+  }
+  clearRunTimers(runId: string): void {
+    this.db.prepare('DELETE FROM workflow_timers WHERE run_id = ?').run(runId);
+  }
+  timersOf(workflowId: string, kind: TimerKind): TimerRow[] {
+    return this.db.prepare('SELECT * FROM workflow_timers WHERE workflow_id = ? AND kind = ?').all(workflowId, kind) as TimerRow[];
+  }
+  due(now: number, limit = 500): TimerRow[] {
+    return this.db.prepare('SELECT * FROM workflow_timers WHERE due_at <= ? ORDER BY due_at, id LIMIT ?').all(now, limit) as TimerRow[];
+  }
+  nextDue(): number | undefined {
+    return (this.db.prepare('SELECT MIN(due_at) AS t FROM workflow_timers').get() as { t: number | null }).t ?? undefined;
+  }
+
+  // ---- views -------------------------------------------------------------------------------
+  view(run: RunRow): RunView {
+    return {
+      id: run.id,
+      workflow_id: run.workflow_id,
+      state: run.state,
+      queued: run.queued === 1,
+      dry_run: run.dry_run === 1,
+      trigger: JSON.parse(run.trigger) as Record<string, unknown>,
+      started_at: isoTime(run.started_at),
+      finished_at: run.finished_at === null ? null : isoTime(run.finished_at),
+      error: run.error,
+      steps: this.steps(run.id).map((s) => ({
+        index: s.seq,
+        path: s.path,
+        kind: s.kind,
+        state: s.state,
+        started_at: isoTime(s.started_at),
+        finished_at: s.finished_at === null ? null : isoTime(s.finished_at),
+        ...(s.output !== null ? { output: JSON.parse(s.output) as unknown } : {}),
+        ...(s.error !== null ? { error: s.error } : {}),
+        ...(s.ref !== null ? { ref: s.ref } : {}),
+      })),
+    };
+  }
+}
