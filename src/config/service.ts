@@ -80,6 +80,25 @@ export class SettingsService {
 
   /** Replaces all overrides (settings import). */
   replace(doc: PlainObject, by: string): SettingsChange {
+    const { next, change } = this.plan(doc, by);
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO settings_overrides (id, doc, updated_at, updated_by) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at, updated_by = excluded.updated_by')
+        .run(JSON.stringify(this.box.sealDoc(doc).doc), new Date().toISOString(), by);
+      this.record(change);
+    })();
+    this.overrides = doc;
+    this.current = next;
+    if (change.changed.length > 0) this.bus.emit('settings.changed', { settings: next, changed: change.changed });
+    return change;
+  }
+
+  /** What update() would change, checked whole, without storing anything (400 naming the key when invalid). */
+  preview(patch: PlainObject, mode: 'merge' | 'replace' = 'merge'): SettingsChange {
+    return this.plan(mode === 'merge' ? deepMerge(this.overrides, patch) : patch, '').change;
+  }
+
+  private plan(doc: PlainObject, by: string): { next: Settings; change: SettingsChange } {
     if (!isPlainObject(doc)) throw new HearthError('INVALID_SETTINGS', 'settings must be a JSON object of sections');
     for (const key of FIXED_KEYS) {
       if (getPath(doc, key.split('.')) !== undefined) {
@@ -96,15 +115,6 @@ export class SettingsService {
       .map((l) => l.key)
       .filter((key) => JSON.stringify(getPath(this.current, key.split('.'))) !== JSON.stringify(getPath(next, key.split('.'))));
     const change: SettingsChange = { changed, restart_required: changed.filter((k) => this.needsRestart(k)), by };
-    this.db.transaction(() => {
-      this.db
-        .prepare('INSERT INTO settings_overrides (id, doc, updated_at, updated_by) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at, updated_by = excluded.updated_by')
-        .run(JSON.stringify(this.box.sealDoc(doc).doc), new Date().toISOString(), by);
-      this.record(change);
-    })();
-    this.overrides = doc;
-    this.current = next;
-    if (changed.length > 0) this.bus.emit('settings.changed', { settings: next, changed });
-    return change;
+    return { next, change };
   }
 }

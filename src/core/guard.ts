@@ -51,3 +51,24 @@ export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw unauthorized();
   return request.principal;
 }
+
+/**
+ * requireRole('owner') for a route that makes one of the hub's own changes (`entity`, such as
+ * hub.members): a member of another role who tries is refused like at a door, and the refusal
+ * is in the audit trail (`action.refused`, code ROLE_REQUIRED).
+ */
+export function requireOwnerFor(audit: { append(e: { actor: string; origin: 'web' | 'api'; kind: string; subject?: string | null; data: Record<string, unknown> }): unknown }, entity: string): preHandlerHookHandler {
+  const owner = requireRole('owner');
+  return (request, reply, done) => {
+    const p = request.principal;
+    if (p && p.role !== 'owner') {
+      audit.append({
+        actor: p.member_id,
+        origin: p.via === 'token' ? 'api' : 'web',
+        kind: 'action.refused',
+        data: { action: { entity_id: entity, operation: null, params: {} }, route: `${request.method} ${request.routeOptions.url ?? request.url}`, code: 'ROLE_REQUIRED', role: p.role },
+      });
+    }
+    owner.call(request.server, request, reply, done);
+  };
+}

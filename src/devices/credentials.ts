@@ -50,9 +50,19 @@ export class DeviceCredentials {
 
   /** Creates a login with a fresh random password, returned once and never stored in clear. */
   async create(username: string, by: string, description: string | null = null): Promise<{ credential: DeviceCredential; password: string }> {
+    const { password, hash } = await this.newPassword(username);
+    return { credential: this.insert(username, hash, by, description), password };
+  }
+
+  /** A fresh random password and its hash, for a login not made yet (its approval may come later). */
+  async newPassword(username: string): Promise<{ password: string; hash: string }> {
     if (this.get(username)) throw conflict('CREDENTIAL_EXISTS', `a device login named ${username} already exists`);
     const password = randomToken(24);
-    const hash = await hashPassword(password, DEVICE_PARAMS);
+    return { password, hash: await hashPassword(password, DEVICE_PARAMS) };
+  }
+
+  /** Stores a login from newPassword's hash. */
+  insert(username: string, hash: string, by: string, description: string | null = null): DeviceCredential {
     const credential: DeviceCredential = { username, description, created_at: isoTime(this.clock.now()), created_by: by, last_used_at: null };
     try {
       this.db
@@ -62,7 +72,7 @@ export class DeviceCredentials {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw conflict('CREDENTIAL_EXISTS', `a device login named ${username} already exists`);
       throw err;
     }
-    return { credential, password };
+    return credential;
   }
 
   remove(username: string): void {

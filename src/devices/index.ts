@@ -7,7 +7,8 @@ import { EntityRegistry } from './registry.js';
 import { StateHistory } from './history.js';
 import { DeviceCredentials } from './credentials.js';
 import { EntityOverrides } from './overrides.js';
-import { deviceRoutes } from './routes.js';
+import { defineDeviceLoginChanges, deviceRoutes } from './routes.js';
+import type { HubChanges } from '../core/hub-changes.js';
 import { LanBroker } from './mqtt/broker.js';
 import { MqttAdapter } from './mqtt/adapter.js';
 import type { DemoHome } from './demo/home.js';
@@ -114,7 +115,12 @@ export interface DevicesPart extends PartInstance {
  * discovery, the demo home and the Home Assistant bridge. Start order: history (so the first
  * states are recorded), broker, MQTT adapter, demo, Home Assistant.
  */
-export function createDevicesPart(ctx: HubContext): DevicesPart {
+export interface DevicesDeps {
+  /** Making and removing device logins are hub changes through the action gate. */
+  changes: HubChanges;
+}
+
+export function createDevicesPart(ctx: HubContext, deps: DevicesDeps): DevicesPart {
   const registry = new EntityRegistry(ctx.bus, ctx.clock);
   const history = new StateHistory(ctx);
   const credentials = new DeviceCredentials(ctx.store.db, ctx.clock);
@@ -151,13 +157,14 @@ export function createDevicesPart(ctx: HubContext): DevicesPart {
     demo = demoSwitch.demo;
     services.push(demoSwitch);
   }
+  defineDeviceLoginChanges(ctx, { credentials, broker, changes: deps.changes });
   const ha = createHomeAssistantAdapter(ctx, registry);
   adapters.set(ha.source, ha);
   services.push(ha);
   return {
     name: 'devices',
     services,
-    routes: deviceRoutes(ctx, { registry, history, overrides, credentials, broker, demo }),
+    routes: deviceRoutes(ctx, { registry, history, overrides, credentials, broker, demo, changes: deps.changes }),
     registry,
     adapters,
     broker,

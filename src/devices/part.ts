@@ -12,5 +12,5 @@ export const devicesPart = definePart({
     'entity.added': { send: (e) => e },
     'entity.removed': { send: (p) => p },
   },
-  create: (ctx) => createDevicesPart(ctx),
+  create: (ctx) => createDevicesPart(ctx, { changes: ctx.changes }),
 });

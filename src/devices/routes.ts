@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HubContext } from '../part/context.js';
 import { notFound } from '../core/errors.js';
-import { principalOf, requireRole, requireSignedIn } from '../core/guard.js';
+import { principalOf, requireOwnerFor, requireRole, requireSignedIn } from '../core/guard.js';
+import { changeOrigin, pendingChangeSchema, type HubChanges } from '../core/hub-changes.js';
 import { domainSchema, entitySchema } from './model.js';
 import type { EntityRegistry } from './registry.js';
 import type { StateHistory } from './history.js';
@@ -25,15 +26,43 @@ export interface DeviceRouteDeps {
   broker?: Pick<LanBroker, 'disconnectUser' | 'port' | 'tlsPort'>;
   /** The demo home, when the broker runs (on or off with hub.demo). */
   demo?: Pick<DemoHome, 'setSensor' | 'isRunning'>;
+  /** Making and removing device logins are hub changes through the gate. */
+  changes: HubChanges;
+}
+
+/** Device logins as hub changes (`hub.device_logins`). */
+export const DEVICE_LOGINS_ENTITY = 'hub.device_logins';
+const createParams = z.object({ username: usernameSchema, description: z.string().nullable(), password_hash: z.string(), by: z.string() });
+const deleteParams = z.object({ username: z.string(), by: z.string() });
+
+/** What runs when a device login change is approved; each with its audit entry as before. */
+export function defineDeviceLoginChanges(ctx: HubContext, deps: Pick<DeviceRouteDeps, 'credentials' | 'broker' | 'changes'>): void {
+  const { credentials, broker, changes } = deps;
+  changes.define(DEVICE_LOGINS_ENTITY, 'create_device_login', {
+    run: (raw) => {
+      const p = createParams.parse(raw);
+      ctx.audit.withEntry({ actor: p.by, origin: 'web', kind: 'device_credential.created', subject: p.username, data: { description: p.description } }, () =>
+        credentials.insert(p.username, p.password_hash, p.by, p.description),
+      );
+    },
+  });
+  changes.define(DEVICE_LOGINS_ENTITY, 'delete_device_login', {
+    run: (raw) => {
+      const p = deleteParams.parse(raw);
+      ctx.audit.withEntry({ actor: p.by, origin: 'web', kind: 'device_credential.deleted', subject: p.username, data: {} }, () => credentials.remove(p.username));
+      broker?.disconnectUser(p.username);
+    },
+  });
 }
 
 /** The registry (any signed-in member may look) and device logins (owner only). */
 export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPluginAsync {
-  const { registry, history, overrides, credentials, broker, demo } = deps;
+  const { registry, history, overrides, credentials, broker, demo, changes } = deps;
   const listCache = new Map<string, { revision: number; body: string }>();
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const owner = requireRole('owner');
+    const changer = requireOwnerFor(ctx.audit, DEVICE_LOGINS_ENTITY);
 
     r.get(
       '/entities',
@@ -191,34 +220,50 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
     r.post(
       '/devices/credentials',
       {
-        preHandler: owner,
+        preHandler: changer,
         schema: {
           tags: ['devices'],
-          summary: 'Create a device login; the password is shown only in this response',
+          summary: 'Create a device login, through the action gate; the password is shown only in this response (with 202 it works once the login is approved)',
           body: z.strictObject({ username: usernameSchema, description: z.string().max(200).optional() }),
-          response: { 201: credentialSchema.extend({ password: z.string() }), 409: error },
+          response: { 201: credentialSchema.extend({ password: z.string() }), 202: pendingChangeSchema.extend({ username: z.string(), password: z.string() }), 409: error },
         },
       },
       async (req, reply) => {
         const who = principalOf(req);
-        const { credential, password } = await credentials.create(req.body.username, who.member_id, req.body.description ?? null);
-        ctx.audit.append({ actor: who.member_id, origin: 'web', kind: 'device_credential.created', subject: credential.username, data: { description: credential.description } });
-        return reply.status(201).send({ ...credential, password });
+        const { username } = req.body;
+        const { password, hash } = await credentials.newPassword(username);
+        const pending = await changes.ask({
+          entity_id: DEVICE_LOGINS_ENTITY,
+          operation: 'create_device_login',
+          params: { username, description: req.body.description ?? null, password_hash: hash, by: who.member_id, summary: `make the device login ${username}` },
+          origin: changeOrigin(who),
+        });
+        if (pending) return reply.status(202).send({ ...pending, username, password });
+        return reply.status(201).send({ ...credentials.get(username)!, password });
       },
     );
 
     r.delete(
       '/devices/credentials/:username',
       {
-        preHandler: owner,
-        schema: { tags: ['devices'], summary: 'Remove a device login', params: z.object({ username: z.string().max(64) }), response: { 204: z.null(), 404: error } },
+        preHandler: changer,
+        schema: {
+          tags: ['devices'],
+          summary: 'Remove a device login (a low-risk hub change: at once for an owner by default)',
+          params: z.object({ username: z.string().max(64) }),
+          response: { 202: pendingChangeSchema, 204: z.null(), 404: error },
+        },
       },
       async (req, reply) => {
         const who = principalOf(req);
-        ctx.audit.withEntry({ actor: who.member_id, origin: 'web', kind: 'device_credential.deleted', subject: req.params.username }, () =>
-          credentials.remove(req.params.username),
-        );
-        broker?.disconnectUser(req.params.username);
+        if (!credentials.get(req.params.username)) throw notFound('device login', req.params.username);
+        const pending = await changes.ask({
+          entity_id: DEVICE_LOGINS_ENTITY,
+          operation: 'delete_device_login',
+          params: { username: req.params.username, by: who.member_id, summary: `remove the device login ${req.params.username}` },
+          origin: changeOrigin(who),
+        });
+        if (pending) return reply.status(202).send(pending);
         return reply.status(204).send(null);
       },
     );

@@ -73,13 +73,17 @@ export class Dialogue {
   async decide(member: Member, channel: Origin, approvalId: string, decision: 'approve' | 'deny'): Promise<DialogueReply> {
     const env = this.deps.gate.get(approvalId);
     if (!env) return { reply: 'I do not know that approval.', intent: 'decision' };
-    if (!mayDecide(member, env)) {
+    // A sole approver may confirm their own request (policy.sole_approver_pin), always with the PIN.
+    const own = env.origin.member_id === member.id;
+    const selfConfirm = own && env.policy.approver_roles.includes(member.role) && this.deps.gate.selfConfirm(env);
+    if (!mayDecide(member, env) && !selfConfirm) {
       this.ctx.audit.append({ actor: member.id, origin: channel, kind: 'dialogue.decision_refused', subject: env.id, data: { reason: 'not an approver', decision } });
       return { reply: 'You cannot decide this one.', intent: 'decision' };
     }
     if (env.state !== 'pending') return { reply: `Already ${env.state}.`, intent: 'decision', outcome: { status: env.state as ReplyOutcome['status'], approval_id: env.id } };
-    // Step-up is the owner's choice in policy: the PIN only where policy asks for it on this channel.
-    if (decision === 'approve' && env.policy.step_up && this.ctx.settings.get().policy.step_up_channels.includes(channel)) {
+    // Step-up is the owner's choice in policy: the PIN only where policy asks for it on this
+    // channel, and always for approving one's own request.
+    if (decision === 'approve' && (own || (env.policy.step_up && this.ctx.settings.get().policy.step_up_channels.includes(channel)))) {
       if (!this.deps.members.hasPin(member.id)) return { reply: 'Approving this needs a PIN; set one in your profile first.', intent: 'decision' };
       this.state.set(member.id, channel, { kind: 'pin', approval_id: env.id }, Math.min(Date.parse(env.expires_at) - this.ctx.clock.now(), PIN_TTL_MS));
       return { reply: `Please reply with your PIN to approve: ${describeAction(env.action, this.deps.registry.get(env.action.entity_id))}.`, short: 'Reply with your PIN.', intent: 'pin', outcome: { status: 'pending', approval_id: env.id } };
@@ -251,6 +255,11 @@ export class Dialogue {
         origin: { member_id: turn.member.id, channel: turn.channel, ...(proposer ? { proposer } : {}) },
         reason: `${CHANNEL_NAMES[turn.channel] ?? turn.channel}: "${text.slice(0, 200)}"`,
       });
+      if (out.status === 'pending' && out.self_confirm && this.deps.members.hasPin(turn.member.id)) {
+        // No one else can approve it (a home with one owner): the PIN prompt, as for an approval.
+        this.state.set(turn.member.id, turn.channel, { kind: 'pin', approval_id: out.approval_id }, Math.min(Date.parse(out.envelope.expires_at) - this.ctx.clock.now(), PIN_TTL_MS));
+        return { line: `No one else can approve this: reply with your PIN to ${what}.`, outcome: { status: 'pending', approval_id: out.approval_id } };
+      }
       return { line: this.line(what, out), outcome: out.status === 'pending' ? { status: 'pending', approval_id: out.approval_id } : { status: out.status } };
     } catch (err) {
       this.log.error({ err: errorMessage(err), entity_id }, 'gate request failed');

@@ -1,5 +1,5 @@
 import type { EventBus } from '../core/bus.js';
-import { errorMessage } from '../core/errors.js';
+import { HearthError, errorMessage } from '../core/errors.js';
 import type { DeviceAdapter, Entity } from '../devices/model.js';
 import { expectedState } from '../devices/operations.js';
 import type { EntityRegistry } from '../devices/registry.js';
@@ -79,7 +79,8 @@ export class Executor {
       await system.run(action.params);
     } catch (err) {
       onSent(errorMessage(err));
-      return { status: 'failed', entity: null, detail: { code: 'ACTION_ERROR', message: errorMessage(err) } };
+      // A hub change that no longer applies (the username was taken meanwhile) keeps its own code.
+      return { status: 'failed', entity: null, detail: { code: err instanceof HearthError ? err.code : 'ACTION_ERROR', message: errorMessage(err) } };
     }
     onSent();
     // A hub action's effect is its own completion: run() resolves when it is done.

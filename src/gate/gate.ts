@@ -17,6 +17,7 @@ import { Executor, systemKey, type ExecResult } from './executor.js';
 import { evaluatePolicy, type PolicyVerdict } from './policy.js';
 import { EnvelopeStore, envelopeDigest, type StoredEnvelope } from './store.js';
 import { gateError, type GateErrorCode } from './errors.js';
+import { ConfirmWindows } from './confirm.js';
 import {
   actionSchema,
   gateRequestSchema,
@@ -74,12 +75,15 @@ export class ActionGate implements Service {
   private readonly systemActions = new Map<string, SystemAction>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly log: Logger;
+  private readonly windows: ConfirmWindows;
   private sweeper?: NodeJS.Timeout;
   private offStarted?: () => void;
+  private offSetup?: () => void;
 
   constructor(private readonly ctx: HubContext, private readonly deps: GateDeps) {
     this.store = new EnvelopeStore(ctx.store.db);
     this.log = ctx.log.child({ part: 'gate' });
+    this.windows = new ConfirmWindows(ctx);
     this.executor = new Executor({
       registry: deps.registry,
       adapters: deps.adapters,
@@ -100,6 +104,8 @@ export class ActionGate implements Service {
         for (const e of recovered) this.announceInterrupted(e);
       });
     }
+    // First run is not blocked: the setup code and the new owner's password open the first window.
+    this.offSetup = this.ctx.bus.on('setup.completed', ({ member_id, session_id }) => this.windows.open(member_id, session_id, 'web', 'first_run'));
     const every = this.ctx.settings.get().policy.sweep_interval_s * 1000;
     this.sweeper = setInterval(() => {
       try {
@@ -115,6 +121,8 @@ export class ActionGate implements Service {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
     this.offStarted?.();
+    this.offSetup?.();
+    this.windows.stop();
     this.executor.stop(); // waits end now as unconfirmed; their envelopes are finished below
     await Promise.allSettled([...this.running]);
   }
@@ -171,8 +179,18 @@ export class ActionGate implements Service {
       return outcome;
     }
 
+    // A hub change by an owner who confirmed with their PIN on this sign-in a few minutes ago
+    // (or who just set up the hub) runs like a direct action: no second prompt, same audit story.
+    if (this.isHubChange(action) && verdict.policy.quorum === 1 && this.windows.covers(req.origin.member_id ?? '', req.origin.session_id)) {
+      const self = this.selfConfirm({ origin: { member_id: req.origin.member_id, channel: req.origin.channel }, policy: verdict.policy });
+      if (self) {
+        audit('action.requested', { action: forAudit(action), risk: verdict.risk, path: 'confirmed', confirmed: 'window', reason: req.reason ?? null });
+        return this.track(this.runAction(action, actionId, actor, req.origin.channel));
+      }
+    }
     const eligible = this.eligibleApprovers(verdict.policy.approver_roles, verdict.policy.exclude_requester ? req.origin.member_id : null);
-    if (eligible < verdict.policy.quorum) {
+    const sole = eligible < verdict.policy.quorum && this.soleApprover(verdict.policy, req.origin.member_id);
+    if (eligible < verdict.policy.quorum && !sole) {
       return refuse('NO_APPROVER', `no one can approve this: it needs ${verdict.policy.quorum} approval${verdict.policy.quorum > 1 ? 's' : ''} from ${verdict.policy.approver_roles.join(' or ')}, and ${eligible} ${eligible === 1 ? 'is' : 'are'} available`, verdict.risk);
     }
     const now = this.ctx.clock.now();
@@ -203,8 +221,34 @@ export class ActionGate implements Service {
       () => this.store.insert({ envelope, actor, deny_ends: verdict.deny_ends, created_ms: now, expires_ms: expiresMs }),
     );
     this.ctx.bus.emit('approval.requested', envelope);
-    return { status: 'pending', approval_id: envelope.id, envelope };
+    return { status: 'pending', approval_id: envelope.id, envelope, self_confirm: this.selfConfirm(envelope) };
   }
+
+  /**
+   * Whether the requester may approve their own envelope (always with their PIN, or for a hub
+   * change within their confirmation window): they hold an approver role, and either the policy
+   * lets the requester approve or no one else could (the sole owner).
+   */
+  selfConfirm(env: Pick<Envelope, 'origin' | 'policy'>): boolean {
+    const id = env.origin.member_id;
+    const m = id ? this.deps.members.get(id) : undefined;
+    if (!m || m.disabled || !env.policy.approver_roles.includes(m.role)) return false;
+    return !env.policy.exclude_requester || this.soleApprover(env.policy, id);
+  }
+
+  /** exclude_requester, yet no one but the requester could approve: the sole owner confirms with the PIN. */
+  private soleApprover(policy: Envelope['policy'], requesterId: string | null): boolean {
+    if (!policy.exclude_requester || policy.quorum !== 1 || !requesterId || !this.ctx.settings.get().policy.sole_approver_pin) return false;
+    const m = this.deps.members.get(requesterId);
+    if (!m || m.disabled || !policy.approver_roles.includes(m.role)) return false;
+    return this.eligibleApprovers(policy.approver_roles, requesterId) === 0;
+  }
+
+  private isHubChange(action: Pick<Action, 'entity_id' | 'operation'>): boolean {
+    return this.systemActions.get(systemKey(action.entity_id, action.operation))?.change === true;
+  }
+
+
 
   // ---- decisions -----------------------------------------------------------------------
 
@@ -226,18 +270,30 @@ export class ActionGate implements Service {
     if (env.state === 'expired') refuse('APPROVAL_EXPIRED', `this request expired at ${env.expires_at}`);
     if (env.state !== 'pending') refuse('APPROVAL_FINISHED', `this request is already ${env.state}`);
     const member = this.deps.members.get(input.member_id);
-    if (member && !member.disabled && env.policy.exclude_requester && member.id === env.origin.member_id) {
+    const own = member !== undefined && member.id === env.origin.member_id;
+    const sole = own && env.policy.exclude_requester && this.soleApprover(env.policy, member.id);
+    if (member && !member.disabled && env.policy.exclude_requester && own && !sole) {
       refuse('SELF_APPROVAL_FORBIDDEN', 'you cannot approve your own request; someone else must (or cancel it)');
     }
     if (!member || member.disabled || !env.policy.approver_roles.includes(member.role)) {
       refuse('NOT_AN_APPROVER', `this request needs ${env.policy.approver_roles.join(' or ')} to decide`);
     }
-    // Saying no is always safe; saying yes through a channel that cannot prove the person needs the PIN.
-    if (input.decision === 'approve' && env.policy.step_up && this.ctx.settings.get().policy.step_up_channels.includes(input.channel)) {
-      if (!input.pin) refuse('PIN_REQUIRED', this.deps.members.hasPin?.(input.member_id) === false ? 'approving this needs a PIN; set one in your profile first' : 'approving this needs your PIN');
-      if (!this.deps.members.verifyPin(input.member_id, input.pin!, input.channel)) refuse('PIN_INVALID', 'that PIN is not right');
-      // verifyPin audits wrong PINs and throws PIN_LOCKED when they are too many
+    // Saying no is always safe; saying yes through a channel that cannot prove the person needs
+    // the PIN, and so does saying yes to one's own request (a hub change within the sign-in's
+    // confirmation window excepted).
+    let confirmed: 'pin' | 'window' | undefined;
+    if (input.decision === 'approve') {
+      const window = own && this.isHubChange(env.action) && this.windows.covers(member!.id, input.session_id);
+      const needsPin = own ? !window : env.policy.step_up && this.ctx.settings.get().policy.step_up_channels.includes(input.channel);
+      if (needsPin) {
+        if (!input.pin) refuse('PIN_REQUIRED', this.deps.members.hasPin?.(input.member_id) === false ? 'approving this needs a PIN; set one in your profile first' : own ? 'confirm this with your PIN' : 'approving this needs your PIN');
+        if (!this.deps.members.verifyPin(input.member_id, input.pin!, input.channel)) refuse('PIN_INVALID', 'that PIN is not right');
+        // verifyPin audits wrong PINs and throws PIN_LOCKED when they are too many
+        confirmed = 'pin';
+        this.windows.open(input.member_id, input.session_id, input.channel, 'pin');
+      } else if (window) confirmed = 'window';
     }
+    const selfNote = own && input.decision === 'approve' ? { by_requester: sole ? 'sole_approver' : 'requester', confirmed } : {};
 
     const at = isoTime(this.ctx.clock.now());
     const decision: Decision = { member_id: input.member_id, decision: input.decision, channel: input.channel, at };
@@ -251,7 +307,7 @@ export class ActionGate implements Service {
           origin: input.channel,
           kind: 'approval.decided',
           subject: env.id,
-          data: { decision: input.decision, digest: env.digest, approvals, quorum: env.policy.quorum, state: next },
+          data: { decision: input.decision, digest: env.digest, approvals, quorum: env.policy.quorum, state: next, ...selfNote },
         },
         () => {
           this.store.addDecision(env.id, decision, env.digest);
@@ -439,7 +495,8 @@ export class ActionGate implements Service {
     // An approval is for one entity: params may not point the command at others.
     const widening = TARGET_KEYS.filter((k) => Object.hasOwn(action.params, k));
     if (widening.length > 0) return { code: 'INVALID_PARAMS', message: `params may not name other targets (${widening.join(', ')})` };
-    if (JSON.stringify(action.params).length > 4096) return { code: 'INVALID_PARAMS', message: 'params are too large' };
+    // A hub change carries more (a policy, hashes); a device command a few values.
+    if (JSON.stringify(action.params).length > (this.isHubChange(action) ? 65_536 : 4096)) return { code: 'INVALID_PARAMS', message: 'params are too large' };
     if (action.entity_id.startsWith('hub.')) {
       if (this.systemActions.has(systemKey(action.entity_id, action.operation))) return { entity: null };
       const known = [...this.systemActions.keys()].some((k) => k.startsWith(`${action.entity_id}:`));
@@ -457,7 +514,7 @@ export class ActionGate implements Service {
   private verdict(action: Action, entity: Entity | null, role: Role | 'system', channel: Origin, at: number, proposer?: Proposer): PolicyVerdict {
     const settings = this.ctx.settings.get();
     const system = this.systemActions.get(systemKey(action.entity_id, action.operation));
-    return evaluatePolicy({ action, entity, systemRisk: system?.risk, role, channel, proposer, at, timezone: settings.hub.timezone, policy: settings.policy });
+    return evaluatePolicy({ action, entity, systemRisk: system?.risk, hubChange: system?.change, role, channel, proposer, at, timezone: settings.hub.timezone, policy: settings.policy });
   }
 
   /**
@@ -469,7 +526,9 @@ export class ActionGate implements Service {
     return env.decisions.filter((d, i) => {
       if (d.decision !== 'approve' || stored.decisionDigests[i] !== env.digest) return false;
       const m = this.deps.members.get(d.member_id);
-      return m !== undefined && !m.disabled && env.policy.approver_roles.includes(m.role);
+      if (m === undefined || m.disabled || !env.policy.approver_roles.includes(m.role)) return false;
+      // The requester's own yes counts only while the policy lets it: never once another approver exists.
+      return !(env.policy.exclude_requester && m.id === env.origin.member_id && !this.soleApprover(env.policy, m.id));
     }).length;
   }
 

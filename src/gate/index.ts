@@ -9,6 +9,7 @@ export { ActionGate, type GateDeps, type GateMembers } from './gate.js';
 export { EnvelopeStore, envelopeDigest } from './store.js';
 export { GATE_ERRORS, type GateErrorCode } from './errors.js';
 export { evaluatePolicy, riskOf } from './policy.js';
+export { hubChangeGate } from './hub-changes.js';
 export * from './model.js';
 
 export interface GatePart extends PartInstance {

@@ -12,7 +12,7 @@ export class GateMetrics implements Service {
   constructor(private readonly ctx: HubContext) {
     this.actions = new Counter({
       name: 'hearth_gate_actions_total',
-      help: 'Actions the gate ran, by outcome (executed, unconfirmed, failed) and path (direct, approval)',
+      help: 'Actions the gate ran, by outcome (executed, unconfirmed, failed) and path (direct, approval, or hub: one of changes to the hub itself run without an envelope)',
       labelNames: ['status', 'path'] as const,
       registers: [ctx.metrics],
     });
@@ -27,7 +27,7 @@ export class GateMetrics implements Service {
   start(): void {
     const bus = this.ctx.bus;
     this.off.push(
-      bus.on('action.executed', (p) => this.actions.inc({ status: p.outcome.status, path: p.envelope_id ? 'approval' : 'direct' })),
+      bus.on('action.executed', (p) => this.actions.inc({ status: p.outcome.status, path: p.envelope_id ? 'approval' : p.action.entity_id.startsWith('hub.') ? 'hub' : 'direct' })),
       bus.on('approval.requested', () => this.approvals.inc({ state: 'pending' })),
       bus.on('approval.finished', (e) => this.approvals.inc({ state: e.state })),
     );

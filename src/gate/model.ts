@@ -27,6 +27,8 @@ export const requestOriginSchema = z.object({
   actor: z.string().max(200).optional(),
   /** `llm` when a language model read the request from text: the policy may forbid it or raise its risk. */
   proposer: proposerSchema.optional(),
+  /** The web sign-in the request came through: a PIN confirmed on it covers hub changes for a few minutes. */
+  session_id: z.string().max(200).optional(),
 });
 
 export const gateRequestSchema = z.object({
@@ -94,7 +96,12 @@ export const gateOutcomeSchema = z.discriminatedUnion('status', [
     entity: entitySchema.nullable(),
     detail: outcomeDetailSchema,
   }),
-  z.object({ status: z.literal('pending'), approval_id: z.string(), envelope: envelopeSchema }),
+  z.object({
+    status: z.literal('pending'),
+    approval_id: z.string(),
+    envelope: envelopeSchema,
+    self_confirm: z.boolean().optional().describe('the requester may approve this themselves with their PIN (a hub change, or a sole owner)'),
+  }),
   z.object({ status: z.literal('refused'), code: z.string(), message: z.string() }),
 ]);
 export type GateOutcome = z.infer<typeof gateOutcomeSchema>;
@@ -105,6 +112,8 @@ export const decideInputSchema = z.object({
   decision: decisionValueSchema,
   channel: originSchema,
   pin: z.string().max(16).optional(),
+  /** The web sign-in the decision came through (see requestOriginSchema.session_id). */
+  session_id: z.string().max(200).optional(),
 });
 export type DecideInput = z.infer<typeof decideInputSchema>;
 
@@ -120,4 +129,6 @@ export interface SystemAction {
   risk: z.infer<typeof riskSchema>;
   run: (params: Record<string, unknown>) => Promise<void>;
   describe: (params: Record<string, unknown>) => string;
+  /** One of the hub's own changes: its risk and approval rule come from policy.hub_changes. */
+  change?: boolean;
 }

@@ -5,6 +5,7 @@ import { forAudit, redactEnvelope as redacted } from './redact.js';
 import { visibleEnvelope } from './routes.js';
 import { gateTables } from './tables.js';
 import { createGatePart } from './index.js';
+import { hubChangeGate } from './hub-changes.js';
 
 /** Policy, the action gate, approval envelopes and the executor: the only way to the actuators. */
 export const gatePart = definePart({
@@ -19,5 +20,9 @@ export const gatePart = definePart({
     'action.executed': { send: (p) => ({ ...p, action: forAudit(p.action) }) },
     'gate.alert': { send: (p) => ({ ...p, envelope: redacted(p.envelope) }), to: (who, p) => visibleEnvelope(who, p.envelope) },
   },
-  create: (ctx, { members, devices }) => createGatePart(ctx, { members: members.members, registry: devices.registry, adapters: devices.adapters }),
+  create: (ctx, { members, devices }) => {
+    const part = createGatePart(ctx, { members: members.members, registry: devices.registry, adapters: devices.adapters });
+    ctx.changes.bind(hubChangeGate(part.gate)); // the hub's own changes reach the gate from here on
+    return part;
+  },
 });

@@ -16,6 +16,8 @@ export interface PolicyInput {
   entity: Entity | null;
   /** The risk a hub action was registered with. */
   systemRisk?: Risk;
+  /** One of the hub's own changes (policy.hub_changes: its risks and its approval rule). */
+  hubChange?: boolean;
   /** `system` when no member is behind the request (a workflow). */
   role: Role | 'system';
   channel: Origin;
@@ -53,7 +55,7 @@ export function evaluatePolicy(input: PolicyInput): PolicyVerdict {
   if (riskAbove(risk, rule.max_risk)) {
     return { kind: 'refused', code: 'ROLE_NOT_ALLOWED', message: `the ${input.role} role may not ask for ${risk}-risk actions such as ${action.operation} ${action.entity_id}`, risk };
   }
-  const approval: ApprovalRule = policy.approvals[risk === 'low' ? 'medium' : risk];
+  const approval: ApprovalRule = input.hubChange ? policy.hub_changes.approval : policy.approvals[risk === 'low' ? 'medium' : risk];
   if (risk !== 'low' && approval.forbid_origins.includes(channel)) {
     return { kind: 'refused', code: 'ORIGIN_FORBIDDEN', message: `${risk}-risk actions are never taken on a request from ${channel}`, risk };
   }
@@ -76,12 +78,14 @@ export function evaluatePolicy(input: PolicyInput): PolicyVerdict {
 }
 
 /** Per-entity override, then the registered risk of a hub action, then the domain table (owner's entries first). */
-export function riskOf(input: Pick<PolicyInput, 'action' | 'entity' | 'systemRisk' | 'policy'>): Risk {
+export function riskOf(input: Pick<PolicyInput, 'action' | 'entity' | 'systemRisk' | 'hubChange' | 'policy'>): Risk {
   const { action, entity, policy } = input;
   const op = action.operation;
   const override = own(policy.overrides, action.entity_id);
   const fromOverride = own(override, op) ?? own(override, '*');
   if (fromOverride) return fromOverride;
+  const hubRisk = input.hubChange ? (policy.hub_changes.risks as Record<string, Risk>)[op] : undefined;
+  if (hubRisk) return hubRisk;
   if (input.systemRisk) return input.systemRisk;
   const domain = entity?.domain ?? action.entity_id.split('.')[0]!;
   const keys = [deviceClassKey(domain, entity), domain].filter((k): k is string => Boolean(k));

@@ -9,6 +9,7 @@ import type { ActionGate } from './gate.js';
 import { redactEnvelope } from './redact.js';
 import { envelopeSchema, envelopeStateSchema, gateOutcomeSchema, type Envelope } from './model.js';
 import { gateError, refusalStatus } from './errors.js';
+import { changeOrigin } from '../core/hub-changes.js';
 
 const actionBody = z.strictObject({
   entity_id: z.string().min(3).max(200).regex(/^[a-z_]+\.[a-z0-9_]+$/, 'expected an entity id such as lock.front_door'),
@@ -24,7 +25,9 @@ const listQuery = z.strictObject({
   before: z.string().max(100).optional().describe('cursor: the id of the last envelope of the previous page'),
 });
 const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const pendingSchema = z.object({ status: z.literal('pending'), approval_id: z.string(), envelope: envelopeSchema });
+/** An envelope as its viewer sees it: `self_confirm` on the requester's own pending ones (they may approve it with their PIN). */
+const viewSchema = envelopeSchema.extend({ self_confirm: z.boolean().optional() });
+const pendingSchema = z.object({ status: z.literal('pending'), approval_id: z.string(), envelope: envelopeSchema, self_confirm: z.boolean().optional() });
 
 /** The channel of an HTTP caller: a session cookie is the web UI, a bearer token the API. */
 export const channelOf = (p: Principal): Origin => (p.via === 'token' ? 'api' : 'web');
@@ -40,6 +43,8 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
     // A decision checks the approver's PIN: its PIN_LOCKED (429) says when to try again.
     addRetryAfterHeader(app);
     const r = app.withTypeProvider<ZodTypeProvider>();
+    const view = (p: Principal, e: Envelope) =>
+      e.state === 'pending' && e.origin.member_id === p.member_id ? { ...redactEnvelope(e), self_confirm: gate.selfConfirm(e) } : redactEnvelope(e);
     r.post(
       '/actions',
       {
@@ -54,7 +59,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
       async (req, reply) => {
         const p = principalOf(req);
         const { reason, ...action } = req.body;
-        const outcome = await gate.request({ action, origin: { member_id: p.member_id, channel: channelOf(p) }, reason });
+        const outcome = await gate.request({ action, origin: changeOrigin(p), reason });
         if (outcome.status === 'refused') return reply.status(refusalStatus(outcome.code) as 403).send({ error: { code: outcome.code, message: outcome.message } });
         if (outcome.status === 'pending') return reply.status(202).send({ ...outcome, envelope: redactEnvelope(outcome.envelope) });
         return reply.status(200).send(outcome);
@@ -70,7 +75,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
           querystring: listQuery,
           response: {
             200: z.object({
-              approvals: z.array(envelopeSchema),
+              approvals: z.array(viewSchema),
               next_before: z.string().nullable().describe('`before` for the next, older page; null when there is none'),
             }),
           },
@@ -82,17 +87,17 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
         // a page can come back short (or empty) for a child and still not be the end.
         const page = gate.list(req.query);
         const next_before = page.length === req.query.limit ? page[page.length - 1]!.id : null;
-        return { approvals: page.filter((e) => visibleEnvelope(p, e)).map(redactEnvelope), next_before };
+        return { approvals: page.filter((e) => visibleEnvelope(p, e)).map((e) => view(p, e)), next_before };
       },
     );
     r.get(
       '/approvals/:id',
-      { preHandler: requireSignedIn, schema: { tags: ['approvals'], summary: 'One envelope', params: idParams, response: { 200: envelopeSchema, 404: errorSchema } } },
+      { preHandler: requireSignedIn, schema: { tags: ['approvals'], summary: 'One envelope', params: idParams, response: { 200: viewSchema, 404: errorSchema } } },
       async (req) => {
         const p = principalOf(req);
         const e = gate.get(req.params.id);
         if (!e || !visibleEnvelope(p, e)) throw gateError('APPROVAL_NOT_FOUND', `no approval request ${req.params.id}`);
-        return redactEnvelope(e);
+        return view(p, e);
       },
     );
     r.post(
@@ -109,7 +114,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
       },
       async (req) => {
         const p = principalOf(req);
-        return redactEnvelope(await gate.decide(req.params.id, { member_id: p.member_id, decision: req.body.decision, channel: channelOf(p), pin: req.body.pin }));
+        return redactEnvelope(await gate.decide(req.params.id, { member_id: p.member_id, decision: req.body.decision, channel: channelOf(p), pin: req.body.pin, session_id: p.session_id }));
       },
     );
     r.post(

@@ -40,5 +40,17 @@ export const gateTables: PartTables = {
         );
       `,
     },
+    {
+      version: 2,
+      name: 'PIN confirmation windows of web sign-ins (hub changes, like sudo)',
+      up: `
+        CREATE TABLE confirm_windows (
+          session_id TEXT PRIMARY KEY,
+          member_id TEXT NOT NULL,
+          until_ms INTEGER NOT NULL
+        );
+        CREATE INDEX confirm_windows_until ON confirm_windows (until_ms);
+      `,
+    },
   ],
 };

@@ -1,7 +1,7 @@
 import { definePart } from '../part/define.js';
 import { configTables } from '../config/tables.js';
 import { llmCheck } from '../config/checks.js';
-import { settingsRoutes } from '../config/routes.js';
+import { definePolicyChange, settingsRoutes } from '../config/routes.js';
 import { createConnectionTestPart } from '../config/test-connection.js';
 import { auditTables } from '../audit/tables.js';
 import { auditRoutes } from '../audit/routes.js';
@@ -16,7 +16,10 @@ export const configPart = definePart({
   tables: configTables,
   // Until the telephony and inference parts exist, their sections' checks are listed here.
   checks: [llmCheck],
-  create: (ctx) => ({ name: 'config', routes: settingsRoutes(ctx) }),
+  create: (ctx) => {
+    definePolicyChange(ctx, ctx.changes); // changing the policy is a hub change through the gate
+    return { name: 'config', routes: settingsRoutes(ctx, ctx.changes) };
+  },
 });
 
 export const auditPart = definePart({

@@ -9,6 +9,7 @@ import { VERSION } from '../core/version.js';
 import { EXIT, FatalError, errorMessage } from '../core/errors.js';
 import { loadSettings, type LoadSettingsOptions } from '../config/load.js';
 import { SettingsService } from '../config/service.js';
+import { HubChanges } from '../core/hub-changes.js';
 import { SecretBox, sealBackupCopies, sealStoredSettings } from '../config/secret-box.js';
 import Database from 'better-sqlite3';
 import { Store, ensureDataDir } from '../store/database.js';
@@ -101,6 +102,7 @@ export class Hub {
       audit,
       metrics: createMetricsRegistry(),
       settings,
+      changes: new HubChanges(),
     };
 
     const services = new ServiceManager({ log: log.child({ part: 'lifecycle' }) });

@@ -116,6 +116,8 @@ const OPERATION_WORDS: Record<string, string> = {
 
 /** An action in words: "unlock the front door", "set the living room thermostat to 21°". */
 export function describeAction(action: { entity_id: string; operation: string; params?: Record<string, unknown> }, entity?: Entity): string {
+  // The hub's own changes say what they do ("add Sam as an owner"): the gate's params carry it.
+  if (action.entity_id.startsWith('hub.') && typeof action.params?.summary === 'string') return action.params.summary;
   const target = entity ? the(entity) : action.entity_id;
   const verb = own(OPERATION_WORDS, action.operation) ?? action.operation.replace(/_/g, ' ');
   const p = action.params ?? {};

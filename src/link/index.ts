@@ -3,7 +3,8 @@ import type { ComponentHealth } from '../core/lifecycle.js';
 import { freeBytes } from '../store/database.js';
 import type { PartInstance } from '../part/define.js';
 import { LinkService } from './service.js';
-import { SupportGrants, supportRoutes } from './support.js';
+import { SupportGrants, defineSupportChanges, supportRoutes } from './support.js';
+import type { HubChanges } from '../core/hub-changes.js';
 import { registerSupportMethods, SUPPORT_ENTITY, type DoctorLike } from './support-rpc.js';
 import type { GatePort } from './gate-port.js';
 
@@ -29,6 +30,8 @@ export interface LinkDeps {
   gate: GatePort;
   /** `hearth doctor`'s checks run in the hub, for support diagnostics (the hub hands them in). */
   diagnose?: () => Promise<DoctorLike[]>;
+  /** Granting and revoking support sessions are hub changes through the gate. */
+  changes: HubChanges;
 }
 
 export function createLinkPart(ctx: HubContext, deps: LinkDeps): LinkPart {
@@ -41,11 +44,12 @@ export function createLinkPart(ctx: HubContext, deps: LinkDeps): LinkPart {
     registerSupportMethods({ ctx, grants: support, rpc: link.rpc, gate, health: () => health(), doctor: () => doctorFor(ctx, deps.diagnose) });
   }
   registerSystemActions(ctx, link, gate);
+  defineSupportChanges(support, deps.changes);
 
   return {
     name: 'link',
     services: [link],
-    routes: supportRoutes(support),
+    routes: supportRoutes(ctx, support, deps.changes),
     link,
     support,
     useHealth(components) {

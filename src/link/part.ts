@@ -10,5 +10,5 @@ export const linkPart = definePart({
   tables: linkTables,
   needs: { gate: gatePart },
   checks: [linkCheck],
-  create: (ctx, { gate }, hub) => createLinkPart(ctx, { gate: gate.gate, diagnose: () => hub.diagnose(3000) }),
+  create: (ctx, { gate }, hub) => createLinkPart(ctx, { gate: gate.gate, changes: ctx.changes, diagnose: () => hub.diagnose(3000) }),
 });

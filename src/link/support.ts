@@ -6,7 +6,8 @@ import type { HubContext } from '../part/context.js';
 import { isoTime } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { HearthError, notFound } from '../core/errors.js';
-import { principalOf, requireRole } from '../core/guard.js';
+import { principalOf, requireOwnerFor, requireRole } from '../core/guard.js';
+import { changeOrigin, pendingChangeSchema, type HubChanges } from '../core/hub-changes.js';
 import type { SupportAnnouncement } from './messages.js';
 
 export const supportScopeSchema = z.enum(['diagnostics', 'maintenance']);
@@ -62,9 +63,8 @@ export class SupportGrants {
     this.listeners.add(listener);
   }
 
-  create(input: z.infer<typeof createSchema>, by: string): Grant {
+  create(input: z.infer<typeof createSchema>, by: string, id = newId('sup')): Grant {
     const now = this.ctx.clock.now();
-    const id = newId('sup');
     const expires = now + input.duration_minutes * 60_000;
     this.ctx.audit.withEntry(
       { actor: by, origin: 'web', kind: 'support.grant.created', subject: id, data: { scope: input.scope, duration_minutes: input.duration_minutes, engineer: input.engineer ?? null, expires_at: isoTime(expires) } },
@@ -133,25 +133,81 @@ export class SupportGrants {
   }
 }
 
-/** /api/v1/support/sessions: the owner grants, lists and revokes support sessions. */
-export function supportRoutes(grants: SupportGrants): FastifyPluginAsync {
+/** Granting and revoking support sessions are hub changes (`hub.support_sessions`). */
+export const SUPPORT_SESSIONS_ENTITY = 'hub.support_sessions';
+const grantParams = z.object({ grant_id: z.string(), grant: createSchema, by: z.string() });
+const revokeParams = z.object({ grant_id: z.string(), by: z.string() });
+
+/** What runs when a grant or a revocation is approved. */
+export function defineSupportChanges(grants: SupportGrants, changes: HubChanges): void {
+  const grant = (raw: Record<string, unknown>) => {
+    const p = grantParams.parse(raw);
+    grants.create(p.grant, p.by, p.grant_id);
+  };
+  changes.define(SUPPORT_SESSIONS_ENTITY, 'grant_diagnostics', { run: grant });
+  changes.define(SUPPORT_SESSIONS_ENTITY, 'grant_maintenance', { run: grant });
+  changes.define(SUPPORT_SESSIONS_ENTITY, 'revoke_support', {
+    run: (raw) => {
+      const p = revokeParams.parse(raw);
+      grants.revoke(p.grant_id, p.by);
+    },
+  });
+}
+
+/** /api/v1/support/sessions: the owner grants, lists and revokes support sessions (through the action gate). */
+export function supportRoutes(ctx: HubContext, grants: SupportGrants, changes: HubChanges): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const owner = requireRole('owner');
+    const changer = requireOwnerFor(ctx.audit, SUPPORT_SESSIONS_ENTITY);
     r.post(
       '/support/sessions',
-      { preHandler: owner, schema: { tags: ['support'], summary: 'Grant a support session', body: createSchema, response: { 201: grantSchema } } },
-      async (req, reply) => reply.status(201).send(grants.create(req.body, principalOf(req).member_id)),
+      {
+        preHandler: changer,
+        schema: { tags: ['support'], summary: 'Grant a support session, through the action gate: 201 at once, 202 with the approval id while it waits', body: createSchema, response: { 201: grantSchema, 202: pendingChangeSchema } },
+      },
+      async (req, reply) => {
+        const p = principalOf(req);
+        const id = newId('sup');
+        const who = req.body.engineer ? `support engineer ${req.body.engineer}` : 'a support engineer';
+        const summary = `let ${who} ${req.body.scope === 'maintenance' ? 'run maintenance on' : 'read diagnostics of'} the hub for ${minutesWords(req.body.duration_minutes)}`;
+        const pending = await changes.ask({
+          entity_id: SUPPORT_SESSIONS_ENTITY,
+          operation: `grant_${req.body.scope}`,
+          params: { grant_id: id, grant: req.body, by: p.member_id, summary },
+          origin: changeOrigin(p),
+        });
+        if (pending) return reply.status(202).send(pending);
+        return reply.status(201).send(grants.get(id)!);
+      },
     );
     r.get('/support/sessions', { preHandler: owner, schema: { tags: ['support'], summary: 'Support sessions, newest first', response: { 200: z.object({ sessions: z.array(grantSchema) }) } } }, async () => ({
       sessions: grants.list(),
     }));
     r.delete(
       '/support/sessions/:id',
-      { preHandler: owner, schema: { tags: ['support'], summary: 'Revoke a support session now', params: z.object({ id: z.string().max(100) }), response: { 200: grantSchema } } },
-      async (req) => grants.revoke(req.params.id, principalOf(req).member_id),
+      {
+        preHandler: changer,
+        schema: { tags: ['support'], summary: 'Revoke a support session now (a low-risk hub change: at once for an owner by default)', params: z.object({ id: z.string().max(100) }), response: { 200: grantSchema, 202: pendingChangeSchema } },
+      },
+      async (req, reply) => {
+        const p = principalOf(req);
+        const grant = grants.get(req.params.id);
+        if (!grant) throw notFound('support session', req.params.id);
+        if (grant.revoked_at !== null) return grant;
+        const pending = await changes.ask({
+          entity_id: SUPPORT_SESSIONS_ENTITY,
+          operation: 'revoke_support',
+          params: { grant_id: grant.id, by: p.member_id, summary: `end the ${grant.scope} support session ${grant.id}` },
+          origin: changeOrigin(p),
+        });
+        if (pending) return reply.status(202).send(pending);
+        return grants.get(grant.id)!;
+      },
     );
   };
 }
+
+const minutesWords = (m: number): string => (m % 60 === 0 ? `${m / 60} hour${m === 60 ? '' : 's'}` : `${m} minute${m === 1 ? '' : 's'}`);
 
 export const supportRefused = (reason: string): HearthError => new HearthError('SUPPORT_REFUSED', reason, 403);

@@ -10,6 +10,8 @@ import { FirstRun } from './setup.js';
 import { MembersAuthenticator } from './authenticator.js';
 import { warmUpPasswordChecks } from './passwords.js';
 import { membersRoutes } from './routes.js';
+import { defineMemberChanges } from './changes.js';
+import type { HubChanges } from '../core/hub-changes.js';
 
 export { membersTables } from './tables.js';
 export { MembersService, actorOf, type Actor } from './service.js';
@@ -46,16 +48,22 @@ class MembersLifecycle implements Service {
   }
 }
 
-export function createMembersPart(ctx: HubContext): MembersPart {
+export interface MembersDeps {
+  /** The action gate for the parts below it: adding, changing and removing members are hub changes. */
+  changes: HubChanges;
+}
+
+export function createMembersPart(ctx: HubContext, deps: MembersDeps): MembersPart {
   const sessions = new SessionStore(ctx.store.db, ctx.clock);
   const tokens = new TokenStore(ctx.store.db, ctx.clock);
   const members = new MembersService(ctx, sessions);
   const login = new LoginService(ctx, members.repo, sessions);
   const firstRun = new FirstRun(ctx, members.repo, sessions);
+  defineMemberChanges(deps.changes, members);
   return {
     name: 'members',
     services: [new MembersLifecycle(members, sessions, tokens, firstRun)],
-    routes: membersRoutes({ ctx, members, sessions, tokens, login, firstRun }),
+    routes: membersRoutes({ ctx, members, sessions, tokens, login, firstRun, changes: deps.changes }),
     authenticator: new MembersAuthenticator(sessions, tokens),
     members,
   };

@@ -2,10 +2,13 @@ import type { FastifyPluginAsync, preHandlerHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { forbidden, notFound } from '../core/errors.js';
-import { principalOf, requireRole, requireSignedIn } from '../core/guard.js';
+import type { HubContext } from '../part/context.js';
+import { pendingChangeSchema, type HubChanges } from '../core/hub-changes.js';
+import { principalOf, requireOwnerFor, requireRole, requireSignedIn } from '../core/guard.js';
 import { hasScope, type Member, type Principal } from './model.js';
 import { memberViewSchema, memberSummarySchema } from './model.js';
 import { actorOf, type MembersService } from './service.js';
+import { askToAdd, askToDelete, askToUpdate, MEMBERS_ENTITY } from './changes.js';
 import {
   createMemberBodySchema,
   idParamsSchema,
@@ -35,9 +38,11 @@ export function requireScope(scope: string): preHandlerHookHandler {
  * and roles); phone numbers and Telegram links are for the owner and the member alone.
  * Everyone may read and change their own record at /members/me.
  */
-export function memberRoutes(members: MembersService): FastifyPluginAsync {
+export function memberRoutes(ctx: HubContext, members: MembersService, changes: HubChanges): FastifyPluginAsync {
   const viewFor = (viewer: Principal, m: Member) => (viewer.role === 'owner' || viewer.member_id === m.id ? members.publicView(m) : members.summaryView(m));
   const owner = [requireRole('owner')];
+  // Adding, changing and removing members are hub changes: through the gate, refusals audited.
+  const changer = [requireOwnerFor(ctx.audit, MEMBERS_ENTITY)];
 
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
@@ -80,30 +85,58 @@ export function memberRoutes(members: MembersService): FastifyPluginAsync {
 
     r.post(
       '/members',
-      { preHandler: owner, schema: { tags: TAGS, summary: 'Add a member (owner)', body: createMemberBodySchema, response: { 201: memberViewSchema } } },
-      async (req, reply) => reply.status(201).send(members.publicView(await members.create(req.body, actorOf(principalOf(req))))),
+      {
+        preHandler: changer,
+        schema: {
+          tags: TAGS,
+          summary: 'Add a member (owner), through the action gate: 201 when added at once (the owner\'s PIN confirmed on this sign-in a few minutes ago), 202 with the approval id when it waits for the PIN or a second person',
+          body: createMemberBodySchema,
+          response: { 201: memberViewSchema, 202: pendingChangeSchema },
+        },
+      },
+      async (req, reply) => {
+        const p = principalOf(req);
+        const { id, pending } = await askToAdd(changes, members, p, actorOf(p), req.body);
+        if (pending) return reply.status(202).send(pending);
+        return reply.status(201).send(members.publicView(requireMember(members, id)));
+      },
     );
 
     r.patch(
       '/members/:id',
       {
-        preHandler: owner,
-        schema: { tags: TAGS, summary: 'Change a member (owner); the last active owner cannot be demoted or disabled', params: idParamsSchema, body: updateMemberBodySchema, response: { 200: memberViewSchema } },
+        preHandler: changer,
+        schema: {
+          tags: TAGS,
+          summary: 'Change a member (owner). Role, disabled, and another member\'s password or PIN go through the action gate (202 while waiting); the last active owner cannot be demoted or disabled',
+          params: idParamsSchema,
+          body: updateMemberBodySchema,
+          response: { 200: memberViewSchema, 202: pendingChangeSchema },
+        },
       },
-      async (req) => {
+      async (req, reply) => {
         const p = principalOf(req);
-        return members.publicView(await members.update(req.params.id, req.body, { ...actorOf(p), session_id: p.session_id }));
+        const out = await askToUpdate(changes, members, p, actorOf(p), requireMember(members, req.params.id), req.body);
+        if (out.pending) return reply.status(202).send(out.pending);
+        return members.publicView(out.member ?? requireMember(members, req.params.id));
       },
     );
 
     r.delete(
       '/members/:id',
       {
-        preHandler: owner,
-        schema: { tags: TAGS, summary: 'Remove a member and end their sessions and tokens (owner); never the last owner', params: idParamsSchema, response: { 204: z.null() } },
+        preHandler: changer,
+        schema: {
+          tags: TAGS,
+          summary: 'Remove a member and end their sessions and tokens (owner), through the action gate (202 while waiting); never the last owner',
+          params: idParamsSchema,
+          response: { 202: pendingChangeSchema, 204: z.null() },
+        },
       },
       async (req, reply) => {
-        await members.remove(req.params.id, actorOf(principalOf(req)));
+        const p = principalOf(req);
+        const pending = await askToDelete(changes, members, p, actorOf(p), requireMember(members, req.params.id));
+        if (pending) return reply.status(202).send(pending);
         return reply.status(204).send(null);
       },
     );

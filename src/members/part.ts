@@ -6,5 +6,5 @@ import { createMembersPart } from './index.js';
 export const membersPart = definePart({
   name: 'members',
   tables: membersTables,
-  create: (ctx) => createMembersPart(ctx),
+  create: (ctx) => createMembersPart(ctx, { changes: ctx.changes }),
 });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HubContext } from '../part/context.js';
+import type { HubChanges } from '../core/hub-changes.js';
 import { forbidden, notFound, conflict } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { principalOf, requireSignedIn } from '../core/guard.js';
@@ -32,6 +33,7 @@ export interface MembersRouteDeps {
   tokens: TokenStore;
   login: LoginService;
   firstRun: FirstRun;
+  changes: HubChanges;
 }
 
 /** 204 answers carry no body; the schema says so for the OpenAPI document. */
@@ -169,7 +171,7 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
       },
     );
 
-    await app.register(memberRoutes(members));
+    await app.register(memberRoutes(ctx, members, deps.changes));
   };
 }
 

@@ -119,6 +119,15 @@ export class MembersService {
   }
 
   async create(input: CreateMemberBody, by: Actor): Promise<Member> {
+    const { row, fields } = await this.newMember(input);
+    return this.insertMember(row, fields, by);
+  }
+
+  /**
+   * A new member checked and hashed, not yet stored: the gate carries it in an envelope until
+   * the change is approved (the hashes, never the password or PIN).
+   */
+  async newMember(input: CreateMemberBody): Promise<{ row: MemberRow; fields: string[] }> {
     if (input.password) checkPasswordPolicy(input.password, input.username);
     if (this.repo.getByUsername(input.username)) throw conflict('USERNAME_TAKEN', `The username ${input.username} is taken`);
     const password_hash = input.password ? await hashPassword(input.password) : null;
@@ -137,16 +146,23 @@ export class MembersService {
       updated_at: now,
     };
     const fields = ['username', 'display_name', 'role', ...(['password', 'pin', 'phone'] as const).filter((k) => input[k] !== undefined)];
+    return { row, fields };
+  }
+
+  /** Stores a member made by newMember (now, or when its envelope is approved). */
+  insertMember(row: MemberRow, fields: string[], by: Actor): Member {
+    const now = isoTime(this.ctx.clock.now());
+    const stored = { ...row, created_at: now, updated_at: now };
     try {
       this.ctx.audit.withEntry(
         { actor: by.id, origin: by.origin, kind: 'member.created', subject: row.id, data: { username: row.username, role: row.role, fields } },
-        () => this.repo.insert(row),
+        () => this.repo.insert(stored),
       );
     } catch (err) {
-      throw uniqueConflict(err, input.username);
+      throw uniqueConflict(err, row.username);
     }
     this.ctx.bus.emit('member.changed', { member_id: row.id, change: 'created', fields });
-    return toMember(row);
+    return toMember(stored);
   }
 
   /**
@@ -154,6 +170,12 @@ export class MembersService {
    * password, so a borrowed session cannot lock the owner out.
    */
   async update(id: string, input: UpdateMemberBody, by: Actor & { session_id?: string }): Promise<Member> {
+    const change = await this.prepareUpdate(id, input, by);
+    return this.applyChange(id, change, by, by.id === id ? by.session_id : undefined);
+  }
+
+  /** An owner's change checked and hashed, not yet applied (see newMember). */
+  async prepareUpdate(id: string, input: UpdateMemberBody, by: Actor): Promise<MemberChange> {
     const row = this.requireRow(id);
     const self = by.id === id;
     if (self && (input.password !== undefined || input.pin !== undefined)) await this.checkCurrentPassword(row, input.current_password);
@@ -173,7 +195,15 @@ export class MembersService {
       checkPasswordPolicy(input.password, change.username ?? row.username);
       change.password_hash = await hashPassword(input.password);
     }
-    return this.apply(id, change, by, self ? by.session_id : undefined);
+    return change;
+  }
+
+  /** Whether a change (or a removal) would leave the hub without an active owner; checked again when applied. */
+  leavesNoOwner(id: string, change: MemberChange | 'delete'): boolean {
+    const row = this.requireRow(id);
+    if (row.role !== 'owner' || row.disabled) return false;
+    const loses = change === 'delete' || (change.role !== undefined && change.role !== 'owner') || change.disabled === 1;
+    return loses && this.repo.activeOwnerCount() <= 1;
   }
 
   /** A member's change to themselves: name, phone, and (with the current password) password and PIN. */
@@ -188,7 +218,7 @@ export class MembersService {
       checkPasswordPolicy(input.password, row.username);
       change.password_hash = await hashPassword(input.password);
     }
-    return this.apply(row.id, change, { ...actorOf(principal) }, principal.session_id);
+    return this.applyChange(row.id, change, { ...actorOf(principal) }, principal.session_id);
   }
 
   async remove(id: string, by: Actor): Promise<void> {
@@ -234,7 +264,8 @@ export class MembersService {
     return row && !row.disabled ? toMember(row) : undefined;
   }
 
-  private apply(id: string, change: MemberChange, by: Actor, keepSession?: string): Member {
+  /** Applies a checked change with its audit entry; the last active owner is never lost. */
+  applyChange(id: string, change: MemberChange, by: Actor, keepSession?: string): Member {
     const fields = Object.keys(change).map((k) => k.replace(/_hash$/, ''));
     if (fields.length === 0) return toMember(this.requireRow(id));
     const data: Record<string, unknown> = { changed: fields };
@@ -275,7 +306,7 @@ export class MembersService {
   }
 }
 
-const lastOwner = (): HearthError => conflict('LAST_OWNER', 'The hub needs at least one active owner; make someone else an owner first');
+export const lastOwner = (): HearthError => conflict('LAST_OWNER', 'The hub needs at least one active owner; make someone else an owner first');
 
 function uniqueConflict(err: unknown, username: string): unknown {
   const e = err as { code?: string; message?: string };

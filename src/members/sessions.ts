@@ -10,6 +10,8 @@ declare module '../core/bus.js' {
   interface HubEvents {
     /** A session was ended by logging out: whatever was opened with it (event streams) closes. */
     'session.ended': { member_id: string; session_id: string };
+    /** The first owner was created with the setup code: their first sign-in may make the hub's first changes without a PIN prompt. */
+    'setup.completed': { member_id: string; session_id: string };
     /** An API token was revoked: the event streams opened with it close. */
     'token.revoked': { member_id: string; token_id: string };
   }

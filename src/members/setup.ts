@@ -120,6 +120,7 @@ export class FirstRun {
     this.codeHash = undefined;
     rmSync(this.file, { force: true });
     this.log.info({ member_id: row.id, username: row.username }, 'first owner created; setup is closed');
+    this.ctx.bus.emit('setup.completed', { member_id: row.id, session_id: session.id });
     return { member: toMember(row), session };
   }
 

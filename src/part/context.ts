@@ -6,6 +6,7 @@ import type { EventBus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger, RecentLogs } from '../core/logger.js';
 import type { SettingsService } from '../config/service.js';
+import type { HubChanges } from '../core/hub-changes.js';
 
 /**
  * The one context object handed to every part (type-only imports: no part pulls another in
@@ -23,6 +24,11 @@ export interface HubContext {
   readonly audit: AuditTrail;
   readonly metrics: Registry;
   readonly settings: SettingsService;
+  /**
+   * The hub's own changes (members, device logins, support sessions, the policy): defined by parts
+   * below the gate, bound to the gate by the gate part once it exists.
+   */
+  readonly changes: HubChanges;
 }
 
 /** The settings as they are now; parts that react to changes listen for `settings.changed`. */

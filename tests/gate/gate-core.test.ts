@@ -194,8 +194,9 @@ describe('the action gate', () => {
   });
 
   it('says no when nobody could approve (deny by default)', async () => {
-    const f = await setUp({ others: [{ username: 'adam', role: 'adult' }] });
-    // Olivia is the only owner and may not approve her own unlock.
+    // The sole owner's PIN step-up (issue 17) is off here: then Olivia, the only owner, may not
+    // approve her own unlock and nobody else could (tests/gate/hub-changes.test.ts has it on).
+    const f = await setUp({ others: [{ username: 'adam', role: 'adult' }], settings: { policy: { sole_approver_pin: false } } });
     const out = await ask(f, 'olivia', 'lock.front_door', 'unlock');
     expect(out).toMatchObject({ status: 'refused', code: 'NO_APPROVER' });
     expect(f.gate.list({ state: 'pending' })).toEqual([]);

@@ -101,6 +101,45 @@ function withDefaults<S extends Record<string, z.ZodType>>(shape: S, d: { [K in 
   return obj.prefault({} as never);
 }
 
+/**
+ * The hub's own security-relevant changes, each a system action `hub.<part>:<operation>`
+ * through the gate. Adding an owner, changing an owner and changing the policy are high;
+ * removing access (revoking support, deleting a device login) is low.
+ */
+export const HUB_CHANGE_OPERATIONS = [
+  'add_member', 'add_owner', 'update_member', 'update_owner', 'delete_member', 'delete_owner',
+  'change_policy', 'grant_diagnostics', 'grant_maintenance', 'revoke_support', 'create_device_login', 'delete_device_login',
+] as const;
+export type HubChangeOperation = (typeof HUB_CHANGE_OPERATIONS)[number];
+export const DEFAULT_HUB_CHANGE_RISKS: Record<HubChangeOperation, Risk> = {
+  add_member: 'medium',
+  add_owner: 'high',
+  update_member: 'medium',
+  update_owner: 'high',
+  delete_member: 'medium',
+  delete_owner: 'high',
+  change_policy: 'high',
+  grant_diagnostics: 'medium',
+  grant_maintenance: 'high',
+  revoke_support: 'low',
+  create_device_login: 'medium',
+  delete_device_login: 'low',
+};
+
+/** Hub changes: an owner confirms their own with the PIN; a second person only when this rule asks (quorum, exclude_requester). */
+export const DEFAULT_HUB_CHANGE_APPROVAL: ApprovalRule = {
+  approver_roles: ['owner'], quorum: 1, exclude_requester: false, step_up: true, deny_ends: true, expiry_s: 900, forbid_origins: ['llm', 'relay'],
+};
+
+const hubChangesSchema = z.strictObject({
+  risks: withDefaults(Object.fromEntries(HUB_CHANGE_OPERATIONS.map((op) => [op, riskSchema])) as Record<HubChangeOperation, typeof riskSchema>, DEFAULT_HUB_CHANGE_RISKS)
+    .describe('Risk of each of the hub\'s own changes (members, roles, PINs and passwords of others, the policy, support sessions, device logins).'),
+  approval: withDefaults(approvalRuleShape, DEFAULT_HUB_CHANGE_APPROVAL)
+    .describe('Who approves the hub\'s own changes above low risk. With exclude_requester false and quorum 1 an owner confirms their own change with their PIN; set exclude_requester or a quorum of 2 to need a second person.'),
+  confirm_minutes: z.number().min(0).max(60).default(5)
+    .describe('After an owner confirms a hub change (or any approval) with their PIN in the web UI, further hub changes from the same sign-in need no PIN for this many minutes (like sudo); 0: always ask.'),
+});
+
 const rolesSchema = z.strictObject({
   owner: withDefaults(roleRuleShape, DEFAULT_ROLES.owner!),
   adult: withDefaults(roleRuleShape, DEFAULT_ROLES.adult!),
@@ -135,6 +174,9 @@ export const policySection = z
       })
       .prefault({})
       .describe('Actions proposed by the language model (whatever channel carried the text). Origins forbidden for a risk (forbid_origins with `llm`) also apply to them.'),
+    hub_changes: hubChangesSchema.prefault({}).describe('The hub\'s own security-relevant changes as gated actions: their risks, who approves them, and how long one PIN confirmation lasts.'),
+    sole_approver_pin: z.boolean().default(true)
+      .describe('When the requester holds an approver role and no one else could approve (a home with one owner), the requester confirms their own request with their PIN instead of the request being refused; exclude_requester still holds whenever another approver exists.'),
     step_up_channels: z.array(z.enum(originNames)).default(['web', 'api'])
       .describe('Channels on which a step-up approval needs the approver\'s PIN (Telegram and voice prove the person otherwise).'),
     confirm_timeout_s: z.number().min(0.1).max(600).default(10)

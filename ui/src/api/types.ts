@@ -31,6 +31,8 @@ export type GateOutcome = G.GateOutcome;
 export type Decision = G.Decision;
 // Event payloads: the bus's own types (the parts add theirs by declaration merging).
 export type { HubEvents } from '../../../src/core/bus';
+/** 202 from a route whose hub change waits for the requester's PIN or a second person. */
+export type { PendingChange } from '../../../src/core/hub-changes';
 import type {} from '../../../src/gate/gate';
 import type {} from '../../../src/devices/registry';
 export type { HealthHistory } from '../../../src/health/history';

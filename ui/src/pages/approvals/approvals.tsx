@@ -51,11 +51,13 @@ function PendingCard({ envelope: a, names, onDecided }: { envelope: Envelope; na
   const { me } = useSession();
   const now = useTick();
   const [pin, setPin] = useState('');
-  const [needPin, setNeedPin] = useState(a.policy.step_up);
+  const [needPin, setNeedPin] = useState(a.policy.step_up || a.origin.member_id === me.id);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const mine = a.origin.member_id === me.id;
-  const mayDecide = a.policy.approver_roles.includes(me.role) && !(mine && a.policy.exclude_requester);
+  // My own request I may approve with my PIN when no one else could (the sole owner) or for a hub change.
+  const selfConfirm = (a as Envelope & { self_confirm?: boolean }).self_confirm === true;
+  const mayDecide = a.policy.approver_roles.includes(me.role) && (!(mine && a.policy.exclude_requester) || selfConfirm);
   const decided = a.decisions.some((d) => d.member_id === me.id);
   const what = actionWords(a.action.operation, names.entity(a.action.entity_id), a.action.params);
   const pinId = `pin-${a.id}`;

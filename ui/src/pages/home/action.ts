@@ -7,7 +7,8 @@ import { useHubEvents } from '../../api/events';
 export type ActionState =
   | { kind: 'idle' }
   | { kind: 'sending'; operation: string }
-  | { kind: 'waiting'; envelope: Envelope }
+  /** `self`: I may approve it myself with my PIN (no one else could: the sole owner). */
+  | { kind: 'waiting'; envelope: Envelope; self?: boolean }
   | { kind: 'done'; tone: 'ok' | 'warn' | 'bad'; text: string };
 
 /**
@@ -19,7 +20,7 @@ export function useEntityAction(entityId: string, pending?: Envelope) {
   const [error, setError] = useState<ApiError | undefined>();
   // A request of mine still open (after a reload, or from another device): show it waiting.
   useEffect(() => {
-    if (pending && state.kind === 'idle') setState({ kind: 'waiting', envelope: pending });
+    if (pending && state.kind === 'idle') setState({ kind: 'waiting', envelope: pending, self: (pending as Envelope & { self_confirm?: boolean }).self_confirm === true });
   }, [pending?.id]);
 
   useHubEvents(
@@ -28,7 +29,7 @@ export function useEntityAction(entityId: string, pending?: Envelope) {
       const id = state.envelope.id;
       if (e.type === 'approval.decided') {
         const d = e.data as unknown as HubEvents['approval.decided'];
-        if (d.envelope.id === id && d.envelope.state === 'pending') setState({ kind: 'waiting', envelope: d.envelope });
+        if (d.envelope.id === id && d.envelope.state === 'pending') setState({ ...state, envelope: d.envelope });
       }
       if (e.type === 'approval.finished' || e.type === 'approval.decided') {
         const env = (e.type === 'approval.finished' ? e.data : (e.data as { envelope?: unknown }).envelope) as unknown as Envelope;
@@ -43,7 +44,7 @@ export function useEntityAction(entityId: string, pending?: Envelope) {
     setState({ kind: 'sending', operation });
     try {
       const out = await post<GateOutcome>('/actions', { entity_id: entityId, operation, ...(params ? { params } : {}) });
-      if (out.status === 'pending') setState({ kind: 'waiting', envelope: out.envelope });
+      if (out.status === 'pending') setState({ kind: 'waiting', envelope: out.envelope, self: out.self_confirm === true });
       else if (out.status === 'executed') setState({ kind: 'idle' });
       else if (out.status === 'refused') setState({ kind: 'done', tone: 'bad', text: out.message });
       else setState({ kind: 'done', tone: out.status === 'failed' ? 'bad' : 'warn', text: out.detail.message });
@@ -62,7 +63,7 @@ export function useEntityAction(entityId: string, pending?: Envelope) {
     }
   }
 
-  return { state, error, run, cancel, dismiss: () => setState({ kind: 'idle' }) };
+  return { state, error, run, cancel, settle: (env: Envelope) => setState(finished(env)), dismiss: () => setState({ kind: 'idle' }) };
 }
 
 function finished(env: Envelope): ActionState {

@@ -5,6 +5,8 @@ import { useTick } from '../../lib/use-api';
 import { useEntityAction } from './action';
 import { isDemo } from '../../lib/devices';
 import { DemoSensorControl } from './demo-sensor';
+import { ConfirmWithPin } from '../../components/confirm-pin';
+import { actionWords } from '../../lib/names';
 import { Control, shortName, stateText } from './controls';
 
 /** One entity: its name and state, the control for its domain, and where a request stands. */
@@ -30,7 +32,16 @@ export function EntityCard({ entity, pending }: { entity: Entity; pending?: Enve
       {isDemo(entity) ? <DemoSensorControl entity={entity} /> : null}
       <div aria-live="polite" class="action-status">
         {action.state.kind === 'sending' ? <p class="muted small">Sending…</p> : null}
-        {action.state.kind === 'waiting' ? <Waiting envelope={action.state.envelope} onCancel={() => void action.cancel()} /> : null}
+        {action.state.kind === 'waiting' && action.state.self ? (
+          <>
+            <ConfirmWithPin approvalId={action.state.envelope.id} selfConfirm what={`${actionWords(action.state.envelope.action.operation, shortName(entity), action.state.envelope.action.params)}: no one else can approve it`} onDone={action.settle} />
+            <button type="button" class="link" onClick={() => void action.cancel()}>
+              Cancel request
+            </button>
+          </>
+        ) : action.state.kind === 'waiting' ? (
+          <Waiting envelope={action.state.envelope} onCancel={() => void action.cancel()} />
+        ) : null}
         {action.state.kind === 'done' ? (
           <p class={`result ${action.state.tone}`}>
             {action.state.text}{' '}

@@ -1,7 +1,9 @@
 import { useState } from 'preact/hooks';
-import { patch, post } from '../../api/client';
-import type { CreateMemberBody, MemberView, Role, UpdateMemberBody } from '../../api/types';
+import { get, patch, post } from '../../api/client';
+import type { CreateMemberBody, MemberList, MemberView, PendingChange, Role, UpdateMemberBody } from '../../api/types';
 import { ErrorNote, Field, Select } from '../../components/ui';
+import { ConfirmWithPin, isPending } from '../../components/confirm-pin';
+import { roleWords } from '../../lib/format';
 
 export const ROLE_OPTIONS: Array<[Role, string]> = [
   ['adult', 'Adult — runs the home, approves'],
@@ -23,6 +25,8 @@ export function MemberForm({ member, onDone, onCancel }: { member?: MemberView; 
   });
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  // Adding a person, a role, another's password or PIN: a hub change that may wait for my PIN.
+  const [waiting, setWaiting] = useState<PendingChange | undefined>();
   const set = (k: keyof typeof f) => (v: string) => setF({ ...f, [k]: v });
 
   async function submit(e: Event) {
@@ -37,13 +41,17 @@ export function MemberForm({ member, onDone, onCancel }: { member?: MemberView; 
         if (f.password) body.password = f.password;
         if (f.pin) body.pin = f.pin;
         if (f.phone !== (member.phone ?? '')) body.phone = f.phone || null;
-        onDone(await patch<MemberView>(`/members/${member.id}`, body));
+        const out = await patch<MemberView | PendingChange>(`/members/${member.id}`, body);
+        if (isPending(out)) setWaiting(out);
+        else onDone(out);
       } else {
         const body: CreateMemberBody = { username: f.username, display_name: f.display_name, role: f.role };
         if (f.password) body.password = f.password;
         if (f.pin) body.pin = f.pin;
         if (f.phone) body.phone = f.phone;
-        onDone(await post<MemberView>('/members', body));
+        const out = await post<MemberView | PendingChange>('/members', body);
+        if (isPending(out)) setWaiting(out);
+        else onDone(out);
       }
     } catch (err) {
       setError(err);
@@ -52,7 +60,16 @@ export function MemberForm({ member, onDone, onCancel }: { member?: MemberView; 
     }
   }
 
+  /** Once confirmed: the member as stored now. */
+  async function confirmed() {
+    if (member) return onDone(await get<MemberView>(`/members/${member.id}`));
+    const list = await get<MemberList>('/members');
+    const made = list.members.find((m) => m.username.toLowerCase() === f.username.toLowerCase());
+    if (made) onDone(made as MemberView);
+  }
+
   const prefix = member ? `edit-${member.id}` : 'new';
+  const what = member ? `change ${member.display_name}'s account` : `add ${f.display_name || f.username} as ${f.role === 'owner' ? 'an owner' : `a member (${roleWords[f.role]?.toLowerCase()})`}`;
   return (
     <form class="card member-form" onSubmit={submit} aria-label={member ? `Edit ${member.display_name}` : 'Add a person'}>
       <h3>{member ? `Edit ${member.display_name}` : 'Add a person'}</h3>
@@ -83,7 +100,8 @@ export function MemberForm({ member, onDone, onCancel }: { member?: MemberView; 
       />
       <Field id={`${prefix}-phone`} label="Phone" name="phone" type="tel" autocomplete="off" value={f.phone} onValue={set('phone')} placeholder="+15551234567" hint="For check-in calls and SMS, in international form." />
       <ErrorNote error={error} />
-      <div class="row">
+      {waiting ? <ConfirmWithPin approvalId={waiting.approval_id} selfConfirm={waiting.self_confirm} what={what} onDone={() => void confirmed().catch(setError)} /> : null}
+      <div class="row" hidden={waiting !== undefined}>
         <button type="submit" class="primary" disabled={busy}>
           {member ? 'Save' : 'Add'}
         </button>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { patch } from '../../api/client';
-import type { PolicySettings, Settings } from '../../api/types';
+import type { PendingChange, PolicySettings, Settings } from '../../api/types';
+import { ConfirmWithPin, isPending } from '../../components/confirm-pin';
 import { ErrorNote, Field, Forbidden, Loading, PageHead } from '../../components/ui';
 import { useApi } from '../../lib/use-api';
 import { useLocation } from '../../lib/router';
@@ -57,6 +58,7 @@ function PolicyForm({ policy, onSaved }: { policy: PolicySettings; onSaved: () =
   const [draft, setDraft] = useState(policy);
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState('');
+  const [waiting, setWaiting] = useState<PendingChange | undefined>();
   useEffect(() => setDraft(policy), [policy]);
   const dirty = JSON.stringify(draft) !== JSON.stringify(policy);
 
@@ -64,9 +66,12 @@ function PolicyForm({ policy, onSaved }: { policy: PolicySettings; onSaved: () =
     e.preventDefault();
     setError(undefined);
     setSaved('');
+    setWaiting(undefined);
     try {
       const { risks, overrides, roles, approvals, windows } = draft;
-      const r = await patch<{ changed: string[] }>('/settings', { policy: { risks, overrides, roles, approvals, windows } });
+      const r = await patch<{ changed: string[] } | PendingChange>('/settings', { policy: { risks, overrides, roles, approvals, windows } });
+      // Changing the policy is a high-risk hub change: it may wait for my PIN (or a second owner).
+      if (isPending(r)) return setWaiting(r);
       setSaved(r.changed.length ? `Saved: ${r.changed.length} change${r.changed.length > 1 ? 's' : ''}.` : 'Nothing changed.');
       onSaved();
     } catch (err) {
@@ -96,6 +101,18 @@ function PolicyForm({ policy, onSaved }: { policy: PolicySettings; onSaved: () =
       <div class="savebar">
         <div aria-live="polite">{saved ? <span class="result ok">{saved}</span> : dirty ? <span>Unsaved changes</span> : null}</div>
         <ErrorNote error={error} />
+        {waiting ? (
+          <ConfirmWithPin
+            approvalId={waiting.approval_id}
+            selfConfirm={waiting.self_confirm}
+            what="change the policy"
+            onDone={() => {
+              setWaiting(undefined);
+              setSaved('Saved.');
+              onSaved();
+            }}
+          />
+        ) : null}
         <div class="row">
           <button type="button" disabled={!dirty} onClick={() => setDraft(policy)}>
             Undo changes

@@ -18,8 +18,9 @@ export function AccountStep({ onDone }: { onDone: () => Promise<void> }) {
     try {
       const { confirm: _c, pin, ...rest } = form;
       const body: SetupBody = pin ? { ...rest, pin } : rest;
+      // Setup signs the owner in (its cookie), and that sign-in may make the first changes (adding
+      // the family) without a PIN prompt; a second sign-in would not.
       await post('/setup', body);
-      await post('/auth/login', { username: form.username, password: form.password });
       await onDone();
     } catch (err) {
       setError(err);
