@@ -72,7 +72,7 @@ export class CheckinEngine implements Service {
   tick(): Promise<void> {
     if (this.ticking) return this.ticking;
     this.ticking = (async () => {
-      await null; // so that `finally` never runs before `this.ticking` is set
+      await Promise.resolve(); // so that `finally` never runs before `this.ticking` is set
       try {
         const now = this.ctx.clock.now();
         for (const c of this.store.due(now)) {

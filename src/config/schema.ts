@@ -14,6 +14,7 @@ import { retentionSection } from './sections/retention.js';
 import { usageSection } from './sections/usage.js';
 import { mdnsSection } from './sections/mdns.js';
 import { watchSection } from './sections/watch.js';
+import { backupsSection } from './sections/backups.js';
 
 /** Bump when a setting is renamed or reshaped, and add a step to `migrate.ts`. */
 export const SETTINGS_VERSION = 1;
@@ -39,6 +40,7 @@ export const settingsSchema = z.strictObject({
   usage: usageSection.prefault({}),
   mdns: mdnsSection.prefault({}),
   watch: watchSection.prefault({}),
+  backups: backupsSection.prefault({}),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -25,11 +25,31 @@ function deriveKey(passphrase: string, salt: Buffer, kdf: { logN: number; r: num
   );
 }
 
-export async function seal(data: Buffer, passphrase: string, magic: string): Promise<Buffer> {
+/** A key derived once from a passphrase, with what a reader needs to derive it again (see `sealWithKey`). */
+export interface DerivedKey {
+  salt: Buffer;
+  kdf: { logN: number; r: number; p: number };
+  key: Buffer;
+}
+
+export async function derivePassphraseKey(passphrase: string): Promise<DerivedKey> {
   const salt = randomBytes(16);
+  return { salt, kdf: DEFAULT_KDF, key: await deriveKey(passphrase, salt, DEFAULT_KDF) };
+}
+
+export async function seal(data: Buffer, passphrase: string, magic: string): Promise<Buffer> {
+  return sealWithKey(data, await derivePassphraseKey(passphrase), magic);
+}
+
+/**
+ * Seals with a key derived earlier (scheduled backups: the hub keeps the derived key, never the
+ * passphrase). The file is the same format: its header carries the salt and parameters, so
+ * `unseal` with the passphrase opens it. A fresh iv each time keeps GCM safe under one key.
+ */
+export function sealWithKey(data: Buffer, derived: DerivedKey, magic: string): Buffer {
+  const { salt, kdf, key } = derived;
   const iv = randomBytes(12);
-  const header = Buffer.concat([Buffer.from(magic, 'latin1'), Buffer.from([FORMAT_VERSION, DEFAULT_KDF.logN, DEFAULT_KDF.r, DEFAULT_KDF.p]), salt, iv]);
-  const key = await deriveKey(passphrase, salt, DEFAULT_KDF);
+  const header = Buffer.concat([Buffer.from(magic, 'latin1'), Buffer.from([FORMAT_VERSION, kdf.logN, kdf.r, kdf.p]), salt, iv]);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(header);
   const body = Buffer.concat([cipher.update(gzipSync(data)), cipher.final()]);

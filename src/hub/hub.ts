@@ -103,6 +103,7 @@ export class Hub {
       metrics: createMetricsRegistry(),
       settings,
       changes: new HubChanges(),
+      secrets,
     };
 
     const services = new ServiceManager({ log: log.child({ part: 'lifecycle' }) });

@@ -16,6 +16,7 @@ import { checkinsPart } from '../checkins/part.js';
 import { workflowsPart } from '../workflows/part.js';
 import { webPart } from '../channels/web/part.js';
 import { healthPart } from '../health/part.js';
+import { backupsPart } from '../backups/part.js';
 
 /**
  * Every part of the hub. Adding a part is adding it here (and its folder). The order is the
@@ -39,6 +40,7 @@ export const parts: readonly PartDefinition[] = [
   workflowsPart,
   webPart,
   healthPart,
+  backupsPart,
   connectionTestPart,
 ];
 

@@ -7,6 +7,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger, RecentLogs } from '../core/logger.js';
 import type { SettingsService } from '../config/service.js';
 import type { HubChanges } from '../core/hub-changes.js';
+import type { SecretBox } from '../config/secret-box.js';
 
 /**
  * The one context object handed to every part (type-only imports: no part pulls another in
@@ -29,6 +30,8 @@ export interface HubContext {
    * below the gate, bound to the gate by the gate part once it exists.
    */
   readonly changes: HubChanges;
+  /** The secrets key (what seals secret settings); absent in contexts a test makes by hand. */
+  readonly secrets?: SecretBox;
 }
 
 /** The settings as they are now; parts that react to changes listen for `settings.changed`. */

@@ -7,11 +7,11 @@ import { gateError } from '../../src/gate/errors.js';
 
 describe('parts describe themselves; the hub derives its lists', () => {
   it('migrates every part\'s tables in the order of the list', () => {
-    expect(allTables.map((t) => t.part)).toEqual(['config', 'audit', 'members', 'devices', 'gate', 'link', 'notify', 'usage', 'telegram', 'twilio', 'checkins', 'workflows', 'health']);
+    expect(allTables.map((t) => t.part)).toEqual(['config', 'audit', 'members', 'devices', 'gate', 'link', 'notify', 'usage', 'telegram', 'twilio', 'checkins', 'workflows', 'health', 'backups']);
   });
 
   it('makes each part after the parts it needs, keeping the listed order otherwise', () => {
-    expect(inOrder(parts).map((p) => p.name)).toEqual(['config', 'audit', 'members', 'devices', 'gate', 'link', 'notify', 'usage', 'inference', 'dialogue', 'telegram', 'twilio', 'checkins', 'workflows', 'web', 'health', 'connection-test']);
+    expect(inOrder(parts).map((p) => p.name)).toEqual(['config', 'audit', 'members', 'devices', 'gate', 'link', 'notify', 'usage', 'inference', 'dialogue', 'telegram', 'twilio', 'checkins', 'workflows', 'web', 'health', 'backups', 'connection-test']);
     const a = definePart({ name: 'a', create: () => ({ name: 'a' }) });
     const b = definePart({ name: 'b', needs: { a }, create: (_ctx, deps) => ({ name: `b after ${deps.a.name}` }) });
     const c = definePart({ name: 'c', needs: { b }, create: () => ({ name: 'c' }) });

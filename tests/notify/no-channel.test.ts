@@ -29,13 +29,14 @@ describe('router without any channel configured', () => {
     const router = t.hub.services.get<NotificationRouter>('notify')!;
     const anna = await members.create({ username: 'anna', display_name: 'Anna', role: 'owner' }, { id: 'system', origin: 'cli' });
     const ben = await members.create({ username: 'ben', display_name: 'Ben', role: 'adult' }, { id: 'system', origin: 'cli' });
-    // As the telephony part would: SMS comes up later and will reach only members with a phone (Anna, say).
-    router.preferences.set(anna.id, { channels: ['sms'] });
-    router.preferences.set(ben.id, { channels: ['sms'] });
-    router.expectChannel({ name: 'sms', canReachLater: (m) => m.username === 'anna' });
+    // As a channel part would (a future "signal" one; sms and voice are real channels now): it
+    // comes up later and will reach only members it knows (Anna, say).
+    router.preferences.set(anna.id, { channels: ['signal'] });
+    router.preferences.set(ben.id, { channels: ['signal'] });
+    router.expectChannel({ name: 'signal', canReachLater: (m) => m.username === 'anna' });
     const { id } = router.notify({ kind: 'brief.test', text: 'hello', audience: { members: [anna.id, ben.id] } });
     const byMember = Object.fromEntries(router.get(id)!.deliveries.map((d) => [d.member_id === anna.id ? 'anna' : 'ben', d]));
-    expect(byMember.anna).toMatchObject({ channel: 'sms', status: 'queued' });
+    expect(byMember.anna).toMatchObject({ channel: 'signal', status: 'queued' });
     expect(byMember.ben).toMatchObject({ channel: 'none', status: 'failed', last_error: expect.stringMatching(/no channel reaches/) });
   });
 });

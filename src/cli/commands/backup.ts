@@ -1,6 +1,5 @@
-import { chownSync, closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { EXIT, FatalError, HearthError, errorMessage } from '../../core/errors.js';
 import { systemClock } from '../../core/clock.js';
@@ -12,7 +11,8 @@ import { parse, settingsOptions } from '../args.js';
 import { dataDirFrom, openExistingDb, osActor } from '../data-dir.js';
 import { readPassphrase } from '../prompt.js';
 import { BACKUP_MAGIC, seal, unseal } from '../../core/sealed.js';
-import { SecretBox, openStoredSettings, sealStoredSettings } from '../../config/secret-box.js';
+import { fsyncDir, takeSnapshot, withDb, writeDurably, type Snapshot } from '../../backups/snapshot.js';
+import { SecretBox, sealStoredSettings } from '../../config/secret-box.js';
 
 export const backupHelp = [
   'hearth backup create FILE [--force] [--data DIR]   encrypted snapshot of the database (passphrase: HEARTH_BACKUP_PASSPHRASE or asked)',
@@ -34,34 +34,18 @@ async function create(dataDir: string, out: string, force: boolean): Promise<num
   if (existsSync(out) && !force) throw new FatalError(`${out} already exists; choose another name or pass --force`, EXIT.cantCreate);
   const passphrase = await readPassphrase({ confirm: true });
   const db = openExistingDb(dataDir);
-  // A backup of a broken trail could never be restored (restore verifies it): say so now.
-  const verify = new AuditTrail(db, systemClock).verify();
-  if (!verify.ok) {
-    db.close();
-    throw new FatalError(
-      `the audit trail is broken at entry ${verify.broken.seq} (${verify.broken.reason}); no backup was written. Run \`hearth audit verify\` for details`,
-      EXIT.dataErr,
-    );
-  }
-  const work = mkdtempSync(join(tmpdir(), 'hearth-backup-'));
-  let snapshot: Buffer;
-  let entries: number;
+  let snap: Snapshot;
   try {
-    // Recorded first, so the backup carries the entry that says it was taken.
-    new AuditTrail(db, systemClock).append({ actor: osActor(), origin: 'cli', kind: 'backup.created', data: { file: basename(out) } });
-    const tmp = join(work, 'snapshot.db');
-    db.prepare('VACUUM INTO ?').run(tmp); // a consistent copy, even while the hub writes
-    // The copy carries the secrets in clear, so that it restores onto a box with another
-    // secrets key; the whole file is encrypted with the passphrase below.
-    withDb(tmp, (snap) => openStoredSettings(snap, SecretBox.open(dataDir)));
-    snapshot = readFileSync(tmp);
-    entries = (db.prepare('SELECT COUNT(*) AS n FROM audit').get() as { n: number }).n;
+    snap = takeSnapshot(db, { box: SecretBox.open(dataDir), clock: systemClock, actor: osActor(), origin: 'cli', file: basename(out) });
+  } catch (err) {
+    throw err instanceof HearthError ? new FatalError(err.message, EXIT.dataErr) : err;
   } finally {
     db.close();
-    rmSync(work, { recursive: true, force: true });
   }
+  const snapshot = snap.plain;
+  const entries = snap.entries;
   const sealed = await seal(snapshot, passphrase, BACKUP_MAGIC);
-  writeDurably(out, sealed);
+  durably(out, sealed);
   process.stdout.write(`backup written to ${out} (${Math.ceil(sealed.length / 1024)} KiB, ${entries} audit entries)\n`);
   return EXIT.ok;
 }
@@ -82,7 +66,7 @@ async function restore(dataDir: string, file: string): Promise<number> {
     const plain = await unseal(sealed, passphrase, BACKUP_MAGIC, basename(file)).catch((err: unknown) => {
       throw err instanceof HearthError ? new FatalError(err.message, EXIT.dataErr) : err;
     });
-    writeDurably(staged, plain);
+    durably(staged, plain);
     const entries = checkAndMark(staged, basename(file));
     withDb(staged, (db) => sealStoredSettings(db, SecretBox.open(dataDir))); // sealed with this box's key
     const aside = moveCurrentAside(dataDir);
@@ -133,14 +117,6 @@ function checkAndMark(path: string, name: string): number {
   }
 }
 
-function withDb<T>(path: string, work: (db: Database.Database) => T): T {
-  const db = new Database(path, { fileMustExist: true });
-  try {
-    return work(db);
-  } finally {
-    db.close();
-  }
-}
 
 /** The current database (and its WAL, which may hold committed rows) goes to backups/. */
 function moveCurrentAside(dataDir: string): string | undefined {
@@ -155,43 +131,20 @@ function moveCurrentAside(dataDir: string): string | undefined {
   return aside;
 }
 
-/** Writes to a temp file beside the target, fsyncs, then renames: a crash leaves old or new, never half. */
-function writeDurably(path: string, data: Buffer): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  let fd: number;
-  try {
-    fd = openSync(tmp, 'w', 0o600);
-  } catch (err) {
-    throw new FatalError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, EXIT.cantCreate);
-  }
-  try {
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FatalError(`cannot write ${path}: ${code === 'ENOSPC' ? 'the disk is full' : (code ?? errorMessage(err))}`, EXIT.ioErr);
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  fsyncDir(dirname(path));
-}
 
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-  } catch {
-    /* not supported on every filesystem; the rename is still atomic */
-  }
-}
 
 /** Run as root (sudo) on an installed hub: the restored file must stay the hub user's. */
 function matchOwner(path: string, dataDir: string): void {
   if (process.getuid?.() !== 0) return;
   const { uid, gid } = statSync(dataDir);
   if (uid !== 0) chownSync(path, uid, gid);
+}
+
+function durably(path: string, data: Buffer): void {
+  try {
+    writeDurably(path, data);
+  } catch (err) {
+    if (!(err instanceof HearthError)) throw err;
+    throw new FatalError(err.message, err.status === 507 ? EXIT.ioErr : EXIT.cantCreate);
+  }
 }

@@ -66,6 +66,10 @@ export type CreatedDeviceLogin = D.DeviceCredential & { password: string };
 
 import type * as TG from '../../../src/channels/telegram/webhook';
 export type TelegramBot = z.infer<typeof TG.telegramBotSchema>;
+
+import type * as B from '../../../src/backups/routes';
+export type BackupsStatus = z.infer<typeof B.backupsStatusSchema>;
+
 import type * as Dlg from '../../../src/dialogue/model';
 export type SayBody = Dlg.SayBody;
 export type SayReply = z.infer<typeof Dlg.dialogueReplySchema>;

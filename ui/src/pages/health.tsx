@@ -4,6 +4,7 @@ import { duration } from '../lib/format';
 import { useEffect, useState } from 'preact/hooks';
 import { HistoryCharts } from './health-charts';
 import { HealthLogs } from './health-logs';
+import { HealthBackups } from './health-backups';
 import { isOwner, useSession } from '../lib/session';
 
 /** The hub's components with status and detail, refreshed every 10 s; charts when the hub keeps history. */
@@ -49,6 +50,7 @@ export function HealthPage() {
         </>
       ) : null}
       <HistoryCharts />
+      {isOwner(session.me.role) ? <HealthBackups /> : null}
       {isOwner(session.me.role) ? <HealthLogs /> : null}
     </>
   );
