@@ -11,6 +11,7 @@ const querySchema = z.strictObject({
   actor: z.string().max(200).optional(),
   kind: z.string().max(200).optional().describe('exact kind, or a prefix such as auth.*'),
   subject: z.string().max(200).optional(),
+  entity: z.string().max(255).optional().describe('entries about one entity: edits to it and the actions asked of it'),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
   before: z.coerce.number().int().positive().optional().describe('cursor: entries with seq below this'),

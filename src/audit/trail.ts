@@ -23,6 +23,8 @@ export interface AuditQuery {
   actor?: string;
   kind?: string; // exact, or a prefix ending in '.' or '*' (auth.*)
   subject?: string;
+  /** Entries about one entity: its own (entity.updated) and the actions on it (data.action.entity_id). */
+  entity?: string;
   since?: string;
   until?: string;
   /** Entries with seq below this (newest first paging). */
@@ -133,6 +135,10 @@ export class AuditTrail {
     if (query.subject) {
       where.push('subject = @subject');
       params.subject = query.subject;
+    }
+    if (query.entity) {
+      where.push("(subject = @entity OR json_extract(data, '$.action.entity_id') = @entity)");
+      params.entity = query.entity;
     }
     if (query.since) {
       where.push('at >= @since');

@@ -19,7 +19,7 @@ const FIXED_KEYS = ['hub.data_dir', 'settings_version'];
 /**
  * Keys that take effect only after a restart (the API says so), marked in the schema with
  * `.meta({ restart: true })`: each is read once when its part is built (the HTTP server's
- * options, the logger, the demo home, the broker's rate limiters, the whole cloud link).
+ * options, the logger, the broker's rate limiters, the whole cloud link).
  */
 let restartKeys: Set<string> | undefined;
 

@@ -11,7 +11,8 @@ import { defineDeviceLoginChanges, deviceRoutes } from './routes.js';
 import type { HubChanges } from '../core/hub-changes.js';
 import { LanBroker } from './mqtt/broker.js';
 import { MqttAdapter } from './mqtt/adapter.js';
-import { DemoHome, forgetDemoHome } from './demo/home.js';
+import type { DemoHome } from './demo/home.js';
+import { DemoSwitch } from './demo/switch.js';
 import { createHomeAssistantAdapter } from './homeassistant/adapter.js';
 
 export { LanBroker } from './mqtt/broker.js';
@@ -88,6 +89,14 @@ export const devicesTables: PartTables = {
         UPDATE mqtt_outgoing SET bytes = length(CAST(packet AS BLOB));
       `,
     },
+    {
+      version: 4,
+      name: 'the owner can rename an entity and hide it from Home',
+      up: `
+        ALTER TABLE entity_overrides ADD COLUMN name TEXT;
+        ALTER TABLE entity_overrides ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+      `,
+    },
   ],
 };
 
@@ -126,7 +135,7 @@ export function createDevicesPart(ctx: HubContext, deps: DevicesDeps): DevicesPa
     start() {
       off = ctx.bus.on('entity.added', (e) => {
         const o = overrides.get(e.id);
-        if (o) registry.setAliases(e.id, o.aliases, o.area);
+        if (o) registry.applyOverride(e.id, o);
       });
     },
     stop() {
@@ -143,13 +152,10 @@ export function createDevicesPart(ctx: HubContext, deps: DevicesDeps): DevicesPa
     const mqtt = new MqttAdapter(ctx, broker, registry);
     adapters.set(mqtt.source, mqtt);
     services.push(broker, mqtt);
-    if (settings.hub.demo) {
-      demo = new DemoHome(ctx, broker);
-      services.push(demo);
-    } else {
-      const b = broker;
-      services.push({ name: 'devices.demo.cleanup', optional: true, start: () => forgetDemoHome(b), stop: () => {} });
-    }
+    // On or off with hub.demo, at run time too.
+    const demoSwitch = new DemoSwitch(ctx, broker);
+    demo = demoSwitch.demo;
+    services.push(demoSwitch);
   }
   defineDeviceLoginChanges(ctx, { credentials, broker, changes: deps.changes });
   const ha = createHomeAssistantAdapter(ctx, registry);
@@ -158,7 +164,7 @@ export function createDevicesPart(ctx: HubContext, deps: DevicesDeps): DevicesPa
   return {
     name: 'devices',
     services,
-    routes: deviceRoutes(ctx, { registry, history, overrides, credentials, broker, changes: deps.changes }),
+    routes: deviceRoutes(ctx, { registry, history, overrides, credentials, broker, demo, changes: deps.changes }),
     registry,
     adapters,
     broker,

@@ -26,6 +26,8 @@ export const entitySchema = z.object({
   device: deviceInfoSchema.nullable(),
   area: z.string().nullable(),
   aliases: z.array(z.string()).describe('other names people use for it (owner-editable)'),
+  hidden: z.boolean().optional().describe('the owner hid it from Home (it still works, and stays on the Devices page)'),
+  source_name: z.string().optional().describe('the name its source gives, when the owner renamed it'),
   last_changed: z.string(),
   last_updated: z.string(),
   warning: z.string().nullable().describe('why the hub could not fully understand it, such as a template it cannot evaluate'),
@@ -33,7 +35,7 @@ export const entitySchema = z.object({
 export type Entity = z.infer<typeof entitySchema>;
 
 /** What an adapter says about an entity; the registry fills in times and defaults. */
-export type EntityInput = Omit<Entity, 'last_changed' | 'last_updated' | 'aliases' | 'area' | 'warning' | 'device' | 'available' | 'attributes'> &
+export type EntityInput = Omit<Entity, 'last_changed' | 'last_updated' | 'aliases' | 'area' | 'warning' | 'device' | 'available' | 'attributes' | 'hidden' | 'source_name'> &
   Partial<Pick<Entity, 'aliases' | 'area' | 'warning' | 'device' | 'available' | 'attributes'>>;
 
 /**

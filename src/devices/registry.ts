@@ -24,6 +24,8 @@ export interface EntityFilter {
  */
 export class EntityRegistry {
   private readonly entities = new Map<string, Entity>();
+  /** The owner's name and hidden flag, kept across re-announcements (an adapter always sends its own name). */
+  private readonly custom = new Map<string, { name: string | null; hidden: boolean }>();
   /** Changes with every change to any entity; with `boot`, what an HTTP ETag of a list is made of. */
   private changes = 0;
   readonly boot = randomBytes(4).toString('hex');
@@ -66,12 +68,15 @@ export class EntityRegistry {
   upsert(input: EntityInput): Entity {
     const now = isoTime(this.clock.now());
     const prev = this.entities.get(input.id);
+    const custom = this.custom.get(input.id);
     const entity: Entity = {
       attributes: {},
       available: true,
       device: null,
       warning: null,
       ...input,
+      ...(custom?.name ? { name: custom.name, source_name: input.name } : {}),
+      ...(custom?.hidden ? { hidden: true } : {}),
       area: input.area ?? prev?.area ?? null,
       aliases: input.aliases ?? prev?.aliases ?? [],
       last_changed: prev && prev.state === input.state ? prev.last_changed : now,
@@ -112,6 +117,26 @@ export class EntityRegistry {
     const prev = this.entities.get(id);
     if (!prev) return undefined;
     const entity: Entity = { ...prev, aliases, area: area === undefined ? prev.area : area };
+    this.put(entity);
+    return entity;
+  }
+
+  /** The owner's edits: aliases, room, their own name (null: the source's) and hidden from Home. */
+  applyOverride(id: string, o: { aliases: string[]; area: string | null; name: string | null; hidden: boolean }): Entity | undefined {
+    const prev = this.entities.get(id);
+    if (!prev) return undefined;
+    if (o.name || o.hidden) this.custom.set(id, { name: o.name, hidden: o.hidden });
+    else this.custom.delete(id);
+    const sourceName = prev.source_name ?? prev.name;
+    const { source_name: _s, hidden: _h, ...rest } = prev;
+    const entity: Entity = {
+      ...rest,
+      aliases: o.aliases,
+      area: o.area,
+      name: o.name ?? sourceName,
+      ...(o.name ? { source_name: sourceName } : {}),
+      ...(o.hidden ? { hidden: true } : {}),
+    };
     this.put(entity);
     return entity;
   }

@@ -11,6 +11,8 @@ import type { StateHistory } from './history.js';
 import type { EntityOverrides } from './overrides.js';
 import type { LanBroker } from './mqtt/broker.js';
 import { credentialSchema, usernameSchema, type DeviceCredentials } from './credentials.js';
+import type { DemoHome } from './demo/home.js';
+import { HearthError } from '../core/errors.js';
 
 const error = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const idParams = z.object({ id: z.string().max(255) });
@@ -21,7 +23,9 @@ export interface DeviceRouteDeps {
   overrides: EntityOverrides;
   credentials: DeviceCredentials;
   /** The LAN broker, when it runs: deleting a login disconnects the devices using it. */
-  broker?: Pick<LanBroker, 'disconnectUser'>;
+  broker?: Pick<LanBroker, 'disconnectUser' | 'port' | 'tlsPort'>;
+  /** The demo home, when the broker runs (on or off with hub.demo). */
+  demo?: Pick<DemoHome, 'setSensor' | 'isRunning'>;
   /** Making and removing device logins are hub changes through the gate. */
   changes: HubChanges;
 }
@@ -53,7 +57,7 @@ export function defineDeviceLoginChanges(ctx: HubContext, deps: Pick<DeviceRoute
 
 /** The registry (any signed-in member may look) and device logins (owner only). */
 export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPluginAsync {
-  const { registry, history, overrides, credentials, changes } = deps;
+  const { registry, history, overrides, credentials, broker, demo, changes } = deps;
   const listCache = new Map<string, { revision: number; body: string }>();
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
@@ -129,11 +133,13 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
         preHandler: owner,
         schema: {
           tags: ['entities'],
-          summary: 'Set the names people use for an entity, and its area',
+          summary: 'Rename an entity, set the names people use for it, its room (area), or hide it from Home',
           params: idParams,
           body: z.strictObject({
+            name: z.string().trim().min(1).max(80).nullable().optional().describe('the name shown; null: the name its source gives'),
             aliases: z.array(z.string().trim().min(1).max(80)).max(20).optional(),
             area: z.string().trim().min(1).max(80).nullable().optional(),
+            hidden: z.boolean().optional().describe('hide it from Home (it still works, and stays on the Devices page)'),
           }),
           response: { 200: entitySchema, 404: error },
         },
@@ -142,13 +148,66 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
         const e = registry.get(req.params.id);
         if (!e) throw notFound('entity', req.params.id);
         const who = principalOf(req);
-        const aliases = req.body.aliases ?? e.aliases;
-        const area = req.body.area === undefined ? e.area : req.body.area;
-        ctx.audit.withEntry(
-          { actor: who.member_id, origin: 'web', kind: 'entity.updated', subject: e.id, data: { aliases, area, before: { aliases: e.aliases, area: e.area } } },
-          () => overrides.set(e.id, aliases, area),
-        );
-        return registry.setAliases(e.id, aliases, area)!;
+        const before = { aliases: e.aliases, area: e.area, name: e.source_name ? e.name : null, hidden: e.hidden === true };
+        const next = {
+          aliases: req.body.aliases ?? before.aliases,
+          area: req.body.area === undefined ? before.area : req.body.area,
+          name: req.body.name === undefined ? before.name : req.body.name,
+          hidden: req.body.hidden ?? before.hidden,
+        };
+        // A name equal to the source's is no rename.
+        if (next.name !== null && next.name === (e.source_name ?? e.name)) next.name = null;
+        ctx.audit.withEntry({ actor: who.member_id, origin: 'web', kind: 'entity.updated', subject: e.id, data: { ...next, before } }, () => overrides.set(e.id, next));
+        return registry.applyOverride(e.id, next)!;
+      },
+    );
+
+    r.post(
+      '/demo/sensors/:id',
+      {
+        preHandler: requireRole('owner', 'adult'),
+        schema: {
+          tags: ['devices'],
+          summary: 'Set a demo sensor (back door, motion, leak) as its simulated hardware would, over MQTT; demo devices only',
+          params: idParams,
+          body: z.strictObject({ on: z.boolean().describe('open / motion / wet') }),
+          response: { 204: z.null(), 404: error, 409: error },
+        },
+      },
+      async (req, reply) => {
+        if (!demo?.isRunning) throw new HearthError('DEMO_OFF', 'The demo home is off; turn it on in Settings → Home to play with it', 409);
+        if (!(await demo.setSensor(req.params.id, req.body.on))) throw notFound('demo sensor', req.params.id);
+        return reply.status(204).send(null);
+      },
+    );
+
+    r.get(
+      '/devices/broker',
+      {
+        preHandler: owner,
+        schema: {
+          tags: ['devices'],
+          summary: 'Where devices connect: the LAN broker\'s ports (as bound) and the discovery prefix, for the "Add a device" steps',
+          response: {
+            200: z.object({
+              running: z.boolean(),
+              port: z.number().int().nullable(),
+              tls_port: z.number().int().nullable(),
+              allow_anonymous: z.boolean(),
+              discovery_prefix: z.literal('homeassistant'),
+            }),
+          },
+        },
+      },
+      async () => {
+        const s = ctx.settings.get().mqtt;
+        return {
+          running: Boolean(broker),
+          port: broker ? broker.port : null,
+          tls_port: broker?.tlsPort ?? null,
+          allow_anonymous: s.allow_anonymous,
+          discovery_prefix: 'homeassistant' as const,
+        };
       },
     );
 

@@ -105,6 +105,21 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
       return reply.status(204).send(null);
     });
 
+    r.post(
+      '/auth/logout-everywhere',
+      { preHandler: requireSignedIn, schema: { tags: ['auth'], summary: 'End every session of yours, on every device, this one included', response: { 204: noContent } } },
+      async (req, reply) => {
+        const p = principalOf(req);
+        const ids = sessions.idsFor(p.member_id);
+        ctx.audit.withEntry({ actor: p.member_id, origin: 'web', kind: 'auth.logout_everywhere', subject: p.member_id, data: { sessions: ids.length } }, () =>
+          sessions.deleteForMember(p.member_id),
+        );
+        for (const session_id of ids) ctx.bus.emit('session.ended', { member_id: p.member_id, session_id });
+        reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: secure(req) });
+        return reply.status(204).send(null);
+      },
+    );
+
     r.get('/auth/me', { preHandler: requireSignedIn, schema: { tags: ['auth'], summary: 'The signed-in member', response: { 200: meSchema } } }, async (req) => {
       const p = principalOf(req);
       const member = members.get(p.member_id);

@@ -51,7 +51,7 @@ export class SessionStore {
   private readonly trimStmt: Statement<[string, string, number]>;
   private readonly pruneStmt: Statement<[string]>;
 
-  constructor(db: Db, private readonly clock: Clock) {
+  constructor(private readonly db: Db, private readonly clock: Clock) {
     this.insert = db.prepare(
       'INSERT INTO sessions (id, token_hash, member_id, created_at, expires_at, last_seen, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -95,6 +95,11 @@ export class SessionStore {
 
   delete(id: string): boolean {
     return this.deleteStmt.run(id).changes > 0;
+  }
+
+  /** Ids of a member's sessions (to tell their event streams they ended). */
+  idsFor(memberId: string): string[] {
+    return (this.db.prepare('SELECT id FROM sessions WHERE member_id = ?').all(memberId) as { id: string }[]).map((r) => r.id);
   }
 
   /** Ends every session of a member, except `keep` (the one changing its own password). */

@@ -11,7 +11,7 @@ import { waitFor } from '../devices/helpers.js';
 const ODD = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', 'x'.repeat(5000), 'ключ-🔑', 'lock.__proto__', 'lock.constructor'];
 
 /** Plausible values, so that a request gets past its other fields to the one being varied. */
-const BASE: Record<string, unknown> = { entity_id: 'lock.front_door', operation: 'lock', params: {}, name: 'x', reason: 'x' };
+const BASE: Record<string, unknown> = { entity_id: 'lock.demo_front_door', operation: 'lock', params: {}, name: 'x', reason: 'x' };
 
 type Schema = { type?: string; properties?: Record<string, Schema>; additionalProperties?: unknown; enum?: unknown[] };
 type Operation = { parameters?: { in: string; name: string }[]; requestBody?: { content?: Record<string, { schema?: Schema }> } };
@@ -25,7 +25,7 @@ beforeAll(async () => {
   const cookie = await setupOwner(t);
   const made = await api(t, 'POST', '/tokens', { cookie, body: { name: 'fuzz' } });
   token = (made.body as { token: string }).token;
-  await waitFor(async () => (await api(t, 'GET', '/entities/lock.front_door', { token })).status === 200, 'the demo lock');
+  await waitFor(async () => (await api(t, 'GET', '/entities/lock.demo_front_door', { token })).status === 200, 'the demo lock');
   paths = ((await (await fetch(`${t.url}/api/openapi.json`)).json()) as { paths: typeof paths }).paths;
 }, 60_000);
 afterAll(async () => t?.stop());
@@ -71,7 +71,7 @@ describe('odd keys on every route', () => {
         const pathParams = params.filter((p) => p.in === 'path').map((p) => p.name);
         const queryParams = params.filter((p) => p.in === 'query').map((p) => p.name);
         const fill = (value: string) => template.replace(/\{([^}]+)\}/g, () => encodeURIComponent(value));
-        const plain = fill('lock.front_door');
+        const plain = fill('lock.demo_front_door');
         const schema = op.requestBody?.content?.['application/json']?.schema;
         const bodies = verb === 'GET' || verb === 'DELETE' ? [undefined] : bodiesFor(schema);
         const tries: [string, string | undefined][] = [];

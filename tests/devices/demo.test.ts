@@ -5,8 +5,8 @@ import { api, createMember, login, setupOwner } from '../members/helpers.js';
 import { historyOf, mqttAdapterOf, registryOf, waitFor } from './helpers.js';
 
 export const DEMO_IDS = [
-  'alarm_control_panel.home_alarm', 'binary_sensor.back_door', 'binary_sensor.hallway_motion', 'climate.living_room', 'cover.garage_door',
-  'light.bedroom', 'light.kitchen', 'light.living_room', 'light.porch', 'lock.front_door', 'sensor.outdoor_temperature',
+  'alarm_control_panel.demo_home_alarm', 'binary_sensor.demo_back_door', 'binary_sensor.demo_hallway_motion', 'binary_sensor.demo_kitchen_leak', 'climate.demo_living_room', 'cover.demo_garage_door',
+  'light.demo_bedroom', 'light.demo_kitchen', 'light.demo_living_room', 'light.demo_porch', 'lock.demo_front_door', 'sensor.demo_outdoor_temperature',
 ];
 
 let hubs: TestHub[] = [];
@@ -54,12 +54,12 @@ describe('demo home', () => {
   it('shows a living home through the API and SSE, and answers commands a moment later', async () => {
     const t = await demoHub();
     await waitFor(() => DEMO_IDS.every((id) => entity(t, id)?.available), 'every demo entity');
-    expect(entity(t, 'lock.front_door')!.state).toBe('locked');
-    expect(entity(t, 'cover.garage_door')!.state).toBe('closed');
-    expect(entity(t, 'alarm_control_panel.home_alarm')!.state).toBe('disarmed');
-    expect(entity(t, 'climate.living_room')!).toMatchObject({ state: 'heat', attributes: { temperature: 21, current_temperature: 20.5 } });
-    expect(entity(t, 'binary_sensor.back_door')!.state).toBe('off');
-    expect(entity(t, 'light.living_room')!.state).toBe('on');
+    expect(entity(t, 'lock.demo_front_door')!.state).toBe('locked');
+    expect(entity(t, 'cover.demo_garage_door')!.state).toBe('closed');
+    expect(entity(t, 'alarm_control_panel.demo_home_alarm')!.state).toBe('disarmed');
+    expect(entity(t, 'climate.demo_living_room')!).toMatchObject({ state: 'heat', attributes: { temperature: 21, current_temperature: 20.5 } });
+    expect(entity(t, 'binary_sensor.demo_back_door')!.state).toBe('off');
+    expect(entity(t, 'light.demo_living_room')!.state).toBe('on');
 
     const cookie = await setupOwner(t);
     expect((await api(t, 'GET', '/entities')).status).toBe(401);
@@ -70,7 +70,7 @@ describe('demo home', () => {
     expect(lights.body.entities).toHaveLength(4);
     expect((await api(t, 'GET', '/entities?source=homeassistant', { cookie })).body.entities).toEqual([]);
     expect((await api(t, 'GET', '/entities?domain=spaceship', { cookie })).status).toBe(400);
-    expect((await api(t, 'GET', '/entities/lock.front_door', { cookie })).body).toMatchObject({ id: 'lock.front_door', domain: 'lock', source: 'mqtt' });
+    expect((await api(t, 'GET', '/entities/lock.demo_front_door', { cookie })).body).toMatchObject({ id: 'lock.demo_front_door', domain: 'lock', source: 'mqtt' });
     const missing = await api(t, 'GET', '/entities/lock.back_door', { cookie });
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('NOT_FOUND');
@@ -78,55 +78,55 @@ describe('demo home', () => {
     const sse = await openEvents(t, cookie);
     expect(sse.res.headers['content-type']).toMatch(/text\/event-stream/);
     // Adapter-level command (there is no gate in this test): the lock answers like hardware.
-    await mqttAdapterOf(t).execute(entity(t, 'lock.front_door')!, 'unlock', {});
-    await waitFor(() => entity(t, 'lock.front_door')?.state === 'unlocked', 'the lock to unlock');
-    await waitFor(() => sse.events.some((e) => e.event === 'entity.state_changed' && e.data.entity.id === 'lock.front_door' && e.data.entity.state === 'unlocked'), 'the SSE event');
-    expect(sse.events.filter((e) => e.data.entity?.id === 'lock.front_door').map((e) => e.data.entity.state)).toEqual(['unlocking', 'unlocked']);
+    await mqttAdapterOf(t).execute(entity(t, 'lock.demo_front_door')!, 'unlock', {});
+    await waitFor(() => entity(t, 'lock.demo_front_door')?.state === 'unlocked', 'the lock to unlock');
+    await waitFor(() => sse.events.some((e) => e.event === 'entity.state_changed' && e.data.entity.id === 'lock.demo_front_door' && e.data.entity.state === 'unlocked'), 'the SSE event');
+    expect(sse.events.filter((e) => e.data.entity?.id === 'lock.demo_front_door').map((e) => e.data.entity.state)).toEqual(['unlocking', 'unlocked']);
 
-    await mqttAdapterOf(t).execute(entity(t, 'light.kitchen')!, 'turn_on', { brightness: 100 });
-    await waitFor(() => entity(t, 'light.kitchen')?.state === 'on' && entity(t, 'light.kitchen')?.attributes.brightness === 100, 'the kitchen light');
-    await mqttAdapterOf(t).execute(entity(t, 'climate.living_room')!, 'set_temperature', { temperature: 22.5 });
-    await waitFor(() => entity(t, 'climate.living_room')?.attributes.temperature === 22.5, 'the thermostat');
-    await mqttAdapterOf(t).execute(entity(t, 'cover.garage_door')!, 'open_cover', {});
-    await waitFor(() => entity(t, 'cover.garage_door')?.state === 'open', 'the garage door');
-    await mqttAdapterOf(t).execute(entity(t, 'alarm_control_panel.home_alarm')!, 'alarm_arm_away', {});
-    await waitFor(() => entity(t, 'alarm_control_panel.home_alarm')?.state === 'armed_away', 'the alarm');
+    await mqttAdapterOf(t).execute(entity(t, 'light.demo_kitchen')!, 'turn_on', { brightness: 100 });
+    await waitFor(() => entity(t, 'light.demo_kitchen')?.state === 'on' && entity(t, 'light.demo_kitchen')?.attributes.brightness === 100, 'the kitchen light');
+    await mqttAdapterOf(t).execute(entity(t, 'climate.demo_living_room')!, 'set_temperature', { temperature: 22.5 });
+    await waitFor(() => entity(t, 'climate.demo_living_room')?.attributes.temperature === 22.5, 'the thermostat');
+    await mqttAdapterOf(t).execute(entity(t, 'cover.demo_garage_door')!, 'open_cover', {});
+    await waitFor(() => entity(t, 'cover.demo_garage_door')?.state === 'open', 'the garage door');
+    await mqttAdapterOf(t).execute(entity(t, 'alarm_control_panel.demo_home_alarm')!, 'alarm_arm_away', {});
+    await waitFor(() => entity(t, 'alarm_control_panel.demo_home_alarm')?.state === 'armed_away', 'the alarm');
     sse.close();
     await waitFor(() => t.hub.services.get<{ clientCount: number; name: string; start(): void; stop(): void }>('web.events')!.clientCount === 0, 'the SSE client to go');
 
     // History keeps the change.
-    const hist = await api(t, 'GET', '/entities/lock.front_door/history?limit=5', { cookie });
+    const hist = await api(t, 'GET', '/entities/lock.demo_front_door/history?limit=5', { cookie });
     expect(hist.status).toBe(200);
     expect(hist.body.history.map((h: { state: string }) => h.state).slice(0, 2)).toEqual(['unlocked', 'unlocking']);
-    expect(historyOf(t).list('lock.front_door').length).toBeGreaterThanOrEqual(3);
+    expect(historyOf(t).list('lock.demo_front_door').length).toBeGreaterThanOrEqual(3);
   });
 
   it('lets the owner set aliases and area (audited, kept across restarts); others may only read', async () => {
     const dir = tempDir();
     const t1 = await demoHub(dir);
-    await waitFor(() => entity(t1, 'lock.front_door'), 'the lock');
+    await waitFor(() => entity(t1, 'lock.demo_front_door'), 'the lock');
     const cookie = await setupOwner(t1);
     await createMember(t1, cookie, { username: 'bob', display_name: 'Bob', role: 'adult', password: 'bob password 123' });
     const bob = await login(t1, 'bob', 'bob password 123');
-    expect((await api(t1, 'GET', '/entities/lock.front_door', { cookie: bob })).status).toBe(200);
-    expect((await api(t1, 'PATCH', '/entities/lock.front_door', { cookie: bob, body: { aliases: ['door'] } })).status).toBe(403);
-    const res = await api(t1, 'PATCH', '/entities/lock.front_door', { cookie, body: { aliases: ['the front door', 'main door'], area: 'Hall' } });
+    expect((await api(t1, 'GET', '/entities/lock.demo_front_door', { cookie: bob })).status).toBe(200);
+    expect((await api(t1, 'PATCH', '/entities/lock.demo_front_door', { cookie: bob, body: { aliases: ['door'] } })).status).toBe(403);
+    const res = await api(t1, 'PATCH', '/entities/lock.demo_front_door', { cookie, body: { aliases: ['the front door', 'main door'], area: 'Porch' } });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body).toMatchObject({ aliases: ['the front door', 'main door'], area: 'Hall' });
-    expect((await api(t1, 'PATCH', '/entities/lock.front_door', { cookie, body: { state: 'unlocked' } })).status).toBe(400);
-    expect(t1.hub.ctx.audit.list({ kind: 'entity.updated' }).entries[0]).toMatchObject({ subject: 'lock.front_door' });
+    expect(res.body).toMatchObject({ aliases: ['the front door', 'main door'], area: 'Porch' });
+    expect((await api(t1, 'PATCH', '/entities/lock.demo_front_door', { cookie, body: { state: 'unlocked' } })).status).toBe(400);
+    expect(t1.hub.ctx.audit.list({ kind: 'entity.updated' }).entries[0]).toMatchObject({ subject: 'lock.demo_front_door' });
     await t1.stop();
     hubs = hubs.filter((h) => h !== t1);
 
     const t2 = await demoHub(dir);
-    await waitFor(() => entity(t2, 'lock.front_door')?.area === 'Hall', 'the area after a restart');
-    expect(entity(t2, 'lock.front_door')!.aliases).toEqual(['the front door', 'main door']);
+    await waitFor(() => entity(t2, 'lock.demo_front_door')?.area === 'Porch', 'the area after a restart');
+    expect(entity(t2, 'lock.demo_front_door')!.aliases).toEqual(['the front door', 'main door']);
   });
 
   it('forgets the demo home when the hub starts without it', async () => {
     const dir = tempDir();
     const t1 = await demoHub(dir);
-    await waitFor(() => entity(t1, 'lock.front_door'), 'the lock');
+    await waitFor(() => entity(t1, 'lock.demo_front_door'), 'the lock');
     await t1.stop();
     hubs = hubs.filter((h) => h !== t1);
     const t2 = await demoHub(dir, false);

@@ -23,7 +23,7 @@ async function demoSetup(dataDir = tempDir()): Promise<{ t: TestHub; people: Rec
   const t = await startTestHub({ settings: { hub: { demo: true }, mqtt: { port: 0 } }, dataDir });
   hubs.push(t);
   const people = await makeFamily(t.url, t.dataDir, [{ username: 'cara', role: 'child' }]);
-  await waitFor(() => registryOf(t).get('lock.front_door')?.state === 'locked', 'the demo lock, locked');
+  await waitFor(() => registryOf(t).get('lock.demo_front_door')?.state === 'locked', 'the demo lock, locked');
   const password = await createDeviceLogin(t, people.olivia!.cookie, 'plug');
   const device = await connect(t, { clientId: 'plug-1', username: 'plug', password });
   clients.push(device);
@@ -48,7 +48,7 @@ describe('discovery refuses configs that point at the hub\'s own topics', () => 
     const asked = await api(t.url, people.cara!, 'POST', '/actions', { entity_id: 'switch.door_opener', operation: 'turn_on' });
     expect(asked.status).toBe(404);
     expect(lockCommands).toEqual([]);
-    expect(registryOf(t).get('lock.front_door')!.state).toBe('locked');
+    expect(registryOf(t).get('lock.demo_front_door')!.state).toBe('locked');
   });
 
   it('a switch whose command topic is the demo lock\'s discovery config: refused, the demo config is untouched', async () => {
@@ -62,7 +62,7 @@ describe('discovery refuses configs that point at the hub\'s own topics', () => 
     // The lock still follows the demo's own state topic, not the device's.
     device.publish('plug/lock/state', 'UNLOCKED');
     await brokerOf(t).publish('hearth/demo/front_door/state', 'LOCKED');
-    expect(registryOf(t).get('lock.front_door')!.state).toBe('locked');
+    expect(registryOf(t).get('lock.demo_front_door')!.state).toBe('locked');
   });
 
   it('refuses state, availability and attributes topics under hearth/, $ or a discovery prefix too', async () => {
@@ -85,10 +85,10 @@ describe('discovery refuses configs that point at the hub\'s own topics', () => 
     const refusal = await waitFor(() => logsWith(t, 'unique_id is already used').find((l) => l.topic === 'homeassistant/lock/plug/front_door/config'), 'the refusal');
     expect(refusal).toMatchObject({ clientId: 'plug-1', unique_id: 'demo_front_door', held_by: DEMO_LOCK_CONFIG });
     const locks = registryOf(t).list({ domain: 'lock' });
-    expect(locks.map((e) => e.id)).toEqual(['lock.front_door']);
+    expect(locks.map((e) => e.id)).toEqual(['lock.demo_front_door']);
     // The real lock still answers the demo's topic: the owner unlocking it goes to the demo.
     device.publish('plug/lock/state', 'UNLOCKED');
-    expect(mqttAdapterOf(t).discovery.lookup('lock.front_door')!.configTopic).toBe(DEMO_LOCK_CONFIG);
+    expect(mqttAdapterOf(t).discovery.lookup('lock.demo_front_door')!.configTopic).toBe(DEMO_LOCK_CONFIG);
     expect(lockCommands).toEqual([]);
   });
 
@@ -107,9 +107,9 @@ describe('discovery refuses configs that point at the hub\'s own topics', () => 
     // Read back first from the retained store, the look-alike then gives way to the demo's config.
     const t = await startTestHub({ settings: { hub: { demo: true }, mqtt: { port: 0 } }, dataDir });
     hubs.push(t);
-    await waitFor(() => mqttAdapterOf(t).discovery.lookup('lock.front_door')?.configTopic === DEMO_LOCK_CONFIG, 'the demo lock');
-    await waitFor(() => registryOf(t).get('lock.front_door')?.state === 'locked', 'the demo lock, locked');
-    expect(registryOf(t).list({ domain: 'lock' }).map((e) => e.id)).toEqual(['lock.front_door']);
+    await waitFor(() => mqttAdapterOf(t).discovery.lookup('lock.demo_front_door')?.configTopic === DEMO_LOCK_CONFIG, 'the demo lock');
+    await waitFor(() => registryOf(t).get('lock.demo_front_door')?.state === 'locked', 'the demo lock, locked');
+    expect(registryOf(t).list({ domain: 'lock' }).map((e) => e.id)).toEqual(['lock.demo_front_door']);
     expect(logsWith(t, 'belongs to the demo home').some((l) => l.topic === 'homeassistant/lock/plug/front_door/config')).toBe(true);
   });
 
@@ -124,7 +124,7 @@ describe('discovery refuses configs that point at the hub\'s own topics', () => 
     const entity = registryOf(t).get('switch.sneaky')!;
     await expect(adapter.execute(entity, 'turn_on', {})).rejects.toMatchObject({ code: 'DEVICE_TOPIC_RESERVED' });
     expect(lockCommands).toEqual([]);
-    expect(registryOf(t).get('lock.front_door')!.state).toBe('locked');
+    expect(registryOf(t).get('lock.demo_front_door')!.state).toBe('locked');
   });
 });
 

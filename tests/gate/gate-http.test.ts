@@ -23,8 +23,8 @@ async function demoHub(options: { clock?: ManualClock; owners?: string[] } = {})
     { username: 'cara', role: 'child' },
     ...(options.owners ?? []).map((username) => ({ username, role: 'owner' })),
   ]);
-  await waitFor(async () => (await api(t!.url, people.olivia!, 'GET', '/entities/lock.front_door')).body?.state === 'locked');
-  await waitFor(async () => (await api(t!.url, people.olivia!, 'GET', '/entities/light.kitchen')).body?.state === 'off');
+  await waitFor(async () => (await api(t!.url, people.olivia!, 'GET', '/entities/lock.demo_front_door')).body?.state === 'locked');
+  await waitFor(async () => (await api(t!.url, people.olivia!, 'GET', '/entities/light.demo_kitchen')).body?.state === 'off');
   // Every command the hub sends to the demo devices, as seen on the broker.
   const commands: string[] = [];
   const broker = t.hub.services.get<LanBroker>('mqtt.broker')!;
@@ -58,7 +58,7 @@ describe('the action gate over HTTP, with the demo home', () => {
     const { url } = hub;
     const [adam, owen, cara, olivia] = (['adam', 'owen', 'cara', 'olivia'] as const).map((n) => people[n]!) as [Person, Person, Person, Person];
 
-    const asked = await api(url, adam, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock', reason: 'letting the plumber in' });
+    const asked = await api(url, adam, 'POST', '/actions', { entity_id: 'lock.demo_front_door', operation: 'unlock', reason: 'letting the plumber in' });
     expect(asked.status).toBe(202);
     expect(asked.body).toMatchObject({ status: 'pending', approval_id: expect.stringMatching(/^apr_/), envelope: { state: 'pending', risk: 'high', reason: 'letting the plumber in' } });
     const id = asked.body.approval_id as string;
@@ -85,7 +85,7 @@ describe('the action gate over HTTP, with the demo home', () => {
     const approved = await decide(url, owen, id, { decision: 'approve', pin: '1357' });
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({ state: 'executed', outcome: { observed_state: 'unlocked' } });
-    expect((await api(url, adam, 'GET', '/entities/lock.front_door')).body.state).toBe('unlocked');
+    expect((await api(url, adam, 'GET', '/entities/lock.demo_front_door')).body.state).toBe('unlocked');
     expect(commands).toEqual(['hearth/demo/front_door/set UNLOCK']);
 
     // A replay changes nothing.
@@ -110,9 +110,9 @@ describe('the action gate over HTTP, with the demo home', () => {
 
   it('a light switches at once: 200 with the confirmed state', async () => {
     const { hub, people, commands } = await demoHub();
-    const res = await api(hub.url, people.cara!, 'POST', '/actions', { entity_id: 'light.kitchen', operation: 'turn_on' });
+    const res = await api(hub.url, people.cara!, 'POST', '/actions', { entity_id: 'light.demo_kitchen', operation: 'turn_on' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'executed', entity: { id: 'light.kitchen', state: 'on' }, detail: { expected_state: 'on', observed_state: 'on' } });
+    expect(res.body).toMatchObject({ status: 'executed', entity: { id: 'light.demo_kitchen', state: 'on' }, detail: { expected_state: 'on', observed_state: 'on' } });
     expect(commands).toHaveLength(1);
     const story = await storyOf(hub.url, people.olivia!, res.body.action_id);
     expect(story.map((e) => e.kind)).toEqual(['action.requested', 'action.executed', 'action.confirmed']);
@@ -125,20 +125,20 @@ describe('the action gate over HTTP, with the demo home', () => {
     const { url } = hub;
     const cases: [Person, unknown, number, string][] = [
       [people.adam!, { entity_id: 'lock.back_gate', operation: 'unlock' }, 404, 'UNKNOWN_ENTITY'],
-      [people.adam!, { entity_id: 'light.kitchen', operation: 'unlock' }, 400, 'UNSUPPORTED_OPERATION'],
-      [people.cara!, { entity_id: 'lock.front_door', operation: 'unlock' }, 403, 'ROLE_NOT_ALLOWED'],
+      [people.adam!, { entity_id: 'light.demo_kitchen', operation: 'unlock' }, 400, 'UNSUPPORTED_OPERATION'],
+      [people.cara!, { entity_id: 'lock.demo_front_door', operation: 'unlock' }, 403, 'ROLE_NOT_ALLOWED'],
       [people.adam!, { entity_id: 'Lock Front Door', operation: 'unlock' }, 400, 'VALIDATION_FAILED'],
-      [people.adam!, { entity_id: 'light.kitchen' }, 400, 'VALIDATION_FAILED'],
-      [people.adam!, { entity_id: 'lock.front_door', operation: 'unlock', params: { entity_id: 'all' } }, 400, 'INVALID_PARAMS'],
+      [people.adam!, { entity_id: 'light.demo_kitchen' }, 400, 'VALIDATION_FAILED'],
+      [people.adam!, { entity_id: 'lock.demo_front_door', operation: 'unlock', params: { entity_id: 'all' } }, 400, 'INVALID_PARAMS'],
     ];
     for (const [who, body, status, code] of cases) {
       const res = await api(url, who, 'POST', '/actions', body);
       expect([res.status, res.body?.error?.code], JSON.stringify(body)).toEqual([status, code]);
     }
-    expect((await api(url, null, 'POST', '/actions', { entity_id: 'light.kitchen', operation: 'turn_on' })).status).toBe(401);
+    expect((await api(url, null, 'POST', '/actions', { entity_id: 'light.demo_kitchen', operation: 'turn_on' })).status).toBe(401);
 
     // Cancel: only the requester; afterwards nobody can decide.
-    const asked = await api(url, people.adam!, 'POST', '/actions', { entity_id: 'cover.garage_door', operation: 'open_cover' });
+    const asked = await api(url, people.adam!, 'POST', '/actions', { entity_id: 'cover.demo_garage_door', operation: 'open_cover' });
     expect(asked.status).toBe(202);
     const id = asked.body.approval_id as string;
     const foreign = await api(url, people.owen!, 'POST', `/approvals/${id}/cancel`);
@@ -155,7 +155,7 @@ describe('the action gate over HTTP, with the demo home', () => {
     const viaToken = await fetch(`${url}/api/v1/actions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token.body.token as string}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ entity_id: 'lock.front_door', operation: 'unlock' }),
+      body: JSON.stringify({ entity_id: 'lock.demo_front_door', operation: 'unlock' }),
     });
     expect(viaToken.status).toBe(202);
     expect(((await viaToken.json()) as { envelope: Envelope }).envelope.origin).toEqual({ member_id: people.adam!.id, channel: 'api' });
@@ -168,7 +168,7 @@ describe('the action gate over HTTP, with the demo home', () => {
     const { url } = hub;
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const asked = await api(url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
+      const asked = await api(url, people.adam!, 'POST', '/actions', { entity_id: 'lock.demo_front_door', operation: 'unlock' });
       ids.push(asked.body.approval_id as string);
       expect((await api(url, people.adam!, 'POST', `/approvals/${ids[i]}/cancel`)).status).toBe(200);
     }
@@ -196,7 +196,7 @@ describe('the action gate over HTTP, with the demo home', () => {
     const owners = ['oscar', 'orla', 'otto'];
     const { hub, people, commands } = await demoHub({ owners });
     const { url } = hub;
-    const asked = await api(url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
+    const asked = await api(url, people.adam!, 'POST', '/actions', { entity_id: 'lock.demo_front_door', operation: 'unlock' });
     const id = asked.body.approval_id as string;
     const approvers = ['olivia', ...owners, 'owen'].map((n) => people[n]!);
     const pinOf = (p: Person) => (p.username === 'olivia' ? '2468' : '1357');
@@ -228,7 +228,7 @@ describe('the action gate over HTTP, with the demo home', () => {
       }
     })();
     const ids: string[] = [];
-    const asks = [['lock.front_door', 'unlock'], ['cover.garage_door', 'open_cover'], ['alarm_control_panel.home_alarm', 'alarm_disarm']] as const;
+    const asks = [['lock.demo_front_door', 'unlock'], ['cover.demo_garage_door', 'open_cover'], ['alarm_control_panel.demo_home_alarm', 'alarm_disarm']] as const;
     for (const [entity_id, operation] of asks) {
       const res = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id, operation });
       expect(res.status).toBe(202);
@@ -270,10 +270,10 @@ describe('the action gate over HTTP, with the demo home', () => {
     const owner = await open(people.olivia!);
     const child = await open(people.cara!);
     await Promise.all([owner.until(/: connected/), child.until(/: connected/)]);
-    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock', params: { code: '918273' } });
+    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.demo_front_door', operation: 'unlock', params: { code: '918273' } });
     expect(asked.status).toBe(202);
     // The child's own (allowed, direct) light goes on the stream after the envelope, to both.
-    expect((await api(hub.url, people.cara!, 'POST', '/actions', { entity_id: 'light.kitchen', operation: 'turn_on' })).status).toBe(200);
+    expect((await api(hub.url, people.cara!, 'POST', '/actions', { entity_id: 'light.demo_kitchen', operation: 'turn_on' })).status).toBe(200);
     await Promise.all([owner.until(/event: action\.executed\n/), child.until(/event: action\.executed\n/)]);
     await Promise.all([owner.close(), child.close()]);
     expect(owner.state.text).toContain(`"id":"${asked.body.approval_id}"`);
@@ -290,17 +290,17 @@ describe('the action gate over HTTP, with the demo home', () => {
   it('answers 400, not 500, to params nested too deep to serialise', async () => {
     const { hub, people } = await demoHub();
     const depth = 60_000;
-    const raw = `{"entity_id":"light.kitchen","operation":"turn_on","params":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    const raw = `{"entity_id":"light.demo_kitchen","operation":"turn_on","params":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
     const res = await fetch(`${hub.url}/api/v1/actions`, { method: 'POST', headers: { cookie: people.adam!.cookie, 'content-type': 'application/json' }, body: raw });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INVALID_PARAMS');
     // Nothing was sent, and the hub still answers.
-    expect((await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'light.kitchen', operation: 'turn_on' })).status).toBe(200);
+    expect((await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'light.demo_kitchen', operation: 'turn_on' })).status).toBe(200);
   });
 
   it('wrong PINs are audited and locked out after a few; the envelope stays pending', async () => {
     const { hub, people, commands } = await demoHub();
-    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
+    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.demo_front_door', operation: 'unlock' });
     const id = asked.body.approval_id as string;
     const codes: string[] = [];
     for (let i = 0; i < 7; i++) codes.push((await decide(hub.url, people.owen!, id, { decision: 'approve', pin: '0000' })).body.error?.code ?? 'none');
@@ -319,7 +319,7 @@ describe('the action gate over HTTP, with the demo home', () => {
 
   it('a PIN lockout on a decision says when to try again (Retry-After), as the members routes do', async () => {
     const { hub, people } = await demoHub();
-    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
+    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.demo_front_door', operation: 'unlock' });
     const id = asked.body.approval_id as string;
     for (let i = 0; i < 5; i++) await decide(hub.url, people.owen!, id, { decision: 'approve', pin: '0000' });
     const res = await fetch(`${hub.url}/api/v1/approvals/${id}/decision`, {
@@ -335,21 +335,21 @@ describe('the action gate over HTTP, with the demo home', () => {
   it('an expired request cannot be approved (controllable clock)', async () => {
     const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0));
     const { hub, people, commands } = await demoHub({ clock });
-    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
+    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.demo_front_door', operation: 'unlock' });
     const id = asked.body.approval_id as string;
     clock.advance(5 * 60_000);
     const res = await decide(hub.url, people.owen!, id, { decision: 'approve', pin: '1357' });
     expect([res.status, res.body.error?.code]).toEqual([409, 'APPROVAL_EXPIRED']);
     expect((await api<Envelope>(hub.url, people.olivia!, 'GET', `/approvals/${id}`)).body).toMatchObject({ state: 'expired', decisions: [] });
-    expect((await api(hub.url, people.adam!, 'GET', '/entities/lock.front_door')).body.state).toBe('locked');
+    expect((await api(hub.url, people.adam!, 'GET', '/entities/lock.demo_front_door')).body.state).toBe('locked');
     expect(commands).toEqual([]);
   });
 
   it('a policy change between request and approval stops the execution', async () => {
     const { hub, people, commands } = await demoHub();
-    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
+    const asked = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id: 'lock.demo_front_door', operation: 'unlock' });
     const id = asked.body.approval_id as string;
-    const patched = await api(hub.url, people.olivia!, 'PATCH', '/settings', { policy: { overrides: { 'lock.front_door': { unlock: 'critical' } } } });
+    const patched = await api(hub.url, people.olivia!, 'PATCH', '/settings', { policy: { overrides: { 'lock.demo_front_door': { unlock: 'critical' } } } });
     expect(patched.status).toBe(200);
     const res = await decide(hub.url, people.owen!, id, { decision: 'approve', pin: '1357' });
     expect(res.status).toBe(200);

@@ -135,9 +135,9 @@ describe('the hub\'s own changes pass the gate', () => {
   it('a sole owner unlocks the demo front door with their PIN, and the trail shows the envelope', async () => {
     t = await startTestHub({ settings: { hub: { demo: true } } });
     const { olivia } = await makeFamily(t.url, t.dataDir, [{ username: 'adam', role: 'adult' }]);
-    const door = async () => (await api(t!.url, olivia!, 'GET', '/entities/lock.front_door')).body?.state;
+    const door = async () => (await api(t!.url, olivia!, 'GET', '/entities/lock.demo_front_door')).body?.state;
     await waitFor(async () => (await door()) === 'locked');
-    const asked = await api(t.url, olivia!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
+    const asked = await api(t.url, olivia!, 'POST', '/actions', { entity_id: 'lock.demo_front_door', operation: 'unlock' });
     expect(asked.status).toBe(202);
     expect(asked.body).toMatchObject({ self_confirm: true, envelope: { policy: { exclude_requester: true, approver_roles: ['owner'] } } });
     const id = asked.body.approval_id as string;
@@ -153,8 +153,8 @@ describe('the hub\'s own changes pass the gate', () => {
   it('with a second owner present, exclude_requester still holds', async () => {
     t = await startTestHub({ settings: { hub: { demo: true } } });
     const { olivia, owen } = await makeFamily(t.url, t.dataDir, [{ username: 'owen', role: 'owner' }]);
-    await waitFor(async () => (await api(t!.url, olivia!, 'GET', '/entities/lock.front_door')).body?.state === 'locked');
-    const asked = await api(t.url, olivia!, 'POST', '/actions', { entity_id: 'lock.front_door', operation: 'unlock' });
+    await waitFor(async () => (await api(t!.url, olivia!, 'GET', '/entities/lock.demo_front_door')).body?.state === 'locked');
+    const asked = await api(t.url, olivia!, 'POST', '/actions', { entity_id: 'lock.demo_front_door', operation: 'unlock' });
     expect(asked.body).toMatchObject({ status: 'pending', self_confirm: false });
     const own = await decide(t.url, olivia!, asked.body.approval_id, { decision: 'approve', pin: OWNER_PIN });
     expect([own.status, own.body.error?.code]).toEqual([403, 'SELF_APPROVAL_FORBIDDEN']);

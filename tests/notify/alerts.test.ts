@@ -11,19 +11,19 @@ describe('home alerts', () => {
   it('"The garage is open. [Close it]" goes through the gate and closes the demo garage; the others hear who took it', async () => {
     h = await startTgHub({ demo: true, settings: { notify: { door_open_minutes: 0.1 } } });
     const reg = registryOf(h.t);
-    await h.tg.waitFor(() => reg.get('cover.garage_door')?.state === 'closed' || undefined, 'the demo garage');
+    await h.tg.waitFor(() => reg.get('cover.demo_garage_door')?.state === 'closed' || undefined, 'the demo garage');
     const olivia = await addMember(h, 'olivia', 'owner');
     const ben = await addMember(h, 'ben', 'adult');
     const o = h.tg.user(971, 'Olivia');
     await pair(h, olivia, o);
     await pair(h, ben, h.tg.user(972, 'Ben'));
-    reg.setState('cover.garage_door', 'open'); // as if someone drove out and left it
+    reg.setState('cover.demo_garage_door', 'open'); // as if someone drove out and left it
     const alert = await waitMessage(h.tg, 971, /garage door has been open for/i);
     await waitMessage(h.tg, 972, /garage door has been open for/i);
     const close = alert.reply_markup!.inline_keyboard[0]!.find((b) => b.text === 'Close it')!;
     const press = h.tg.press(o, alert, close.callback_data!);
     await h.tg.waitFor(() => h!.tg.callbackAnswers.find((a) => a.callback_query_id === press), 'press answered', 15_000);
-    await h.tg.waitFor(() => reg.get('cover.garage_door')?.state === 'closed' || undefined, 'garage closed', 15_000);
+    await h.tg.waitFor(() => reg.get('cover.demo_garage_door')?.state === 'closed' || undefined, 'garage closed', 15_000);
     expect(h.t.hub.ctx.audit.list({ kind: 'action.*', limit: 50 }).entries.some((e) => e.actor === olivia.id)).toBe(true);
     await waitMessage(h.tg, 972, /Olivia took it/);
   });

@@ -15,7 +15,7 @@ describe('approval from Telegram, end to end', () => {
   it('"unlock the front door" from an adult → Approve at the owner → PIN → the lock opens → both told', async () => {
     h = await startTgHub({ demo: true, settings: { policy: { step_up_channels: ['web', 'api', 'telegram'] } } });
     const reg = registryOf(h.t);
-    await h.tg.waitFor(() => reg.get('lock.front_door')?.state === 'locked' || undefined, 'the demo lock');
+    await h.tg.waitFor(() => reg.get('lock.demo_front_door')?.state === 'locked' || undefined, 'the demo lock');
     const olivia = await addMember(h, 'olivia', 'owner', '2468');
     const ben = await addMember(h, 'ben', 'adult', '1357');
     const oUser = h.tg.user(801, 'Olivia');
@@ -39,7 +39,7 @@ describe('approval from Telegram, end to end', () => {
     await h.tg.waitFor(() => h!.tg.callbackAnswers.find((a) => a.callback_query_id === press), 'Olivia answered');
     await waitMessage(h.tg, 801, /reply with your PIN/);
     h.tg.say(oUser, '2468');
-    await h.tg.waitFor(() => reg.get('lock.front_door')?.state === 'unlocked' || undefined, 'the lock unlocked', 15_000);
+    await h.tg.waitFor(() => reg.get('lock.demo_front_door')?.state === 'unlocked' || undefined, 'the lock unlocked', 15_000);
     await waitMessage(h.tg, 802, /Done: unlock the .*front door \(approved by Olivia\)/i);
     await waitMessage(h.tg, 801, /Done: unlock the .*front door/i);
     // The request message now shows the outcome, and its buttons are gone.

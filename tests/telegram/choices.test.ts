@@ -30,7 +30,7 @@ describe('Telegram: the dialogue\'s choices as buttons', () => {
     const press = h.tg.press(b, question, porch.callback_data!);
     await h.tg.waitFor(() => h!.tg.callbackAnswers.find((a) => a.callback_query_id === press), 'press answered');
     await waitMessage(h.tg, 811, /^Done: turn on the .*porch light\.$/i);
-    await h.tg.waitFor(() => reg.get('light.porch')?.state === 'on' || undefined, 'the porch light on');
+    await h.tg.waitFor(() => reg.get('light.demo_porch')?.state === 'on' || undefined, 'the porch light on');
     expect(h.tg.messages.get(question.message_id)!.reply_markup?.inline_keyboard.flat() ?? []).toEqual([]);
     // The same button again: the choice was used.
     h.tg.press(b, question, porch.callback_data!);
@@ -40,7 +40,7 @@ describe('Telegram: the dialogue\'s choices as buttons', () => {
   it('/approvals offers Approve and Deny to the owner; Approve asks for the PIN, which is deleted', async () => {
     h = await startTgHub({ demo: true, settings: { policy: { step_up_channels: ['web', 'api', 'telegram'] } } });
     const reg = registryOf(h.t);
-    await h.tg.waitFor(() => reg.get('lock.front_door')?.state === 'locked' || undefined, 'the demo lock');
+    await h.tg.waitFor(() => reg.get('lock.demo_front_door')?.state === 'locked' || undefined, 'the demo lock');
     const olivia = await addMember(h, 'olivia', 'owner', '2468');
     const ben = await addMember(h, 'ben', 'adult', '1357');
     const o = h.tg.user(821, 'Olivia');
@@ -57,7 +57,7 @@ describe('Telegram: the dialogue\'s choices as buttons', () => {
     await waitMessage(h.tg, 821, /reply with your PIN.*delete the message/i);
     h.tg.say(o, '2468');
     await waitMessage(h.tg, 821, /^Approved\. Done: unlock the .*front door\.$/i);
-    expect(reg.get('lock.front_door')!.state).toBe('unlocked');
+    expect(reg.get('lock.demo_front_door')!.state).toBe('unlocked');
     expect(h.tg.callsOf('deleteMessage').some((c) => Number(c.params.chat_id) === 821)).toBe(true);
     expect(lastTo(h.tg, 822, /Done: unlock/)).toBeDefined();
   });

@@ -60,7 +60,7 @@ describe('web UI: the chat box on the dialogue', () => {
       await ben.getByLabel('Username').fill(BEN.username);
       await ben.getByLabel('Password').fill(BEN.password);
       await ben.getByRole('button', { name: 'Sign in' }).click();
-      await ben.locator('[data-entity="lock.front_door"]').waitFor(T);
+      await ben.locator('[data-entity="lock.demo_front_door"]').waitFor(T);
 
       // The chat is on every page; opened, the message field has the focus.
       await ben.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Health' }).click();
@@ -105,7 +105,7 @@ describe('web UI: the chat box on the dialogue', () => {
       await expect.poll(async () => (await ownerPanel.locator('.chat-line.hearth').last().textContent()) ?? '', T).toMatch(/Approved\. Done: unlock the .*front door\./i);
       // The PIN is never shown back.
       expect(await ownerPanel.locator('.chat-line.you').allTextContents()).not.toContainEqual(expect.stringContaining(OWNER.pin));
-      const lock = (await (await asOwner('/entities/lock.front_door')).json()) as { state: string };
+      const lock = (await (await asOwner('/entities/lock.demo_front_door')).json()) as { state: string };
       expect(lock.state).toBe('unlocked');
       // Ben's chat tells him how his request ended, live.
       const benPanel = await openChat(ben);

@@ -165,7 +165,7 @@ describe('web UI: device logins and the approvals history, in Chromium against a
 
     const created: string[] = [];
     for (let i = 0; i < 120; i++) {
-      const asked = await asAdult('/actions', { entity_id: 'lock.front_door', operation: 'unlock', reason: `paging test ${i}` });
+      const asked = await asAdult('/actions', { entity_id: 'lock.demo_front_door', operation: 'unlock', reason: `paging test ${i}` });
       expect(asked.status).toBe(202);
       const id = ((await asked.json()) as { approval_id: string }).approval_id;
       expect((await asAdult(`/approvals/${id}/cancel`, {})).status).toBe(200);

@@ -56,7 +56,7 @@ export async function firstRun(page: Page, hub: DemoHub, tag: string): Promise<v
   await shot(page, `${tag}-03-setup-family`);
   await page.getByRole('button', { name: 'Finish' }).click();
   await page.getByRole('link', { name: 'Go to your home' }).click();
-  await page.locator('[data-entity="lock.front_door"]').waitFor(T);
+  await page.locator('[data-entity="lock.demo_front_door"]').waitFor(T);
 }
 
 export async function signIn(page: Page, url: string, who: { username: string; password: string }, tag: string): Promise<void> {
@@ -71,7 +71,7 @@ export async function signIn(page: Page, url: string, who: { username: string; p
   await shot(page, `${tag}-00-login-error`);
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('[data-entity="lock.front_door"]').waitFor(T);
+  await page.locator('[data-entity="lock.demo_front_door"]').waitFor(T);
 }
 
 /**
@@ -103,7 +103,7 @@ export async function familyFlow(browser: Browser, hub: DemoHub, tag: string, op
     // Keyboard: the first Tab lands on the skip link, which moves focus to the content.
     await adult.keyboard.press('Tab');
     expect(await adult.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
-    const door = adult.locator('[data-entity="lock.front_door"]');
+    const door = adult.locator('[data-entity="lock.demo_front_door"]');
     expect(await door.getByTestId('state').textContent()).toBe('Locked');
     await door.getByRole('button', { name: 'Unlock' }).click();
     await door.getByText('Waiting for approval').waitFor(T);

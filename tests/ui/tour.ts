@@ -7,7 +7,7 @@ const T = { timeout: 30_000 };
 
 /**
  * After the family flow, the owner walks the other pages: the approval's story in the audit,
- * the chain verified, a pairing code with its QR code, health, and a policy change previewed.
+ * the chain verified, pairing that says how to set up a bot, health, and a policy change previewed.
  */
 export async function ownerTour(page: Page, tag: string): Promise<void> {
   // Approvals history links to the story of the approval in the audit trail.
@@ -22,13 +22,12 @@ export async function ownerTour(page: Page, tag: string): Promise<void> {
   await shot(page, `${tag}-08-audit-story`);
   expect(await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href')).toBe('/api/v1/audit/export.csv');
 
-  // People: a Telegram pairing code as text and as a QR code.
+  // People: this hub has no Telegram bot, so pairing says how to get one instead of a dead-end code.
   await page.getByRole('link', { name: 'People' }).click();
-  await page.getByRole('button', { name: `Telegram pairing code for ${ADULT.name}` }).click();
-  const qr = page.locator('svg.qr');
-  await qr.waitFor(T);
-  expect(await qr.getAttribute('aria-label')).toMatch(/^QR code of the pairing code \S+/);
-  expect((await page.locator('.code-text').textContent())?.trim().length).toBeGreaterThan(3);
+  const off = page.getByTestId('pairing-off').first();
+  await off.waitFor(T);
+  expect(await off.textContent()).toMatch(/@BotFather/);
+  expect(await page.getByRole('button', { name: `Telegram pairing code for ${ADULT.name}` }).count()).toBe(0);
   await shot(page, `${tag}-09-people-pairing`);
 
   // Per-person notifications: quiet hours, read back as a sentence, saved.

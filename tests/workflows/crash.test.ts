@@ -20,10 +20,10 @@ describe('a workflow across a kill -9 of a real hearth start', () => {
     hub = await spawnHub(['--data', dataDir], { env });
     const owner = (await makeFamily(hub.url, dataDir, [])).olivia!;
     const created = await api(hub.url, owner, 'POST', '/workflows', {
-      source: `name: Porch for a while\ntriggers: [{manual: true}]\nsteps:\n  - action: {entity_id: light.porch, operation: turn_on}\n  - wait: ${WAIT_MS / 1000}s\n  - action: {entity_id: light.porch, operation: turn_off}\n`,
+      source: `name: Porch for a while\ntriggers: [{manual: true}]\nsteps:\n  - action: {entity_id: light.demo_porch, operation: turn_on}\n  - wait: ${WAIT_MS / 1000}s\n  - action: {entity_id: light.demo_porch, operation: turn_off}\n`,
     });
     expect(created.status).toBe(201);
-    const light = async (url: string, who: typeof owner) => (await api(url, who, 'GET', '/entities/light.porch')).body?.state as string | undefined;
+    const light = async (url: string, who: typeof owner) => (await api(url, who, 'GET', '/entities/light.demo_porch')).body?.state as string | undefined;
     await waitFor(async () => (await light(hub!.url, owner)) === 'off', 'the demo porch light');
     const runId = (await api(hub.url, owner, 'POST', `/workflows/${created.body.id}/run`, {})).body.run_id as string;
     const waiting = await waitFor(async () => {

@@ -9,13 +9,13 @@ afterEach(async () => {
 
 const porch = `name: Porch light when the back door opens
 triggers:
-  - state: binary_sensor.back_door
+  - state: binary_sensor.demo_back_door
     to: "on"
     for: 2s
 steps:
-  - action: {entity_id: light.porch, operation: turn_on}
+  - action: {entity_id: light.demo_porch, operation: turn_on}
   - wait: 10m
-  - action: {entity_id: light.porch, operation: turn_off}
+  - action: {entity_id: light.demo_porch, operation: turn_off}
 `;
 
 describe('workflow runs on the demo home', () => {
@@ -33,20 +33,20 @@ describe('workflow runs on the demo home', () => {
     await advance(h, 1999);
     expect((await api(h.t.url, h.owner, 'GET', `/workflows/${id}/runs`)).body.runs).toHaveLength(0);
     await advance(h, 1);
-    await waitFor(() => h!.registry.get('light.porch')?.state === 'on', 'the porch light on');
+    await waitFor(() => h!.registry.get('light.demo_porch')?.state === 'on', 'the porch light on');
     const runs = (await api(h.t.url, h.owner, 'GET', `/workflows/${id}/runs`)).body.runs;
     expect(runs).toHaveLength(1);
     const runId = runs[0].id as string;
     await waitFor(async () => (await api(h!.t.url, h!.owner, 'GET', `/workflow-runs/${runId}`)).body.state === 'waiting', 'the run waiting');
     await advance(h, 10 * 60_000 - 1);
-    expect(h.registry.get('light.porch')?.state).toBe('on');
+    expect(h.registry.get('light.demo_porch')?.state).toBe('on');
     await advance(h, 1);
-    await waitFor(() => h!.registry.get('light.porch')?.state === 'off', 'the porch light off');
+    await waitFor(() => h!.registry.get('light.demo_porch')?.state === 'off', 'the porch light off');
     const run = await waitFor(async () => {
       const r = (await api(h!.t.url, h!.owner, 'GET', `/workflow-runs/${runId}`)).body;
       return r.state === 'done' ? r : undefined;
     }, 'the run done');
-    expect(run.trigger).toMatchObject({ kind: 'state', entity_id: 'binary_sensor.back_door', to: 'on' });
+    expect(run.trigger).toMatchObject({ kind: 'state', entity_id: 'binary_sensor.demo_back_door', to: 'on' });
     expect(run.steps.map((s: { kind: string; state: string }) => `${s.kind}:${s.state}`)).toEqual(['action:done', 'wait:done', 'action:done']);
     // Each action is in the audit trail, asked by this run's step.
     const audit = (await api(h.t.url, h.owner, 'GET', `/audit?actor=workflow:${runId}:0`)).body;
@@ -61,8 +61,8 @@ describe('workflow runs on the demo home', () => {
     await h.wf.engine.idle();
     const run = (await api(h.t.url, h.owner, 'GET', `/workflow-runs/${r.body.run_id}`)).body;
     expect(run).toMatchObject({ state: 'done', dry_run: true });
-    expect(run.steps[0].output).toMatchObject({ dry_run: true, would: 'turn_on light.porch' });
-    expect(h.registry.get('light.porch')?.state).toBe('off');
+    expect(run.steps[0].output).toMatchObject({ dry_run: true, would: 'turn_on light.demo_porch' });
+    expect(h.registry.get('light.demo_porch')?.state).toBe('off');
     const audit = (await api(h.t.url, h.owner, 'GET', '/audit?kind=action.*')).body.entries;
     expect(audit).toHaveLength(0);
   });
@@ -98,6 +98,6 @@ describe('workflow runs on the demo home', () => {
     expect(run.steps[1]).toMatchObject({ kind: 'wait', state: 'waiting' });
     const asked = (await api(h.t.url, h.owner, 'GET', `/audit?actor=workflow:${runId}:0&kind=action.requested`)).body.entries;
     expect(asked).toHaveLength(1);
-    expect(h.registry.get('light.porch')?.state).toBe('off');
+    expect(h.registry.get('light.demo_porch')?.state).toBe('off');
   });
 });

@@ -23,14 +23,14 @@ describe('workflows that need people', () => {
     await pair(tgh, owner, user);
     const wf = tgh.t.hub.services.get<WorkflowsService>('workflows')!;
     const registry = (wf as unknown as { deps: { entities: EntityRegistry } }).deps.entities;
-    await waitFor(() => registry.get('light.porch'), 'the demo porch light');
+    await waitFor(() => registry.get('light.demo_porch'), 'the demo porch light');
     const { id } = wf.create(
       `name: Ask first
 triggers: [{manual: true}]
 steps:
   - ask: {to: [owner], text: "Turn the porch light on?", choices: ["yes", "no"], timeout: 10m, save_as: answer}
   - if: {expr: "answer == 'yes'"}
-    then: [{action: {entity_id: light.porch, operation: turn_on}}]
+    then: [{action: {entity_id: light.demo_porch, operation: turn_on}}]
 `,
       who,
     );
@@ -44,7 +44,7 @@ steps:
     const run = wf.run(runId)!;
     expect(run.steps[0]!.output).toMatchObject({ answer: 'yes', by: owner.id, via: 'telegram' });
     expect(run.steps.map((s) => `${s.path}:${s.kind}:${s.state}`)).toEqual(['0:ask:done', '1:if:done', '1.then.0:action:done']);
-    await waitFor(() => registry.get('light.porch')?.state === 'on', 'the porch light on');
+    await waitFor(() => registry.get('light.demo_porch')?.state === 'on', 'the porch light on');
     // A second press is refused: the first answer counts.
     tgh.tg.press(user, msg, buttons[1]!.callback_data!);
     await tgh.tg.waitFor(() => tgh!.tg.callsOf('answerCallbackQuery').some((c) => /Already/.test(String((c.params as { text?: string }).text))), 'the refusal');
@@ -57,8 +57,8 @@ steps:
       `name: Let the cleaner in
 triggers: [{manual: true}]
 steps:
-  - action: {entity_id: lock.front_door, operation: unlock}
-  - notify: {to: [owner], text: "The front door is {{ states.lock.front_door }}"}
+  - action: {entity_id: lock.demo_front_door, operation: unlock}
+  - notify: {to: [owner], text: "The front door is {{ states.lock.demo_front_door }}"}
 `,
     );
     const runId = (await api(h.t.url, h.owner, 'POST', `/workflows/${id}/run`, {})).body.run_id as string;
@@ -86,7 +86,7 @@ steps:
 
   it('a denied envelope fails the step and the run, with the reason on the step', async () => {
     h = await startWfHub();
-    const id = await createWorkflow(h, `name: Open garage\ntriggers: [{manual: true}]\nsteps:\n  - action: {entity_id: cover.garage_door, operation: open_cover}\n  - notify: {to: [owner], text: "never sent"}\n`);
+    const id = await createWorkflow(h, `name: Open garage\ntriggers: [{manual: true}]\nsteps:\n  - action: {entity_id: cover.demo_garage_door, operation: open_cover}\n  - notify: {to: [owner], text: "never sent"}\n`);
     const runId = (await api(h.t.url, h.owner, 'POST', `/workflows/${id}/run`, {})).body.run_id as string;
     await h.wf.engine.idle();
     const envelopeId = (await api(h.t.url, h.owner, 'GET', `/workflow-runs/${runId}`)).body.steps[0].ref as string;
@@ -97,7 +97,7 @@ steps:
     }, 'the run failed');
     expect(run.steps).toHaveLength(1);
     expect(run.steps[0]).toMatchObject({ state: 'failed', error: expect.stringMatching(/denied/) });
-    expect(h.registry.get('cover.garage_door')?.state).toBe('closed');
+    expect(h.registry.get('cover.demo_garage_door')?.state).toBe('closed');
   });
 
   it('a step on an entity that disappeared fails with the reason, and the runs are kept', async () => {

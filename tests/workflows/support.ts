@@ -27,7 +27,7 @@ export async function startWfHub(options: { settings?: Record<string, unknown>; 
   const wf = t.hub.services.get<WorkflowsService>('workflows')!;
   const registry = (wf as unknown as { deps: { entities: EntityRegistry } }).deps.entities;
   const broker = (wf as unknown as { deps: { broker: LanBroker } }).deps.broker;
-  await waitFor(() => registry.get('light.porch') && registry.get('binary_sensor.back_door'), 'the demo home');
+  await waitFor(() => registry.get('light.demo_porch') && registry.get('binary_sensor.demo_back_door'), 'the demo home');
   return { t, clock, wf, registry, broker, owner: people.olivia!, people };
 }
 
@@ -41,7 +41,7 @@ export async function advance(h: WfHub, ms: number): Promise<void> {
 /** Opens or closes the demo back door as its Zigbee sensor would report it. */
 export async function backDoor(h: WfHub, open: boolean): Promise<void> {
   await h.broker.publish('hearth/demo/back_door/state', JSON.stringify({ contact: !open }), { retain: true });
-  await waitFor(() => h.registry.get('binary_sensor.back_door')?.state === (open ? 'on' : 'off'), 'the back door state');
+  await waitFor(() => h.registry.get('binary_sensor.demo_back_door')?.state === (open ? 'on' : 'off'), 'the back door state');
 }
 
 export async function createWorkflow(h: WfHub, source: string): Promise<string> {

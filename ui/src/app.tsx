@@ -15,6 +15,8 @@ import { AuditPage } from './pages/audit';
 import { HealthPage } from './pages/health';
 import { SettingsPage } from './pages/settings/settings';
 import { AccessPage } from './pages/access/access';
+import { DevicesRoute } from './pages/devices/devices';
+import { AccountPage } from './pages/account/account';
 import { WorkflowsPage } from './pages/workflows';
 
 type Boot =
@@ -100,6 +102,8 @@ export function App() {
 
 function page(path: string, me: Me) {
   if (path === '/setup') return <SetupWizard signedIn={me} onAccount={async () => undefined} />;
+  if (path.startsWith('/devices')) return <DevicesRoute />;
+  if (path.startsWith('/account')) return <AccountPage />;
   if (path.startsWith('/approvals')) return <ApprovalsPage />;
   if (path.startsWith('/people')) return <PeoplePage />;
   if (path.startsWith('/workflows')) return <WorkflowsPage />;

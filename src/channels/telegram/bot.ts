@@ -26,6 +26,8 @@ export interface BotEnv {
 
 const MAX_REMEMBERED = 10_000;
 const START = /^\/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$/;
+/** A pairing code typed on its own: people type what they see rather than "/start <code>". */
+const BARE_CODE = /^\s*([0-9a-z]{8})\s*$/i;
 
 /**
  * The Telegram transport over the dialogue, as grammY middleware: private chats only, a
@@ -98,7 +100,7 @@ export function telegramComposer(env: BotEnv): Composer<HearthContext> {
   chat.use(async (x, next) => {
     if (x.member) return next();
     const userId = x.from!.id;
-    const code = x.msg.text !== undefined ? START.exec(x.msg.text)?.[1] : undefined;
+    const code = x.msg.text !== undefined ? (START.exec(x.msg.text)?.[1] ?? BARE_CODE.exec(x.msg.text)?.[1]) : undefined;
     if (code) {
       try {
         const member = members.redeemPairingCode(code, userId);
@@ -122,7 +124,7 @@ export function telegramComposer(env: BotEnv): Composer<HearthContext> {
     if (refused.has(userId)) return;
     if (refused.size >= MAX_REMEMBERED) refused.delete(refused.values().next().value!);
     refused.add(userId);
-    return send(x, userId, "Sorry, I only talk to the people of this home. If that's you, ask the owner for a pairing code and send /start <code>.");
+    return send(x, userId, "Sorry, I only talk to the people of this home. If that's you, ask the owner for a pairing code and send it here.");
   });
 
   chat.use(async (x) => {

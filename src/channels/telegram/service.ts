@@ -72,6 +72,22 @@ export class TelegramService implements Service {
     return Boolean(this.settings.token);
   }
 
+  /**
+   * The bot's @username, from getMe (grammY asks once and keeps it); undefined without a token
+   * or while the Bot API cannot be reached. The pairing link is https://t.me/<username>?start=<code>.
+   */
+  async botUsername(): Promise<string | undefined> {
+    const bot = this.bot;
+    if (!bot) return undefined;
+    try {
+      if (!bot.isInited()) await bot.init();
+      return bot.botInfo.username;
+    } catch (err) {
+      this.log.warn({ err: describe(err, this.settings.token) }, 'getMe failed; the bot name is unknown for now');
+      return undefined;
+    }
+  }
+
   async start(): Promise<void> {
     const s = this.settings;
     if (!s.token) return;

@@ -4,15 +4,34 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { HearthError } from '../../core/errors.js';
 import { safeEqual } from '../../core/ids.js';
 import type { TelegramService } from './service.js';
+import { requireSignedIn } from '../../core/guard.js';
 
 /**
  * POST /api/v1/telegram/webhook/<secret>: Telegram (or the relay) delivers updates here in
  * webhook mode. Both the path secret and X-Telegram-Bot-Api-Secret-Token must match. The
  * update is queued and answered at once: Telegram resends on anything but a 2xx.
  */
+/** GET /telegram/bot: the home's bot as the pairing page needs it. */
+export const telegramBotSchema = z.object({ configured: z.boolean(), username: z.string().nullable(), link: z.string().nullable().describe('https://t.me/<username>') });
+
 export function telegramWebhookRoutes(service: TelegramService): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
+    r.get(
+      '/telegram/bot',
+      {
+        preHandler: requireSignedIn,
+        schema: {
+          tags: ['telegram'],
+          summary: "The home's Telegram bot: set up or not, and its @username (getMe) for pairing links",
+          response: { 200: telegramBotSchema },
+        },
+      },
+      async () => {
+        const username = service.enabled ? await service.botUsername() : undefined;
+        return { configured: service.enabled, username: username ?? null, link: username ? `https://t.me/${username}` : null };
+      },
+    );
     r.post(
       '/telegram/webhook/:secret',
       {

@@ -28,13 +28,25 @@ export function readCaPem(path: string): Buffer {
   return pem;
 }
 
+/**
+ * What people type: "homeassistant.local" or "192.168.1.20:8123" become
+ * http://homeassistant.local:8123 and http://192.168.1.20:8123 (HA's own default port when no
+ * port is given). Anything with a scheme is left as it is.
+ */
+export function normalizeHomeAssistantUrl(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const v = value.trim();
+  if (!v || /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) return v;
+  const m = /^([a-z0-9.-]+|\[[0-9a-f:]+\])(:\d{1,5})?(\/.*)?$/i.exec(v);
+  if (!m) return v;
+  return `http://${m[1]}${m[2] ?? ':8123'}${m[3] ?? ''}`;
+}
+
 export const homeassistantSection = z
   .strictObject({
     url: z
-      .string()
-      .url()
-      .refine((u) => /^(https?|wss?):\/\//i.test(u), 'expected an http://, https://, ws:// or wss:// URL')
-      .optional().describe('Home Assistant base URL, such as http://homeassistant.local:8123.'),
+      .preprocess(normalizeHomeAssistantUrl, z.string().url().refine((u) => /^(https?|wss?):\/\//i.test(u), 'expected an http://, https://, ws:// or wss:// URL'))
+      .optional().describe('Home Assistant base URL, such as http://homeassistant.local:8123; a bare host ("homeassistant.local") means http:// and port 8123.'),
     token: z.string().min(1).optional().describe('A long-lived access token from your Home Assistant profile.').meta({ secret: true }),
     ca: z
       .string()

@@ -11,7 +11,7 @@ export const hubSection = z
     data_dir: z.string().min(1).default('./data').describe('Where the database, setup code and backups live.'),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log verbosity.').meta({ restart: true }),
     log_format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('`auto`: readable on a terminal, JSON otherwise.').meta({ restart: true }),
-    demo: z.boolean().default(true).describe('Run the simulated demo home on the embedded broker.').meta({ restart: true }),
+    demo: z.boolean().default(true).describe('Run the simulated demo home on the embedded broker; turns on and off while the hub runs. Its devices have ids of their own (lock.demo_front_door, …), so they never take a real device\'s id.'),
     latitude: z.number().min(-90).max(90).nullable().default(null).describe('The home\'s latitude in degrees (north positive); workflows\' sunrise and sunset triggers need it.'),
     longitude: z.number().min(-180).max(180).nullable().default(null).describe('The home\'s longitude in degrees (east positive).'),
   })

@@ -50,7 +50,31 @@ export class DemoHome implements Service {
     this.log.info({ devices: DEMO_DEVICES.length }, 'demo home is running');
   }
 
+  /** Whether it runs now (it can be turned on and off while the hub runs: hub.demo). */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Sets a demo sensor (back door, motion, leak) as its hardware would: the new state is
+   * published on the broker and reaches the registry through discovery, like any device's.
+   * False when the entity is not a settable demo sensor or the demo is off.
+   */
+  async setSensor(entityId: string, on: boolean): Promise<boolean> {
+    const d = DEMO_DEVICES.find((x) => x.config.default_entity_id === entityId);
+    if (!d?.settable || !this.running) return false;
+    this.state.get(d.object)![d.settable] = on;
+    await this.report(d);
+    return true;
+  }
+
+  /** Ids of the demo's sensors that can be set by hand. */
+  static settableIds(): string[] {
+    return DEMO_DEVICES.filter((d) => d.settable).map((d) => String(d.config.default_entity_id));
+  }
+
   async stop(): Promise<void> {
+    if (!this.running) return;
     this.running = false;
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];

@@ -64,6 +64,9 @@ export type DeviceCredentialList = { credentials: D.DeviceCredential[] };
 export type CreateDeviceLoginBody = { username: z.infer<typeof D.usernameSchema>; description?: string };
 export type CreatedDeviceLogin = D.DeviceCredential & { password: string };
 
+import type * as TG from '../../../src/channels/telegram/webhook';
+export type TelegramBot = z.infer<typeof TG.telegramBotSchema>;
+
 import type * as B from '../../../src/backups/routes';
 export type BackupsStatus = z.infer<typeof B.backupsStatusSchema>;
 

@@ -27,6 +27,7 @@ export function Shell({ children }: { children: ComponentChildren }) {
 
   const items: Array<[string, string, boolean]> = [
     ['/', 'Home', true],
+    ['/devices', 'Devices', true],
     ['/approvals', 'Approvals', true],
     ['/workflows', 'Workflows', isOwner(me.role) || me.role === 'adult'],
     ['/people', 'People', isOwner(me.role) || me.role === 'adult'],
@@ -52,9 +53,9 @@ export function Shell({ children }: { children: ComponentChildren }) {
           </span>
         </div>
         <div class="who">
-          <span>
+          <a href="/account" class="quiet" title="My account">
             {me.display_name} <small>({roleWords[me.role]})</small>
-          </span>
+          </a>
           <button type="button" class="link" onClick={() => void signOut()}>
             Sign out
           </button>

@@ -46,14 +46,14 @@ interface Run {
 
 const STARTER = `name: Porch light when the back door opens at night
 triggers:
-  - state: binary_sensor.back_door
+  - state: binary_sensor.demo_back_door
     to: "on"
 conditions:
   - time: {after: "21:00", before: "06:00"}
 steps:
-  - action: {entity_id: light.porch, operation: turn_on}
+  - action: {entity_id: light.demo_porch, operation: turn_on}
   - wait: 10m
-  - action: {entity_id: light.porch, operation: turn_off}
+  - action: {entity_id: light.demo_porch, operation: turn_off}
 `;
 
 const stateWords: Record<string, string> = { running: 'running', waiting: 'waiting', done: 'done', failed: 'failed', cancelled: 'cancelled', skipped: 'skipped' };

@@ -3,6 +3,8 @@ import { ErrorNote } from '../../components/ui';
 import { clock, listWords, roleWords, timeLeft } from '../../lib/format';
 import { useTick } from '../../lib/use-api';
 import { useEntityAction } from './action';
+import { isDemo } from '../../lib/devices';
+import { DemoSensorControl } from './demo-sensor';
 import { ConfirmWithPin } from '../../components/confirm-pin';
 import { actionWords } from '../../lib/names';
 import { Control, shortName, stateText } from './controls';
@@ -15,13 +17,19 @@ export function EntityCard({ entity, pending }: { entity: Entity; pending?: Enve
   return (
     <li class={`card entity d-${entity.domain} s-${entity.state}`} aria-labelledby={titleId} data-entity={entity.id}>
       <div class="entity-head">
-        <h3 id={titleId}>{shortName(entity)}</h3>
+        <h3 id={titleId}>
+          <a class="quiet" href={`/devices/${encodeURIComponent(entity.id)}`}>
+            {shortName(entity)}
+          </a>
+        </h3>
         <p class="state" data-testid="state">
           {stateText(entity)}
         </p>
       </div>
+      {isDemo(entity) ? <span class="tag demo">Demo</span> : null}
       {entity.warning ? <p class="muted small">{entity.warning}</p> : null}
       <Control entity={entity} run={(op, p) => void action.run(op, p)} busy={busy} />
+      {isDemo(entity) ? <DemoSensorControl entity={entity} /> : null}
       <div aria-live="polite" class="action-status">
         {action.state.kind === 'sending' ? <p class="muted small">Sending…</p> : null}
         {action.state.kind === 'waiting' && action.state.self ? (

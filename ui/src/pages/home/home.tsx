@@ -8,15 +8,17 @@ import { EntityCard } from './entity-card';
 import { DOMAIN_ORDER, DOMAIN_WORDS } from './controls';
 import { SetupBanner } from '../setup/setup-banner';
 
-type EntityList = Entity[] | { entities: Entity[] };
-const listOf = (d: EntityList | undefined): Entity[] => (!d ? [] : Array.isArray(d) ? d : d.entities);
+import { listOf, replaceEntity as replace, useFavourites, type EntityList } from '../../lib/devices';
 
-/** The home, live: entities by room (or by type), updated from the event stream. */
+/** The home, live: the member's favourites, then entities by room (then type), or by type; updated from the event stream. */
 export function HomePage() {
   const res = useApi<EntityList>('/entities');
   const [by, setBy] = useState<'area' | 'domain'>(() => (localStorage.getItem('hearth.groupBy') as 'area' | 'domain') ?? 'area');
-  const entities = listOf(res.data);
   const { me } = useSession();
+  const fav = useFavourites(me.id);
+  // Hidden devices keep working; they are only left off Home (the Devices page lists them).
+  const entities = listOf(res.data).filter((e) => !e.hidden);
+  const favourites = entities.filter((e) => fav.has(e.id)).sort((a, b) => a.name.localeCompare(b.name));
   // My own open requests, so that a reload still shows what waits for approval.
   const mine = useApi<{ approvals: Envelope[] }>('/approvals?state=pending&limit=100');
   const waiting = useMemo(() => {
@@ -68,7 +70,21 @@ export function HomePage() {
       <SetupBanner />
       <ErrorNote error={res.error} />
       {res.loading && !res.data ? <Loading what="Loading your home" /> : null}
-      {res.data && entities.length === 0 ? <p>No devices yet. Connect Home Assistant or add MQTT devices under Settings.</p> : null}
+      {res.data && entities.length === 0 ? (
+        <p>
+          No devices yet. <a href="/devices/add">Add a device</a>, or connect Home Assistant.
+        </p>
+      ) : null}
+      {favourites.length > 0 ? (
+        <section class="group favourites" aria-label="Favourites">
+          <h2>Favourites</h2>
+          <ul class="entities">
+            {favourites.map((e) => (
+              <EntityCard key={e.id} entity={e} pending={waiting.get(e.id)} />
+            ))}
+          </ul>
+        </section>
+      ) : null}
       {groups.map(([name, list]) => (
         <section key={name} class="group" aria-label={name}>
           <h2>{name}</h2>
@@ -83,13 +99,8 @@ export function HomePage() {
   );
 }
 
-function replace(list: Entity[], entity: Entity): Entity[] {
-  const i = list.findIndex((x) => x.id === entity.id);
-  if (i < 0) return [...list, entity];
-  const next = list.slice();
-  next[i] = entity;
-  return next;
-}
+
+const kindRank = (e: Entity) => (DOMAIN_ORDER.indexOf(e.domain) + 100) % 100;
 
 function group(entities: Entity[], by: 'area' | 'domain'): Array<[string, Entity[]]> {
   const map = new Map<string, Entity[]>();
@@ -99,6 +110,7 @@ function group(entities: Entity[], by: 'area' | 'domain'): Array<[string, Entity
   }
   const rank = (name: string, list: Entity[]) => (by === 'area' ? (name === 'Elsewhere' ? 1 : 0) : Math.min(...list.map((e) => (DOMAIN_ORDER.indexOf(e.domain) + 100) % 100)));
   return [...map.entries()]
-    .map(([k, v]) => [k, v.sort((a, b) => a.name.localeCompare(b.name))] as [string, Entity[]])
+    // Within a room, by kind (doors and locks first), then by name.
+    .map(([k, v]) => [k, v.sort((a, b) => (by === 'area' ? kindRank(a) - kindRank(b) : 0) || a.name.localeCompare(b.name))] as [string, Entity[]])
     .sort((a, b) => rank(a[0], a[1]) - rank(b[0], b[1]) || a[0].localeCompare(b[0]));
 }

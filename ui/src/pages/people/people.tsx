@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { del, post } from '../../api/client';
-import type { MemberList, MemberView, PairingCode } from '../../api/types';
+import type { MemberList, MemberView, PairingCode, TelegramBot } from '../../api/types';
 import { ErrorNote, Forbidden, Loading, PageHead } from '../../components/ui';
 import { QrCode } from '../../components/qr-code';
 import { clock, roleWords, timeLeft } from '../../lib/format';
@@ -117,10 +117,11 @@ export function PeoplePage() {
   );
 }
 
-/** A one-time code the member sends to the hub's Telegram bot; as text and as a QR code. */
+/** A one-time code the member sends to the hub's Telegram bot: a t.me link (and its QR code), and the code as text. */
 function Pairing({ member }: { member: MemberView }) {
   const [code, setCode] = useState<PairingCode>();
   const [error, setError] = useState<unknown>();
+  const bot = useApi<TelegramBot>('/telegram/bot');
   const now = useTick();
   async function make() {
     setError(undefined);
@@ -130,19 +131,35 @@ function Pairing({ member }: { member: MemberView }) {
       setError(err);
     }
   }
+  if (bot.data && !bot.data.configured)
+    return (
+      <p class="muted small" data-testid="pairing-off">
+        Telegram pairing needs the home's own bot first: in Telegram, open @BotFather, send /newbot, and paste the token it gives you under{' '}
+        <a href="/settings?tab=connections">Settings → Connections</a>.
+      </p>
+    );
+  const link = code && bot.data?.username ? `${bot.data.link}?start=${code.code}` : null;
   return (
     <>
-      <button type="button" onClick={() => void make()} aria-label={`Telegram pairing code for ${member.display_name}`}>
+      <button type="button" onClick={() => void make()} disabled={!bot.data} aria-label={`Telegram pairing code for ${member.display_name}`}>
         {code ? 'New pairing code' : 'Pair Telegram'}
       </button>
       <ErrorNote error={error} />
       {code ? (
         <div class="pairing" aria-live="polite">
-          <QrCode text={code.code} label={`QR code of the pairing code ${code.code}`} />
+          <QrCode text={link ?? code.code} label={link ? `QR code of the link ${link}` : `QR code of the pairing code ${code.code}`} />
           <div>
-            <p>
-              {member.display_name} sends this code to the hub's Telegram bot:
-            </p>
+            {link ? (
+              <p>
+                {member.display_name} scans this with their phone, or opens{' '}
+                <a href={link} target="_blank" rel="noopener noreferrer" data-testid="pairing-link">
+                  {link}
+                </a>
+                , and taps Start in the chat with @{bot.data!.username}. Or sends the code there:
+              </p>
+            ) : (
+              <p>{member.display_name} sends this code to the home's Telegram bot (its name is unknown right now: the hub cannot reach Telegram):</p>
+            )}
             <p class="code-text">{code.code}</p>
             <p class="muted">
               Works once, until {clock(code.expires_at)} ({timeLeft(code.expires_at, now)}).

@@ -4,12 +4,14 @@ import type { PendingChange, PolicySettings, Settings } from '../../api/types';
 import { ConfirmWithPin, isPending } from '../../components/confirm-pin';
 import { ErrorNote, Field, Forbidden, Loading, PageHead } from '../../components/ui';
 import { useApi } from '../../lib/use-api';
+import { useLocation } from '../../lib/router';
 import { ConnectionsEditor } from './connections';
 import { ApprovalsEditor } from './policy-approvals';
 import { RolesEditor } from './policy-roles';
 import { RisksEditor } from './policy-risks';
 import { WindowsEditor } from './policy-windows';
 import { SettingsBackup } from './backup';
+import { DemoSwitch } from './demo-switch';
 import { LanguageModel } from './language-model';
 
 const TABS = [
@@ -24,7 +26,8 @@ type Tab = (typeof TABS)[number][0];
 /** The owner's settings: the policy in plain words, the home, connections, export and import. */
 export function SettingsPage() {
   const res = useApi<Settings>('/settings');
-  const [tab, setTab] = useState<Tab>('policy');
+  const asked = useLocation().query.get('tab');
+  const [tab, setTab] = useState<Tab>(TABS.some(([id]) => id === asked) ? (asked as Tab) : 'policy');
   if (res.error?.status === 403) return <Forbidden error={res.error} />;
   return (
     <>
@@ -126,13 +129,14 @@ function PolicyForm({ policy, onSaved }: { policy: PolicySettings; onSaved: () =
 function HomeForm({ settings, onSaved }: { settings: Settings; onSaved: () => void }) {
   const [name, setName] = useState(settings.hub.name);
   const [tz, setTz] = useState(settings.hub.timezone);
+  const [demo, setDemo] = useState(settings.hub.demo);
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState(false);
   async function save(e: Event) {
     e.preventDefault();
     setError(undefined);
     try {
-      await patch('/settings', { hub: { name, timezone: tz } });
+      await patch('/settings', { hub: { name, timezone: tz, demo } });
       setSaved(true);
       onSaved();
     } catch (err) {
@@ -143,6 +147,7 @@ function HomeForm({ settings, onSaved }: { settings: Settings; onSaved: () => vo
     <form class="card" onSubmit={save}>
       <Field label="Home name" value={name} onValue={setName} required />
       <Field label="Time zone" value={tz} onValue={setTz} required hint="An IANA name such as Europe/London." />
+      <DemoSwitch value={demo} onValue={setDemo} />
       <div aria-live="polite">{saved ? <p class="result ok">Saved.</p> : null}</div>
       <ErrorNote error={error} />
       <button type="submit" class="primary">
