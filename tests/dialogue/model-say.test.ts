@@ -28,7 +28,7 @@ describe('the web chat reads through the language model when the rules cannot', 
     await fake.start();
     t = await startTestHub({ settings: { hub: { demo: true }, llm: { order: ['remote'], remote_url: fake.url, remote_model: 'test', timeout_s: 5 } } });
     const people = await makeFamily(t.url, t.dataDir, [{ username: 'sam', role: 'adult' }]);
-    await waitFor(() => registryOf(t!).get('lock.front_door')?.available, 'the demo lock');
+    await waitFor(() => registryOf(t!).get('lock.demo_front_door')?.available, 'the demo lock');
     return { people };
   }
 
@@ -36,19 +36,19 @@ describe('the web chat reads through the language model when the rules cannot', 
     const { people } = await hub();
     const reg = registryOf(t!);
     // Start from an open door, opened by the owner (approved with the PIN as the policy asks).
-    reg.setState('lock.front_door', 'unlocked');
+    reg.setState('lock.demo_front_door', 'unlocked');
 
     fake!.script = (req) => {
       const said = req.body.messages.map((m) => m.content).join('\n');
-      if (said.includes('make it secure')) return intents([cmd('lock.front_door', 'lock')]);
-      if (said.includes('plumber')) return intents([cmd('lock.front_door', 'unlock')]);
+      if (said.includes('make it secure')) return intents([cmd('lock.demo_front_door', 'lock')]);
+      if (said.includes('plumber')) return intents([cmd('lock.demo_front_door', 'unlock')]);
       return intents([], 0);
     };
     const secure = await api(t!.url, people.sam!, 'POST', '/say', { text: "the entrance, make it secure, we're heading out" });
     expect(secure.status).toBe(200);
     expect(fake!.requests.length).toBe(1); // the rules could not read it; the model was asked once
     expect(secure.body.outcome).toMatchObject({ status: 'executed' });
-    await waitFor(() => reg.get('lock.front_door')?.state === 'locked', 'the demo lock to lock');
+    await waitFor(() => reg.get('lock.demo_front_door')?.state === 'locked', 'the demo lock to lock');
     expect(secure.body.reply).toMatch(/front door/i);
     const requested = t!.hub.ctx.audit.list({ kind: 'action.requested', limit: 20 }).entries.find((e) => (e.data as { action?: { operation?: string } }).action?.operation === 'lock');
     expect(requested?.data).toMatchObject({ proposer: 'llm' });
@@ -56,9 +56,9 @@ describe('the web chat reads through the language model when the rules cannot', 
     const unlock = await api(t!.url, people.sam!, 'POST', '/say', { text: 'could you let the plumber in through the entrance' });
     expect(unlock.status).toBe(200);
     expect(unlock.body.outcome).toMatchObject({ status: 'pending' });
-    expect(reg.get('lock.front_door')?.state).toBe('locked'); // nothing moved without an approval
+    expect(reg.get('lock.demo_front_door')?.state).toBe('locked'); // nothing moved without an approval
     const envelope = await api(t!.url, people.olivia!, 'GET', `/approvals/${unlock.body.outcome.approval_id}`);
-    expect(envelope.body).toMatchObject({ state: 'pending', action: { entity_id: 'lock.front_door', operation: 'unlock' }, origin: { proposer: 'llm' } });
+    expect(envelope.body).toMatchObject({ state: 'pending', action: { entity_id: 'lock.demo_front_door', operation: 'unlock' }, origin: { proposer: 'llm' } });
   });
 
   it('a model that claims in words what it did not do: the reply never repeats the claim, and nothing acts', { timeout: 60_000 }, async () => {
