@@ -32,7 +32,7 @@ export class ConfirmWindows {
   }
 
   /** Opens (or extends) the window of one sign-in after a PIN it proved; audited. */
-  open(memberId: string, sessionId: string | undefined, channel: Origin, reason: 'pin' | 'first_run'): void {
+  open(memberId: string, sessionId: string | undefined, channel: Origin, reason: 'pin' | 'first_run' | 'password'): void {
     const minutes = this.ctx.settings.get().policy.hub_changes.confirm_minutes;
     if (!sessionId || minutes <= 0) return;
     const now = this.ctx.clock.now();

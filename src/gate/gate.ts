@@ -105,7 +105,15 @@ export class ActionGate implements Service {
       });
     }
     // First run is not blocked: the setup code and the new owner's password open the first window.
-    this.offSetup = this.ctx.bus.on('setup.completed', ({ member_id, session_id }) => this.windows.open(member_id, session_id, 'web', 'first_run'));
+    const offSetup = this.ctx.bus.on('setup.completed', ({ member_id, session_id }) => this.windows.open(member_id, session_id, 'web', 'first_run'));
+    // An owner without a PIN has only the password to confirm with: "sudo" asks for it at sign-in.
+    const offLogin = this.ctx.bus.on('login.without_pin', ({ member_id, session_id }) => {
+      if (this.deps.members.get(member_id)?.role === 'owner') this.windows.open(member_id, session_id, 'web', 'password');
+    });
+    this.offSetup = () => {
+      offSetup();
+      offLogin();
+    };
     const every = this.ctx.settings.get().policy.sweep_interval_s * 1000;
     this.sweeper = setInterval(() => {
       try {

@@ -91,6 +91,7 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
       async (req, reply) => {
         const { member, session } = await login.login({ ...req.body, ...client(req) });
         setSessionCookie(req, reply, session);
+        if (!members.hasPin(member.id)) ctx.bus.emit('login.without_pin', { member_id: member.id, session_id: session.id });
         return { member: members.publicView(member), expires_at: session.expires_at };
       },
     );

@@ -12,6 +12,11 @@ declare module '../core/bus.js' {
     'session.ended': { member_id: string; session_id: string };
     /** The first owner was created with the setup code: their first sign-in may make the hub's first changes without a PIN prompt. */
     'setup.completed': { member_id: string; session_id: string };
+    /**
+     * A sign-in with the password by a member who has no PIN: for an owner, the password is then
+     * the only secret there is to confirm hub changes with, so it opens the confirmation window.
+     */
+    'login.without_pin': { member_id: string; session_id: string };
     /** An API token was revoked: the event streams opened with it close. */
     'token.revoked': { member_id: string; token_id: string };
   }
