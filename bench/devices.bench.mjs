@@ -45,8 +45,15 @@ let bare;
 const clients = [];
 try {
   const base = `http://127.0.0.1:${hub.http.boundPort}`;
-  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'owner', password: 'bench password 123' }) });
-  const cookie = login.headers.getSetCookie().find((c) => c.startsWith('hearth_session=')).split(';')[0];
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'owner', password: 'bench password 123' }),
+  });
+  const cookie = login.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('hearth_session='))
+    .split(';')[0];
   const broker = hub.services.get('mqtt.broker');
   const registry = hub.services.get('devices.mqtt').registry;
   const hubUrl = `mqtt://127.0.0.1:${broker.port}`;
@@ -85,7 +92,11 @@ try {
 
   const device = await connect(hubUrl, { clientId: 'bench-device' });
   clients.push(device);
-  await device.publishAsync('homeassistant/sensor/bench/latency/config', JSON.stringify({ name: 'Bench latency', stat_t: 'bench/latency', uniq_id: 'bench_latency' }), { retain: true });
+  await device.publishAsync(
+    'homeassistant/sensor/bench/latency/config',
+    JSON.stringify({ name: 'Bench latency', stat_t: 'bench/latency', uniq_id: 'bench_latency' }),
+    { retain: true },
+  );
   while (!registry.get('sensor.bench_latency')) await sleep(10);
 
   const sentAt = new Map();
@@ -132,8 +143,6 @@ try {
   results.bare_aedes_pub_to_sub_after = await bareRun();
   results.load_average_1m = Math.round(loadavg()[0] * 10) / 10;
 
-
-
   // ---- 2. throughput: one publisher → one subscriber, QoS 0, as fast as it goes ----
   async function throughput(url, prefix) {
     const pub = await connect(url, { clientId: `${prefix}-tp-pub` });
@@ -172,7 +181,10 @@ try {
   for (let i = 0; i < ENTITIES; i++) {
     const kind = kinds[i % kinds.length];
     const cfg = {
-      name: `Device ${i}`, uniq_id: `bench_${i}`, stat_t: `fleet/${i}/state`, avty_t: `fleet/${i}/availability`,
+      name: `Device ${i}`,
+      uniq_id: `bench_${i}`,
+      stat_t: `fleet/${i}/state`,
+      avty_t: `fleet/${i}/availability`,
       dev: { ids: [`bench_dev_${Math.floor(i / 4)}`], name: `Bench device ${Math.floor(i / 4)}`, mf: 'Bench', mdl: 'B1' },
       ...(kind === 'sensor' ? { val_tpl: '{{ value_json.temperature }}', unit_of_meas: '°C', dev_cla: 'temperature' } : {}),
       ...(kind === 'binary_sensor' ? { val_tpl: '{{ value_json.occupancy }}', pl_on: true, pl_off: false } : {}),
@@ -180,7 +192,8 @@ try {
     };
     fleet.publish(`homeassistant/${kind}/bench/e${i}/config`, JSON.stringify(cfg), { retain: true });
     fleet.publish(`fleet/${i}/availability`, 'online', { retain: true });
-    const state = kind === 'sensor' ? JSON.stringify({ temperature: 20 + (i % 10) }) : kind === 'binary_sensor' ? JSON.stringify({ occupancy: i % 2 === 0 }) : 'ON';
+    const state =
+      kind === 'sensor' ? JSON.stringify({ temperature: 20 + (i % 10) }) : kind === 'binary_sensor' ? JSON.stringify({ occupancy: i % 2 === 0 }) : 'ON';
     fleet.publish(`fleet/${i}/state`, state, { retain: true });
     if (i % 200 === 199) await sleep(5);
   }
@@ -227,13 +240,50 @@ const load = `load average ${R.load_average_1m} on ${(await import('node:os')).c
 const out = {
   name: 'devices',
   results: [
-    { metric: `device state message → registry, p50 at ${RATE} msg/s`, value: R.hub_device_to_registry.p50_ms, unit: 'ms', baseline: { label: 'bare aedes pub → sub p50', value: bareLatency.p50_ms }, note: load },
-    { metric: `device state message → registry, p99 at ${RATE} msg/s`, value: R.hub_device_to_registry.p99_ms, unit: 'ms', baseline: { label: 'bare aedes pub → sub p99', value: bareLatency.p99_ms } },
-    { metric: `device state message → SSE client, p50 at ${RATE} msg/s`, value: R.hub_device_to_sse.p50_ms, unit: 'ms', baseline: { label: 'bare aedes pub → sub p50', value: bareLatency.p50_ms } },
-    { metric: `device state message → SSE client, p99 at ${RATE} msg/s`, value: R.hub_device_to_sse.p99_ms, unit: 'ms', baseline: { label: 'bare aedes pub → sub p99', value: bareLatency.p99_ms }, note: `${R.hub_device_to_sse.received}/${R.hub_device_to_sse.sent} received` },
-    { metric: 'broker throughput, one publisher → one subscriber, QoS 0, with the hub\'s hooks', value: R.throughput_hub_broker.msg_per_s, unit: 'msg/s', baseline: { label: 'bare aedes', value: R.throughput_bare_aedes.msg_per_s } },
-    { metric: `heap growth with ${R.entities.discovered - 1} discovered entities`, value: R.entities.heap_used_delta_mb, unit: 'MB', note: `RSS ${R.entities.rss_total_mb} MB in all (whole hub)` },
-    { metric: `GET /api/v1/entities p50 at ${R.get_entities.entities} entities`, value: R.get_entities.p50_ms, unit: 'ms', note: `${R.get_entities.response_kb} KiB; list + serialize alone p50 ${R.get_entities.list_and_serialize.p50_ms} ms` },
+    {
+      metric: `device state message → registry, p50 at ${RATE} msg/s`,
+      value: R.hub_device_to_registry.p50_ms,
+      unit: 'ms',
+      baseline: { label: 'bare aedes pub → sub p50', value: bareLatency.p50_ms },
+      note: load,
+    },
+    {
+      metric: `device state message → registry, p99 at ${RATE} msg/s`,
+      value: R.hub_device_to_registry.p99_ms,
+      unit: 'ms',
+      baseline: { label: 'bare aedes pub → sub p99', value: bareLatency.p99_ms },
+    },
+    {
+      metric: `device state message → SSE client, p50 at ${RATE} msg/s`,
+      value: R.hub_device_to_sse.p50_ms,
+      unit: 'ms',
+      baseline: { label: 'bare aedes pub → sub p50', value: bareLatency.p50_ms },
+    },
+    {
+      metric: `device state message → SSE client, p99 at ${RATE} msg/s`,
+      value: R.hub_device_to_sse.p99_ms,
+      unit: 'ms',
+      baseline: { label: 'bare aedes pub → sub p99', value: bareLatency.p99_ms },
+      note: `${R.hub_device_to_sse.received}/${R.hub_device_to_sse.sent} received`,
+    },
+    {
+      metric: "broker throughput, one publisher → one subscriber, QoS 0, with the hub's hooks",
+      value: R.throughput_hub_broker.msg_per_s,
+      unit: 'msg/s',
+      baseline: { label: 'bare aedes', value: R.throughput_bare_aedes.msg_per_s },
+    },
+    {
+      metric: `heap growth with ${R.entities.discovered - 1} discovered entities`,
+      value: R.entities.heap_used_delta_mb,
+      unit: 'MB',
+      note: `RSS ${R.entities.rss_total_mb} MB in all (whole hub)`,
+    },
+    {
+      metric: `GET /api/v1/entities p50 at ${R.get_entities.entities} entities`,
+      value: R.get_entities.p50_ms,
+      unit: 'ms',
+      note: `${R.get_entities.response_kb} KiB; list + serialize alone p50 ${R.get_entities.list_and_serialize.p50_ms} ms`,
+    },
     { metric: `GET /api/v1/entities p99 at ${R.get_entities.entities} entities`, value: R.get_entities.p99_ms, unit: 'ms' },
   ],
   details: R,

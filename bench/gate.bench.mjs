@@ -36,7 +36,6 @@ const owner = await members.create({ username: 'owner', display_name: 'Owner', r
 const adult = await members.create({ username: 'adult', display_name: 'Adult', role: 'adult', pin: '1357' }, by);
 await hub.start();
 try {
-
   const registry = new EntityRegistry(hub.ctx.bus, hub.ctx.clock);
   registry.upsert({ id: 'light.bench', name: 'Bench light', domain: 'light', state: 'off', source: 'bench' });
   registry.upsert({ id: 'lock.bench', name: 'Bench lock', domain: 'lock', state: 'locked', source: 'bench' });
@@ -56,7 +55,10 @@ try {
   const gated = [];
   for (let i = 0; i < GATE_N; i++) {
     const t0 = performance.now();
-    const out = await gate.request({ action: { entity_id: 'light.bench', operation: i % 2 ? 'turn_off' : 'turn_on' }, origin: { member_id: adult.id, channel: 'web' } });
+    const out = await gate.request({
+      action: { entity_id: 'light.bench', operation: i % 2 ? 'turn_off' : 'turn_on' },
+      origin: { member_id: adult.id, channel: 'web' },
+    });
     gated.push(performance.now() - t0);
     if (out.status !== 'executed') throw new Error(`gate said ${JSON.stringify(out)}`);
   }
@@ -95,18 +97,40 @@ try {
   const out = {
     name: 'gate',
     results: [
-      { metric: 'low-risk action: latency the gate adds (p50)', value: r3(g.p50_ms - d.p50_ms), unit: 'ms', baseline: { label: 'adapter called directly p50', value: d.p50_ms }, note: `through the gate p50 ${g.p50_ms} ms (${g.n} actions): policy, 3 audit entries (synchronous=FULL), execute, confirm; ${load}` },
-      { metric: 'low-risk action: latency the gate adds (p99)', value: r3(g.p99_ms - d.p99_ms), unit: 'ms', baseline: { label: 'adapter called directly p99', value: d.p99_ms }, note: `through the gate p99 ${g.p99_ms} ms` },
+      {
+        metric: 'low-risk action: latency the gate adds (p50)',
+        value: r3(g.p50_ms - d.p50_ms),
+        unit: 'ms',
+        baseline: { label: 'adapter called directly p50', value: d.p50_ms },
+        note: `through the gate p50 ${g.p50_ms} ms (${g.n} actions): policy, 3 audit entries (synchronous=FULL), execute, confirm; ${load}`,
+      },
+      {
+        metric: 'low-risk action: latency the gate adds (p99)',
+        value: r3(g.p99_ms - d.p99_ms),
+        unit: 'ms',
+        baseline: { label: 'adapter called directly p99', value: d.p99_ms },
+        note: `through the gate p99 ${g.p99_ms} ms`,
+      },
       { metric: 'low-risk action through the gate (p50)', value: g.p50_ms, unit: 'ms', baseline: { label: 'adapter called directly p50', value: d.p50_ms } },
       { metric: 'low-risk action through the gate (p99)', value: g.p99_ms, unit: 'ms', baseline: { label: 'adapter called directly p99', value: d.p99_ms } },
-      { metric: 'approval flow: request → approve → executed → confirmed (p50)', value: f.p50_ms, unit: 'ms', note: `${f.n} high-risk actions, one approval each (telegram, no PIN); instant adapter, so no device delay` },
+      {
+        metric: 'approval flow: request → approve → executed → confirmed (p50)',
+        value: f.p50_ms,
+        unit: 'ms',
+        note: `${f.n} high-risk actions, one approval each (telegram, no PIN); instant adapter, so no device delay`,
+      },
       { metric: 'approval flow: request → approve → executed → confirmed (p99)', value: f.p99_ms, unit: 'ms' },
       { metric: 'approval flow: the request alone, envelope + audit (p50)', value: q.p50_ms, unit: 'ms' },
       { metric: 'approval flow: the request alone, envelope + audit (p99)', value: q.p99_ms, unit: 'ms' },
-      { metric: 'one audit append, synchronous=FULL (p50)', value: a.p50_ms, unit: 'ms', note: 'the unit the gate\'s cost is made of' },
+      { metric: 'one audit append, synchronous=FULL (p50)', value: a.p50_ms, unit: 'ms', note: "the unit the gate's cost is made of" },
       { metric: 'one audit append, synchronous=FULL (p99)', value: a.p99_ms, unit: 'ms' },
     ],
-    details: { node: process.version, audit_append: a, low_risk_action: { adapter_direct: d, through_gate: g }, approval_flow: { request_to_confirmed: f, request_only: q } },
+    details: {
+      node: process.version,
+      audit_append: a,
+      low_risk_action: { adapter_direct: d, through_gate: g },
+      approval_flow: { request_to_confirmed: f, request_only: q },
+    },
   };
   console.log(JSON.stringify(out, null, 2));
 } finally {

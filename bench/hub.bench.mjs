@@ -50,7 +50,11 @@ const BARE = `
 function startProcess(args, env, urlFrom) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, args, { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: REPO,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let found = false;
     const onData = async (d) => {
@@ -79,7 +83,15 @@ function startProcess(args, env, urlFrom) {
   });
 }
 
-const hubEnv = (data) => ({ HEARTH_HTTP_HOST: '127.0.0.1', HEARTH_HTTP_PORT: '0', HEARTH_MQTT_HOST: '127.0.0.1', HEARTH_MQTT_PORT: '0', HEARTH_HUB_DEMO: 'false', HEARTH_HUB_LOG_FORMAT: 'json', HEARTH_DATA_DIR: data });
+const hubEnv = (data) => ({
+  HEARTH_HTTP_HOST: '127.0.0.1',
+  HEARTH_HTTP_PORT: '0',
+  HEARTH_MQTT_HOST: '127.0.0.1',
+  HEARTH_MQTT_PORT: '0',
+  HEARTH_HUB_DEMO: 'false',
+  HEARTH_HUB_LOG_FORMAT: 'json',
+  HEARTH_DATA_DIR: data,
+});
 const hubUrl = (out) => /"url":"(http[^"]+)"[^\n]*"msg":"hearth is ready"/.exec(out)?.[1];
 // Both with the flags the hub runs with in production (npm start, systemd, Docker).
 const NODE_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=1'];
@@ -118,9 +130,11 @@ async function load(url, seconds) {
       req.end();
     });
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (performance.now() < end) await one();
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) await one();
+    }),
+  );
   agent.destroy();
   return { rps: done / ((performance.now() - t0) / 1000), errors };
 }
@@ -136,8 +150,12 @@ function auditRates() {
   const db = new Database(join(plainDir, 'plain.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.exec('CREATE TABLE audit (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, origin TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT, data TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)');
-  db.exec('CREATE INDEX a_kind ON audit (kind, seq); CREATE INDEX a_actor ON audit (actor, seq); CREATE INDEX a_subject ON audit (subject, seq); CREATE INDEX a_at ON audit (at)');
+  db.exec(
+    'CREATE TABLE audit (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, origin TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT, data TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)',
+  );
+  db.exec(
+    'CREATE INDEX a_kind ON audit (kind, seq); CREATE INDEX a_actor ON audit (actor, seq); CREATE INDEX a_subject ON audit (subject, seq); CREATE INDEX a_at ON audit (at)',
+  );
   const insert = db.prepare('INSERT INTO audit VALUES (@seq, @at, @actor, @origin, @kind, @subject, @data, @prev_hash, @hash)');
   // Alternate short rounds: the disk and the machine's load fall on both alike. The plain
   // side inserts rows the chained side produced (same sizes), with hashes already computed.
@@ -209,14 +227,23 @@ try {
       const hubLoad = { rps: 0, errors: 0 };
       const bareLoad = { rps: 0, errors: 0 };
       for (let round = 0; round < LOAD_SECONDS; round++) {
-        for (const [target, sum] of [[b.url, hubLoad], [c.url, bareLoad]]) {
+        for (const [target, sum] of [
+          [b.url, hubLoad],
+          [c.url, bareLoad],
+        ]) {
           const r = await load(target, 1);
           sum.rps += r.rps / LOAD_SECONDS;
           sum.errors += r.errors;
         }
       }
       await stop(c.child);
-      results.push({ metric: 'GET /api/v1/health', value: round(hubLoad.rps, 0), unit: 'req/s', baseline: { label: 'bare fastify route', value: round(bareLoad.rps, 0) }, note: `${CONCURRENCY} keep-alive connections, 1 s warm-up, then ${LOAD_SECONDS} alternating 1-s rounds each, loopback, load generator on the same 2 cores; ${hubLoad.errors + bareLoad.errors} errors` });
+      results.push({
+        metric: 'GET /api/v1/health',
+        value: round(hubLoad.rps, 0),
+        unit: 'req/s',
+        baseline: { label: 'bare fastify route', value: round(bareLoad.rps, 0) },
+        note: `${CONCURRENCY} keep-alive connections, 1 s warm-up, then ${LOAD_SECONDS} alternating 1-s rounds each, loopback, load generator on the same 2 cores; ${hubLoad.errors + bareLoad.errors} errors`,
+      });
     }
     await stop(b.child);
     const c = await startBare();
@@ -226,18 +253,50 @@ try {
     await sleep(SETTLED_MS - 3000);
     bareSettled.push(rssMb(c.child.pid));
     await stop(c.child);
-    log(`start ${i + 1}/${STARTS}: fresh ${round(fresh[i])} ms, existing ${round(warm[i])} ms, bare ${round(bare[i])} ms; idle at 3 s ${round(idle[i])} MB, at 12 s ${round(settled[i])} MB; bare ${round(bareIdle[i])}, ${round(bareSettled[i])} MB`);
+    log(
+      `start ${i + 1}/${STARTS}: fresh ${round(fresh[i])} ms, existing ${round(warm[i])} ms, bare ${round(bare[i])} ms; idle at 3 s ${round(idle[i])} MB, at 12 s ${round(settled[i])} MB; bare ${round(bareIdle[i])}, ${round(bareSettled[i])} MB`,
+    );
   }
   results.unshift(
-    { metric: `start-up to ready, fresh data dir (median of ${STARTS})`, value: round(median(fresh)), unit: 'ms', baseline: { label: 'bare fastify process', value: round(median(bare)) }, note: 'spawn → health answers ok; creates the database and setup code; target < 1000' },
-    { metric: `start-up to ready, existing data dir (median of ${STARTS})`, value: round(median(warm)), unit: 'ms', baseline: { label: 'bare fastify process', value: round(median(bare)) }, note: 'spawn → health answers ok' },
-    { metric: `resident memory, idle 3 s after start-up (median of ${STARTS})`, value: round(median(idle)), unit: 'MB', baseline: { label: 'bare fastify process', value: round(median(bareIdle)) }, note: `VmRSS, node ${NODE_FLAGS.join(' ')}; hub range ${round(Math.min(...idle))}–${round(Math.max(...idle))}; start-up's garbage not yet collected` },
-    { metric: `resident memory, idle 12 s after start-up, settled (median of ${STARTS})`, value: round(median(settled)), unit: 'MB', baseline: { label: 'bare fastify process', value: round(median(bareSettled)) }, note: `VmRSS; hub range ${round(Math.min(...settled))}–${round(Math.max(...settled))}; target < 80` },
+    {
+      metric: `start-up to ready, fresh data dir (median of ${STARTS})`,
+      value: round(median(fresh)),
+      unit: 'ms',
+      baseline: { label: 'bare fastify process', value: round(median(bare)) },
+      note: 'spawn → health answers ok; creates the database and setup code; target < 1000',
+    },
+    {
+      metric: `start-up to ready, existing data dir (median of ${STARTS})`,
+      value: round(median(warm)),
+      unit: 'ms',
+      baseline: { label: 'bare fastify process', value: round(median(bare)) },
+      note: 'spawn → health answers ok',
+    },
+    {
+      metric: `resident memory, idle 3 s after start-up (median of ${STARTS})`,
+      value: round(median(idle)),
+      unit: 'MB',
+      baseline: { label: 'bare fastify process', value: round(median(bareIdle)) },
+      note: `VmRSS, node ${NODE_FLAGS.join(' ')}; hub range ${round(Math.min(...idle))}–${round(Math.max(...idle))}; start-up's garbage not yet collected`,
+    },
+    {
+      metric: `resident memory, idle 12 s after start-up, settled (median of ${STARTS})`,
+      value: round(median(settled)),
+      unit: 'MB',
+      baseline: { label: 'bare fastify process', value: round(median(bareSettled)) },
+      note: `VmRSS; hub range ${round(Math.min(...settled))}–${round(Math.max(...settled))}; target < 80`,
+    },
   );
   // 3: the audit chain.
   log('audit appends');
   const rates = auditRates();
-  results.push({ metric: 'audit appends with the hash chain', value: round(rates.chained, 0), unit: 'rows/s', baseline: { label: 'plain SQLite inserts, same rows and pragmas', value: round(rates.plain, 0) }, note: `ratio ${round(rates.chained / rates.plain, 2)} (target ≥ 0.5); WAL, synchronous=FULL, one transaction per row; 8 alternating rounds` });
+  results.push({
+    metric: 'audit appends with the hash chain',
+    value: round(rates.chained, 0),
+    unit: 'rows/s',
+    baseline: { label: 'plain SQLite inserts, same rows and pragmas', value: round(rates.plain, 0) },
+    note: `ratio ${round(rates.chained / rates.plain, 2)} (target ≥ 0.5); WAL, synchronous=FULL, one transaction per row; 8 alternating rounds`,
+  });
 } finally {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }

@@ -30,7 +30,13 @@ const HELD_OUT = [
   c('garage: close it', 'cover.garage_door', 'close_cover'),
   c('turn of the bedroom light', 'light.bedroom', 'turn_off'),
   c('lokc the front door', 'lock.front_door', 'lock'),
-  { text: 'lock the front door and switch off the porch light', want: [{ entity_id: 'lock.front_door', operation: 'lock', value: null }, { entity_id: 'light.porch', operation: 'turn_off', value: null }] },
+  {
+    text: 'lock the front door and switch off the porch light',
+    want: [
+      { entity_id: 'lock.front_door', operation: 'lock', value: null },
+      { entity_id: 'light.porch', operation: 'turn_off', value: null },
+    ],
+  },
   { text: "don't unlock the front door", want: [] },
   c("it's freezing in the living room, bump it to 22", 'climate.living_room', 'set_temperature', 22),
   c('we are leaving, arm everything', 'alarm_control_panel.home_alarm', 'alarm_arm_away'),
@@ -39,7 +45,10 @@ const HELD_OUT = [
 ];
 const PARAM = { set_temperature: 'temperature' };
 const key = (x) => `${x.entity_id}:${x.operation}:${x.value ?? ''}`;
-const fromIntents = (intents) => intents.filter((i) => i.kind === 'command').flatMap((i) => i.entity_ids.map((id) => key({ entity_id: id, operation: i.operation, value: PARAM[i.operation] ? i.params[PARAM[i.operation]] : null })));
+const fromIntents = (intents) =>
+  intents
+    .filter((i) => i.kind === 'command')
+    .flatMap((i) => i.entity_ids.map((id) => key({ entity_id: id, operation: i.operation, value: PARAM[i.operation] ? i.params[PARAM[i.operation]] : null })));
 const right = (got, want) => JSON.stringify([...got].sort()) === JSON.stringify(want.map(key).sort());
 
 // A scripted "model": it answers each phrasing with the expected intents (plumbing only).
@@ -54,15 +63,26 @@ const server = createServer((req, res) => {
     const intents = (p?.want ?? []).map((w) => ({ kind: 'command', ...w, negated: false }));
     // For the negation the scripted model proposes the unlock: the code must refuse it.
     if (msg.startsWith("don't")) intents.push({ kind: 'command', entity_id: 'lock.front_door', operation: 'unlock', value: null, negated: false });
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ choices: [{ message: { content: JSON.stringify({ intents, confidence: 0.9 }) } }], usage: { prompt_tokens: 1, completion_tokens: 1 } }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        choices: [{ message: { content: JSON.stringify({ intents, confidence: 0.9 }) } }],
+        usage: { prompt_tokens: 1, completion_tokens: 1 },
+      }),
+    );
   });
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const remoteSettings = llmSection.parse({ order: ['remote'], remote_url: `http://127.0.0.1:${server.address().port}/v1`, remote_model: 'scripted' });
-const remoteChain = new LlmChain({ local: new LocalProvider({ settings: () => remoteSettings, log }), remote: new RemoteProvider(() => remoteSettings) }, () => remoteSettings, log);
+const remoteChain = new LlmChain(
+  { local: new LocalProvider({ settings: () => remoteSettings, log }), remote: new RemoteProvider(() => remoteSettings) },
+  () => remoteSettings,
+  log,
+);
 const resolver = new LlmIntentResolver(remoteChain, () => []);
 
-let rulesOk = 0, chainOk = 0, asked = 0;
+let rulesOk = 0,
+  chainOk = 0,
+  asked = 0;
 for (const p of HELD_OUT) {
   const rule = parseIntent(p.text, DEMO_ENTITIES);
   const ruleGot = fromIntents([rule]);
@@ -70,7 +90,9 @@ for (const p of HELD_OUT) {
   let got = ruleGot;
   if (rule.kind === 'unknown') {
     asked++;
-    got = fromIntents((await resolver.resolve({ text: p.text, member: { id: 'bench', role: 'owner' }, entities: DEMO_ENTITIES, signal: AbortSignal.timeout(10_000) })).intents);
+    got = fromIntents(
+      (await resolver.resolve({ text: p.text, member: { id: 'bench', role: 'owner' }, entities: DEMO_ENTITIES, signal: AbortSignal.timeout(10_000) })).intents,
+    );
   }
   if (right(got, p.want)) chainOk++;
 }
@@ -83,12 +105,37 @@ const size = writeTinyGguf(modelPath);
 const s = llmSection.parse({ model_path: modelPath, context_size: 1024, threads: 1 });
 const local = new LocalProvider({ settings: () => s, log });
 const rssBefore = process.memoryUsage().rss;
-const schema = { type: 'object', properties: { intents: { type: 'array', items: { oneOf: [{ type: 'object', properties: { entity_id: { enum: DEMO_ENTITIES.map((e) => e.id) }, operation: { enum: ['turn_on', 'turn_off', 'lock', 'unlock'] } } }] }, maxItems: 4 }, confidence: { type: 'number' } } };
+const schema = {
+  type: 'object',
+  properties: {
+    intents: {
+      type: 'array',
+      items: {
+        oneOf: [
+          {
+            type: 'object',
+            properties: { entity_id: { enum: DEMO_ENTITIES.map((e) => e.id) }, operation: { enum: ['turn_on', 'turn_off', 'lock', 'unlock'] } },
+          },
+        ],
+      },
+      maxItems: 4,
+    },
+    confidence: { type: 'number' },
+  },
+};
 async function rate(withSchema, n = 5) {
-  let tokens = 0, ms = 0, ttft = [];
+  let tokens = 0,
+    ms = 0,
+    ttft = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const out = await local.generate({ system: 'Answer.', data: `lock the front door ${i}`, schema: withSchema ? schema : undefined, maxTokens: 200, signal: AbortSignal.timeout(120_000) });
+    const out = await local.generate({
+      system: 'Answer.',
+      data: `lock the front door ${i}`,
+      schema: withSchema ? schema : undefined,
+      maxTokens: 200,
+      signal: AbortSignal.timeout(120_000),
+    });
     ms += performance.now() - t0;
     tokens += out.outputTokens;
     if (out.firstTokenMs !== undefined) ttft.push(out.firstTokenMs);
@@ -108,19 +155,57 @@ const rssUnloaded = process.memoryUsage().rss;
 await local.close();
 rmSync(dir, { recursive: true, force: true });
 
-const du = (paths) => Number(execFileSync('du', ['-sbLc', ...paths], { cwd: new URL('..', import.meta.url).pathname }).toString().trim().split('\n').at(-1).split('\t')[0]);
+const du = (paths) =>
+  Number(
+    execFileSync('du', ['-sbLc', ...paths], { cwd: new URL('..', import.meta.url).pathname })
+      .toString()
+      .trim()
+      .split('\n')
+      .at(-1)
+      .split('\t')[0],
+  );
 const installBytes = du(['node_modules/node-llama-cpp', 'node_modules/@node-llama-cpp']);
 
 const mb = (b) => r3(b / 1024 / 1024);
-console.log(JSON.stringify({
-  name: 'inference',
-  results: [
-    { metric: `intent accuracy, ${HELD_OUT.length} held-out phrasings, rules then model`, value: r3((chainOk / HELD_OUT.length) * 100), unit: '%', baseline: { label: 'rules alone', value: r3((rulesOk / HELD_OUT.length) * 100) }, note: `model asked for the ${asked} the rules gave up on; the model is a scripted fake on loopback: this measures the plumbing (schema, request, parse, validation, the negation check), not a real model` },
-    { metric: 'tiny model, grammar-constrained generation', value: r3(constrained.tps), unit: 'tokens/s', baseline: { label: 'plain generation', value: r3(plain.tps) }, note: `random-weight ${Math.round(size / 1024)} KiB GGUF, ${s.threads ?? 'all'} threads; figures the grammar's overhead, not a real model's speed` },
-    { metric: 'tiny model, time to first token (median of 5, constrained)', value: r3(constrained.ttft ?? NaN), unit: 'ms', baseline: { label: 'plain', value: r3(plain.ttft ?? NaN) } },
-    { metric: 'tiny model, first load (getLlama + model + context)', value: r3(loadMs), unit: 'ms' },
-    { metric: 'process RSS with the tiny model loaded', value: mb(rssLoaded), unit: 'MiB', baseline: { label: 'before loading', value: mb(rssBefore) }, note: 'includes the llama.cpp CPU backend libraries' },
-    { metric: 'process RSS after unload', value: mb(rssUnloaded), unit: 'MiB', note: 'the native libraries stay mapped until llama.dispose()' },
-    { metric: 'install size added (node-llama-cpp + CPU builds)', value: mb(installBytes), unit: 'MiB', note: 'x64 and arm64 CPU builds; GPU and armv7l builds are overridden away' },
-  ],
-}));
+console.log(
+  JSON.stringify({
+    name: 'inference',
+    results: [
+      {
+        metric: `intent accuracy, ${HELD_OUT.length} held-out phrasings, rules then model`,
+        value: r3((chainOk / HELD_OUT.length) * 100),
+        unit: '%',
+        baseline: { label: 'rules alone', value: r3((rulesOk / HELD_OUT.length) * 100) },
+        note: `model asked for the ${asked} the rules gave up on; the model is a scripted fake on loopback: this measures the plumbing (schema, request, parse, validation, the negation check), not a real model`,
+      },
+      {
+        metric: 'tiny model, grammar-constrained generation',
+        value: r3(constrained.tps),
+        unit: 'tokens/s',
+        baseline: { label: 'plain generation', value: r3(plain.tps) },
+        note: `random-weight ${Math.round(size / 1024)} KiB GGUF, ${s.threads ?? 'all'} threads; figures the grammar's overhead, not a real model's speed`,
+      },
+      {
+        metric: 'tiny model, time to first token (median of 5, constrained)',
+        value: r3(constrained.ttft ?? NaN),
+        unit: 'ms',
+        baseline: { label: 'plain', value: r3(plain.ttft ?? NaN) },
+      },
+      { metric: 'tiny model, first load (getLlama + model + context)', value: r3(loadMs), unit: 'ms' },
+      {
+        metric: 'process RSS with the tiny model loaded',
+        value: mb(rssLoaded),
+        unit: 'MiB',
+        baseline: { label: 'before loading', value: mb(rssBefore) },
+        note: 'includes the llama.cpp CPU backend libraries',
+      },
+      { metric: 'process RSS after unload', value: mb(rssUnloaded), unit: 'MiB', note: 'the native libraries stay mapped until llama.dispose()' },
+      {
+        metric: 'install size added (node-llama-cpp + CPU builds)',
+        value: mb(installBytes),
+        unit: 'MiB',
+        note: 'x64 and arm64 CPU builds; GPU and armv7l builds are overridden away',
+      },
+    ],
+  }),
+);

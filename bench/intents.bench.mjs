@@ -12,9 +12,19 @@ const sameSet = (a, b) => a.length === b.length && [...a].sort().every((x, i) =>
 
 function correct(got, want) {
   if (got.kind !== want.kind) return false;
-  if (want.kind === 'command') return sameSet(got.entity_ids, want.entity_ids) && got.operation === want.operation && (!want.params || JSON.stringify(got.params) === JSON.stringify(want.params));
-  if (want.kind === 'question') return sameSet(got.entity_ids ?? [], want.entity_ids) && (!want.about || got.about === want.about) && (!want.expect || got.expect === want.expect);
-  if (want.kind === 'clarify' && want.candidates) return sameSet(got.candidates.map((c) => c.entity_id), want.candidates);
+  if (want.kind === 'command')
+    return (
+      sameSet(got.entity_ids, want.entity_ids) &&
+      got.operation === want.operation &&
+      (!want.params || JSON.stringify(got.params) === JSON.stringify(want.params))
+    );
+  if (want.kind === 'question')
+    return sameSet(got.entity_ids ?? [], want.entity_ids) && (!want.about || got.about === want.about) && (!want.expect || got.expect === want.expect);
+  if (want.kind === 'clarify' && want.candidates)
+    return sameSet(
+      got.candidates.map((c) => c.entity_id),
+      want.candidates,
+    );
   return true;
 }
 
@@ -55,11 +65,26 @@ const heldOk = Object.values(heldByKind).reduce((a, b) => a + b.ok, 0);
 const ok = Object.values(byKind).reduce((a, b) => a + b.ok, 0);
 
 const results = [
-  { metric: 'intent_parse_p50', value: r3(pct(samples, 50)), unit: 'ms', note: `${samples.length} parses of ${total} phrasings, ${DEMO_ENTITIES.length} entities` },
+  {
+    metric: 'intent_parse_p50',
+    value: r3(pct(samples, 50)),
+    unit: 'ms',
+    note: `${samples.length} parses of ${total} phrasings, ${DEMO_ENTITIES.length} entities`,
+  },
   { metric: 'intent_parse_p99', value: r3(pct(samples, 99)), unit: 'ms' },
   { metric: 'intent_accuracy', value: r3(ok / total), unit: 'ratio', note: `${ok}/${total} phrasings` },
   ...Object.entries(byKind).map(([kind, v]) => ({ metric: `intent_accuracy_${kind}`, value: r3(v.ok / v.n), unit: 'ratio', note: `${v.ok}/${v.n}` })),
-  { metric: 'intent_accuracy_heldout', value: r3(heldOk / HELDOUT.length), unit: 'ratio', note: `${heldOk}/${HELDOUT.length} phrasings never used for tuning${misses.length ? `; missed: ${misses.join('; ')}` : ''}` },
-  ...Object.entries(heldByKind).map(([kind, v]) => ({ metric: `intent_accuracy_heldout_${kind}`, value: r3(v.ok / v.n), unit: 'ratio', note: `${v.ok}/${v.n}` })),
+  {
+    metric: 'intent_accuracy_heldout',
+    value: r3(heldOk / HELDOUT.length),
+    unit: 'ratio',
+    note: `${heldOk}/${HELDOUT.length} phrasings never used for tuning${misses.length ? `; missed: ${misses.join('; ')}` : ''}`,
+  },
+  ...Object.entries(heldByKind).map(([kind, v]) => ({
+    metric: `intent_accuracy_heldout_${kind}`,
+    value: r3(v.ok / v.n),
+    unit: 'ratio',
+    note: `${v.ok}/${v.n}`,
+  })),
 ];
 console.log(JSON.stringify({ name: 'intents', results }));

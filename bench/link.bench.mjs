@@ -40,11 +40,59 @@ const dir = mkdtempSync(join(tmpdir(), 'hearth-link-bench-'));
 const openssl = (args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
 
 function pki() {
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=bench-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=bench-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext']);
+  openssl([
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=localhost',
+  ]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  ]);
 }
 
 async function freePort() {
@@ -64,11 +112,12 @@ async function startBroker() {
   const child = spawn(bin(['/usr/sbin/mosquitto', '/usr/bin/mosquitto', 'mosquitto']), ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
   broker = child;
   await waitFor(
-    () => new Promise((resolve) => {
-      const s = tcpConnect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    }),
+    () =>
+      new Promise((resolve) => {
+        const s = tcpConnect(port, '127.0.0.1');
+        s.once('connect', () => (s.destroy(), resolve(true)));
+        s.once('error', () => resolve(false));
+      }),
     'mosquitto listening',
     10_000,
   );
@@ -87,9 +136,21 @@ function writeBrokerConfig() {
   writeFileSync(
     join(dir, 'mosquitto.conf'),
     [
-      'per_listener_settings false', 'allow_anonymous false', `password_file ${join(dir, 'passwd')}`, `acl_file ${join(dir, 'acl')}`,
-      'persistence true', `persistence_location ${join(dir, 'data')}/`, 'max_queued_messages 1000000', 'set_tcp_nodelay true', 'user root',
-      'log_dest none', `listener ${port} 127.0.0.1`, `cafile ${join(dir, 'ca.crt')}`, `certfile ${join(dir, 'server.crt')}`, `keyfile ${join(dir, 'server.key')}`, '',
+      'per_listener_settings false',
+      'allow_anonymous false',
+      `password_file ${join(dir, 'passwd')}`,
+      `acl_file ${join(dir, 'acl')}`,
+      'persistence true',
+      `persistence_location ${join(dir, 'data')}/`,
+      'max_queued_messages 1000000',
+      'set_tcp_nodelay true',
+      'user root',
+      'log_dest none',
+      `listener ${port} 127.0.0.1`,
+      `cafile ${join(dir, 'ca.crt')}`,
+      `certfile ${join(dir, 'server.crt')}`,
+      `keyfile ${join(dir, 'server.key')}`,
+      '',
     ].join('\n'),
   );
 }
@@ -118,8 +179,15 @@ try {
       http: { host: '127.0.0.1', port: 0 },
       mqtt: { host: '127.0.0.1', port: 0 },
       link: {
-        url: url(), hub_id: 'hub-bench', username: 'hub-bench', password: users['hub-bench'], ca: join(dir, 'ca.crt'),
-        relay_public_key: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), reconnect_min_ms: 100, reconnect_max_ms: 1000, publish_window: Number(process.env.LINK_BENCH_WINDOW ?? 32),
+        url: url(),
+        hub_id: 'hub-bench',
+        username: 'hub-bench',
+        password: users['hub-bench'],
+        ca: join(dir, 'ca.crt'),
+        relay_public_key: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        reconnect_min_ms: 100,
+        reconnect_max_ms: 1000,
+        publish_window: Number(process.env.LINK_BENCH_WINDOW ?? 32),
       },
     },
   });
@@ -168,8 +236,16 @@ try {
   // ---- 2. RPC round trips ------------------------------------------------------------------
   const relaySettings = parseSettings({
     relay: {
-      broker_url: url(), username: 'relay', password: users.relay, ca: join(dir, 'ca.crt'), instance_id: 'bench-relay', host: '127.0.0.1', port: 0,
-      tls_cert: join(dir, 'server.crt'), tls_key: join(dir, 'server.key'), signing_key: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      broker_url: url(),
+      username: 'relay',
+      password: users.relay,
+      ca: join(dir, 'ca.crt'),
+      instance_id: 'bench-relay',
+      host: '127.0.0.1',
+      port: 0,
+      tls_cert: join(dir, 'server.crt'),
+      tls_key: join(dir, 'server.key'),
+      signing_key: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       accounts: [{ id: 'bench', name: 'Bench', role: 'service', token_sha256: hashToken(TOKEN) }],
     },
   });
@@ -206,7 +282,10 @@ try {
   // Bare mqtt.js request/response through the same broker (the relay's and the hub's credentials).
   const responder = await client('hub-bench', { clientId: 'bench-responder' });
   const requester = await client('relay', { clientId: 'bench-requester' });
-  cleanups.push(() => responder.end(true), () => requester.end(true));
+  cleanups.push(
+    () => responder.end(true),
+    () => requester.end(true),
+  );
   for (const c of [responder, requester]) c.stream.setNoDelay?.(true);
   await responder.subscribeAsync('hearth/v1/hub-bench/bare/req', { qos: 1 });
   responder.on('message', (_t, payload, packet) => {
@@ -218,7 +297,10 @@ try {
   const bareCall = (i) =>
     new Promise((resolve) => {
       waiting.set(String(i), resolve);
-      requester.publish('hearth/v1/hub-bench/bare/req', '{"ping":true}', { qos: 1, properties: { responseTopic: 'hearth/v1/hub-bench/bare/res', correlationData: Buffer.from(String(i)) } });
+      requester.publish('hearth/v1/hub-bench/bare/req', '{"ping":true}', {
+        qos: 1,
+        properties: { responseTopic: 'hearth/v1/hub-bench/bare/res', correlationData: Buffer.from(String(i)) },
+      });
     });
   for (let i = 0; i < 50; i++) await bareCall(`w${i}`);
   const bare = [];
@@ -259,8 +341,18 @@ if (d) {
 if (rpc) {
   const bare = rpc.bare_mqttjs_request_response;
   for (const p of ['p50', 'p99']) {
-    out.results.push({ metric: `RPC round trip via relay HTTPS API → broker → hub (${p})`, value: rpc.via_relay_https_api[`${p}_ms`], unit: 'ms', baseline: { label: `bare mqtt.js request/response ${p}`, value: bare[`${p}_ms`] } });
-    out.results.push({ metric: `RPC round trip via relay MQTT call (${p})`, value: rpc.via_relay_mqtt_only[`${p}_ms`], unit: 'ms', baseline: { label: `bare mqtt.js request/response ${p}`, value: bare[`${p}_ms`] } });
+    out.results.push({
+      metric: `RPC round trip via relay HTTPS API → broker → hub (${p})`,
+      value: rpc.via_relay_https_api[`${p}_ms`],
+      unit: 'ms',
+      baseline: { label: `bare mqtt.js request/response ${p}`, value: bare[`${p}_ms`] },
+    });
+    out.results.push({
+      metric: `RPC round trip via relay MQTT call (${p})`,
+      value: rpc.via_relay_mqtt_only[`${p}_ms`],
+      unit: 'ms',
+      baseline: { label: `bare mqtt.js request/response ${p}`, value: bare[`${p}_ms`] },
+    });
   }
 }
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -63,7 +63,10 @@ await emptyHub.hub.stop();
 const baseline = rssAfterRestart(emptyHub.dataDir, 64 * 1024 * 1024);
 emptyHub.cleanup();
 
-for (const [label, bound] of [['default 64 MiB bound', 64 * 1024 * 1024], ['1 GiB bound', 1024 * 1024 * 1024]]) {
+for (const [label, bound] of [
+  ['default 64 MiB bound', 64 * 1024 * 1024],
+  ['1 GiB bound', 1024 * 1024 * 1024],
+]) {
   const f = await fill(bound);
   const rss = rssAfterRestart(f.dataDir, bound);
   f.cleanup();

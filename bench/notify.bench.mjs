@@ -47,7 +47,6 @@ function fakeBotApi(onMessage) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-
 const enqueuedAt = new Map();
 const latencies = [];
 let received = 0;
@@ -135,11 +134,27 @@ console.log(
   JSON.stringify({
     name: 'notify',
     results: [
-      { metric: 'notify_throughput', value: r(N / (elapsed / 1000), 1), unit: 'notifications/s', baseline: { label: 'grammY sendMessage straight to the fake, 16 in flight, no outbox', value: r(directRate, 1) }, note: `${N} notifications to ${MEMBERS} paired members, enqueue → fake Bot API sendMessage, grammY client, SQLite synchronous=FULL` },
+      {
+        metric: 'notify_throughput',
+        value: r(N / (elapsed / 1000), 1),
+        unit: 'notifications/s',
+        baseline: { label: 'grammY sendMessage straight to the fake, 16 in flight, no outbox', value: r(directRate, 1) },
+        note: `${N} notifications to ${MEMBERS} paired members, enqueue → fake Bot API sendMessage, grammY client, SQLite synchronous=FULL`,
+      },
       { metric: 'notify_enqueue_mean', value: r(enqueueMs / N), unit: 'ms', note: 'router.notify(): notification + delivery rows in one transaction' },
-      { metric: 'notify_latency_light_p50', value: r(pct(light, 50), 2), unit: 'ms', note: `${LIGHT_N} messages one at a time: enqueue → sendMessage received` },
+      {
+        metric: 'notify_latency_light_p50',
+        value: r(pct(light, 50), 2),
+        unit: 'ms',
+        note: `${LIGHT_N} messages one at a time: enqueue → sendMessage received`,
+      },
       { metric: 'notify_latency_light_p99', value: r(pct(light, 99), 2), unit: 'ms' },
-      { metric: 'notify_latency_saturated_p50', value: r(pct(latencies, 50), 1), unit: 'ms', note: `the ${N} enqueued as fast as possible: mostly time waiting in the outbox` },
+      {
+        metric: 'notify_latency_saturated_p50',
+        value: r(pct(latencies, 50), 1),
+        unit: 'ms',
+        note: `the ${N} enqueued as fast as possible: mostly time waiting in the outbox`,
+      },
       { metric: 'notify_latency_saturated_p99', value: r(pct(latencies, 99), 1), unit: 'ms' },
     ],
   }),

@@ -79,7 +79,14 @@ const files = readdirSync(DIR)
   .sort();
 const report = {
   at: new Date().toISOString(),
-  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_mb: Math.round(totalmem() / 1048576), node: process.version, kernel: release(), load_before: loadavg().map((x) => Math.round(x * 100) / 100) },
+  machine: {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memory_mb: Math.round(totalmem() / 1048576),
+    node: process.version,
+    kernel: release(),
+    load_before: loadavg().map((x) => Math.round(x * 100) / 100),
+  },
   benches: [],
 };
 for (const file of files) {
@@ -88,7 +95,11 @@ for (const file of files) {
   const run = await runOne(file);
   const doc = lastJson(run.out);
   if (run.code !== 0 || doc === undefined) {
-    report.benches.push({ name, failed: run.signal ? `killed (${run.signal}) after ${run.seconds} s` : `exit ${run.code}${doc === undefined ? ', no JSON' : ''}`, seconds: run.seconds });
+    report.benches.push({
+      name,
+      failed: run.signal ? `killed (${run.signal}) after ${run.seconds} s` : `exit ${run.code}${doc === undefined ? ', no JSON' : ''}`,
+      seconds: run.seconds,
+    });
     continue;
   }
   report.benches.push({ ...normalise(name, doc), seconds: run.seconds });
@@ -106,9 +117,15 @@ for (const b of report.benches) {
   }
 }
 const widths = rows[0].map((_, i) => Math.min(60, Math.max(...rows.map((r) => String(r[i]).length))));
-const line = (r) => r.map((c, i) => String(c).slice(0, 60).padEnd(widths[i])).join('  ').trimEnd();
+const line = (r) =>
+  r
+    .map((c, i) => String(c).slice(0, 60).padEnd(widths[i]))
+    .join('  ')
+    .trimEnd();
 process.stdout.write(`\n${line(rows[0])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.slice(1).map(line).join('\n')}\n`);
 mkdirSync(join(DIR, 'results'), { recursive: true });
 writeFileSync(join(DIR, 'results', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-process.stdout.write(`\nmachine: ${report.machine.cpus} × ${report.machine.cpu}, ${report.machine.memory_mb} MB, node ${report.machine.node}; written to bench/results/latest.json\n`);
+process.stdout.write(
+  `\nmachine: ${report.machine.cpus} × ${report.machine.cpu}, ${report.machine.memory_mb} MB, node ${report.machine.node}; written to bench/results/latest.json\n`,
+);
 process.exitCode = report.benches.some((b) => b.failed) ? 1 : 0;

@@ -30,14 +30,26 @@ const time = (fn) => {
   return pct(sorted(out), 50);
 };
 const check = time(() => execFileSync(process.execPath, [join(root, 'scripts/check-layers.mjs')], { stdio: 'ignore' }));
-const read = time(() => execFileSync(process.execPath, ['-e', `for (const f of ${JSON.stringify(files)}) require('fs').readFileSync(f, 'utf8')`], { stdio: 'ignore' }));
+const read = time(() =>
+  execFileSync(process.execPath, ['-e', `for (const f of ${JSON.stringify(files)}) require('fs').readFileSync(f, 'utf8')`], { stdio: 'ignore' }),
+);
 
 console.log(
   JSON.stringify({
     name: 'structure',
     results: [
-      { metric: `largest source file (${lines[0].f})`, value: lines[0].n, unit: 'lines', note: `${files.length} files under src/; next: ${lines[1].f} ${lines[1].n}` },
-      { metric: 'layer check (scripts/check-layers.mjs), median of 5', value: round(check, 0), unit: 'ms', baseline: { label: 'node reading the same files', value: round(read, 0) } },
+      {
+        metric: `largest source file (${lines[0].f})`,
+        value: lines[0].n,
+        unit: 'lines',
+        note: `${files.length} files under src/; next: ${lines[1].f} ${lines[1].n}`,
+      },
+      {
+        metric: 'layer check (scripts/check-layers.mjs), median of 5',
+        value: round(check, 0),
+        unit: 'ms',
+        baseline: { label: 'node reading the same files', value: round(read, 0) },
+      },
     ],
   }),
 );

@@ -26,7 +26,13 @@ async function fakeTwilio() {
     for await (const c of req) body += c;
     const form = new URLSearchParams(body);
     const kind = /\/(Calls|Messages)\.json$/.exec(req.url ?? '')?.[1];
-    const item = { sid: `${kind === 'Calls' ? 'CA' : 'SM'}${randomBytes(16).toString('hex')}`, to: form.get('To'), url: form.get('Url'), body: form.get('Body'), at: Date.now() };
+    const item = {
+      sid: `${kind === 'Calls' ? 'CA' : 'SM'}${randomBytes(16).toString('hex')}`,
+      to: form.get('To'),
+      url: form.get('Url'),
+      body: form.get('Body'),
+      at: Date.now(),
+    };
     (kind === 'Calls' ? calls : messages).push(item);
     res.writeHead(201, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ sid: item.sid, status: 'queued', to: item.to }));
@@ -38,10 +44,14 @@ async function fakeTwilio() {
 async function phoneHub(fake, clock, notify = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-tel-'));
   const hub = await Hub.create({
-    env: {}, cwd: dataDir, clock, logDestination: new Writable({ write: (_c, _e, done) => done() }),
+    env: {},
+    cwd: dataDir,
+    clock,
+    logDestination: new Writable({ write: (_c, _e, done) => done() }),
     flags: {
       hub: { data_dir: dataDir, demo: false, log_level: 'warn', log_format: 'json', timezone: 'Europe/London' },
-      http: { host: '127.0.0.1', port: 0 }, mqtt: { host: '127.0.0.1', port: 0 },
+      http: { host: '127.0.0.1', port: 0 },
+      mqtt: { host: '127.0.0.1', port: 0 },
       twilio: { account_sid: fake.sid, auth_token: fake.token, from: '+15559990000', api_root: fake.root },
       notify: { tick_ms: 20, ...notify },
     },
@@ -62,7 +72,11 @@ async function post(fake, url, params) {
   const t0 = performance.now();
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(fake.token, url, params), 'i-twilio-idempotency-token': randomUUID() },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': twilio.getExpectedTwilioSignature(fake.token, url, params),
+      'i-twilio-idempotency-token': randomUUID(),
+    },
     body: new URLSearchParams(params),
   });
   await res.text();
@@ -80,7 +94,16 @@ async function webhookLatency() {
   while (fake.calls.length < N) await h.engine.tick();
   const samples = [];
   for (const call of fake.calls) {
-    samples.push(await post(fake, call.url, { AccountSid: fake.sid, CallSid: call.sid, From: '+15559990000', To: call.to, CallStatus: 'in-progress', Direction: 'outbound-api' }));
+    samples.push(
+      await post(fake, call.url, {
+        AccountSid: fake.sid,
+        CallSid: call.sid,
+        From: '+15559990000',
+        To: call.to,
+        CallStatus: 'in-progress',
+        Direction: 'outbound-api',
+      }),
+    );
   }
   const health = [];
   for (let i = 0; i < N; i++) {
@@ -112,7 +135,13 @@ async function firstAlert() {
     for (const call of fake.calls) call.placedAt ??= clock.now();
     for (const call of fake.calls.slice(answered)) {
       if (clock.now() - call.placedAt < ring) break;
-      await post(fake, `${h.url}${new URL(call.url).pathname.replace(/answer$/, 'status')}`, { AccountSid: fake.sid, CallSid: call.sid, CallStatus: 'no-answer', To: call.to, From: '+15559990000' });
+      await post(fake, `${h.url}${new URL(call.url).pathname.replace(/answer$/, 'status')}`, {
+        AccountSid: fake.sid,
+        CallSid: call.sid,
+        CallStatus: 'no-answer',
+        To: call.to,
+        From: '+15559990000',
+      });
       answered++;
     }
   }
@@ -128,7 +157,15 @@ async function ladderError() {
   const fake = await fakeTwilio();
   const h = await phoneHub(fake, undefined, { escalation_step_minutes: 0.1, tick_ms: 1000 });
   const t0 = Date.now();
-  h.router.notify({ kind: 'checkin.missed', severity: 'warning', text: 'Mary did not answer.', escalate: true, ladder: [`member:${h.ann.id}`, `member:${h.ben.id}@voice`, 'channel:voice'], actions: [{ kind: 'ack', label: "I'll call Mary" }], audience: {} });
+  h.router.notify({
+    kind: 'checkin.missed',
+    severity: 'warning',
+    text: 'Mary did not answer.',
+    escalate: true,
+    ladder: [`member:${h.ann.id}`, `member:${h.ben.id}@voice`, 'channel:voice'],
+    actions: [{ kind: 'ack', label: "I'll call Mary" }],
+    audience: {},
+  });
   while (fake.calls.length < 2 && Date.now() - t0 < 30_000) await new Promise((ok) => setTimeout(ok, 20));
   const errors = fake.calls.slice(0, 2).map((c, i) => c.at - t0 - (i + 1) * 6000);
   await h.hub.stop();
@@ -144,10 +181,33 @@ console.log(
   JSON.stringify({
     name: 'telephony',
     results: [
-      { metric: 'webhook_twiml_p50', value: lat.twiml.p50_ms, unit: 'ms', baseline: { label: 'GET /api/v1/health on the same hub', value: lat.health.p50_ms }, note: `${N} signed answer webhooks, each a different call: signature check, zod, replay record, SQLite writes, VoiceResponse` },
-      { metric: 'webhook_twiml_p99', value: lat.twiml.p99_ms, unit: 'ms', baseline: { label: 'GET /api/v1/health on the same hub', value: lat.health.p99_ms }, note: 'target under 50 ms; Twilio gives up after 15 s' },
-      { metric: 'unanswered_to_first_alert', value: r(alert.minutes, 2), unit: 'min', baseline: { label: 'promise', value: 20 }, note: `default settings: ${alert.calls} calls (retries ${alert.retries}, every ${alert.spacing} min), each unanswered after ring_seconds; manual clock in 1 s steps` },
-      { metric: 'ladder_timing_error_max', value: r(Math.max(...errs) / 1000, 3), unit: 's', note: `real clock, 6 s rungs, notify.tick_ms 1000: lateness of the two rung calls ${errs.map((e) => r(e / 1000, 3)).join(', ')} s` },
+      {
+        metric: 'webhook_twiml_p50',
+        value: lat.twiml.p50_ms,
+        unit: 'ms',
+        baseline: { label: 'GET /api/v1/health on the same hub', value: lat.health.p50_ms },
+        note: `${N} signed answer webhooks, each a different call: signature check, zod, replay record, SQLite writes, VoiceResponse`,
+      },
+      {
+        metric: 'webhook_twiml_p99',
+        value: lat.twiml.p99_ms,
+        unit: 'ms',
+        baseline: { label: 'GET /api/v1/health on the same hub', value: lat.health.p99_ms },
+        note: 'target under 50 ms; Twilio gives up after 15 s',
+      },
+      {
+        metric: 'unanswered_to_first_alert',
+        value: r(alert.minutes, 2),
+        unit: 'min',
+        baseline: { label: 'promise', value: 20 },
+        note: `default settings: ${alert.calls} calls (retries ${alert.retries}, every ${alert.spacing} min), each unanswered after ring_seconds; manual clock in 1 s steps`,
+      },
+      {
+        metric: 'ladder_timing_error_max',
+        value: r(Math.max(...errs) / 1000, 3),
+        unit: 's',
+        note: `real clock, 6 s rungs, notify.tick_ms 1000: lateness of the two rung calls ${errs.map((e) => r(e / 1000, 3)).join(', ')} s`,
+      },
     ],
   }),
 );

@@ -99,7 +99,15 @@ try {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const { hostname } = new URL(url);
   const cold = [];
@@ -126,10 +134,26 @@ try {
       {
         name: 'ui',
         results: [
-          { metric: 'JavaScript, gzipped (zlib 9)', value: kb(sizes.js.gz), unit: 'KB', baseline: { label: 'target (upper bound)', value: TARGET_JS_KB }, note: `${kb(sizes.js.raw)} KB before gzip` },
+          {
+            metric: 'JavaScript, gzipped (zlib 9)',
+            value: kb(sizes.js.gz),
+            unit: 'KB',
+            baseline: { label: 'target (upper bound)', value: TARGET_JS_KB },
+            note: `${kb(sizes.js.raw)} KB before gzip`,
+          },
           { metric: 'CSS, gzipped (zlib 9)', value: kb(sizes.css.gz), unit: 'KB', note: `${kb(sizes.css.raw)} KB before gzip` },
-          { metric: 'navigation to usable Home, cold (median)', value: r1(median(cold)), unit: 'ms', note: `navigation → entities drawn with controls, signed in, empty cache; median of ${cold.length}; min ${r1(Math.min(...cold))}, max ${r1(Math.max(...cold))}; ${machine}` },
-          { metric: 'navigation to usable Home, warm (median)', value: r1(median(warm)), unit: 'ms', note: `the same after a reload (assets cached); median of ${warm.length}` },
+          {
+            metric: 'navigation to usable Home, cold (median)',
+            value: r1(median(cold)),
+            unit: 'ms',
+            note: `navigation → entities drawn with controls, signed in, empty cache; median of ${cold.length}; min ${r1(Math.min(...cold))}, max ${r1(Math.max(...cold))}; ${machine}`,
+          },
+          {
+            metric: 'navigation to usable Home, warm (median)',
+            value: r1(median(warm)),
+            unit: 'ms',
+            note: `the same after a reload (assets cached); median of ${warm.length}`,
+          },
         ],
       },
       null,

@@ -50,7 +50,7 @@ async function measure(device, inTopic, outTopic) {
     got = 0;
     const total = await paced(rate, seconds, (i) => {
       sentAt.push(performance.now());
-      device.publish(inTopic, String(i + 1_000_000 * Math.random() | 0));
+      device.publish(inTopic, String((i + 1_000_000 * Math.random()) | 0));
     });
     const deadline = Date.now() + 10_000;
     while (got < total && Date.now() < deadline) await sleep(20);
@@ -69,7 +69,7 @@ async function measure(device, inTopic, outTopic) {
     device.publish(inTopic, String(i));
   }
   // Until all came out, or nothing more for 3 s (the rest were dropped): the rate is up to the last one.
-  for (let seen = -1; got < BLAST && (got !== seen || performance.now() - lastAt < 3000); ) {
+  for (let seen = -1; got < BLAST && (got !== seen || performance.now() - lastAt < 3000);) {
     seen = got;
     await sleep(250);
   }
@@ -92,8 +92,23 @@ try {
   const device = await connect(mqttUrl);
   clients.push(device);
   const dev = { dev: { identifiers: ['bench_dev'], name: 'Bench device' } };
-  await device.publishAsync('homeassistant/sensor/bench/bench_in/config', JSON.stringify({ name: 'Bench in', uniq_id: 'bench_in', default_entity_id: 'sensor.bench_in', stat_t: 'bench/in/state', ...dev }), { retain: true });
-  await device.publishAsync('homeassistant/switch/bench/bench_out/config', JSON.stringify({ name: 'Bench out', uniq_id: 'bench_out', default_entity_id: 'switch.bench_out', cmd_t: 'bench/out/set', stat_t: 'bench/out/state', ...dev }), { retain: true });
+  await device.publishAsync(
+    'homeassistant/sensor/bench/bench_in/config',
+    JSON.stringify({ name: 'Bench in', uniq_id: 'bench_in', default_entity_id: 'sensor.bench_in', stat_t: 'bench/in/state', ...dev }),
+    { retain: true },
+  );
+  await device.publishAsync(
+    'homeassistant/switch/bench/bench_out/config',
+    JSON.stringify({
+      name: 'Bench out',
+      uniq_id: 'bench_out',
+      default_entity_id: 'switch.bench_out',
+      cmd_t: 'bench/out/set',
+      stat_t: 'bench/out/state',
+      ...dev,
+    }),
+    { retain: true },
+  );
   await device.subscribeAsync('bench/out/set');
   await device.subscribeAsync('bench/fwd/out');
   await device.publishAsync('bench/out/state', 'ON', { retain: true });
@@ -104,7 +119,8 @@ try {
   const wf = hub.services.get('workflows');
   const registry = wf.deps.entities;
   for (let i = 0; i < 200 && !(registry.get('sensor.bench_in') && registry.get('switch.bench_out')?.state === 'on'); i++) await sleep(25);
-  if (registry.get('switch.bench_out')?.state !== 'on') throw new Error(`bench entities were not discovered (${JSON.stringify(registry.get('switch.bench_out'))})`);
+  if (registry.get('switch.bench_out')?.state !== 'on')
+    throw new Error(`bench entities were not discovered (${JSON.stringify(registry.get('switch.bench_out'))})`);
   wf.create(
     `name: Bench rule\nmode: parallel\nmax: 50\nmax_runs_per_minute: 100000\ntriggers:\n  - state: sensor.bench_in\nconditions:\n  - expr: "trigger.to >= 0"\nsteps:\n  - action: {entity_id: switch.bench_out, operation: turn_on}\n`,
     { actor: 'bench', origin: 'cli' },
@@ -121,9 +137,26 @@ try {
   const bare = await measure(device, 'bench/fwdin', 'bench/fwd/out');
 
   results.push(
-    { metric: `state change → workflow → device command, p50 at ${RATE}/s`, value: hearth.paced.p50, unit: 'ms', baseline: { label: 'bare mqtt.js forwarder', value: bare.paced.p50 }, note: `${hearth.paced.received}/${hearth.paced.sent} commands; every run and action written with synchronous=FULL and audited` },
-    { metric: `state change → workflow → device command, p99 at ${RATE}/s`, value: hearth.paced.p99, unit: 'ms', baseline: { label: 'bare mqtt.js forwarder', value: bare.paced.p99 } },
-    { metric: 'saturation: commands per second out when changes come as fast as possible', value: hearth.saturation, unit: '/s', baseline: { label: 'bare mqtt.js forwarder', value: bare.saturation }, note: `${hearth.blast_received}/${BLAST} delivered (mode parallel, max 50: beyond that, triggers are dropped)` },
+    {
+      metric: `state change → workflow → device command, p50 at ${RATE}/s`,
+      value: hearth.paced.p50,
+      unit: 'ms',
+      baseline: { label: 'bare mqtt.js forwarder', value: bare.paced.p50 },
+      note: `${hearth.paced.received}/${hearth.paced.sent} commands; every run and action written with synchronous=FULL and audited`,
+    },
+    {
+      metric: `state change → workflow → device command, p99 at ${RATE}/s`,
+      value: hearth.paced.p99,
+      unit: 'ms',
+      baseline: { label: 'bare mqtt.js forwarder', value: bare.paced.p99 },
+    },
+    {
+      metric: 'saturation: commands per second out when changes come as fast as possible',
+      value: hearth.saturation,
+      unit: '/s',
+      baseline: { label: 'bare mqtt.js forwarder', value: bare.saturation },
+      note: `${hearth.blast_received}/${BLAST} delivered (mode parallel, max 50: beyond that, triggers are dropped)`,
+    },
   );
 
   // Condition evaluation on a snapshot of the home.
@@ -136,13 +169,21 @@ try {
     ev.push(performance.now() - t0);
   }
   const se = sorted(ev);
-  results.push({ metric: 'condition evaluation p99 (parsed once, one snapshot)', value: r3(pct(se, 99) * 1000), unit: 'µs', note: `p50 ${r3(pct(se, 50) * 1000)} µs` });
+  results.push({
+    metric: 'condition evaluation p99 (parsed once, one snapshot)',
+    value: r3(pct(se, 99) * 1000),
+    unit: 'µs',
+    note: `p50 ${r3(pct(se, 50) * 1000)} µs`,
+  });
 
   // Memory per 100 enabled workflows (state trigger, condition, three steps).
   gc();
   const before = process.memoryUsage().heapUsed;
   for (let i = 0; i < 100; i++) {
-    wf.create(`name: Porch ${i}\ntriggers:\n  - state: binary_sensor.door_${i}\n    to: "on"\n    for: 2s\nconditions:\n  - expr: "time.hour >= 21"\nsteps:\n  - action: {entity_id: light.porch_${i}, operation: turn_on}\n  - wait: 10m\n  - action: {entity_id: light.porch_${i}, operation: turn_off}\n`, { actor: 'bench', origin: 'cli' });
+    wf.create(
+      `name: Porch ${i}\ntriggers:\n  - state: binary_sensor.door_${i}\n    to: "on"\n    for: 2s\nconditions:\n  - expr: "time.hour >= 21"\nsteps:\n  - action: {entity_id: light.porch_${i}, operation: turn_on}\n  - wait: 10m\n  - action: {entity_id: light.porch_${i}, operation: turn_off}\n`,
+      { actor: 'bench', origin: 'cli' },
+    );
   }
   gc();
   results.push({ metric: 'heap per 100 enabled workflows', value: mb(process.memoryUsage().heapUsed - before), unit: 'MB' });
@@ -156,7 +197,16 @@ const { Hub } = await import('../dist/hub/hub.js');
 const { Writable } = await import('node:stream');
 const startOnce = async () => {
   const t0 = performance.now();
-  const again = await Hub.create({ env: {}, cwd: hub.ctx.dataDir, logDestination: new Writable({ write: (_c, _e, d) => d() }), flags: { hub: { data_dir: hub.ctx.dataDir, demo: false, log_level: 'warn', log_format: 'json' }, http: { host: '127.0.0.1', port: 0 }, mqtt: { host: '127.0.0.1', port: 0 } } });
+  const again = await Hub.create({
+    env: {},
+    cwd: hub.ctx.dataDir,
+    logDestination: new Writable({ write: (_c, _e, d) => d() }),
+    flags: {
+      hub: { data_dir: hub.ctx.dataDir, demo: false, log_level: 'warn', log_format: 'json' },
+      http: { host: '127.0.0.1', port: 0 },
+      mqtt: { host: '127.0.0.1', port: 0 },
+    },
+  });
   await again.start();
   const ms = performance.now() - t0;
   const started = again.services.get('workflows').list().length;

@@ -11,7 +11,17 @@ export default defineConfig({
   // Native addons, packages that find files next to themselves at run time, and the logger
   // (whose optional transports run in worker threads by file name) stay in node_modules;
   // node-llama-cpp (native, and loaded only when a model is used) too.
-  external: [/^node:/, 'better-sqlite3', 'unix-dgram', '@fastify/swagger-ui', '@fastify/static', 'pino', 'pino-pretty', 'node-llama-cpp', /^aedes-persistence(\/.*)?$/],
+  external: [
+    /^node:/,
+    'better-sqlite3',
+    'unix-dgram',
+    '@fastify/swagger-ui',
+    '@fastify/static',
+    'pino',
+    'pino-pretty',
+    'node-llama-cpp',
+    /^aedes-persistence(\/.*)?$/,
+  ],
   output: {
     dir: 'dist/bundle',
     format: 'esm',

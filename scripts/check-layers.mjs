@@ -43,7 +43,9 @@ function folderOf(file) {
 const IMPORT = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
 
 function importsOf(file) {
-  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+  const text = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
   const out = [];
   for (const m of text.matchAll(IMPORT)) {
     const spec = m[2] ?? m[3];
@@ -74,7 +76,9 @@ for (const file of files) {
     const to = folderOf(target);
     if (to === undefined || to === from) continue;
     if (folderLayer.get(to) > folderLayer.get(from)) {
-      problems.push(`${rel(file)} imports ${rel(target)}: ${from} (layer ${rules.layers[folderLayer.get(from)].name}) must not import ${to} (layer ${rules.layers[folderLayer.get(to)].name}), which is above it`);
+      problems.push(
+        `${rel(file)} imports ${rel(target)}: ${from} (layer ${rules.layers[folderLayer.get(from)].name}) must not import ${to} (layer ${rules.layers[folderLayer.get(to)].name}), which is above it`,
+      );
     }
     if (!folderEdges.has(from)) folderEdges.set(from, new Map());
     folderEdges.get(from).set(to, `${rel(file)} → ${rel(target)}`);
@@ -85,18 +89,31 @@ for (const file of files) {
 /** Tarjan's strongly connected components: each component of more than one node is a cycle. */
 function cycles(nodes, next) {
   let index = 0;
-  const idx = new Map(), low = new Map(), onStack = new Set(), stack = [], out = [];
+  const idx = new Map(),
+    low = new Map(),
+    onStack = new Set(),
+    stack = [],
+    out = [];
   const visit = (v) => {
-    idx.set(v, index); low.set(v, index); index++;
-    stack.push(v); onStack.add(v);
+    idx.set(v, index);
+    low.set(v, index);
+    index++;
+    stack.push(v);
+    onStack.add(v);
     for (const w of next(v)) {
-      if (!idx.has(w)) { visit(w); low.set(v, Math.min(low.get(v), low.get(w))); }
-      else if (onStack.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
+      if (!idx.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v), low.get(w)));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
     }
     if (low.get(v) === idx.get(v)) {
       const comp = [];
       let w;
-      do { w = stack.pop(); onStack.delete(w); comp.push(w); } while (w !== v);
+      do {
+        w = stack.pop();
+        onStack.delete(w);
+        comp.push(w);
+      } while (w !== v);
       if (comp.length > 1) out.push(comp.reverse());
     }
   };

@@ -13,7 +13,10 @@ export function renderConfigDocs(introspect) {
   const sections = introspect.sectionDescriptions();
   const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const typeOf = (leaf) => {
-    if (leaf.kind === 'enum') return Object.values(leaf.schema._zod.def.entries ?? {}).map((v) => `\`${v}\``).join(' \\| ');
+    if (leaf.kind === 'enum')
+      return Object.values(leaf.schema._zod.def.entries ?? {})
+        .map((v) => `\`${v}\``)
+        .join(' \\| ');
     if (leaf.kind === 'json') return 'JSON';
     return leaf.kind;
   };

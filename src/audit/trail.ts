@@ -33,8 +33,7 @@ export interface AuditQuery {
 }
 
 export type VerifyResult =
-  | { ok: true; count: number; head: { seq: number; hash: string } | null }
-  | { ok: false; count: number; broken: { seq: number; reason: string } };
+  { ok: true; count: number; head: { seq: number; hash: string } | null } | { ok: false; count: number; broken: { seq: number; reason: string } };
 
 /** Runs inside the append's transaction (the link's outbox uses this to stay in step). */
 export type AppendHook = (entry: AuditEntry) => void;
@@ -97,11 +96,13 @@ export class AuditTrail {
   /** Runs `work` and the audit append in one transaction: both land or neither does. */
   withEntry<T>(input: AuditInput, work: () => T): { result: T; entry: AuditEntry } {
     let entry!: AuditEntry;
-    const result = this.db.transaction(() => {
-      const r = work();
-      entry = this.appendTx(input);
-      return r;
-    }).immediate();
+    const result = this.db
+      .transaction(() => {
+        const r = work();
+        entry = this.appendTx(input);
+        return r;
+      })
+      .immediate();
     this.bus?.emit('audit.appended', entry);
     return { result, entry };
   }

@@ -7,7 +7,13 @@ import { forbidden } from '../core/errors.js';
 import { principalOf, requireRole } from '../core/guard.js';
 import type { BackupService } from './service.js';
 
-const fileSchema = z.object({ name: z.string(), bytes: z.number(), at: z.string(), age_s: z.number(), copied: z.boolean().describe('also in backups.copy_to') });
+const fileSchema = z.object({
+  name: z.string(),
+  bytes: z.number(),
+  at: z.string(),
+  age_s: z.number(),
+  copied: z.boolean().describe('also in backups.copy_to'),
+});
 export const backupsStatusSchema = z.object({
   passphrase_set: z.boolean(),
   enabled: z.boolean(),
@@ -30,7 +36,10 @@ export function backupRoutes(ctx: HubContext, backups: BackupService): FastifyPl
     const owner = requireRole('owner');
     r.get(
       '/backups',
-      { preHandler: owner, schema: { tags: ['system'], summary: 'Automatic backups: the last good one, the schedule, the files', response: { 200: backupsStatusSchema } } },
+      {
+        preHandler: owner,
+        schema: { tags: ['system'], summary: 'Automatic backups: the last good one, the schedule, the files', response: { 200: backupsStatusSchema } },
+      },
       async () => ({ ...backups.status(), files: backups.list(), restore: RESTORE_HOW }),
     );
     r.post(
@@ -47,7 +56,8 @@ export function backupRoutes(ctx: HubContext, backups: BackupService): FastifyPl
         preHandler: owner,
         schema: {
           tags: ['system'],
-          summary: 'Set the backup passphrase (signed-in owner only). Only a key derived from it is kept, sealed; keep the passphrase somewhere safe: restoring needs it.',
+          summary:
+            'Set the backup passphrase (signed-in owner only). Only a key derived from it is kept, sealed; keep the passphrase somewhere safe: restoring needs it.',
           body: z.strictObject({ passphrase: z.string().min(10, 'at least 10 characters').max(1024) }),
           response: { 204: z.null() },
         },
@@ -61,7 +71,14 @@ export function backupRoutes(ctx: HubContext, backups: BackupService): FastifyPl
     );
     r.get(
       '/backups/files/:name',
-      { preHandler: owner, schema: { tags: ['system'], summary: 'Download one backup (encrypted; restore it with `hearth backup restore`)', params: z.strictObject({ name: z.string().max(64) }) } },
+      {
+        preHandler: owner,
+        schema: {
+          tags: ['system'],
+          summary: 'Download one backup (encrypted; restore it with `hearth backup restore`)',
+          params: z.strictObject({ name: z.string().max(64) }),
+        },
+      },
       async (req, reply) => {
         const path = backups.file(req.params.name);
         ctx.audit.append({ actor: principalOf(req).member_id, origin: 'web', kind: 'backup.downloaded', data: { file: req.params.name } });

@@ -243,7 +243,9 @@ export class BackupService implements Service {
     const copy = st.copy_error ? ` The copy to the second folder failed: ${st.copy_error}.` : '';
     const since = st.last_ok_at ? Date.parse(st.last_ok_at) : Date.parse(key.set_at);
     if (now - since > s.stale_days * DAY) {
-      const what = st.last_ok_at ? `The last good backup is ${ago(now - since)} old.` : `No backup has succeeded since the passphrase was set ${ago(now - since)} ago.`;
+      const what = st.last_ok_at
+        ? `The last good backup is ${ago(now - since)} old.`
+        : `No backup has succeeded since the passphrase was set ${ago(now - since)} ago.`;
       return { status: 'degraded', detail: `${what}${failed}` };
     }
     if (!st.last_ok_at) return { status: 'ok', detail: `The first backup is due at ${st.next_due ?? 'the next check'}.${failed}` };
@@ -256,7 +258,9 @@ export class BackupService implements Service {
   }
 
   private state(): StateRow {
-    return this.ctx.store.db.prepare('SELECT next_due, last_ok_at, last_ok_file, last_error, last_error_at, copy_error FROM backup_state WHERE id = 1').get() as StateRow;
+    return this.ctx.store.db
+      .prepare('SELECT next_due, last_ok_at, last_ok_file, last_error, last_error_at, copy_error FROM backup_state WHERE id = 1')
+      .get() as StateRow;
   }
 
   private keyRow(): KeyRow | undefined {
@@ -269,7 +273,10 @@ export class BackupService implements Service {
     try {
       return { salt: row.salt, kdf: { logN: row.log_n, r: row.r, p: row.p }, key: Buffer.from(this.box.unseal(KEY_AAD, row.sealed_key), 'base64') };
     } catch {
-      throw conflict('BACKUP_KEY_UNREADABLE', "The saved backup key cannot be opened with this hub's secrets key (was secrets.key replaced?). Set the backup passphrase again.");
+      throw conflict(
+        'BACKUP_KEY_UNREADABLE',
+        "The saved backup key cannot be opened with this hub's secrets key (was secrets.key replaced?). Set the backup passphrase again.",
+      );
     }
   }
 }

@@ -24,10 +24,7 @@ export interface Snapshot {
  * the copy so that it restores onto a box with another secrets key; the caller encrypts the
  * whole file with the owner's passphrase key.
  */
-export function takeSnapshot(
-  db: Db,
-  opts: { box: SecretBox; clock: Clock; actor: string; origin: AuditOrigin; file: string; audit?: AuditTrail },
-): Snapshot {
+export function takeSnapshot(db: Db, opts: { box: SecretBox; clock: Clock; actor: string; origin: AuditOrigin; file: string; audit?: AuditTrail }): Snapshot {
   const trail = opts.audit ?? new AuditTrail(db, opts.clock);
   const verify = trail.verify();
   if (!verify.ok) {

@@ -34,7 +34,10 @@ export class CheckinEngine implements Service {
   private ticking?: Promise<void>;
   private lastPrune = 0;
 
-  constructor(private readonly ctx: HubContext, private readonly deps: { phone: TwilioPhone; router: NotificationRouter; members: MemberDirectory }) {
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly deps: { phone: TwilioPhone; router: NotificationRouter; members: MemberDirectory },
+  ) {
     this.store = new CheckinStore(ctx.store.db);
     this.log = ctx.log.child({ part: 'checkins' });
   }
@@ -56,7 +59,8 @@ export class CheckinEngine implements Service {
 
   health(): ComponentHealth {
     const n = this.store.list().filter((c) => c.enabled).length;
-    if (n > 0 && !this.deps.phone.answerable) return { status: 'degraded', detail: `${n} check-in(s) scheduled but Twilio is not ready: ${this.deps.phone.health().detail}` };
+    if (n > 0 && !this.deps.phone.answerable)
+      return { status: 'degraded', detail: `${n} check-in(s) scheduled but Twilio is not ready: ${this.deps.phone.health().detail}` };
     return { status: 'ok', detail: `${n} check-in(s) scheduled` };
   }
 
@@ -82,7 +86,8 @@ export class CheckinEngine implements Service {
           });
         }
         for (const a of this.store.dueCalls(now)) await this.placeCall(a);
-        for (const c of this.store.unfinishedCalls()) if (c.sid !== null && now - c.updated_at > STALE_CALL_MS) this.callEnded(c, 'failed', 'no word from Twilio about this call');
+        for (const c of this.store.unfinishedCalls())
+          if (c.sid !== null && now - c.updated_at > STALE_CALL_MS) this.callEnded(c, 'failed', 'no word from Twilio about this call');
         if (now - this.lastPrune > 86_400_000) {
           this.lastPrune = now;
           this.store.prune(now - 180 * 86_400_000);
@@ -158,11 +163,26 @@ export class CheckinEngine implements Service {
       ? `${name} asked for help on the check-in call.${heard} Please call ${name} now.`
       : `${name} did not answer the check-in call (${a.tries} ${a.tries === 1 ? 'try' : 'tries'}; last: ${WORDS[outcome]}). Please check on ${name}.`;
     const { id } = this.deps.router.notify({
-      kind: help ? 'checkin.help' : 'checkin.missed', severity: help ? 'urgent' : 'warning', text, subject: `checkin:${a.id}`, escalate: true,
-      ladder: escalationLadder(c.escalate_to), actions: [{ kind: 'ack', label: `I'll call ${name}`.slice(0, 40) }],
+      kind: help ? 'checkin.help' : 'checkin.missed',
+      severity: help ? 'urgent' : 'warning',
+      text,
+      subject: `checkin:${a.id}`,
+      escalate: true,
+      ladder: escalationLadder(c.escalate_to),
+      actions: [{ kind: 'ack', label: `I'll call ${name}`.slice(0, 40) }],
     });
-    this.store.setAttempt(a.id, { state: 'escalated', outcome, next_call_at: null, notification_id: id, escalation_kind: help ? 'help' : 'missed', escalated_at: now }, now);
-    this.ctx.audit.append({ actor: 'system', origin: 'system', kind: help ? 'checkin.help' : 'checkin.missed', subject: c.id, data: { attempt: a.id, outcome, notification: id } });
+    this.store.setAttempt(
+      a.id,
+      { state: 'escalated', outcome, next_call_at: null, notification_id: id, escalation_kind: help ? 'help' : 'missed', escalated_at: now },
+      now,
+    );
+    this.ctx.audit.append({
+      actor: 'system',
+      origin: 'system',
+      kind: help ? 'checkin.help' : 'checkin.missed',
+      subject: c.id,
+      data: { attempt: a.id, outcome, notification: id },
+    });
   }
 
   /** The elder is fine: everyone alerted about an earlier check-in hears "all clear", and those ladders stop. */
@@ -171,9 +191,23 @@ export class CheckinEngine implements Service {
     for (const a of this.store.openEscalations(member.id)) {
       this.store.setAttempt(a.id, { all_clear_at: now }, now);
       if (!a.notification_id) continue;
-      const told = [...new Set(this.deps.router.outbox.deliveriesOf(a.notification_id).filter((d) => d.status === 'delivered').map((d) => d.member_id))];
+      const told = [
+        ...new Set(
+          this.deps.router.outbox
+            .deliveriesOf(a.notification_id)
+            .filter((d) => d.status === 'delivered')
+            .map((d) => d.member_id),
+        ),
+      ];
       this.deps.router.close(`checkin:${a.id}`, `All clear: ${member.display_name} ${how}.`);
-      if (told.length > 0) this.deps.router.notify({ kind: 'checkin.all_clear', severity: 'info', text: `All clear: ${member.display_name} ${how}.`, subject: `checkin:${a.id}`, audience: { members: told } });
+      if (told.length > 0)
+        this.deps.router.notify({
+          kind: 'checkin.all_clear',
+          severity: 'info',
+          text: `All clear: ${member.display_name} ${how}.`,
+          subject: `checkin:${a.id}`,
+          audience: { members: told },
+        });
     }
   }
 
@@ -191,7 +225,14 @@ export class CheckinEngine implements Service {
     switch (step) {
       case 'answer':
         this.store.setCall(call.id, { status: 'in-progress' }, now);
-        return { twiml: ask([`Hello ${name}, this is your morning call from Hearth.`, "If you're fine, press 1 or say fine. If you need help, press 2 or say help."], gatherUrl(1), lang, HINTS) };
+        return {
+          twiml: ask(
+            [`Hello ${name}, this is your morning call from Hearth.`, "If you're fine, press 1 or say fine. If you need help, press 2 or say help."],
+            gatherUrl(1),
+            lang,
+            HINTS,
+          ),
+        };
       case 'gather':
         return this.answered(a, call, p, Number(n) || 1, gatherUrl(2), lang);
       case 'amd':
@@ -255,18 +296,44 @@ export class CheckinEngine implements Service {
     return this.store.attemptsOf(checkinId).map((a) => {
       const n = a.notification_id ? this.deps.router.get(a.notification_id) : undefined;
       return {
-        id: a.id, checkin_id: a.checkin_id, started_at: new Date(a.started_at).toISOString(), state: a.next_call_at !== null && a.tries > 0 ? ('waiting' as const) : a.state, outcome: a.outcome,
+        id: a.id,
+        checkin_id: a.checkin_id,
+        started_at: new Date(a.started_at).toISOString(),
+        state: a.next_call_at !== null && a.tries > 0 ? ('waiting' as const) : a.state,
+        outcome: a.outcome,
         ...(a.said ? { said: a.said } : {}),
         calls: this.store.callsOf(a.id).map((c) => ({
-          sid: c.sid, status: c.status, at: new Date(c.created_at).toISOString(),
-          ...(c.answered_by ? { answered_by: c.answered_by } : {}), ...(c.said ? { said: c.said } : {}), ...(c.digits ? { digits: c.digits } : {}), ...(c.outcome ? { outcome: c.outcome } : {}),
+          sid: c.sid,
+          status: c.status,
+          at: new Date(c.created_at).toISOString(),
+          ...(c.answered_by ? { answered_by: c.answered_by } : {}),
+          ...(c.said ? { said: c.said } : {}),
+          ...(c.digits ? { digits: c.digits } : {}),
+          ...(c.outcome ? { outcome: c.outcome } : {}),
         })),
         ...(a.notification_id && a.escalated_at
-          ? { escalation: { notification_id: a.notification_id, kind: a.escalation_kind ?? 'missed', at: new Date(a.escalated_at).toISOString(), state: n?.state, ack_by: n?.ack_by ?? null, all_clear_at: a.all_clear_at ? new Date(a.all_clear_at).toISOString() : null } }
+          ? {
+              escalation: {
+                notification_id: a.notification_id,
+                kind: a.escalation_kind ?? 'missed',
+                at: new Date(a.escalated_at).toISOString(),
+                state: n?.state,
+                ack_by: n?.ack_by ?? null,
+                all_clear_at: a.all_clear_at ? new Date(a.all_clear_at).toISOString() : null,
+              },
+            }
           : {}),
       };
     });
   }
 }
 
-const WORDS: Record<Outcome, string> = { ok: 'fine', help: 'asked for help', unclear: 'could not understand the answer', no_answer: 'no answer', busy: 'line busy', failed: 'the call failed', machine: 'answering machine' };
+const WORDS: Record<Outcome, string> = {
+  ok: 'fine',
+  help: 'asked for help',
+  unclear: 'could not understand the answer',
+  no_answer: 'no answer',
+  busy: 'line busy',
+  failed: 'the call failed',
+  machine: 'answering machine',
+};

@@ -14,16 +14,30 @@ import { escalationLadder, memberByPhone } from './people.js';
  * number hears "press 1 to tell the family you're fine, 2 for help"; anyone else a polite
  * refusal, audited.
  */
-export function inboundHook(ctx: HubContext, deps: { engine: CheckinEngine; phone: TwilioPhone; members: MemberDirectory; router: NotificationRouter }): HookHandler {
+export function inboundHook(
+  ctx: HubContext,
+  deps: { engine: CheckinEngine; phone: TwilioPhone; members: MemberDirectory; router: NotificationRouter },
+): HookHandler {
   return ([step], p) => {
     const from = p.From ?? '';
     const member = memberByPhone(deps.members, from);
     if (!member || member.role !== 'elder') {
-      ctx.audit.append({ actor: 'system', origin: 'system', kind: 'twilio.inbound_refused', subject: from.slice(0, 32) || 'unknown', data: { call: p.CallSid } });
+      ctx.audit.append({
+        actor: 'system',
+        origin: 'system',
+        kind: 'twilio.inbound_refused',
+        subject: from.slice(0, 32) || 'unknown',
+        data: { call: p.CallSid },
+      });
       return { twiml: sayAndHangUp(['Hello. This number only takes calls from people in the household. Goodbye.']) };
     }
     if (step !== 'gather') {
-      return { twiml: ask([`Hello ${member.display_name}, this is Hearth.`, "Press 1 to tell the family you're fine, or 2 if you need help."], deps.phone.url(`${HOOKS_PREFIX}/inbound/gather`)) };
+      return {
+        twiml: ask(
+          [`Hello ${member.display_name}, this is Hearth.`, "Press 1 to tell the family you're fine, or 2 if you need help."],
+          deps.phone.url(`${HOOKS_PREFIX}/inbound/gather`),
+        ),
+      };
     }
     const meaning = classify({ digits: p.Digits, speech: p.SpeechResult });
     ctx.audit.append({ actor: member.id, origin: 'system', kind: 'checkin.inbound', subject: member.id, data: { call: p.CallSid, meaning } });
@@ -34,8 +48,12 @@ export function inboundHook(ctx: HubContext, deps: { engine: CheckinEngine; phon
     if (meaning === 'help') {
       const checkin = deps.engine.store.list(member.id)[0];
       deps.router.notify({
-        kind: 'checkin.help', severity: 'urgent', text: `${member.display_name} called Hearth and asked for help. Please call ${member.display_name} now.`,
-        subject: `checkin-inbound:${p.CallSid ?? member.id}`, escalate: true, ...(checkin ? { ladder: escalationLadder(checkin.escalate_to) } : {}),
+        kind: 'checkin.help',
+        severity: 'urgent',
+        text: `${member.display_name} called Hearth and asked for help. Please call ${member.display_name} now.`,
+        subject: `checkin-inbound:${p.CallSid ?? member.id}`,
+        escalate: true,
+        ...(checkin ? { ladder: escalationLadder(checkin.escalate_to) } : {}),
         actions: [{ kind: 'ack', label: `I'll call ${member.display_name}`.slice(0, 40) }],
       });
       return { twiml: sayAndHangUp(["I'm telling your family right now. Someone will call you very soon."]) };

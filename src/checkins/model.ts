@@ -15,7 +15,11 @@ export const checkinBodySchema = z.strictObject({
   times: z.array(hhmm).min(1).max(6).describe("times of day in the home's time zone"),
   days: z.array(daySchema).min(1).max(7).optional().describe('days of the week; every day when left out'),
   phone: phoneSchema.optional().describe("the number to call; the member's phone when left out"),
-  language: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/).default('en-GB').describe('language of the call (speech and recognition)'),
+  language: z
+    .string()
+    .regex(/^[a-z]{2}(-[A-Z]{2})?$/)
+    .default('en-GB')
+    .describe('language of the call (speech and recognition)'),
   escalate_to: z.array(z.string().min(1).max(64)).min(1).max(6).describe('who to tell, in order, when the elder does not answer or asks for help'),
   retries: z.number().int().min(0).max(5).default(DEFAULT_RETRIES).describe('calls tried again before the family is told'),
   retry_after_min: z.number().min(1).max(60).default(DEFAULT_RETRY_AFTER_MIN).describe('minutes between tries'),
@@ -51,8 +55,27 @@ export const attemptViewSchema = z.object({
   outcome: outcomeSchema.nullable(),
   said: z.string().optional(),
   summary: z.string().optional(),
-  calls: z.array(z.object({ sid: z.string().nullable(), status: z.string(), answered_by: z.string().optional(), said: z.string().optional(), digits: z.string().optional(), outcome: outcomeSchema.optional(), at: z.string() })),
-  escalation: z.object({ notification_id: z.string(), kind: z.string(), at: z.string(), state: z.string().optional(), ack_by: z.string().nullable().optional(), all_clear_at: z.string().nullable() }).optional(),
+  calls: z.array(
+    z.object({
+      sid: z.string().nullable(),
+      status: z.string(),
+      answered_by: z.string().optional(),
+      said: z.string().optional(),
+      digits: z.string().optional(),
+      outcome: outcomeSchema.optional(),
+      at: z.string(),
+    }),
+  ),
+  escalation: z
+    .object({
+      notification_id: z.string(),
+      kind: z.string(),
+      at: z.string(),
+      state: z.string().optional(),
+      ack_by: z.string().nullable().optional(),
+      all_clear_at: z.string().nullable(),
+    })
+    .optional(),
 });
 export type AttemptView = z.infer<typeof attemptViewSchema>;
 

@@ -13,7 +13,9 @@ export function migrateSettings(raw: Raw, origin: string): Raw {
   const found = raw.settings_version;
   if (found === undefined) return raw; // unversioned files are read as the current layout
   if (typeof found !== 'number' || !Number.isInteger(found) || found < 1) {
-    throw new ConfigError(`settings key "settings_version" has value ${JSON.stringify(found)} in ${origin}: expected a whole number from 1 to ${SETTINGS_VERSION}`);
+    throw new ConfigError(
+      `settings key "settings_version" has value ${JSON.stringify(found)} in ${origin}: expected a whole number from 1 to ${SETTINGS_VERSION}`,
+    );
   }
   if (found > SETTINGS_VERSION) {
     throw new ConfigError(`settings key "settings_version" is ${found} in ${origin}, written by a newer Hearth; this one reads up to ${SETTINGS_VERSION}`);

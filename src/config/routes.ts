@@ -15,7 +15,10 @@ const changeSchema = z.object({ changed: z.array(z.string()), restart_required: 
 const docSchema = z.record(z.string(), z.unknown());
 const passphraseSchema = z.string().min(10, 'at least 10 characters').max(1024);
 const plainExportSchema = z.strictObject({ settings_version: z.number().int(), settings: docSchema });
-const sealedExportSchema = z.strictObject({ settings_version: z.number().int(), encrypted: z.string().max(4_000_000).describe('base64 of the HEARTHST format (AES-256-GCM, scrypt)') });
+const sealedExportSchema = z.strictObject({
+  settings_version: z.number().int(),
+  encrypted: z.string().max(4_000_000).describe('base64 of the HEARTHST format (AES-256-GCM, scrypt)'),
+});
 const pendingSchema = pendingChangeSchema.extend(changeSchema.shape).describe('the policy part waits for approval; `changed` lists what else was applied');
 
 /** Changing the policy is a hub change (`hub.policy:change_policy`, high by default). */
@@ -54,7 +57,11 @@ export function settingsRoutes(ctx: SettingsRoutesDeps, changes: HubChanges): Fa
    * Applies a settings document whose policy part passes the gate: everything else at once, the
    * policy when approved (at once too when the owner confirmed with the PIN a few minutes ago).
    */
-  const apply = async (req: FastifyRequest, doc: PlainObject, mode: 'merge' | 'replace'): Promise<{ changed: string[]; restart_required: string[] } & Partial<PendingChange>> => {
+  const apply = async (
+    req: FastifyRequest,
+    doc: PlainObject,
+    mode: 'merge' | 'replace',
+  ): Promise<{ changed: string[]; restart_required: string[] } & Partial<PendingChange>> => {
     const p = principalOf(req);
     const preview = ctx.settings.preview(doc, mode); // the whole document is checked before anything is applied
     const policyKeys = preview.changed.filter((k) => k === 'policy' || k.startsWith('policy.'));
@@ -62,13 +69,23 @@ export function settingsRoutes(ctx: SettingsRoutesDeps, changes: HubChanges): Fa
     const { policy, ...rest } = doc;
     const others =
       mode === 'merge'
-        ? Object.keys(rest).length > 0 ? ctx.settings.update(rest, p.member_id) : undefined
+        ? Object.keys(rest).length > 0
+          ? ctx.settings.update(rest, p.member_id)
+          : undefined
         : ctx.settings.replace(withPolicyOf(rest, ctx.settings.overridesDoc()), p.member_id);
-    const shown = policyKeys.slice(0, 5).map((k) => k.replace(/^policy\./, '')).join(', ');
+    const shown = policyKeys
+      .slice(0, 5)
+      .map((k) => k.replace(/^policy\./, ''))
+      .join(', ');
     const pending = await changes.ask({
       entity_id: POLICY_ENTITY,
       operation: 'change_policy',
-      params: { mode, policy: (policy as PlainObject | undefined) ?? null, by: p.member_id, summary: `change the policy (${shown}${policyKeys.length > 5 ? ', …' : ''})` },
+      params: {
+        mode,
+        policy: (policy as PlainObject | undefined) ?? null,
+        by: p.member_id,
+        summary: `change the policy (${shown}${policyKeys.length > 5 ? ', …' : ''})`,
+      },
       origin: changeOrigin(p),
     });
     if (pending) return { ...pending, ...answer(others) };
@@ -85,7 +102,8 @@ export function settingsRoutes(ctx: SettingsRoutesDeps, changes: HubChanges): Fa
         preHandler: changer,
         schema: {
           tags: ['settings'],
-          summary: 'Change settings (partial document). A change to the policy passes the action gate: 202 with the approval id while it waits for the owner\'s PIN or a second person',
+          summary:
+            "Change settings (partial document). A change to the policy passes the action gate: 202 with the approval id while it waits for the owner's PIN or a second person",
           body: docSchema,
           response: { 200: changeSchema, 202: pendingSchema },
         },
@@ -103,7 +121,14 @@ export function settingsRoutes(ctx: SettingsRoutesDeps, changes: HubChanges): Fa
     };
     r.get(
       '/settings/export',
-      { preHandler: requireRole('owner'), schema: { tags: ['settings'], summary: 'The run-time settings as JSON, secrets replaced by [secret] (an import keeps the saved ones)', response: { 200: plainExportSchema } } },
+      {
+        preHandler: requireRole('owner'),
+        schema: {
+          tags: ['settings'],
+          summary: 'The run-time settings as JSON, secrets replaced by [secret] (an import keeps the saved ones)',
+          response: { 200: plainExportSchema },
+        },
+      },
       async (req, reply) => {
         const p = exporter(req);
         ctx.audit.append({ actor: p.member_id, origin: 'web', kind: 'settings.exported', data: { secrets: false } });
@@ -126,7 +151,11 @@ export function settingsRoutes(ctx: SettingsRoutesDeps, changes: HubChanges): Fa
         const p = exporter(req);
         if (p.via !== 'session') throw forbidden('Exporting secrets needs the owner signed in, not an API token', 'SESSION_REQUIRED');
         const settings_version = ctx.settings.get().settings_version;
-        const sealed = await seal(Buffer.from(JSON.stringify({ settings_version, settings: ctx.settings.overridesDoc() })), req.body.passphrase, SETTINGS_MAGIC);
+        const sealed = await seal(
+          Buffer.from(JSON.stringify({ settings_version, settings: ctx.settings.overridesDoc() })),
+          req.body.passphrase,
+          SETTINGS_MAGIC,
+        );
         ctx.audit.append({ actor: p.member_id, origin: 'web', kind: 'settings.exported', data: { secrets: true } });
         reply.header('Content-Disposition', 'attachment; filename="hearth-settings.sealed.json"');
         return { settings_version, encrypted: sealed.toString('base64') };
@@ -138,7 +167,8 @@ export function settingsRoutes(ctx: SettingsRoutesDeps, changes: HubChanges): Fa
         preHandler: changer,
         schema: {
           tags: ['settings'],
-          summary: 'Replace the run-time settings with an export: plain (`[secret]` keeps the saved secret) or encrypted with its passphrase. A different policy passes the action gate (202 while it waits)',
+          summary:
+            'Replace the run-time settings with an export: plain (`[secret]` keeps the saved secret) or encrypted with its passphrase. A different policy passes the action gate (202 while it waits)',
           body: importSchema,
           response: { 200: changeSchema, 202: pendingSchema },
         },

@@ -49,12 +49,18 @@ export class SettingsService {
     try {
       this.current = parseSettings(deepMerge(base, this.overrides), () => 'settings stored in the database');
     } catch (err) {
-      throw new ConfigError(`${(err as Error).message}\n(the run-time settings in the database are invalid; fix or remove them with \`hearth settings reset\`)`);
+      throw new ConfigError(
+        `${(err as Error).message}\n(the run-time settings in the database are invalid; fix or remove them with \`hearth settings reset\`)`,
+      );
     }
   }
 
   private needsRestart(key: string): boolean {
-    restartKeys ??= new Set(settingLeaves().filter((l) => l.restart).map((l) => l.key));
+    restartKeys ??= new Set(
+      settingLeaves()
+        .filter((l) => l.restart)
+        .map((l) => l.key),
+    );
     return restartKeys.has(key);
   }
 
@@ -83,7 +89,9 @@ export class SettingsService {
     const { next, change } = this.plan(doc, by);
     this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO settings_overrides (id, doc, updated_at, updated_by) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at, updated_by = excluded.updated_by')
+        .prepare(
+          'INSERT INTO settings_overrides (id, doc, updated_at, updated_by) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at, updated_by = excluded.updated_by',
+        )
         .run(JSON.stringify(this.box.sealDoc(doc).doc), new Date().toISOString(), by);
       this.record(change);
     })();

@@ -19,11 +19,9 @@ export class HearthError extends Error {
 export const notFound = (what: string, id?: string): HearthError =>
   new HearthError('NOT_FOUND', id ? `${what} ${id} was not found` : `${what} was not found`, 404);
 
-export const forbidden = (message = 'You are not allowed to do that', code = 'FORBIDDEN'): HearthError =>
-  new HearthError(code, message, 403);
+export const forbidden = (message = 'You are not allowed to do that', code = 'FORBIDDEN'): HearthError => new HearthError(code, message, 403);
 
-export const unauthorized = (message = 'Sign in first', code = 'UNAUTHENTICATED'): HearthError =>
-  new HearthError(code, message, 401);
+export const unauthorized = (message = 'Sign in first', code = 'UNAUTHENTICATED'): HearthError => new HearthError(code, message, 401);
 
 export const conflict = (code: string, message: string): HearthError => new HearthError(code, message, 409);
 

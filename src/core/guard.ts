@@ -57,7 +57,10 @@ export function principalOf(request: FastifyRequest): Principal {
  * hub.members): a member of another role who tries is refused like at a door, and the refusal
  * is in the audit trail (`action.refused`, code ROLE_REQUIRED).
  */
-export function requireOwnerFor(audit: { append(e: { actor: string; origin: 'web' | 'api'; kind: string; subject?: string | null; data: Record<string, unknown> }): unknown }, entity: string): preHandlerHookHandler {
+export function requireOwnerFor(
+  audit: { append(e: { actor: string; origin: 'web' | 'api'; kind: string; subject?: string | null; data: Record<string, unknown> }): unknown },
+  entity: string,
+): preHandlerHookHandler {
   const owner = requireRole('owner');
   return (request, reply, done) => {
     const p = request.principal;
@@ -66,7 +69,12 @@ export function requireOwnerFor(audit: { append(e: { actor: string; origin: 'web
         actor: p.member_id,
         origin: p.via === 'token' ? 'api' : 'web',
         kind: 'action.refused',
-        data: { action: { entity_id: entity, operation: null, params: {} }, route: `${request.method} ${request.routeOptions.url ?? request.url}`, code: 'ROLE_REQUIRED', role: p.role },
+        data: {
+          action: { entity_id: entity, operation: null, params: {} },
+          route: `${request.method} ${request.routeOptions.url ?? request.url}`,
+          code: 'ROLE_REQUIRED',
+          role: p.role,
+        },
       });
     }
     owner.call(request.server, request, reply, done);

@@ -7,8 +7,23 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 /** Keys whose values never reach a log line, at any of the first few levels of nesting. */
 const SECRET_KEYS = [
-  'password', 'new_password', 'pin', 'token', 'access_token', 'refresh_token', 'secret', 'auth_token',
-  'authorization', 'cookie', 'set-cookie', 'setup_code', 'api_key', 'apiKey', 'passphrase', 'key', 'private_key',
+  'password',
+  'new_password',
+  'pin',
+  'token',
+  'access_token',
+  'refresh_token',
+  'secret',
+  'auth_token',
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'setup_code',
+  'api_key',
+  'apiKey',
+  'passphrase',
+  'key',
+  'private_key',
 ];
 const PHONE_KEYS = ['phone', 'to', 'from', 'phone_number'];
 
@@ -77,8 +92,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     base: { pid: process.pid },
     redact: {
       paths: [...redactPaths(SECRET_KEYS), ...redactPaths(PHONE_KEYS), 'req.headers.authorization', 'req.headers.cookie'],
-      censor: (value: unknown, path: string[]) =>
-        PHONE_KEYS.includes(path[path.length - 1] ?? '') ? maskPhone(value) : '[redacted]',
+      censor: (value: unknown, path: string[]) => (PHONE_KEYS.includes(path[path.length - 1] ?? '') ? maskPhone(value) : '[redacted]'),
     },
     serializers: { err: pino.stdSerializers.err },
   };

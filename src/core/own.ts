@@ -6,4 +6,3 @@
 export function own<V>(table: Readonly<Record<string, V>> | undefined | null, key: string): V | undefined {
   return table && Object.hasOwn(table, key) ? table[key] : undefined;
 }
-

@@ -21,7 +21,10 @@ export class SystemdNotifier implements Service {
   private watchdog?: NodeJS.Timeout;
   private readonly path: string | undefined;
 
-  constructor(private readonly log: Logger, env: NodeJS.ProcessEnv = process.env) {
+  constructor(
+    private readonly log: Logger,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
     const raw = env.NOTIFY_SOCKET;
     // Abstract sockets are written with a leading '@' and addressed with a NUL byte.
     this.path = raw ? (raw.startsWith('@') ? `\0${raw.slice(1)}` : raw) : undefined;

@@ -43,9 +43,8 @@ export class DeviceCredentials {
   }
 
   get(username: string): DeviceCredential | undefined {
-    return this.db
-      .prepare('SELECT username, description, created_at, created_by, last_used_at FROM device_credentials WHERE username = ?')
-      .get(username) as DeviceCredential | undefined;
+    return this.db.prepare('SELECT username, description, created_at, created_by, last_used_at FROM device_credentials WHERE username = ?').get(username) as
+      DeviceCredential | undefined;
   }
 
   /** Creates a login with a fresh random password, returned once and never stored in clear. */
@@ -69,7 +68,8 @@ export class DeviceCredentials {
         .prepare('INSERT INTO device_credentials (username, hash, description, created_at, created_by) VALUES (?, ?, ?, ?, ?)')
         .run(username, hash, description, credential.created_at, by);
     } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw conflict('CREDENTIAL_EXISTS', `a device login named ${username} already exists`);
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+        throw conflict('CREDENTIAL_EXISTS', `a device login named ${username} already exists`);
       throw err;
     }
     return credential;

@@ -68,7 +68,8 @@ export class StateHistory implements Service {
     } catch {
       attributes = '{"_omitted":"attributes could not be serialized"}';
     }
-    if (attributes.length > MAX_ATTRIBUTES_BYTES) attributes = JSON.stringify({ _omitted: `attributes of ${attributes.length} characters, over the history limit` });
+    if (attributes.length > MAX_ATTRIBUTES_BYTES)
+      attributes = JSON.stringify({ _omitted: `attributes of ${attributes.length} characters, over the history limit` });
     this.pending.push([entity.id, entity.state, attributes, entity.available ? 1 : 0, entity.last_updated]);
     if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
@@ -102,7 +103,9 @@ export class StateHistory implements Service {
     this.flush();
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
     const rows = this.ctx.store.telemetry
-      .prepare(`SELECT state, attributes, available, at FROM state_history WHERE entity_id = ? ${options.since ? 'AND at >= ?' : ''} ORDER BY id DESC LIMIT ${limit}`)
+      .prepare(
+        `SELECT state, attributes, available, at FROM state_history WHERE entity_id = ? ${options.since ? 'AND at >= ?' : ''} ORDER BY id DESC LIMIT ${limit}`,
+      )
       .all(...(options.since ? [entityId, options.since] : [entityId])) as { state: string; attributes: string; available: number; at: string }[];
     return rows.map((r) => ({ state: r.state, attributes: JSON.parse(r.attributes) as Record<string, unknown>, available: r.available === 1, at: r.at }));
   }
@@ -115,9 +118,7 @@ export class StateHistory implements Service {
     try {
       const cutoff = isoTime(this.ctx.clock.now() - days * 86_400_000);
       const byAge = db.prepare('DELETE FROM state_history WHERE at < ?').run(cutoff).changes;
-      const byCount = db
-        .prepare('DELETE FROM state_history WHERE id <= (SELECT id FROM state_history ORDER BY id DESC LIMIT 1 OFFSET ?)')
-        .run(maxRows).changes;
+      const byCount = db.prepare('DELETE FROM state_history WHERE id <= (SELECT id FROM state_history ORDER BY id DESC LIMIT 1 OFFSET ?)').run(maxRows).changes;
       if (byAge + byCount > 0) this.log.info({ byAge, byCount }, 'state history pruned');
       return { byAge, byCount };
     } catch (err) {

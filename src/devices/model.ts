@@ -3,8 +3,23 @@ import type { Service } from '../core/lifecycle.js';
 
 /** The domains the hub models; other Home Assistant domains are carried as `other`. */
 export const domainSchema = z.enum([
-  'light', 'switch', 'lock', 'cover', 'alarm_control_panel', 'climate', 'fan', 'sensor', 'binary_sensor', 'button',
-  'camera', 'siren', 'valve', 'number', 'select', 'scene', 'other',
+  'light',
+  'switch',
+  'lock',
+  'cover',
+  'alarm_control_panel',
+  'climate',
+  'fan',
+  'sensor',
+  'binary_sensor',
+  'button',
+  'camera',
+  'siren',
+  'valve',
+  'number',
+  'select',
+  'scene',
+  'other',
 ]);
 export type Domain = z.infer<typeof domainSchema>;
 
@@ -16,7 +31,10 @@ export const deviceInfoSchema = z.object({
 });
 
 export const entitySchema = z.object({
-  id: z.string().regex(/^[a-z_]+\.[a-z0-9_]+$/).describe('HA-style domain.object_id'),
+  id: z
+    .string()
+    .regex(/^[a-z_]+\.[a-z0-9_]+$/)
+    .describe('HA-style domain.object_id'),
   name: z.string(),
   domain: domainSchema,
   state: z.string().describe('unavailable and unknown as in Home Assistant'),
@@ -35,7 +53,10 @@ export const entitySchema = z.object({
 export type Entity = z.infer<typeof entitySchema>;
 
 /** What an adapter says about an entity; the registry fills in times and defaults. */
-export type EntityInput = Omit<Entity, 'last_changed' | 'last_updated' | 'aliases' | 'area' | 'warning' | 'device' | 'available' | 'attributes' | 'hidden' | 'source_name'> &
+export type EntityInput = Omit<
+  Entity,
+  'last_changed' | 'last_updated' | 'aliases' | 'area' | 'warning' | 'device' | 'available' | 'attributes' | 'hidden' | 'source_name'
+> &
   Partial<Pick<Entity, 'aliases' | 'area' | 'warning' | 'device' | 'available' | 'attributes'>>;
 
 /**

@@ -11,7 +11,11 @@ interface OperationSpec {
   expect?: string | ((params: Record<string, unknown>, entity: Entity) => string | undefined);
 }
 
-const onOff = { turn_on: { expect: 'on' }, turn_off: { expect: 'off' }, toggle: { expect: (_p: Record<string, unknown>, e: Entity) => (e.state === 'on' ? 'off' : 'on') } };
+const onOff = {
+  turn_on: { expect: 'on' },
+  turn_off: { expect: 'off' },
+  toggle: { expect: (_p: Record<string, unknown>, e: Entity) => (e.state === 'on' ? 'off' : 'on') },
+};
 
 export const DOMAIN_OPERATIONS: Partial<Record<Domain, Record<string, OperationSpec>>> = {
   light: onOff,

@@ -24,8 +24,7 @@ export class EntityOverrides {
 
   get(entityId: string): EntityOverride | undefined {
     const row = this.db.prepare('SELECT aliases, area, name, hidden FROM entity_overrides WHERE entity_id = ?').get(entityId) as
-      | { aliases: string; area: string | null; name: string | null; hidden: number }
-      | undefined;
+      { aliases: string; area: string | null; name: string | null; hidden: number } | undefined;
     return row ? { aliases: JSON.parse(row.aliases) as string[], area: row.area, name: row.name, hidden: row.hidden === 1 } : undefined;
   }
 

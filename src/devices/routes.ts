@@ -49,7 +49,9 @@ export function defineDeviceLoginChanges(ctx: HubContext, deps: Pick<DeviceRoute
   changes.define(DEVICE_LOGINS_ENTITY, 'delete_device_login', {
     run: (raw) => {
       const p = deleteParams.parse(raw);
-      ctx.audit.withEntry({ actor: p.by, origin: 'web', kind: 'device_credential.deleted', subject: p.username, data: {} }, () => credentials.remove(p.username));
+      ctx.audit.withEntry({ actor: p.by, origin: 'web', kind: 'device_credential.deleted', subject: p.username, data: {} }, () =>
+        credentials.remove(p.username),
+      );
       broker?.disconnectUser(p.username);
     },
   });
@@ -115,7 +117,10 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
           params: idParams,
           querystring: z.strictObject({ since: z.iso.datetime({ offset: true }).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
           response: {
-            200: z.object({ entity_id: z.string(), history: z.array(z.object({ state: z.string(), attributes: z.record(z.string(), z.unknown()), available: z.boolean(), at: z.string() })) }),
+            200: z.object({
+              entity_id: z.string(),
+              history: z.array(z.object({ state: z.string(), attributes: z.record(z.string(), z.unknown()), available: z.boolean(), at: z.string() })),
+            }),
             404: error,
           },
         },
@@ -157,7 +162,9 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
         };
         // A name equal to the source's is no rename.
         if (next.name !== null && next.name === (e.source_name ?? e.name)) next.name = null;
-        ctx.audit.withEntry({ actor: who.member_id, origin: 'web', kind: 'entity.updated', subject: e.id, data: { ...next, before } }, () => overrides.set(e.id, next));
+        ctx.audit.withEntry({ actor: who.member_id, origin: 'web', kind: 'entity.updated', subject: e.id, data: { ...next, before } }, () =>
+          overrides.set(e.id, next),
+        );
         return registry.applyOverride(e.id, next)!;
       },
     );
@@ -213,7 +220,10 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
 
     r.get(
       '/devices/credentials',
-      { preHandler: owner, schema: { tags: ['devices'], summary: 'LAN broker logins for devices', response: { 200: z.object({ credentials: z.array(credentialSchema) }) } } },
+      {
+        preHandler: owner,
+        schema: { tags: ['devices'], summary: 'LAN broker logins for devices', response: { 200: z.object({ credentials: z.array(credentialSchema) }) } },
+      },
       async () => ({ credentials: credentials.list() }),
     );
 
@@ -225,7 +235,11 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
           tags: ['devices'],
           summary: 'Create a device login, through the action gate; the password is shown only in this response (with 202 it works once the login is approved)',
           body: z.strictObject({ username: usernameSchema, description: z.string().max(200).optional() }),
-          response: { 201: credentialSchema.extend({ password: z.string() }), 202: pendingChangeSchema.extend({ username: z.string(), password: z.string() }), 409: error },
+          response: {
+            201: credentialSchema.extend({ password: z.string() }),
+            202: pendingChangeSchema.extend({ username: z.string(), password: z.string() }),
+            409: error,
+          },
         },
       },
       async (req, reply) => {

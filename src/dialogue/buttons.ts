@@ -20,10 +20,12 @@ export async function notificationButton(
   index: number,
 ): Promise<DialogueReply> {
   const row = deps.router.outbox.notification(notificationId);
-  if (!row || !deps.router.outbox.deliveriesOf(row.id).some((d) => d.member_id === member.id)) return { reply: 'That is not one of your messages.', intent: 'ack' };
+  if (!row || !deps.router.outbox.deliveriesOf(row.id).some((d) => d.member_id === member.id))
+    return { reply: 'That is not one of your messages.', intent: 'ack' };
   const action = actionsOf(row)[index];
   if (!action) return { reply: 'Sorry, that button does not work.', intent: 'unknown' };
-  if (row.state !== 'open') return { reply: `Already taken${row.ack_by ? ` by ${deps.members.get(row.ack_by)?.display_name ?? 'someone'}` : ''}.`, intent: 'ack' };
+  if (row.state !== 'open')
+    return { reply: `Already taken${row.ack_by ? ` by ${deps.members.get(row.ack_by)?.display_name ?? 'someone'}` : ''}.`, intent: 'ack' };
   if (action.kind === 'ack') {
     deps.router.acknowledge({ id: row.id }, member.id, channel);
     return { reply: 'Thanks, you took it.', intent: 'ack' };

@@ -77,16 +77,28 @@ export class Dialogue {
     const own = env.origin.member_id === member.id;
     const selfConfirm = own && env.policy.approver_roles.includes(member.role) && this.deps.gate.selfConfirm(env);
     if (!mayDecide(member, env) && !selfConfirm) {
-      this.ctx.audit.append({ actor: member.id, origin: channel, kind: 'dialogue.decision_refused', subject: env.id, data: { reason: 'not an approver', decision } });
+      this.ctx.audit.append({
+        actor: member.id,
+        origin: channel,
+        kind: 'dialogue.decision_refused',
+        subject: env.id,
+        data: { reason: 'not an approver', decision },
+      });
       return { reply: 'You cannot decide this one.', intent: 'decision' };
     }
-    if (env.state !== 'pending') return { reply: `Already ${env.state}.`, intent: 'decision', outcome: { status: env.state as ReplyOutcome['status'], approval_id: env.id } };
+    if (env.state !== 'pending')
+      return { reply: `Already ${env.state}.`, intent: 'decision', outcome: { status: env.state as ReplyOutcome['status'], approval_id: env.id } };
     // Step-up is the owner's choice in policy: the PIN only where policy asks for it on this
     // channel, and always for approving one's own request.
     if (decision === 'approve' && (own || (env.policy.step_up && this.ctx.settings.get().policy.step_up_channels.includes(channel)))) {
       if (!this.deps.members.hasPin(member.id)) return { reply: 'Approving this needs a PIN; set one in your profile first.', intent: 'decision' };
       this.state.set(member.id, channel, { kind: 'pin', approval_id: env.id }, Math.min(Date.parse(env.expires_at) - this.ctx.clock.now(), PIN_TTL_MS));
-      return { reply: `Please reply with your PIN to approve: ${describeAction(env.action, this.deps.registry.get(env.action.entity_id))}.`, short: 'Reply with your PIN.', intent: 'pin', outcome: { status: 'pending', approval_id: env.id } };
+      return {
+        reply: `Please reply with your PIN to approve: ${describeAction(env.action, this.deps.registry.get(env.action.entity_id))}.`,
+        short: 'Reply with your PIN.',
+        intent: 'pin',
+        outcome: { status: 'pending', approval_id: env.id },
+      };
     }
     return this.record(member, channel, approvalId, decision);
   }
@@ -110,7 +122,9 @@ export class Dialogue {
       case 'approvals':
         return this.approvals(member, channel);
       case 'ack': {
-        const open = this.deps.router.list({ member_id: member.id, limit: 20 }).find((n) => n.state === 'open' && !n.kind.startsWith('approval.') && n.deliveries.some((d) => d.status === 'delivered'));
+        const open = this.deps.router
+          .list({ member_id: member.id, limit: 20 })
+          .find((n) => n.state === 'open' && !n.kind.startsWith('approval.') && n.deliveries.some((d) => d.status === 'delivered'));
         const taken = open ? this.deps.router.acknowledge({ id: open.id }, member.id, channel) : false;
         return { reply: taken ? 'Thanks, you took it; the others have been told.' : 'There is nothing waiting for you.', intent: 'ack' };
       }
@@ -122,17 +136,26 @@ export class Dialogue {
   /** The pending approvals, with Approve and Deny choices for those this member may decide. */
   private approvals(member: Member, channel: Origin): DialogueReply {
     const pending = this.deps.gate.list({ state: 'pending' });
-    const reply = approvalsText(pending, (id) => this.name(id), (id) => this.deps.registry.get(id));
+    const reply = approvalsText(
+      pending,
+      (id) => this.name(id),
+      (id) => this.deps.registry.get(id),
+    );
     const mine = pending.filter((e) => mayDecide(member, e)).slice(0, 5);
     if (mine.length === 0) return { reply, intent: 'approvals' };
-    return this.offer(member, channel, { reply, intent: 'approvals' }, mine.flatMap((e) => {
-      const what = describeAction(e.action, this.deps.registry.get(e.action.entity_id));
-      const who = e.origin.member_id ? ` (${this.name(e.origin.member_id)})` : '';
-      return [
-        { label: `Approve: ${what}${who}`, act: { kind: 'decide', approval_id: e.id, decision: 'approve' } as ChoiceAct },
-        { label: `Deny: ${what}${who}`, act: { kind: 'decide', approval_id: e.id, decision: 'deny' } as ChoiceAct },
-      ];
-    }));
+    return this.offer(
+      member,
+      channel,
+      { reply, intent: 'approvals' },
+      mine.flatMap((e) => {
+        const what = describeAction(e.action, this.deps.registry.get(e.action.entity_id));
+        const who = e.origin.member_id ? ` (${this.name(e.origin.member_id)})` : '';
+        return [
+          { label: `Approve: ${what}${who}`, act: { kind: 'decide', approval_id: e.id, decision: 'approve' } as ChoiceAct },
+          { label: `Deny: ${what}${who}`, act: { kind: 'decide', approval_id: e.id, decision: 'deny' } as ChoiceAct },
+        ];
+      }),
+    );
   }
 
   private async act(turn: Turn, act: ChoiceAct): Promise<DialogueReply> {
@@ -156,7 +179,11 @@ export class Dialogue {
     if (commands.length > 0 && resolved.confidence < MIN_CONFIDENCE) {
       // Not sure enough to act: say back what it would do, in the hub's words, and ask.
       const acts = resolved.intents.filter((i): i is CommandIntent | QuestionIntent => i.kind === 'command' || i.kind === 'question');
-      const said = acts.map((i) => (i.kind === 'command' ? this.describeCommand(i) : `tell you about ${i.entity_ids?.map((id) => this.deps.registry.get(id)?.name ?? id).join(', ') ?? 'that'}`));
+      const said = acts.map((i) =>
+        i.kind === 'command'
+          ? this.describeCommand(i)
+          : `tell you about ${i.entity_ids?.map((id) => this.deps.registry.get(id)?.name ?? id).join(', ') ?? 'that'}`,
+      );
       return this.offer(turn.member, turn.channel, { reply: `Did you mean: ${said.join('; then ')}?`, intent: 'confirm' }, [
         { label: 'Yes', act: { kind: 'intents', intents: acts, proposer: 'llm', text } },
         { label: 'No', act: { kind: 'cancel' } },
@@ -166,13 +193,22 @@ export class Dialogue {
   }
 
   /** Asks the resolver, validates what it says, and keeps only intents about entities that exist. */
-  private async resolve(member: Member, text: string, entities: ReturnType<EntityRegistry['list']>): Promise<{ intents: Intent[]; confidence: number } | undefined> {
+  private async resolve(
+    member: Member,
+    text: string,
+    entities: ReturnType<EntityRegistry['list']>,
+  ): Promise<{ intents: Intent[]; confidence: number } | undefined> {
     const resolver = this.deps.resolver;
     if (!resolver) return undefined;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), RESOLVE_TIMEOUT_MS);
     try {
-      const out = await resolver.resolve({ text, member: { id: member.id, role: member.role, display_name: member.display_name }, entities, signal: abort.signal });
+      const out = await resolver.resolve({
+        text,
+        member: { id: member.id, role: member.role, display_name: member.display_name },
+        entities,
+        signal: abort.signal,
+      });
       const known = (id: string) => this.deps.registry.get(id) !== undefined;
       const intents = (Array.isArray(out?.intents) ? out.intents : [])
         .slice(0, MAX_RESOLVED)
@@ -229,7 +265,9 @@ export class Dialogue {
    */
   private clarify(turn: Turn, intent: ClarifyIntent, before: DialogueReply, text: string, proposer?: 'llm'): DialogueReply {
     const entities = this.deps.registry.list() ?? [];
-    const candidates = intent.candidates.filter((c) => this.deps.registry.get(c.entity_id)).map((c) => ({ entity_id: c.entity_id, name: this.deps.registry.get(c.entity_id)!.name }));
+    const candidates = intent.candidates
+      .filter((c) => this.deps.registry.get(c.entity_id))
+      .map((c) => ({ entity_id: c.entity_id, name: this.deps.registry.get(c.entity_id)!.name }));
     const question = proposer ? 'Which one do you mean?' : intent.question;
     const head = [before.reply, question].filter(Boolean).join('\n');
     const picks: OfferedChoice[] = [];
@@ -237,8 +275,13 @@ export class Dialogue {
       const cmd = resolveClarified(intent, [c.entity_id], entities);
       if (cmd?.kind === 'command') picks.push({ id: '', label: c.name, act: { kind: 'intents', intents: [cmd], text, ...(proposer ? { proposer } : {}) } });
     }
-    const all = resolveClarified(intent, candidates.map((c) => c.entity_id), entities);
-    if (picks.length > 1 && all?.kind === 'command') picks.push({ id: '', label: ALL_LABEL, act: { kind: 'intents', intents: [all], text, ...(proposer ? { proposer } : {}) } });
+    const all = resolveClarified(
+      intent,
+      candidates.map((c) => c.entity_id),
+      entities,
+    );
+    if (picks.length > 1 && all?.kind === 'command')
+      picks.push({ id: '', label: ALL_LABEL, act: { kind: 'intents', intents: [all], text, ...(proposer ? { proposer } : {}) } });
     const base: DialogueReply = { ...before, reply: head, intent: before.intent === 'unknown' ? 'clarify' : before.intent };
     // A question about "which one" without an action to run: the names are the answer's material.
     if (picks.length === 0) return { ...base, reply: `${head}\n${candidates.map((c, i) => `${i + 1}. ${c.name}`).join('\n')}` };
@@ -257,7 +300,12 @@ export class Dialogue {
       });
       if (out.status === 'pending' && out.self_confirm && this.deps.members.hasPin(turn.member.id)) {
         // No one else can approve it (a home with one owner): the PIN prompt, as for an approval.
-        this.state.set(turn.member.id, turn.channel, { kind: 'pin', approval_id: out.approval_id }, Math.min(Date.parse(out.envelope.expires_at) - this.ctx.clock.now(), PIN_TTL_MS));
+        this.state.set(
+          turn.member.id,
+          turn.channel,
+          { kind: 'pin', approval_id: out.approval_id },
+          Math.min(Date.parse(out.envelope.expires_at) - this.ctx.clock.now(), PIN_TTL_MS),
+        );
         return { line: `No one else can approve this: reply with your PIN to ${what}.`, outcome: { status: 'pending', approval_id: out.approval_id } };
       }
       return { line: this.line(what, out), outcome: out.status === 'pending' ? { status: 'pending', approval_id: out.approval_id } : { status: out.status } };
@@ -267,10 +315,13 @@ export class Dialogue {
     }
   }
 
-  private readonly line = (what: string, out: Parameters<typeof outcomeLine>[1]): string => outcomeLine(what, out, (env) => approverNames(env, this.deps.members.list()));
+  private readonly line = (what: string, out: Parameters<typeof outcomeLine>[1]): string =>
+    outcomeLine(what, out, (env) => approverNames(env, this.deps.members.list()));
 
   private describeCommand(intent: CommandIntent): string {
-    return intent.entity_ids.map((id) => describeAction({ entity_id: id, operation: intent.operation, params: intent.params }, this.deps.registry.get(id))).join(', ');
+    return intent.entity_ids
+      .map((id) => describeAction({ entity_id: id, operation: intent.operation, params: intent.params }, this.deps.registry.get(id)))
+      .join(', ');
   }
 
   // ---- approvals and the PIN -------------------------------------------------------------
@@ -287,10 +338,13 @@ export class Dialogue {
       const what = describeAction(env.action, this.deps.registry.get(env.action.entity_id));
       if (decision === 'deny') return { reply: 'Denied.', intent: 'decision', outcome };
       const reply =
-        env.state === 'pending' ? 'Approved; waiting for another approver.'
-        : env.state === 'executed' ? `Approved. Done: ${what}.`
-        : env.state === 'failed' || env.state === 'unconfirmed' ? `Approved, but ${env.state === 'failed' ? 'it did not work' : 'I could not confirm it'}: ${what}. ${env.outcome?.message ?? ''}`.trim()
-        : 'Approved.';
+        env.state === 'pending'
+          ? 'Approved; waiting for another approver.'
+          : env.state === 'executed'
+            ? `Approved. Done: ${what}.`
+            : env.state === 'failed' || env.state === 'unconfirmed'
+              ? `Approved, but ${env.state === 'failed' ? 'it did not work' : 'I could not confirm it'}: ${what}. ${env.outcome?.message ?? ''}`.trim()
+              : 'Approved.';
       return { reply, intent: 'decision', outcome };
     } catch (err) {
       if (!(err instanceof HearthError)) this.log.error({ err: errorMessage(err) }, 'decision failed');

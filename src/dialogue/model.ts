@@ -8,7 +8,14 @@ import type { Member } from '../members/model.js';
  */
 export const sayBodySchema = z.union([
   z.strictObject({ text: z.string().trim().min(1).max(1000).describe('what the person typed or said') }),
-  z.strictObject({ choice: z.string().min(1).max(40).regex(/^[A-Za-z0-9_-]+$/).describe('the id of one of the choices of the last reply') }),
+  z.strictObject({
+    choice: z
+      .string()
+      .min(1)
+      .max(40)
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .describe('the id of one of the choices of the last reply'),
+  }),
 ]);
 export type SayBody = z.infer<typeof sayBodySchema>;
 
@@ -16,18 +23,43 @@ export const choiceSchema = z.object({ id: z.string(), label: z.string() });
 export type Choice = z.infer<typeof choiceSchema>;
 
 /** What a reply is about: the intent kinds, and the dialogue's own turns (a PIN, a decision, a command word). */
-export const replyIntentSchema = z.enum(['command', 'question', 'clarify', 'unknown', 'pin', 'decision', 'confirm', 'help', 'status', 'devices', 'approvals', 'ack', 'cancelled']);
+export const replyIntentSchema = z.enum([
+  'command',
+  'question',
+  'clarify',
+  'unknown',
+  'pin',
+  'decision',
+  'confirm',
+  'help',
+  'status',
+  'devices',
+  'approvals',
+  'ack',
+  'cancelled',
+]);
 export type ReplyIntent = z.infer<typeof replyIntentSchema>;
 
-export const outcomeStatusSchema = z.enum(['executed', 'unconfirmed', 'failed', 'pending', 'refused', 'approved', 'executing', 'denied', 'expired', 'cancelled']);
+export const outcomeStatusSchema = z.enum([
+  'executed',
+  'unconfirmed',
+  'failed',
+  'pending',
+  'refused',
+  'approved',
+  'executing',
+  'denied',
+  'expired',
+  'cancelled',
+]);
 
 export const replyOutcomeSchema = z.object({ status: outcomeStatusSchema, approval_id: z.string().optional() });
 export type ReplyOutcome = z.infer<typeof replyOutcomeSchema>;
 
 export const dialogueReplySchema = z.object({
-  reply: z.string().describe('plain words for the person, composed by the hub from the gate\'s outcome and the observed state'),
+  reply: z.string().describe("plain words for the person, composed by the hub from the gate's outcome and the observed state"),
   intent: replyIntentSchema,
-  outcome: replyOutcomeSchema.optional().describe('the gate\'s answer to the request (the first one waiting for approval, when there were several)'),
+  outcome: replyOutcomeSchema.optional().describe("the gate's answer to the request (the first one waiting for approval, when there were several)"),
   outcomes: z.array(replyOutcomeSchema).optional().describe('one per gate request, when a sentence asked for several'),
   choices: z.array(choiceSchema).optional().describe('answers to offer as buttons; send one back as {choice: id}'),
 });

@@ -54,7 +54,11 @@ const FILLER = new Set(['the', 'one', 'please', 'that', 'light', 'lights', 'lamp
 
 /** A typed answer to offered choices: "2", "both", "the kitchen one", "yes"; undefined when it is not one. */
 export function typedChoice(choices: OfferedChoice[], text: string): OfferedChoice | undefined {
-  const t = text.toLowerCase().replace(/[^a-z0-9 ]/g, ' ').trim().replace(/\s+/g, ' ');
+  const t = text
+    .toLowerCase()
+    .replace(/[^a-z0-9 ]/g, ' ')
+    .trim()
+    .replace(/\s+/g, ' ');
   if (/^\d{1,2}$/.test(t)) return choices[Number(t) - 1];
   const exact = choices.find((c) => c.label.toLowerCase() === t);
   if (exact) return exact;

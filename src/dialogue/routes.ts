@@ -35,7 +35,8 @@ export function dialogueRoutes(ctx: HubContext, dialogue: Dialogue, members: Pic
         bodyLimit: 16_384,
         schema: {
           tags: ['dialogue'],
-          summary: 'Say something to the hub ({text}) or pick a choice it offered ({choice}); the reply is composed from the gate\'s outcome and the home\'s state',
+          summary:
+            "Say something to the hub ({text}) or pick a choice it offered ({choice}); the reply is composed from the gate's outcome and the home's state",
           description: 'Token scope: `actions` (or `actions:write`). Limited to 30 turns a minute per member.',
           body: sayBodySchema,
           response: { 200: dialogueReplySchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 429: errorSchema },

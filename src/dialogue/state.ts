@@ -12,9 +12,7 @@ export interface OfferedChoice extends Choice {
 }
 
 /** What the dialogue waits for from one person on one channel. */
-export type Pending =
-  | { kind: 'choices'; choices: OfferedChoice[] }
-  | { kind: 'pin'; approval_id: string };
+export type Pending = { kind: 'choices'; choices: OfferedChoice[] } | { kind: 'pin'; approval_id: string };
 
 interface Slot {
   pending: Pending;

@@ -33,13 +33,21 @@ export function devicesText(entities: Entity[]): string {
 }
 
 export function approvalsText(
-  pending: { id: string; action: { entity_id: string; operation: string; params?: Record<string, unknown> }; origin: { member_id: string | null }; expires_at: string }[],
+  pending: {
+    id: string;
+    action: { entity_id: string; operation: string; params?: Record<string, unknown> };
+    origin: { member_id: string | null };
+    expires_at: string;
+  }[],
   name: (id: string) => string,
   entity: (id: string) => Entity | undefined,
 ): string {
   if (pending.length === 0) return 'Nothing is waiting for approval.';
   return pending
     .slice(0, 20)
-    .map((e) => `• ${e.origin.member_id ? name(e.origin.member_id) : 'An automation'} asks to ${describeAction(e.action, entity(e.action.entity_id))} (until ${e.expires_at.slice(11, 16)} UTC)`)
+    .map(
+      (e) =>
+        `• ${e.origin.member_id ? name(e.origin.member_id) : 'An automation'} asks to ${describeAction(e.action, entity(e.action.entity_id))} (until ${e.expires_at.slice(11, 16)} UTC)`,
+    )
     .join('\n');
 }

@@ -23,10 +23,14 @@ export class ConfirmWindows {
 
   constructor(private readonly ctx: HubContext) {
     const db = ctx.store.db;
-    this.upsert = db.prepare('INSERT INTO confirm_windows (session_id, member_id, until_ms) VALUES (?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET member_id = excluded.member_id, until_ms = excluded.until_ms');
+    this.upsert = db.prepare(
+      'INSERT INTO confirm_windows (session_id, member_id, until_ms) VALUES (?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET member_id = excluded.member_id, until_ms = excluded.until_ms',
+    );
     this.lookup = db.prepare('SELECT member_id, until_ms FROM confirm_windows WHERE session_id = ?');
     this.prune = db.prepare('DELETE FROM confirm_windows WHERE until_ms <= ?');
-    this.trim = db.prepare(`DELETE FROM confirm_windows WHERE session_id NOT IN (SELECT session_id FROM confirm_windows ORDER BY until_ms DESC LIMIT ${MAX_WINDOWS})`);
+    this.trim = db.prepare(
+      `DELETE FROM confirm_windows WHERE session_id NOT IN (SELECT session_id FROM confirm_windows ORDER BY until_ms DESC LIMIT ${MAX_WINDOWS})`,
+    );
     this.remove = db.prepare('DELETE FROM confirm_windows WHERE session_id = ?');
     this.off = ctx.bus.on('session.ended', ({ session_id }) => this.remove.run(session_id));
   }
@@ -37,11 +41,14 @@ export class ConfirmWindows {
     if (!sessionId || minutes <= 0) return;
     const now = this.ctx.clock.now();
     const until = now + minutes * 60_000;
-    this.ctx.audit.withEntry({ actor: memberId, origin: channel, kind: 'auth.confirm_window.opened', subject: memberId, data: { reason, until: isoTime(until), minutes } }, () => {
-      this.prune.run(now);
-      this.upsert.run(sessionId, memberId, until);
-      this.trim.run();
-    });
+    this.ctx.audit.withEntry(
+      { actor: memberId, origin: channel, kind: 'auth.confirm_window.opened', subject: memberId, data: { reason, until: isoTime(until), minutes } },
+      () => {
+        this.prune.run(now);
+        this.upsert.run(sessionId, memberId, until);
+        this.trim.run();
+      },
+    );
   }
 
   /** Whether this member's sign-in confirmed with the PIN recently enough. */

@@ -52,19 +52,36 @@ export class Executor {
     } catch (err) {
       wait.cancel();
       onSent(errorMessage(err));
-      return { status: 'failed', entity: this.deps.registry.get(entity.id) ?? entity, detail: { code: 'ADAPTER_ERROR', message: errorMessage(err), expected_state: expected } };
+      return {
+        status: 'failed',
+        entity: this.deps.registry.get(entity.id) ?? entity,
+        detail: { code: 'ADAPTER_ERROR', message: errorMessage(err), expected_state: expected },
+      };
     }
     onSent();
     const confirmed = await wait.done;
     const now = this.deps.registry.get(entity.id) ?? entity;
     if (confirmed) {
-      return { status: 'executed', entity: now, detail: { message: expected ? `${entity.id} reports ${now.state}` : `${entity.id} reported a change`, expected_state: expected, observed_state: now.state } };
+      return {
+        status: 'executed',
+        entity: now,
+        detail: {
+          message: expected ? `${entity.id} reports ${now.state}` : `${entity.id} reported a change`,
+          expected_state: expected,
+          observed_state: now.state,
+        },
+      };
     }
     const why = this.stopped ? 'the hub stopped before' : `within ${Math.round(this.deps.confirmTimeoutMs() / 100) / 10} s`;
     return {
       status: 'unconfirmed',
       entity: now,
-      detail: { code: 'NOT_CONFIRMED', message: `${entity.id} did not report ${expected ?? 'a change'} ${why}`, expected_state: expected, observed_state: now.state },
+      detail: {
+        code: 'NOT_CONFIRMED',
+        message: `${entity.id} did not report ${expected ?? 'a change'} ${why}`,
+        expected_state: expected,
+        observed_state: now.state,
+      },
     };
   }
 

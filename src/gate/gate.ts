@@ -80,7 +80,10 @@ export class ActionGate implements Service {
   private offStarted?: () => void;
   private offSetup?: () => void;
 
-  constructor(private readonly ctx: HubContext, private readonly deps: GateDeps) {
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly deps: GateDeps,
+  ) {
     this.store = new EnvelopeStore(ctx.store.db);
     this.log = ctx.log.child({ part: 'gate' });
     this.windows = new ConfirmWindows(ctx);
@@ -169,7 +172,13 @@ export class ActionGate implements Service {
     // value nested some ten thousand deep overflows the stack.
     const shapeOk = paramsShapeOk(action.params);
     const refuse = (code: GateErrorCode | string, message: string, risk?: Risk): GateOutcome => {
-      audit('action.refused', { action: forAudit(shapeOk ? action : { ...action, params: {} }), code, message, risk: risk ?? null, reason: req.reason ?? null });
+      audit('action.refused', {
+        action: forAudit(shapeOk ? action : { ...action, params: {} }),
+        code,
+        message,
+        risk: risk ?? null,
+        reason: req.reason ?? null,
+      });
       return { status: 'refused', code, message };
     };
     if (!shapeOk) return refuse('INVALID_PARAMS', `params may be nested at most ${MAX_PARAMS_DEPTH} deep, with at most ${MAX_PARAMS_NODES} values`);
@@ -199,7 +208,11 @@ export class ActionGate implements Service {
     const eligible = this.eligibleApprovers(verdict.policy.approver_roles, verdict.policy.exclude_requester ? req.origin.member_id : null);
     const sole = eligible < verdict.policy.quorum && this.soleApprover(verdict.policy, req.origin.member_id);
     if (eligible < verdict.policy.quorum && !sole) {
-      return refuse('NO_APPROVER', `no one can approve this: it needs ${verdict.policy.quorum} approval${verdict.policy.quorum > 1 ? 's' : ''} from ${verdict.policy.approver_roles.join(' or ')}, and ${eligible} ${eligible === 1 ? 'is' : 'are'} available`, verdict.risk);
+      return refuse(
+        'NO_APPROVER',
+        `no one can approve this: it needs ${verdict.policy.quorum} approval${verdict.policy.quorum > 1 ? 's' : ''} from ${verdict.policy.approver_roles.join(' or ')}, and ${eligible} ${eligible === 1 ? 'is' : 'are'} available`,
+        verdict.risk,
+      );
     }
     const now = this.ctx.clock.now();
     const expiresMs = now + verdict.expiry_s * 1000;
@@ -224,7 +237,15 @@ export class ActionGate implements Service {
         origin: req.origin.channel,
         kind: 'approval.requested',
         subject: envelope.id,
-        data: { action: forAudit(action), risk: envelope.risk, policy: envelope.policy, expires_at: envelope.expires_at, digest: envelope.digest, reason: envelope.reason, ...proposed },
+        data: {
+          action: forAudit(action),
+          risk: envelope.risk,
+          policy: envelope.policy,
+          expires_at: envelope.expires_at,
+          digest: envelope.digest,
+          reason: envelope.reason,
+          ...proposed,
+        },
       },
       () => this.store.insert({ envelope, actor, deny_ends: verdict.deny_ends, created_ms: now, expires_ms: expiresMs }),
     );
@@ -256,8 +277,6 @@ export class ActionGate implements Service {
     return this.systemActions.get(systemKey(action.entity_id, action.operation))?.change === true;
   }
 
-
-
   // ---- decisions -----------------------------------------------------------------------
 
   /**
@@ -271,7 +290,13 @@ export class ActionGate implements Service {
     if (!stored) throw gateError('APPROVAL_NOT_FOUND', `no approval request ${approvalId}`);
     const env = stored.envelope;
     const refuse = (code: GateErrorCode, message: string): never => {
-      this.ctx.audit.append({ actor: input.member_id, origin: input.channel, kind: 'approval.decision_refused', subject: env.id, data: { decision: input.decision, code } });
+      this.ctx.audit.append({
+        actor: input.member_id,
+        origin: input.channel,
+        kind: 'approval.decision_refused',
+        subject: env.id,
+        data: { decision: input.decision, code },
+      });
       throw gateError(code, message);
     };
     if (env.decisions.some((d) => d.member_id === input.member_id)) refuse('ALREADY_DECIDED', 'you have already decided on this request');
@@ -294,7 +319,15 @@ export class ActionGate implements Service {
       const window = own && this.isHubChange(env.action) && this.windows.covers(member!.id, input.session_id);
       const needsPin = own ? !window : env.policy.step_up && this.ctx.settings.get().policy.step_up_channels.includes(input.channel);
       if (needsPin) {
-        if (!input.pin) refuse('PIN_REQUIRED', this.deps.members.hasPin?.(input.member_id) === false ? 'approving this needs a PIN; set one in your profile first' : own ? 'confirm this with your PIN' : 'approving this needs your PIN');
+        if (!input.pin)
+          refuse(
+            'PIN_REQUIRED',
+            this.deps.members.hasPin?.(input.member_id) === false
+              ? 'approving this needs a PIN; set one in your profile first'
+              : own
+                ? 'confirm this with your PIN'
+                : 'approving this needs your PIN',
+          );
         if (!this.deps.members.verifyPin(input.member_id, input.pin!, input.channel)) refuse('PIN_INVALID', 'that PIN is not right');
         // verifyPin audits wrong PINs and throws PIN_LOCKED when they are too many
         confirmed = 'pin';
@@ -306,8 +339,7 @@ export class ActionGate implements Service {
     const at = isoTime(this.ctx.clock.now());
     const decision: Decision = { member_id: input.member_id, decision: input.decision, channel: input.channel, at };
     const approvals = this.boundApprovals(stored) + (input.decision === 'approve' ? 1 : 0);
-    const next: EnvelopeState =
-      input.decision === 'deny' && stored.deny_ends ? 'denied' : approvals >= env.policy.quorum ? 'approved' : 'pending';
+    const next: EnvelopeState = input.decision === 'deny' && stored.deny_ends ? 'denied' : approvals >= env.policy.quorum ? 'approved' : 'pending';
     try {
       this.ctx.audit.withEntry(
         {
@@ -348,9 +380,12 @@ export class ActionGate implements Service {
     if (env.state !== 'pending') throw gateError('APPROVAL_FINISHED', `this request is already ${env.state}`);
     const at = isoTime(this.ctx.clock.now());
     try {
-      this.ctx.audit.withEntry({ actor: memberId ?? stored.actor, origin: channel, kind: 'approval.cancelled', subject: env.id, data: { digest: env.digest } }, () => {
-        if (!this.store.transition(env.id, ['pending'], 'cancelled', at, { code: 'CANCELLED', message: 'cancelled by the requester' })) throw new LostRace();
-      });
+      this.ctx.audit.withEntry(
+        { actor: memberId ?? stored.actor, origin: channel, kind: 'approval.cancelled', subject: env.id, data: { digest: env.digest } },
+        () => {
+          if (!this.store.transition(env.id, ['pending'], 'cancelled', at, { code: 'CANCELLED', message: 'cancelled by the requester' })) throw new LostRace();
+        },
+      );
     } catch (err) {
       if (err instanceof LostRace) throw gateError('APPROVAL_FINISHED', 'this request was decided a moment ago');
       throw err;
@@ -403,11 +438,21 @@ export class ActionGate implements Service {
     if (problem) {
       this.finish(id, actor, channel, 'failed', problem);
       const after = this.mustGet(id);
-      this.ctx.bus.emit('action.executed', { envelope_id: id, action: env.action, outcome: { status: 'failed', action_id: id, envelope_id: id, entity: this.deps.registry.get(env.action.entity_id) ?? null, detail: problem } });
+      this.ctx.bus.emit('action.executed', {
+        envelope_id: id,
+        action: env.action,
+        outcome: { status: 'failed', action_id: id, envelope_id: id, entity: this.deps.registry.get(env.action.entity_id) ?? null, detail: problem },
+      });
       return after;
     }
     const result = await this.executor.run(env.action, (error) =>
-      this.ctx.audit.append({ actor, origin: channel, kind: 'action.executed', subject: id, data: { action: forAudit(env.action), sent: !error, ...(error ? { error } : {}) } }),
+      this.ctx.audit.append({
+        actor,
+        origin: channel,
+        kind: 'action.executed',
+        subject: id,
+        data: { action: forAudit(env.action), sent: !error, ...(error ? { error } : {}) },
+      }),
     );
     this.finish(id, actor, channel, result.status, result.detail);
     this.ctx.bus.emit('action.executed', { envelope_id: id, action: env.action, outcome: toOutcome(result, id, id) });
@@ -416,7 +461,13 @@ export class ActionGate implements Service {
 
   private async runAction(action: Action, actionId: string, actor: string, channel: Origin): Promise<ExecutionOutcome> {
     const result = await this.executor.run(action, (error) =>
-      this.ctx.audit.append({ actor, origin: channel, kind: 'action.executed', subject: actionId, data: { action: forAudit(action), sent: !error, ...(error ? { error } : {}) } }),
+      this.ctx.audit.append({
+        actor,
+        origin: channel,
+        kind: 'action.executed',
+        subject: actionId,
+        data: { action: forAudit(action), sent: !error, ...(error ? { error } : {}) },
+      }),
     );
     const kind = result.status === 'executed' ? 'action.confirmed' : `action.${result.status}`;
     this.ctx.audit.append({ actor, origin: channel, kind, subject: actionId, data: { detail: result.detail } });
@@ -430,7 +481,8 @@ export class ActionGate implements Service {
     const env = stored.envelope;
     if (envelopeDigest(env) !== env.digest) return { code: 'DIGEST_MISMATCH', message: 'the stored request does not match its digest; not executed' };
     const bound = this.boundApprovals(stored);
-    if (bound < env.policy.quorum) return { code: 'DIGEST_MISMATCH', message: 'the approvals were not made on this exact request by members who may still approve; not executed' };
+    if (bound < env.policy.quorum)
+      return { code: 'DIGEST_MISMATCH', message: 'the approvals were not made on this exact request by members who may still approve; not executed' };
     const target = this.checkTarget(env.action);
     if ('code' in target) return { code: target.code, message: `${target.message}; not executed` };
     const role = this.requesterRole(env.origin.member_id, env.origin.channel);
@@ -463,19 +515,28 @@ export class ActionGate implements Service {
     const at = isoTime(this.ctx.clock.now());
     for (const id of this.store.idsInState('approved')) {
       const stored = this.store.get(id)!;
-      this.ctx.audit.withEntry({ actor: 'system', origin: 'system', kind: 'approval.failed', subject: id, data: { code: 'INTERRUPTED', recovered: true } }, () => {
-        this.store.transition(id, ['approved'], 'executing', at);
-        this.store.transition(id, ['executing'], 'failed', at, { code: 'INTERRUPTED', message: 'the hub stopped before this approved action was sent; it was not executed' });
-      });
+      this.ctx.audit.withEntry(
+        { actor: 'system', origin: 'system', kind: 'approval.failed', subject: id, data: { code: 'INTERRUPTED', recovered: true } },
+        () => {
+          this.store.transition(id, ['approved'], 'executing', at);
+          this.store.transition(id, ['executing'], 'failed', at, {
+            code: 'INTERRUPTED',
+            message: 'the hub stopped before this approved action was sent; it was not executed',
+          });
+        },
+      );
       out.push(this.mustGet(stored.envelope.id));
     }
     for (const id of this.store.idsInState('executing')) {
-      this.ctx.audit.withEntry({ actor: 'system', origin: 'system', kind: 'approval.unconfirmed', subject: id, data: { code: 'INTERRUPTED', recovered: true } }, () => {
-        this.store.transition(id, ['executing'], 'unconfirmed', at, {
-          code: 'INTERRUPTED',
-          message: 'the hub stopped while this action was executing; it may or may not have happened and will not be retried. Check the device.',
-        });
-      });
+      this.ctx.audit.withEntry(
+        { actor: 'system', origin: 'system', kind: 'approval.unconfirmed', subject: id, data: { code: 'INTERRUPTED', recovered: true } },
+        () => {
+          this.store.transition(id, ['executing'], 'unconfirmed', at, {
+            code: 'INTERRUPTED',
+            message: 'the hub stopped while this action was executing; it may or may not have happened and will not be retried. Check the device.',
+          });
+        },
+      );
       out.push(this.mustGet(id));
     }
     if (out.length) this.log.warn({ envelopes: out.map((e) => e.id) }, 'envelopes interrupted by a stop or crash were closed without running again');
@@ -484,7 +545,11 @@ export class ActionGate implements Service {
 
   private announceInterrupted(e: Envelope): void {
     this.ctx.bus.emit('approval.finished', e);
-    this.ctx.bus.emit('gate.alert', { code: 'INTERRUPTED', message: `${e.action.operation} ${e.action.entity_id} was interrupted by a restart; check the device`, envelope: e });
+    this.ctx.bus.emit('gate.alert', {
+      code: 'INTERRUPTED',
+      message: `${e.action.operation} ${e.action.entity_id} was interrupted by a restart; check the device`,
+      envelope: e,
+    });
   }
 
   // ---- helpers -------------------------------------------------------------------------
@@ -514,7 +579,8 @@ export class ActionGate implements Service {
     }
     const entity = this.deps.registry.get(action.entity_id);
     if (!entity) return { code: 'UNKNOWN_ENTITY', message: `no entity ${action.entity_id}` };
-    if (!supportsOperation(entity, action.operation)) return { code: 'UNSUPPORTED_OPERATION', message: `${entity.id} (${entity.domain}) does not support ${action.operation}` };
+    if (!supportsOperation(entity, action.operation))
+      return { code: 'UNSUPPORTED_OPERATION', message: `${entity.id} (${entity.domain}) does not support ${action.operation}` };
     if (!entity.available || entity.state === 'unavailable') return { code: 'ENTITY_UNAVAILABLE', message: `${entity.id} is unavailable right now` };
     return { entity };
   }
@@ -522,7 +588,18 @@ export class ActionGate implements Service {
   private verdict(action: Action, entity: Entity | null, role: Role | 'system', channel: Origin, at: number, proposer?: Proposer): PolicyVerdict {
     const settings = this.ctx.settings.get();
     const system = this.systemActions.get(systemKey(action.entity_id, action.operation));
-    return evaluatePolicy({ action, entity, systemRisk: system?.risk, hubChange: system?.change, role, channel, proposer, at, timezone: settings.hub.timezone, policy: settings.policy });
+    return evaluatePolicy({
+      action,
+      entity,
+      systemRisk: system?.risk,
+      hubChange: system?.change,
+      role,
+      channel,
+      proposer,
+      at,
+      timezone: settings.hub.timezone,
+      policy: settings.policy,
+    });
   }
 
   /**

@@ -21,7 +21,11 @@ export function hubChangeGate(gate: ActionGate): HubChangeGate {
       });
     },
     async request(req) {
-      const out = await gate.request({ action: { entity_id: req.entity_id, operation: req.operation, params: req.params }, origin: req.origin, reason: req.reason });
+      const out = await gate.request({
+        action: { entity_id: req.entity_id, operation: req.operation, params: req.params },
+        origin: req.origin,
+        reason: req.reason,
+      });
       switch (out.status) {
         case 'executed':
         case 'unconfirmed': // a hub change's effect is its own completion; never unconfirmed in practice
@@ -31,7 +35,12 @@ export function hubChangeGate(gate: ActionGate): HubChangeGate {
         case 'refused':
           return { status: 'refused', code: out.code, message: out.message, http_status: refusalStatus(out.code) };
         case 'failed':
-          return { status: 'failed', code: out.detail.code ?? 'ACTION_ERROR', message: out.detail.message, http_status: out.detail.code === 'NOT_FOUND' ? 404 : 409 };
+          return {
+            status: 'failed',
+            code: out.detail.code ?? 'ACTION_ERROR',
+            message: out.detail.message,
+            http_status: out.detail.code === 'NOT_FOUND' ? 404 : 409,
+          };
       }
     },
   };

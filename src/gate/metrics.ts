@@ -27,7 +27,9 @@ export class GateMetrics implements Service {
   start(): void {
     const bus = this.ctx.bus;
     this.off.push(
-      bus.on('action.executed', (p) => this.actions.inc({ status: p.outcome.status, path: p.envelope_id ? 'approval' : p.action.entity_id.startsWith('hub.') ? 'hub' : 'direct' })),
+      bus.on('action.executed', (p) =>
+        this.actions.inc({ status: p.outcome.status, path: p.envelope_id ? 'approval' : p.action.entity_id.startsWith('hub.') ? 'hub' : 'direct' }),
+      ),
       bus.on('approval.requested', () => this.approvals.inc({ state: 'pending' })),
       bus.on('approval.finished', (e) => this.approvals.inc({ state: e.state })),
     );

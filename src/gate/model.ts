@@ -6,8 +6,16 @@ import { riskSchema } from '../config/sections/policy.js';
 
 /** What someone wants done: an operation on an entity (or on the hub itself: `hub.<name>`). */
 export const actionSchema = z.object({
-  entity_id: z.string().min(3).max(200).regex(/^[a-z_]+\.[a-z0-9_]+$/, 'expected an entity id such as lock.front_door'),
-  operation: z.string().min(1).max(64).regex(/^[a-z0-9_]+$/, 'expected an operation such as unlock'),
+  entity_id: z
+    .string()
+    .min(3)
+    .max(200)
+    .regex(/^[a-z_]+\.[a-z0-9_]+$/, 'expected an entity id such as lock.front_door'),
+  operation: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z0-9_]+$/, 'expected an operation such as unlock'),
   params: z.record(z.string(), z.unknown()).default({}),
 });
 export type Action = z.infer<typeof actionSchema>;

@@ -43,7 +43,12 @@ export function evaluatePolicy(input: PolicyInput): PolicyVerdict {
   if (window?.risk) risk = window.risk;
   if (input.proposer === 'llm') {
     if (policy.llm.forbid.some((p) => matches(p, target))) {
-      return { kind: 'refused', code: 'PROPOSER_FORBIDDEN', message: `the language model may not propose ${action.operation} ${action.entity_id}; ask with a button or in plain words the rules read`, risk };
+      return {
+        kind: 'refused',
+        code: 'PROPOSER_FORBIDDEN',
+        message: `the language model may not propose ${action.operation} ${action.entity_id}; ask with a button or in plain words the rules read`,
+        risk,
+      };
     }
     risk = RISKS[Math.min(RISKS.length - 1, RISK_ORDER[risk] + policy.llm.raise_risk)]!;
   }
@@ -53,7 +58,12 @@ export function evaluatePolicy(input: PolicyInput): PolicyVerdict {
     return { kind: 'refused', code: 'ROLE_NOT_ALLOWED', message: `the ${input.role} role may not ${action.operation} ${action.entity_id}`, risk };
   }
   if (riskAbove(risk, rule.max_risk)) {
-    return { kind: 'refused', code: 'ROLE_NOT_ALLOWED', message: `the ${input.role} role may not ask for ${risk}-risk actions such as ${action.operation} ${action.entity_id}`, risk };
+    return {
+      kind: 'refused',
+      code: 'ROLE_NOT_ALLOWED',
+      message: `the ${input.role} role may not ask for ${risk}-risk actions such as ${action.operation} ${action.entity_id}`,
+      risk,
+    };
   }
   const approval: ApprovalRule = input.hubChange ? policy.hub_changes.approval : policy.approvals[risk === 'low' ? 'medium' : risk];
   if (risk !== 'low' && approval.forbid_origins.includes(channel)) {
@@ -112,7 +122,11 @@ export function matches(pattern: string, target: string): boolean {
   let re = patternCache.get(pattern);
   if (!re) {
     const [ent, op = '*'] = pattern.split(':');
-    const glob = (s: string) => s.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^:]*');
+    const glob = (s: string) =>
+      s
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^:]*');
     re = new RegExp(`^${glob(ent!)}:${glob(op)}$`);
     if (patternCache.size > 1000) patternCache.clear(); // patterns come from settings: few, but bound it anyway
     patternCache.set(pattern, re);

@@ -17,7 +17,12 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     // defineProperty, not assignment: a key named __proto__ stays a plain key of the copy.
-    Object.defineProperty(out, k, { value: SECRET_PARAM.test(k) ? '[redacted]' : redactSecrets(v, depth + 1), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, k, {
+      value: SECRET_PARAM.test(k) ? '[redacted]' : redactSecrets(v, depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

@@ -12,8 +12,16 @@ import { gateError, refusalStatus } from './errors.js';
 import { changeOrigin } from '../core/hub-changes.js';
 
 const actionBody = z.strictObject({
-  entity_id: z.string().min(3).max(200).regex(/^[a-z_]+\.[a-z0-9_]+$/, 'expected an entity id such as lock.front_door'),
-  operation: z.string().min(1).max(64).regex(/^[a-z0-9_]+$/, 'expected an operation such as unlock'),
+  entity_id: z
+    .string()
+    .min(3)
+    .max(200)
+    .regex(/^[a-z_]+\.[a-z0-9_]+$/, 'expected an entity id such as lock.front_door'),
+  operation: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z0-9_]+$/, 'expected an operation such as unlock'),
   params: z.record(z.string(), z.unknown()).optional(),
   reason: z.string().max(500).optional(),
 });
@@ -60,7 +68,8 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
         const p = principalOf(req);
         const { reason, ...action } = req.body;
         const outcome = await gate.request({ action, origin: changeOrigin(p), reason });
-        if (outcome.status === 'refused') return reply.status(refusalStatus(outcome.code) as 403).send({ error: { code: outcome.code, message: outcome.message } });
+        if (outcome.status === 'refused')
+          return reply.status(refusalStatus(outcome.code) as 403).send({ error: { code: outcome.code, message: outcome.message } });
         if (outcome.status === 'pending') return reply.status(202).send({ ...outcome, envelope: redactEnvelope(outcome.envelope) });
         return reply.status(200).send(outcome);
       },
@@ -92,7 +101,10 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
     );
     r.get(
       '/approvals/:id',
-      { preHandler: requireSignedIn, schema: { tags: ['approvals'], summary: 'One envelope', params: idParams, response: { 200: viewSchema, 404: errorSchema } } },
+      {
+        preHandler: requireSignedIn,
+        schema: { tags: ['approvals'], summary: 'One envelope', params: idParams, response: { 200: viewSchema, 404: errorSchema } },
+      },
       async (req) => {
         const p = principalOf(req);
         const e = gate.get(req.params.id);
@@ -114,12 +126,28 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
       },
       async (req) => {
         const p = principalOf(req);
-        return redactEnvelope(await gate.decide(req.params.id, { member_id: p.member_id, decision: req.body.decision, channel: channelOf(p), pin: req.body.pin, session_id: p.session_id }));
+        return redactEnvelope(
+          await gate.decide(req.params.id, {
+            member_id: p.member_id,
+            decision: req.body.decision,
+            channel: channelOf(p),
+            pin: req.body.pin,
+            session_id: p.session_id,
+          }),
+        );
       },
     );
     r.post(
       '/approvals/:id/cancel',
-      { preHandler: requireSignedIn, schema: { tags: ['approvals'], summary: 'The requester withdraws a pending request', params: idParams, response: { 200: envelopeSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema } } },
+      {
+        preHandler: requireSignedIn,
+        schema: {
+          tags: ['approvals'],
+          summary: 'The requester withdraws a pending request',
+          params: idParams,
+          response: { 200: envelopeSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema },
+        },
+      },
       async (req) => {
         const p = principalOf(req);
         return redactEnvelope(gate.cancel(req.params.id, p.member_id, channelOf(p)));

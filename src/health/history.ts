@@ -81,7 +81,9 @@ export class TelemetrySampler implements Service {
       };
       const db = this.ctx.store.telemetry;
       if (!db.open || this.ctx.store.essentialOnly) return;
-      db.prepare('INSERT OR REPLACE INTO telemetry_samples (at, cpu_pct, mem_pct, disk_pct, temp_c) VALUES (@at, @cpu_pct, @mem_pct, @disk_pct, @temp_c)').run(s);
+      db.prepare('INSERT OR REPLACE INTO telemetry_samples (at, cpu_pct, mem_pct, disk_pct, temp_c) VALUES (@at, @cpu_pct, @mem_pct, @disk_pct, @temp_c)').run(
+        s,
+      );
       const keepDays = this.ctx.settings.get().retention.telemetry_days;
       db.prepare('DELETE FROM telemetry_samples WHERE at < ?').run(new Date(this.ctx.clock.now() - keepDays * 86_400_000).toISOString());
       this.last = `last sample ${s.at}: CPU ${s.cpu_pct}%, memory ${s.mem_pct}%, disk ${s.disk_pct}%${s.temp_c === null ? '' : `, ${s.temp_c} °C`}`;
@@ -93,7 +95,9 @@ export class TelemetrySampler implements Service {
 
   history(hours: number): HealthHistory {
     const since = new Date(this.ctx.clock.now() - hours * 3_600_000).toISOString();
-    const samples = this.ctx.store.telemetry.prepare('SELECT at, cpu_pct, mem_pct, disk_pct, temp_c FROM telemetry_samples WHERE at >= ? ORDER BY at').all(since) as Sample[];
+    const samples = this.ctx.store.telemetry
+      .prepare('SELECT at, cpu_pct, mem_pct, disk_pct, temp_c FROM telemetry_samples WHERE at >= ? ORDER BY at')
+      .all(since) as Sample[];
     return { interval_s: this.intervalMs / 1000, samples };
   }
 }
@@ -109,7 +113,13 @@ export function healthHistoryRoutes(sampler: TelemetrySampler): FastifyPluginAsy
         schema: {
           tags: ['system'],
           summary: 'CPU, memory, disk and temperature, one sample a minute',
-          querystring: z.strictObject({ hours: z.coerce.number().min(1).max(24 * 30).default(24) }),
+          querystring: z.strictObject({
+            hours: z.coerce
+              .number()
+              .min(1)
+              .max(24 * 30)
+              .default(24),
+          }),
           response: { 200: healthHistorySchema },
         },
       },

@@ -77,13 +77,17 @@ export class SelfWatch implements Service {
     const w = this.ctx.settings.get().watch;
     this.disk.reading = this.checkDisk(w.disk_free_mb, w.disk_critical_mb);
     const usedPct = Math.round((1 - freemem() / totalmem()) * 1000) / 10;
-    this.memory.reading = usedPct > w.memory_pct ? warn(`The box is using ${usedPct}% of its memory (warning above ${w.memory_pct}%).`) : ok(`${usedPct}% of memory in use`);
+    this.memory.reading =
+      usedPct > w.memory_pct ? warn(`The box is using ${usedPct}% of its memory (warning above ${w.memory_pct}%).`) : ok(`${usedPct}% of memory in use`);
     this.temperature.reading = this.checkTemperature(w.temperature_c);
     this.database.reading = this.checkDatabase(w.database_mb, w.wal_mb);
     if (this.loop) {
       const p99 = Math.round(this.loop.percentile(99) / 1e5) / 10;
       this.loop.reset();
-      this.eventLoop.reading = p99 > w.event_loop_ms ? warn(`The hub is slow to respond: its event loop waited up to ${p99} ms (warning above ${w.event_loop_ms} ms).`) : ok(`event-loop delay p99 ${p99} ms`);
+      this.eventLoop.reading =
+        p99 > w.event_loop_ms
+          ? warn(`The hub is slow to respond: its event loop waited up to ${p99} ms (warning above ${w.event_loop_ms} ms).`)
+          : ok(`event-loop delay p99 ${p99} ms`);
     }
     this.readThrottling();
   }
@@ -97,7 +101,9 @@ export class SelfWatch implements Service {
       const first = !store.essentialOnly;
       store.essentialOnly = true;
       if (first) this.trim(mb);
-      return warn(`Only ${mb} MiB free on the data disk. Hearth has trimmed its history and stopped keeping new history until there is room; the audit trail is kept.`);
+      return warn(
+        `Only ${mb} MiB free on the data disk. Hearth has trimmed its history and stopped keeping new history until there is room; the audit trail is kept.`,
+      );
     }
     if (store.essentialOnly && mb >= criticalMb * 1.25) {
       // A margin above the line, so the hub does not flap between writing and not.
@@ -172,8 +178,12 @@ export class SelfWatch implements Service {
     const size = (path: string) => (existsSync(path) ? statSync(path).size : 0);
     const dbMb = Math.round(size(this.ctx.store.path) / MiB);
     const walMb = Math.round(size(`${this.ctx.store.path}-wal`) / MiB);
-    if (dbMb > dbLimitMb) return warn(`The database has grown to ${dbMb} MiB (warning above ${dbLimitMb} MiB). Shorten the history kept (retention) or export and archive the audit trail.`);
-    if (walMb > walLimitMb) return warn(`The database's write-ahead log is ${walMb} MiB (warning above ${walLimitMb} MiB): something is holding a long read open.`);
+    if (dbMb > dbLimitMb)
+      return warn(
+        `The database has grown to ${dbMb} MiB (warning above ${dbLimitMb} MiB). Shorten the history kept (retention) or export and archive the audit trail.`,
+      );
+    if (walMb > walLimitMb)
+      return warn(`The database's write-ahead log is ${walMb} MiB (warning above ${walLimitMb} MiB): something is holding a long read open.`);
     return ok(`database ${dbMb} MiB, WAL ${walMb} MiB`);
   }
 }

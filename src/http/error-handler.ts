@@ -43,7 +43,7 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   if (known) return reply.status(known[0]).send(body(known[1], err.message));
   if ((err as { code?: string }).code === 'SQLITE_FULL') {
     request.log.error({ err }, 'disk full');
-    return reply.status(507).send(body('STORAGE_FULL', 'The hub\'s disk is full; nothing was saved. Free some space.'));
+    return reply.status(507).send(body('STORAGE_FULL', "The hub's disk is full; nothing was saved. Free some space."));
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
     return reply.status(err.statusCode).send(body(err.code ?? 'BAD_REQUEST', err.message));

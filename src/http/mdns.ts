@@ -78,7 +78,10 @@ export class MdnsAnnouncer implements Service {
     const service = bonjour.publish({ name, type: 'http', port, host, txt: { path: '/', product: 'hearth', version: this.ctx.version } });
     service.on('error', (err: unknown) => {
       // Another device already answers to this name: say so rather than fight over it.
-      this.state = { status: 'degraded', detail: `another device on the network already uses “${name}” or ${host}: ${errorMessage(err)}; set mdns.name or mdns.hostname` };
+      this.state = {
+        status: 'degraded',
+        detail: `another device on the network already uses “${name}” or ${host}: ${errorMessage(err)}; set mdns.name or mdns.hostname`,
+      };
       this.ctx.log.warn({ err: errorMessage(err), name, host }, 'mdns name in use on the network');
     });
     service.on('up', () => this.ctx.log.info({ url: `http://${host}:${port}`, name }, 'announced on the home network'));

@@ -33,9 +33,7 @@ export async function buildHttpServer(options: HttpOptions): Promise<App> {
   const { ctx } = options;
   const settings = ctx.settings.get();
   const tls =
-    settings.http.tls_cert && settings.http.tls_key
-      ? { cert: readFileSync(settings.http.tls_cert), key: readFileSync(settings.http.tls_key) }
-      : undefined;
+    settings.http.tls_cert && settings.http.tls_key ? { cert: readFileSync(settings.http.tls_cert), key: readFileSync(settings.http.tls_key) } : undefined;
   const app = Fastify({
     loggerInstance: ctx.log.child({ part: 'http' }),
     logController: new LogController({ disableRequestLogging: !options.logRequests }),
@@ -96,7 +94,9 @@ export async function buildHttpServer(options: HttpOptions): Promise<App> {
   } else {
     options.uiDir = undefined;
     app.get('/', { schema: { hide: true } }, async (_req, reply) =>
-      reply.type('text/html').send('<!doctype html><title>Hearth</title><h1>Hearth</h1><p>The web UI is not built. The API is at <a href="/api/docs">/api/docs</a>.</p>'),
+      reply
+        .type('text/html')
+        .send('<!doctype html><title>Hearth</title><h1>Hearth</h1><p>The web UI is not built. The API is at <a href="/api/docs">/api/docs</a>.</p>'),
     );
   }
   return app;

@@ -56,7 +56,8 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorResu
   out.push(await portCheck('http port', effective.http.host, effective.http.port, effective.http.port, running));
   if (effective.mqtt.enabled) {
     out.push(await portCheck('mqtt port', effective.mqtt.host, effective.mqtt.port, effective.http.port, running));
-    if (effective.mqtt.tls_port !== undefined) out.push(await portCheck('mqtt tls port', effective.mqtt.host, effective.mqtt.tls_port, effective.http.port, running));
+    if (effective.mqtt.tls_port !== undefined)
+      out.push(await portCheck('mqtt tls port', effective.mqtt.host, effective.mqtt.tls_port, effective.http.port, running));
   }
   out.push(...filesCheck(effective));
   // Every part's checks, one after the other (each is quick or bounded by the timeout).
@@ -106,7 +107,11 @@ function databaseChecks(dataDir: string, base: PlainObject): { results: DoctorRe
     const integrity = db.pragma('integrity_check', { simple: false }) as { integrity_check: string }[];
     const problems = integrity.map((r) => r.integrity_check).filter((r) => r !== 'ok');
     if (problems.length) {
-      results.push({ check, status: 'fail', detail: `integrity check failed: ${problems.slice(0, 3).join('; ')} (restore a backup: hearth backup restore FILE)` });
+      results.push({
+        check,
+        status: 'fail',
+        detail: `integrity check failed: ${problems.slice(0, 3).join('; ')} (restore a backup: hearth backup restore FILE)`,
+      });
       return { results };
     }
     results.push({ check, status: 'ok', detail: `${path}: integrity ok, ${Math.round(statSync(path).size / 1024)} KiB` });
@@ -117,13 +122,20 @@ function databaseChecks(dataDir: string, base: PlainObject): { results: DoctorRe
         ? { check: 'audit trail', status: 'ok', detail: `intact, ${verify.count} entries` }
         : { check: 'audit trail', status: 'fail', detail: `broken at entry ${verify.broken.seq}: ${verify.broken.reason}` },
     );
-    const row = db.prepare("SELECT doc FROM settings_overrides WHERE id = 1").get() as { doc: string } | undefined;
+    const row = db.prepare('SELECT doc FROM settings_overrides WHERE id = 1').get() as { doc: string } | undefined;
     if (row) {
       try {
-        effective = parseSettings(deepMerge(base, SecretBox.open(dataDir).openDoc(JSON.parse(row.doc) as PlainObject)), () => 'settings stored in the database');
-        results.push({ check: 'run-time settings', status: 'ok', detail: 'the owner\'s changes stored in the database are valid' });
+        effective = parseSettings(
+          deepMerge(base, SecretBox.open(dataDir).openDoc(JSON.parse(row.doc) as PlainObject)),
+          () => 'settings stored in the database',
+        );
+        results.push({ check: 'run-time settings', status: 'ok', detail: "the owner's changes stored in the database are valid" });
       } catch (err) {
-        results.push({ check: 'run-time settings', status: 'fail', detail: `${errorMessage(err).replace(/\n/g, '; ')} (clear them with \`hearth settings reset\`)` });
+        results.push({
+          check: 'run-time settings',
+          status: 'fail',
+          detail: `${errorMessage(err).replace(/\n/g, '; ')} (clear them with \`hearth settings reset\`)`,
+        });
       }
     }
   } catch (err) {
@@ -142,7 +154,11 @@ function migrationsCheck(db: Database.Database): DoctorResult {
   const known = new Set(allTables.flatMap((p) => p.migrations.map((m) => `${p.part}:${m.version}`)));
   const unknown = applied.filter((a) => !known.has(`${a.part}:${a.version}`));
   if (unknown.length) {
-    return { check, status: 'fail', detail: `the database has migrations this Hearth does not know (${unknown.map((u) => `${u.part}:${u.version}`).join(', ')}): it was written by a newer version` };
+    return {
+      check,
+      status: 'fail',
+      detail: `the database has migrations this Hearth does not know (${unknown.map((u) => `${u.part}:${u.version}`).join(', ')}): it was written by a newer version`,
+    };
   }
   const done = new Set(applied.map((a) => `${a.part}:${a.version}`));
   const pending = [...known].filter((k) => !done.has(k));

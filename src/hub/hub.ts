@@ -33,7 +33,10 @@ export interface HubOptions extends LoadSettingsOptions {
 /** The database service: first to start, last to stop. */
 class StoreService {
   readonly name = 'store';
-  constructor(private readonly store: Store, private readonly lock: DataDirLock) {}
+  constructor(
+    private readonly store: Store,
+    private readonly lock: DataDirLock,
+  ) {}
   start(): void {}
   stop(): void {
     this.store.close();
@@ -87,7 +90,13 @@ export class Hub {
       store.db,
       loaded.base,
       bus,
-      (change) => audit.append({ actor: change.by, origin: 'web', kind: 'settings.changed', data: { changed: change.changed, restart_required: change.restart_required } }),
+      (change) =>
+        audit.append({
+          actor: change.by,
+          origin: 'web',
+          kind: 'settings.changed',
+          data: { changed: change.changed, restart_required: change.restart_required },
+        }),
       secrets,
     );
     const ctx: HubContext = {

@@ -72,11 +72,26 @@ function once<T>(what: string, items: [T, string][]): void {
     seen.set(item, part);
   }
 }
-once('the name', parts.map((p) => [p.name, p.name]));
-once('the tables of', parts.flatMap((p) => (p.tables ? [[p.tables.part, p.name] as [string, string]] : [])));
-once('the web event', parts.flatMap((p) => Object.keys(p.events ?? {}).map((e) => [e, p.name] as [string, string])));
-once('the check', parts.flatMap((p) => (p.checks ?? []).map((c) => [c.section, p.name] as [string, string])));
-once('the command', parts.flatMap((p) => (p.cli ?? []).map((c) => [c.name, p.name] as [string, string])));
+once(
+  'the name',
+  parts.map((p) => [p.name, p.name]),
+);
+once(
+  'the tables of',
+  parts.flatMap((p) => (p.tables ? [[p.tables.part, p.name] as [string, string]] : [])),
+);
+once(
+  'the web event',
+  parts.flatMap((p) => Object.keys(p.events ?? {}).map((e) => [e, p.name] as [string, string])),
+);
+once(
+  'the check',
+  parts.flatMap((p) => (p.checks ?? []).map((c) => [c.section, p.name] as [string, string])),
+);
+once(
+  'the command',
+  parts.flatMap((p) => (p.cli ?? []).map((c) => [c.name, p.name] as [string, string])),
+);
 
 /** Every part's tables, migrated when the store opens. */
 export const allTables: PartTables[] = parts.flatMap((p) => (p.tables ? [p.tables] : []));

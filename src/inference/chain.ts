@@ -33,7 +33,9 @@ export class LlmChain {
 
   /** The providers that would be tried now, in order. */
   active(): LlmProvider[] {
-    return this.settings().order.map((n) => this.providers[n]).filter((p) => p.configured());
+    return this.settings()
+      .order.map((n) => this.providers[n])
+      .filter((p) => p.configured());
   }
 
   available(): boolean {
@@ -62,12 +64,9 @@ export class LlmChain {
         skipped.push({ provider: provider.name, error });
       }
     }
-    throw new HearthError(
-      'LLM_UNAVAILABLE',
-      skipped.length === 0 ? 'no language model is set up' : 'no language model could answer just now',
-      503,
-      { skipped },
-    );
+    throw new HearthError('LLM_UNAVAILABLE', skipped.length === 0 ? 'no language model is set up' : 'no language model could answer just now', 503, {
+      skipped,
+    });
   }
 
   health(): Record<string, ComponentHealth> {

@@ -34,7 +34,9 @@ const RELOAD_KEYS = ['llm.model_path', 'llm.threads', 'llm.context_size'];
 export function chainHealth(chain: LlmChain, order: string[]): ComponentHealth {
   const h = chain.health();
   const listed = order.map((n) => ({ n, ...h[n]! }));
-  const detail = Object.entries(h).map(([n, c]) => `${n}: ${c.detail}`).join('; ');
+  const detail = Object.entries(h)
+    .map(([n, c]) => `${n}: ${c.detail}`)
+    .join('; ');
   const usable = listed.filter((c) => c.status === 'ok');
   if (listed.every((c) => c.status === 'disabled')) return { status: 'disabled', detail };
   return { status: usable.length > 0 ? 'ok' : 'degraded', detail };
@@ -51,7 +53,11 @@ export function createInferencePart(ctx: HubContext, deps: InferenceDeps = {}): 
   const local = new LocalProvider({ settings, log });
   const remote = new RemoteProvider(settings);
   const chain = new LlmChain({ local, remote }, settings, log, deps.usage);
-  const resolver = new LlmIntentResolver(chain, () => secretValues(ctx.settings.get()), () => settings().min_confidence);
+  const resolver = new LlmIntentResolver(
+    chain,
+    () => secretValues(ctx.settings.get()),
+    () => settings().min_confidence,
+  );
   const summaries = new Summaries(chain, () => secretValues(ctx.settings.get()));
   let offSettings: (() => void) | undefined;
   // The service carries the part's pieces, so that tests and tools reach them by name.

@@ -70,18 +70,21 @@ export function answerJsonSchema(entities: readonly Entity[]): JsonSchema {
 export function answerValidator(entities: readonly Entity[]) {
   const byId = new Map(entities.slice(0, MAX_ENTITIES).map((e) => [e.id, e]));
   const finite = z.number().refine(Number.isFinite, 'a finite number');
-  const command = z.strictObject({
-    kind: z.literal('command'),
-    entity_id: z.string(),
-    operation: z.string(),
-    value: finite.nullable(),
-    negated: z.boolean(),
-  }).superRefine((c, ctx) => {
-    const e = byId.get(c.entity_id);
-    if (!e) return ctx.addIssue({ code: 'custom', message: `unknown entity ${c.entity_id}` });
-    if (!operationsFor(e.domain).includes(c.operation) || LEFT_TO_THE_UI.has(c.operation)) ctx.addIssue({ code: 'custom', message: `${c.entity_id} does not support ${c.operation}` });
-    if (NUMERIC_PARAM[c.operation] && c.value === null) ctx.addIssue({ code: 'custom', message: `${c.operation} needs a value` });
-  });
+  const command = z
+    .strictObject({
+      kind: z.literal('command'),
+      entity_id: z.string(),
+      operation: z.string(),
+      value: finite.nullable(),
+      negated: z.boolean(),
+    })
+    .superRefine((c, ctx) => {
+      const e = byId.get(c.entity_id);
+      if (!e) return ctx.addIssue({ code: 'custom', message: `unknown entity ${c.entity_id}` });
+      if (!operationsFor(e.domain).includes(c.operation) || LEFT_TO_THE_UI.has(c.operation))
+        ctx.addIssue({ code: 'custom', message: `${c.entity_id} does not support ${c.operation}` });
+      if (NUMERIC_PARAM[c.operation] && c.value === null) ctx.addIssue({ code: 'custom', message: `${c.operation} needs a value` });
+    });
   const question = z.strictObject({
     kind: z.literal('question'),
     entity_id: z.string().refine((id) => byId.has(id), 'unknown entity'),

@@ -89,7 +89,8 @@ export class LocalProvider implements LlmProvider {
   generate(req: GenerateRequest): Promise<GenerateResult> {
     if (!this.configured()) return Promise.reject(new HearthError('LLM_NOT_CONFIGURED', 'no local model file is set (llm.model_path)', 503));
     if (req.signal.aborted) return Promise.reject(new CancelledError());
-    if (this.queue.length >= (this.opts.maxQueue ?? 8)) return Promise.reject(new HearthError('LLM_BUSY', 'the local model has too many requests waiting', 503));
+    if (this.queue.length >= (this.opts.maxQueue ?? 8))
+      return Promise.reject(new HearthError('LLM_BUSY', 'the local model has too many requests waiting', 503));
     return new Promise<GenerateResult>((resolve, reject) => {
       const job: Job = {
         signal: req.signal,
@@ -103,13 +104,17 @@ export class LocalProvider implements LlmProvider {
         },
       };
       // A request cancelled while it waits leaves the queue at once.
-      req.signal.addEventListener('abort', () => {
-        const i = this.queue.indexOf(job);
-        if (i >= 0) {
-          this.queue.splice(i, 1);
-          reject(new CancelledError());
-        }
-      }, { once: true });
+      req.signal.addEventListener(
+        'abort',
+        () => {
+          const i = this.queue.indexOf(job);
+          if (i >= 0) {
+            this.queue.splice(i, 1);
+            reject(new CancelledError());
+          }
+        },
+        { once: true },
+      );
       this.queue.push(job);
       void this.pump();
     });
@@ -131,7 +136,9 @@ export class LocalProvider implements LlmProvider {
     try {
       await untilAborted(this.load(), req.signal);
       const { LlamaChatSession } = await import('node-llama-cpp');
-      const llama = this.llama!, model = this.model!, sequence = this.sequence!;
+      const llama = this.llama!,
+        model = this.model!,
+        sequence = this.sequence!;
       const grammar = req.schema ? await llama.createGrammarForJsonSchema(toGbnfSchema(req.schema) as never) : undefined;
       const session = new LlamaChatSession({ contextSequence: sequence, systemPrompt: req.system, autoDisposeSequence: false });
       const t0 = performance.now();

@@ -15,7 +15,9 @@ const CLAUSE_SPLIT = /\s*(?:[,;:]|\bbut\b|\band\b|\bthen\b|\balso\b|\bexcept\b|\
 /** The words that ask for `operation` on `entity`'s domain ("unlock", "open" for unlock). */
 function verbsFor(entity: Entity, operation: string): string[] {
   const actions = (Object.keys(ACTION_OPERATIONS) as AbstractAction[]).filter((a) => ACTION_OPERATIONS[a][entity.domain] === operation);
-  const verbs = Object.entries(VERBS).filter(([, a]) => a !== 'particle' && actions.includes(a)).map(([w]) => w);
+  const verbs = Object.entries(VERBS)
+    .filter(([, a]) => a !== 'particle' && actions.includes(a))
+    .map(([w]) => w);
   if (actions.includes('on')) verbs.push('on');
   if (actions.includes('off')) verbs.push('off');
   return [...verbs, operation.replace(/_/g, ' ')];
@@ -28,8 +30,15 @@ function namesOf(entity: Entity): string[] {
 }
 
 export function negatedClauses(text: string): string[] {
-  const raw = text.toLowerCase().replace(/[\u2018\u2019`]/g, "'").replace(/n't\b/g, ' not').replace(/\bdont\b/g, 'do not');
-  return raw.split(CLAUSE_SPLIT).map((c) => normalize(c).text).filter((c) => c && NEGATION.test(c));
+  const raw = text
+    .toLowerCase()
+    .replace(/[\u2018\u2019`]/g, "'")
+    .replace(/n't\b/g, ' not')
+    .replace(/\bdont\b/g, 'do not');
+  return raw
+    .split(CLAUSE_SPLIT)
+    .map((c) => normalize(c).text)
+    .filter((c) => c && NEGATION.test(c));
 }
 
 /** Whether `text` says not to do `operation` on `entity` (or might). */

@@ -42,7 +42,9 @@ export function scrubSecrets(text: string, secrets: readonly string[] = []): str
 
 /** One untrusted text as a quoted, length-capped JSON string with control characters removed. */
 export function quote(text: string, max: number, secrets: readonly string[] = []): string {
-  const clean = scrubSecrets(text, secrets).replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+  const clean = scrubSecrets(text, secrets)
+    .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+    .trim();
   const cut = clean.length > max ? `${clean.slice(0, max)}…` : clean;
   return JSON.stringify(cut);
 }

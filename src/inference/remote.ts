@@ -7,7 +7,10 @@ import { CancelledError, estimateTokens, type GenerateRequest, type GenerateResu
 /** The part of an OpenAI-compatible chat completion Hearth reads. */
 const completionSchema = z.object({
   choices: z.array(z.object({ message: z.object({ content: z.string().nullable() }) })).min(1),
-  usage: z.object({ prompt_tokens: z.number().int().min(0), completion_tokens: z.number().int().min(0) }).partial().optional(),
+  usage: z
+    .object({ prompt_tokens: z.number().int().min(0), completion_tokens: z.number().int().min(0) })
+    .partial()
+    .optional(),
 });
 
 /**
@@ -38,7 +41,8 @@ export class RemoteProvider implements LlmProvider {
 
   async generate(req: GenerateRequest): Promise<GenerateResult> {
     const s = this.settings();
-    if (!s.remote_url || !s.remote_model) throw new HearthError('LLM_NOT_CONFIGURED', 'no remote language model is set (llm.remote_url, llm.remote_model)', 503);
+    if (!s.remote_url || !s.remote_model)
+      throw new HearthError('LLM_NOT_CONFIGURED', 'no remote language model is set (llm.remote_url, llm.remote_model)', 503);
     const body = {
       model: s.remote_model,
       messages: [

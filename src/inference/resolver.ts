@@ -23,7 +23,10 @@ function entityLines(entities: readonly Entity[], secrets: readonly string[]): s
   return entities
     .slice(0, MAX_ENTITIES)
     .map((e) => {
-      const aliases = e.aliases.slice(0, 5).map((a) => quote(a, MAX_NAME_CHARS, secrets)).join(', ');
+      const aliases = e.aliases
+        .slice(0, 5)
+        .map((a) => quote(a, MAX_NAME_CHARS, secrets))
+        .join(', ');
       return `- ${e.id} name=${quote(e.name, MAX_NAME_CHARS, secrets)}${aliases ? ` aliases=[${aliases}]` : ''}${e.area ? ` area=${quote(e.area, MAX_NAME_CHARS, secrets)}` : ''}`;
     })
     .join('\n');
@@ -64,14 +67,23 @@ export function toIntents(answer: ModelAnswer, text: string, entities: readonly 
       continue;
     }
     const param = NUMERIC_PARAM[item.operation];
-    out.push(intentSchema.parse({ kind: 'command', entity_ids: [entity.id], operation: item.operation, params: param && item.value !== null ? { [param]: item.value } : {} }));
+    out.push(
+      intentSchema.parse({
+        kind: 'command',
+        entity_ids: [entity.id],
+        operation: item.operation,
+        params: param && item.value !== null ? { [param]: item.value } : {},
+      }),
+    );
   }
   if (refused.length > 0) {
-    out.push(intentSchema.parse({
-      kind: 'clarify',
-      question: `You said not to do something with ${refused.map((e) => e.name).join(' and ')}, so I left ${refused.length > 1 ? 'them' : 'it'} alone. What would you like me to do?`,
-      candidates: refused.map((e) => ({ entity_id: e.id, name: e.name })),
-    }));
+    out.push(
+      intentSchema.parse({
+        kind: 'clarify',
+        question: `You said not to do something with ${refused.map((e) => e.name).join(' and ')}, so I left ${refused.length > 1 ? 'them' : 'it'} alone. What would you like me to do?`,
+        candidates: refused.map((e) => ({ entity_id: e.id, name: e.name })),
+      }),
+    );
   }
   return out;
 }
@@ -111,10 +123,16 @@ export class LlmIntentResolver implements IntentResolver {
       result = await this.chain.generate({ member_id: input.member.id, system, data, schema: answerJsonSchema(entities), signal: input.signal });
     } catch (err) {
       if (err instanceof HearthError && err.code === 'USAGE_CAP_REACHED') {
-        return { intents: [{ kind: 'unknown', reason: "This month's allowance for the language model is used up, so I only understand the usual commands." }], confidence: 0 };
+        return {
+          intents: [{ kind: 'unknown', reason: "This month's allowance for the language model is used up, so I only understand the usual commands." }],
+          confidence: 0,
+        };
       }
       if (err instanceof HearthError && err.code === 'LLM_UNAVAILABLE') {
-        return { intents: [{ kind: 'unknown', reason: 'The language model is not available just now, so I only understand the usual commands.' }], confidence: 0 };
+        return {
+          intents: [{ kind: 'unknown', reason: 'The language model is not available just now, so I only understand the usual commands.' }],
+          confidence: 0,
+        };
       }
       return { intents: [], confidence: 0 };
     }

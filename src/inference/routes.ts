@@ -35,7 +35,10 @@ export function inferenceRoutes(deps: InferenceRouteDeps): FastifyPluginAsync {
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.get(
       '/inference',
-      { preHandler: requireRole('owner'), schema: { tags: ['inference'], summary: 'The language model: file, state and providers in order', response: { 200: statusSchema } } },
+      {
+        preHandler: requireRole('owner'),
+        schema: { tags: ['inference'], summary: 'The language model: file, state and providers in order', response: { 200: statusSchema } },
+      },
       async () => ({ order: deps.order(), local: deps.local.status(), providers: deps.chain.health() }),
     );
     r.post(
@@ -55,7 +58,12 @@ export function inferenceRoutes(deps: InferenceRouteDeps): FastifyPluginAsync {
         reply.raw.once('close', () => {
           if (!reply.raw.writableFinished) controller.abort();
         });
-        const out = await deps.resolver.resolve({ text: req.body.text, member: { id: p.member_id, role: p.role }, entities: deps.entities(), signal: controller.signal });
+        const out = await deps.resolver.resolve({
+          text: req.body.text,
+          member: { id: p.member_id, role: p.role },
+          entities: deps.entities(),
+          signal: controller.signal,
+        });
         return { intents: out.intents, confidence: out.confidence, provider: out.provider ?? null };
       },
     );

@@ -28,7 +28,12 @@ export interface Summary {
 
 const MAX_SENTENCE = 240;
 const answerSchema = z.strictObject({ sentence: z.string().min(3).max(MAX_SENTENCE) });
-const ANSWER_JSON = { type: 'object', properties: { sentence: { type: 'string', maxLength: MAX_SENTENCE } }, required: ['sentence'], additionalProperties: false };
+const ANSWER_JSON = {
+  type: 'object',
+  properties: { sentence: { type: 'string', maxLength: MAX_SENTENCE } },
+  required: ['sentence'],
+  additionalProperties: false,
+};
 
 const SYSTEM = [
   'Write ONE short, plain sentence for a household member that says what the facts say.',
@@ -45,7 +50,10 @@ export function keepsToFacts(sentence: string, facts: readonly string[]): boolea
 }
 
 export class Summaries {
-  constructor(private readonly chain: LlmChain, private readonly secrets: () => string[]) {}
+  constructor(
+    private readonly chain: LlmChain,
+    private readonly secrets: () => string[],
+  ) {}
 
   async sentence(req: SummaryRequest): Promise<Summary> {
     const fallback: Summary = { text: req.template, by: 'template' };

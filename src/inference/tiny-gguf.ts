@@ -11,44 +11,121 @@ import { writeFileSync } from 'node:fs';
  */
 
 const ALIGN = 32;
-const enum T { U32 = 4, I32 = 5, F32 = 6, STRING = 8, ARRAY = 9 }
-type Meta = { type: 'u32'; v: number } | { type: 'f32'; v: number } | { type: 'str'; v: string } | { type: 'strs'; v: string[] } | { type: 'f32s'; v: number[] } | { type: 'i32s'; v: number[] };
+const enum T {
+  U32 = 4,
+  I32 = 5,
+  F32 = 6,
+  STRING = 8,
+  ARRAY = 9,
+}
+type Meta =
+  | { type: 'u32'; v: number }
+  | { type: 'f32'; v: number }
+  | { type: 'str'; v: string }
+  | { type: 'strs'; v: string[] }
+  | { type: 'f32s'; v: number[] }
+  | { type: 'i32s'; v: number[] };
 
 class Out {
   private chunks: Buffer[] = [];
   length = 0;
-  push(b: Buffer): void { this.chunks.push(b); this.length += b.length; }
-  u32(n: number): void { const b = Buffer.alloc(4); b.writeUInt32LE(n); this.push(b); }
-  i32(n: number): void { const b = Buffer.alloc(4); b.writeInt32LE(n); this.push(b); }
-  u64(n: number): void { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); this.push(b); }
-  f32(n: number): void { const b = Buffer.alloc(4); b.writeFloatLE(n); this.push(b); }
-  str(s: string): void { const b = Buffer.from(s, 'utf8'); this.u64(b.length); this.push(b); }
-  pad(): void { const n = (ALIGN - (this.length % ALIGN)) % ALIGN; if (n) this.push(Buffer.alloc(n)); }
-  concat(): Buffer { return Buffer.concat(this.chunks); }
+  push(b: Buffer): void {
+    this.chunks.push(b);
+    this.length += b.length;
+  }
+  u32(n: number): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    this.push(b);
+  }
+  i32(n: number): void {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(n);
+    this.push(b);
+  }
+  u64(n: number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(n));
+    this.push(b);
+  }
+  f32(n: number): void {
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(n);
+    this.push(b);
+  }
+  str(s: string): void {
+    const b = Buffer.from(s, 'utf8');
+    this.u64(b.length);
+    this.push(b);
+  }
+  pad(): void {
+    const n = (ALIGN - (this.length % ALIGN)) % ALIGN;
+    if (n) this.push(Buffer.alloc(n));
+  }
+  concat(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
 }
 
 function writeMeta(out: Out, key: string, m: Meta): void {
   out.str(key);
   switch (m.type) {
-    case 'u32': out.u32(T.U32); out.u32(m.v); break;
-    case 'f32': out.u32(T.F32); out.f32(m.v); break;
-    case 'str': out.u32(T.STRING); out.str(m.v); break;
-    case 'strs': out.u32(T.ARRAY); out.u32(T.STRING); out.u64(m.v.length); m.v.forEach((s) => out.str(s)); break;
-    case 'f32s': out.u32(T.ARRAY); out.u32(T.F32); out.u64(m.v.length); m.v.forEach((x) => out.f32(x)); break;
-    case 'i32s': out.u32(T.ARRAY); out.u32(T.I32); out.u64(m.v.length); m.v.forEach((x) => out.i32(x)); break;
+    case 'u32':
+      out.u32(T.U32);
+      out.u32(m.v);
+      break;
+    case 'f32':
+      out.u32(T.F32);
+      out.f32(m.v);
+      break;
+    case 'str':
+      out.u32(T.STRING);
+      out.str(m.v);
+      break;
+    case 'strs':
+      out.u32(T.ARRAY);
+      out.u32(T.STRING);
+      out.u64(m.v.length);
+      m.v.forEach((s) => out.str(s));
+      break;
+    case 'f32s':
+      out.u32(T.ARRAY);
+      out.u32(T.F32);
+      out.u64(m.v.length);
+      m.v.forEach((x) => out.f32(x));
+      break;
+    case 'i32s':
+      out.u32(T.ARRAY);
+      out.u32(T.I32);
+      out.u64(m.v.length);
+      m.v.forEach((x) => out.i32(x));
+      break;
   }
 }
 
 /** SentencePiece token types, as llama.cpp reads `tokenizer.ggml.token_type`. */
-const NORMAL = 1, UNKNOWN = 2, CONTROL = 3, BYTE = 6;
+const NORMAL = 1,
+  UNKNOWN = 2,
+  CONTROL = 3,
+  BYTE = 6;
 
 function vocabulary(): { tokens: string[]; types: number[]; scores: number[] } {
   const tokens = ['<unk>', '<s>', '</s>'];
   const types = [UNKNOWN, CONTROL, CONTROL];
-  for (let b = 0; b < 256; b++) { tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`); types.push(BYTE); }
-  tokens.push('\u2581'); types.push(NORMAL); // SentencePiece's space
-  for (let c = 33; c < 127; c++) { tokens.push(String.fromCharCode(c)); types.push(NORMAL); }
-  for (const w of ['\u2581the', '\u2581door', 'true', 'false', 'null']) { tokens.push(w); types.push(NORMAL); }
+  for (let b = 0; b < 256; b++) {
+    tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+    types.push(BYTE);
+  }
+  tokens.push('\u2581');
+  types.push(NORMAL); // SentencePiece's space
+  for (let c = 33; c < 127; c++) {
+    tokens.push(String.fromCharCode(c));
+    types.push(NORMAL);
+  }
+  for (const w of ['\u2581the', '\u2581door', 'true', 'false', 'null']) {
+    tokens.push(w);
+    types.push(NORMAL);
+  }
   return { tokens, types, scores: tokens.map((_t, i) => (types[i] === NORMAL ? -i / 10 : 0)) };
 }
 
@@ -62,11 +139,17 @@ export interface TinyModelOptions {
 
 /** Writes the tiny model to `path` and returns its size in bytes. */
 export function writeTinyGguf(path: string, options: TinyModelOptions = {}): number {
-  const nEmbd = options.embedding ?? 64, nLayer = options.layers ?? 2, nHead = 4, nFf = nEmbd * 2;
+  const nEmbd = options.embedding ?? 64,
+    nLayer = options.layers ?? 2,
+    nHead = 4,
+    nFf = nEmbd * 2;
   const vocab = vocabulary();
   const nVocab = vocab.tokens.length;
   let seed = (options.seed ?? 1) >>> 0;
-  const random = (): number => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed / 2 ** 32 - 0.5; };
+  const random = (): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32 - 0.5;
+  };
 
   const tensors: { name: string; dims: number[]; fill: 'one' | 'rand' }[] = [
     { name: 'token_embd.weight', dims: [nEmbd, nVocab], fill: 'rand' },

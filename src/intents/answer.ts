@@ -108,10 +108,29 @@ export function answerQuestion(intent: QuestionIntent, lookup: (id: string) => E
 }
 
 const OPERATION_WORDS: Record<string, string> = {
-  turn_on: 'turn on', turn_off: 'turn off', toggle: 'toggle', lock: 'lock', unlock: 'unlock', open: 'open',
-  open_cover: 'open', close_cover: 'close', stop_cover: 'stop', set_cover_position: 'move', open_valve: 'open', close_valve: 'close',
-  alarm_disarm: 'disarm', alarm_arm_home: 'arm (home)', alarm_arm_away: 'arm (away)', alarm_arm_night: 'arm (night)', alarm_trigger: 'trigger',
-  set_temperature: 'set', set_hvac_mode: 'set the mode of', set_percentage: 'set', press: 'press', set_value: 'set', select_option: 'set',
+  turn_on: 'turn on',
+  turn_off: 'turn off',
+  toggle: 'toggle',
+  lock: 'lock',
+  unlock: 'unlock',
+  open: 'open',
+  open_cover: 'open',
+  close_cover: 'close',
+  stop_cover: 'stop',
+  set_cover_position: 'move',
+  open_valve: 'open',
+  close_valve: 'close',
+  alarm_disarm: 'disarm',
+  alarm_arm_home: 'arm (home)',
+  alarm_arm_away: 'arm (away)',
+  alarm_arm_night: 'arm (night)',
+  alarm_trigger: 'trigger',
+  set_temperature: 'set',
+  set_hvac_mode: 'set the mode of',
+  set_percentage: 'set',
+  press: 'press',
+  set_value: 'set',
+  select_option: 'set',
 };
 
 /** An action in words: "unlock the front door", "set the living room thermostat to 21°". */

@@ -6,8 +6,7 @@ import type { Domain, Entity } from '../devices/model.js';
  * for a lock), so one sentence may fan out to several domains ("close everything").
  */
 export type AbstractAction =
-  | 'on' | 'off' | 'toggle' | 'open' | 'close' | 'lock' | 'unlock'
-  | 'arm_away' | 'arm_home' | 'arm_night' | 'disarm' | 'set' | 'dim' | 'stop';
+  'on' | 'off' | 'toggle' | 'open' | 'close' | 'lock' | 'unlock' | 'arm_away' | 'arm_home' | 'arm_night' | 'disarm' | 'set' | 'dim' | 'stop';
 
 /** The operation for an abstract action on a domain; missing = not applicable. */
 export const ACTION_OPERATIONS: Record<AbstractAction, Partial<Record<Domain, string>>> = {
@@ -29,16 +28,41 @@ export const ACTION_OPERATIONS: Record<AbstractAction, Partial<Record<Domain, st
 
 /** Single-word verbs at the head of a command. `turn`/`switch` take an on/off particle. */
 export const VERBS: Record<string, AbstractAction | 'particle'> = {
-  turn: 'particle', switch: 'particle', flip: 'particle', put: 'particle', power: 'particle', shut: 'close',
-  unlock: 'unlock', unbolt: 'unlock', unlatch: 'unlock',
-  lock: 'lock', secure: 'lock', bolt: 'lock',
-  open: 'open', raise: 'open', lift: 'open',
-  close: 'close', lower: 'close',
-  arm: 'arm_away', disarm: 'disarm',
-  toggle: 'toggle', stop: 'stop', halt: 'stop',
-  kill: 'off', deactivate: 'off', disable: 'off',
-  activate: 'on', enable: 'on', start: 'on',
-  set: 'set', make: 'set', change: 'set', adjust: 'set', heat: 'set', warm: 'set', cool: 'set',
+  turn: 'particle',
+  switch: 'particle',
+  flip: 'particle',
+  put: 'particle',
+  power: 'particle',
+  shut: 'close',
+  unlock: 'unlock',
+  unbolt: 'unlock',
+  unlatch: 'unlock',
+  lock: 'lock',
+  secure: 'lock',
+  bolt: 'lock',
+  open: 'open',
+  raise: 'open',
+  lift: 'open',
+  close: 'close',
+  lower: 'close',
+  arm: 'arm_away',
+  disarm: 'disarm',
+  toggle: 'toggle',
+  stop: 'stop',
+  halt: 'stop',
+  kill: 'off',
+  deactivate: 'off',
+  disable: 'off',
+  activate: 'on',
+  enable: 'on',
+  start: 'on',
+  set: 'set',
+  make: 'set',
+  change: 'set',
+  adjust: 'set',
+  heat: 'set',
+  warm: 'set',
+  cool: 'set',
   dim: 'dim',
 };
 
@@ -73,10 +97,63 @@ export const DEVICE_CLASS_WORDS: Record<string, string[]> = {
 
 /** Words that carry no meaning for matching. */
 export const STOPWORDS = new Set([
-  'the', 'a', 'an', 'my', 'our', 'your', 'his', 'her', 'their', 'in', 'of', 'to', 'at', 'for', 'from', 'with', 'by',
-  'and', 'is', 'are', 'it', 'its', 'that', 'this', 'those', 'these', 'them', 'me', 'us', 'i', 'you', 'we',
-  'just', 'now', 'right', 'currently', 'still', 'thing', 'things', 'there', 'here', 'house', 'please', 'again',
-  'up', 'down', 'be', 'been', 'mode', 'set', 'state', 'status', 'whole', 'entire', 'inside', 'outside_of', 'so',
+  'the',
+  'a',
+  'an',
+  'my',
+  'our',
+  'your',
+  'his',
+  'her',
+  'their',
+  'in',
+  'of',
+  'to',
+  'at',
+  'for',
+  'from',
+  'with',
+  'by',
+  'and',
+  'is',
+  'are',
+  'it',
+  'its',
+  'that',
+  'this',
+  'those',
+  'these',
+  'them',
+  'me',
+  'us',
+  'i',
+  'you',
+  'we',
+  'just',
+  'now',
+  'right',
+  'currently',
+  'still',
+  'thing',
+  'things',
+  'there',
+  'here',
+  'house',
+  'please',
+  'again',
+  'up',
+  'down',
+  'be',
+  'been',
+  'mode',
+  'set',
+  'state',
+  'status',
+  'whole',
+  'entire',
+  'inside',
+  'outside_of',
+  'so',
 ]);
 
 /** Words that make a sentence mean "all of them". */
@@ -84,15 +161,33 @@ export const ALL_WORDS = new Set(['all', 'every', 'everything', 'each', 'both', 
 
 /** State words in questions → the state asked about. */
 export const STATE_WORDS: Record<string, string> = {
-  open: 'open', opened: 'open', ajar: 'open',
-  closed: 'closed', shut: 'closed',
-  locked: 'locked', secured: 'locked', secure: 'locked', bolted: 'locked',
-  unlocked: 'unlocked', unsecured: 'unlocked',
-  on: 'on', off: 'off',
+  open: 'open',
+  opened: 'open',
+  ajar: 'open',
+  closed: 'closed',
+  shut: 'closed',
+  locked: 'locked',
+  secured: 'locked',
+  secure: 'locked',
+  bolted: 'locked',
+  unlocked: 'unlocked',
+  unsecured: 'unlocked',
+  on: 'on',
+  off: 'off',
   // "did I lock the front door?", "did we close the garage?"
-  lock: 'locked', close: 'closed', unlock: 'unlocked',
-  armed: 'armed', disarmed: 'disarmed', triggered: 'triggered',
-  motion: 'motion', movement: 'motion', moving: 'motion', anyone: 'motion', anybody: 'motion', someone: 'motion', somebody: 'motion',
+  lock: 'locked',
+  close: 'closed',
+  unlock: 'unlocked',
+  armed: 'armed',
+  disarmed: 'disarmed',
+  triggered: 'triggered',
+  motion: 'motion',
+  movement: 'motion',
+  moving: 'motion',
+  anyone: 'motion',
+  anybody: 'motion',
+  someone: 'motion',
+  somebody: 'motion',
 };
 
 /** Which entities a yes/no state word can apply to. */
@@ -104,8 +199,12 @@ export function canHaveState(entity: Entity, expect: string): boolean {
       return entity.domain === 'lock';
     case 'open':
     case 'closed':
-      return entity.domain === 'cover' || entity.domain === 'valve' || entity.domain === 'lock' ||
-        (entity.domain === 'binary_sensor' && ['door', 'window', 'garage_door', 'opening', 'garage'].includes(dc));
+      return (
+        entity.domain === 'cover' ||
+        entity.domain === 'valve' ||
+        entity.domain === 'lock' ||
+        (entity.domain === 'binary_sensor' && ['door', 'window', 'garage_door', 'opening', 'garage'].includes(dc))
+      );
     case 'on':
     case 'off':
       return ['light', 'switch', 'fan', 'siren', 'climate', 'camera', 'alarm_control_panel'].includes(entity.domain);
@@ -123,7 +222,8 @@ export function canHaveState(entity: Entity, expect: string): boolean {
 /** Whether an entity has a temperature to report. */
 export function hasTemperature(entity: Entity): boolean {
   if (entity.domain === 'climate') return true;
-  if (entity.domain === 'sensor' && (entity.attributes.device_class === 'temperature' || /°|deg/i.test(String(entity.attributes.unit_of_measurement ?? '')))) return true;
+  if (entity.domain === 'sensor' && (entity.attributes.device_class === 'temperature' || /°|deg/i.test(String(entity.attributes.unit_of_measurement ?? ''))))
+    return true;
   return typeof entity.attributes.current_temperature === 'number';
 }
 

@@ -20,7 +20,8 @@ const CONTRACTIONS: [RegExp, string][] = [
 ];
 
 /** Politeness and address at the start, which carry no meaning for the home. */
-const LEADING = /^(?:(?:hey|hi|hello|ok|okay|yo|so|um|uh)\s+|hearth\s+|please\s+|kindly\s+|(?:could|can|would|will)\s+you\s+(?:please\s+)?|i\s+(?:want|need)\s+you\s+to\s+|i\s+would\s+like\s+(?:you\s+)?to\s+|go\s+ahead\s+and\s+|just\s+|quickly\s+)+/;
+const LEADING =
+  /^(?:(?:hey|hi|hello|ok|okay|yo|so|um|uh)\s+|hearth\s+|please\s+|kindly\s+|(?:could|can|would|will)\s+you\s+(?:please\s+)?|i\s+(?:want|need)\s+you\s+to\s+|i\s+would\s+like\s+(?:you\s+)?to\s+|go\s+ahead\s+and\s+|just\s+|quickly\s+)+/;
 const TRAILING = /(?:\s+(?:please|pls|thanks|thank\s+you|thx|for\s+me|now|right\s+now|asap|immediately|again|hearth))+$/;
 
 export interface Normalized {

@@ -47,7 +47,11 @@ function findVerb(tokens: string[]): Verb | undefined {
     if (v === 'arm_away') {
       // A mode word counts only where it reads as a mode ("in home mode", "for night", last):
       // "arm the home alarm" names the alarm.
-      const mode = tail.find((t, i) => ['home', 'stay', 'night', 'away', 'sleep'].includes(t) && (tail[i + 1] === 'mode' || i === tail.length - 1 || ['for', 'to', 'in', 'at'].includes(tail[i - 1] ?? '')));
+      const mode = tail.find(
+        (t, i) =>
+          ['home', 'stay', 'night', 'away', 'sleep'].includes(t) &&
+          (tail[i + 1] === 'mode' || i === tail.length - 1 || ['for', 'to', 'in', 'at'].includes(tail[i - 1] ?? '')),
+      );
       const action: AbstractAction = mode === 'home' || mode === 'stay' ? 'arm_home' : mode === 'night' || mode === 'sleep' ? 'arm_night' : 'arm_away';
       // "arm the alarm in home mode": the mode word is not a name... unless it is one ("home alarm").
       return { action, rest: tail.filter((t) => t !== mode) };
@@ -84,7 +88,9 @@ function parseCommand(tokens: string[], index: EntityIndex): Intent {
   if (action === 'set' && !num) return { kind: 'unknown', reason: 'set to what?' };
   // "lock up" means every lock, as "lock up the house" does.
   const all = verb.rest.some((t) => ALL_WORDS.has(t)) || (action === 'lock' && verb.rest.length === 1 && verb.rest[0] === 'up');
-  const words = verb.rest.filter((t) => !ALL_WORDS.has(t) && !['percent', 'degrees', 'degree', 'celsius', 'c', 'brightness', 'temperature', 'level', 'position', 'speed'].includes(t));
+  const words = verb.rest.filter(
+    (t) => !ALL_WORDS.has(t) && !['percent', 'degrees', 'degree', 'celsius', 'c', 'brightness', 'temperature', 'level', 'position', 'speed'].includes(t),
+  );
   const eligible = (e: Entity): boolean => {
     if (!e.available && e.state === 'unavailable') return false;
     if (action === 'set' && num?.unit === 'degrees') return operationFor('set', e) === 'set_temperature';
@@ -107,7 +113,11 @@ function parseCommand(tokens: string[], index: EntityIndex): Intent {
   if (ops.size > 1) {
     // "close everything" over covers and locks: one intent per operation is clearer; ask.
     const byOp = [...ops].join(', ');
-    return { kind: 'clarify', question: `That covers different kinds of things (${byOp}). Which do you mean?`, candidates: chosen.slice(0, 20).map((e) => ({ entity_id: e.id, name: e.name })) };
+    return {
+      kind: 'clarify',
+      question: `That covers different kinds of things (${byOp}). Which do you mean?`,
+      candidates: chosen.slice(0, 20).map((e) => ({ entity_id: e.id, name: e.name })),
+    };
   }
   const operation = [...ops][0]!;
   const params: Record<string, number> = {};
@@ -126,24 +136,69 @@ function parseCommand(tokens: string[], index: EntityIndex): Intent {
 const clampPct = (v: number): number => Math.max(0, Math.min(100, Math.round(v)));
 
 function clarify(question: string, list: IndexedEntity[], operation?: string): ClarifyIntent {
-  return { kind: 'clarify', question, candidates: list.slice(0, 20).map((e) => ({ entity_id: e.entity.id, name: e.entity.name })), ...(operation ? { operation } : {}) };
+  return {
+    kind: 'clarify',
+    question,
+    candidates: list.slice(0, 20).map((e) => ({ entity_id: e.entity.id, name: e.entity.name })),
+    ...(operation ? { operation } : {}),
+  };
 }
 
 function nounFor(list: IndexedEntity[]): string {
   const domains = new Set(list.map((e) => e.entity.domain));
   if (domains.size === 1) {
     const d = [...domains][0]!;
-    return ({ light: 'light', lock: 'lock', cover: 'cover', climate: 'thermostat', switch: 'switch', binary_sensor: 'sensor', alarm_control_panel: 'alarm' } as Record<string, string>)[d] ?? 'device';
+    return (
+      (
+        {
+          light: 'light',
+          lock: 'lock',
+          cover: 'cover',
+          climate: 'thermostat',
+          switch: 'switch',
+          binary_sensor: 'sensor',
+          alarm_control_panel: 'alarm',
+        } as Record<string, string>
+      )[d] ?? 'device'
+    );
   }
   return 'one';
 }
 
 // ---- questions -----------------------------------------------------------------------------
 
-const QUESTION_HEADS = new Set(['is', 'are', 'was', 'were', 'what', 'how', 'which', 'did', 'does', 'do', 'has', 'have', 'any', 'anything', 'anyone', 'anybody', 'who', 'where']);
+const QUESTION_HEADS = new Set([
+  'is',
+  'are',
+  'was',
+  'were',
+  'what',
+  'how',
+  'which',
+  'did',
+  'does',
+  'do',
+  'has',
+  'have',
+  'any',
+  'anything',
+  'anyone',
+  'anybody',
+  'who',
+  'where',
+]);
 const QUESTION_LEADS: string[][] = [
-  ['tell', 'me', 'if'], ['tell', 'me', 'whether'], ['tell', 'me'], ['check', 'if'], ['check', 'whether'], ['check'],
-  ['do', 'you', 'know', 'if'], ['do', 'you', 'know', 'whether'], ['let', 'me', 'know', 'if'], ['show', 'me'], ['i', 'wonder', 'if'],
+  ['tell', 'me', 'if'],
+  ['tell', 'me', 'whether'],
+  ['tell', 'me'],
+  ['check', 'if'],
+  ['check', 'whether'],
+  ['check'],
+  ['do', 'you', 'know', 'if'],
+  ['do', 'you', 'know', 'whether'],
+  ['let', 'me', 'know', 'if'],
+  ['show', 'me'],
+  ['i', 'wonder', 'if'],
 ];
 
 function questionBody(tokens: string[], asked: boolean): string[] | undefined {
@@ -157,9 +212,47 @@ function questionBody(tokens: string[], asked: boolean): string[] | undefined {
 }
 
 const QUESTION_NOISE = new Set([
-  'is', 'are', 'was', 'were', 'what', 'how', 'which', 'did', 'does', 'do', 'has', 'have', 'who', 'where', 'not', 'if', 'whether',
-  'left', 'been', 'being', 'anyone', 'anybody', 'someone', 'somebody', 'tell', 'know', 'there', 'any', 'anything', 'reading',
-  'level', 'currently', 'right', 'now', 'at', 'moment', 'doing', 'going', 'on', 'off', 'it',
+  'is',
+  'are',
+  'was',
+  'were',
+  'what',
+  'how',
+  'which',
+  'did',
+  'does',
+  'do',
+  'has',
+  'have',
+  'who',
+  'where',
+  'not',
+  'if',
+  'whether',
+  'left',
+  'been',
+  'being',
+  'anyone',
+  'anybody',
+  'someone',
+  'somebody',
+  'tell',
+  'know',
+  'there',
+  'any',
+  'anything',
+  'reading',
+  'level',
+  'currently',
+  'right',
+  'now',
+  'at',
+  'moment',
+  'doing',
+  'going',
+  'on',
+  'off',
+  'it',
 ]);
 
 function parseQuestion(tokens: string[], index: EntityIndex): Intent {
@@ -177,7 +270,10 @@ function parseQuestion(tokens: string[], index: EntityIndex): Intent {
   const all = tokens.some((t) => ALL_WORDS.has(t));
   const stateWords = new Set(Object.keys(STATE_WORDS));
   const words = tokens.filter(
-    (t) => !QUESTION_NOISE.has(t) && !ALL_WORDS.has(t) && !stateWords.has(t) &&
+    (t) =>
+      !QUESTION_NOISE.has(t) &&
+      !ALL_WORDS.has(t) &&
+      !stateWords.has(t) &&
       !['temperature', 'temp', 'warm', 'hot', 'cold', 'cool', 'degrees', 'chilly', 'turned', 'switched', 'detected', 'see', 'seen', 'in', 'the'].includes(t),
   );
   const eligible = (e: Entity): boolean => (temperature ? hasTemperature(e) : expect ? canHaveState(e, expect) : true);
@@ -194,7 +290,10 @@ function parseQuestion(tokens: string[], index: EntityIndex): Intent {
     if (m.words.length > 0) return clarify(`Which ${nounFor(m.full)} do you mean?`, m.full);
   }
   if (m.words.length === 0 && !expect && !temperature) return { kind: 'unknown', reason: 'I am not sure what you are asking about' };
-  const entity_ids = m.full.slice(0, 50).map((e) => e.entity.id).sort();
+  const entity_ids = m.full
+    .slice(0, 50)
+    .map((e) => e.entity.id)
+    .sort();
   const domains = new Set(m.full.map((e) => e.entity.domain));
   const domain = (onlyDomainWords || m.words.length === 0) && domains.size === 1 ? [...domains][0] : undefined;
   return {

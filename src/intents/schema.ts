@@ -6,7 +6,10 @@ import { domainSchema } from '../devices/model.js';
  * later be asked for the same JSON (this schema is its output contract), and the same code
  * downstream judges either. A command never acts by itself: it becomes a gate request.
  */
-const entityIds = z.array(z.string().regex(/^[a-z_]+\.[a-z0-9_]+$/)).min(1).max(50);
+const entityIds = z
+  .array(z.string().regex(/^[a-z_]+\.[a-z0-9_]+$/))
+  .min(1)
+  .max(50);
 
 export const commandIntentSchema = z.strictObject({
   kind: z.literal('command'),

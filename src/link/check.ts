@@ -22,7 +22,11 @@ export const linkCheck: SettingsCheck = {
       if (cert) readFileSync(cert);
       if (key) readFileSync(key);
     } catch (err) {
-      return checkResult(name, 'fail', `cannot read ${(err as NodeJS.ErrnoException).path ?? 'a link file'}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+      return checkResult(
+        name,
+        'fail',
+        `cannot read ${(err as NodeJS.ErrnoException).path ?? 'a link file'}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`,
+      );
     }
     try {
       const peer = await tlsProbe(u.hostname, port, caPem, timeoutMs);

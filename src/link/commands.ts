@@ -9,7 +9,8 @@ import type { GatePort } from './gate-port.js';
 import type { GateOutcome } from '../gate/model.js';
 import { forAudit } from '../gate/redact.js';
 
-export type RejectReason = 'malformed' | 'unsigned' | 'no_trusted_key' | 'bad_signature' | 'other_hub' | 'expired' | 'expiry_too_far' | 'replayed' | 'replay_memory_full';
+export type RejectReason =
+  'malformed' | 'unsigned' | 'no_trusted_key' | 'bad_signature' | 'other_hub' | 'expired' | 'expiry_too_far' | 'replayed' | 'replay_memory_full';
 
 export interface CommandOptions {
   ctx: HubContext;
@@ -112,7 +113,13 @@ export class DownCommands {
     this.o.onResult({ command_id: commandId, accepted: false, reason });
     if (!this.auditLimit.take('reject')) return; // logged and counted, not audited, during a flood
     try {
-      this.o.ctx.audit.append({ actor: 'relay', origin: 'relay', kind: 'link.command.rejected', subject: commandId ?? null, data: { reason, ...(detail ? { detail } : {}) } });
+      this.o.ctx.audit.append({
+        actor: 'relay',
+        origin: 'relay',
+        kind: 'link.command.rejected',
+        subject: commandId ?? null,
+        data: { reason, ...(detail ? { detail } : {}) },
+      });
     } catch (err) {
       this.o.log.error({ err: errorMessage(err) }, 'could not audit a rejected command');
     }

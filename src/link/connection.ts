@@ -218,18 +218,32 @@ export class LinkConnection {
 }
 
 const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
 ]);
 
 /** Turns mqtt.js and TLS errors into a kind and a sentence for health. */
 export function classify(err: Error & { code?: string | number }): { kind: FailureKind; message: string } {
   const code = err.code;
-  if (code === 134 || code === 4) return { kind: 'auth', message: 'the broker refused the credentials (bad user name or password): check link.username and link.password' };
-  if (code === 135 || code === 5) return { kind: 'auth', message: 'the broker refused this hub (not authorized): check link.username and the broker\'s ACL' };
+  if (code === 134 || code === 4)
+    return { kind: 'auth', message: 'the broker refused the credentials (bad user name or password): check link.username and link.password' };
+  if (code === 135 || code === 5) return { kind: 'auth', message: "the broker refused this hub (not authorized): check link.username and the broker's ACL" };
   if (typeof code === 'number') return { kind: 'protocol', message: err.message };
-  if (code && TLS_CODES.has(code)) return { kind: 'tls', message: `the broker's certificate is not trusted (${code}: ${err.message}); it must be signed by the CA in link.ca and name the broker's host` };
+  if (code && TLS_CODES.has(code))
+    return {
+      kind: 'tls',
+      message: `the broker's certificate is not trusted (${code}: ${err.message}); it must be signed by the CA in link.ca and name the broker's host`,
+    };
   if (typeof code === 'string' && code.startsWith('ERR_SSL')) return { kind: 'tls', message: `TLS failed (${code}): ${err.message}` };
   return { kind: 'network', message: `${code ? `${code}: ` : ''}${err.message}` };
 }

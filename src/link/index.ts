@@ -59,12 +59,14 @@ export function createLinkPart(ctx: HubContext, deps: LinkDeps): LinkPart {
 }
 
 function registerSystemActions(ctx: HubContext, link: LinkService, g: GatePort): void {
-  const run = (operation: 'restart_service' | 'resync_connector') => async (params: Record<string, unknown>): Promise<void> => {
-    const target = String(params.target ?? '');
-    // The link restarts itself; any other target is the business of the part that owns it.
-    if (operation === 'restart_service' && target === 'link') link.restartConnection();
-    else ctx.bus.emit('support.maintenance', { operation, target, engineer: typeof params.engineer === 'string' ? params.engineer : null });
-  };
+  const run =
+    (operation: 'restart_service' | 'resync_connector') =>
+    async (params: Record<string, unknown>): Promise<void> => {
+      const target = String(params.target ?? '');
+      // The link restarts itself; any other target is the business of the part that owns it.
+      if (operation === 'restart_service' && target === 'link') link.restartConnection();
+      else ctx.bus.emit('support.maintenance', { operation, target, engineer: typeof params.engineer === 'string' ? params.engineer : null });
+    };
   g.registerSystemAction(SUPPORT_ENTITY, 'restart_service', {
     risk: 'medium',
     run: run('restart_service'),
@@ -88,8 +90,16 @@ async function doctorFor(ctx: HubContext, diagnose: LinkDeps['diagnose']): Promi
   const quick = ctx.store.db.pragma('quick_check', { simple: true });
   out.push({ check: 'database', status: quick === 'ok' ? 'ok' : 'fail', detail: String(quick) });
   const verify = ctx.audit.verify();
-  out.push({ check: 'audit trail', status: verify.ok ? 'ok' : 'fail', detail: verify.ok ? `${verify.count} entries intact` : `broken at ${verify.broken.seq}: ${verify.broken.reason}` });
+  out.push({
+    check: 'audit trail',
+    status: verify.ok ? 'ok' : 'fail',
+    detail: verify.ok ? `${verify.count} entries intact` : `broken at ${verify.broken.seq}: ${verify.broken.reason}`,
+  });
   const free = freeBytes(ctx.dataDir);
-  out.push({ check: 'disk', status: free === undefined || free > 256 * 1024 * 1024 ? 'ok' : 'warn', detail: free === undefined ? 'unknown' : `${Math.round(free / 1024 / 1024)} MiB free` });
+  out.push({
+    check: 'disk',
+    status: free === undefined || free > 256 * 1024 * 1024 ? 'ok' : 'warn',
+    detail: free === undefined ? 'unknown' : `${Math.round(free / 1024 / 1024)} MiB free`,
+  });
   return out;
 }

@@ -109,10 +109,12 @@ export class Outbox {
   /** Queues an event, alert or telemetry sample; returns its stable id. */
   enqueue(cls: Exclude<PriorityClass, 'audit'>, type: string, data: Record<string, unknown>, msgId?: string): string {
     const id = msgId ?? `${this.hubId}:${cls}:${Date.now().toString(36)}${randomToken(8)}`;
-    this.db.transaction(() => {
-      if (!this.makeRoom(cls)) return; // only happens for telemetry/events crowded out by higher classes
-      this.insert(cls, id, type, data);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        if (!this.makeRoom(cls)) return; // only happens for telemetry/events crowded out by higher classes
+        this.insert(cls, id, type, data);
+      })
+      .immediate();
     return id;
   }
 
@@ -129,21 +131,23 @@ export class Outbox {
 
   /** Copies audit entries the hook did not (other processes, a full outbox, link turned on later). */
   catchUpAudit(): number {
-    return this.db.transaction(() => {
-      const cursor = this.cursor();
-      const head = (this.auditHead.get() as { seq: number }).seq;
-      if (head <= cursor) return 0;
-      let copied = 0;
-      this.refreshDepth();
-      const batch = Math.min(CATCH_UP_BATCH, head - cursor);
-      const rows = this.auditAfter.all(cursor, batch) as (Omit<AuditEntry, 'data'> & { data: string })[];
-      for (const row of rows) {
-        if (!this.makeRoom('audit')) break; // full of audit and alerts: wait for PUBACKs
-        this.insertAudit({ ...row, data: JSON.parse(row.data) as Record<string, unknown> });
-        copied++;
-      }
-      return copied;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const cursor = this.cursor();
+        const head = (this.auditHead.get() as { seq: number }).seq;
+        if (head <= cursor) return 0;
+        let copied = 0;
+        this.refreshDepth();
+        const batch = Math.min(CATCH_UP_BATCH, head - cursor);
+        const rows = this.auditAfter.all(cursor, batch) as (Omit<AuditEntry, 'data'> & { data: string })[];
+        for (const row of rows) {
+          if (!this.makeRoom('audit')) break; // full of audit and alerts: wait for PUBACKs
+          this.insertAudit({ ...row, data: JSON.parse(row.data) as Record<string, unknown> });
+          copied++;
+        }
+        return copied;
+      })
+      .immediate();
   }
 
   /** How many audit entries are in the trail but not yet queued (waiting for room). */

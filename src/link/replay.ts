@@ -37,7 +37,11 @@ export class SqliteReplay {
   private readonly prune: Statement;
   private readonly count: Statement;
   private calls = 0;
-  constructor(private readonly db: Db, private readonly prefix: string, private readonly capacity = 100_000) {
+  constructor(
+    private readonly db: Db,
+    private readonly prefix: string,
+    private readonly capacity = 100_000,
+  ) {
     this.insert = db.prepare('INSERT OR IGNORE INTO link_seen_commands (id, expires_at) VALUES (?, ?)');
     this.prune = db.prepare('DELETE FROM link_seen_commands WHERE expires_at <= ?');
     this.count = db.prepare('SELECT COUNT(*) AS n FROM link_seen_commands');

@@ -17,9 +17,7 @@ export interface RpcCallOptions {
 export class RpcClient {
   private readonly pending = new Map<string, { resolve: (r: RpcResponse) => void; timer: NodeJS.Timeout }>();
 
-  constructor(
-    private readonly o: { callerId: string; signingKey?: KeyObject; timeoutMs: number; now?: () => number; maxPending?: number },
-  ) {}
+  constructor(private readonly o: { callerId: string; signingKey?: KeyObject; timeoutMs: number; now?: () => number; maxPending?: number }) {}
 
   /** The filter to subscribe to for replies from every hub. */
   get responseFilter(): string {
@@ -67,9 +65,9 @@ export class RpcClient {
     let parsed: RpcResponse;
     try {
       const r = rpcResponseSchema.safeParse(JSON.parse(payload.toString('utf8')));
-      parsed = r.success ? r.data : { ok: false, error: { code: 'MALFORMED_REPLY', message: 'the hub\'s reply did not parse' } };
+      parsed = r.success ? r.data : { ok: false, error: { code: 'MALFORMED_REPLY', message: "the hub's reply did not parse" } };
     } catch {
-      parsed = { ok: false, error: { code: 'MALFORMED_REPLY', message: 'the hub\'s reply is not JSON' } };
+      parsed = { ok: false, error: { code: 'MALFORMED_REPLY', message: "the hub's reply is not JSON" } };
     }
     waiting.resolve(parsed);
     return true;

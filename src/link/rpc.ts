@@ -66,7 +66,10 @@ export class RpcServer {
     }
     const env = signedEnvelopeSchema.safeParse(raw);
     if (!env.success) return fail('MALFORMED', 'the request is not a signed envelope');
-    const hint = { id: typeof env.data.body.id === 'string' ? env.data.body.id.slice(0, 100) : undefined, method: typeof env.data.body.method === 'string' ? env.data.body.method.slice(0, 100) : undefined };
+    const hint = {
+      id: typeof env.data.body.id === 'string' ? env.data.body.id.slice(0, 100) : undefined,
+      method: typeof env.data.body.method === 'string' ? env.data.body.method.slice(0, 100) : undefined,
+    };
     if (!env.data.sig || !this.o.publicKey || !verifyBody(this.o.publicKey, env.data.body, env.data.sig)) {
       this.o.onRejected(!env.data.sig ? 'unsigned' : !this.o.publicKey ? 'no_trusted_key' : 'bad_signature', hint);
       return fail('UNAUTHENTICATED', 'the request is not signed by the trusted relay key');
@@ -95,7 +98,12 @@ export class RpcServer {
       this.timers.add(timer);
     });
     try {
-      const result = await Promise.race([Promise.resolve().then(() => handler(req)).then((value) => ({ value })), timeout]);
+      const result = await Promise.race([
+        Promise.resolve()
+          .then(() => handler(req))
+          .then((value) => ({ value })),
+        timeout,
+      ]);
       if (result === 'timeout') {
         this.o.onHandled?.(req.method, 'timeout');
         this.o.log.warn({ method: req.method, budget_ms: budget }, 'rpc handler timed out');
@@ -107,7 +115,7 @@ export class RpcServer {
       this.o.onHandled?.(req.method, 'error');
       if (err instanceof HearthError) return fail(err.code, err.message);
       this.o.log.error({ method: req.method, err: errorMessage(err) }, 'rpc handler failed');
-      return fail('INTERNAL', 'the handler failed; see the hub\'s log');
+      return fail('INTERNAL', "the handler failed; see the hub's log");
     } finally {
       if (timer) {
         clearTimeout(timer);

@@ -213,7 +213,9 @@ export class LinkService implements Service {
       return { status: over || this.keyError ? 'degraded' : 'ok', detail: [`online to ${safeUrl(this.settings.url!)}`, ...parts].join('; ') };
     }
     const next = c.nextAttemptAt ? `; next attempt in ${Math.max(0, Math.round((c.nextAttemptAt - Date.now()) / 1000))} s` : '';
-    const err = c.lastError ? `${c.lastError.kind === 'auth' ? 'credentials refused' : c.lastError.kind === 'tls' ? 'TLS refused' : 'offline'}: ${c.lastError.message}` : c.state;
+    const err = c.lastError
+      ? `${c.lastError.kind === 'auth' ? 'credentials refused' : c.lastError.kind === 'tls' ? 'TLS refused' : 'offline'}: ${c.lastError.message}`
+      : c.state;
     return { status: 'degraded', detail: [`${err}${next}`, `${c.attempts} connection attempts`, ...parts].join('; ') };
   }
 
@@ -315,14 +317,21 @@ export class LinkService implements Service {
   private onDrop(cls: PriorityClass, n: number): void {
     this.dropped += n;
     this.metrics.dropped.inc({ class: cls }, n);
-    if (this.dropped === n || this.dropped % 1000 === 0) this.log.warn({ class: cls, dropped_total: this.dropped }, 'outbox full: dropping the oldest low-priority rows');
+    if (this.dropped === n || this.dropped % 1000 === 0)
+      this.log.warn({ class: cls, dropped_total: this.dropped }, 'outbox full: dropping the oldest low-priority rows');
   }
 
   private auditRpcRejected(reason: string, req: { id?: string; method?: string }): void {
     this.log.warn({ reason, rpc_id: req.id, method: req.method }, 'rpc request rejected');
     if (!this.rejectAudit.take('rpc')) return;
     try {
-      this.ctx.audit.append({ actor: 'relay', origin: 'relay', kind: 'link.rpc.rejected', subject: req.id ?? null, data: { reason, method: req.method ?? null } });
+      this.ctx.audit.append({
+        actor: 'relay',
+        origin: 'relay',
+        kind: 'link.rpc.rejected',
+        subject: req.id ?? null,
+        data: { reason, method: req.method ?? null },
+      });
     } catch (err) {
       this.log.error({ err: errorMessage(err) }, 'could not audit a rejected rpc request');
     }
@@ -341,11 +350,21 @@ export class LinkService implements Service {
           this.set(self.outbox?.depth ?? 0);
         },
       }),
-      dropped: new Counter({ name: 'hearth_link_outbox_dropped_total', help: 'Outbox rows dropped to keep its bound, by class', labelNames: ['class'] as const, registers }),
+      dropped: new Counter({
+        name: 'hearth_link_outbox_dropped_total',
+        help: 'Outbox rows dropped to keep its bound, by class',
+        labelNames: ['class'] as const,
+        registers,
+      }),
       published: new Counter({ name: 'hearth_link_published_total', help: 'Upstream messages acknowledged by the broker', registers }),
       attempts: new Counter({ name: 'hearth_link_connect_attempts_total', help: 'Connection attempts to the cloud broker', registers }),
       commands: new Counter({ name: 'hearth_link_commands_total', help: 'Down commands by result', labelNames: ['result'] as const, registers }),
-      rpc: new Counter({ name: 'hearth_link_rpc_total', help: 'RPC requests handled, by method and result', labelNames: ['method', 'result'] as const, registers }),
+      rpc: new Counter({
+        name: 'hearth_link_rpc_total',
+        help: 'RPC requests handled, by method and result',
+        labelNames: ['method', 'result'] as const,
+        registers,
+      }),
     };
   }
 }

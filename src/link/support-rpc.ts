@@ -58,7 +58,9 @@ export function registerSupportMethods(d: SupportRpcDeps): void {
   d.rpc.register('support.diagnostics', async (req) => {
     const grant = admit(req, 'diagnostics');
     ctx.audit.append({ actor: actorOf(req), origin: 'support', kind: 'support.diagnostics', subject: grant.id, data: { engineer: req.engineer ?? null } });
-    const doctor = await withTimeout(d.doctor(), 8000, 'doctor did not finish within 8 s').catch((err: unknown) => [{ check: 'doctor', status: 'fail', detail: errorMessage(err) }]);
+    const doctor = await withTimeout(d.doctor(), 8000, 'doctor did not finish within 8 s').catch((err: unknown) => [
+      { check: 'doctor', status: 'fail', detail: errorMessage(err) },
+    ]);
     return {
       hub_id: d.rpc.hubId,
       version: ctx.version,

@@ -28,12 +28,26 @@ export type Grant = z.infer<typeof grantSchema>;
 
 const createSchema = z.strictObject({
   scope: supportScopeSchema,
-  duration_minutes: z.number().int().min(1).max(7 * 24 * 60),
+  duration_minutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60),
   engineer: z.string().min(1).max(64).optional(),
   note: z.string().max(500).optional(),
 });
 
-type Row = { id: string; scope: SupportScope; engineer: string | null; note: string | null; created_by: string; created_at: number; expires_at: number; revoked_at: number | null; revoked_by: string | null };
+type Row = {
+  id: string;
+  scope: SupportScope;
+  engineer: string | null;
+  note: string | null;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_by: string | null;
+};
 
 /** Which methods a scope opens: maintenance includes diagnostics. */
 const SCOPE_OPENS: Record<SupportScope, SupportScope[]> = { diagnostics: ['diagnostics'], maintenance: ['diagnostics', 'maintenance'] };
@@ -67,7 +81,13 @@ export class SupportGrants {
     const now = this.ctx.clock.now();
     const expires = now + input.duration_minutes * 60_000;
     this.ctx.audit.withEntry(
-      { actor: by, origin: 'web', kind: 'support.grant.created', subject: id, data: { scope: input.scope, duration_minutes: input.duration_minutes, engineer: input.engineer ?? null, expires_at: isoTime(expires) } },
+      {
+        actor: by,
+        origin: 'web',
+        kind: 'support.grant.created',
+        subject: id,
+        data: { scope: input.scope, duration_minutes: input.duration_minutes, engineer: input.engineer ?? null, expires_at: isoTime(expires) },
+      },
       () => this.insert.run(id, input.scope, input.engineer ?? null, input.note ?? null, by, now, expires),
     );
     this.changed();
@@ -164,7 +184,12 @@ export function supportRoutes(ctx: HubContext, grants: SupportGrants, changes: H
       '/support/sessions',
       {
         preHandler: changer,
-        schema: { tags: ['support'], summary: 'Grant a support session, through the action gate: 201 at once, 202 with the approval id while it waits', body: createSchema, response: { 201: grantSchema, 202: pendingChangeSchema } },
+        schema: {
+          tags: ['support'],
+          summary: 'Grant a support session, through the action gate: 201 at once, 202 with the approval id while it waits',
+          body: createSchema,
+          response: { 201: grantSchema, 202: pendingChangeSchema },
+        },
       },
       async (req, reply) => {
         const p = principalOf(req);
@@ -181,14 +206,26 @@ export function supportRoutes(ctx: HubContext, grants: SupportGrants, changes: H
         return reply.status(201).send(grants.get(id)!);
       },
     );
-    r.get('/support/sessions', { preHandler: owner, schema: { tags: ['support'], summary: 'Support sessions, newest first', response: { 200: z.object({ sessions: z.array(grantSchema) }) } } }, async () => ({
-      sessions: grants.list(),
-    }));
+    r.get(
+      '/support/sessions',
+      {
+        preHandler: owner,
+        schema: { tags: ['support'], summary: 'Support sessions, newest first', response: { 200: z.object({ sessions: z.array(grantSchema) }) } },
+      },
+      async () => ({
+        sessions: grants.list(),
+      }),
+    );
     r.delete(
       '/support/sessions/:id',
       {
         preHandler: changer,
-        schema: { tags: ['support'], summary: 'Revoke a support session now (a low-risk hub change: at once for an owner by default)', params: z.object({ id: z.string().max(100) }), response: { 200: grantSchema, 202: pendingChangeSchema } },
+        schema: {
+          tags: ['support'],
+          summary: 'Revoke a support session now (a low-risk hub change: at once for an owner by default)',
+          params: z.object({ id: z.string().max(100) }),
+          response: { 200: grantSchema, 202: pendingChangeSchema },
+        },
       },
       async (req, reply) => {
         const p = principalOf(req);

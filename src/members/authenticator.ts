@@ -8,7 +8,10 @@ import type { TokenStore } from './tokens.js';
  * their token failing).
  */
 export class MembersAuthenticator implements Authenticator {
-  constructor(private readonly sessions: SessionStore, private readonly tokens: TokenStore) {}
+  constructor(
+    private readonly sessions: SessionStore,
+    private readonly tokens: TokenStore,
+  ) {}
 
   authenticate(request: { headers: Record<string, string | string[] | undefined>; cookies?: Record<string, string | undefined> }): Principal | null {
     const auth = request.headers.authorization;

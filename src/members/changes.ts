@@ -45,7 +45,15 @@ const ROLE_WORDS: Record<Role, string> = { owner: 'an owner', adult: 'an adult',
 export function defineMemberChanges(changes: HubChanges, members: MembersService): void {
   const add = (raw: Record<string, unknown>) => {
     const p = addParams.parse(raw);
-    const row: MemberRow = { ...p.member, password_hash: p.password_hash, pin_hash: p.pin_hash, telegram_user_id: null, disabled: 0, created_at: '', updated_at: '' };
+    const row: MemberRow = {
+      ...p.member,
+      password_hash: p.password_hash,
+      pin_hash: p.pin_hash,
+      telegram_user_id: null,
+      disabled: 0,
+      created_at: '',
+      updated_at: '',
+    };
     members.insertMember(row, p.fields, p.by);
   };
   const update = (raw: Record<string, unknown>) => {
@@ -64,7 +72,6 @@ export function defineMemberChanges(changes: HubChanges, members: MembersService
   for (const op of ['delete_member', 'delete_owner'] as const) changes.define(MEMBERS_ENTITY, op, { run: remove });
 }
 
-
 /** POST /members through the gate: undefined when the member was added at once, else the 202 body. */
 export async function askToAdd(changes: HubChanges, members: MembersService, p: Principal, actor: Actor, input: CreateMemberBody) {
   const { row, fields } = await members.newMember(input);
@@ -76,7 +83,12 @@ export async function askToAdd(changes: HubChanges, members: MembersService, p: 
     by: actor,
     summary: `add ${row.display_name} as ${ROLE_WORDS[row.role]}`,
   };
-  const pending = await changes.ask({ entity_id: MEMBERS_ENTITY, operation: row.role === 'owner' ? 'add_owner' : 'add_member', params, origin: changeOrigin(p) });
+  const pending = await changes.ask({
+    entity_id: MEMBERS_ENTITY,
+    operation: row.role === 'owner' ? 'add_owner' : 'add_member',
+    params,
+    origin: changeOrigin(p),
+  });
   return { id: row.id, pending };
 }
 

@@ -16,7 +16,10 @@ export interface LoginAttempt {
 
 /** A refused attempt, with the seconds to wait (the route sends them as Retry-After). */
 export class RateLimitedError extends HearthError {
-  constructor(readonly retryAfterS: number, what = 'sign-in attempts') {
+  constructor(
+    readonly retryAfterS: number,
+    what = 'sign-in attempts',
+  ) {
     super('RATE_LIMITED', `Too many ${what}; try again in ${retryAfterS} s`, 429, { retry_after_s: retryAfterS });
   }
 }
@@ -38,7 +41,11 @@ export class LoginService {
   private readonly auditRefusals: RateLimiter;
   private readonly log: Logger;
 
-  constructor(private readonly ctx: HubContext, private readonly repo: MemberRepo, private readonly sessions: SessionStore) {
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly repo: MemberRepo,
+    private readonly sessions: SessionStore,
+  ) {
     this.byUser = limiter(ctx, 5, 1);
     this.byIp = limiter(ctx, 20, 4);
     this.auditRefusals = limiter(ctx, 1, 1);

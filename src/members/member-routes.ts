@@ -51,7 +51,12 @@ export function memberRoutes(ctx: HubContext, members: MembersService, changes: 
       '/members',
       {
         preHandler: requireRole('owner', 'adult'),
-        schema: { tags: TAGS, summary: 'Members: full records for an owner, names and roles for adults', querystring: membersQuerySchema, response: { 200: memberListSchema } },
+        schema: {
+          tags: TAGS,
+          summary: 'Members: full records for an owner, names and roles for adults',
+          querystring: membersQuerySchema,
+          response: { 200: memberListSchema },
+        },
       },
       async (req) => {
         const p = principalOf(req);
@@ -60,22 +65,32 @@ export function memberRoutes(ctx: HubContext, members: MembersService, changes: 
       },
     );
 
-    r.get('/members/me', { preHandler: requireSignedIn, schema: { tags: TAGS, summary: 'Your own record', response: { 200: memberViewSchema } } }, async (req) =>
-      members.publicView(requireMember(members, principalOf(req).member_id)),
+    r.get(
+      '/members/me',
+      { preHandler: requireSignedIn, schema: { tags: TAGS, summary: 'Your own record', response: { 200: memberViewSchema } } },
+      async (req) => members.publicView(requireMember(members, principalOf(req).member_id)),
     );
 
     r.patch(
       '/members/me',
       {
         preHandler: requireSignedIn,
-        schema: { tags: TAGS, summary: 'Change your own name, phone, password or PIN (password and PIN need current_password)', body: updateSelfBodySchema, response: { 200: memberViewSchema } },
+        schema: {
+          tags: TAGS,
+          summary: 'Change your own name, phone, password or PIN (password and PIN need current_password)',
+          body: updateSelfBodySchema,
+          response: { 200: memberViewSchema },
+        },
       },
       async (req) => members.publicView(await members.updateSelf(principalOf(req), req.body)),
     );
 
     r.get(
       '/members/:id',
-      { preHandler: requireSignedIn, schema: { tags: TAGS, summary: 'One member', params: idParamsSchema, response: { 200: z.union([memberViewSchema, memberSummarySchema]) } } },
+      {
+        preHandler: requireSignedIn,
+        schema: { tags: TAGS, summary: 'One member', params: idParamsSchema, response: { 200: z.union([memberViewSchema, memberSummarySchema]) } },
+      },
       async (req) => {
         const p = principalOf(req);
         if (p.role !== 'owner' && p.role !== 'adult' && p.member_id !== req.params.id) throw forbidden('This needs the role owner or adult', 'ROLE_REQUIRED');
@@ -89,7 +104,8 @@ export function memberRoutes(ctx: HubContext, members: MembersService, changes: 
         preHandler: changer,
         schema: {
           tags: TAGS,
-          summary: 'Add a member (owner), through the action gate: 201 when added at once (the owner\'s PIN confirmed on this sign-in a few minutes ago), 202 with the approval id when it waits for the PIN or a second person',
+          summary:
+            "Add a member (owner), through the action gate: 201 when added at once (the owner's PIN confirmed on this sign-in a few minutes ago), 202 with the approval id when it waits for the PIN or a second person",
           body: createMemberBodySchema,
           response: { 201: memberViewSchema, 202: pendingChangeSchema },
         },
@@ -108,7 +124,8 @@ export function memberRoutes(ctx: HubContext, members: MembersService, changes: 
         preHandler: changer,
         schema: {
           tags: TAGS,
-          summary: 'Change a member (owner). Role, disabled, and another member\'s password or PIN go through the action gate (202 while waiting); the last active owner cannot be demoted or disabled',
+          summary:
+            "Change a member (owner). Role, disabled, and another member's password or PIN go through the action gate (202 while waiting); the last active owner cannot be demoted or disabled",
           params: idParamsSchema,
           body: updateMemberBodySchema,
           response: { 200: memberViewSchema, 202: pendingChangeSchema },
@@ -143,7 +160,15 @@ export function memberRoutes(ctx: HubContext, members: MembersService, changes: 
 
     r.post(
       '/members/:id/pairing-code',
-      { preHandler: owner, schema: { tags: TAGS, summary: 'A one-time code (15 min) that links the member\'s Telegram account', params: idParamsSchema, response: { 201: pairingCodeSchema } } },
+      {
+        preHandler: owner,
+        schema: {
+          tags: TAGS,
+          summary: "A one-time code (15 min) that links the member's Telegram account",
+          params: idParamsSchema,
+          response: { 201: pairingCodeSchema },
+        },
+      },
       async (req, reply) => reply.status(201).send(members.createPairingCode(req.params.id, actorOf(principalOf(req)))),
     );
   };

@@ -30,7 +30,10 @@ export type IdentityKind = z.infer<typeof identityKindSchema>;
  * not a number. Without a country code there is no telling which country is meant.
  */
 export function normalizePhone(raw: string): string | undefined {
-  const compact = raw.trim().replace(/[\s().\-\u00a0]/g, '').replace(/^00/, '+');
+  const compact = raw
+    .trim()
+    .replace(/[\s().\-\u00a0]/g, '')
+    .replace(/^00/, '+');
   return /^\+[1-9]\d{6,14}$/.test(compact) ? compact : undefined;
 }
 

@@ -30,7 +30,10 @@ export class PairingCodes {
   /** Per Telegram account: guessing 40-bit codes is hopeless, and this keeps it so. */
   private readonly limiter: RateLimiter;
 
-  constructor(private readonly ctx: HubContext, private readonly repo: MemberRepo) {
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly repo: MemberRepo,
+  ) {
     const db = ctx.store.db;
     this.insert = db.prepare('INSERT INTO pairing_codes (code_hash, member_id, created_at, expires_at) VALUES (?, ?, ?, ?)');
     this.find = db.prepare('SELECT code_hash, member_id, expires_at, used_at FROM pairing_codes WHERE code_hash = ?');
@@ -53,7 +56,8 @@ export class PairingCodes {
   }
 
   redeem(code: string, telegramUserId: number): Member {
-    if (!Number.isSafeInteger(telegramUserId) || telegramUserId <= 0) throw new HearthError('INVALID_TELEGRAM_USER', 'A Telegram user id is a positive whole number');
+    if (!Number.isSafeInteger(telegramUserId) || telegramUserId <= 0)
+      throw new HearthError('INVALID_TELEGRAM_USER', 'A Telegram user id is a positive whole number');
     const key = String(telegramUserId);
     const wait = this.limiter.retryAfter(key);
     if (wait > 0) throw new HearthError('RATE_LIMITED', `Too many pairing attempts; try again in ${wait} s`, 429, { retry_after_s: wait });
@@ -71,12 +75,14 @@ export class PairingCodes {
       });
       throw error;
     };
-    if (!row || row.used_at) return fail(new HearthError('PAIRING_CODE_INVALID', 'That pairing code is not valid; ask the owner for a new one', 403), row ? 'used' : 'unknown');
+    if (!row || row.used_at)
+      return fail(new HearthError('PAIRING_CODE_INVALID', 'That pairing code is not valid; ask the owner for a new one', 403), row ? 'used' : 'unknown');
     if (Date.parse(row.expires_at) <= now) {
       return fail(new HearthError('PAIRING_CODE_EXPIRED', 'That pairing code has expired; ask the owner for a new one', 403), 'expired');
     }
     const member = this.repo.get(row.member_id);
-    if (!member || member.disabled) return fail(new HearthError('PAIRING_CODE_INVALID', 'That pairing code is not valid; ask the owner for a new one', 403), 'member_unavailable');
+    if (!member || member.disabled)
+      return fail(new HearthError('PAIRING_CODE_INVALID', 'That pairing code is not valid; ask the owner for a new one', 403), 'member_unavailable');
     const other = this.repo.getByIdentity('telegram_chat', telegramUserId);
     if (other && other.id !== member.id) {
       throw conflict('TELEGRAM_ALREADY_PAIRED', 'This Telegram account is already linked to another member; the owner can unlink it first');

@@ -21,7 +21,9 @@ export interface MemberRow {
 }
 
 /** Columns a change may touch; the service decides who may change which. */
-export type MemberChange = Partial<Pick<MemberRow, 'username' | 'display_name' | 'role' | 'password_hash' | 'pin_hash' | 'phone' | 'telegram_user_id' | 'disabled'>>;
+export type MemberChange = Partial<
+  Pick<MemberRow, 'username' | 'display_name' | 'role' | 'password_hash' | 'pin_hash' | 'phone' | 'telegram_user_id' | 'disabled'>
+>;
 const CHANGEABLE = ['username', 'display_name', 'role', 'password_hash', 'pin_hash', 'disabled'] as const;
 
 /** The members columns, and each channel address as the column it used to be. */

@@ -63,9 +63,13 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
     addRetryAfterHeader(app);
     const r = app.withTypeProvider<ZodTypeProvider>();
 
-    r.get('/setup', { schema: { tags: ['auth'], summary: 'Whether the first owner still has to be created', security: [], response: { 200: setupStateSchema } } }, async () => ({
-      needed: firstRun.needed(),
-    }));
+    r.get(
+      '/setup',
+      { schema: { tags: ['auth'], summary: 'Whether the first owner still has to be created', security: [], response: { 200: setupStateSchema } } },
+      async () => ({
+        needed: firstRun.needed(),
+      }),
+    );
 
     r.post(
       '/setup',
@@ -87,7 +91,15 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
 
     r.post(
       '/auth/login',
-      { schema: { tags: ['auth'], summary: 'Sign in with a password; sets the hearth_session cookie', security: [], body: loginBodySchema, response: { 200: signedInSchema } } },
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Sign in with a password; sets the hearth_session cookie',
+          security: [],
+          body: loginBodySchema,
+          response: { 200: signedInSchema },
+        },
+      },
       async (req, reply) => {
         const { member, session } = await login.login({ ...req.body, ...client(req) });
         setSessionCookie(req, reply, session);
@@ -108,7 +120,10 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
 
     r.post(
       '/auth/logout-everywhere',
-      { preHandler: requireSignedIn, schema: { tags: ['auth'], summary: 'End every session of yours, on every device, this one included', response: { 204: noContent } } },
+      {
+        preHandler: requireSignedIn,
+        schema: { tags: ['auth'], summary: 'End every session of yours, on every device, this one included', response: { 204: noContent } },
+      },
       async (req, reply) => {
         const p = principalOf(req);
         const ids = sessions.idsFor(p.member_id);
@@ -121,42 +136,68 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
       },
     );
 
-    r.get('/auth/me', { preHandler: requireSignedIn, schema: { tags: ['auth'], summary: 'The signed-in member', response: { 200: meSchema } } }, async (req) => {
-      const p = principalOf(req);
-      const member = members.get(p.member_id);
-      if (!member) throw notFound('member', p.member_id);
-      return { member: members.publicView(member), via: p.via, ...(p.scopes ? { scopes: p.scopes } : {}) };
-    });
+    r.get(
+      '/auth/me',
+      { preHandler: requireSignedIn, schema: { tags: ['auth'], summary: 'The signed-in member', response: { 200: meSchema } } },
+      async (req) => {
+        const p = principalOf(req);
+        const member = members.get(p.member_id);
+        if (!member) throw notFound('member', p.member_id);
+        return { member: members.publicView(member), via: p.via, ...(p.scopes ? { scopes: p.scopes } : {}) };
+      },
+    );
 
     r.post(
       '/tokens',
       {
         preHandler: requireSignedIn,
-        schema: { tags: ['auth'], summary: 'Make an API token for yourself; the token is shown only in this answer', body: createTokenBodySchema, response: { 201: createdTokenSchema } },
+        schema: {
+          tags: ['auth'],
+          summary: 'Make an API token for yourself; the token is shown only in this answer',
+          body: createTokenBodySchema,
+          response: { 201: createdTokenSchema },
+        },
       },
       async (req, reply) => {
         const p = principalOf(req);
         // A token cannot mint tokens: a leaked narrow token must not become a wide one.
         if (p.via !== 'session') throw forbidden('Make API tokens from a signed-in session', 'SESSION_REQUIRED');
-        if (tokens.activeFor(p.member_id) >= MAX_TOKENS_PER_MEMBER) throw conflict('TOO_MANY_TOKENS', `A member may hold ${MAX_TOKENS_PER_MEMBER} active tokens; revoke some first`);
+        if (tokens.activeFor(p.member_id) >= MAX_TOKENS_PER_MEMBER)
+          throw conflict('TOO_MANY_TOKENS', `A member may hold ${MAX_TOKENS_PER_MEMBER} active tokens; revoke some first`);
         const scopes = [...new Set(req.body.scopes ?? ['*'])];
         const id = newId('tok');
         const { result } = ctx.audit.withEntry(
-          { actor: p.member_id, origin: 'web', kind: 'token.created', subject: id, data: { name: req.body.name, scopes, expires_in_days: req.body.expires_in_days ?? null } },
+          {
+            actor: p.member_id,
+            origin: 'web',
+            kind: 'token.created',
+            subject: id,
+            data: { name: req.body.name, scopes, expires_in_days: req.body.expires_in_days ?? null },
+          },
           () => tokens.create(p.member_id, req.body.name, scopes, req.body.expires_in_days, id),
         );
         return reply.status(201).send({ ...result.info, token: result.token });
       },
     );
 
-    r.get('/tokens', { preHandler: [requireSignedIn, requireScope('tokens')], schema: { tags: ['auth'], summary: 'API tokens (yours; an owner sees everyone\'s); never the secrets', response: { 200: tokenListSchema } } }, async (req) => {
-      const p = principalOf(req);
-      return { tokens: tokens.list(p.role === 'owner' ? undefined : p.member_id) };
-    });
+    r.get(
+      '/tokens',
+      {
+        preHandler: [requireSignedIn, requireScope('tokens')],
+        schema: { tags: ['auth'], summary: "API tokens (yours; an owner sees everyone's); never the secrets", response: { 200: tokenListSchema } },
+      },
+      async (req) => {
+        const p = principalOf(req);
+        return { tokens: tokens.list(p.role === 'owner' ? undefined : p.member_id) };
+      },
+    );
 
     r.delete(
       '/tokens/:id',
-      { preHandler: [requireSignedIn, requireScope('tokens')], schema: { tags: ['auth'], summary: 'Revoke an API token (yours, or any for an owner)', params: idParamsSchema, response: { 204: noContent } } },
+      {
+        preHandler: [requireSignedIn, requireScope('tokens')],
+        schema: { tags: ['auth'], summary: 'Revoke an API token (yours, or any for an owner)', params: idParamsSchema, response: { 204: noContent } },
+      },
       async (req, reply) => {
         const p = principalOf(req);
         const token = tokens.get(req.params.id);

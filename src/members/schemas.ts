@@ -79,7 +79,7 @@ export const updateMemberBodySchema = z.strictObject({
   pin: pinSchema.nullable().optional(),
   phone: phoneSchema.nullable().optional(),
   disabled: z.boolean().optional(),
-  telegram_user_id: z.null().optional().describe('null unlinks the member\'s Telegram account'),
+  telegram_user_id: z.null().optional().describe("null unlinks the member's Telegram account"),
   current_password: z.string().max(1024).optional().describe('needed when changing your own password or PIN'),
 });
 export type UpdateMemberBody = z.infer<typeof updateMemberBodySchema>;
@@ -103,7 +103,7 @@ export const membersQuerySchema = z.strictObject({
 export const memberListSchema = z.object({ members: z.array(z.union([memberViewSchema, memberSummarySchema])) });
 
 export const pairingCodeSchema = z.object({
-  code: z.string().describe('Send it to the hub\'s Telegram bot within 15 minutes; it works once'),
+  code: z.string().describe("Send it to the hub's Telegram bot within 15 minutes; it works once"),
   expires_at: z.string(),
 });
 

@@ -43,7 +43,10 @@ export class MembersService {
   private readonly pairing: PairingCodes;
   private readonly log: Logger;
 
-  constructor(private readonly ctx: HubContext, private readonly sessions: SessionStore) {
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly sessions: SessionStore,
+  ) {
     this.repo = new MemberRepo(ctx.store.db);
     this.log = ctx.log.child({ part: 'members' });
     this.pinLimiter = new RateLimiter({ burst: PIN_BURST, perSecond: PIN_REFILL_PER_S, maxKeys: 5_000, now: () => ctx.clock.now() });
@@ -224,10 +227,13 @@ export class MembersService {
   async remove(id: string, by: Actor): Promise<void> {
     const row = this.requireRow(id);
     try {
-      this.ctx.audit.withEntry({ actor: by.id, origin: by.origin, kind: 'member.deleted', subject: id, data: { username: row.username, role: row.role } }, () => {
-        if (row.role === 'owner' && !row.disabled && this.repo.activeOwnerCount() <= 1) throw lastOwner();
-        this.repo.delete(id); // sessions, tokens and pairing codes go with it (ON DELETE CASCADE)
-      });
+      this.ctx.audit.withEntry(
+        { actor: by.id, origin: by.origin, kind: 'member.deleted', subject: id, data: { username: row.username, role: row.role } },
+        () => {
+          if (row.role === 'owner' && !row.disabled && this.repo.activeOwnerCount() <= 1) throw lastOwner();
+          this.repo.delete(id); // sessions, tokens and pairing codes go with it (ON DELETE CASCADE)
+        },
+      );
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
         throw conflict('MEMBER_IN_USE', 'Other records still refer to this member; disable the member instead');

@@ -56,7 +56,10 @@ export class SessionStore {
   private readonly trimStmt: Statement<[string, string, number]>;
   private readonly pruneStmt: Statement<[string]>;
 
-  constructor(private readonly db: Db, private readonly clock: Clock) {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {
     this.insert = db.prepare(
       'INSERT INTO sessions (id, token_hash, member_id, created_at, expires_at, last_seen, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -95,7 +98,15 @@ export class SessionStore {
     }
     if (row.disabled) return null;
     if (now - Date.parse(row.last_seen) > TOUCH_EVERY_MS) this.touchStmt.run(isoTime(now), row.session_id);
-    return { member_id: row.member_id, username: row.username, display_name: row.display_name, role: row.role, via: 'session', session_id: row.session_id, expires_at: row.expires_at };
+    return {
+      member_id: row.member_id,
+      username: row.username,
+      display_name: row.display_name,
+      role: row.role,
+      via: 'session',
+      session_id: row.session_id,
+      expires_at: row.expires_at,
+    };
   }
 
   delete(id: string): boolean {

@@ -63,7 +63,9 @@ export class FirstRun {
     this.codeHash = sha256Hex(code.replace(/\D/g, ''));
     this.log.info({ file: this.file }, 'first run: no owner yet; the one-time setup code is in this file (and was printed on the console)');
     // The one intended plain print of the secret, for the person at the console (not the logger).
-    this.print(`\nHearth first run. Setup code: ${code}\nUse it once to create the owner in the web UI or with POST /api/v1/setup. It is also in ${this.file}.\n\n`);
+    this.print(
+      `\nHearth first run. Setup code: ${code}\nUse it once to create the owner in the web UI or with POST /api/v1/setup. It is also in ${this.file}.\n\n`,
+    );
   }
 
   async complete(body: SetupBody, client: { ip: string; user_agent?: string }): Promise<{ member: Member; session: NewSession }> {
@@ -76,10 +78,7 @@ export class FirstRun {
     const global = this.failedBefore.has(address) ? this.global.retryAfter('all') : 0;
     if (own > 0 || global > 0) {
       if (this.auditRefusals.take(address)) this.audit('setup.failed', { ip: client.ip, reason: 'rate_limited' });
-      throw new RateLimitedError(
-        Math.max(own, global),
-        own > 0 ? 'wrong setup codes from this device' : 'wrong setup codes on this network',
-      );
+      throw new RateLimitedError(Math.max(own, global), own > 0 ? 'wrong setup codes from this device' : 'wrong setup codes on this network');
     }
     if (!safeEqual(sha256Hex(body.setup_code.replace(/\D/g, '')), this.codeHash)) {
       this.byIp.take(address);
@@ -88,7 +87,7 @@ export class FirstRun {
       this.failedBefore.add(address);
       this.audit('setup.failed', { ip: client.ip, reason: 'wrong_code' });
       this.log.warn({ ip: client.ip }, 'setup attempted with a wrong code');
-      throw new HearthError('SETUP_CODE_INVALID', 'That setup code is not right; it is in the setup-code file in the hub\'s data directory', 403);
+      throw new HearthError('SETUP_CODE_INVALID', "That setup code is not right; it is in the setup-code file in the hub's data directory", 403);
     }
     checkPasswordPolicy(body.password, body.username);
     const password_hash = await hashPassword(body.password);
@@ -160,6 +159,13 @@ export function addressKey(ip: string): string {
   if (v4) return v4[1]!;
   if (!ip.includes(':')) return ip;
   const [head = '', tail = ''] = ip.split('::');
-  const groups = [...head.split(':').filter(Boolean), ...Array(Math.max(0, 8 - head.split(':').filter(Boolean).length - tail.split(':').filter(Boolean).length)).fill('0'), ...tail.split(':').filter(Boolean)];
-  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const groups = [
+    ...head.split(':').filter(Boolean),
+    ...Array(Math.max(0, 8 - head.split(':').filter(Boolean).length - tail.split(':').filter(Boolean).length)).fill('0'),
+    ...tail.split(':').filter(Boolean),
+  ];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

@@ -56,7 +56,10 @@ export class TokenStore {
   private readonly listMember: Statement<[string], TokenRow>;
   private readonly pruneStmt: Statement<[string, string]>;
 
-  constructor(db: Db, private readonly clock: Clock) {
+  constructor(
+    db: Db,
+    private readonly clock: Clock,
+  ) {
     this.insert = db.prepare(
       'INSERT INTO api_tokens (id, member_id, name, scopes, hash, created_at, expires_at) VALUES (@id, @member_id, @name, @scopes, @hash, @created_at, @expires_at)',
     );

@@ -37,7 +37,11 @@ export class HomeAlerts implements Service {
   private readonly badSince = new Map<string, number>();
   private lastHealthCheck = 0;
 
-  constructor(private readonly ctx: HubContext, private readonly router: NotificationRouter, readonly entities?: EntitySource) {}
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly router: NotificationRouter,
+    readonly entities?: EntitySource,
+  ) {}
 
   /** The hub's component health (handed over once the hub exists); degraded parts become alerts. */
   useHealth(components: () => Record<string, ComponentHealth>): void {
@@ -97,7 +101,13 @@ export class HomeAlerts implements Service {
         subject: `alert:door_open:${id}`,
         dedup_key: `door_open:${id}`,
         audience: { roles: s.alert_roles },
-        actions: e?.domain === 'cover' ? [{ kind: 'action', label: 'Close it', action: { entity_id: id, operation: 'close_cover', params: {} } }, { kind: 'ack', label: 'Leave it' }] : [{ kind: 'ack', label: 'OK' }],
+        actions:
+          e?.domain === 'cover'
+            ? [
+                { kind: 'action', label: 'Close it', action: { entity_id: id, operation: 'close_cover', params: {} } },
+                { kind: 'ack', label: 'Leave it' },
+              ]
+            : [{ kind: 'ack', label: 'OK' }],
       });
     }
     for (const [id, since] of this.downSince) {

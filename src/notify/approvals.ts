@@ -16,7 +16,12 @@ const envelope = z.object({
   origin: z.object({ member_id: z.string().nullable(), channel: z.string() }),
   risk: z.string(),
   reason: z.string().nullable().optional(),
-  policy: z.object({ quorum: z.number(), approver_roles: z.array(z.enum(['owner', 'adult', 'child', 'elder', 'guest', 'support'])), exclude_requester: z.boolean(), step_up: z.boolean() }),
+  policy: z.object({
+    quorum: z.number(),
+    approver_roles: z.array(z.enum(['owner', 'adult', 'child', 'elder', 'guest', 'support'])),
+    exclude_requester: z.boolean(),
+    step_up: z.boolean(),
+  }),
   expires_at: z.string(),
   state: z.string(),
   decisions: z.array(z.object({ member_id: z.string(), decision: z.string(), channel: z.string(), at: z.string() })),
@@ -58,13 +63,15 @@ export class ApprovalNotices implements Service {
     // Subscribed by name: the gate declares these events; this part only reads them.
     const bus = this.ctx.bus as unknown as LooseBus;
     const safe = (name: string, fn: (p: unknown) => void) =>
-      this.off.push(bus.on(name, (p) => {
-        try {
-          fn(p);
-        } catch (err) {
-          this.ctx.log.error({ part: 'notify', event: name, err: (err as Error).message }, 'could not turn a gate event into a notification');
-        }
-      }));
+      this.off.push(
+        bus.on(name, (p) => {
+          try {
+            fn(p);
+          } catch (err) {
+            this.ctx.log.error({ part: 'notify', event: name, err: (err as Error).message }, 'could not turn a gate event into a notification');
+          }
+        }),
+      );
     safe('approval.requested', (p) => this.requested(envelope.parse(p)));
     safe('approval.decided', (p) => this.decided(decided.parse(p)));
     safe('approval.finished', (p) => this.finished(envelope.parse(p)));
@@ -123,13 +130,20 @@ export class ApprovalNotices implements Service {
     const detail = env.outcome?.message ? ` ${env.outcome.message}` : '';
     const text = (() => {
       switch (env.state) {
-        case 'executed': return `Done: ${what}${by ? ` (approved by ${by})` : ''}.`;
-        case 'denied': return `${by ?? 'An approver'} said no: ${what}.`;
-        case 'expired': return `Nobody approved in time: ${what}. Nothing was done.`;
-        case 'cancelled': return `Cancelled: ${what}.`;
-        case 'unconfirmed': return `Sent, but not confirmed: ${what}. Please check it.${detail}`;
-        case 'failed': return `It did not work: ${what}.${detail}`;
-        default: return `${what}: ${env.state}.`;
+        case 'executed':
+          return `Done: ${what}${by ? ` (approved by ${by})` : ''}.`;
+        case 'denied':
+          return `${by ?? 'An approver'} said no: ${what}.`;
+        case 'expired':
+          return `Nobody approved in time: ${what}. Nothing was done.`;
+        case 'cancelled':
+          return `Cancelled: ${what}.`;
+        case 'unconfirmed':
+          return `Sent, but not confirmed: ${what}. Please check it.${detail}`;
+        case 'failed':
+          return `It did not work: ${what}.${detail}`;
+        default:
+          return `${what}: ${env.state}.`;
       }
     })();
     if (env.state === 'expired' || env.state === 'cancelled') this.router.close(env.id, text);

@@ -14,7 +14,11 @@ export const notificationActionSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('action'),
     label: z.string().min(1).max(40),
-    action: z.strictObject({ entity_id: z.string().min(3).max(200), operation: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()).default({}) }),
+    action: z.strictObject({
+      entity_id: z.string().min(3).max(200),
+      operation: z.string().min(1).max(64),
+      params: z.record(z.string(), z.unknown()).default({}),
+    }),
   }),
   z.strictObject({ kind: z.literal('ack'), label: z.string().min(1).max(40) }),
   /** One answer to a question (a workflow's `ask`): pressing it answers and takes the notification. */
@@ -24,7 +28,10 @@ export type NotificationAction = z.infer<typeof notificationActionSchema>;
 
 /** What a part hands the router. `audience` names people; the router picks channels. */
 export const notificationInputSchema = z.strictObject({
-  kind: z.string().regex(/^[a-z0-9_.]{1,64}$/).describe('dotted kind: approval.request, alert.door_open, action.outcome, ...'),
+  kind: z
+    .string()
+    .regex(/^[a-z0-9_.]{1,64}$/)
+    .describe('dotted kind: approval.request, alert.door_open, action.outcome, ...'),
   severity: severitySchema.default('info'),
   text: z.string().min(1).max(3500),
   actions: z.array(notificationActionSchema).max(6).default([]),
@@ -43,7 +50,11 @@ export const notificationInputSchema = z.strictObject({
    * This notification's own ladder instead of notify.escalation_ladder: the same rungs, plus
    * `member:<id>@<channel>` (that person on that channel, such as a call to the next person).
    */
-  ladder: z.array(z.string().regex(/^(role:[a-z]+|member:[A-Za-z0-9_-]{1,64}(@[a-z][a-z0-9_-]{0,31})?|channel:[a-z][a-z0-9_-]{0,31})$/)).min(1).max(12).optional(),
+  ladder: z
+    .array(z.string().regex(/^(role:[a-z]+|member:[A-Za-z0-9_-]{1,64}(@[a-z][a-z0-9_-]{0,31})?|channel:[a-z][a-z0-9_-]{0,31})$/))
+    .min(1)
+    .max(12)
+    .optional(),
 });
 export type NotificationInput = z.input<typeof notificationInputSchema>;
 export type NotificationSpec = z.output<typeof notificationInputSchema>;
@@ -127,7 +138,11 @@ export const preferencesSchema = z.strictObject({
   channels: z.array(z.string().min(1).max(32)).max(8).optional().describe('channels in order of preference; default from notify.default_channels'),
   min_severity: severitySchema.default('info').describe('less severe notifications are not sent (approvals always are)'),
   muted_kinds: z.array(z.string().max(64)).max(50).default([]).describe('kinds or kind prefixes (alert.) not to send; approvals cannot be muted'),
-  quiet_hours: z.strictObject({ start: hhmm, end: hhmm }).nullable().default(null).describe("in the home's time zone; everything below urgent waits until the end"),
+  quiet_hours: z
+    .strictObject({ start: hhmm, end: hhmm })
+    .nullable()
+    .default(null)
+    .describe("in the home's time zone; everything below urgent waits until the end"),
 });
 export type Preferences = z.output<typeof preferencesSchema>;
 

@@ -117,7 +117,12 @@ export class Outbox {
     return (this.db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE status IN ('queued', 'held', 'sending')").get() as { n: number }).n;
   }
 
-  setStatus(id: string, status: DeliveryStatus, now: number, fields: Partial<Pick<DeliveryRow, 'attempts' | 'next_attempt_at' | 'message_ref' | 'last_error' | 'delivered_at'>> = {}): void {
+  setStatus(
+    id: string,
+    status: DeliveryStatus,
+    now: number,
+    fields: Partial<Pick<DeliveryRow, 'attempts' | 'next_attempt_at' | 'message_ref' | 'last_error' | 'delivered_at'>> = {},
+  ): void {
     const sets = ['status = @status', 'updated_at = @now'];
     for (const k of Object.keys(fields)) sets.push(`${k} = @${k}`);
     this.db.prepare(`UPDATE deliveries SET ${sets.join(', ')} WHERE id = @id`).run({ id, status, now, ...fields });
@@ -130,7 +135,9 @@ export class Outbox {
 
   dueEscalations(now: number): NotificationRow[] {
     return this.db
-      .prepare("SELECT * FROM notifications WHERE state = 'open' AND escalate = 1 AND next_escalation_at IS NOT NULL AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT 50")
+      .prepare(
+        "SELECT * FROM notifications WHERE state = 'open' AND escalate = 1 AND next_escalation_at IS NOT NULL AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT 50",
+      )
       .all(now) as NotificationRow[];
   }
 
@@ -142,13 +149,18 @@ export class Outbox {
   acknowledge(id: string, by: string, via: string, now: number): boolean {
     return (
       this.db
-        .prepare("UPDATE notifications SET state = 'acknowledged', ack_by = ?, ack_via = ?, ack_at = ?, next_escalation_at = NULL, updated_at = ? WHERE id = ? AND state = 'open'")
+        .prepare(
+          "UPDATE notifications SET state = 'acknowledged', ack_by = ?, ack_via = ?, ack_at = ?, next_escalation_at = NULL, updated_at = ? WHERE id = ? AND state = 'open'",
+        )
         .run(by, via, now, now, id).changes === 1
     );
   }
 
   close(id: string, now: number): boolean {
-    return this.db.prepare("UPDATE notifications SET state = 'closed', next_escalation_at = NULL, updated_at = ? WHERE id = ? AND state = 'open'").run(now, id).changes === 1;
+    return (
+      this.db.prepare("UPDATE notifications SET state = 'closed', next_escalation_at = NULL, updated_at = ? WHERE id = ? AND state = 'open'").run(now, id)
+        .changes === 1
+    );
   }
 
   /** Messages not yet sent are no longer needed once someone took it. */

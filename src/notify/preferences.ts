@@ -4,7 +4,9 @@ import { preferencesSchema, type Preferences } from './model.js';
 
 /** Seconds since local midnight in a time zone (Intl, so DST is the zone's own). */
 export function secondOfDay(ms: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(ms));
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(
+    new Date(ms),
+  );
   const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value ?? 0);
   return get('hour') * 3600 + get('minute') * 60 + get('second');
 }
@@ -32,7 +34,10 @@ export function quietUntil(prefs: Preferences, now: number, timeZone: string): n
 /** Per-member preferences, stored as a validated JSON document. */
 export class PreferenceStore {
   private readonly cache = new Map<string, Preferences>();
-  constructor(private readonly db: Db, private readonly clock: Clock) {}
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
 
   get(memberId: string): Preferences {
     const hit = this.cache.get(memberId);
@@ -52,7 +57,9 @@ export class PreferenceStore {
   set(memberId: string, input: unknown): Preferences {
     const prefs = preferencesSchema.parse(input);
     this.db
-      .prepare('INSERT INTO notify_preferences (member_id, doc, updated_at) VALUES (?, ?, ?) ON CONFLICT(member_id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at')
+      .prepare(
+        'INSERT INTO notify_preferences (member_id, doc, updated_at) VALUES (?, ?, ?) ON CONFLICT(member_id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at',
+      )
       .run(memberId, JSON.stringify(prefs), this.clock.now());
     this.cache.set(memberId, prefs);
     return prefs;

@@ -7,8 +7,15 @@ import { RateLimiter } from '../core/rate-limit.js';
 import { errorMessage } from '../core/errors.js';
 import type { Member } from '../members/model.js';
 import {
-  ChannelError, notificationInputSchema, SEVERITY_RANK,
-  type MemberDirectory, type NotificationChannel, type NotificationInput, type NotificationSpec, type NotificationView, type OutgoingMessage,
+  ChannelError,
+  notificationInputSchema,
+  SEVERITY_RANK,
+  type MemberDirectory,
+  type NotificationChannel,
+  type NotificationInput,
+  type NotificationSpec,
+  type NotificationView,
+  type OutgoingMessage,
 } from './model.js';
 import { actionsOf, Outbox, type DeliveryRow, type NotificationRow } from './outbox.js';
 import { PreferenceStore, quietUntil } from './preferences.js';
@@ -46,7 +53,10 @@ export class NotificationRouter implements Service {
   private lastPrune = 0;
   private lastError?: string;
 
-  constructor(private readonly ctx: HubContext, private readonly members: MemberDirectory) {
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly members: MemberDirectory,
+  ) {
     this.outbox = new Outbox(ctx.store.db);
     this.preferences = new PreferenceStore(ctx.store.db, ctx.clock);
     this.log = ctx.log.child({ part: 'notify' });
@@ -132,11 +142,24 @@ export class NotificationRouter implements Service {
       }
     }
     const row: NotificationRow = {
-      id, kind: spec.kind, severity: spec.severity, text: spec.text, actions: JSON.stringify(spec.actions), subject: spec.subject ?? null,
+      id,
+      kind: spec.kind,
+      severity: spec.severity,
+      text: spec.text,
+      actions: JSON.stringify(spec.actions),
+      subject: spec.subject ?? null,
       meta: JSON.stringify({ exclude: spec.exclude, ladder_roles: spec.ladder_roles, ladder: spec.ladder }),
-      dedup_key: spec.dedup_key ?? null, count: 1, escalate: spec.escalate ? 1 : 0, step,
+      dedup_key: spec.dedup_key ?? null,
+      count: 1,
+      escalate: spec.escalate ? 1 : 0,
+      step,
       next_escalation_at: spec.escalate ? now + s.escalation_step_minutes * 60_000 : null,
-      state: 'open', ack_by: null, ack_via: null, ack_at: null, created_at: now, updated_at: now,
+      state: 'open',
+      ack_by: null,
+      ack_via: null,
+      ack_at: null,
+      created_at: now,
+      updated_at: now,
     };
     const sentTo: string[] = [];
     this.outbox.transaction(() => {
@@ -144,7 +167,13 @@ export class NotificationRouter implements Service {
       for (const member of recipients) if (this.addDelivery(row, member, Math.max(step, 0), now, only)) sentTo.push(member.id);
     });
     this.ctx.bus.emit('notification.created', {
-      id, kind: spec.kind, severity: spec.severity, text: spec.text, subject: row.subject, member_ids: sentTo, created_at: isoTime(now),
+      id,
+      kind: spec.kind,
+      severity: spec.severity,
+      text: spec.text,
+      subject: row.subject,
+      member_ids: sentTo,
+      created_at: isoTime(now),
     });
     this.kick();
     return { id, deduplicated: false, recipients: sentTo };
@@ -183,16 +212,36 @@ export class NotificationRouter implements Service {
     const order = only ? [only] : (prefs.channels ?? this.settings.default_channels);
     const channel = order.find((c) => this.channels.get(c)?.canReach(member)) ?? order.find((c) => !this.channels.has(c) && this.willReach(c, member));
     const base = {
-      id: newId('dlv'), notification_id: n.id, member_id: member.id, step, attempts: 0, next_attempt_at: now, message_ref: null,
-      created_at: now, updated_at: now, delivered_at: null,
+      id: newId('dlv'),
+      notification_id: n.id,
+      member_id: member.id,
+      step,
+      attempts: 0,
+      next_attempt_at: now,
+      message_ref: null,
+      created_at: now,
+      updated_at: now,
+      delivered_at: null,
     };
     if (!channel) {
       if (only) return false;
-      return this.outbox.insertDelivery({ ...base, channel: 'none', idem_key: `${n.id}:${member.id}:none`, status: 'failed', release_at: null, last_error: 'no channel reaches this member (pair Telegram or choose a channel)' });
+      return this.outbox.insertDelivery({
+        ...base,
+        channel: 'none',
+        idem_key: `${n.id}:${member.id}:none`,
+        status: 'failed',
+        release_at: null,
+        last_error: 'no channel reaches this member (pair Telegram or choose a channel)',
+      });
     }
     const quiet = n.severity === 'urgent' ? undefined : quietUntil(prefs, now, this.ctx.settings.get().hub.timezone);
     return this.outbox.insertDelivery({
-      ...base, channel, idem_key: `${n.id}:${member.id}:${channel}`, status: quiet ? 'held' : 'queued', release_at: quiet ?? null, last_error: null,
+      ...base,
+      channel,
+      idem_key: `${n.id}:${member.id}:${channel}`,
+      status: quiet ? 'held' : 'queued',
+      release_at: quiet ?? null,
+      last_error: null,
     });
   }
 
@@ -203,7 +252,9 @@ export class NotificationRouter implements Service {
    * are edited where the channel can, and the others are told who took it.
    */
   acknowledge(target: { id?: string; subject?: string }, memberId: string, via: string, outcome?: string): boolean {
-    const rows = target.id ? [this.outbox.notification(target.id)].filter((r): r is NotificationRow => r !== undefined) : this.outbox.openBySubject(target.subject ?? '');
+    const rows = target.id
+      ? [this.outbox.notification(target.id)].filter((r): r is NotificationRow => r !== undefined)
+      : this.outbox.openBySubject(target.subject ?? '');
     const now = this.ctx.clock.now();
     const who = this.members.get(memberId)?.display_name ?? memberId;
     let any = false;
@@ -214,9 +265,22 @@ export class NotificationRouter implements Service {
       this.ctx.bus.emit('notification.acknowledged', { id: row.id, subject: row.subject, by: memberId, via });
       const line = outcome ?? `${who} took it.`;
       void this.editDelivered(row, `${row.text}\n\n${line}`);
-      const others = [...new Set(this.outbox.deliveriesOf(row.id).filter((d) => d.status === 'delivered' && d.member_id !== memberId).map((d) => d.member_id))];
+      const others = [
+        ...new Set(
+          this.outbox
+            .deliveriesOf(row.id)
+            .filter((d) => d.status === 'delivered' && d.member_id !== memberId)
+            .map((d) => d.member_id),
+        ),
+      ];
       if (others.length > 0 && !row.kind.startsWith('approval.')) {
-        this.notify({ kind: 'notify.taken', severity: 'info', text: `${line} (${firstLine(row.text)})`, subject: row.subject ?? undefined, audience: { members: others } });
+        this.notify({
+          kind: 'notify.taken',
+          severity: 'info',
+          text: `${line} (${firstLine(row.text)})`,
+          subject: row.subject ?? undefined,
+          audience: { members: others },
+        });
       }
     }
     return any;
@@ -337,8 +401,15 @@ export class NotificationRouter implements Service {
           channel,
           d: { ...d, attempts },
           message: {
-            delivery_id: d.id, idem_key: d.idem_key, member, notification_id: n.id, kind: n.kind, severity: n.severity,
-            text: n.count > 1 ? `${n.text} (×${n.count})` : n.text, actions: n.state === 'open' ? actionsOf(n) : [], subject: n.subject,
+            delivery_id: d.id,
+            idem_key: d.idem_key,
+            member,
+            notification_id: n.id,
+            kind: n.kind,
+            severity: n.severity,
+            text: n.count > 1 ? `${n.text} (×${n.count})` : n.text,
+            actions: n.state === 'open' ? actionsOf(n) : [],
+            subject: n.subject,
           },
         });
       }
@@ -382,7 +453,9 @@ export class NotificationRouter implements Service {
         return () => this.outbox.setStatus(d.id, 'failed', later, { last_error: msg });
       }
       const backoff = Math.min(s.retry_base_ms * 2 ** Math.min(d.attempts - 1, 20), s.retry_max_ms);
-      const wait = Math.round(err instanceof ChannelError && err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, 0) : backoff * (0.8 + Math.random() * 0.4));
+      const wait = Math.round(
+        err instanceof ChannelError && err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, 0) : backoff * (0.8 + Math.random() * 0.4),
+      );
       this.log.info({ delivery: d.id, channel: d.channel, attempts: d.attempts, retry_in_ms: wait, err: msg }, 'delivery will be retried');
       return () => this.outbox.setStatus(d.id, 'queued', later, { next_attempt_at: later + wait, last_error: msg });
     }
@@ -411,7 +484,13 @@ export class NotificationRouter implements Service {
         if (added.length === 0) continue;
         this.outbox.setEscalation(n.id, i, now + s.escalation_step_minutes * 60_000, now);
         this.log.info({ notification: n.id, rung, members: added.map((m) => m.id) }, 'escalated');
-        this.ctx.audit.append({ actor: 'system', origin: 'system', kind: 'notify.escalated', subject: n.subject ?? n.id, data: { notification: n.id, rung, members: added.map((m) => m.id) } });
+        this.ctx.audit.append({
+          actor: 'system',
+          origin: 'system',
+          kind: 'notify.escalated',
+          subject: n.subject ?? n.id,
+          data: { notification: n.id, rung, members: added.map((m) => m.id) },
+        });
         climbed = true;
       }
       if (!climbed) this.outbox.setEscalation(n.id, n.step, null, now); // the ladder is exhausted; it stays open
@@ -435,19 +514,36 @@ export class NotificationRouter implements Service {
   view(row: NotificationRow, onlyMember?: string): NotificationView {
     const deliveries = this.outbox.deliveriesOf(row.id).filter((d) => !onlyMember || d.member_id === onlyMember);
     return {
-      id: row.id, kind: row.kind, severity: row.severity, text: row.text, actions: actionsOf(row), subject: row.subject, count: row.count,
-      state: row.state, ack_by: row.ack_by, created_at: isoTime(row.created_at),
+      id: row.id,
+      kind: row.kind,
+      severity: row.severity,
+      text: row.text,
+      actions: actionsOf(row),
+      subject: row.subject,
+      count: row.count,
+      state: row.state,
+      ack_by: row.ack_by,
+      created_at: isoTime(row.created_at),
       deliveries: deliveries.map((d) => ({
-        id: d.id, member_id: d.member_id, channel: d.channel, status: d.status, attempts: d.attempts, step: d.step,
-        next_attempt_at: d.status === 'queued' ? isoTime(d.next_attempt_at) : null, release_at: d.release_at ? isoTime(d.release_at) : null,
-        delivered_at: d.delivered_at ? isoTime(d.delivered_at) : null, last_error: d.last_error,
+        id: d.id,
+        member_id: d.member_id,
+        channel: d.channel,
+        status: d.status,
+        attempts: d.attempts,
+        step: d.step,
+        next_attempt_at: d.status === 'queued' ? isoTime(d.next_attempt_at) : null,
+        release_at: d.release_at ? isoTime(d.release_at) : null,
+        delivered_at: d.delivered_at ? isoTime(d.delivered_at) : null,
+        last_error: d.last_error,
       })),
     };
   }
 
   list(filter: { member_id?: string; limit?: number; before?: string } = {}): NotificationView[] {
     const before = filter.before ? Date.parse(filter.before) : undefined;
-    return this.outbox.list({ member_id: filter.member_id, limit: Math.min(filter.limit ?? 50, 500), before: Number.isFinite(before) ? before : undefined }).map((r) => this.view(r, filter.member_id));
+    return this.outbox
+      .list({ member_id: filter.member_id, limit: Math.min(filter.limit ?? 50, 500), before: Number.isFinite(before) ? before : undefined })
+      .map((r) => this.view(r, filter.member_id));
   }
 
   get(id: string): NotificationView | undefined {
@@ -455,7 +551,6 @@ export class NotificationRouter implements Service {
     return row ? this.view(row) : undefined;
   }
 }
-
 
 /** The channel a `member:<id>@<channel>` rung names, if any. */
 const viaOf = (rung: string): string | undefined => (rung.startsWith('member:') && rung.includes('@') ? rung.slice(rung.indexOf('@') + 1) : undefined);

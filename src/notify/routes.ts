@@ -10,7 +10,7 @@ import type { NotificationRouter } from './router.js';
 const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: z.iso.datetime({ offset: true }).optional().describe('cursor: notifications created before this time'),
-  member_id: z.string().max(64).optional().describe('owner only: one member\'s deliveries'),
+  member_id: z.string().max(64).optional().describe("owner only: one member's deliveries"),
 });
 
 /** Owners see every notification; others only those addressed to them, with their own deliveries. */
@@ -24,7 +24,15 @@ export function notifyRoutes(router: NotificationRouter): FastifyPluginAsync {
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.get(
       '/notifications',
-      { preHandler: requireSignedIn, schema: { tags: ['notifications'], summary: 'Notifications and their delivery status, newest first', querystring: listQuery, response: { 200: z.object({ notifications: z.array(notificationViewSchema) }) } } },
+      {
+        preHandler: requireSignedIn,
+        schema: {
+          tags: ['notifications'],
+          summary: 'Notifications and their delivery status, newest first',
+          querystring: listQuery,
+          response: { 200: z.object({ notifications: z.array(notificationViewSchema) }) },
+        },
+      },
       async (req) => {
         const p = principalOf(req);
         const member_id = canSeeAll(p) ? req.query.member_id : p.member_id;
@@ -33,7 +41,15 @@ export function notifyRoutes(router: NotificationRouter): FastifyPluginAsync {
     );
     r.get(
       '/notifications/:id',
-      { preHandler: requireSignedIn, schema: { tags: ['notifications'], summary: 'One notification', params: z.object({ id: z.string().max(64) }), response: { 200: notificationViewSchema } } },
+      {
+        preHandler: requireSignedIn,
+        schema: {
+          tags: ['notifications'],
+          summary: 'One notification',
+          params: z.object({ id: z.string().max(64) }),
+          response: { 200: notificationViewSchema },
+        },
+      },
       async (req) => {
         const p = principalOf(req);
         const row = router.outbox.notification(req.params.id);
@@ -45,7 +61,15 @@ export function notifyRoutes(router: NotificationRouter): FastifyPluginAsync {
     );
     r.post(
       '/notifications/:id/ack',
-      { preHandler: requireSignedIn, schema: { tags: ['notifications'], summary: 'Take it: stops the escalation for everyone', params: z.object({ id: z.string().max(64) }), response: { 200: z.object({ acknowledged: z.boolean() }) } } },
+      {
+        preHandler: requireSignedIn,
+        schema: {
+          tags: ['notifications'],
+          summary: 'Take it: stops the escalation for everyone',
+          params: z.object({ id: z.string().max(64) }),
+          response: { 200: z.object({ acknowledged: z.boolean() }) },
+        },
+      },
       async (req) => {
         const p = principalOf(req);
         const row = router.outbox.notification(req.params.id);
@@ -59,7 +83,13 @@ export function notifyRoutes(router: NotificationRouter): FastifyPluginAsync {
       '/notifications/:id/answer',
       {
         preHandler: requireSignedIn,
-        schema: { tags: ['notifications'], summary: 'Answer a question (a workflow\'s ask) with one of its choices', params: z.object({ id: z.string().max(64) }), body: z.strictObject({ choice: z.number().int().min(0).max(5) }), response: { 200: z.object({ answered: z.boolean() }) } },
+        schema: {
+          tags: ['notifications'],
+          summary: "Answer a question (a workflow's ask) with one of its choices",
+          params: z.object({ id: z.string().max(64) }),
+          body: z.strictObject({ choice: z.number().int().min(0).max(5) }),
+          response: { 200: z.object({ answered: z.boolean() }) },
+        },
       },
       async (req) => {
         const p = principalOf(req);
@@ -71,7 +101,10 @@ export function notifyRoutes(router: NotificationRouter): FastifyPluginAsync {
     const prefsParams = z.object({ id: z.string().max(64) });
     r.get(
       '/members/:id/notification-preferences',
-      { preHandler: requireSignedIn, schema: { tags: ['notifications'], summary: 'A member\'s notification preferences', params: prefsParams, response: { 200: preferencesSchema } } },
+      {
+        preHandler: requireSignedIn,
+        schema: { tags: ['notifications'], summary: "A member's notification preferences", params: prefsParams, response: { 200: preferencesSchema } },
+      },
       async (req) => {
         selfOrOwner(principalOf(req), req.params.id);
         return router.preferences.get(req.params.id);
@@ -79,7 +112,16 @@ export function notifyRoutes(router: NotificationRouter): FastifyPluginAsync {
     );
     r.put(
       '/members/:id/notification-preferences',
-      { preHandler: requireSignedIn, schema: { tags: ['notifications'], summary: 'Replace a member\'s notification preferences', params: prefsParams, body: preferencesSchema, response: { 200: preferencesSchema } } },
+      {
+        preHandler: requireSignedIn,
+        schema: {
+          tags: ['notifications'],
+          summary: "Replace a member's notification preferences",
+          params: prefsParams,
+          body: preferencesSchema,
+          response: { 200: preferencesSchema },
+        },
+      },
       async (req) => {
         const p = principalOf(req);
         selfOrOwner(p, req.params.id);

@@ -8,7 +8,16 @@ import { randomToken } from '../core/ids.js';
 import type { Settings } from '../config/schema.js';
 import { LinkConnection } from '../link/connection.js';
 import { RpcClient, type RpcCallOptions } from '../link/rpc-client.js';
-import { parseTopic, signBody, supportAnnouncementSchema, topicsFor, upMessageSchema, type RpcResponse, type SupportAnnouncement, type UpMessage } from '../link/messages.js';
+import {
+  parseTopic,
+  signBody,
+  supportAnnouncementSchema,
+  topicsFor,
+  upMessageSchema,
+  type RpcResponse,
+  type SupportAnnouncement,
+  type UpMessage,
+} from '../link/messages.js';
 import { AuditChains, type ChainVerdict } from './chain.js';
 
 type RelaySettings = Settings['relay'];
@@ -24,7 +33,9 @@ const MAX_HUBS = 100_000;
 const SEEN_IDS = 50_000;
 
 export function defaultInstanceId(): string {
-  return `relay-${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}`;
+  return `relay-${hostname()
+    .replace(/[^A-Za-z0-9_-]/g, '-')
+    .slice(0, 40)}`;
 }
 
 /**
@@ -99,7 +110,11 @@ export class RelayBroker implements Service {
   health(): ComponentHealth {
     const c = this.connection;
     if (!c) return { status: 'starting', detail: 'not started' };
-    if (c.state === 'online') return { status: 'ok', detail: `online as ${this.instanceId}; ${this.hubList().filter((h) => h.online).length} hubs online; ${this.handled} up messages handled` };
+    if (c.state === 'online')
+      return {
+        status: 'ok',
+        detail: `online as ${this.instanceId}; ${this.hubList().filter((h) => h.online).length} hubs online; ${this.handled} up messages handled`,
+      };
     return { status: 'degraded', detail: `${c.state}: ${c.lastError?.message ?? 'connecting'}` };
   }
 
@@ -112,11 +127,22 @@ export class RelayBroker implements Service {
   }
 
   /** Signs and publishes a down command; the hub checks signature, expiry and replay. */
-  async sendCommand(hubId: string, action: { entity_id: string; operation: string; params: Record<string, unknown> }, meta: { reason?: string; actor: string; ttlS: number }): Promise<{ command_id: string; expires_at: number }> {
+  async sendCommand(
+    hubId: string,
+    action: { entity_id: string; operation: string; params: Record<string, unknown> },
+    meta: { reason?: string; actor: string; ttlS: number },
+  ): Promise<{ command_id: string; expires_at: number }> {
     const client = this.client();
     if (!this.signingKey) throw new Error('relay.signing_key is not set');
     const now = Date.now();
-    const body: Record<string, unknown> = { id: `cmd_${randomToken(20)}`, hub_id: hubId, issued_at: now, expires_at: now + meta.ttlS * 1000, action, actor: meta.actor };
+    const body: Record<string, unknown> = {
+      id: `cmd_${randomToken(20)}`,
+      hub_id: hubId,
+      issued_at: now,
+      expires_at: now + meta.ttlS * 1000,
+      action,
+      actor: meta.actor,
+    };
     if (meta.reason) body.reason = meta.reason;
     await client.publishAsync(topicsFor(hubId).downCmd, JSON.stringify({ body, sig: signBody(this.signingKey, body) }), { qos: 1 });
     return { command_id: body.id as string, expires_at: body.expires_at as number };

@@ -38,46 +38,55 @@ export class AuditChains {
     const parsed = auditEntrySchema.safeParse(raw);
     if (!parsed.success) return 'broken';
     const entry = parsed.data;
-    return this.db.transaction((): ChainVerdict => {
-      const head = this.head(hubId);
-      if (entry.seq <= head.seq) return 'duplicate';
-      if (entry.seq > head.seq + 1) {
-        const waiting = (this.db.prepare('SELECT COUNT(*) AS n FROM waiting WHERE hub_id = ?').get(hubId) as { n: number }).n;
-        if (waiting >= MAX_WAITING) {
-          this.markBroken(hubId, head.seq + 1, `entry ${head.seq + 1} never arrived`);
-          return 'broken';
+    return this.db
+      .transaction((): ChainVerdict => {
+        const head = this.head(hubId);
+        if (entry.seq <= head.seq) return 'duplicate';
+        if (entry.seq > head.seq + 1) {
+          const waiting = (this.db.prepare('SELECT COUNT(*) AS n FROM waiting WHERE hub_id = ?').get(hubId) as { n: number }).n;
+          if (waiting >= MAX_WAITING) {
+            this.markBroken(hubId, head.seq + 1, `entry ${head.seq + 1} never arrived`);
+            return 'broken';
+          }
+          const r = this.db.prepare('INSERT OR IGNORE INTO waiting (hub_id, seq, entry) VALUES (?, ?, ?)').run(hubId, entry.seq, JSON.stringify(entry));
+          return r.changes ? 'buffered' : 'duplicate';
         }
-        const r = this.db.prepare('INSERT OR IGNORE INTO waiting (hub_id, seq, entry) VALUES (?, ?, ?)').run(hubId, entry.seq, JSON.stringify(entry));
-        return r.changes ? 'buffered' : 'duplicate';
-      }
-      let verdict = this.append(hubId, head, entry);
-      // Drain entries that were waiting for this one.
-      for (;;) {
-        const h = this.head(hubId);
-        const next = this.db.prepare('SELECT entry FROM waiting WHERE hub_id = ? AND seq = ?').get(hubId, h.seq + 1) as { entry: string } | undefined;
-        if (!next) break;
-        this.db.prepare('DELETE FROM waiting WHERE hub_id = ? AND seq = ?').run(hubId, h.seq + 1);
-        const v = this.append(hubId, h, JSON.parse(next.entry) as AuditEntry);
-        if (v === 'broken') verdict = 'broken';
-      }
-      return verdict;
-    }).immediate();
+        let verdict = this.append(hubId, head, entry);
+        // Drain entries that were waiting for this one.
+        for (;;) {
+          const h = this.head(hubId);
+          const next = this.db.prepare('SELECT entry FROM waiting WHERE hub_id = ? AND seq = ?').get(hubId, h.seq + 1) as { entry: string } | undefined;
+          if (!next) break;
+          this.db.prepare('DELETE FROM waiting WHERE hub_id = ? AND seq = ?').run(hubId, h.seq + 1);
+          const v = this.append(hubId, h, JSON.parse(next.entry) as AuditEntry);
+          if (v === 'broken') verdict = 'broken';
+        }
+        return verdict;
+      })
+      .immediate();
   }
 
   heads(): ChainHead[] {
-    const rows = this.db.prepare('SELECT * FROM heads ORDER BY hub_id').all() as { hub_id: string; seq: number; hash: string; broken_seq: number | null; broken_reason: string | null }[];
+    const rows = this.db.prepare('SELECT * FROM heads ORDER BY hub_id').all() as {
+      hub_id: string;
+      seq: number;
+      hash: string;
+      broken_seq: number | null;
+      broken_reason: string | null;
+    }[];
     return rows.map((r) => this.toHead(r));
   }
 
   headOf(hubId: string): ChainHead {
-    const row = this.db.prepare('SELECT * FROM heads WHERE hub_id = ?').get(hubId) as { hub_id: string; seq: number; hash: string; broken_seq: number | null; broken_reason: string | null } | undefined;
+    const row = this.db.prepare('SELECT * FROM heads WHERE hub_id = ?').get(hubId) as
+      { hub_id: string; seq: number; hash: string; broken_seq: number | null; broken_reason: string | null } | undefined;
     return row ? this.toHead(row) : { hub_id: hubId, seq: 0, hash: GENESIS_HASH, broken: null, waiting: 0 };
   }
 
   entries(hubId: string, fromSeq = 1, limit = 500): AuditEntry[] {
-    return (this.db.prepare('SELECT entry FROM entries WHERE hub_id = ? AND seq >= ? ORDER BY seq LIMIT ?').all(hubId, fromSeq, limit) as { entry: string }[]).map(
-      (r) => JSON.parse(r.entry) as AuditEntry,
-    );
+    return (
+      this.db.prepare('SELECT entry FROM entries WHERE hub_id = ? AND seq >= ? ORDER BY seq LIMIT ?').all(hubId, fromSeq, limit) as { entry: string }[]
+    ).map((r) => JSON.parse(r.entry) as AuditEntry);
   }
 
   close(): void {
@@ -90,7 +99,12 @@ export class AuditChains {
   }
 
   private head(hubId: string): { seq: number; hash: string } {
-    return (this.db.prepare('SELECT seq, hash FROM heads WHERE hub_id = ?').get(hubId) as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
+    return (
+      (this.db.prepare('SELECT seq, hash FROM heads WHERE hub_id = ?').get(hubId) as { seq: number; hash: string } | undefined) ?? {
+        seq: 0,
+        hash: GENESIS_HASH,
+      }
+    );
   }
 
   private append(hubId: string, head: { seq: number; hash: string }, entry: AuditEntry): ChainVerdict {
@@ -112,7 +126,9 @@ export class AuditChains {
 
   private markBroken(hubId: string, seq: number, reason: string): void {
     this.db
-      .prepare('INSERT INTO heads (hub_id, seq, hash, broken_seq, broken_reason) VALUES (?, 0, ?, ?, ?) ON CONFLICT(hub_id) DO UPDATE SET broken_seq = COALESCE(heads.broken_seq, excluded.broken_seq), broken_reason = COALESCE(heads.broken_reason, excluded.broken_reason)')
+      .prepare(
+        'INSERT INTO heads (hub_id, seq, hash, broken_seq, broken_reason) VALUES (?, 0, ?, ?, ?) ON CONFLICT(hub_id) DO UPDATE SET broken_seq = COALESCE(heads.broken_seq, excluded.broken_seq), broken_reason = COALESCE(heads.broken_reason, excluded.broken_reason)',
+      )
       .run(hubId, GENESIS_HASH, seq, reason);
   }
 }

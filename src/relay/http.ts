@@ -30,7 +30,11 @@ const hubParams = z.object({ id: hubIdSchema });
  */
 export async function buildRelayApp(settings: Settings['relay'], broker: RelayBroker, log: Logger, clock: Clock = systemClock): Promise<FastifyInstance> {
   const tls = settings.tls_cert && settings.tls_key ? { cert: readFileSync(settings.tls_cert), key: readFileSync(settings.tls_key) } : undefined;
-  const app = Fastify({ loggerInstance: log.child({ part: 'relay-http' }), logController: new LogController({ disableRequestLogging: true }), ...(tls ? { https: tls } : {}) }) as unknown as FastifyInstance;
+  const app = Fastify({
+    loggerInstance: log.child({ part: 'relay-http' }),
+    logController: new LogController({ disableRequestLogging: true }),
+    ...(tls ? { https: tls } : {}),
+  }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
@@ -60,7 +64,13 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
   // Which homes exist and when they are online is the cloud services' business, not every
   // engineer's: an engineer sees only hubs that granted them a session (support/hubs below).
   r.get('/relay/v1/hubs', { preHandler: need('service') }, async () => ({
-    hubs: broker.hubList().map((h) => ({ hub_id: h.hub_id, online: h.online, since: new Date(h.since).toISOString(), support_grants: h.support.length, chain: broker.chains.headOf(h.hub_id) })),
+    hubs: broker.hubList().map((h) => ({
+      hub_id: h.hub_id,
+      online: h.online,
+      since: new Date(h.since).toISOString(),
+      support_grants: h.support.length,
+      chain: broker.chains.headOf(h.hub_id),
+    })),
   }));
 
   r.post(
@@ -73,14 +83,17 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
     },
   );
 
-
   // ---- support console -----------------------------------------------------------------
   r.get('/relay/v1/support/hubs', { preHandler: need('engineer') }, async (req) => {
     const now = Date.now();
     return {
       hubs: broker
         .hubList()
-        .map((h) => ({ hub_id: h.hub_id, online: h.online, grants: h.support.filter((g) => g.expires_at > now && (g.engineer === null || g.engineer === req.account!.id)) }))
+        .map((h) => ({
+          hub_id: h.hub_id,
+          online: h.online,
+          grants: h.support.filter((g) => g.expires_at > now && (g.engineer === null || g.engineer === req.account!.id)),
+        }))
         .filter((h) => h.grants.length > 0),
     };
   });
@@ -108,7 +121,10 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
     async (req, reply) => {
       const grant = grantFor(req, req.params.id, req.body?.grant_id, 'diagnostics');
       log.info({ engineer: req.account!.id, hub_id: req.params.id, grant_id: grant }, 'support diagnostics requested');
-      return answer(reply, await broker.call(req.params.id, 'support.diagnostics', {}, { engineer: { id: req.account!.id, name: req.account!.name }, grant_id: grant }));
+      return answer(
+        reply,
+        await broker.call(req.params.id, 'support.diagnostics', {}, { engineer: { id: req.account!.id, name: req.account!.name }, grant_id: grant }),
+      );
     },
   );
 
@@ -118,15 +134,28 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
     async (req, reply) => {
       const { grant_id, ...step } = req.body;
       const grant = grantFor(req, req.params.id, grant_id, 'maintenance');
-      log.info({ engineer: req.account!.id, hub_id: req.params.id, grant_id: grant, operation: step.operation, target: step.target }, 'support maintenance requested');
-      return answer(reply, await broker.call(req.params.id, 'support.maintenance', step, { engineer: { id: req.account!.id, name: req.account!.name }, grant_id: grant }));
+      log.info(
+        { engineer: req.account!.id, hub_id: req.params.id, grant_id: grant, operation: step.operation, target: step.target },
+        'support maintenance requested',
+      );
+      return answer(
+        reply,
+        await broker.call(req.params.id, 'support.maintenance', step, { engineer: { id: req.account!.id, name: req.account!.name }, grant_id: grant }),
+      );
     },
   );
   return app;
 }
 
 const STATUS: Record<string, number> = {
-  TIMEOUT: 504, RELAY_OFFLINE: 503, UNREACHABLE: 502, BUSY: 503, SUPPORT_REFUSED: 403, UNAUTHENTICATED: 502, NOT_FOUND: 404, VALIDATION_FAILED: 400,
+  TIMEOUT: 504,
+  RELAY_OFFLINE: 503,
+  UNREACHABLE: 502,
+  BUSY: 503,
+  SUPPORT_REFUSED: 403,
+  UNAUTHENTICATED: 502,
+  NOT_FOUND: 404,
+  VALIDATION_FAILED: 400,
 };
 
 /** A hub's RPC reply as HTTP: the result, or the hub's error code with a fitting status. */

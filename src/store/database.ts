@@ -93,12 +93,13 @@ export class Store {
       part TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL,
       PRIMARY KEY (part, version))`);
     const applied = new Set(
-      (this.db.prepare('SELECT part, version FROM schema_migrations').all() as { part: string; version: number }[]).map(
-        (r) => `${r.part}:${r.version}`,
-      ),
+      (this.db.prepare('SELECT part, version FROM schema_migrations').all() as { part: string; version: number }[]).map((r) => `${r.part}:${r.version}`),
     );
     const pending = parts.flatMap((p) =>
-      [...p.migrations].sort((a, b) => a.version - b.version).filter((m) => !applied.has(`${p.part}:${m.version}`)).map((m) => ({ part: p.part, m })),
+      [...p.migrations]
+        .sort((a, b) => a.version - b.version)
+        .filter((m) => !applied.has(`${p.part}:${m.version}`))
+        .map((m) => ({ part: p.part, m })),
     );
     if (pending.length === 0) return;
     if (existed && applied.size > 0) {
@@ -122,7 +123,9 @@ export class Store {
     const file = join(dir, `hearth-${new Date().toISOString().replace(/[:.]/g, '-')}-pre-migration.db`);
     this.db.prepare('VACUUM INTO ?').run(file);
     chmodSync(file, 0o600);
-    const old = readdirSync(dir).filter((f) => f.endsWith('-pre-migration.db')).sort();
+    const old = readdirSync(dir)
+      .filter((f) => f.endsWith('-pre-migration.db'))
+      .sort();
     for (const f of old.slice(0, Math.max(0, old.length - keep))) unlinkSync(join(dir, f));
     return file;
   }
@@ -153,11 +156,17 @@ export function ensureDataDir(dataDir: string, minFreeBytes: number): void {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     accessSync(dataDir, constants.W_OK | constants.R_OK);
   } catch (err) {
-    throw new FatalError(`data directory ${dataDir} is not usable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (check that it exists and that the hub's user may write to it)`, EXIT.cantCreate);
+    throw new FatalError(
+      `data directory ${dataDir} is not usable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (check that it exists and that the hub's user may write to it)`,
+      EXIT.cantCreate,
+    );
   }
   const free = freeBytes(dataDir);
   if (free !== undefined && free < minFreeBytes) {
-    throw new FatalError(`the disk holding ${dataDir} has only ${Math.round(free / 1024)} KiB free; Hearth needs at least ${Math.round(minFreeBytes / 1024 / 1024)} MiB. Free some space and start again.`, EXIT.ioErr);
+    throw new FatalError(
+      `the disk holding ${dataDir} has only ${Math.round(free / 1024)} KiB free; Hearth needs at least ${Math.round(minFreeBytes / 1024 / 1024)} MiB. Free some space and start again.`,
+      EXIT.ioErr,
+    );
   }
 }
 
@@ -175,7 +184,10 @@ export function storageFatal(err: unknown, path: string): FatalError {
   const code = (err as { code?: string }).code ?? '';
   if (code === 'SQLITE_FULL') return new FatalError(`the disk holding ${path} is full; free some space and start again`, EXIT.ioErr);
   if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'SQLITE_READONLY_DIRECTORY') {
-    return new FatalError(`the database ${path} cannot be written (${code}); check the data directory's permissions and that its disk is not read-only`, EXIT.cantCreate);
+    return new FatalError(
+      `the database ${path} cannot be written (${code}); check the data directory's permissions and that its disk is not read-only`,
+      EXIT.cantCreate,
+    );
   }
   if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
     return new FatalError(`the database ${path} is damaged (${code}); restore it from a backup (hearth backup restore FILE)`, EXIT.dataErr);

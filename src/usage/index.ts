@@ -33,17 +33,22 @@ export function thresholdText(t: ThresholdCrossed, name: string): string {
  */
 export function createUsagePart(ctx: HubContext, deps: UsageDeps = {}): UsagePart {
   const log = ctx.log.child({ part: 'usage' });
-  const ledger = new UsageLedger(ctx.store.db, ctx.clock, () => ctx.settings.get(), (t) => {
-    const name = deps.members?.get(t.member_id)?.display_name ?? (t.member_id === 'system' ? 'The hub itself' : t.member_id);
-    log.info({ member_id: t.member_id, kind: t.kind, threshold: t.threshold }, 'usage threshold crossed');
-    deps.router?.notify({
-      kind: 'usage.threshold',
-      severity: t.threshold >= 1 ? 'warning' : 'info',
-      text: thresholdText(t, name),
-      audience: { roles: ['owner'] },
-      dedup_key: `usage:${t.member_id}:${t.kind}:${t.month}:${t.threshold}`,
-    });
-  });
+  const ledger = new UsageLedger(
+    ctx.store.db,
+    ctx.clock,
+    () => ctx.settings.get(),
+    (t) => {
+      const name = deps.members?.get(t.member_id)?.display_name ?? (t.member_id === 'system' ? 'The hub itself' : t.member_id);
+      log.info({ member_id: t.member_id, kind: t.kind, threshold: t.threshold }, 'usage threshold crossed');
+      deps.router?.notify({
+        kind: 'usage.threshold',
+        severity: t.threshold >= 1 ? 'warning' : 'info',
+        text: thresholdText(t, name),
+        audience: { roles: ['owner'] },
+        dedup_key: `usage:${t.member_id}:${t.kind}:${t.month}:${t.threshold}`,
+      });
+    },
+  );
   const service: Service & { ledger: UsageLedger } = {
     name: 'usage',
     ledger,

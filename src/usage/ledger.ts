@@ -76,20 +76,30 @@ export class UsageLedger {
     const cap = this.capOf(memberId, kind);
     const amt = Math.max(0, Math.ceil(amount));
     const r: Reservation = { id: newId('use'), member_id: memberId, kind, month, amount: amt };
-    const refusedAt = this.db.transaction(() => {
-      this.ensureRow(memberId, month, kind);
-      const row = this.counter(memberId, month, kind);
-      if (cap !== null && row.used + row.reserved + amt > cap) {
-        this.db.prepare('UPDATE usage_counters SET refused = refused + 1 WHERE member_id = ? AND month = ? AND kind = ?').run(memberId, month, kind);
-        return row.used;
-      }
-      this.db.prepare('UPDATE usage_counters SET reserved = reserved + ?, requests = requests + 1 WHERE member_id = ? AND month = ? AND kind = ?').run(amt, memberId, month, kind);
-      this.db.prepare('INSERT INTO usage_reservations (id, member_id, month, kind, amount, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(r.id, memberId, month, kind, amt, this.clock.now());
-      return undefined;
-    }).immediate();
+    const refusedAt = this.db
+      .transaction(() => {
+        this.ensureRow(memberId, month, kind);
+        const row = this.counter(memberId, month, kind);
+        if (cap !== null && row.used + row.reserved + amt > cap) {
+          this.db.prepare('UPDATE usage_counters SET refused = refused + 1 WHERE member_id = ? AND month = ? AND kind = ?').run(memberId, month, kind);
+          return row.used;
+        }
+        this.db
+          .prepare('UPDATE usage_counters SET reserved = reserved + ?, requests = requests + 1 WHERE member_id = ? AND month = ? AND kind = ?')
+          .run(amt, memberId, month, kind);
+        this.db
+          .prepare('INSERT INTO usage_reservations (id, member_id, month, kind, amount, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(r.id, memberId, month, kind, amt, this.clock.now());
+        return undefined;
+      })
+      .immediate();
     if (refusedAt !== undefined) {
       this.checkThresholds(memberId, month, kind, cap!, cap!);
-      throw new HearthError('USAGE_CAP_REACHED', `this month's allowance of ${unitOf(kind)} is used up (${refusedAt} of ${cap})`, 429, { kind, used: refusedAt, cap });
+      throw new HearthError('USAGE_CAP_REACHED', `this month's allowance of ${unitOf(kind)} is used up (${refusedAt} of ${cap})`, 429, {
+        kind,
+        used: refusedAt,
+        cap,
+      });
     }
     return r;
   }
@@ -97,11 +107,15 @@ export class UsageLedger {
   /** Turns a reservation into what was actually spent (at most what was reserved is released). */
   settle(r: Reservation, actual: number): void {
     const spent = Math.max(0, Math.ceil(actual));
-    const done = this.db.transaction(() => {
-      if (this.db.prepare('DELETE FROM usage_reservations WHERE id = ?').run(r.id).changes === 0) return false;
-      this.db.prepare('UPDATE usage_counters SET reserved = MAX(0, reserved - ?), used = used + ? WHERE member_id = ? AND month = ? AND kind = ?').run(r.amount, spent, r.member_id, r.month, r.kind);
-      return true;
-    }).immediate();
+    const done = this.db
+      .transaction(() => {
+        if (this.db.prepare('DELETE FROM usage_reservations WHERE id = ?').run(r.id).changes === 0) return false;
+        this.db
+          .prepare('UPDATE usage_counters SET reserved = MAX(0, reserved - ?), used = used + ? WHERE member_id = ? AND month = ? AND kind = ?')
+          .run(r.amount, spent, r.member_id, r.month, r.kind);
+        return true;
+      })
+      .immediate();
     if (done) this.afterSpend(r.member_id, r.month, r.kind);
   }
 
@@ -113,27 +127,38 @@ export class UsageLedger {
   /** Counts usage that had no reservation (a call's minutes after it ended). */
   record(memberId: string, kind: UsageKind, amount: number): void {
     const month = this.month();
-    this.db.transaction(() => {
-      this.ensureRow(memberId, month, kind);
-      this.db.prepare('UPDATE usage_counters SET used = used + ?, requests = requests + 1 WHERE member_id = ? AND month = ? AND kind = ?').run(Math.max(0, Math.ceil(amount)), memberId, month, kind);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.ensureRow(memberId, month, kind);
+        this.db
+          .prepare('UPDATE usage_counters SET used = used + ?, requests = requests + 1 WHERE member_id = ? AND month = ? AND kind = ?')
+          .run(Math.max(0, Math.ceil(amount)), memberId, month, kind);
+      })
+      .immediate();
     this.afterSpend(memberId, month, kind);
   }
 
   /** Releases reservations left by a crash (at start): nothing is in flight then. */
   releaseStale(): number {
-    return this.db.transaction(() => {
-      const rows = this.db.prepare('SELECT id, member_id, month, kind, amount FROM usage_reservations').all() as Reservation[];
-      for (const r of rows) this.db.prepare('UPDATE usage_counters SET reserved = MAX(0, reserved - ?) WHERE member_id = ? AND month = ? AND kind = ?').run(r.amount, r.member_id, r.month, r.kind);
-      this.db.prepare('DELETE FROM usage_reservations').run();
-      return rows.length;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const rows = this.db.prepare('SELECT id, member_id, month, kind, amount FROM usage_reservations').all() as Reservation[];
+        for (const r of rows)
+          this.db
+            .prepare('UPDATE usage_counters SET reserved = MAX(0, reserved - ?) WHERE member_id = ? AND month = ? AND kind = ?')
+            .run(r.amount, r.member_id, r.month, r.kind);
+        this.db.prepare('DELETE FROM usage_reservations').run();
+        return rows.length;
+      })
+      .immediate();
   }
 
   /** Usage of a month, every member and kind that has any, with their caps. */
   list(month: string, memberId?: string): UsageRow[] {
     const rows = this.db
-      .prepare(`SELECT member_id, kind, used, reserved, requests, refused FROM usage_counters WHERE month = ? ${memberId ? 'AND member_id = ?' : ''} ORDER BY member_id, kind`)
+      .prepare(
+        `SELECT member_id, kind, used, reserved, requests, refused FROM usage_counters WHERE month = ? ${memberId ? 'AND member_id = ?' : ''} ORDER BY member_id, kind`,
+      )
       .all(...(memberId ? [month, memberId] : [month])) as Omit<UsageRow, 'cap'>[];
     return rows.map((r) => ({ ...r, cap: this.capOf(r.member_id, r.kind) }));
   }
@@ -154,7 +179,10 @@ export class UsageLedger {
   }
 
   private counter(memberId: string, month: string, kind: UsageKind): { used: number; reserved: number } {
-    return this.db.prepare('SELECT used, reserved FROM usage_counters WHERE member_id = ? AND month = ? AND kind = ?').get(memberId, month, kind) as { used: number; reserved: number };
+    return this.db.prepare('SELECT used, reserved FROM usage_counters WHERE member_id = ? AND month = ? AND kind = ?').get(memberId, month, kind) as {
+      used: number;
+      reserved: number;
+    };
   }
 
   private afterSpend(memberId: string, month: string, kind: UsageKind): void {
@@ -167,7 +195,10 @@ export class UsageLedger {
   private checkThresholds(memberId: string, month: string, kind: UsageKind, used: number, cap: number): void {
     for (const threshold of [...this.settings().usage.alert_at].sort()) {
       if (used < threshold * cap) continue;
-      const fresh = this.db.prepare('INSERT OR IGNORE INTO usage_alerts (member_id, month, kind, threshold, at) VALUES (?, ?, ?, ?, ?)').run(memberId, month, kind, threshold, this.clock.now()).changes === 1;
+      const fresh =
+        this.db
+          .prepare('INSERT OR IGNORE INTO usage_alerts (member_id, month, kind, threshold, at) VALUES (?, ?, ?, ?, ?)')
+          .run(memberId, month, kind, threshold, this.clock.now()).changes === 1;
       if (fresh) this.onThreshold({ member_id: memberId, kind, month, threshold, used, cap });
     }
   }

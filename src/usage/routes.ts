@@ -5,7 +5,11 @@ import { principalOf, requireSignedIn } from '../core/guard.js';
 import { usageRowSchema, type UsageLedger } from './ledger.js';
 
 const query = z.strictObject({
-  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM').optional().describe('default: this month, in the home\'s time zone'),
+  month: z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM')
+    .optional()
+    .describe("default: this month, in the home's time zone"),
   member_id: z.string().max(64).optional().describe('owner only: one member'),
 });
 
@@ -20,7 +24,10 @@ export function usageRoutes(ledger: UsageLedger, timezone: () => string): Fastif
   return async (app) => {
     app.withTypeProvider<ZodTypeProvider>().get(
       '/usage',
-      { preHandler: requireSignedIn, schema: { tags: ['usage'], summary: 'Usage and caps per member and kind for a month', querystring: query, response: { 200: responseSchema } } },
+      {
+        preHandler: requireSignedIn,
+        schema: { tags: ['usage'], summary: 'Usage and caps per member and kind for a month', querystring: query, response: { 200: responseSchema } },
+      },
       async (req) => {
         const p = principalOf(req);
         const month = req.query.month ?? ledger.month();

@@ -98,12 +98,28 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function wall(ms: number, tz: string): Wall {
   let f = formatters.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      weekday: 'short',
+    });
     formatters.set(tz, f);
   }
   const out: Record<string, string> = {};
   for (const p of f.formatToParts(ms)) out[p.type] = p.value;
-  return { y: Number(out.year), mo: Number(out.month), d: Number(out.day), h: Number(out.hour), mi: Number(out.minute), dow: DAYS.indexOf(out.weekday!.toLowerCase().slice(0, 3)) };
+  return {
+    y: Number(out.year),
+    mo: Number(out.month),
+    d: Number(out.day),
+    h: Number(out.hour),
+    mi: Number(out.minute),
+    dow: DAYS.indexOf(out.weekday!.toLowerCase().slice(0, 3)),
+  };
 }
 /** Minutes since the epoch of a wall time read as if it were UTC: a monotone key for wall times. */
 const wallKey = (w: Wall): number => Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi) / 60_000;
@@ -130,7 +146,7 @@ const MAX_SCAN_MINUTES = 366 * 24 * 60 * 5;
 export function nextCron(spec: CronSpec, afterMs: number, tz: string): number | undefined {
   let t = Math.floor(afterMs / MINUTE) * MINUTE + MINUTE;
   let prev = wall(t - MINUTE, tz);
-  for (let scanned = 0; scanned < MAX_SCAN_MINUTES; ) {
+  for (let scanned = 0; scanned < MAX_SCAN_MINUTES;) {
     const w = wall(t, tz);
     const gap = wallKey(w) - wallKey(prev);
     if (spec.fixedHour && gap > 1) {

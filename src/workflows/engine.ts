@@ -52,7 +52,11 @@ export class RunEngine {
   readonly stateWaiters = new Map<string, Set<string>>();
   onFinished?: (run: RunRow) => void;
 
-  constructor(readonly ctx: HubContext, private readonly store: WorkflowStore, private readonly deps: EngineDeps) {
+  constructor(
+    readonly ctx: HubContext,
+    private readonly store: WorkflowStore,
+    private readonly deps: EngineDeps,
+  ) {
     this.log = ctx.log.child({ part: 'workflows' });
   }
 
@@ -105,7 +109,13 @@ export class RunEngine {
     this.store.transaction(() => {
       this.store.setRunState(runId, outcome === 'done' ? 'done' : 'failed', now, walker.error ?? null);
       this.store.clearRunTimers(runId);
-      this.ctx.audit.append({ actor: `workflow:${run.workflow_id}`, origin: 'workflow', kind: `workflow.run_${outcome}`, subject: runId, data: { workflow_id: run.workflow_id, dry_run: run.dry_run === 1, ...(walker.error ? { error: walker.error } : {}) } });
+      this.ctx.audit.append({
+        actor: `workflow:${run.workflow_id}`,
+        origin: 'workflow',
+        kind: `workflow.run_${outcome}`,
+        subject: runId,
+        data: { workflow_id: run.workflow_id, dry_run: run.dry_run === 1, ...(walker.error ? { error: walker.error } : {}) },
+      });
     });
     this.forgetWaiter(runId);
     this.onFinished?.(this.store.run(runId)!);
@@ -207,8 +217,14 @@ class Walker {
         // The facts are the rendered template (states, times, names from the hub); the model
         // only words them, and anything it adds is caught by the summaries' own check.
         const template = renderTemplate(step.llm.template, this.scope());
-        const facts = template.split(/\n|(?<=[.!?])\s+/).map((f) => f.trim()).filter(Boolean);
-        const out = this.deps.compose && !this.dry ? await this.deps.compose({ template, facts }).catch(() => ({ text: template, by: 'template' as const })) : { text: template, by: 'template' as const };
+        const facts = template
+          .split(/\n|(?<=[.!?])\s+/)
+          .map((f) => f.trim())
+          .filter(Boolean);
+        const out =
+          this.deps.compose && !this.dry
+            ? await this.deps.compose({ template, facts }).catch(() => ({ text: template, by: 'template' as const }))
+            : { text: template, by: 'template' as const };
         this.save(step.llm.save_as, out.text);
         return this.done(path, out);
       }
@@ -233,7 +249,8 @@ class Walker {
       }
       this.store.updateStep(this.run.id, path, { output: { branch: chosen } });
     }
-    const steps = 'if' in step ? (chosen === 'then' ? step.then : step.else) : chosen === 'default' ? step.default : step.choose[Number(chosen.slice(4))]!.steps;
+    const steps =
+      'if' in step ? (chosen === 'then' ? step.then : step.else) : chosen === 'default' ? step.default : step.choose[Number(chosen.slice(4))]!.steps;
     const outcome = await this.walk(steps, `${path}.${chosen}`);
     if (outcome === 'done') this.done(path, { branch: chosen });
     return outcome;
@@ -274,12 +291,18 @@ class Walker {
     if (out.status === 'pending') return this.pending(path, out.approval_id);
     if (out.status === 'refused') return this.fail(path, `${out.message} (${out.code})`);
     const output = { status: out.status, action_id: out.action_id, detail: out.detail };
-    if (out.status === 'failed') return this.fail(path, `${out.detail.message}${out.detail.code ? ` (${out.detail.code})` : ''}`, { output, ref: out.action_id });
+    if (out.status === 'failed')
+      return this.fail(path, `${out.detail.message}${out.detail.code ? ` (${out.detail.code})` : ''}`, { output, ref: out.action_id });
     return this.done(path, output, out.action_id);
   }
 
   private pending(path: string, approvalId: string): Outcome {
-    this.store.finishStep(this.run.id, path, 'action', this.now, { state: 'waiting', ref: approvalId, output: { status: 'pending', approval_id: approvalId }, finished_at: null });
+    this.store.finishStep(this.run.id, path, 'action', this.now, {
+      state: 'waiting',
+      ref: approvalId,
+      output: { status: 'pending', approval_id: approvalId },
+      finished_at: null,
+    });
     return 'waiting';
   }
 
@@ -308,7 +331,11 @@ class Walker {
       outcome: (path) =>
         end?.kind === 'action.failed'
           ? this.fail(path, 'the action failed before the restart; not repeated')
-          : this.done(path, { status: end ? end.kind.slice(7) : 'unconfirmed', action_id: asked.subject, note: 'the hub restarted while this step ran; it was not repeated' }, asked.subject ?? undefined),
+          : this.done(
+              path,
+              { status: end ? end.kind.slice(7) : 'unconfirmed', action_id: asked.subject, note: 'the hub restarted while this step ran; it was not repeated' },
+              asked.subject ?? undefined,
+            ),
     };
   }
 

@@ -88,8 +88,19 @@ function tokenize(src: string): Tok[] {
   return out;
 }
 
-const WORD_OPS = new Map([['and', '&&'], ['or', '||'], ['not', '!']]);
-const BINARY: [string[], number][] = [[['||'], 1], [['&&'], 2], [['==', '!='], 3], [['<', '<=', '>', '>=', 'in'], 4], [['+', '-'], 5], [['*', '/', '%'], 6]];
+const WORD_OPS = new Map([
+  ['and', '&&'],
+  ['or', '||'],
+  ['not', '!'],
+]);
+const BINARY: [string[], number][] = [
+  [['||'], 1],
+  [['&&'], 2],
+  [['==', '!='], 3],
+  [['<', '<=', '>', '>=', 'in'], 4],
+  [['+', '-'], 5],
+  [['*', '/', '%'], 6],
+];
 
 class Parser {
   private i = 0;

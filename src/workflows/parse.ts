@@ -26,14 +26,17 @@ export class WorkflowInvalid extends HearthError {
  * `maxAliasCount`), and the source is bounded in size.
  */
 export function parseWorkflow(source: string): WorkflowDefinition {
-  if (Buffer.byteLength(source) > MAX_SOURCE_BYTES) throw new WorkflowInvalid([{ line: null, column: null, path: '', message: `a workflow is at most ${MAX_SOURCE_BYTES / 1024} KiB` }]);
+  if (Buffer.byteLength(source) > MAX_SOURCE_BYTES)
+    throw new WorkflowInvalid([{ line: null, column: null, path: '', message: `a workflow is at most ${MAX_SOURCE_BYTES / 1024} KiB` }]);
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new WorkflowInvalid(doc.errors.slice(0, 5).map((e) => {
-      const pos = lines.linePos(e.pos[0]);
-      return { line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '') };
-    }));
+    throw new WorkflowInvalid(
+      doc.errors.slice(0, 5).map((e) => {
+        const pos = lines.linePos(e.pos[0]);
+        return { line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '') };
+      }),
+    );
   }
   let data: unknown;
   try {
@@ -46,11 +49,13 @@ export function parseWorkflow(source: string): WorkflowDefinition {
   }
   const result = workflowSchema.safeParse(data);
   if (result.success) return result.data;
-  throw new WorkflowInvalid(result.error.issues.slice(0, 10).map((issue) => {
-    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
-    const at = locate(doc, lines, path);
-    return { line: at?.line ?? null, column: at?.col ?? null, path: path.join('.'), message: issue.message };
-  }));
+  throw new WorkflowInvalid(
+    result.error.issues.slice(0, 10).map((issue) => {
+      const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+      const at = locate(doc, lines, path);
+      return { line: at?.line ?? null, column: at?.col ?? null, path: path.join('.'), message: issue.message };
+    }),
+  );
 }
 
 /** The line of the deepest node on `path` that exists (a missing key points at its parent). */

@@ -20,42 +20,55 @@ export function durationMs(value: string | number): number | undefined {
 }
 
 const MAX_DURATION_MS = 366 * 24 * 3_600_000;
-export const durationSchema = z
-  .union([z.string().max(40), z.number()])
-  .transform((v, ctx) => {
-    const ms = durationMs(v);
-    if (ms === undefined || ms > MAX_DURATION_MS) {
-      ctx.addIssue({ code: 'custom', message: `"${String(v)}" is not a duration; write it like 30s, 10m, 1h30m (at most a year)` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export const durationSchema = z.union([z.string().max(40), z.number()]).transform((v, ctx) => {
+  const ms = durationMs(v);
+  if (ms === undefined || ms > MAX_DURATION_MS) {
+    ctx.addIssue({ code: 'custom', message: `"${String(v)}" is not a duration; write it like 30s, 10m, 1h30m (at most a year)` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 /** A signed duration for sun offsets: `-30m`, `+1h`. */
-const offsetSchema = z
-  .union([z.string().max(40), z.number()])
-  .transform((v, ctx) => {
-    const s = String(v).trim();
-    const sign = s.startsWith('-') ? -1 : 1;
-    const ms = durationMs(typeof v === 'number' ? Math.abs(v) : s.replace(/^[-+]/, ''));
-    if (ms === undefined || ms > 12 * 3_600_000) {
-      ctx.addIssue({ code: 'custom', message: `"${s}" is not an offset; write it like -30m or 1h (at most 12 hours)` });
-      return z.NEVER;
-    }
-    return sign * ms;
-  });
-
-export const entityIdSchema = z.string().max(200).regex(/^[a-z_]+\.[a-z0-9_]+$/, 'expected an entity id such as light.porch');
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day as HH:MM (24-hour)');
-const expression = z.string().min(1).max(1000).superRefine((src, ctx) => {
-  const problem = checkExpression(src);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+const offsetSchema = z.union([z.string().max(40), z.number()]).transform((v, ctx) => {
+  const s = String(v).trim();
+  const sign = s.startsWith('-') ? -1 : 1;
+  const ms = durationMs(typeof v === 'number' ? Math.abs(v) : s.replace(/^[-+]/, ''));
+  if (ms === undefined || ms > 12 * 3_600_000) {
+    ctx.addIssue({ code: 'custom', message: `"${s}" is not an offset; write it like -30m or 1h (at most 12 hours)` });
+    return z.NEVER;
+  }
+  return sign * ms;
 });
+
+export const entityIdSchema = z
+  .string()
+  .max(200)
+  .regex(/^[a-z_]+\.[a-z0-9_]+$/, 'expected an entity id such as light.porch');
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day as HH:MM (24-hour)');
+const expression = z
+  .string()
+  .min(1)
+  .max(1000)
+  .superRefine((src, ctx) => {
+    const problem = checkExpression(src);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 /** A state value: YAML turns `on` into true and `17` into a number; the registry keeps strings. */
 const stateValue = z.union([z.string().max(200), z.number(), z.boolean()]).transform((v) => (typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v)));
 
 /** Hub events a workflow may start on, by name (see docs/workflows.md). */
-export const HUB_EVENTS = ['approval.expired', 'approval.denied', 'approval.failed', 'device.unavailable', 'device.available', 'hub.started', 'hub.degraded', 'checkin.missed', 'gate.alert'] as const;
+export const HUB_EVENTS = [
+  'approval.expired',
+  'approval.denied',
+  'approval.failed',
+  'device.unavailable',
+  'device.available',
+  'hub.started',
+  'hub.degraded',
+  'checkin.missed',
+  'gate.alert',
+] as const;
 
 type Branches = Record<string, z.ZodType>;
 /** An object named by its first key, validated by that key's schema. */
@@ -95,12 +108,22 @@ export const triggerSchema = keyed('trigger', {
     .strictObject({ numeric: entityIdSchema, above: z.number().optional(), below: z.number().optional(), for: durationSchema.optional() })
     .refine((t) => t.above !== undefined || t.below !== undefined, 'a numeric trigger needs above, below or both'),
   cron: z.strictObject({
-    cron: z.string().max(100).superRefine((c, ctx) => {
-      const problem = validCron(c);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }),
+    cron: z
+      .string()
+      .max(100)
+      .superRefine((c, ctx) => {
+        const problem = validCron(c);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
   }),
-  mqtt: z.strictObject({ mqtt: z.string().min(1).max(200).regex(/^[^#+]*(\/[+#])*[^#]*$/, 'expected an MQTT topic (wildcards + and # allowed)'), payload: stateValue.optional() }),
+  mqtt: z.strictObject({
+    mqtt: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^#+]*(\/[+#])*[^#]*$/, 'expected an MQTT topic (wildcards + and # allowed)'),
+    payload: stateValue.optional(),
+  }),
   event: z.strictObject({ event: z.enum(HUB_EVENTS, { error: `expected one of the hub events: ${HUB_EVENTS.join(', ')}` }) }),
   sun: z.strictObject({ sun: z.enum(['sunrise', 'sunset']), offset: offsetSchema.default(0) }),
   manual: z.strictObject({ manual: z.literal(true) }),
@@ -110,7 +133,14 @@ export type Trigger = z.output<typeof triggerSchema>;
 export const conditionSchema = keyed('condition', {
   time: z.strictObject({
     time: z
-      .strictObject({ after: hhmm.optional(), before: hhmm.optional(), weekday: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).max(7).optional() })
+      .strictObject({
+        after: hhmm.optional(),
+        before: hhmm.optional(),
+        weekday: z
+          .array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']))
+          .max(7)
+          .optional(),
+      })
       .refine((t) => t.after || t.before || t.weekday, 'give after, before or weekday'),
   }),
   state: z.strictObject({ state: entityIdSchema, is: z.union([stateValue, z.array(stateValue).max(20)]) }),
@@ -137,7 +167,11 @@ const steps: z.ZodType<Step[]> = z.lazy(() => z.array(stepSchema).max(100));
 
 export const stepSchema: z.ZodType<Step> = keyed('step', {
   action: z.strictObject({
-    action: z.strictObject({ entity_id: entityIdSchema, operation: z.string().regex(/^[a-z0-9_]{1,64}$/, 'expected an operation such as turn_on'), params: z.record(z.string(), z.unknown()).default({}) }),
+    action: z.strictObject({
+      entity_id: entityIdSchema,
+      operation: z.string().regex(/^[a-z0-9_]{1,64}$/, 'expected an operation such as turn_on'),
+      params: z.record(z.string(), z.unknown()).default({}),
+    }),
     reason: z.string().max(300).optional(),
   }),
   wait: z.strictObject({
@@ -147,7 +181,9 @@ export const stepSchema: z.ZodType<Step> = keyed('step', {
       state: z.strictObject({ state: entityIdSchema, to: stateValue, timeout: durationSchema }),
     }),
   }),
-  notify: z.strictObject({ notify: z.strictObject({ to: audienceSchema, text: z.string().min(1).max(2000), urgency: z.enum(['low', 'normal', 'high', 'urgent']).default('normal') }) }),
+  notify: z.strictObject({
+    notify: z.strictObject({ to: audienceSchema, text: z.string().min(1).max(2000), urgency: z.enum(['low', 'normal', 'high', 'urgent']).default('normal') }),
+  }),
   ask: z.strictObject({
     ask: z.strictObject({
       to: audienceSchema,
@@ -158,8 +194,19 @@ export const stepSchema: z.ZodType<Step> = keyed('step', {
     }),
   }),
   if: z.strictObject({ if: conditionSchema, then: steps, else: steps.default([]) }),
-  choose: z.strictObject({ choose: z.array(z.strictObject({ when: z.array(conditionSchema).min(1).max(20), steps })).min(1).max(20), default: steps.default([]) }),
-  parallel: z.strictObject({ parallel: z.array(z.union([steps, z.lazy(() => stepSchema).transform((s) => [s])])).min(2).max(10) }),
+  choose: z.strictObject({
+    choose: z
+      .array(z.strictObject({ when: z.array(conditionSchema).min(1).max(20), steps }))
+      .min(1)
+      .max(20),
+    default: steps.default([]),
+  }),
+  parallel: z.strictObject({
+    parallel: z
+      .array(z.union([steps, z.lazy(() => stepSchema).transform((s) => [s])]))
+      .min(2)
+      .max(10),
+  }),
   llm: z.strictObject({
     llm: z.strictObject({
       prompt: z.string().min(1).max(4000).describe('what the model is asked, once a model is configured'),
@@ -175,7 +222,13 @@ export const workflowSchema = z.strictObject({
   mode: z.enum(['single', 'restart', 'queued', 'parallel']).default('single'),
   max: z.number().int().min(1).max(50).default(10).describe('queued / parallel: how many runs at most'),
   catch_up: z.enum(['once', 'skip']).default('once').describe('schedules missed while the hub was down: run once, or skip'),
-  max_runs_per_minute: z.number().int().min(1).max(100_000).default(20).describe('runaway protection: runs started in any minute beyond this are refused and the owner told'),
+  max_runs_per_minute: z
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(20)
+    .describe('runaway protection: runs started in any minute beyond this are refused and the owner told'),
   triggers: z.array(triggerSchema).min(1).max(20),
   conditions: z.array(conditionSchema).max(20).default([]),
   steps: steps.refine((s) => s.length > 0, 'a workflow needs at least one step'),

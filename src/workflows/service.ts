@@ -66,12 +66,21 @@ export class WorkflowsService implements Service {
   private readonly warned = new Map<string, number>();
   private stopped = true;
 
-  constructor(private readonly ctx: HubContext, private readonly deps: WorkflowsDeps) {
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly deps: WorkflowsDeps,
+  ) {
     this.log = ctx.log.child({ part: 'workflows' });
     this.store = new WorkflowStore(ctx.store.db);
     this.engine = new RunEngine(ctx, this.store, deps);
     this.engine.onFinished = (run) => this.finished(run);
-    this.triggers = new TriggerWatcher(ctx, this.store, deps.broker, (id, fired) => void this.trigger(id, fired), () => this.wake());
+    this.triggers = new TriggerWatcher(
+      ctx,
+      this.store,
+      deps.broker,
+      (id, fired) => void this.trigger(id, fired),
+      () => this.wake(),
+    );
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
@@ -92,8 +101,12 @@ export class WorkflowsService implements Service {
         for (const run of this.engine.stateWaiters.get(entity.id) ?? []) void this.engine.advance(run);
       }),
       bus.on('approval.finished', (env) => {
-        if (['expired', 'denied', 'failed'].includes(env.state)) this.triggers.event(`approval.${env.state}`, { approval_id: env.id, entity_id: env.action.entity_id });
-        for (const row of this.ctx.store.db.prepare("SELECT run_id FROM workflow_steps WHERE ref = ? AND state = 'waiting'").all(env.id) as { run_id: string }[]) void this.engine.advance(row.run_id);
+        if (['expired', 'denied', 'failed'].includes(env.state))
+          this.triggers.event(`approval.${env.state}`, { approval_id: env.id, entity_id: env.action.entity_id });
+        for (const row of this.ctx.store.db.prepare("SELECT run_id FROM workflow_steps WHERE ref = ? AND state = 'waiting'").all(env.id) as {
+          run_id: string;
+        }[])
+          void this.engine.advance(row.run_id);
       }),
       bus.on('notification.answered', (a) => this.answered(a.id, a.by, a.via, a.value, a.label)),
       bus.on('notification.created', (n) => {
@@ -120,7 +133,10 @@ export class WorkflowsService implements Service {
   health(): ComponentHealth {
     const open = this.store.openRuns().length;
     const problems = [...this.triggers.problems.values()];
-    return { status: problems.length ? 'degraded' : 'ok', detail: problems[0] ?? `${[...this.defs.keys()].length} workflows, ${open} run${open === 1 ? '' : 's'} open` };
+    return {
+      status: problems.length ? 'degraded' : 'ok',
+      detail: problems[0] ?? `${[...this.defs.keys()].length} workflows, ${open} run${open === 1 ? '' : 's'} open`,
+    };
   }
 
   // ---- the tick -------------------------------------------------------------------------------
@@ -186,7 +202,12 @@ export class WorkflowsService implements Service {
     if (!def) return undefined;
     const now = this.ctx.clock.now();
     if (!options.manual) {
-      const ctx = { entities: this.deps.entities, now, tz: this.ctx.settings.get().hub.timezone, scope: () => snapshot(this.deps.entities, now, this.ctx.settings.get().hub.timezone, { trigger: fired }) };
+      const ctx = {
+        entities: this.deps.entities,
+        now,
+        tz: this.ctx.settings.get().hub.timezone,
+        scope: () => snapshot(this.deps.entities, now, this.ctx.settings.get().hub.timezone, { trigger: fired }),
+      };
       try {
         if (!def.conditions.every((c) => conditionHolds(c, ctx))) return undefined;
       } catch (err) {
@@ -216,8 +237,16 @@ export class WorkflowsService implements Service {
     const id = newId('wfr');
     this.store.transaction(() => {
       this.store.insertRun({
-        id, workflow_id: workflowId, state: queued ? 'waiting' : 'running', queued: queued ? 1 : 0, dry_run: options.dry_run ? 1 : 0,
-        trigger: JSON.stringify({ ...fired, at: isoTime(now) }), definition: JSON.stringify(def), started_at: now, finished_at: null, error: null,
+        id,
+        workflow_id: workflowId,
+        state: queued ? 'waiting' : 'running',
+        queued: queued ? 1 : 0,
+        dry_run: options.dry_run ? 1 : 0,
+        trigger: JSON.stringify({ ...fired, at: isoTime(now) }),
+        definition: JSON.stringify(def),
+        started_at: now,
+        finished_at: null,
+        error: null,
       });
       this.store.prune(workflowId);
     });
@@ -258,7 +287,9 @@ export class WorkflowsService implements Service {
   }
 
   private answered(notificationId: string, by: string, via: string, value: string, label: string): void {
-    const step = this.ctx.store.db.prepare("SELECT run_id, path FROM workflow_steps WHERE ref = ? AND state = 'waiting' AND kind = 'ask'").get(notificationId) as { run_id: string; path: string } | undefined;
+    const step = this.ctx.store.db
+      .prepare("SELECT run_id, path FROM workflow_steps WHERE ref = ? AND state = 'waiting' AND kind = 'ask'")
+      .get(notificationId) as { run_id: string; path: string } | undefined;
     if (!step) return;
     const now = this.ctx.clock.now();
     this.store.transaction(() => {
@@ -273,7 +304,13 @@ export class WorkflowsService implements Service {
     const now = this.ctx.clock.now();
     if ((this.warned.get(workflowId) ?? 0) > now - 60_000) return;
     this.warned.set(workflowId, now);
-    this.ctx.audit.append({ actor: `workflow:${workflowId}`, origin: 'workflow', kind: 'workflow.rate_limited', subject: workflowId, data: { max_runs_per_minute: def.max_runs_per_minute } });
+    this.ctx.audit.append({
+      actor: `workflow:${workflowId}`,
+      origin: 'workflow',
+      kind: 'workflow.rate_limited',
+      subject: workflowId,
+      data: { max_runs_per_minute: def.max_runs_per_minute },
+    });
     this.deps.router.notify({
       kind: 'workflow.runaway',
       severity: 'warning',
@@ -313,7 +350,9 @@ export class WorkflowsService implements Service {
     const def = parseWorkflow(source);
     const now = this.ctx.clock.now();
     const row: WorkflowRow = { id: newId('wf'), name: def.name, source, enabled: enabled ? 1 : 0, origin: 'api', file: null, created_at: now, updated_at: now };
-    this.ctx.audit.withEntry({ actor: who.actor, origin: who.origin, kind: 'workflow.created', subject: row.id, data: { name: def.name, enabled } }, () => this.store.insert(row));
+    this.ctx.audit.withEntry({ actor: who.actor, origin: who.origin, kind: 'workflow.created', subject: row.id, data: { name: def.name, enabled } }, () =>
+      this.store.insert(row),
+    );
     this.defs.set(row.id, def);
     this.rearm();
     return this.view(row);
@@ -322,7 +361,9 @@ export class WorkflowsService implements Service {
   replace(id: string, source: string, who: Who): WorkflowView {
     this.mustGet(id);
     const def = parseWorkflow(source);
-    this.ctx.audit.withEntry({ actor: who.actor, origin: who.origin, kind: 'workflow.updated', subject: id, data: { name: def.name } }, () => this.store.update(id, { name: def.name, source }, this.ctx.clock.now()));
+    this.ctx.audit.withEntry({ actor: who.actor, origin: who.origin, kind: 'workflow.updated', subject: id, data: { name: def.name } }, () =>
+      this.store.update(id, { name: def.name, source }, this.ctx.clock.now()),
+    );
     this.defs.set(id, def);
     this.store.clearTimers(id, 'schedule');
     this.store.clearTimers(id, 'for');
@@ -333,7 +374,10 @@ export class WorkflowsService implements Service {
   setEnabled(id: string, enabled: boolean, who: Who): WorkflowView {
     const row = this.mustGet(id);
     if (enabled && !this.defs.has(id)) throw new HearthError('WORKFLOW_INVALID', 'fix the definition before switching it on', 400);
-    this.ctx.audit.withEntry({ actor: who.actor, origin: who.origin, kind: enabled ? 'workflow.enabled' : 'workflow.disabled', subject: id, data: { name: row.name } }, () => this.store.update(id, { enabled: enabled ? 1 : 0 }, this.ctx.clock.now()));
+    this.ctx.audit.withEntry(
+      { actor: who.actor, origin: who.origin, kind: enabled ? 'workflow.enabled' : 'workflow.disabled', subject: id, data: { name: row.name } },
+      () => this.store.update(id, { enabled: enabled ? 1 : 0 }, this.ctx.clock.now()),
+    );
     if (!enabled) {
       this.store.clearTimers(id, 'schedule');
       this.store.clearTimers(id, 'for');
@@ -345,7 +389,9 @@ export class WorkflowsService implements Service {
   delete(id: string, who: Who): void {
     const row = this.mustGet(id);
     for (const run of this.store.openRuns(id)) this.cancel(run.id, 'the workflow was deleted');
-    this.ctx.audit.withEntry({ actor: who.actor, origin: who.origin, kind: 'workflow.deleted', subject: id, data: { name: row.name } }, () => this.store.delete(id));
+    this.ctx.audit.withEntry({ actor: who.actor, origin: who.origin, kind: 'workflow.deleted', subject: id, data: { name: row.name } }, () =>
+      this.store.delete(id),
+    );
     this.defs.delete(id);
     this.rearm();
   }
@@ -356,7 +402,10 @@ export class WorkflowsService implements Service {
   }
 
   private rearm(startup = false): void {
-    const armed = this.store.all().filter((r) => r.enabled && this.defs.has(r.id)).map((r) => ({ id: r.id, def: this.defs.get(r.id)! }));
+    const armed = this.store
+      .all()
+      .filter((r) => r.enabled && this.defs.has(r.id))
+      .map((r) => ({ id: r.id, def: this.defs.get(r.id)! }));
     if (!this.stopped) this.triggers.arm(armed, startup);
     this.arm();
   }
@@ -379,7 +428,8 @@ export class WorkflowsService implements Service {
       } catch (err) {
         problem = errorMessage(err);
       }
-    } else if (def.triggers.some((t) => 'sun' in t) && this.ctx.settings.get().hub.latitude === null) problem = 'sunrise and sunset need the home\'s location (hub.latitude and hub.longitude)';
+    } else if (def.triggers.some((t) => 'sun' in t) && this.ctx.settings.get().hub.latitude === null)
+      problem = "sunrise and sunset need the home's location (hub.latitude and hub.longitude)";
     const last = this.store.lastRun(row.id);
     return {
       id: row.id,
@@ -392,7 +442,15 @@ export class WorkflowsService implements Service {
       triggers: def?.triggers.map((t) => Object.keys(t)[0]!) ?? [],
       created_at: isoTime(row.created_at),
       updated_at: isoTime(row.updated_at),
-      last_run: last ? { id: last.id, state: last.state, started_at: isoTime(last.started_at), finished_at: last.finished_at === null ? null : isoTime(last.finished_at), error: last.error } : null,
+      last_run: last
+        ? {
+            id: last.id,
+            state: last.state,
+            started_at: isoTime(last.started_at),
+            finished_at: last.finished_at === null ? null : isoTime(last.finished_at),
+            error: last.error,
+          }
+        : null,
       problem,
     };
   }
@@ -428,7 +486,12 @@ export class WorkflowsService implements Service {
       if (existing.source !== source) this.store.update(existing.id, { name, source }, now);
       return;
     }
-    const id = origin === 'pack' ? `pack_${basename(path).replace(/\.ya?ml$/, '').replace(/[^a-z0-9_]/g, '_')}` : newId('wf');
+    const id =
+      origin === 'pack'
+        ? `pack_${basename(path)
+            .replace(/\.ya?ml$/, '')
+            .replace(/[^a-z0-9_]/g, '_')}`
+        : newId('wf');
     this.store.insert({ id, name, source, enabled: enabled ? 1 : 0, origin, file: key, created_at: now, updated_at: now });
   }
 }
@@ -436,7 +499,10 @@ export class WorkflowsService implements Service {
 function yamlFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile() && /\.ya?ml$/.test(d.name)).map((d) => d.name).sort();
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isFile() && /\.ya?ml$/.test(d.name))
+      .map((d) => d.name)
+      .sort();
   } catch {
     return [];
   }

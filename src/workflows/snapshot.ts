@@ -13,10 +13,25 @@ const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 /** The wall clock in the home's zone. */
 export function localTime(ms: number, tz: string): { hour: number; minute: number; weekday: (typeof WEEKDAYS)[number]; date: string; hhmm: string } {
   const parts: Record<string, string> = {};
-  const f = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', weekday: 'short' });
+  const f = new Intl.DateTimeFormat('en-GB', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    weekday: 'short',
+  });
   for (const p of f.formatToParts(ms)) parts[p.type] = p.value;
   const weekday = WEEKDAYS.find((d) => parts.weekday!.toLowerCase().startsWith(d))!;
-  return { hour: Number(parts.hour), minute: Number(parts.minute), weekday, date: `${parts.year}-${parts.month}-${parts.day}`, hhmm: `${parts.hour}:${parts.minute}` };
+  return {
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    weekday,
+    date: `${parts.year}-${parts.month}-${parts.day}`,
+    hhmm: `${parts.hour}:${parts.minute}`,
+  };
 }
 
 /**
@@ -25,7 +40,12 @@ export function localTime(ms: number, tz: string): { hour: number; minute: numbe
  * hhmm), `home` (names of people at home) and `someone_home`, `trigger`, and each earlier
  * step's `save_as` name at the top level. Nothing in it is live: no functions, no prototypes.
  */
-export function snapshot(entities: EntitySource, now: number, tz: string, extra: { trigger?: unknown; vars?: Record<string, unknown> } = {}): Readonly<Record<string, Value>> {
+export function snapshot(
+  entities: EntitySource,
+  now: number,
+  tz: string,
+  extra: { trigger?: unknown; vars?: Record<string, unknown> } = {},
+): Readonly<Record<string, Value>> {
   const states: Record<string, Record<string, string | null>> = {};
   const attributes: Record<string, unknown> = {};
   const available: Record<string, boolean> = {};

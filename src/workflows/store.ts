@@ -101,7 +101,11 @@ export class WorkflowStore {
     return this.db.prepare('SELECT * FROM workflows WHERE file = ?').get(file) as WorkflowRow | undefined;
   }
   insert(row: WorkflowRow): void {
-    this.db.prepare('INSERT INTO workflows (id, name, source, enabled, origin, file, created_at, updated_at) VALUES (@id, @name, @source, @enabled, @origin, @file, @created_at, @updated_at)').run(row);
+    this.db
+      .prepare(
+        'INSERT INTO workflows (id, name, source, enabled, origin, file, created_at, updated_at) VALUES (@id, @name, @source, @enabled, @origin, @file, @created_at, @updated_at)',
+      )
+      .run(row);
   }
   update(id: string, fields: Partial<Pick<WorkflowRow, 'name' | 'source' | 'enabled'>>, now: number): void {
     const cur = this.get(id);
@@ -118,19 +122,27 @@ export class WorkflowStore {
 
   // ---- runs --------------------------------------------------------------------------------
   insertRun(row: RunRow): void {
-    this.db.prepare('INSERT INTO workflow_runs (id, workflow_id, state, queued, dry_run, trigger, definition, started_at, finished_at, error) VALUES (@id, @workflow_id, @state, @queued, @dry_run, @trigger, @definition, @started_at, @finished_at, @error)').run(row);
+    this.db
+      .prepare(
+        'INSERT INTO workflow_runs (id, workflow_id, state, queued, dry_run, trigger, definition, started_at, finished_at, error) VALUES (@id, @workflow_id, @state, @queued, @dry_run, @trigger, @definition, @started_at, @finished_at, @error)',
+      )
+      .run(row);
   }
   run(id: string): RunRow | undefined {
     return this.db.prepare('SELECT * FROM workflow_runs WHERE id = ?').get(id) as RunRow | undefined;
   }
   openRuns(workflowId?: string): RunRow[] {
-    return (workflowId
-      ? this.db.prepare("SELECT * FROM workflow_runs WHERE state IN ('running', 'waiting') AND workflow_id = ? ORDER BY started_at, id").all(workflowId)
-      : this.db.prepare("SELECT * FROM workflow_runs WHERE state IN ('running', 'waiting') ORDER BY started_at, id").all()) as RunRow[];
+    return (
+      workflowId
+        ? this.db.prepare("SELECT * FROM workflow_runs WHERE state IN ('running', 'waiting') AND workflow_id = ? ORDER BY started_at, id").all(workflowId)
+        : this.db.prepare("SELECT * FROM workflow_runs WHERE state IN ('running', 'waiting') ORDER BY started_at, id").all()
+    ) as RunRow[];
   }
   setRunState(id: string, state: RunState, now: number, error: string | null = null): void {
     const final = state === 'done' || state === 'failed' || state === 'cancelled';
-    this.db.prepare('UPDATE workflow_runs SET state = ?, queued = 0, finished_at = ?, error = COALESCE(?, error) WHERE id = ?').run(state, final ? now : null, error, id);
+    this.db
+      .prepare('UPDATE workflow_runs SET state = ?, queued = 0, finished_at = ?, error = COALESCE(?, error) WHERE id = ?')
+      .run(state, final ? now : null, error, id);
   }
   runs(workflowId: string, limit: number): RunRow[] {
     return this.db.prepare('SELECT * FROM workflow_runs WHERE workflow_id = ? ORDER BY started_at DESC, id DESC LIMIT ?').all(workflowId, limit) as RunRow[];
@@ -139,10 +151,18 @@ export class WorkflowStore {
     return this.runs(workflowId, 1)[0];
   }
   countRecent(workflowId: string, since: number): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM workflow_runs WHERE workflow_id = ? AND started_at >= ? AND dry_run = 0').get(workflowId, since) as { n: number }).n;
+    return (
+      this.db.prepare('SELECT COUNT(*) AS n FROM workflow_runs WHERE workflow_id = ? AND started_at >= ? AND dry_run = 0').get(workflowId, since) as {
+        n: number;
+      }
+    ).n;
   }
   prune(workflowId: string): void {
-    this.db.prepare(`DELETE FROM workflow_runs WHERE workflow_id = ? AND state NOT IN ('running', 'waiting') AND id NOT IN (SELECT id FROM workflow_runs WHERE workflow_id = ? ORDER BY started_at DESC LIMIT ${RUNS_KEPT})`).run(workflowId, workflowId);
+    this.db
+      .prepare(
+        `DELETE FROM workflow_runs WHERE workflow_id = ? AND state NOT IN ('running', 'waiting') AND id NOT IN (SELECT id FROM workflow_runs WHERE workflow_id = ? ORDER BY started_at DESC LIMIT ${RUNS_KEPT})`,
+      )
+      .run(workflowId, workflowId);
   }
 
   // ---- steps -------------------------------------------------------------------------------
@@ -154,40 +174,60 @@ export class WorkflowStore {
   }
   startStep(runId: string, path: string, kind: string, now: number, state: StepState = 'running'): StepRow {
     const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), -1) + 1 AS n FROM workflow_steps WHERE run_id = ?').get(runId) as { n: number }).n;
-    this.db.prepare('INSERT INTO workflow_steps (run_id, path, seq, kind, state, started_at) VALUES (?, ?, ?, ?, ?, ?)').run(runId, path, seq, kind, state, now);
+    this.db
+      .prepare('INSERT INTO workflow_steps (run_id, path, seq, kind, state, started_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(runId, path, seq, kind, state, now);
     return this.step(runId, path)!;
   }
   /** Writes a step's final row, whether or not it was written down before (an action's row is written once, after the gate answered). */
-  finishStep(runId: string, path: string, kind: string, startedAt: number, fields: { state: StepState; output?: unknown; error?: string | null; ref?: string | null; finished_at: number | null }): void {
+  finishStep(
+    runId: string,
+    path: string,
+    kind: string,
+    startedAt: number,
+    fields: { state: StepState; output?: unknown; error?: string | null; ref?: string | null; finished_at: number | null },
+  ): void {
     if (!this.step(runId, path)) this.startStep(runId, path, kind, startedAt, fields.state);
     this.updateStep(runId, path, fields);
   }
-  updateStep(runId: string, path: string, fields: { state?: StepState; output?: unknown; error?: string | null; ref?: string | null; finished_at?: number | null }): void {
+  updateStep(
+    runId: string,
+    path: string,
+    fields: { state?: StepState; output?: unknown; error?: string | null; ref?: string | null; finished_at?: number | null },
+  ): void {
     const cur = this.step(runId, path);
     if (!cur) return;
-    this.db.prepare('UPDATE workflow_steps SET state = ?, output = ?, error = ?, ref = ?, finished_at = ? WHERE run_id = ? AND path = ?').run(
-      fields.state ?? cur.state,
-      fields.output === undefined ? cur.output : JSON.stringify(fields.output),
-      fields.error === undefined ? cur.error : fields.error,
-      fields.ref === undefined ? cur.ref : fields.ref,
-      fields.finished_at === undefined ? cur.finished_at : fields.finished_at,
-      runId,
-      path,
-    );
+    this.db
+      .prepare('UPDATE workflow_steps SET state = ?, output = ?, error = ?, ref = ?, finished_at = ? WHERE run_id = ? AND path = ?')
+      .run(
+        fields.state ?? cur.state,
+        fields.output === undefined ? cur.output : JSON.stringify(fields.output),
+        fields.error === undefined ? cur.error : fields.error,
+        fields.ref === undefined ? cur.ref : fields.ref,
+        fields.finished_at === undefined ? cur.finished_at : fields.finished_at,
+        runId,
+        path,
+      );
   }
 
   // ---- timers ------------------------------------------------------------------------------
   setTimer(row: TimerRow): void {
     this.db
-      .prepare(`INSERT INTO workflow_timers (id, kind, workflow_id, run_id, path, due_at, data) VALUES (@id, @kind, @workflow_id, @run_id, @path, @due_at, @data)
-        ON CONFLICT (workflow_id, kind, COALESCE(run_id, ''), COALESCE(path, '')) DO UPDATE SET due_at = excluded.due_at, data = excluded.data`)
+      .prepare(
+        `INSERT INTO workflow_timers (id, kind, workflow_id, run_id, path, due_at, data) VALUES (@id, @kind, @workflow_id, @run_id, @path, @due_at, @data)
+        ON CONFLICT (workflow_id, kind, COALESCE(run_id, ''), COALESCE(path, '')) DO UPDATE SET due_at = excluded.due_at, data = excluded.data`,
+      )
       .run(row);
   }
   timer(workflowId: string, kind: TimerKind, runId: string | null, path: string | null): TimerRow | undefined {
-    return this.db.prepare("SELECT * FROM workflow_timers WHERE workflow_id = ? AND kind = ? AND COALESCE(run_id, '') = ? AND COALESCE(path, '') = ?").get(workflowId, kind, runId ?? '', path ?? '') as TimerRow | undefined;
+    return this.db
+      .prepare("SELECT * FROM workflow_timers WHERE workflow_id = ? AND kind = ? AND COALESCE(run_id, '') = ? AND COALESCE(path, '') = ?")
+      .get(workflowId, kind, runId ?? '', path ?? '') as TimerRow | undefined;
   }
   clearTimer(workflowId: string, kind: TimerKind, runId: string | null, path: string | null): void {
-    this.db.prepare("DELETE FROM workflow_timers WHERE workflow_id = ? AND kind = ? AND COALESCE(run_id, '') = ? AND COALESCE(path, '') = ?").run(workflowId, kind, runId ?? '', path ?? '');
+    this.db
+      .prepare("DELETE FROM workflow_timers WHERE workflow_id = ? AND kind = ? AND COALESCE(run_id, '') = ? AND COALESCE(path, '') = ?")
+      .run(workflowId, kind, runId ?? '', path ?? '');
   }
   clearTimers(workflowId: string, kind?: TimerKind): void {
     if (kind) this.db.prepare('DELETE FROM workflow_timers WHERE workflow_id = ? AND kind = ?').run(workflowId, kind);

@@ -52,7 +52,13 @@ export class TriggerWatcher {
   private tasks: ScheduledTask[] = [];
   readonly problems = new Map<string, string>();
 
-  constructor(private readonly ctx: HubContext, private readonly store: WorkflowStore, private readonly broker: LanBroker | undefined, private readonly fire: Fire, private readonly wake: () => void) {}
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly store: WorkflowStore,
+    private readonly broker: LanBroker | undefined,
+    private readonly fire: Fire,
+    private readonly wake: () => void,
+  ) {}
 
   private get tz(): string {
     return this.ctx.settings.get().hub.timezone;
@@ -74,23 +80,36 @@ export class TriggerWatcher {
         } else if ('event' in t) {
           this.byEvent.set(t.event, [...(this.byEvent.get(t.event) ?? []), wf.id]);
         } else if ('mqtt' in t && this.broker) {
-          this.offMqtt.push(this.broker.subscribe(t.mqtt, (m) => {
-            const payload = m.payload.toString('utf8').slice(0, 1000);
-            if (t.payload === undefined || t.payload === payload) this.fire(wf.id, { kind: 'mqtt', topic: m.topic, payload });
-          }));
+          this.offMqtt.push(
+            this.broker.subscribe(t.mqtt, (m) => {
+              const payload = m.payload.toString('utf8').slice(0, 1000);
+              if (t.payload === undefined || t.payload === payload) this.fire(wf.id, { kind: 'mqtt', topic: m.topic, payload });
+            }),
+          );
         } else if ('cron' in t || 'sun' in t) {
           live.add(key);
           if (!this.store.timer(wf.id, 'schedule', null, String(index))) {
             const next = this.next(t, now);
-            if (next !== undefined) this.store.setTimer({ id: newId('wft'), kind: 'schedule', workflow_id: wf.id, run_id: null, path: String(index), due_at: next, data: JSON.stringify({ startup }) });
+            if (next !== undefined)
+              this.store.setTimer({
+                id: newId('wft'),
+                kind: 'schedule',
+                workflow_id: wf.id,
+                run_id: null,
+                path: String(index),
+                due_at: next,
+                data: JSON.stringify({ startup }),
+              });
           }
           if ('cron' in t) this.tasks.push(cron.schedule(t.cron, () => this.wake(), { timezone: this.tz, noOverlap: true }));
         }
       });
       // Schedules of triggers that no longer exist go.
-      for (const timer of this.store.timersOf(wf.id, 'schedule')) if (!live.has(`${wf.id}:${timer.path}`)) this.store.clearTimer(wf.id, 'schedule', null, timer.path);
+      for (const timer of this.store.timersOf(wf.id, 'schedule'))
+        if (!live.has(`${wf.id}:${timer.path}`)) this.store.clearTimer(wf.id, 'schedule', null, timer.path);
     }
-    if (this.tasks.length === 0 && this.hasSun(workflows)) this.tasks.push(cron.schedule('* * * * *', () => this.wake(), { timezone: this.tz, noOverlap: true }));
+    if (this.tasks.length === 0 && this.hasSun(workflows))
+      this.tasks.push(cron.schedule('* * * * *', () => this.wake(), { timezone: this.tz, noOverlap: true }));
   }
 
   private hasSun(workflows: Armed[]): boolean {
@@ -138,7 +157,15 @@ export class TriggerWatcher {
       const fired: Fired = { kind: 'state' in t ? 'state' : 'numeric', entity_id: entity.id, from: oldState, to: entity.state };
       const duration = 'for' in t ? t.for : undefined;
       if (hit && duration) {
-        this.store.setTimer({ id: newId('wft'), kind: 'for', workflow_id: wf.id, run_id: null, path: String(index), due_at: now + duration, data: JSON.stringify(fired) });
+        this.store.setTimer({
+          id: newId('wft'),
+          kind: 'for',
+          workflow_id: wf.id,
+          run_id: null,
+          path: String(index),
+          due_at: now + duration,
+          data: JSON.stringify(fired),
+        });
         this.wake();
       } else if (hit) this.fire(wf.id, fired);
       else if (!holds && duration) this.store.clearTimer(wf.id, 'for', null, String(index));

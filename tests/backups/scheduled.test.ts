@@ -53,7 +53,10 @@ describe('backups that happen by themselves', { timeout: SLOW_TEST_MS }, () => {
     expect(status.last_good).toBeNull();
     expect(status.restore).toContain('hearth backup restore');
 
-    const local = () => readdirSync(join(data, 'backups')).filter((n) => n.endsWith('.hbk')).sort();
+    const local = () =>
+      readdirSync(join(data, 'backups'))
+        .filter((n) => n.endsWith('.hbk'))
+        .sort();
     await service().tick();
     expect(readdirSync(data)).not.toContain('backups'); // not due yet
 
@@ -71,7 +74,8 @@ describe('backups that happen by themselves', { timeout: SLOW_TEST_MS }, () => {
     expect(plain.subarray(0, 15).toString()).toBe('SQLite format 3');
 
     // A workflow, a setting with a secret and a policy, then two more days: only the last two are kept, here and on the stick.
-    const porch = 'name: Porch light at the back door\ntriggers:\n  - state: binary_sensor.back_door\n    to: "on"\nsteps:\n  - action: {entity_id: light.porch, operation: turn_on}\n';
+    const porch =
+      'name: Porch light at the back door\ntriggers:\n  - state: binary_sensor.back_door\n    to: "on"\nsteps:\n  - action: {entity_id: light.porch, operation: turn_on}\n';
     const wf = await api(t, 'POST', '/workflows', { cookie: owner, body: { source: porch } });
     expect(wf.status).toBe(201);
     t.hub.ctx.settings.update({ hub: { name: 'Rose Cottage' }, homeassistant: { token: 'ha-token-secret-123' }, policy: { windows: [] } }, 'test');

@@ -131,7 +131,12 @@ describe("elders' check-in calls", () => {
     p.tw.signWith = undefined;
     // Signed for another URL, or with a changed body: refused (the exact URL and every field are signed).
     const signature = twilio.getExpectedTwilioSignature(p.tw.authToken, `${action}?x=1`, params);
-    const post = (body: Record<string, string>) => fetch(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: new URLSearchParams(body) });
+    const post = (body: Record<string, string>) =>
+      fetch(action, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+        body: new URLSearchParams(body),
+      });
     expect((await post(params)).status).toBe(403);
     expect((await post({ ...params, Digits: '1' })).status).toBe(403);
     const once = await p.tw.post(action, params, 'token-1-0000-0000-0000-000000000000');
@@ -156,7 +161,16 @@ describe("elders' check-in calls", () => {
     await tw.end(await tw.callTo(MARY, 1), 'no-answer');
     await h.t.hub.stop();
     const p2 = await startPhoneHub(clock, { dataDir, tw, tg: h.tg, fresh: false });
-    p = { ...p2, cookie: p.cookie, ids: p.ids, stop: async () => { await p2.stop(); await tw.stop(); await h.tg.stop(); } };
+    p = {
+      ...p2,
+      cookie: p.cookie,
+      ids: p.ids,
+      stop: async () => {
+        await p2.stop();
+        await tw.stop();
+        await h.tg.stop();
+      },
+    };
     await p.pass();
     expect(tw.calls).toHaveLength(1);
     clock.advance(5 * 60_000);

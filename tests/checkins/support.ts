@@ -25,11 +25,20 @@ export interface PhoneHub {
  * the fake Bot API. Mary is the elder; Ann (adult, on Telegram, with a phone) and Ben (adult,
  * phone only) are the family, escalated to in that order.
  */
-export async function startPhoneHub(clock: ManualClock, options: { dataDir?: string; tw?: FakeTwilio; tg?: FakeTelegram; settings?: Record<string, unknown>; fresh?: boolean } = {}): Promise<PhoneHub> {
+export async function startPhoneHub(
+  clock: ManualClock,
+  options: { dataDir?: string; tw?: FakeTwilio; tg?: FakeTelegram; settings?: Record<string, unknown>; fresh?: boolean } = {},
+): Promise<PhoneHub> {
   const tw = options.tw ?? (await new FakeTwilio().start());
   const h = await startTgHub({
-    clock, dataDir: options.dataDir, tg: options.tg,
-    settings: { hub: { timezone: 'Europe/London' }, twilio: { account_sid: tw.accountSid, auth_token: tw.authToken, from: '+15559990000', api_root: tw.apiRoot }, ...options.settings },
+    clock,
+    dataDir: options.dataDir,
+    tg: options.tg,
+    settings: {
+      hub: { timezone: 'Europe/London' },
+      twilio: { account_sid: tw.accountSid, auth_token: tw.authToken, from: '+15559990000', api_root: tw.apiRoot },
+      ...options.settings,
+    },
   });
   h.t.hub.ctx.settings.update({ twilio: { public_url: h.t.url } }, 'test');
   const engine = h.t.hub.services.get<CheckinEngine>('checkins')!;
@@ -44,7 +53,11 @@ export async function startPhoneHub(clock: ManualClock, options: { dataDir?: str
     ids = { mary: mary.id, ann: ann.id, ben: ben.id };
   }
   return {
-    h, tw, engine, cookie, ids,
+    h,
+    tw,
+    engine,
+    cookie,
+    ids,
     pass: async () => {
       await engine.tick();
       await h.router.tick();
@@ -57,7 +70,10 @@ export async function startPhoneHub(clock: ManualClock, options: { dataDir?: str
 }
 
 export async function createCheckin(p: PhoneHub, body: Record<string, unknown> = {}): Promise<{ id: string; next_due_at: string }> {
-  const res = await api(p.h.t, 'POST', '/checkins', { cookie: p.cookie, body: { member_id: p.ids.mary, times: ['09:30'], escalate_to: [p.ids.ann, p.ids.ben], ...body } });
+  const res = await api(p.h.t, 'POST', '/checkins', {
+    cookie: p.cookie,
+    body: { member_id: p.ids.mary, times: ['09:30'], escalate_to: [p.ids.ann, p.ids.ben], ...body },
+  });
   if (res.status !== 201) throw new Error(`create check-in: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }

@@ -18,7 +18,13 @@ describe('hearth audit', { timeout: SLOW_TEST_MS }, () => {
     const store = Store.open({ dataDir: data, log: silentLogger(), parts: allTables });
     const trail = new AuditTrail(store.db, systemClock);
     for (let i = 1; i <= 6; i++) {
-      trail.append({ actor: `mem_${i % 2 ? 'ann' : 'bob'}`, origin: 'web', kind: i === 3 ? 'member.created' : 'auth.login', subject: `s${i}`, data: { n: i, note: i === 4 ? '=cmd|evil' : 'plain, "quoted"' } });
+      trail.append({
+        actor: `mem_${i % 2 ? 'ann' : 'bob'}`,
+        origin: 'web',
+        kind: i === 3 ? 'member.created' : 'auth.login',
+        subject: `s${i}`,
+        data: { n: i, note: i === 4 ? '=cmd|evil' : 'plain, "quoted"' },
+      });
     }
     store.close();
   });
@@ -72,7 +78,9 @@ describe('hearth audit', { timeout: SLOW_TEST_MS }, () => {
     tamper((db) => {
       const rows = db.prepare('SELECT * FROM audit WHERE seq IN (2, 5) ORDER BY seq').all() as Record<string, unknown>[];
       const [a, b] = rows as [Record<string, unknown>, Record<string, unknown>];
-      const put = db.prepare('UPDATE audit SET at = @at, actor = @actor, origin = @origin, kind = @kind, subject = @subject, data = @data, prev_hash = @prev_hash, hash = @hash WHERE seq = @seq');
+      const put = db.prepare(
+        'UPDATE audit SET at = @at, actor = @actor, origin = @origin, kind = @kind, subject = @subject, data = @data, prev_hash = @prev_hash, hash = @hash WHERE seq = @seq',
+      );
       db.transaction(() => {
         put.run({ ...b, seq: 2 });
         put.run({ ...a, seq: 5 });
@@ -116,7 +124,10 @@ describe('hearth audit', { timeout: SLOW_TEST_MS }, () => {
   it('exports JSON lines that verify on their own', async () => {
     const r = await runCli(['audit', 'export', '--format', 'jsonl', '--data', data]);
     expect(r.code).toBe(0);
-    const entries = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { seq: number; prev_hash: string; hash: string; kind: string });
+    const entries = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; prev_hash: string; hash: string; kind: string });
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     for (let i = 1; i < entries.length; i++) expect(entries[i]!.prev_hash).toBe(entries[i - 1]!.hash);
     expect(entries[2]!.kind).toBe('member.created');

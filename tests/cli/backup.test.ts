@@ -170,7 +170,9 @@ describe('hearth settings reset', { timeout: SLOW_TEST_MS }, () => {
   beforeEach(() => {
     data = tempDir();
     const store = Store.open({ dataDir: data, log: silentLogger(), parts: allTables });
-    store.db.prepare('INSERT INTO settings_overrides (id, doc, updated_at, updated_by) VALUES (1, ?, ?, ?)').run(JSON.stringify({ http: { port: 'bad' }, hub: { name: 'X' } }), new Date().toISOString(), 'mem_x');
+    store.db
+      .prepare('INSERT INTO settings_overrides (id, doc, updated_at, updated_by) VALUES (1, ?, ?, ?)')
+      .run(JSON.stringify({ http: { port: 'bad' }, hub: { name: 'X' } }), new Date().toISOString(), 'mem_x');
     store.close();
   });
   afterEach(() => rmSync(data, { recursive: true, force: true }));

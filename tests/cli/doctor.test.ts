@@ -33,7 +33,13 @@ describe('hearth doctor', { timeout: SLOW_TEST_MS }, () => {
     for (const s of servers.splice(0)) s.close();
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
-  const base = (data: string) => ({ HEARTH_HTTP_HOST: '127.0.0.1', HEARTH_MQTT_HOST: '127.0.0.1', HEARTH_HTTP_PORT: '0', HEARTH_MQTT_PORT: '0', HEARTH_DATA_DIR: data });
+  const base = (data: string) => ({
+    HEARTH_HTTP_HOST: '127.0.0.1',
+    HEARTH_MQTT_HOST: '127.0.0.1',
+    HEARTH_HTTP_PORT: '0',
+    HEARTH_MQTT_PORT: '0',
+    HEARTH_DATA_DIR: data,
+  });
 
   it('passes on a fresh machine with warnings for what the first start creates', async () => {
     const data = join(dir(), 'data');
@@ -114,13 +120,27 @@ describe('hearth doctor', { timeout: SLOW_TEST_MS }, () => {
     const data = dir();
     const tw = await new FakeTwilio().start();
     try {
-      const good = { HEARTH_TWILIO_ACCOUNT_SID: tw.accountSid, HEARTH_TWILIO_AUTH_TOKEN: tw.authToken, HEARTH_TWILIO_FROM: '+15551234567', HEARTH_TWILIO_API_ROOT: tw.apiRoot };
-      expect(find(await runDoctor({ env: { ...base(data), ...good, HEARTH_TWILIO_PUBLIC_URL: 'https://hub.example.org' } }), 'twilio')).toMatchObject({ status: 'ok', detail: expect.stringContaining('Twilio accepted') });
-      expect(find(await runDoctor({ env: { ...base(data), ...good } }), 'twilio')).toMatchObject({ status: 'warn', detail: expect.stringContaining('twilio.public_url') });
+      const good = {
+        HEARTH_TWILIO_ACCOUNT_SID: tw.accountSid,
+        HEARTH_TWILIO_AUTH_TOKEN: tw.authToken,
+        HEARTH_TWILIO_FROM: '+15551234567',
+        HEARTH_TWILIO_API_ROOT: tw.apiRoot,
+      };
+      expect(find(await runDoctor({ env: { ...base(data), ...good, HEARTH_TWILIO_PUBLIC_URL: 'https://hub.example.org' } }), 'twilio')).toMatchObject({
+        status: 'ok',
+        detail: expect.stringContaining('Twilio accepted'),
+      });
+      expect(find(await runDoctor({ env: { ...base(data), ...good } }), 'twilio')).toMatchObject({
+        status: 'warn',
+        detail: expect.stringContaining('twilio.public_url'),
+      });
       const madeUp = await runDoctor({ env: { ...base(data), ...good, HEARTH_TWILIO_AUTH_TOKEN: 'b'.repeat(32) } });
       expect(find(madeUp, 'twilio')).toMatchObject({ status: 'fail', detail: expect.stringContaining('refused the account SID or auth token') });
       expect(JSON.stringify(madeUp)).not.toContain('b'.repeat(32));
-      expect(find(await runDoctor({ env: { ...base(data), ...good, HEARTH_TWILIO_FROM: '555-1234' } }), 'twilio')).toMatchObject({ status: 'fail', detail: expect.stringContaining('E.164') });
+      expect(find(await runDoctor({ env: { ...base(data), ...good, HEARTH_TWILIO_FROM: '555-1234' } }), 'twilio')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringContaining('E.164'),
+      });
       expect(find(await runDoctor({ env: { ...base(data), HEARTH_TWILIO_ACCOUNT_SID: good.HEARTH_TWILIO_ACCOUNT_SID } }), 'twilio')).toMatchObject({
         status: 'fail',
         detail: expect.stringContaining('twilio.auth_token'),
@@ -133,7 +153,10 @@ describe('hearth doctor', { timeout: SLOW_TEST_MS }, () => {
 
   it('home assistant: an unreachable server fails', async () => {
     const data = dir();
-    const results = await runDoctor({ env: { ...base(data), HEARTH_HOMEASSISTANT_URL: 'http://127.0.0.1:1', HEARTH_HOMEASSISTANT_TOKEN: 'secret-ha-token' }, timeoutMs: 3000 });
+    const results = await runDoctor({
+      env: { ...base(data), HEARTH_HOMEASSISTANT_URL: 'http://127.0.0.1:1', HEARTH_HOMEASSISTANT_TOKEN: 'secret-ha-token' },
+      timeoutMs: 3000,
+    });
     expect(find(results, 'homeassistant')?.status).toBe('fail');
     expect(JSON.stringify(results)).not.toContain('secret-ha-token');
   });
@@ -147,7 +170,23 @@ describe('hearth doctor', { timeout: SLOW_TEST_MS }, () => {
       run(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '60', '-subj', '/CN=Hearth Test CA']);
       run(['req', ...ec, '-keyout', 'broker.key', '-out', 'broker.csr', '-subj', '/CN=localhost']);
       writeFileSync(join(pki, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-      run(['x509', '-req', '-in', 'broker.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'broker.pem', '-days', '60', '-extfile', 'san.ext']);
+      run([
+        'x509',
+        '-req',
+        '-in',
+        'broker.csr',
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        'broker.pem',
+        '-days',
+        '60',
+        '-extfile',
+        'san.ext',
+      ]);
     });
     afterAll(() => rmSync(pki, { recursive: true, force: true }));
 

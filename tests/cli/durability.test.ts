@@ -73,13 +73,19 @@ describe('SIGKILL during a burst of audited requests', { timeout: SLOW_TEST_MS }
     const lost = acknowledged.filter((u) => !created.has(u));
     expect(lost).toEqual([]);
     // And the members themselves are there: the entry and the row were written together.
-    const list = (await (await fetch(`${again.url}/api/v1/members`, { headers: { cookie: await login(again.url) } })).json()) as { members: { username: string }[] };
+    const list = (await (await fetch(`${again.url}/api/v1/members`, { headers: { cookie: await login(again.url) } })).json()) as {
+      members: { username: string }[];
+    };
     const usernames = new Set(list.members.map((m) => m.username));
     expect(acknowledged.filter((u) => !usernames.has(u))).toEqual([]);
   });
 });
 
 async function login(url: string): Promise<string> {
-  const res = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: OWNER.username, password: OWNER.password }) });
+  const res = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: OWNER.username, password: OWNER.password }),
+  });
   return res.headers.get('set-cookie')!.split(';')[0]!;
 }

@@ -127,7 +127,10 @@ describe('the hub as a process', { timeout: SLOW_TEST_MS }, () => {
 
   it('talks to systemd: READY=1 with STATUS, WATCHDOG=1 pings, STOPPING=1 on SIGTERM', async () => {
     const unix = createRequire(import.meta.url)('unix-dgram') as {
-      createSocket(type: 'unix_dgram', listener: (buf: Buffer) => void): { bind(path: string): void; close(): void; on(e: string, cb: (...a: unknown[]) => void): void };
+      createSocket(
+        type: 'unix_dgram',
+        listener: (buf: Buffer) => void,
+      ): { bind(path: string): void; close(): void; on(e: string, cb: (...a: unknown[]) => void): void };
     };
     const data = dir();
     const socketPath = join(data, 'notify.sock');

@@ -11,9 +11,17 @@ describe('GET /api/v1/audit as a signed-in owner', () => {
     cookie = await setupOwner(t.url, t.dataDir);
     // A few entries of known kinds: failed logins (anonymous) and a successful one.
     for (let i = 0; i < 3; i++) {
-      await fetch(`${t.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: OWNER.username, password: `wrong password ${i}` }) });
+      await fetch(`${t.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: OWNER.username, password: `wrong password ${i}` }),
+      });
     }
-    await fetch(`${t.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: OWNER.username, password: OWNER.password }) });
+    await fetch(`${t.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: OWNER.username, password: OWNER.password }),
+    });
   });
   afterAll(async () => t.stop());
 
@@ -91,7 +99,15 @@ describe('log redaction', () => {
   it('redacts passwords, tokens, auth headers and cookies at any depth, and masks phone numbers', () => {
     const capture = new LogCapture();
     const log = createLogger({ level: 'info', format: 'json', destination: capture });
-    log.info({ password: 'pw-1', token: 'tok-1', member: { pin: '1234', phone: '+15551234567' }, req: { headers: { authorization: 'Bearer tok-2', cookie: 'hearth_session=s-1' } } }, 'one');
+    log.info(
+      {
+        password: 'pw-1',
+        token: 'tok-1',
+        member: { pin: '1234', phone: '+15551234567' },
+        req: { headers: { authorization: 'Bearer tok-2', cookie: 'hearth_session=s-1' } },
+      },
+      'one',
+    );
     log.child({ part: 'telegram' }).warn({ config: { telegram: { token: 'tok-3' }, link: { password: 'pw-2' } }, to: '+447700900123' }, 'two');
     log.info({ setup_code: '1234-5678', passphrase: 'pp-1', api_key: 'k-1', auth_token: 'tw-1' }, 'three');
     const text = capture.raw.join('\n');

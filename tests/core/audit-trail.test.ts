@@ -41,10 +41,10 @@ describe('audit trail', () => {
   it('finds an edited, deleted, reordered or truncated entry and names it', () => {
     for (let i = 0; i < 5; i++) trail.append({ actor: 'system', origin: 'system', kind: 'test', data: { i } });
     const raw = new Database(join(dir, 'hearth.db'));
-    raw.prepare("UPDATE audit SET data = '{\"i\":99}' WHERE seq = 3").run();
+    raw.prepare('UPDATE audit SET data = \'{"i":99}\' WHERE seq = 3').run();
     let result = trail.verify();
     expect(result).toMatchObject({ ok: false, broken: { seq: 3 } });
-    raw.prepare("UPDATE audit SET data = '{\"i\":2}' WHERE seq = 3").run();
+    raw.prepare('UPDATE audit SET data = \'{"i":2}\' WHERE seq = 3').run();
     expect(trail.verify().ok).toBe(true);
 
     raw.prepare('DELETE FROM audit WHERE seq = 2').run();
@@ -76,7 +76,8 @@ describe('audit trail', () => {
   });
 
   it('lists newest first with filters and a cursor, and iterates past a page boundary', () => {
-    for (let i = 0; i < 1200; i++) trail.append({ actor: i % 2 ? 'alice' : 'bob', origin: 'web', kind: i % 3 ? 'auth.login' : 'member.created', subject: `s${i % 5}` });
+    for (let i = 0; i < 1200; i++)
+      trail.append({ actor: i % 2 ? 'alice' : 'bob', origin: 'web', kind: i % 3 ? 'auth.login' : 'member.created', subject: `s${i % 5}` });
     const page1 = trail.list({ actor: 'alice', limit: 10 });
     expect(page1.entries).toHaveLength(10);
     expect(page1.entries.every((e) => e.actor === 'alice')).toBe(true);

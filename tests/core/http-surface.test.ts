@@ -36,7 +36,11 @@ describe('HTTP surface', () => {
   });
 
   it('an unknown field on a strict body → 400 naming it', async () => {
-    const e = await expectError(await send('POST', '/api/v1/auth/login', JSON.stringify({ username: 'a', password: 'b', pasword: 'c' })), 400, 'VALIDATION_FAILED');
+    const e = await expectError(
+      await send('POST', '/api/v1/auth/login', JSON.stringify({ username: 'a', password: 'b', pasword: 'c' })),
+      400,
+      'VALIDATION_FAILED',
+    );
     expect(e.message).toContain('pasword');
   });
 
@@ -46,7 +50,11 @@ describe('HTTP surface', () => {
       expect(res.status).toBe(400);
     }
     expect((await send('POST', '/api/v1/auth/login', '')).status).toBe(400);
-    await expectError(await send('POST', '/api/v1/auth/login', 'username=a', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    await expectError(
+      await send('POST', '/api/v1/auth/login', 'username=a', { 'content-type': 'application/x-www-form-urlencoded' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
   });
 
   it('unknown routes and methods → 404 with the error shape', async () => {

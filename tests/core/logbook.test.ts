@@ -36,7 +36,10 @@ describe('the log book (Health → Logs)', () => {
 
     await createMember(t, owner, { username: 'kid', display_name: 'Kid', role: 'child', password: 'long enough secret' });
     const kidLogin = await api(t, 'POST', '/auth/login', { body: { username: 'kid', password: 'long enough secret' } });
-    const kid = kidLogin.headers.getSetCookie().find((c) => c.startsWith('hearth_session='))!.split(';')[0]!;
+    const kid = kidLogin.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('hearth_session='))!
+      .split(';')[0]!;
     expect((await api(t, 'GET', '/health/logs', { cookie: kid })).status).toBe(403);
     expect((await api(t, 'GET', '/health/logs?level=debug', { cookie: owner })).status).toBe(400);
   });

@@ -50,7 +50,10 @@ describe('a newcomer sets up the hub through the API', () => {
   it('signs in, adds a member and reads the trail', async () => {
     const login = await call('POST', '/auth/login', { username: 'dana', password: 'a long good passphrase' });
     expect(login.status).toBe(200);
-    cookie = login.headers.getSetCookie().find((c) => c.startsWith('hearth_session='))!.split(';')[0]!;
+    cookie = login.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('hearth_session='))!
+      .split(';')[0]!;
     // Adding a person is a hub change through the gate: a sign-in with the password alone has
     // not confirmed the owner's PIN yet, so the owner confirms it (then it is added).
     const added = await call('POST', '/members', { username: 'sam', display_name: 'Sam', role: 'adult', password: 'sam has a passphrase' });

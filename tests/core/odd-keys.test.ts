@@ -8,7 +8,19 @@ import { waitFor } from '../devices/helpers.js';
  * field (and body keys themselves) fed with prototype names and odd keys. Bad input is a 4xx,
  * never a 5xx: lookups in tables keyed by input must not find Object.prototype's members.
  */
-const ODD = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', 'x'.repeat(5000), 'ключ-🔑', 'lock.__proto__', 'lock.constructor'];
+const ODD = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '',
+  'x'.repeat(5000),
+  'ключ-🔑',
+  'lock.__proto__',
+  'lock.constructor',
+];
 
 /** Plausible values, so that a request gets past its other fields to the one being varied. */
 const BASE: Record<string, unknown> = { entity_id: 'lock.demo_front_door', operation: 'lock', params: {}, name: 'x', reason: 'x' };
@@ -50,10 +62,19 @@ function bodiesFor(schema: Schema | undefined): string[] {
     // Each field in turn holds the odd value (as a string, and as an object key below it).
     for (const k of Object.keys(props)) {
       out.push(JSON.stringify({ ...base, [k]: odd }));
-      out.push(`{${Object.entries(base).filter(([key]) => key !== k).map(([key, v]) => `${JSON.stringify(key)}:${JSON.stringify(v)},`).join('')}${JSON.stringify(k)}:{${JSON.stringify(odd)}:{${JSON.stringify(odd)}:"1"}}}`);
+      out.push(
+        `{${Object.entries(base)
+          .filter(([key]) => key !== k)
+          .map(([key, v]) => `${JSON.stringify(key)}:${JSON.stringify(v)},`)
+          .join('')}${JSON.stringify(k)}:{${JSON.stringify(odd)}:{${JSON.stringify(odd)}:"1"}}}`,
+      );
     }
     // The odd name as a key of the body itself (JSON.parse makes "__proto__" an own key).
-    out.push(`{${Object.entries(base).map(([key, v]) => `${JSON.stringify(key)}:${JSON.stringify(v)},`).join('')}${JSON.stringify(odd)}:{"a":1}}`);
+    out.push(
+      `{${Object.entries(base)
+        .map(([key, v]) => `${JSON.stringify(key)}:${JSON.stringify(v)},`)
+        .join('')}${JSON.stringify(odd)}:{"a":1}}`,
+    );
   }
   return out;
 }

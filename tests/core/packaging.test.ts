@@ -40,7 +40,15 @@ describe('packaging', () => {
     expect(directives.get('User')).toBe('hearth');
     expect(directives.get('StateDirectory')).toBe('hearth');
     expect(directives.get('ExecStart')).toBe('/usr/bin/node --max-semi-space-size=2 --v8-pool-size=1 /opt/hearth/bin/hearth.js start');
-    for (const [k, v] of Object.entries({ ProtectSystem: 'strict', ProtectHome: 'true', PrivateTmp: 'true', NoNewPrivileges: 'true', SystemCallFilter: '@system-service', CapabilityBoundingSet: '', UMask: '0077' })) {
+    for (const [k, v] of Object.entries({
+      ProtectSystem: 'strict',
+      ProtectHome: 'true',
+      PrivateTmp: 'true',
+      NoNewPrivileges: 'true',
+      SystemCallFilter: '@system-service',
+      CapabilityBoundingSet: '',
+      UMask: '0077',
+    })) {
       expect(directives.get(k), k).toBe(v);
     }
     expect(directives.get('RestrictAddressFamilies')).toContain('AF_INET6');
@@ -52,7 +60,9 @@ describe('packaging', () => {
   });
 
   it('docker-compose.yml parses, builds the hub, and mounts Mosquitto files that exist', () => {
-    const compose = parseYaml(read('docker-compose.yml')) as { services: Record<string, { build?: string; image?: string; ports?: string[]; volumes?: string[] }> };
+    const compose = parseYaml(read('docker-compose.yml')) as {
+      services: Record<string, { build?: string; image?: string; ports?: string[]; volumes?: string[] }>;
+    };
     const hub = compose.services.hearth!;
     expect(hub.build).toBe('.');
     expect(hub.ports).toEqual(expect.arrayContaining(['8080:8080', '1883:1883']));

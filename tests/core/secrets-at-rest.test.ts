@@ -62,7 +62,9 @@ describe('secrets sealed at rest', { timeout: SLOW_TEST_MS }, () => {
     hub = undefined;
     // What an older Hearth left: the token in clear in the overrides, and a copy in backups/.
     const db = new Database(join(data, 'hearth.db'));
-    db.prepare("INSERT INTO settings_overrides (id, doc, updated_at, updated_by) VALUES (1, ?, 'then', 'mem_owner')").run(JSON.stringify({ twilio: { auth_token: TOKEN } }));
+    db.prepare("INSERT INTO settings_overrides (id, doc, updated_at, updated_by) VALUES (1, ?, 'then', 'mem_owner')").run(
+      JSON.stringify({ twilio: { auth_token: TOKEN } }),
+    );
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
     mkdirSync(join(data, 'backups'), { recursive: true });

@@ -39,47 +39,54 @@ describe('the hub watches itself', () => {
     disk = undefined;
   });
 
-  it('a filling disk: the owner is warned, then history is trimmed and paused while the trail goes on; all clear when space returns', { timeout: 60_000 }, async () => {
-    disk = smallDisk();
-    const data = join(disk.dir, 'data');
-    mkdirSync(data);
-    h = await startTgHub({
-      settings: { hub: { data_dir: data }, notify: { unavailable_minutes: 0 }, watch: { interval_s: 3600, disk_free_mb: 40, disk_critical_mb: 20 } },
-    });
-    const watch = h.t.hub.services.get<SelfWatch>('self-watch')!;
-    const health = () => h!.t.hub.services.health()['disk-space']!;
-    const olivia = await addMember(h, 'olivia', 'owner');
-    await pair(h, olivia, h.tg.user(961, 'Olivia'));
-    expect(health().status).toBe('ok');
+  it(
+    'a filling disk: the owner is warned, then history is trimmed and paused while the trail goes on; all clear when space returns',
+    { timeout: 60_000 },
+    async () => {
+      disk = smallDisk();
+      const data = join(disk.dir, 'data');
+      mkdirSync(data);
+      h = await startTgHub({
+        settings: { hub: { data_dir: data }, notify: { unavailable_minutes: 0 }, watch: { interval_s: 3600, disk_free_mb: 40, disk_critical_mb: 20 } },
+      });
+      const watch = h.t.hub.services.get<SelfWatch>('self-watch')!;
+      const health = () => h!.t.hub.services.health()['disk-space']!;
+      const olivia = await addMember(h, 'olivia', 'owner');
+      await pair(h, olivia, h.tg.user(961, 'Olivia'));
+      expect(health().status).toBe('ok');
 
-    const telemetry = h.t.hub.ctx.store.telemetry;
-    const history = () => (telemetry.prepare('SELECT COUNT(*) AS n FROM state_history').get() as { n: number }).n;
-    const insert = telemetry.prepare("INSERT INTO state_history (entity_id, state, attributes, available, at) VALUES ('light.porch', 'on', '{}', 1, ?)");
-    for (let i = 0; i < 100; i++) insert.run(Date.now() - i * 1000);
+      const telemetry = h.t.hub.ctx.store.telemetry;
+      const history = () => (telemetry.prepare('SELECT COUNT(*) AS n FROM state_history').get() as { n: number }).n;
+      const insert = telemetry.prepare("INSERT INTO state_history (entity_id, state, attributes, available, at) VALUES ('light.porch', 'on', '{}', 1, ?)");
+      for (let i = 0; i < 100; i++) insert.run(Date.now() - i * 1000);
 
-    disk.fillTo(30); // below the warning line, above the critical one
-    watch.check();
-    expect(health().status).toBe('degraded');
-    expect(health().detail).toMatch(/^Only \d+ MiB free on the data disk \(warning below 40 MiB\)/);
-    await waitMessage(h.tg, 961, /Hub health: disk-space is degraded \(Only \d+ MiB free/);
-    expect(history()).toBe(100); // a warning trims nothing
+      disk.fillTo(30); // below the warning line, above the critical one
+      watch.check();
+      expect(health().status).toBe('degraded');
+      expect(health().detail).toMatch(/^Only \d+ MiB free on the data disk \(warning below 40 MiB\)/);
+      await waitMessage(h.tg, 961, /Hub health: disk-space is degraded \(Only \d+ MiB free/);
+      expect(history()).toBe(100); // a warning trims nothing
 
-    disk.fillTo(12); // critical
-    watch.check();
-    expect(health().detail).toMatch(/trimmed its history and stopped keeping new history.*the audit trail is kept/);
-    expect(history()).toBe(0);
-    expect(h.t.hub.ctx.store.essentialOnly).toBe(true);
-    const before = h.t.hub.ctx.audit.list({ limit: 1 }).entries[0]!.seq;
-    h.t.hub.ctx.audit.append({ actor: 'system', origin: 'system', kind: 'test.still_audited', data: {} });
-    expect(h.t.hub.ctx.audit.list({ limit: 1 }).entries[0]!.seq).toBe(before + 1);
-    expect(h.t.hub.ctx.audit.list({ kind: 'hub.disk_low', limit: 5 }).entries).toHaveLength(1);
+      disk.fillTo(12); // critical
+      watch.check();
+      expect(health().detail).toMatch(/trimmed its history and stopped keeping new history.*the audit trail is kept/);
+      expect(history()).toBe(0);
+      expect(h.t.hub.ctx.store.essentialOnly).toBe(true);
+      const before = h.t.hub.ctx.audit.list({ limit: 1 }).entries[0]!.seq;
+      h.t.hub.ctx.audit.append({ actor: 'system', origin: 'system', kind: 'test.still_audited', data: {} });
+      expect(h.t.hub.ctx.audit.list({ limit: 1 }).entries[0]!.seq).toBe(before + 1);
+      expect(h.t.hub.ctx.audit.list({ kind: 'hub.disk_low', limit: 5 }).entries).toHaveLength(1);
 
-    disk.empty();
-    watch.check();
-    expect(health().status).toBe('ok');
-    expect(h.t.hub.ctx.store.essentialOnly).toBe(false);
-    await h.tg.waitFor(() => h!.router.list().find((n) => n.kind === 'alert.health' && n.subject === 'alert:health:disk-space' && n.state === 'closed'), 'the disk alert closed');
-  });
+      disk.empty();
+      watch.check();
+      expect(health().status).toBe('ok');
+      expect(h.t.hub.ctx.store.essentialOnly).toBe(false);
+      await h.tg.waitFor(
+        () => h!.router.list().find((n) => n.kind === 'alert.health' && n.subject === 'alert:health:disk-space' && n.state === 'closed'),
+        'the disk alert closed',
+      );
+    },
+  );
 
   it('a hot CPU, and a database past its size line, each become a plain sentence in health', async () => {
     h = await startTgHub({ settings: { watch: { interval_s: 3600, temperature_c: 70, database_mb: 1 } } });
@@ -89,7 +96,9 @@ describe('the hub watches itself', () => {
     const { SelfWatch: Watch } = await import('../../src/health/watch.js');
     const watch = new Watch(h.t.hub.ctx, thermal);
     // A database over 1 MiB: some rows of history.
-    const insert = h.t.hub.ctx.store.telemetry.prepare("INSERT INTO state_history (entity_id, state, attributes, available, at) VALUES ('sensor.x', ?, '{}', 1, ?)");
+    const insert = h.t.hub.ctx.store.telemetry.prepare(
+      "INSERT INTO state_history (entity_id, state, attributes, available, at) VALUES ('sensor.x', ?, '{}', 1, ?)",
+    );
     h.t.hub.ctx.store.telemetry.transaction(() => {
       for (let i = 0; i < 3000; i++) insert.run('x'.repeat(1000), i);
     })();

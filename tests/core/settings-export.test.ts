@@ -17,7 +17,8 @@ describe('settings export', () => {
     const owner = await setupOwner(t);
     const patched = await api(t, 'PATCH', '/settings', { cookie: owner, body: { twilio: { auth_token: SECRET, account_sid: 'AC123' } } });
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
-    const tokenWith = async (scopes: string[]) => (await api(t, 'POST', '/tokens', { cookie: owner, body: { name: scopes.join(' '), scopes } })).body.token as string;
+    const tokenWith = async (scopes: string[]) =>
+      (await api(t, 'POST', '/tokens', { cookie: owner, body: { name: scopes.join(' '), scopes } })).body.token as string;
 
     // A settings:read token: refused (the finding: it exported the secret in clear).
     const reader = await api(t, 'GET', '/settings/export', { token: await tokenWith(['settings:read']) });

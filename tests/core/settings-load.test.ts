@@ -48,7 +48,10 @@ describe('settings sources', () => {
 
   it('lets environment variables beat the file, and the file beat the defaults', () => {
     const file = write('http:\n  port: 9000\nmqtt:\n  port: 1999\n  allow_anonymous: true\nhub:\n  name: From file\n');
-    const { settings } = loadSettings({ file, env: { HEARTH_HTTP_PORT: '9100', HEARTH_MQTT_ALLOW_ANONYMOUS: 'false', HEARTH_DATA_DIR: '/srv/hearth', HEARTH_LOG_LEVEL: 'debug' } });
+    const { settings } = loadSettings({
+      file,
+      env: { HEARTH_HTTP_PORT: '9100', HEARTH_MQTT_ALLOW_ANONYMOUS: 'false', HEARTH_DATA_DIR: '/srv/hearth', HEARTH_LOG_LEVEL: 'debug' },
+    });
     expect(settings.http.port).toBe(9100);
     expect(settings.mqtt.allow_anonymous).toBe(false);
     expect(settings.mqtt.port).toBe(1999);

@@ -31,7 +31,7 @@ describe('settings at run time', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('layers the owner\'s changes over the file and keeps them across restarts', () => {
+  it("layers the owner's changes over the file and keeps them across restarts", () => {
     const s = make({ hub: { name: 'From file' } });
     expect(s.get().hub.name).toBe('From file');
     const change = s.update({ hub: { name: 'Maple Street' }, http: { port: 9090 } }, 'mem_owner');

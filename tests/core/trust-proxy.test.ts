@@ -15,7 +15,10 @@ describe('http.trust_proxy', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 24; i++) {
       // The client sent "1.2.3.<i>"; the proxy appended the address it saw.
-      const res = await api(t, 'POST', '/auth/login', { body: { username: `nobody${i}`, password: 'wrong password' }, headers: { 'x-forwarded-for': `1.2.3.${i}, 10.9.8.7` } });
+      const res = await api(t, 'POST', '/auth/login', {
+        body: { username: `nobody${i}`, password: 'wrong password' },
+        headers: { 'x-forwarded-for': `1.2.3.${i}, 10.9.8.7` },
+      });
       statuses.push(res.status);
     }
     expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);

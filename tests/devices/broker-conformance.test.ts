@@ -110,16 +110,31 @@ const refusedAtConnect = (code: number): Partial<Outcome> => ({ connack: code, a
 const dropped = (connack?: null): Partial<Outcome> => (connack === null ? { connack: null, alive: false } : { alive: false });
 
 const CASES: { rule: string; what: string; packets: Buffer[]; expect: Partial<Outcome> }[] = [
-  { rule: 'MQTT-3.1.3-8', what: 'zero-length client id with clean session off → CONNACK 0x02', packets: [connectPacket({ clientId: '', clean: false })], expect: refusedAtConnect(2) },
+  {
+    rule: 'MQTT-3.1.3-8',
+    what: 'zero-length client id with clean session off → CONNACK 0x02',
+    packets: [connectPacket({ clientId: '', clean: false })],
+    expect: refusedAtConnect(2),
+  },
   { rule: 'MQTT-3.1.3-6', what: 'zero-length client id with clean session on → accepted', packets: [connectPacket({ clientId: '' })], expect: accepted() },
-  { rule: 'MQTT-3.1.3-5', what: 'a 40-character client id → accepted (longer than 23 is allowed)', packets: [connectPacket({ clientId: 'c'.repeat(40) })], expect: accepted() },
+  {
+    rule: 'MQTT-3.1.3-5',
+    what: 'a 40-character client id → accepted (longer than 23 is allowed)',
+    packets: [connectPacket({ clientId: 'c'.repeat(40) })],
+    expect: accepted(),
+  },
   { rule: 'MQTT-3.1.2-2', what: 'protocol level 7 → CONNACK 0x01', packets: [connectPacket({ level: 7 })], expect: refusedAtConnect(1) },
   { rule: 'MQTT-3.1.2-3', what: 'reserved CONNECT flag set → disconnect', packets: [connectPacket({ reservedFlag: true })], expect: dropped(null) },
   { rule: 'MQTT-3.1.2-13', what: 'will QoS without the will flag → disconnect', packets: [connectPacket({ willQosWithoutWill: 1 })], expect: dropped(null) },
   { rule: 'MQTT-3.1.2-14', what: 'will QoS 3 → disconnect', packets: [connectPacket({ will: { topic: 'w/t', qos: 3 } })], expect: dropped(null) },
   { rule: 'MQTT-3.1.2-22', what: 'password without user name → disconnect', packets: [connectPacket({ password: 'x' })], expect: dropped(null) },
   { rule: 'MQTT-4.7.3-1', what: 'will topic with a wildcard → refused', packets: [connectPacket({ will: { topic: 'w/#' } })], expect: dropped(null) },
-  { rule: 'hub', what: 'will topic reserved for the hub → refused (CONNACK 0x05)', packets: [connectPacket({ will: { topic: 'hearth/demo/front_door/set' } })], expect: refusedAtConnect(5) },
+  {
+    rule: 'hub',
+    what: 'will topic reserved for the hub → refused (CONNACK 0x05)',
+    packets: [connectPacket({ will: { topic: 'hearth/demo/front_door/set' } })],
+    expect: refusedAtConnect(5),
+  },
   { rule: 'MQTT-3.1.0-1', what: 'a packet before CONNECT → disconnect', packets: [publish('a/b')], expect: dropped(null) },
   { rule: 'MQTT-3.1.0-2', what: 'a second CONNECT → disconnect', packets: [CONNECT, CONNECT], expect: dropped() },
   { rule: 'MQTT-3.3.2-2', what: 'PUBLISH to a topic with + → disconnect', packets: [CONNECT, publish('a/+/b')], expect: dropped() },
@@ -130,14 +145,24 @@ const CASES: { rule: string; what: string; packets: Buffer[]; expect: Partial<Ou
   { rule: 'hub', what: 'PUBLISH QoS 1 into $SYS → disconnect', packets: [CONNECT, publishQos1('$SYS/x')], expect: dropped() },
   { rule: 'MQTT-3.8.3-3', what: 'SUBSCRIBE with no topic filter → disconnect', packets: [CONNECT, packet(0x82, u16(1))], expect: dropped() },
   { rule: 'MQTT-3.8.3-4', what: 'SUBSCRIBE asking QoS 3 → disconnect', packets: [CONNECT, subscribe(['a/b', 3])], expect: dropped() },
-  { rule: 'MQTT-3.8.1-1', what: 'SUBSCRIBE with wrong fixed-header flags → disconnect', packets: [CONNECT, packet(0x80, u16(1), str('a/b'), Buffer.from([0]))], expect: dropped() },
+  {
+    rule: 'MQTT-3.8.1-1',
+    what: 'SUBSCRIBE with wrong fixed-header flags → disconnect',
+    packets: [CONNECT, packet(0x80, u16(1), str('a/b'), Buffer.from([0]))],
+    expect: dropped(),
+  },
   { rule: 'MQTT-3.10.3-2', what: 'UNSUBSCRIBE with no topic filter → disconnect', packets: [CONNECT, packet(0xa2, u16(1))], expect: dropped() },
   { rule: 'MQTT-4.7.1-2', what: 'SUBSCRIBE to a malformed filter (a/b#) → disconnect', packets: [CONNECT, subscribe(['a/b#', 0])], expect: dropped() },
-  { rule: 'hub', what: 'SUBSCRIBE to hearth/# → refused (SUBACK 0x80), connection kept', packets: [CONNECT, subscribe(['hearth/#', 0])], expect: accepted({ suback: [0x80] }) },
+  {
+    rule: 'hub',
+    what: 'SUBSCRIBE to hearth/# → refused (SUBACK 0x80), connection kept',
+    packets: [CONNECT, subscribe(['hearth/#', 0])],
+    expect: accepted({ suback: [0x80] }),
+  },
   { rule: 'MQTT-3.8.4-5', what: 'SUBSCRIBE to a valid filter → granted', packets: [CONNECT, subscribe(['a/+/c', 1])], expect: accepted({ suback: [1] }) },
 ];
 
-describe('LAN broker: MQTT 3.1.1 conformance with the hub\'s hooks', () => {
+describe("LAN broker: MQTT 3.1.1 conformance with the hub's hooks", () => {
   it.each(CASES)('[$rule] $what', async ({ packets, expect: want }) => {
     expect(await exchange(brokerOf(t).port, packets)).toMatchObject(want);
   });

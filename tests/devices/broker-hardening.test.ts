@@ -18,7 +18,7 @@ async function hub(settings: Record<string, unknown> = {}): Promise<TestHub> {
 }
 
 describe('LAN broker hardening', () => {
-  it('does not let a device replace or remove the demo home\'s discovery configs', async () => {
+  it("does not let a device replace or remove the demo home's discovery configs", async () => {
     const t = await hub({ hub: { demo: true }, mqtt: { port: 0, allow_anonymous: true } });
     const registry = registryOf(t);
     const lock = await waitFor(() => registry.list({ domain: 'lock' })[0], 'the demo lock');

@@ -39,7 +39,8 @@ describe('broker persistence bounds', () => {
     }
     expect(await queuedFor(persistence, 'gone')).toBe(5);
     const kept: string[] = [];
-    for await (const p of (persistence as unknown as { outgoingStream(c: { id: string }): AsyncIterable<{ payload: Buffer }> }).outgoingStream({ id: 'gone' })) kept.push(p.payload.toString());
+    for await (const p of (persistence as unknown as { outgoingStream(c: { id: string }): AsyncIterable<{ payload: Buffer }> }).outgoingStream({ id: 'gone' }))
+      kept.push(p.payload.toString());
     expect(kept).toEqual(['45', '46', '47', '48', '49']);
     expect((store.telemetry.prepare('SELECT COUNT(*) AS n FROM mqtt_outgoing').get() as { n: number }).n).toBe(5);
   });
@@ -68,14 +69,17 @@ describe('broker persistence bounds', () => {
     await persistence.addSubscriptions({ id: 's1' }, [{ topic: 'b/#', qos: 1 }]); // a known session may still subscribe
     await persistence.cleanSubscriptions({ id: 's2' });
     await persistence.addSubscriptions({ id: 'random-5' }, sub);
-    const ids = (store.telemetry.prepare('SELECT DISTINCT client_id FROM mqtt_subscriptions ORDER BY client_id').all() as { client_id: string }[]).map((r) => r.client_id);
+    const ids = (store.telemetry.prepare('SELECT DISTINCT client_id FROM mqtt_subscriptions ORDER BY client_id').all() as { client_id: string }[]).map(
+      (r) => r.client_id,
+    );
     expect(ids).toEqual(['random-5', 's1', 's3']);
   });
 
   it('does not rewrite an unchanged retained message to disk (devices republish them all the time)', async () => {
     const { store, persistence } = open();
     await persistence.setup({ id: 'broker' });
-    const put = (payload: string, qos: 0 | 1 = 0) => persistence.storeRetained({ cmd: 'publish', topic: 'homeassistant/light/x/config', payload: Buffer.from(payload), qos, retain: true });
+    const put = (payload: string, qos: 0 | 1 = 0) =>
+      persistence.storeRetained({ cmd: 'publish', topic: 'homeassistant/light/x/config', payload: Buffer.from(payload), qos, retain: true });
     const writes = () => (store.telemetry.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
     await put('{"name":"x"}');
     const before = writes();

@@ -14,7 +14,9 @@ const N = 20;
 const PAD = 'x'.repeat(16 * 1024);
 
 const queued = (t: TestHub) =>
-  t.hub.ctx.store.telemetry.prepare('SELECT client_id, COUNT(*) AS n, SUM(length(CAST(packet AS BLOB))) AS bytes FROM mqtt_outgoing GROUP BY client_id ORDER BY client_id').all() as {
+  t.hub.ctx.store.telemetry
+    .prepare('SELECT client_id, COUNT(*) AS n, SUM(length(CAST(packet AS BLOB))) AS bytes FROM mqtt_outgoing GROUP BY client_id ORDER BY client_id')
+    .all() as {
     client_id: string;
     n: number;
     bytes: number;

@@ -22,9 +22,39 @@ describe('LAN broker: logins', () => {
     expect(list.body.credentials.map((c: { username: string }) => c.username)).toEqual(['plug-1']);
     expect(JSON.stringify(list.body)).not.toContain(password);
 
-    const ok = await mosquitto('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-u', 'plug-1', '-P', password, '-t', 'plug/1/state', '-m', 'ON', '-i', 'plug-1']);
+    const ok = await mosquitto('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      port,
+      '-u',
+      'plug-1',
+      '-P',
+      password,
+      '-t',
+      'plug/1/state',
+      '-m',
+      'ON',
+      '-i',
+      'plug-1',
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
-    const wrong = await mosquitto('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-u', 'plug-1', '-P', 'not-it', '-t', 'plug/1/state', '-m', 'ON', '-i', 'plug-bad']);
+    const wrong = await mosquitto('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      port,
+      '-u',
+      'plug-1',
+      '-P',
+      'not-it',
+      '-t',
+      'plug/1/state',
+      '-m',
+      'ON',
+      '-i',
+      'plug-bad',
+    ]);
     expect(wrong.code).not.toBe(0);
     expect(logsWith(t, 'bad username or password').some((l) => l.clientId === 'plug-bad' && l.username === 'plug-1')).toBe(true);
     expect(t.logs.raw.join('\n')).not.toContain(password);
@@ -88,7 +118,9 @@ describe('LAN broker: bad input', () => {
     const bigClosed = closed(big);
     big.publish('ok/big', Buffer.alloc(100_000, 1));
     expect(await bigClosed).toBe('closed');
-    expect(logsWith(t, 'larger than mqtt.max_packet_bytes').some((l) => l.clientId === 'big' && typeof l.bytes === 'number' && (l.bytes as number) > 100_000)).toBe(true);
+    expect(
+      logsWith(t, 'larger than mqtt.max_packet_bytes').some((l) => l.clientId === 'big' && typeof l.bytes === 'number' && (l.bytes as number) > 100_000),
+    ).toBe(true);
 
     // 1,000 topic levels.
     const deep = await connect(t, { clientId: 'deep' });
@@ -147,12 +179,59 @@ describe('LAN broker: TLS listener', () => {
     expect(brokerOf(t).health().detail).toContain(`TLS on ${tlsPort}`);
     const cookie = await setupOwner(t);
     const password = await createDeviceLogin(t, cookie, 'tls-plug');
-    const sub = mosquitto('mosquitto_sub', ['-h', '127.0.0.1', '-p', tlsPort, '--cafile', pki.caCert, '-u', 'tls-plug', '-P', password, '-t', 'tls/test', '-C', '1', '-W', '8']);
+    const sub = mosquitto('mosquitto_sub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      tlsPort,
+      '--cafile',
+      pki.caCert,
+      '-u',
+      'tls-plug',
+      '-P',
+      password,
+      '-t',
+      'tls/test',
+      '-C',
+      '1',
+      '-W',
+      '8',
+    ]);
     await waitFor(() => brokerOf(t).clientCount === 1, 'the TLS subscriber');
-    const pub = await mosquitto('mosquitto_pub', ['-h', '127.0.0.1', '-p', tlsPort, '--cafile', pki.caCert, '-u', 'tls-plug', '-P', password, '-t', 'tls/test', '-m', 'over tls']);
+    const pub = await mosquitto('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      tlsPort,
+      '--cafile',
+      pki.caCert,
+      '-u',
+      'tls-plug',
+      '-P',
+      password,
+      '-t',
+      'tls/test',
+      '-m',
+      'over tls',
+    ]);
     expect(pub.code, pub.stderr).toBe(0);
     expect((await sub).stdout.trim()).toBe('over tls');
-    const rogue = await mosquitto('mosquitto_pub', ['-h', '127.0.0.1', '-p', tlsPort, '--cafile', pki.rogueCaCert, '-u', 'tls-plug', '-P', password, '-t', 'tls/test', '-m', 'x']);
+    const rogue = await mosquitto('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      tlsPort,
+      '--cafile',
+      pki.rogueCaCert,
+      '-u',
+      'tls-plug',
+      '-P',
+      password,
+      '-t',
+      'tls/test',
+      '-m',
+      'x',
+    ]);
     expect(rogue.code).not.toBe(0);
   });
 });

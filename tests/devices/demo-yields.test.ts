@@ -29,10 +29,14 @@ describe('the demo home yields', () => {
     cleanups.push(() => ha.stop());
     const t = await hub({ hub: { demo: true }, homeassistant: { url: ha.url, token: TOKEN } });
     await waitFor(() => DEMO_IDS.every((id) => registryOf(t).get(id)), 'the demo home');
-    const real = await waitFor(() => {
-      const list = registryOf(t).list({ source: 'homeassistant' });
-      return list.length === HOME.length ? list : undefined;
-    }, 'every Home Assistant entity', 20_000);
+    const real = await waitFor(
+      () => {
+        const list = registryOf(t).list({ source: 'homeassistant' });
+        return list.length === HOME.length ? list : undefined;
+      },
+      'every Home Assistant entity',
+      20_000,
+    );
     expect(real.map((e) => e.id).sort()).toEqual(HOME.map((s) => s.entity_id).sort());
     // The ids a demo once took: the real devices hold them.
     expect(registryOf(t).get('lock.front_door')).toMatchObject({ source: 'homeassistant', state: 'locked' });

@@ -5,8 +5,18 @@ import { api, createMember, login, setupOwner } from '../members/helpers.js';
 import { historyOf, mqttAdapterOf, registryOf, waitFor } from './helpers.js';
 
 export const DEMO_IDS = [
-  'alarm_control_panel.demo_home_alarm', 'binary_sensor.demo_back_door', 'binary_sensor.demo_hallway_motion', 'binary_sensor.demo_kitchen_leak', 'climate.demo_living_room', 'cover.demo_garage_door',
-  'light.demo_bedroom', 'light.demo_kitchen', 'light.demo_living_room', 'light.demo_porch', 'lock.demo_front_door', 'sensor.demo_outdoor_temperature',
+  'alarm_control_panel.demo_home_alarm',
+  'binary_sensor.demo_back_door',
+  'binary_sensor.demo_hallway_motion',
+  'binary_sensor.demo_kitchen_leak',
+  'climate.demo_living_room',
+  'cover.demo_garage_door',
+  'light.demo_bedroom',
+  'light.demo_kitchen',
+  'light.demo_living_room',
+  'light.demo_porch',
+  'lock.demo_front_door',
+  'sensor.demo_outdoor_temperature',
 ];
 
 let hubs: TestHub[] = [];
@@ -70,7 +80,11 @@ describe('demo home', () => {
     expect(lights.body.entities).toHaveLength(4);
     expect((await api(t, 'GET', '/entities?source=homeassistant', { cookie })).body.entities).toEqual([]);
     expect((await api(t, 'GET', '/entities?domain=spaceship', { cookie })).status).toBe(400);
-    expect((await api(t, 'GET', '/entities/lock.demo_front_door', { cookie })).body).toMatchObject({ id: 'lock.demo_front_door', domain: 'lock', source: 'mqtt' });
+    expect((await api(t, 'GET', '/entities/lock.demo_front_door', { cookie })).body).toMatchObject({
+      id: 'lock.demo_front_door',
+      domain: 'lock',
+      source: 'mqtt',
+    });
     const missing = await api(t, 'GET', '/entities/lock.back_door', { cookie });
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('NOT_FOUND');
@@ -80,7 +94,10 @@ describe('demo home', () => {
     // Adapter-level command (there is no gate in this test): the lock answers like hardware.
     await mqttAdapterOf(t).execute(entity(t, 'lock.demo_front_door')!, 'unlock', {});
     await waitFor(() => entity(t, 'lock.demo_front_door')?.state === 'unlocked', 'the lock to unlock');
-    await waitFor(() => sse.events.some((e) => e.event === 'entity.state_changed' && e.data.entity.id === 'lock.demo_front_door' && e.data.entity.state === 'unlocked'), 'the SSE event');
+    await waitFor(
+      () => sse.events.some((e) => e.event === 'entity.state_changed' && e.data.entity.id === 'lock.demo_front_door' && e.data.entity.state === 'unlocked'),
+      'the SSE event',
+    );
     expect(sse.events.filter((e) => e.data.entity?.id === 'lock.demo_front_door').map((e) => e.data.entity.state)).toEqual(['unlocking', 'unlocked']);
 
     await mqttAdapterOf(t).execute(entity(t, 'light.demo_kitchen')!, 'turn_on', { brightness: 100 });
@@ -92,7 +109,10 @@ describe('demo home', () => {
     await mqttAdapterOf(t).execute(entity(t, 'alarm_control_panel.demo_home_alarm')!, 'alarm_arm_away', {});
     await waitFor(() => entity(t, 'alarm_control_panel.demo_home_alarm')?.state === 'armed_away', 'the alarm');
     sse.close();
-    await waitFor(() => t.hub.services.get<{ clientCount: number; name: string; start(): void; stop(): void }>('web.events')!.clientCount === 0, 'the SSE client to go');
+    await waitFor(
+      () => t.hub.services.get<{ clientCount: number; name: string; start(): void; stop(): void }>('web.events')!.clientCount === 0,
+      'the SSE client to go',
+    );
 
     // History keeps the change.
     const hist = await api(t, 'GET', '/entities/lock.demo_front_door/history?limit=5', { cookie });

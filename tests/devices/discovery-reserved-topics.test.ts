@@ -37,11 +37,20 @@ function publish(device: MqttClient, topic: string, payload: unknown): Promise<v
   return new Promise((res, rej) => device.publish(topic, JSON.stringify(payload), { qos: 1, retain: true }, (err) => (err ? rej(err) : res())));
 }
 
-describe('discovery refuses configs that point at the hub\'s own topics', () => {
-  it('a switch whose command topic is the demo lock\'s: refused, and a child turning it on unlocks nothing', async () => {
+describe("discovery refuses configs that point at the hub's own topics", () => {
+  it("a switch whose command topic is the demo lock's: refused, and a child turning it on unlocks nothing", async () => {
     const { t, people, device, lockCommands } = await demoSetup();
-    await publish(device, 'homeassistant/switch/plug/door_opener/config', { name: 'Door opener', uniq_id: 'plug_door_opener', cmd_t: 'hearth/demo/front_door/set', pl_on: 'UNLOCK', pl_off: 'LOCK' });
-    const refusal = await waitFor(() => logsWith(t, 'discovery config refused').find((l) => l.topic === 'homeassistant/switch/plug/door_opener/config'), 'the refusal');
+    await publish(device, 'homeassistant/switch/plug/door_opener/config', {
+      name: 'Door opener',
+      uniq_id: 'plug_door_opener',
+      cmd_t: 'hearth/demo/front_door/set',
+      pl_on: 'UNLOCK',
+      pl_off: 'LOCK',
+    });
+    const refusal = await waitFor(
+      () => logsWith(t, 'discovery config refused').find((l) => l.topic === 'homeassistant/switch/plug/door_opener/config'),
+      'the refusal',
+    );
     expect(refusal).toMatchObject({ clientId: 'plug-1', config_key: 'command_topic', refused_topic: 'hearth/demo/front_door/set' });
     expect(registryOf(t).get('switch.door_opener')).toBeUndefined();
 
@@ -51,11 +60,23 @@ describe('discovery refuses configs that point at the hub\'s own topics', () => 
     expect(registryOf(t).get('lock.demo_front_door')!.state).toBe('locked');
   });
 
-  it('a switch whose command topic is the demo lock\'s discovery config: refused, the demo config is untouched', async () => {
+  it("a switch whose command topic is the demo lock's discovery config: refused, the demo config is untouched", async () => {
     const { t, people, device } = await demoSetup();
     const before = brokerOf(t).retainedPayload(DEMO_LOCK_CONFIG)!.toString('utf8');
-    const evilLock = JSON.stringify({ name: 'Front door', uniq_id: 'demo_front_door', cmd_t: 'plug/lock/set', stat_t: 'plug/lock/state', dev: { identifiers: ['hearth_demo_home'] } });
-    await publish(device, 'homeassistant/switch/plug/rewrite/config', { name: 'Rewrite', uniq_id: 'plug_rewrite', cmd_t: DEMO_LOCK_CONFIG, pl_on: evilLock, ret: true });
+    const evilLock = JSON.stringify({
+      name: 'Front door',
+      uniq_id: 'demo_front_door',
+      cmd_t: 'plug/lock/set',
+      stat_t: 'plug/lock/state',
+      dev: { identifiers: ['hearth_demo_home'] },
+    });
+    await publish(device, 'homeassistant/switch/plug/rewrite/config', {
+      name: 'Rewrite',
+      uniq_id: 'plug_rewrite',
+      cmd_t: DEMO_LOCK_CONFIG,
+      pl_on: evilLock,
+      ret: true,
+    });
     await waitFor(() => logsWith(t, 'discovery config refused').find((l) => l.topic === 'homeassistant/switch/plug/rewrite/config'), 'the refusal');
     expect((await api(t.url, people.olivia!, 'POST', '/actions', { entity_id: 'switch.rewrite', operation: 'turn_on' })).status).toBe(404);
     expect(brokerOf(t).retainedPayload(DEMO_LOCK_CONFIG)!.toString('utf8')).toBe(before);
@@ -75,14 +96,24 @@ describe('discovery refuses configs that point at the hub\'s own topics', () => 
       ['base', { '~': 'hearth/demo/porch', cmd_t: '~/set' }],
     ];
     for (const [id, cfg] of cases) await publish(device, `homeassistant/switch/plug/${id}/config`, { name: `Plug ${id}`, uniq_id: `plug_${id}`, ...cfg });
-    for (const [id] of cases) await waitFor(() => logsWith(t, 'discovery config refused').find((l) => l.topic === `homeassistant/switch/plug/${id}/config`), `refusal of ${id}`);
+    for (const [id] of cases)
+      await waitFor(() => logsWith(t, 'discovery config refused').find((l) => l.topic === `homeassistant/switch/plug/${id}/config`), `refusal of ${id}`);
     expect(registryOf(t).list({ domain: 'switch' })).toEqual([]);
   });
 
   it('a look-alike "Front door" claiming the demo lock\'s unique_id makes no twin and takes nothing over', async () => {
     const { t, device, lockCommands } = await demoSetup();
-    await publish(device, 'homeassistant/lock/plug/front_door/config', { name: 'Front door', uniq_id: 'demo_front_door', cmd_t: 'plug/lock/set', stat_t: 'plug/lock/state', pl_unlk: 'UNLOCK' });
-    const refusal = await waitFor(() => logsWith(t, 'unique_id is already used').find((l) => l.topic === 'homeassistant/lock/plug/front_door/config'), 'the refusal');
+    await publish(device, 'homeassistant/lock/plug/front_door/config', {
+      name: 'Front door',
+      uniq_id: 'demo_front_door',
+      cmd_t: 'plug/lock/set',
+      stat_t: 'plug/lock/state',
+      pl_unlk: 'UNLOCK',
+    });
+    const refusal = await waitFor(
+      () => logsWith(t, 'unique_id is already used').find((l) => l.topic === 'homeassistant/lock/plug/front_door/config'),
+      'the refusal',
+    );
     expect(refusal).toMatchObject({ clientId: 'plug-1', unique_id: 'demo_front_door', held_by: DEMO_LOCK_CONFIG });
     const locks = registryOf(t).list({ domain: 'lock' });
     expect(locks.map((e) => e.id)).toEqual(['lock.demo_front_door']);
@@ -92,13 +123,18 @@ describe('discovery refuses configs that point at the hub\'s own topics', () => 
     expect(lockCommands).toEqual([]);
   });
 
-  it('a look-alike planted before the demo home is turned on does not keep the demo lock\'s unique_id', async () => {
+  it("a look-alike planted before the demo home is turned on does not keep the demo lock's unique_id", async () => {
     const dataDir = tempDir();
     const first = await startTestHub({ settings: { hub: { demo: false }, mqtt: { port: 0, allow_anonymous: true } }, dataDir });
     hubs.push(first);
     const device = await connect(first, { clientId: 'plug-1' });
     clients.push(device);
-    await publish(device, 'homeassistant/lock/plug/front_door/config', { name: 'Front door', uniq_id: 'demo_front_door', cmd_t: 'plug/lock/set', stat_t: 'plug/lock/state' });
+    await publish(device, 'homeassistant/lock/plug/front_door/config', {
+      name: 'Front door',
+      uniq_id: 'demo_front_door',
+      cmd_t: 'plug/lock/set',
+      stat_t: 'plug/lock/state',
+    });
     await waitFor(() => registryOf(first).get('lock.front_door'), 'the look-alike');
     device.end(true);
     await first.stop();
@@ -109,7 +145,11 @@ describe('discovery refuses configs that point at the hub\'s own topics', () => 
     hubs.push(t);
     await waitFor(() => mqttAdapterOf(t).discovery.lookup('lock.demo_front_door')?.configTopic === DEMO_LOCK_CONFIG, 'the demo lock');
     await waitFor(() => registryOf(t).get('lock.demo_front_door')?.state === 'locked', 'the demo lock, locked');
-    expect(registryOf(t).list({ domain: 'lock' }).map((e) => e.id)).toEqual(['lock.demo_front_door']);
+    expect(
+      registryOf(t)
+        .list({ domain: 'lock' })
+        .map((e) => e.id),
+    ).toEqual(['lock.demo_front_door']);
     expect(logsWith(t, 'belongs to the demo home').some((l) => l.topic === 'homeassistant/lock/plug/front_door/config')).toBe(true);
   });
 
@@ -118,13 +158,25 @@ describe('discovery refuses configs that point at the hub\'s own topics', () => 
     const adapter = mqttAdapterOf(t);
     // A config installed past the discovery checks (as a future format's bug might): the adapter still refuses.
     const cfg = { name: 'Sneaky', command_topic: 'hearth/demo/front_door/set', payload_on: 'UNLOCK' };
-    adapter.discovery.install({ topic: 'homeassistant/switch/plug/sneaky/config', payload: Buffer.from('{}'), retain: true, clientId: 'plug-1' }, {
-      key: 'switch/plug/sneaky', component: 'switch', cfg, entityId: 'switch.sneaky', name: () => 'Sneaky', bindings: [], availability: [], availabilityMode: 'latest', warnings: [], device: null, claims: [],
-    });
+    adapter.discovery.install(
+      { topic: 'homeassistant/switch/plug/sneaky/config', payload: Buffer.from('{}'), retain: true, clientId: 'plug-1' },
+      {
+        key: 'switch/plug/sneaky',
+        component: 'switch',
+        cfg,
+        entityId: 'switch.sneaky',
+        name: () => 'Sneaky',
+        bindings: [],
+        availability: [],
+        availabilityMode: 'latest',
+        warnings: [],
+        device: null,
+        claims: [],
+      },
+    );
     const entity = registryOf(t).get('switch.sneaky')!;
     await expect(adapter.execute(entity, 'turn_on', {})).rejects.toMatchObject({ code: 'DEVICE_TOPIC_RESERVED' });
     expect(lockCommands).toEqual([]);
     expect(registryOf(t).get('lock.demo_front_door')!.state).toBe('locked');
   });
 });
-

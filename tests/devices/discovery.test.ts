@@ -79,7 +79,19 @@ describe('MQTT discovery: Tasmota', () => {
     const t = await hub();
     const port = String(brokerOf(t).port);
     const pub = async (topic: string, message: string, retain = false) => {
-      const r = await mosquitto('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-i', 'tasmota_35EBF6', '-t', topic, '-m', message, ...(retain ? ['-r'] : [])]);
+      const r = await mosquitto('mosquitto_pub', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        port,
+        '-i',
+        'tasmota_35EBF6',
+        '-t',
+        topic,
+        '-m',
+        message,
+        ...(retain ? ['-r'] : []),
+      ]);
       expect(r.code, r.stderr).toBe(0);
     };
     for (const c of fixture('tasmota.json').configs) await pub(c.topic, JSON.stringify(c.payload), true);
@@ -117,7 +129,13 @@ describe('MQTT discovery: device-based configs, removal, restart', () => {
       dev: { ids: 'ea334450945afc', name: 'Kitchen', mf: 'Bla electronics', mdl: 'xya' },
       o: { name: 'bla2mqtt', sw: '2.1', url: 'https://bla2mqtt.example.com/support' },
       cmps: {
-        temp01: { p: 'sensor', device_class: 'temperature', unit_of_measurement: '°C', value_template: '{{ value_json.temperature }}', unique_id: 'temp01ae_t' },
+        temp01: {
+          p: 'sensor',
+          device_class: 'temperature',
+          unit_of_measurement: '°C',
+          value_template: '{{ value_json.temperature }}',
+          unique_id: 'temp01ae_t',
+        },
         hum01: { p: 'sensor', device_class: 'humidity', unit_of_measurement: '%', value_template: "{{ value_json['humidity'] }}", unique_id: 'temp01ae_h' },
       },
       stat_t: 'sensorKitchen/state',
@@ -130,7 +148,9 @@ describe('MQTT discovery: device-based configs, removal, restart', () => {
     expect(entity(t, 'sensor.temp01ae_t')!.device).toMatchObject({ id: 'ea334450945afc', name: 'Kitchen', manufacturer: 'Bla electronics' });
 
     // A component reduced to its platform is removed.
-    await dev.publishAsync('homeassistant/device/ea334450945afc/config', JSON.stringify({ ...config, cmps: { ...config.cmps, hum01: { p: 'sensor' } } }), { retain: true });
+    await dev.publishAsync('homeassistant/device/ea334450945afc/config', JSON.stringify({ ...config, cmps: { ...config.cmps, hum01: { p: 'sensor' } } }), {
+      retain: true,
+    });
     await waitFor(() => !entity(t, 'sensor.temp01ae_h'), 'humidity to be removed');
     expect(entity(t, 'sensor.temp01ae_t')).toBeDefined();
 
@@ -143,9 +163,24 @@ describe('MQTT discovery: device-based configs, removal, restart', () => {
     const dir = tempDir();
     const t1 = await hub({}, dir);
     const dev = await client(t1, { clientId: 'shelly1' });
-    await dev.publishAsync('homeassistant/switch/shelly1/relay_0/config', JSON.stringify({ name: 'Garden pump', cmd_t: 'shellies/shelly1/relay/0/command', stat_t: 'shellies/shelly1/relay/0', pl_on: 'on', pl_off: 'off', uniq_id: 'shelly1-relay0' }), { retain: true });
+    await dev.publishAsync(
+      'homeassistant/switch/shelly1/relay_0/config',
+      JSON.stringify({
+        name: 'Garden pump',
+        cmd_t: 'shellies/shelly1/relay/0/command',
+        stat_t: 'shellies/shelly1/relay/0',
+        pl_on: 'on',
+        pl_off: 'off',
+        uniq_id: 'shelly1-relay0',
+      }),
+      { retain: true },
+    );
     await dev.publishAsync('shellies/shelly1/relay/0', 'on', { retain: true });
-    await dev.publishAsync('homeassistant/switch/shelly1/relay_1/config', JSON.stringify({ name: 'Spare relay', cmd_t: 'shellies/shelly1/relay/1/command', uniq_id: 'shelly1-relay1' }), { retain: true });
+    await dev.publishAsync(
+      'homeassistant/switch/shelly1/relay_1/config',
+      JSON.stringify({ name: 'Spare relay', cmd_t: 'shellies/shelly1/relay/1/command', uniq_id: 'shelly1-relay1' }),
+      { retain: true },
+    );
     await waitFor(() => entity(t1, 'switch.garden_pump')?.state === 'on', 'the pump');
     await waitFor(() => entity(t1, 'switch.spare_relay'), 'the spare relay');
     await dev.publishAsync('homeassistant/switch/shelly1/relay_1/config', '', { retain: true });
@@ -166,15 +201,32 @@ describe('MQTT discovery: bad configs', () => {
     await bad.publishAsync('homeassistant/sensor/bad/json/config', '{"name": "x", ', { retain: true });
     await bad.publishAsync('homeassistant/teleporter/bad/beam/config', JSON.stringify({ name: 'Beam', cmd_t: 'x/y' }), { retain: true });
     await bad.publishAsync('homeassistant/switch/bad/wild/config', JSON.stringify({ name: 'Wild', cmd_t: 'x/#' }), { retain: true });
-    await bad.publishAsync('homeassistant/sensor/bad/jinja/config', JSON.stringify({ name: 'Fancy', stat_t: 'bad/fancy', val_tpl: "{% if value_json.t > 3 %}hot{% else %}cold{% endif %}" }), { retain: true });
-    await bad.publishAsync('homeassistant/sensor/bad/plain/config', JSON.stringify({ name: 'Plain', stat_t: 'bad/plain', val_tpl: '{{ value_json.t }}' }), { retain: true });
+    await bad.publishAsync(
+      'homeassistant/sensor/bad/jinja/config',
+      JSON.stringify({ name: 'Fancy', stat_t: 'bad/fancy', val_tpl: '{% if value_json.t > 3 %}hot{% else %}cold{% endif %}' }),
+      { retain: true },
+    );
+    await bad.publishAsync('homeassistant/sensor/bad/plain/config', JSON.stringify({ name: 'Plain', stat_t: 'bad/plain', val_tpl: '{{ value_json.t }}' }), {
+      retain: true,
+    });
 
-    await waitFor(() => logsWith(t, 'malformed JSON').some((l) => l.clientId === 'bad-device' && l.topic === 'homeassistant/sensor/bad/json/config'), 'the malformed JSON log');
-    await waitFor(() => logsWith(t, 'unknown component').some((l) => l.clientId === 'bad-device' && l.topic === 'homeassistant/teleporter/bad/beam/config'), 'the unknown component log');
-    await waitFor(() => logsWith(t, 'invalid config').some((l) => l.clientId === 'bad-device' && l.topic === 'homeassistant/switch/bad/wild/config'), 'the invalid config log');
+    await waitFor(
+      () => logsWith(t, 'malformed JSON').some((l) => l.clientId === 'bad-device' && l.topic === 'homeassistant/sensor/bad/json/config'),
+      'the malformed JSON log',
+    );
+    await waitFor(
+      () => logsWith(t, 'unknown component').some((l) => l.clientId === 'bad-device' && l.topic === 'homeassistant/teleporter/bad/beam/config'),
+      'the unknown component log',
+    );
+    await waitFor(
+      () => logsWith(t, 'invalid config').some((l) => l.clientId === 'bad-device' && l.topic === 'homeassistant/switch/bad/wild/config'),
+      'the invalid config log',
+    );
     const fancy = await waitFor(() => entity(t, 'sensor.fancy'), 'the fancy sensor');
     expect(fancy.warning).toMatch(/cannot be evaluated/);
-    expect(logsWith(t, 'template cannot be evaluated').some((l) => l.clientId === 'bad-device' && l.topic === 'homeassistant/sensor/bad/jinja/config')).toBe(true);
+    expect(logsWith(t, 'template cannot be evaluated').some((l) => l.clientId === 'bad-device' && l.topic === 'homeassistant/sensor/bad/jinja/config')).toBe(
+      true,
+    );
 
     // A payload that is not JSON for a value_json template: a warning, no crash; a good one clears it.
     await bad.publishAsync('bad/plain', 'not json');
@@ -186,12 +238,26 @@ describe('MQTT discovery: bad configs', () => {
 });
 
 describe('MQTT adapter: command payloads', () => {
-  it('publishes each component\'s command as HA does (cover, alarm with code, climate, fan, button, JSON-less light)', async () => {
+  it("publishes each component's command as HA does (cover, alarm with code, climate, fan, button, JSON-less light)", async () => {
     const t = await hub();
     const dev = await client(t, { clientId: 'multi' });
     const configs: Record<string, Record<string, unknown>> = {
-      'cover/multi/gate': { name: 'Drive gate', cmd_t: 'multi/gate/set', stat_t: 'multi/gate/state', set_pos_t: 'multi/gate/pos', pl_open: 'OPEN_IT', uniq_id: 'gate' },
-      'alarm_control_panel/multi/panel': { name: 'Panel', cmd_t: 'multi/panel/set', stat_t: 'multi/panel/state', code: 'REMOTE_CODE', cmd_tpl: '{"action":"{{ action }}","code":"{{ code }}"}', uniq_id: 'panel' },
+      'cover/multi/gate': {
+        name: 'Drive gate',
+        cmd_t: 'multi/gate/set',
+        stat_t: 'multi/gate/state',
+        set_pos_t: 'multi/gate/pos',
+        pl_open: 'OPEN_IT',
+        uniq_id: 'gate',
+      },
+      'alarm_control_panel/multi/panel': {
+        name: 'Panel',
+        cmd_t: 'multi/panel/set',
+        stat_t: 'multi/panel/state',
+        code: 'REMOTE_CODE',
+        cmd_tpl: '{"action":"{{ action }}","code":"{{ code }}"}',
+        uniq_id: 'panel',
+      },
       'climate/multi/heat': { name: 'Hall heat', mode_cmd_t: 'multi/heat/mode', temp_cmd_t: 'multi/heat/temp', modes: ['off', 'heat'], uniq_id: 'heat' },
       'fan/multi/fan': { name: 'Loft fan', cmd_t: 'multi/fan/set', pct_cmd_t: 'multi/fan/pct', spd_rng_min: 1, spd_rng_max: 4, uniq_id: 'fan' },
       'button/multi/bell': { name: 'Bell test', cmd_t: 'multi/bell/press', uniq_id: 'bell' },

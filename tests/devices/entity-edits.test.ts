@@ -36,7 +36,11 @@ describe('entity edits: rename, room, hide', () => {
 
     // The device announces itself again, with its own name: the owner's edits stay.
     await device.publishAsync('homeassistant/switch/0x00158d0001/switch/config', JSON.stringify({ ...plug, icon: 'mdi:kettle' }), { retain: true });
-    await waitFor(() => registryOf(t).get('switch.plug_4')?.attributes.icon === 'mdi:kettle' || registryOf(t).get('switch.plug_4')?.last_updated !== renamed.body.last_updated, 'the re-announcement');
+    await waitFor(
+      () =>
+        registryOf(t).get('switch.plug_4')?.attributes.icon === 'mdi:kettle' || registryOf(t).get('switch.plug_4')?.last_updated !== renamed.body.last_updated,
+      'the re-announcement',
+    );
     expect(registryOf(t).get('switch.plug_4')).toMatchObject({ name: 'Kettle', area: 'Kitchen', hidden: true });
 
     // Bad input is a 400 in words, not a crash.

@@ -38,7 +38,11 @@ describe('state history retention', () => {
     reg.setState('sensor.test', '2');
     reg.setAvailable('sensor.test', false);
     const rows = historyOf(t).list('sensor.test');
-    expect(rows.map((r) => [r.state, r.available])).toEqual([['2', false], ['2', true], ['1', true]]);
+    expect(rows.map((r) => [r.state, r.available])).toEqual([
+      ['2', false],
+      ['2', true],
+      ['1', true],
+    ]);
   });
 });
 
@@ -51,7 +55,9 @@ describe('state history row size', () => {
     reg.setState('weather.home', 'rainy');
     const rows = historyOf(t).list('weather.home');
     expect(rows.map((r) => r.state)).toEqual(['rainy', 'sunny']);
-    const size = (t.hub.ctx.store.telemetry.prepare("SELECT MAX(LENGTH(attributes)) AS n FROM state_history WHERE entity_id = 'weather.home'").get() as { n: number }).n;
+    const size = (
+      t.hub.ctx.store.telemetry.prepare("SELECT MAX(LENGTH(attributes)) AS n FROM state_history WHERE entity_id = 'weather.home'").get() as { n: number }
+    ).n;
     expect(size).toBeLessThan(1000);
   });
 });
@@ -96,7 +102,7 @@ describe('server-sent events', () => {
     await waitFor(() => sse.clientCount === 1, 'the stream to open');
     const patched = await api(t, 'PATCH', `/members/${bob.id}`, { cookie: owner, body: { disabled: true } });
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
-    await waitFor(() => sse.clientCount === 0, 'the disabled member\'s stream to close');
+    await waitFor(() => sse.clientCount === 0, "the disabled member's stream to close");
     // The stream ends for the browser too.
     for (;;) {
       const { done } = await reader.read();
@@ -119,7 +125,7 @@ describe('server-sent events', () => {
     expect([fromLaptop.status, fromPhone.status]).toEqual([200, 200]);
     await waitFor(() => sse.clientCount === 2, 'both streams to open');
     expect((await api(t, 'POST', '/auth/logout', { cookie: laptop })).status).toBe(204);
-    await waitFor(() => sse.clientCount === 1, 'the logged-out session\'s stream to close');
+    await waitFor(() => sse.clientCount === 1, "the logged-out session's stream to close");
     // The laptop's stream ends for the browser too; the phone's session goes on.
     const reader = fromLaptop.body!.getReader();
     for (;;) {

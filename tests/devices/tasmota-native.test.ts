@@ -23,7 +23,20 @@ const entity = (t: TestHub, id: string) => registryOf(t).get(id);
 function publisher(t: TestHub, login: { username: string; password: string } | null, clientId: string) {
   return async (topic: string, message: string, retain = false) => {
     const auth = login ? ['-u', login.username, '-P', login.password] : [];
-    const r = await mosquitto('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(brokerOf(t).port), '-i', clientId, ...auth, '-t', topic, '-m', message, ...(retain ? ['-r'] : [])]);
+    const r = await mosquitto('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(brokerOf(t).port),
+      '-i',
+      clientId,
+      ...auth,
+      '-t',
+      topic,
+      '-m',
+      message,
+      ...(retain ? ['-r'] : []),
+    ]);
     expect(r.code, r.stderr).toBe(0);
   };
 }
@@ -51,20 +64,28 @@ describe('Tasmota native discovery (stock firmware, no SetOption19)', () => {
     expect(coffee.name).toBe('Coffee machine');
     await waitFor(() => entity(t, 'switch.kettle')?.available && entity(t, 'switch.coffee_machine')?.available, 'LWT Online');
     // Relays 3–8 are unused (rl 0): nothing else from this device but its sensors.
-    const ids = registryOf(t).list({ source: 'mqtt' }).map((e) => e.id);
+    const ids = registryOf(t)
+      .list({ source: 'mqtt' })
+      .map((e) => e.id);
     expect(ids.filter((id) => !id.startsWith('sensor.'))).toEqual(['switch.coffee_machine', 'switch.kettle']);
 
     // State: stat/RESULT (the answer to a command), tele/STATE (periodic), stat/POWERn (plain).
     await pub('stat/tasmota_F87C6B/RESULT', JSON.stringify({ POWER1: 'ON' }));
     await waitFor(() => entity(t, 'switch.kettle')?.state === 'on', 'RESULT to turn the kettle on');
     expect(entity(t, 'switch.coffee_machine')!.state).toBe('unknown');
-    await pub('tele/tasmota_F87C6B/STATE', JSON.stringify({ Time: '2026-01-01T10:00:00', Uptime: '0T01:00:00', POWER1: 'OFF', POWER2: 'ON', Wifi: { RSSI: 70 } }));
+    await pub(
+      'tele/tasmota_F87C6B/STATE',
+      JSON.stringify({ Time: '2026-01-01T10:00:00', Uptime: '0T01:00:00', POWER1: 'OFF', POWER2: 'ON', Wifi: { RSSI: 70 } }),
+    );
     await waitFor(() => entity(t, 'switch.kettle')?.state === 'off' && entity(t, 'switch.coffee_machine')?.state === 'on', 'STATE for both relays');
     await pub('stat/tasmota_F87C6B/POWER2', 'OFF');
     await waitFor(() => entity(t, 'switch.coffee_machine')?.state === 'off', 'stat/POWER2');
 
     // Sensors from the sensors message, values from tele/SENSOR.
-    await pub('tele/tasmota_F87C6B/SENSOR', JSON.stringify({ Time: '2026-01-01T10:05:00', AM2301: { Temperature: 22.5, Humidity: 51, DewPoint: 11.9 }, TempUnit: 'C' }));
+    await pub(
+      'tele/tasmota_F87C6B/SENSOR',
+      JSON.stringify({ Time: '2026-01-01T10:05:00', AM2301: { Temperature: 22.5, Humidity: 51, DewPoint: 11.9 }, TempUnit: 'C' }),
+    );
     await waitFor(() => entity(t, 'sensor.kitchen_dual_am2301_temperature')?.state === '22.5', 'the temperature');
     expect(entity(t, 'sensor.kitchen_dual_am2301_temperature')!.attributes).toMatchObject({ device_class: 'temperature', unit_of_measurement: '°C' });
     expect(entity(t, 'sensor.kitchen_dual_am2301_humidity')!.state).toBe('51');
@@ -100,7 +121,11 @@ describe('Tasmota native discovery (stock firmware, no SetOption19)', () => {
     const t = await hub({ allow_anonymous: true });
     const pub = publisher(t, null, 'garbage-device');
     await pub(fx.config.topic, JSON.stringify(fx.config.payload), true);
-    await pub('homeassistant/switch/shelly1/relay_0/config', JSON.stringify({ name: 'Garden pump', cmd_t: 'shellies/shelly1/relay/0/command', stat_t: 'shellies/shelly1/relay/0', uniq_id: 'shelly1-relay0' }), true);
+    await pub(
+      'homeassistant/switch/shelly1/relay_0/config',
+      JSON.stringify({ name: 'Garden pump', cmd_t: 'shellies/shelly1/relay/0/command', stat_t: 'shellies/shelly1/relay/0', uniq_id: 'shelly1-relay0' }),
+      true,
+    );
     await pub('shellies/shelly1/relay/0', 'ON', true);
     await waitFor(() => entity(t, 'switch.kettle') && entity(t, 'switch.garden_pump')?.state === 'on', 'the healthy entities');
 
@@ -125,7 +150,11 @@ describe('Tasmota native discovery (stock firmware, no SetOption19)', () => {
     }
     // Nothing was created from the garbage; the healthy entities are intact and still work.
     await sleep(200);
-    expect(registryOf(t).list({ source: 'mqtt' }).map((e) => e.id)).toEqual(['switch.coffee_machine', 'switch.garden_pump', 'switch.kettle']);
+    expect(
+      registryOf(t)
+        .list({ source: 'mqtt' })
+        .map((e) => e.id),
+    ).toEqual(['switch.coffee_machine', 'switch.garden_pump', 'switch.kettle']);
     await pub('stat/tasmota_F87C6B/RESULT', JSON.stringify({ POWER2: 'ON' }));
     await pub('stat/tasmota_F87C6B/RESULT', 'not json at all');
     await waitFor(() => entity(t, 'switch.coffee_machine')?.state === 'on', 'the healthy device to follow its state');
@@ -140,11 +169,20 @@ describe('Tasmota native discovery (stock firmware, no SetOption19)', () => {
     // The plug of tests/devices/fixtures/tasmota.json, in its native format (topic EZPlug_35EBF6, %topic%/%prefix%/).
     const native = {
       ...fx.config.payload,
-      dn: '3DPrinter', fn: ['3DPrinter', null, null, null, null, null, null, null], mac: '2462AB35EBF6', t: 'EZPlug_35EBF6', ft: '%topic%/%prefix%/', rl: [1, 0, 0, 0, 0, 0, 0, 0], md: 'EZPlug',
+      dn: '3DPrinter',
+      fn: ['3DPrinter', null, null, null, null, null, null, null],
+      mac: '2462AB35EBF6',
+      t: 'EZPlug_35EBF6',
+      ft: '%topic%/%prefix%/',
+      rl: [1, 0, 0, 0, 0, 0, 0, 0],
+      md: 'EZPlug',
     };
     const nativeTopic = 'tasmota/discovery/2462AB35EBF6/config';
     const sensors = { sn: { Time: '2026-01-01T10:00:00', ENERGY: { Total: 1.2, Power: 0, Voltage: 230 } }, ver: 1 };
-    const countIds = (prefix: string) => registryOf(t).list({ source: 'mqtt' }).filter((e) => e.id.startsWith(prefix)).length;
+    const countIds = (prefix: string) =>
+      registryOf(t)
+        .list({ source: 'mqtt' })
+        .filter((e) => e.id.startsWith(prefix)).length;
     const keyOf = (id: string) => mqttAdapterOf(t).discovery.lookup(id)?.key;
 
     // HA format first: its entity exists, then the native config takes it over under the same id.
@@ -159,12 +197,19 @@ describe('Tasmota native discovery (stock firmware, no SetOption19)', () => {
     await waitFor(() => keyOf('switch.3dprinter') === 'tasmota/2462AB35EBF6/relay/0', 'the native switch to take over');
     await waitFor(() => keyOf('sensor.3dprinter_energy_power') === 'tasmota/2462AB35EBF6/sensor/ENERGY/Power', 'the native sensor to take over');
     expect(countIds('switch.')).toBe(1);
-    expect(registryOf(t).list({ source: 'mqtt' }).filter((e) => e.id.includes('energy_power'))).toHaveLength(1);
+    expect(
+      registryOf(t)
+        .list({ source: 'mqtt' })
+        .filter((e) => e.id.includes('energy_power')),
+    ).toHaveLength(1);
     expect(entity(t, 'switch.3dprinter')).toMatchObject({ aliases: ['printer plug'], area: 'Workshop', available: true });
 
     // The HA-format config published again (Tasmota re-announces) is set aside, logged.
     await pub(haSwitch.topic, JSON.stringify(haSwitch.payload), true);
-    await waitFor(() => logsWith(t, 'comes from its native discovery').some((l) => l.topic === haSwitch.topic && l.clientId === 'tasmota_35EBF6'), 'the set-aside log');
+    await waitFor(
+      () => logsWith(t, 'comes from its native discovery').some((l) => l.topic === haSwitch.topic && l.clientId === 'tasmota_35EBF6'),
+      'the set-aside log',
+    );
     expect(countIds('switch.')).toBe(1);
     expect(keyOf('switch.3dprinter')).toBe('tasmota/2462AB35EBF6/relay/0');
 
@@ -189,6 +234,10 @@ describe('Tasmota native discovery (stock firmware, no SetOption19)', () => {
     await stop(t2);
     const t3 = await hub({ allow_anonymous: true }, dir);
     await waitFor(() => mqttAdapterOf(t3).discovery.lookup('switch.3dprinter')?.key === 'tasmota/2462AB35EBF6/relay/0', 'the native switch after a restart');
-    expect(registryOf(t3).list({ source: 'mqtt' }).map((e) => e.id)).toEqual(['switch.3dprinter']);
+    expect(
+      registryOf(t3)
+        .list({ source: 'mqtt' })
+        .map((e) => e.id),
+    ).toEqual(['switch.3dprinter']);
   });
 });

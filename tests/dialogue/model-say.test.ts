@@ -32,34 +32,44 @@ describe('the web chat reads through the language model when the rules cannot', 
     return { people };
   }
 
-  it('"the entrance, make it secure, we\'re heading out" locks the front door; an unlock the model proposes waits for an approval', { timeout: 60_000 }, async () => {
-    const { people } = await hub();
-    const reg = registryOf(t!);
-    // Start from an open door, opened by the owner (approved with the PIN as the policy asks).
-    reg.setState('lock.demo_front_door', 'unlocked');
+  it(
+    '"the entrance, make it secure, we\'re heading out" locks the front door; an unlock the model proposes waits for an approval',
+    { timeout: 60_000 },
+    async () => {
+      const { people } = await hub();
+      const reg = registryOf(t!);
+      // Start from an open door, opened by the owner (approved with the PIN as the policy asks).
+      reg.setState('lock.demo_front_door', 'unlocked');
 
-    fake!.script = (req) => {
-      const said = req.body.messages.map((m) => m.content).join('\n');
-      if (said.includes('make it secure')) return intents([cmd('lock.demo_front_door', 'lock')]);
-      if (said.includes('plumber')) return intents([cmd('lock.demo_front_door', 'unlock')]);
-      return intents([], 0);
-    };
-    const secure = await api(t!.url, people.sam!, 'POST', '/say', { text: "the entrance, make it secure, we're heading out" });
-    expect(secure.status).toBe(200);
-    expect(fake!.requests.length).toBe(1); // the rules could not read it; the model was asked once
-    expect(secure.body.outcome).toMatchObject({ status: 'executed' });
-    await waitFor(() => reg.get('lock.demo_front_door')?.state === 'locked', 'the demo lock to lock');
-    expect(secure.body.reply).toMatch(/front door/i);
-    const requested = t!.hub.ctx.audit.list({ kind: 'action.requested', limit: 20 }).entries.find((e) => (e.data as { action?: { operation?: string } }).action?.operation === 'lock');
-    expect(requested?.data).toMatchObject({ proposer: 'llm' });
+      fake!.script = (req) => {
+        const said = req.body.messages.map((m) => m.content).join('\n');
+        if (said.includes('make it secure')) return intents([cmd('lock.demo_front_door', 'lock')]);
+        if (said.includes('plumber')) return intents([cmd('lock.demo_front_door', 'unlock')]);
+        return intents([], 0);
+      };
+      const secure = await api(t!.url, people.sam!, 'POST', '/say', { text: "the entrance, make it secure, we're heading out" });
+      expect(secure.status).toBe(200);
+      expect(fake!.requests.length).toBe(1); // the rules could not read it; the model was asked once
+      expect(secure.body.outcome).toMatchObject({ status: 'executed' });
+      await waitFor(() => reg.get('lock.demo_front_door')?.state === 'locked', 'the demo lock to lock');
+      expect(secure.body.reply).toMatch(/front door/i);
+      const requested = t!.hub.ctx.audit
+        .list({ kind: 'action.requested', limit: 20 })
+        .entries.find((e) => (e.data as { action?: { operation?: string } }).action?.operation === 'lock');
+      expect(requested?.data).toMatchObject({ proposer: 'llm' });
 
-    const unlock = await api(t!.url, people.sam!, 'POST', '/say', { text: 'could you let the plumber in through the entrance' });
-    expect(unlock.status).toBe(200);
-    expect(unlock.body.outcome).toMatchObject({ status: 'pending' });
-    expect(reg.get('lock.demo_front_door')?.state).toBe('locked'); // nothing moved without an approval
-    const envelope = await api(t!.url, people.olivia!, 'GET', `/approvals/${unlock.body.outcome.approval_id}`);
-    expect(envelope.body).toMatchObject({ state: 'pending', action: { entity_id: 'lock.demo_front_door', operation: 'unlock' }, origin: { proposer: 'llm' } });
-  });
+      const unlock = await api(t!.url, people.sam!, 'POST', '/say', { text: 'could you let the plumber in through the entrance' });
+      expect(unlock.status).toBe(200);
+      expect(unlock.body.outcome).toMatchObject({ status: 'pending' });
+      expect(reg.get('lock.demo_front_door')?.state).toBe('locked'); // nothing moved without an approval
+      const envelope = await api(t!.url, people.olivia!, 'GET', `/approvals/${unlock.body.outcome.approval_id}`);
+      expect(envelope.body).toMatchObject({
+        state: 'pending',
+        action: { entity_id: 'lock.demo_front_door', operation: 'unlock' },
+        origin: { proposer: 'llm' },
+      });
+    },
+  );
 
   it('a model that claims in words what it did not do: the reply never repeats the claim, and nothing acts', { timeout: 60_000 }, async () => {
     const { people } = await hub();

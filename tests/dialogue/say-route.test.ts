@@ -11,7 +11,11 @@ describe('POST /api/v1/say', () => {
   });
 
   const bearer = async (url: string, token: string, body: unknown) => {
-    const res = await fetch(`${url}/api/v1/say`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${url}/api/v1/say`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
 
@@ -71,7 +75,9 @@ describe('POST /api/v1/say', () => {
 
   it('is in the OpenAPI document', async () => {
     t = await startTestHub();
-    const doc = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as { paths: Record<string, { post?: { requestBody?: unknown; responses?: Record<string, unknown> } }> };
+    const doc = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as {
+      paths: Record<string, { post?: { requestBody?: unknown; responses?: Record<string, unknown> } }>;
+    };
     const say = doc.paths['/api/v1/say']?.post;
     expect(say?.requestBody).toBeDefined();
     expect(Object.keys(say!.responses!)).toEqual(expect.arrayContaining(['200', '400', '429']));

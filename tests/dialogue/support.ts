@@ -35,7 +35,8 @@ export async function startDialogueHub(): Promise<DialogueHub> {
     gate,
     router,
     dialogue: (resolver) => new Dialogue(t.hub.ctx, { members, gate, registry, router, ...(resolver ? { resolver } : {}) }),
-    add: (username, role, pin) => members.create({ username, display_name: username.charAt(0).toUpperCase() + username.slice(1), role, ...(pin ? { pin } : {}) } as never, SYSTEM),
+    add: (username, role, pin) =>
+      members.create({ username, display_name: username.charAt(0).toUpperCase() + username.slice(1), role, ...(pin ? { pin } : {}) } as never, SYSTEM),
     stop: () => t.stop(),
   };
 }

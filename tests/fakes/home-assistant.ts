@@ -108,20 +108,53 @@ export class FakeHomeAssistant {
     let device = seed.device ? this.deviceRegistry.find((d) => d.name === seed.device!.name) : undefined;
     if (seed.device && !device) {
       device = {
-        area_id: null, configuration_url: null, config_entries: ['01JFAKECONFIGENTRY0000000000'], config_entries_subentries: {}, connections: [],
-        created_at: now, disabled_by: null, entry_type: null, hw_version: null, id: randomBytes(16).toString('hex'),
-        identifiers: [['fake', seed.device.name]], labels: [], manufacturer: seed.device.manufacturer ?? null, model: seed.device.model ?? null,
-        model_id: null, modified_at: now, name_by_user: seed.device.name_by_user ?? null, name: seed.device.name,
-        primary_config_entry: '01JFAKECONFIGENTRY0000000000', serial_number: null, sw_version: null, via_device_id: null,
+        area_id: null,
+        configuration_url: null,
+        config_entries: ['01JFAKECONFIGENTRY0000000000'],
+        config_entries_subentries: {},
+        connections: [],
+        created_at: now,
+        disabled_by: null,
+        entry_type: null,
+        hw_version: null,
+        id: randomBytes(16).toString('hex'),
+        identifiers: [['fake', seed.device.name]],
+        labels: [],
+        manufacturer: seed.device.manufacturer ?? null,
+        model: seed.device.model ?? null,
+        model_id: null,
+        modified_at: now,
+        name_by_user: seed.device.name_by_user ?? null,
+        name: seed.device.name,
+        primary_config_entry: '01JFAKECONFIGENTRY0000000000',
+        serial_number: null,
+        sw_version: null,
+        via_device_id: null,
       };
       this.deviceRegistry.push(device);
     }
     const [platform] = seed.entity_id.split('.');
     this.entityRegistry.push({
-      area_id: null, categories: {}, config_entry_id: '01JFAKECONFIGENTRY0000000000', created_at: now, device_id: device ? device.id : null,
-      disabled_by: null, entity_category: null, entity_id: seed.entity_id, has_entity_name: true, hidden_by: null, icon: null,
-      id: randomBytes(16).toString('hex'), labels: [], modified_at: now, name: null, options: {}, original_name: null,
-      platform: platform ?? 'fake', translation_key: null, unique_id: `fake-${seed.entity_id}`,
+      area_id: null,
+      categories: {},
+      config_entry_id: '01JFAKECONFIGENTRY0000000000',
+      created_at: now,
+      device_id: device ? device.id : null,
+      disabled_by: null,
+      entity_category: null,
+      entity_id: seed.entity_id,
+      has_entity_name: true,
+      hidden_by: null,
+      icon: null,
+      id: randomBytes(16).toString('hex'),
+      labels: [],
+      modified_at: now,
+      name: null,
+      options: {},
+      original_name: null,
+      platform: platform ?? 'fake',
+      translation_key: null,
+      unique_id: `fake-${seed.entity_id}`,
     });
   }
 
@@ -207,7 +240,8 @@ export class FakeHomeAssistant {
     const event = { event_type: 'homeassistant_started', data: {}, origin: 'LOCAL', time_fired: new Date().toISOString(), context: context() };
     for (const c of this.clients) {
       if (!c.authed || c.frozen) continue;
-      for (const [id, type] of c.subscriptions) if (type === undefined || type === 'homeassistant_started') c.ws.send(JSON.stringify({ id, type: 'event', event }));
+      for (const [id, type] of c.subscriptions)
+        if (type === undefined || type === 'homeassistant_started') c.ws.send(JSON.stringify({ id, type: 'event', event }));
     }
   }
 
@@ -324,7 +358,16 @@ export class FakeHomeAssistant {
         return;
       }
       case 'get_config':
-        send(result({ location_name: 'Fake Home', version: this.haVersion, state: this.runState, time_zone: 'UTC', unit_system: { temperature: '°C' }, components: ['homeassistant', 'light', 'lock'] }));
+        send(
+          result({
+            location_name: 'Fake Home',
+            version: this.haVersion,
+            state: this.runState,
+            time_zone: 'UTC',
+            unit_system: { temperature: '°C' },
+            components: ['homeassistant', 'light', 'lock'],
+          }),
+        );
         return;
       case 'get_services':
         send(result(this.services()));
@@ -406,7 +449,12 @@ export class FakeHomeAssistant {
 }
 
 /** What a real integration would report after the service ran. */
-function applyService(domain: string, service: string, old: HaStateObject, data: Record<string, unknown>): { state: string; attributes: Record<string, unknown> } | undefined {
+function applyService(
+  domain: string,
+  service: string,
+  old: HaStateObject,
+  data: Record<string, unknown>,
+): { state: string; attributes: Record<string, unknown> } | undefined {
   const attributes = { ...old.attributes };
   const onOff: Record<string, string> = { turn_on: 'on', turn_off: 'off', toggle: old.state === 'on' ? 'off' : 'on' };
   switch (domain) {
@@ -415,15 +463,23 @@ function applyService(domain: string, service: string, old: HaStateObject, data:
     case 'fan':
     case 'input_boolean':
       if (service === 'turn_on' && typeof data.brightness === 'number') attributes.brightness = data.brightness;
-      if (service === 'set_percentage') return { state: Number(data.percentage) > 0 ? 'on' : 'off', attributes: { ...attributes, percentage: data.percentage } };
+      if (service === 'set_percentage')
+        return { state: Number(data.percentage) > 0 ? 'on' : 'off', attributes: { ...attributes, percentage: data.percentage } };
       return onOff[service] ? { state: onOff[service], attributes } : undefined;
     case 'lock':
       return { state: { lock: 'locked', unlock: 'unlocked', open: 'open' }[service] ?? old.state, attributes };
     case 'cover':
-      if (service === 'set_cover_position') return { state: Number(data.position) > 0 ? 'open' : 'closed', attributes: { ...attributes, current_position: data.position } };
+      if (service === 'set_cover_position')
+        return { state: Number(data.position) > 0 ? 'open' : 'closed', attributes: { ...attributes, current_position: data.position } };
       return { state: { open_cover: 'open', close_cover: 'closed' }[service] ?? old.state, attributes };
     case 'alarm_control_panel': {
-      const states: Record<string, string> = { alarm_disarm: 'disarmed', alarm_arm_home: 'armed_home', alarm_arm_away: 'armed_away', alarm_arm_night: 'armed_night', alarm_trigger: 'triggered' };
+      const states: Record<string, string> = {
+        alarm_disarm: 'disarmed',
+        alarm_arm_home: 'armed_home',
+        alarm_arm_away: 'armed_away',
+        alarm_arm_night: 'armed_night',
+        alarm_trigger: 'triggered',
+      };
       return { state: states[service] ?? old.state, attributes };
     }
     case 'climate':

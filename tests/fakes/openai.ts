@@ -15,7 +15,13 @@ export interface RecordedRequest {
 }
 
 /** What the fake answers: a content string (or a function of the request), an HTTP error, or a hang. */
-export type Script = (req: RecordedRequest) => { content?: string; status?: number; hang?: boolean; delayMs?: number; usage?: { prompt_tokens: number; completion_tokens: number } };
+export type Script = (req: RecordedRequest) => {
+  content?: string;
+  status?: number;
+  hang?: boolean;
+  delayMs?: number;
+  usage?: { prompt_tokens: number; completion_tokens: number };
+};
 
 /**
  * A fake OpenAI-compatible server on loopback (`POST /v1/chat/completions`), as Ollama and
@@ -52,7 +58,13 @@ export class FakeOpenAi {
           }
           const usage = out.usage ?? { prompt_tokens: Math.ceil(raw.length / 4), completion_tokens: Math.ceil((out.content ?? '').length / 4) };
           res.writeHead(200, { 'content-type': 'application/json' }).end(
-            JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', model: rec.body.model, choices: [{ index: 0, message: { role: 'assistant', content: out.content ?? '' }, finish_reason: 'stop' }], usage }),
+            JSON.stringify({
+              id: 'chatcmpl-1',
+              object: 'chat.completion',
+              model: rec.body.model,
+              choices: [{ index: 0, message: { role: 'assistant', content: out.content ?? '' }, finish_reason: 'stop' }],
+              usage,
+            }),
           );
         };
         if (out.delayMs) setTimeout(send, out.delayMs);

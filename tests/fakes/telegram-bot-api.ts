@@ -123,7 +123,14 @@ export class FakeTelegram {
 
   say(from: TgUser, text: string): number {
     return this.pushRaw({
-      message: { message_id: this.nextMessageId++, from, chat: { id: from.id, type: 'private', first_name: from.first_name }, date: now(), text, ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]!.length }] } : {}) },
+      message: {
+        message_id: this.nextMessageId++,
+        from,
+        chat: { id: from.id, type: 'private', first_name: from.first_name },
+        date: now(),
+        text,
+        ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]!.length }] } : {}),
+      },
     });
   }
 
@@ -154,7 +161,8 @@ export class FakeTelegram {
     for (;;) {
       const v = probe();
       if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; sent: ${JSON.stringify([...this.messages.values()].map((m) => [m.chat.id, m.text]))}`);
+      if (Date.now() > end)
+        throw new Error(`timed out waiting for ${what}; sent: ${JSON.stringify([...this.messages.values()].map((m) => [m.chat.id, m.text]))}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -235,7 +243,8 @@ export class FakeTelegram {
         if (!msg || msg.chat.id !== Number(p.chat_id)) return new ApiError(400, 'Bad Request: message to edit not found');
         const markup = p.reply_markup ? (asObject(p.reply_markup) as TgMessage['reply_markup']) : undefined;
         if (method === 'editMessageText') {
-          if (msg.text === p.text && JSON.stringify(msg.reply_markup) === JSON.stringify(markup)) return new ApiError(400, 'Bad Request: message is not modified');
+          if (msg.text === p.text && JSON.stringify(msg.reply_markup) === JSON.stringify(markup))
+            return new ApiError(400, 'Bad Request: message is not modified');
           msg.text = String(p.text);
         }
         if (markup && markup.inline_keyboard.length) msg.reply_markup = markup;
@@ -244,7 +253,11 @@ export class FakeTelegram {
         return msg;
       }
       case 'answerCallbackQuery':
-        this.callbackAnswers.push({ callback_query_id: String(p.callback_query_id), ...(p.text ? { text: String(p.text) } : {}), ...(p.show_alert ? { show_alert: true } : {}) });
+        this.callbackAnswers.push({
+          callback_query_id: String(p.callback_query_id),
+          ...(p.text ? { text: String(p.text) } : {}),
+          ...(p.show_alert ? { show_alert: true } : {}),
+        });
         return true;
       case 'deleteMessage': {
         const msg = this.messages.get(Number(p.message_id));
@@ -294,7 +307,10 @@ export class FakeTelegram {
 
 const CLOSED = Symbol('closed');
 class ApiError {
-  constructor(readonly code: number, readonly message: string) {}
+  constructor(
+    readonly code: number,
+    readonly message: string,
+  ) {}
 }
 
 const now = (): number => Math.floor(Date.now() / 1000);

@@ -80,7 +80,10 @@ export class FakeTwilio {
     for (;;) {
       const v = probe();
       if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; calls: ${JSON.stringify(this.calls.map((c) => [c.to, c.status]))}; messages: ${JSON.stringify(this.messages.map((m) => [m.to, m.body]))}`);
+      if (Date.now() > end)
+        throw new Error(
+          `timed out waiting for ${what}; calls: ${JSON.stringify(this.calls.map((c) => [c.to, c.status]))}; messages: ${JSON.stringify(this.messages.map((m) => [m.to, m.body]))}`,
+        );
       await new Promise((r) => setTimeout(r, 15));
     }
   }
@@ -101,7 +104,12 @@ export class FakeTwilio {
     const signature = twilio.getExpectedTwilioSignature(this.signWith ?? this.authToken, url, params);
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature, 'i-twilio-idempotency-token': token, 'user-agent': 'TwilioProxy/1.1' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': signature,
+        'i-twilio-idempotency-token': token,
+        'user-agent': 'TwilioProxy/1.1',
+      },
       body: new URLSearchParams(params).toString(),
     });
     const hook = { url, params, status: res.status, body: await res.text(), token };
@@ -110,15 +118,31 @@ export class FakeTwilio {
   }
 
   private base(call: FakeCall, extra: Record<string, string> = {}): Record<string, string> {
-    return { AccountSid: this.accountSid, ApiVersion: '2010-04-01', CallSid: call.sid, From: call.from, To: call.to, Direction: 'outbound-api', CallStatus: call.status, ...extra };
+    return {
+      AccountSid: this.accountSid,
+      ApiVersion: '2010-04-01',
+      CallSid: call.sid,
+      From: call.from,
+      To: call.to,
+      Direction: 'outbound-api',
+      CallStatus: call.status,
+      ...extra,
+    };
   }
 
   /** A status callback, sent when the call asked for that event (completed always is). */
-  async status(call: FakeCall, status: 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled', extra: Record<string, string> = {}): Promise<PostedHook | undefined> {
+  async status(
+    call: FakeCall,
+    status: 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled',
+    extra: Record<string, string> = {},
+  ): Promise<PostedHook | undefined> {
     call.status = status;
     const event = status === 'in-progress' ? 'answered' : ['busy', 'no-answer', 'failed', 'canceled'].includes(status) ? 'completed' : status;
     if (!call.statusCallback || (event !== 'completed' && !call.statusCallbackEvents.includes(event))) return undefined;
-    return this.post(call.statusCallback, this.base(call, { CallbackSource: 'call-progress-events', SequenceNumber: String(this.hooks.length), Timestamp: new Date().toUTCString(), ...extra }));
+    return this.post(
+      call.statusCallback,
+      this.base(call, { CallbackSource: 'call-progress-events', SequenceNumber: String(this.hooks.length), Timestamp: new Date().toUTCString(), ...extra }),
+    );
   }
 
   /** Rings and picks up: initiated, ringing, answered, then the answer URL's TwiML. */
@@ -162,7 +186,16 @@ export class FakeTwilio {
 
   /** Someone calls the Twilio number: Twilio fetches the number's voice URL. */
   async inbound(url: string, from: string, to: string): Promise<{ call: FakeCall; twiml: string }> {
-    const call: FakeCall = { sid: `CA${randomBytes(16).toString('hex')}`, to, from, url, statusCallbackEvents: [], status: 'ringing', responses: [], updates: [] };
+    const call: FakeCall = {
+      sid: `CA${randomBytes(16).toString('hex')}`,
+      to,
+      from,
+      url,
+      statusCallbackEvents: [],
+      status: 'ringing',
+      responses: [],
+      updates: [],
+    };
     const hook = await this.post(url, { ...this.base(call), Direction: 'inbound' });
     call.responses.push(hook.body);
     return { call, twiml: hook.body };
@@ -179,14 +212,23 @@ export class FakeTwilio {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    const error = (status: number, code: number, message: string) => send(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
+    const error = (status: number, code: number, message: string) =>
+      send(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
     const auth = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
     if (auth !== `${this.accountSid}:${this.authToken}`) return error(401, 20003, 'Authenticate');
     const m = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})(?:\/(Calls|Messages)(?:\/(CA[0-9a-f]{32}))?)?\.json$/.exec(url.pathname);
     if (!m || m[1] !== this.accountSid) return error(404, 20404, `The requested resource ${url.pathname} was not found`);
     const [, sid, kind, callSid] = m;
     if (!kind && req.method === 'GET') {
-      return send(200, { sid, friendly_name: 'Hearth test account', status: 'active', type: 'Full', auth_token: this.authToken, date_created: new Date().toUTCString(), uri: `/2010-04-01/Accounts/${sid}.json` });
+      return send(200, {
+        sid,
+        friendly_name: 'Hearth test account',
+        status: 'active',
+        type: 'Full',
+        auth_token: this.authToken,
+        date_created: new Date().toUTCString(),
+        uri: `/2010-04-01/Accounts/${sid}.json`,
+      });
     }
     if (kind === 'Calls' && !callSid && req.method === 'POST') {
       if (this.failNextCall) {
@@ -197,13 +239,31 @@ export class FakeTwilio {
       const to = form.get('To');
       if (!to || !form.get('From') || (!form.get('Url') && !form.get('Twiml'))) return error(400, 21205, 'Url parameter is required.');
       const call: FakeCall = {
-        sid: `CA${randomBytes(16).toString('hex')}`, to, from: form.get('From')!, url: form.get('Url') ?? undefined, twiml: form.get('Twiml') ?? undefined,
-        statusCallback: form.get('StatusCallback') ?? undefined, statusCallbackEvents: form.getAll('StatusCallbackEvent'),
-        machineDetection: form.get('MachineDetection') ?? undefined, asyncAmdStatusCallback: form.get('AsyncAmdStatusCallback') ?? undefined,
-        timeout: form.get('Timeout') ? Number(form.get('Timeout')) : undefined, status: 'queued', responses: [], updates: [],
+        sid: `CA${randomBytes(16).toString('hex')}`,
+        to,
+        from: form.get('From')!,
+        url: form.get('Url') ?? undefined,
+        twiml: form.get('Twiml') ?? undefined,
+        statusCallback: form.get('StatusCallback') ?? undefined,
+        statusCallbackEvents: form.getAll('StatusCallbackEvent'),
+        machineDetection: form.get('MachineDetection') ?? undefined,
+        asyncAmdStatusCallback: form.get('AsyncAmdStatusCallback') ?? undefined,
+        timeout: form.get('Timeout') ? Number(form.get('Timeout')) : undefined,
+        status: 'queued',
+        responses: [],
+        updates: [],
       };
       this.calls.push(call);
-      return send(201, { sid: call.sid, account_sid: sid, to: call.to, from: call.from, status: 'queued', direction: 'outbound-api', api_version: '2010-04-01', uri: `/2010-04-01/Accounts/${sid}/Calls/${call.sid}.json` });
+      return send(201, {
+        sid: call.sid,
+        account_sid: sid,
+        to: call.to,
+        from: call.from,
+        status: 'queued',
+        direction: 'outbound-api',
+        api_version: '2010-04-01',
+        uri: `/2010-04-01/Accounts/${sid}/Calls/${call.sid}.json`,
+      });
     }
     if (kind === 'Calls' && callSid && req.method === 'POST') {
       const call = this.calls.find((c) => c.sid === callSid);

@@ -87,7 +87,7 @@ describe('the command path', () => {
     expect(findViolations('src/devices/homeassistant/adapter.ts', 'await session.callService(domain, operation, data);')).toEqual([]);
   });
 
-  it('no module but the gate executor calls a device adapter\'s command path', () => {
+  it("no module but the gate executor calls a device adapter's command path", () => {
     const files = sourceFiles(SRC);
     expect(files.length).toBeGreaterThan(20);
     const violations: string[] = [];
@@ -96,7 +96,10 @@ describe('the command path', () => {
       const path = relative(REPO, file).split('\\').join('/');
       const source = readFileSync(file, 'utf8');
       violations.push(...findViolations(path, source));
-      if (path === EXECUTOR) executorCalls = stripComments(source).split('\n').filter((l) => CALL_PATTERNS[0]!.test(l)).length;
+      if (path === EXECUTOR)
+        executorCalls = stripComments(source)
+          .split('\n')
+          .filter((l) => CALL_PATTERNS[0]!.test(l)).length;
     }
     expect(violations).toEqual([]);
     // The real command path is found where it should be: the scanner is looking at live code.

@@ -30,7 +30,9 @@ afterEach(async () => {
   fx = undefined;
 });
 
-async function setUp(options: { clock?: ManualClock; settings?: Record<string, unknown>; others?: { username: string; role: string }[] } = {}): Promise<Fixture> {
+async function setUp(
+  options: { clock?: ManualClock; settings?: Record<string, unknown>; others?: { username: string; role: string }[] } = {},
+): Promise<Fixture> {
   const t = await startTestHub({ clock: options.clock, settings: options.settings });
   const people = await makeFamily(
     t.url,
@@ -68,7 +70,10 @@ async function code(p: Promise<unknown> | (() => unknown)): Promise<string> {
 }
 
 function story(f: Fixture, subject: string): string[] {
-  return f.t.hub.ctx.audit.list({ subject, limit: 100 }).entries.reverse().map((e) => e.kind);
+  return f.t.hub.ctx.audit
+    .list({ subject, limit: 100 })
+    .entries.reverse()
+    .map((e) => e.kind);
 }
 
 describe('the action gate', () => {
@@ -216,7 +221,7 @@ describe('the action gate', () => {
     expect(story(f, env.id)).toEqual(['approval.requested', 'approval.expired', 'approval.decision_refused']);
   });
 
-  it('two approvers to disarm the alarm at night, in the home\'s time zone', async () => {
+  it("two approvers to disarm the alarm at night, in the home's time zone", async () => {
     // 23:30 in New York is 04:30 UTC the next day.
     const clock = new ManualClock(Date.UTC(2026, 5, 2, 3, 30));
     const f = await setUp({ clock, settings: { hub: { timezone: 'America/New_York' } } });
@@ -263,7 +268,10 @@ describe('the action gate', () => {
 
   it('keeps a lock code out of the audit trail while the device still gets it', async () => {
     const f = await setUp();
-    const out = await f.gate.request({ action: { entity_id: 'lock.front_door', operation: 'unlock', params: { code: '8642' } }, origin: { member_id: f.people.adam!.id, channel: 'web' } });
+    const out = await f.gate.request({
+      action: { entity_id: 'lock.front_door', operation: 'unlock', params: { code: '8642' } },
+      origin: { member_id: f.people.adam!.id, channel: 'web' },
+    });
     const env = pending(out);
     await f.gate.decide(env.id, { member_id: f.people.owen!.id, decision: 'approve', channel: 'telegram' });
     expect(f.adapter.commands).toEqual([{ entity_id: 'lock.front_door', operation: 'unlock', params: { code: '8642' } }]);
@@ -275,7 +283,10 @@ describe('the action gate', () => {
   it('keeps secrets nested below the top level out of the trail too, while the device gets them whole', async () => {
     const f = await setUp();
     const params = { options: { code: '4242', label: 'guest' }, steps: [{ pin: '1357' }, { note: 'kept' }] };
-    const out = await f.gate.request({ action: { entity_id: 'lock.front_door', operation: 'unlock', params }, origin: { member_id: f.people.adam!.id, channel: 'web' } });
+    const out = await f.gate.request({
+      action: { entity_id: 'lock.front_door', operation: 'unlock', params },
+      origin: { member_id: f.people.adam!.id, channel: 'web' },
+    });
     const env = pending(out);
     await f.gate.decide(env.id, { member_id: f.people.owen!.id, decision: 'approve', channel: 'telegram' });
     expect(f.adapter.commands).toEqual([{ entity_id: 'lock.front_door', operation: 'unlock', params }]);
@@ -287,10 +298,22 @@ describe('the action gate', () => {
   });
 
   it('hub actions go through the same path: support asks, an owner approves, the executor runs it', async () => {
-    const f = await setUp({ others: [{ username: 'sam', role: 'support' }, { username: 'adam', role: 'adult' }] });
+    const f = await setUp({
+      others: [
+        { username: 'sam', role: 'support' },
+        { username: 'adam', role: 'adult' },
+      ],
+    });
     const ran: unknown[] = [];
-    f.gate.registerSystemAction('hub.service', 'restart', { risk: 'medium', run: async (p) => void ran.push(p), describe: (p) => `restarted ${String(p.service)}` });
-    const out = await f.gate.request({ action: { entity_id: 'hub.service', operation: 'restart', params: { service: 'mqtt' } }, origin: { member_id: f.people.sam!.id, channel: 'relay', actor: 'support:sam' } });
+    f.gate.registerSystemAction('hub.service', 'restart', {
+      risk: 'medium',
+      run: async (p) => void ran.push(p),
+      describe: (p) => `restarted ${String(p.service)}`,
+    });
+    const out = await f.gate.request({
+      action: { entity_id: 'hub.service', operation: 'restart', params: { service: 'mqtt' } },
+      origin: { member_id: f.people.sam!.id, channel: 'relay', actor: 'support:sam' },
+    });
     const env = pending(out);
     expect(await ask(f, 'sam', 'light.kitchen', 'turn_on')).toMatchObject({ status: 'refused', code: 'ROLE_NOT_ALLOWED' });
     expect(await ask(f, 'adam', 'hub.service', 'restart')).toMatchObject({ status: 'refused', code: 'ROLE_NOT_ALLOWED' });

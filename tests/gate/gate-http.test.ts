@@ -43,10 +43,16 @@ async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void
   throw new Error('condition not met in time');
 }
 
-const decide = (url: string, who: Person, id: string, body: unknown) => api<Envelope & { error?: { code: string } }>(url, who, 'POST', `/approvals/${id}/decision`, body);
+const decide = (url: string, who: Person, id: string, body: unknown) =>
+  api<Envelope & { error?: { code: string } }>(url, who, 'POST', `/approvals/${id}/decision`, body);
 
 async function storyOf(url: string, who: Person, subject: string): Promise<{ kind: string; actor: string; origin: string }[]> {
-  const res = await api<{ entries: { kind: string; actor: string; origin: string; subject: string }[] }>(url, who, 'GET', `/audit?subject=${subject}&limit=100`);
+  const res = await api<{ entries: { kind: string; actor: string; origin: string; subject: string }[] }>(
+    url,
+    who,
+    'GET',
+    `/audit?subject=${subject}&limit=100`,
+  );
   expect(res.status).toBe(200);
   expect(res.body.entries.every((e) => e.subject === subject)).toBe(true);
   return res.body.entries.reverse().map(({ kind, actor, origin }) => ({ kind, actor, origin }));
@@ -60,7 +66,11 @@ describe('the action gate over HTTP, with the demo home', () => {
 
     const asked = await api(url, adam, 'POST', '/actions', { entity_id: 'lock.demo_front_door', operation: 'unlock', reason: 'letting the plumber in' });
     expect(asked.status).toBe(202);
-    expect(asked.body).toMatchObject({ status: 'pending', approval_id: expect.stringMatching(/^apr_/), envelope: { state: 'pending', risk: 'high', reason: 'letting the plumber in' } });
+    expect(asked.body).toMatchObject({
+      status: 'pending',
+      approval_id: expect.stringMatching(/^apr_/),
+      envelope: { state: 'pending', risk: 'high', reason: 'letting the plumber in' },
+    });
     const id = asked.body.approval_id as string;
     const before = (await api<Envelope>(url, olivia, 'GET', `/approvals/${id}`)).body;
 
@@ -112,7 +122,11 @@ describe('the action gate over HTTP, with the demo home', () => {
     const { hub, people, commands } = await demoHub();
     const res = await api(hub.url, people.cara!, 'POST', '/actions', { entity_id: 'light.demo_kitchen', operation: 'turn_on' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'executed', entity: { id: 'light.demo_kitchen', state: 'on' }, detail: { expected_state: 'on', observed_state: 'on' } });
+    expect(res.body).toMatchObject({
+      status: 'executed',
+      entity: { id: 'light.demo_kitchen', state: 'on' },
+      detail: { expected_state: 'on', observed_state: 'on' },
+    });
     expect(commands).toHaveLength(1);
     const story = await storyOf(hub.url, people.olivia!, res.body.action_id);
     expect(story.map((e) => e.kind)).toEqual(['action.requested', 'action.executed', 'action.confirmed']);
@@ -200,7 +214,9 @@ describe('the action gate over HTTP, with the demo home', () => {
     const id = asked.body.approval_id as string;
     const approvers = ['olivia', ...owners, 'owen'].map((n) => people[n]!);
     const pinOf = (p: Person) => (p.username === 'olivia' ? '2468' : '1357');
-    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => approvers[i % approvers.length]!).map((p) => decide(url, p, id, { decision: 'approve', pin: pinOf(p) })));
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => approvers[i % approvers.length]!).map((p) => decide(url, p, id, { decision: 'approve', pin: pinOf(p) })),
+    );
     const ok = replies.filter((r) => r.status === 200);
     expect(ok).toHaveLength(1);
     expect(ok[0]!.body.state).toBe('executed');
@@ -228,7 +244,11 @@ describe('the action gate over HTTP, with the demo home', () => {
       }
     })();
     const ids: string[] = [];
-    const asks = [['lock.demo_front_door', 'unlock'], ['cover.demo_garage_door', 'open_cover'], ['alarm_control_panel.demo_home_alarm', 'alarm_disarm']] as const;
+    const asks = [
+      ['lock.demo_front_door', 'unlock'],
+      ['cover.demo_garage_door', 'open_cover'],
+      ['alarm_control_panel.demo_home_alarm', 'alarm_disarm'],
+    ] as const;
     for (const [entity_id, operation] of asks) {
       const res = await api(hub.url, people.adam!, 'POST', '/actions', { entity_id, operation });
       expect(res.status).toBe(202);
@@ -237,7 +257,9 @@ describe('the action gate over HTTP, with the demo home', () => {
     await api(hub.url, people.owen!, 'POST', `/approvals/${ids[0]}/decision`, { decision: 'deny' });
     await seen;
     await reader.cancel();
-    const events = [...text.matchAll(/event: (\S+)\ndata: (.*)\n/g)].map((m) => [m[1], (JSON.parse(m[2]!) as { id?: string; envelope?: { id: string } })] as const);
+    const events = [...text.matchAll(/event: (\S+)\ndata: (.*)\n/g)].map(
+      (m) => [m[1], JSON.parse(m[2]!) as { id?: string; envelope?: { id: string } }] as const,
+    );
     const about = (id: string) => events.filter(([, d]) => d.id === id || d.envelope?.id === id).map(([e]) => e);
     expect(about(ids[0]!)).toEqual(['approval.requested', 'approval.decided', 'approval.finished']);
     expect(about(ids[1]!)).toEqual(['approval.requested']);
@@ -291,7 +313,11 @@ describe('the action gate over HTTP, with the demo home', () => {
     const { hub, people } = await demoHub();
     const depth = 60_000;
     const raw = `{"entity_id":"light.demo_kitchen","operation":"turn_on","params":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
-    const res = await fetch(`${hub.url}/api/v1/actions`, { method: 'POST', headers: { cookie: people.adam!.cookie, 'content-type': 'application/json' }, body: raw });
+    const res = await fetch(`${hub.url}/api/v1/actions`, {
+      method: 'POST',
+      headers: { cookie: people.adam!.cookie, 'content-type': 'application/json' },
+      body: raw,
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INVALID_PARAMS');
     // Nothing was sent, and the hub still answers.

@@ -18,13 +18,21 @@ afterEach(async () => {
 const OWNER_PIN = '2468';
 
 async function signIn(url: string, who: Person): Promise<Person> {
-  const res = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: who.username, password: PASSWORD }) });
+  const res = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: who.username, password: PASSWORD }),
+  });
   expect(res.status).toBe(200);
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('hearth_session='))!.split(';')[0]!;
+  const cookie = res.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('hearth_session='))!
+    .split(';')[0]!;
   return { ...who, cookie };
 }
 
-const decide = (url: string, who: Person, id: string, body: unknown) => api<Envelope & { error?: { code: string } }>(url, who, 'POST', `/approvals/${id}/decision`, body);
+const decide = (url: string, who: Person, id: string, body: unknown) =>
+  api<Envelope & { error?: { code: string } }>(url, who, 'POST', `/approvals/${id}/decision`, body);
 
 async function story(url: string, who: Person, subject: string): Promise<{ kind: string; actor: string; data: Record<string, unknown> }[]> {
   const res = await api<{ entries: { kind: string; actor: string; data: Record<string, unknown> }[] }>(url, who, 'GET', `/audit?subject=${subject}&limit=100`);
@@ -41,7 +49,7 @@ async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void
   throw new Error('condition not met in time');
 }
 
-describe('the hub\'s own changes pass the gate', () => {
+describe("the hub's own changes pass the gate", () => {
   it('a new owner appears only after the owner confirms with the PIN; the trail tells it, and no password or PIN is in the envelope, trail or logs', async () => {
     t = await startTestHub();
     const { olivia } = await makeFamily(t.url, t.dataDir, []);
@@ -57,7 +65,15 @@ describe('the hub\'s own changes pass the gate', () => {
     expect(await names()).toEqual(['olivia']);
 
     const env = (await api<Envelope>(t.url, owner, 'GET', `/approvals/${id}`)).body;
-    expect(env).toMatchObject({ state: 'pending', risk: 'high', action: { entity_id: 'hub.members', operation: 'add_owner', params: { summary: 'add Sam as an owner', password_hash: '[redacted]', pin_hash: '[redacted]' } } });
+    expect(env).toMatchObject({
+      state: 'pending',
+      risk: 'high',
+      action: {
+        entity_id: 'hub.members',
+        operation: 'add_owner',
+        params: { summary: 'add Sam as an owner', password_hash: '[redacted]', pin_hash: '[redacted]' },
+      },
+    });
 
     expect((await decide(t.url, owner, id, { decision: 'approve' })).body.error?.code).toBe('PIN_REQUIRED');
     expect((await decide(t.url, owner, id, { decision: 'approve', pin: '1111' })).body.error?.code).toBe('PIN_INVALID');
@@ -67,17 +83,32 @@ describe('the hub\'s own changes pass the gate', () => {
     expect(done.body).toMatchObject({ state: 'executed' });
     expect((await names()).sort()).toEqual(['olivia', 'sam']);
     // The hashes the envelope carried are the real ones: Sam signs in with the password.
-    const samLogin = await fetch(`${t.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'sam', password: sam.password }) });
+    const samLogin = await fetch(`${t.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'sam', password: sam.password }),
+    });
     expect(samLogin.status).toBe(200);
 
     const kinds = (await story(t.url, owner, id)).map((e) => e.kind);
-    expect(kinds).toEqual(['approval.requested', 'approval.decision_refused', 'approval.decision_refused', 'approval.decided', 'approval.executing', 'action.executed', 'approval.executed']);
+    expect(kinds).toEqual([
+      'approval.requested',
+      'approval.decision_refused',
+      'approval.decision_refused',
+      'approval.decided',
+      'approval.executing',
+      'action.executed',
+      'approval.executed',
+    ]);
     const decided = (await story(t.url, owner, id)).find((e) => e.kind === 'approval.decided')!;
     expect(decided.data).toMatchObject({ by_requester: 'requester', confirmed: 'pin' });
     const created = t.hub.ctx.audit.list({ kind: 'member.created', limit: 10 }).entries.find((e) => e.data.username === 'sam');
     expect(created).toMatchObject({ actor: olivia!.id, data: { role: 'owner' } });
 
-    const everything = JSON.stringify(t.hub.ctx.audit.list({ limit: 1000 }).entries) + JSON.stringify((await api(t.url, owner, 'GET', '/approvals')).body) + t.logs.raw.join('\n');
+    const everything =
+      JSON.stringify(t.hub.ctx.audit.list({ limit: 1000 }).entries) +
+      JSON.stringify((await api(t.url, owner, 'GET', '/approvals')).body) +
+      t.logs.raw.join('\n');
     for (const secret of [sam.password, `"${sam.pin}"`, 'scrypt']) expect(everything.includes(secret), secret).toBe(false);
   });
 
@@ -98,8 +129,18 @@ describe('the hub\'s own changes pass the gate', () => {
     expect(second.status).toBe(200);
     expect(t.hub.ctx.settings.get().policy.approvals.medium.expiry_s).toBe(900);
     const requested = t.hub.ctx.audit.list({ kind: 'action.requested', limit: 5 }).entries[0]!;
-    expect(requested.data).toMatchObject({ action: { entity_id: 'hub.policy', operation: 'change_policy' }, path: 'confirmed', confirmed: 'window', risk: 'high' });
-    expect(t.hub.ctx.audit.list({ kind: 'auth.confirm_window.opened', limit: 10 }).entries.map((e) => e.data.reason).sort()).toEqual(['first_run', 'pin']);
+    expect(requested.data).toMatchObject({
+      action: { entity_id: 'hub.policy', operation: 'change_policy' },
+      path: 'confirmed',
+      confirmed: 'window',
+      risk: 'high',
+    });
+    expect(
+      t.hub.ctx.audit
+        .list({ kind: 'auth.confirm_window.opened', limit: 10 })
+        .entries.map((e) => e.data.reason)
+        .sort(),
+    ).toEqual(['first_run', 'pin']);
 
     // Another sign-in of the same owner does not share it, and the window closes with time.
     const elsewhere = await signIn(t.url, olivia!);
@@ -112,7 +153,10 @@ describe('the hub\'s own changes pass the gate', () => {
 
   it('an adult or a child cannot make these changes at all: 403, and the attempt is in the trail', async () => {
     t = await startTestHub();
-    const { adam, cara } = await makeFamily(t.url, t.dataDir, [{ username: 'adam', role: 'adult' }, { username: 'cara', role: 'child' }]);
+    const { adam, cara } = await makeFamily(t.url, t.dataDir, [
+      { username: 'adam', role: 'adult' },
+      { username: 'cara', role: 'child' },
+    ]);
     for (const who of [adam!, cara!]) {
       const tries = [
         await api(t.url, who, 'POST', '/members', { username: `x${who.username}`, display_name: 'X', role: 'owner', password: 'a long enough passphrase' }),
@@ -126,7 +170,14 @@ describe('the hub\'s own changes pass the gate', () => {
       const direct = await api(t.url, who, 'POST', '/actions', { entity_id: 'hub.members', operation: 'add_owner', params: { summary: 'x' } });
       expect([direct.status, direct.body.error.code]).toEqual([403, 'ROLE_NOT_ALLOWED']);
       const refused = t.hub.ctx.audit.list({ kind: 'action.refused', limit: 100 }).entries.filter((e) => e.actor === who.id);
-      expect(refused.map((e) => (e.data.action as { entity_id: string }).entity_id).sort()).toEqual(['hub.device_logins', 'hub.members', 'hub.members', 'hub.members', 'hub.policy', 'hub.support_sessions']);
+      expect(refused.map((e) => (e.data.action as { entity_id: string }).entity_id).sort()).toEqual([
+        'hub.device_logins',
+        'hub.members',
+        'hub.members',
+        'hub.members',
+        'hub.policy',
+        'hub.support_sessions',
+      ]);
     }
     expect(t.hub.ctx.settings.get().policy.roles.child.max_risk).toBe('medium');
     expect((await api(t.url, adam!, 'GET', '/members')).body.members).toHaveLength(3);
@@ -146,7 +197,14 @@ describe('the hub\'s own changes pass the gate', () => {
     expect(done.body).toMatchObject({ state: 'executed', decisions: [{ member_id: olivia!.id, decision: 'approve' }] });
     expect(await door()).toBe('unlocked');
     const entries = await story(t.url, olivia!, id);
-    expect(entries.map((e) => e.kind)).toEqual(['approval.requested', 'approval.decision_refused', 'approval.decided', 'approval.executing', 'action.executed', 'approval.executed']);
+    expect(entries.map((e) => e.kind)).toEqual([
+      'approval.requested',
+      'approval.decision_refused',
+      'approval.decided',
+      'approval.executing',
+      'action.executed',
+      'approval.executed',
+    ]);
     expect(entries[2]!.data).toMatchObject({ by_requester: 'sole_approver', confirmed: 'pin' });
   });
 

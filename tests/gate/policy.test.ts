@@ -37,7 +37,8 @@ function ask(entity_id: string, operation: string, over: Partial<PolicyInput> = 
 describe('policy', () => {
   it('has family defaults for risk by domain and operation', () => {
     const p = policySection.parse({});
-    const risk = (id: string, op: string, attributes: Record<string, unknown> = {}) => riskOf({ action: { entity_id: id, operation: op, params: {} }, entity: entity(id, attributes), policy: p });
+    const risk = (id: string, op: string, attributes: Record<string, unknown> = {}) =>
+      riskOf({ action: { entity_id: id, operation: op, params: {} }, entity: entity(id, attributes), policy: p });
     expect(risk('light.kitchen', 'turn_on')).toBe('low');
     expect(risk('lock.front_door', 'unlock')).toBe('high');
     expect(risk('lock.front_door', 'open')).toBe('high');
@@ -51,7 +52,11 @@ describe('policy', () => {
   });
 
   it('lets the owner override per entity and per domain, one field at a time', () => {
-    const p = policySection.parse({ overrides: { 'lock.front_door': { unlock: 'critical' } }, risks: { light: { turn_off: 'medium' } }, roles: { guest: { allow: ['light.kitchen'] } } });
+    const p = policySection.parse({
+      overrides: { 'lock.front_door': { unlock: 'critical' } },
+      risks: { light: { turn_off: 'medium' } },
+      roles: { guest: { allow: ['light.kitchen'] } },
+    });
     const risk = (id: string, op: string) => riskOf({ action: { entity_id: id, operation: op, params: {} }, entity: entity(id), policy: p });
     expect(risk('lock.front_door', 'unlock')).toBe('critical');
     expect(risk('lock.back_door', 'unlock')).toBe('high');
@@ -65,9 +70,17 @@ describe('policy', () => {
     expect(ask('light.kitchen', 'turn_on', { role: 'child' })).toEqual({ kind: 'direct', risk: 'low' });
     expect(ask('lock.front_door', 'unlock', { role: 'child' })).toMatchObject({ kind: 'refused', code: 'ROLE_NOT_ALLOWED' });
     expect(ask('light.kitchen', 'turn_on', { role: 'guest' })).toMatchObject({ kind: 'refused', code: 'ROLE_NOT_ALLOWED' });
-    expect(ask('light.kitchen', 'turn_on', { role: 'guest' }, { roles: { guest: { allow: ['light.kitchen:turn_on'] } } })).toEqual({ kind: 'direct', risk: 'low' });
+    expect(ask('light.kitchen', 'turn_on', { role: 'guest' }, { roles: { guest: { allow: ['light.kitchen:turn_on'] } } })).toEqual({
+      kind: 'direct',
+      risk: 'low',
+    });
     expect(ask('light.kitchen', 'turn_on', { role: 'support' })).toMatchObject({ kind: 'refused', code: 'ROLE_NOT_ALLOWED' });
-    expect(ask('lock.front_door', 'unlock')).toMatchObject({ kind: 'approval', risk: 'high', policy: { quorum: 1, approver_roles: ['owner'], exclude_requester: true, step_up: true }, expiry_s: 300 });
+    expect(ask('lock.front_door', 'unlock')).toMatchObject({
+      kind: 'approval',
+      risk: 'high',
+      policy: { quorum: 1, approver_roles: ['owner'], exclude_requester: true, step_up: true },
+      expiry_s: 300,
+    });
     expect(ask('lock.front_door', 'unlock', { role: 'elder' })).toMatchObject({ kind: 'approval' });
     const critical = { overrides: { 'lock.front_door': { unlock: 'critical' } } };
     expect(ask('lock.front_door', 'unlock', { role: 'elder' }, critical)).toMatchObject({ kind: 'refused', code: 'ROLE_NOT_ALLOWED' });
@@ -75,10 +88,21 @@ describe('policy', () => {
     expect(ask('lock.front_door', 'unlock', { channel: 'relay' }, critical)).toMatchObject({ kind: 'refused', code: 'ORIGIN_FORBIDDEN' });
     expect(ask('lock.front_door', 'unlock', { channel: 'telegram' }, critical)).toMatchObject({ kind: 'approval', risk: 'critical' });
     // Support touches only the hub, and always with approval.
-    expect(evaluatePolicy({ action: { entity_id: 'hub.service', operation: 'restart', params: {} }, entity: null, systemRisk: 'low', role: 'support', channel: 'relay', at: NOON_UTC, timezone: 'UTC', policy: policySection.parse({}) })).toMatchObject({ kind: 'approval', risk: 'low' });
+    expect(
+      evaluatePolicy({
+        action: { entity_id: 'hub.service', operation: 'restart', params: {} },
+        entity: null,
+        systemRisk: 'low',
+        role: 'support',
+        channel: 'relay',
+        at: NOON_UTC,
+        timezone: 'UTC',
+        policy: policySection.parse({}),
+      }),
+    ).toMatchObject({ kind: 'approval', risk: 'low' });
   });
 
-  it('applies time windows in the home\'s time zone, across midnight', () => {
+  it("applies time windows in the home's time zone, across midnight", () => {
     expect(inWindow(Date.UTC(2026, 0, 1, 23, 30), 'UTC', '23:00', '06:00')).toBe(true);
     expect(inWindow(Date.UTC(2026, 0, 1, 5, 59), 'UTC', '23:00', '06:00')).toBe(true);
     expect(inWindow(Date.UTC(2026, 0, 1, 6, 0), 'UTC', '23:00', '06:00')).toBe(false);

@@ -51,7 +51,13 @@ export async function makeFamily(url: string, dataDir: string, others: { usernam
   const owner: Person = { id: ((await res.json()) as { member: { id: string } }).member.id, username: 'olivia', role: 'owner', cookie: sessionCookie(res) };
   const out: Record<string, Person> = { olivia: owner };
   for (const o of others) {
-    const created = await api(url, owner, 'POST', '/members', { username: o.username, display_name: o.username, role: o.role, password: PASSWORD, pin: o.pin ?? '1357' });
+    const created = await api(url, owner, 'POST', '/members', {
+      username: o.username,
+      display_name: o.username,
+      role: o.role,
+      password: PASSWORD,
+      pin: o.pin ?? '1357',
+    });
     if (created.status !== 201 && created.status !== 200) throw new Error(`member ${o.username}: ${created.status} ${JSON.stringify(created.body)}`);
     const login = await fetch(`${url}/api/v1/auth/login`, {
       method: 'POST',

@@ -39,8 +39,30 @@ function openssl(args: string[], cwd: string): void {
 function makeCa(dir: string, name: string): { cert: string; key: string } {
   const key = join(dir, `${name}.key`);
   const cert = join(dir, `${name}.crt`);
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
-    '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
   return { cert, key };
 }
 
@@ -58,7 +80,8 @@ function makeLeaf(dir: string, name: string, ca: { cert: string; key: string }, 
 export function makePki(dir: string): Pki {
   mkdirSync(dir, { recursive: true });
   const ca = makeCa(dir, 'ca');
-  const serverExt = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n';
+  const serverExt =
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n';
   const server = makeLeaf(dir, 'server', ca, serverExt);
   const rogue = makeCa(dir, 'rogue-ca');
   const rogueServer = makeLeaf(dir, 'rogue-server', rogue, serverExt);
@@ -101,7 +124,14 @@ export interface BrokerOptions {
 }
 
 export const defaultAcl = (relayUser: string): string =>
-  [`user ${relayUser}`, 'topic readwrite hearth/#', '', '# every other user: only its own hub root (username = hub id)', 'pattern readwrite hearth/v1/%u/#', ''].join('\n');
+  [
+    `user ${relayUser}`,
+    'topic readwrite hearth/#',
+    '',
+    '# every other user: only its own hub root (username = hub id)',
+    'pattern readwrite hearth/v1/%u/#',
+    '',
+  ].join('\n');
 
 export class Mosquitto {
   private child?: ChildProcess;

@@ -20,7 +20,10 @@ describe('hearth.local over mDNS', () => {
     ip('netns', 'add', hubNs);
     ip('netns', 'add', phoneNs);
     ip('link', 'add', `hv${id}a`, 'netns', hubNs, 'type', 'veth', 'peer', 'name', `hv${id}b`, 'netns', phoneNs);
-    for (const [ns, dev, addr] of [[hubNs, `hv${id}a`, '10.77.0.1/24'], [phoneNs, `hv${id}b`, '10.77.0.2/24']] as const) {
+    for (const [ns, dev, addr] of [
+      [hubNs, `hv${id}a`, '10.77.0.1/24'],
+      [phoneNs, `hv${id}b`, '10.77.0.2/24'],
+    ] as const) {
       ip('-n', ns, 'link', 'set', 'lo', 'up');
       ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
       ip('-n', ns, 'link', 'set', dev, 'up');

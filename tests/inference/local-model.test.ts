@@ -24,9 +24,25 @@ const modelPath = join(dir, 'tiny.gguf');
 const log = pino({ level: 'silent' });
 
 const entity = (id: string, name: string, domain: Entity['domain'], state = 'off'): Entity => ({
-  id, name, domain, state, attributes: {}, source: 'test', available: true, device: null, area: null, aliases: [], last_changed: '', last_updated: '', warning: null,
+  id,
+  name,
+  domain,
+  state,
+  attributes: {},
+  source: 'test',
+  available: true,
+  device: null,
+  area: null,
+  aliases: [],
+  last_changed: '',
+  last_updated: '',
+  warning: null,
 });
-const entities = [entity('lock.front_door', 'Front door', 'lock', 'locked'), entity('light.kitchen', 'Kitchen light', 'light'), entity('climate.living_room', 'Thermostat', 'climate', 'heat')];
+const entities = [
+  entity('lock.front_door', 'Front door', 'lock', 'locked'),
+  entity('light.kitchen', 'Kitchen light', 'light'),
+  entity('climate.living_room', 'Thermostat', 'climate', 'heat'),
+];
 
 let settings: LlmSettings;
 const local = new LocalProvider({ settings: () => settings, log, memoryCheckMs: 100 });
@@ -63,7 +79,7 @@ describe('the local model (tiny GGUF, real node-llama-cpp)', () => {
     expect(valid).toBeLessThanOrEqual(texts.length);
   }, 180_000);
 
-  it('the resolver turns whatever the model says into intents of the rules\' schema, or none', async () => {
+  it("the resolver turns whatever the model says into intents of the rules' schema, or none", async () => {
     const chain = new LlmChain({ local, remote: new RemoteProvider(() => settings) }, () => settings, log);
     const resolver = new LlmIntentResolver(chain, () => []);
     for (const text of ['lock the front door', "don't unlock the front door"]) {

@@ -24,7 +24,11 @@ async function serve(file: Buffer, opts: { cutAfter?: () => number | undefined }
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = m ? Number(m[1]) : 0;
     const body = file.subarray(start);
-    res.writeHead(m ? 206 : 200, { 'content-length': body.length, 'accept-ranges': 'bytes', ...(m ? { 'content-range': `bytes ${start}-${file.length - 1}/${file.length}` } : {}) });
+    res.writeHead(m ? 206 : 200, {
+      'content-length': body.length,
+      'accept-ranges': 'bytes',
+      ...(m ? { 'content-range': `bytes ${start}-${file.length - 1}/${file.length}` } : {}),
+    });
     const cut = opts.cutAfter?.();
     if (cut !== undefined) {
       res.write(body.subarray(0, cut), () => res.destroy());

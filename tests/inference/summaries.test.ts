@@ -25,10 +25,17 @@ async function summaries(withRemote: boolean) {
 }
 
 const envelope: Envelope = {
-  id: 'apr_1', action: { entity_id: 'lock.front_door', operation: 'unlock', params: {} },
-  origin: { member_id: 'm_adam', channel: 'telegram', proposer: 'llm' }, risk: 'high', reason: null,
+  id: 'apr_1',
+  action: { entity_id: 'lock.front_door', operation: 'unlock', params: {} },
+  origin: { member_id: 'm_adam', channel: 'telegram', proposer: 'llm' },
+  risk: 'high',
+  reason: null,
   policy: { quorum: 1, approver_roles: ['owner'], exclude_requester: true, step_up: true },
-  created_at: '2026-12-04T07:00:00.000Z', expires_at: '2026-12-04T07:05:00.000Z', nonce: 'n', digest: 'd', state: 'executed',
+  created_at: '2026-12-04T07:00:00.000Z',
+  expires_at: '2026-12-04T07:05:00.000Z',
+  nonce: 'n',
+  digest: 'd',
+  state: 'executed',
   decisions: [{ member_id: 'm_olivia', decision: 'approve', channel: 'web', at: '2026-12-04T07:01:00.000Z' }],
   outcome: { code: 'EXECUTED', message: 'the lock reported unlocked', at: '2026-12-04T07:01:02.000Z' } as never,
 };
@@ -54,7 +61,9 @@ describe('summaries', () => {
 
   it('no model set up: the template, and nothing is sent anywhere', async () => {
     const s = await summaries(false);
-    expect(await s.sentence({ facts: ['Mum answered the check-in call at 10:02 and said she is fine.'], template: 'Mum answered the check-in call.' })).toEqual({ text: 'Mum answered the check-in call.', by: 'template' });
+    expect(await s.sentence({ facts: ['Mum answered the check-in call at 10:02 and said she is fine.'], template: 'Mum answered the check-in call.' })).toEqual(
+      { text: 'Mum answered the check-in call.', by: 'template' },
+    );
     expect(fake!.requests).toEqual([]);
   });
 });

@@ -77,6 +77,8 @@ describe('answers in plain words', () => {
   });
   it('describes actions for approval messages', () => {
     expect(describeAction({ entity_id: 'lock.front_door', operation: 'unlock', params: {} }, lookup('lock.front_door'))).toBe('unlock the front door');
-    expect(describeAction({ entity_id: 'climate.living_room', operation: 'set_temperature', params: { temperature: 21 } }, lookup('climate.living_room'))).toBe('set the living room thermostat to 21°');
+    expect(describeAction({ entity_id: 'climate.living_room', operation: 'set_temperature', params: { temperature: 21 } }, lookup('climate.living_room'))).toBe(
+      'set the living room thermostat to 21°',
+    );
   });
 });

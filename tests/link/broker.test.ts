@@ -65,7 +65,7 @@ describe('hub ↔ a real mosquitto with TLS, passwords and an ACL', () => {
     }
   });
 
-  it('keeps hub A out of hub B\'s topics (ACL by username)', async () => {
+  it("keeps hub A out of hub B's topics (ACL by username)", async () => {
     const a = await connectClient(broker, pki, 'hub-a', users['hub-a']);
     const relay = await connectClient(broker, pki, 'relay', users.relay);
     clients.push(a, relay);
@@ -144,7 +144,11 @@ describe('hub ↔ a real mosquitto with TLS, passwords and an ACL', () => {
         '',
       ].join('\n'),
     );
-    const child = spawn(process.execPath, [BIN, 'relay', '--config', config], { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'relay', '--config', config], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

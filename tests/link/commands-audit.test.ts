@@ -33,7 +33,13 @@ describe('down commands in the audit trail', () => {
       onResult: () => {},
     });
     const now = t.hub.ctx.clock.now();
-    const body = { id: 'cmd_with_a_code_1', hub_id: 'hub-c', issued_at: now, expires_at: now + 60_000, action: { entity_id: 'lock.front_door', operation: 'unlock', params: { code: '918273' } } };
+    const body = {
+      id: 'cmd_with_a_code_1',
+      hub_id: 'hub-c',
+      issued_at: now,
+      expires_at: now + 60_000,
+      action: { entity_id: 'lock.front_door', operation: 'unlock', params: { code: '918273' } },
+    };
     await commands.handle(Buffer.from(JSON.stringify({ body, sig: signBody(keys.privateKey, body) })));
     expect(asked[0]?.action.params).toEqual({ code: '918273' });
     const entry = t.hub.ctx.audit.list({ kind: 'link.command.accepted' }).entries[0]!;

@@ -16,7 +16,9 @@ describe('the outbox bound and its policy', () => {
     const link = linkOf(t);
     const db = t.hub.ctx.store.db;
     const classes = () =>
-      Object.fromEntries((db.prepare('SELECT class, COUNT(*) AS n FROM link_outbox GROUP BY class').all() as { class: string; n: number }[]).map((r) => [r.class, r.n]));
+      Object.fromEntries(
+        (db.prepare('SELECT class, COUNT(*) AS n FROM link_outbox GROUP BY class').all() as { class: string; n: number }[]).map((r) => [r.class, r.n]),
+      );
     const auditRows = classes().audit ?? 0;
     expect(auditRows).toBeGreaterThan(0); // hub.starting and friends went in with their entries
     expect(auditRows).toBeLessThan(50);

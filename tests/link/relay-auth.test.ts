@@ -15,7 +15,9 @@ describe('relay sign-in', () => {
   });
 
   it('refuses an address after repeated failed sign-ins, even with the right password', async () => {
-    const settings = parseSettings({ relay: { accounts: [{ id: 'eve', name: 'Eve', role: 'engineer', password_hash: hashPassword('the right password') }] } }).relay;
+    const settings = parseSettings({
+      relay: { accounts: [{ id: 'eve', name: 'Eve', role: 'engineer', password_hash: hashPassword('the right password') }] },
+    }).relay;
     const broker = { hubList: () => [], chains: { headOf: () => null } } as unknown as RelayBroker;
     // A clock that stands still: the limiter refills by time, and a loaded machine is slow.
     app = await buildRelayApp(settings, broker, silentLogger(), new ManualClock(Date.now()));

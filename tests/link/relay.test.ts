@@ -60,7 +60,11 @@ describe('relay, down commands, RPC and the support tunnel through a real mosqui
     new Promise((resolve, reject) => {
       const req = request(
         `${relay.url}${path}`,
-        { method, ca: readFileSync(pki.caCert), headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) } },
+        {
+          method,
+          ca: readFileSync(pki.caCert),
+          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        },
         (res) => {
           let text = '';
           res.on('data', (d: Buffer) => (text += d.toString()));
@@ -86,7 +90,10 @@ describe('relay, down commands, RPC and the support tunnel through a real mosqui
     await relay2.start();
     await waitFor(() => relay1.broker.online && relay2.broker.online, 'relays online');
     clock = new ManualClock(Date.now());
-    t = await startTestHub({ clock, settings: { link: linkSettings(broker, pki, 'hub-r', users['hub-r'], { relay_public_key: keys.publicPem, rpc_timeout_ms: 500 }) } });
+    t = await startTestHub({
+      clock,
+      settings: { link: linkSettings(broker, pki, 'hub-r', users['hub-r'], { relay_public_key: keys.publicPem, rpc_timeout_ms: 500 }) },
+    });
     owner = await setupOwner(t);
     raw = await connectClient(broker, pki, 'relay', users.relay);
     await waitFor(() => relay1.broker.hub('hub-r')?.online, 'the relay sees the hub online');
@@ -156,13 +163,13 @@ describe('relay, down commands, RPC and the support tunnel through a real mosqui
     const accepted = audit('link.command.accepted');
     expect(accepted.map((e) => e.subject)).toEqual([valid.id]);
     // The gate saw it with the relay as origin (it refuses: there is no such lock here).
-    await waitFor(() => t.hub.ctx.audit.list({ limit: 50 }).entries.some((e) => e.origin === 'relay' && e.kind.startsWith('action.')), 'the gate\'s entry');
+    await waitFor(() => t.hub.ctx.audit.list({ limit: 50 }).entries.some((e) => e.origin === 'relay' && e.kind.startsWith('action.')), "the gate's entry");
 
     // Through the relay's API, signed by the relay.
     expect((await relayApi(relay1, 'POST', '/relay/v1/hubs/hub-r/commands', ENGINEER_TOKEN, { action: valid.action })).status).toBe(403);
     const sent = await relayApi(relay1, 'POST', '/relay/v1/hubs/hub-r/commands', SERVICE_TOKEN, { action: valid.action, reason: 'caller pressed 1' });
     expect(sent.status).toBe(202);
-    await waitFor(() => audit('link.command.accepted').some((e) => e.subject === sent.body.command_id), 'the relay\'s command accepted');
+    await waitFor(() => audit('link.command.accepted').some((e) => e.subject === sent.body.command_id), "the relay's command accepted");
   });
 
   it('times out an RPC that never answers, on the hub and at the relay', async () => {
@@ -182,7 +189,8 @@ describe('relay, down commands, RPC and the support tunnel through a real mosqui
   });
 
   it('runs a support session from grant to diagnostics to expiry and revocation, all audited on the hub', async () => {
-    const diag = (grantId?: string) => relayApi(relay1, 'POST', '/relay/v1/support/hubs/hub-r/diagnostics', ENGINEER_TOKEN, grantId ? { grant_id: grantId } : {});
+    const diag = (grantId?: string) =>
+      relayApi(relay1, 'POST', '/relay/v1/support/hubs/hub-r/diagnostics', ENGINEER_TOKEN, grantId ? { grant_id: grantId } : {});
     expect((await diag()).body.error.code).toBe('NO_GRANT'); // nothing announced
     const bogus = await diag('sup_bogus');
     expect(bogus.status).toBe(403);
@@ -208,13 +216,21 @@ describe('relay, down commands, RPC and the support tunnel through a real mosqui
     expect(audit('support.diagnostics').map((e) => e.actor)).toEqual(['support:eve']);
 
     // Wrong scope: a diagnostics grant does not open maintenance.
-    const maint = await relayApi(relay1, 'POST', '/relay/v1/support/hubs/hub-r/maintenance', ENGINEER_TOKEN, { grant_id: grantId, operation: 'restart_service', target: 'link' });
+    const maint = await relayApi(relay1, 'POST', '/relay/v1/support/hubs/hub-r/maintenance', ENGINEER_TOKEN, {
+      grant_id: grantId,
+      operation: 'restart_service',
+      target: 'link',
+    });
     expect(maint.status).toBe(403);
     expect(audit('support.refused').some((e) => /scope diagnostics does not allow maintenance/.test(String(e.data.reason)))).toBe(true);
 
     // A maintenance grant: the step becomes a gate request with origin support.
     const mg = await api(t, 'POST', '/support/sessions', { cookie: owner, body: { scope: 'maintenance', duration_minutes: 30 } });
-    const m2 = await relayApi(relay1, 'POST', '/relay/v1/support/hubs/hub-r/maintenance', ENGINEER_TOKEN, { grant_id: mg.body.id, operation: 'restart_service', target: 'link' });
+    const m2 = await relayApi(relay1, 'POST', '/relay/v1/support/hubs/hub-r/maintenance', ENGINEER_TOKEN, {
+      grant_id: mg.body.id,
+      operation: 'restart_service',
+      target: 'link',
+    });
     expect(m2.status, JSON.stringify(m2.body)).toBe(200);
     expect(['pending', 'refused', 'executed']).toContain(m2.body.result.outcome.status);
     expect(audit('support.maintenance.requested')).toHaveLength(1);

@@ -19,7 +19,9 @@ describe('rpc replay memory', () => {
     const settings = { link: { url: `mqtts://127.0.0.1:${closed}`, hub_id: 'hub-rr', relay_public_key: keys.publicPem } };
     const body = { id: 'req_replayed_after_restart', hub_id: 'hub-rr', method: 'ping', params: {}, expires_at: Date.now() + 120_000 };
     const payload = Buffer.from(JSON.stringify({ body, sig: signBody(keys.privateKey, body) }));
-    const packet = { properties: { responseTopic: `${topicsFor('hub-rr').rpcResPrefix}/relay-1`, correlationData: Buffer.from('c1') } } as unknown as IPublishPacket;
+    const packet = {
+      properties: { responseTopic: `${topicsFor('hub-rr').rpcResPrefix}/relay-1`, correlationData: Buffer.from('c1') },
+    } as unknown as IPublishPacket;
     const call = async (): Promise<{ ok: boolean; error?: { code: string } }> => {
       const sent: string[] = [];
       const client = { publish: (_topic: string, message: string) => void sent.push(message) } as unknown as MqttClient;

@@ -54,7 +54,8 @@ describe('sign-in with a password', () => {
       expect(e.data.ip).toBe('127.0.0.1');
       expect(JSON.stringify(e)).not.toContain('wrong password');
     }
-    for (let i = 3; i <= 6; i++) expect((await api(t, 'POST', '/auth/login', { body: { username: 'alice', password: `wrong password ${i}` } })).status).toBe(401);
+    for (let i = 3; i <= 6; i++)
+      expect((await api(t, 'POST', '/auth/login', { body: { username: 'alice', password: `wrong password ${i}` } })).status).toBe(401);
     // Five failures for alice: now even the right password waits.
     const limited = await api(t, 'POST', '/auth/login', { body: { username: 'alice', password: OWNER.password } });
     expect(limited.status).toBe(429);
@@ -90,7 +91,9 @@ describe('sign-in with a password', () => {
   it('refuses disabled members at sign-in and ends their sessions', async () => {
     t = await startTestHub();
     const owner = await setupOwner(t);
-    const bob = (await api(t, 'POST', '/members', { cookie: owner, body: { username: 'bob', display_name: 'Bob', role: 'adult', password: 'bobs long password' } })).body;
+    const bob = (
+      await api(t, 'POST', '/members', { cookie: owner, body: { username: 'bob', display_name: 'Bob', role: 'adult', password: 'bobs long password' } })
+    ).body;
     const bobCookie = await login(t, 'bob', 'bobs long password');
     expect((await api(t, 'PATCH', `/members/${bob.id}`, { cookie: owner, body: { disabled: true } })).status).toBe(200);
     expect((await api(t, 'GET', '/auth/me', { cookie: bobCookie })).status).toBe(401);
@@ -117,17 +120,40 @@ describe('sign-in with a password', () => {
     const dir = tempDir('hearth-tls-');
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], {
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
     t = await startTestHub({ settings: { http: { tls_cert: cert, tls_key: key } } });
     const port = t.hub.http.boundPort;
     const post = (path: string, body: unknown) =>
       new Promise<{ status: number; setCookie: string[] }>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: `/api/v1${path}`, method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, setCookie: res.headers['set-cookie'] ?? [] }));
-        });
+        const req = request(
+          { host: '127.0.0.1', port, path: `/api/v1${path}`, method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, setCookie: res.headers['set-cookie'] ?? [] }));
+          },
+        );
         req.on('error', reject);
         req.end(JSON.stringify(body));
       });

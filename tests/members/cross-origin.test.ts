@@ -9,14 +9,19 @@ afterEach(async () => {
 });
 
 describe('state-changing requests signed in with the session cookie', () => {
-  it('are refused from another origin on the same host, and work from the hub\'s own', async () => {
+  it("are refused from another origin on the same host, and work from the hub's own", async () => {
     const t = await startTestHub({ settings: { mqtt: { port: 0 } } });
     hubs.push(t);
     const owner = await setupOwner(t);
     const own = new URL(t.url);
     const evil = `http://${own.hostname}:${Number(own.port) + 1}`;
     // A page on another port of the same host: same site, so the Strict cookie goes along.
-    for (const headers of <Record<string, string>[]>[{ origin: evil }, { 'sec-fetch-site': 'same-site', origin: evil }, { referer: `${evil}/attack.html` }, { 'sec-fetch-site': 'cross-site' }]) {
+    for (const headers of <Record<string, string>[]>[
+      { origin: evil },
+      { 'sec-fetch-site': 'same-site', origin: evil },
+      { referer: `${evil}/attack.html` },
+      { 'sec-fetch-site': 'cross-site' },
+    ]) {
       const res = await api(t, 'POST', '/auth/logout', { cookie: owner, headers });
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect(res.body.error.code).toBe('CROSS_ORIGIN');

@@ -50,7 +50,7 @@ describe('event streams opened with an API token', () => {
     await waitFor(() => streamsOf(t).clientCount === 2, 'both streams to open');
     expect((await api(t, 'DELETE', `/tokens/${revoked.id}`, { cookie: owner })).status).toBe(204);
     expect(await ended(a)).toBe(true);
-    await waitFor(() => streamsOf(t).clientCount === 1, 'the revoked token\'s stream to close');
+    await waitFor(() => streamsOf(t).clientCount === 1, "the revoked token's stream to close");
     // The stream opened with the other token goes on.
     expect((await api(t, 'GET', '/auth/me', { token: kept.token })).status).toBe(200);
   });
@@ -91,12 +91,12 @@ describe('event stream slots', () => {
     expect(held).toBeLessThanOrEqual(20);
     const mine = await openStream(t, { cookie: owner });
     expect(mine.status).toBe(200);
-    await waitFor(() => streamsOf(t).clientCount === held + 1, 'the owner\'s stream to open');
+    await waitFor(() => streamsOf(t).clientCount === held + 1, "the owner's stream to open");
   });
 });
 
 describe('HEAD /api/v1/events', () => {
-  it('answers with the stream\'s headers and no body instead of hanging', async () => {
+  it("answers with the stream's headers and no body instead of hanging", async () => {
     const t = await startTestHub({ settings: { mqtt: { port: 0 } } });
     hubs.push(t);
     const owner = await setupOwner(t);

@@ -24,7 +24,11 @@ describe('member identities: who is this, by Telegram chat or phone number', () 
   it('moves the Telegram chat ids and phones of a database from before the table into it', async () => {
     dir = tempDir();
     // A database as the members part made it before identities existed (its migration 1 only).
-    const old = Store.open({ dataDir: dir, log: silentLogger(), parts: [{ part: 'members', migrations: membersTables.migrations.filter((m) => m.version === 1) }] });
+    const old = Store.open({
+      dataDir: dir,
+      log: silentLogger(),
+      parts: [{ part: 'members', migrations: membersTables.migrations.filter((m) => m.version === 1) }],
+    });
     const insert = old.db.prepare(
       `INSERT INTO members (id, username, display_name, role, phone, telegram_user_id, disabled, created_at, updated_at) VALUES (?, ?, ?, 'adult', ?, ?, 0, ?, ?)`,
     );
@@ -65,12 +69,15 @@ describe('member identities: who is this, by Telegram chat or phone number', () 
     await members.update(bob.id, { disabled: true }, SYSTEM);
     expect(members.findMemberByIdentity('phone', '+447700900123')).toBeUndefined();
     await members.remove(ann.id, SYSTEM);
-    expect(t.hub.ctx.store.db.prepare("SELECT COUNT(*) AS n FROM member_identities WHERE member_id = ?").get(ann.id)).toEqual({ n: 0 });
+    expect(t.hub.ctx.store.db.prepare('SELECT COUNT(*) AS n FROM member_identities WHERE member_id = ?').get(ann.id)).toEqual({ n: 0 });
   });
 
-  it('answers a phone number that is someone else\'s with 409 IDENTITY_TAKEN over HTTP', async () => {
+  it("answers a phone number that is someone else's with 409 IDENTITY_TAKEN over HTTP", async () => {
     t = await startTestHub();
-    const fam = await makeFamily(t.url, t.dataDir, [{ username: 'ann', role: 'adult' }, { username: 'bob', role: 'elder' }]);
+    const fam = await makeFamily(t.url, t.dataDir, [
+      { username: 'ann', role: 'adult' },
+      { username: 'bob', role: 'elder' },
+    ]);
     expect((await api(t.url, fam.olivia!, 'PATCH', `/members/${fam.ann!.id}`, { phone: '+15550001111' })).status).toBe(200);
     const taken = await api(t.url, fam.olivia!, 'PATCH', `/members/${fam.bob!.id}`, { phone: '+15550001111' });
     expect(taken.status).toBe(409);

@@ -78,7 +78,11 @@ describe('members', () => {
     t = await startTestHub();
     const owner = await setupOwner(t);
     const me = (await api(t, 'GET', '/auth/me', { cookie: owner })).body.member as { id: string };
-    for (const [method, body] of [['DELETE', undefined], ['PATCH', { role: 'adult' }], ['PATCH', { disabled: true }]] as const) {
+    for (const [method, body] of [
+      ['DELETE', undefined],
+      ['PATCH', { role: 'adult' }],
+      ['PATCH', { disabled: true }],
+    ] as const) {
       const res = await api(t, method, `/members/${me.id}`, { cookie: owner, body });
       expect(res.status, `${method} ${JSON.stringify(body)}`).toBe(409);
       expect(res.body.error.code).toBe('LAST_OWNER');
@@ -108,12 +112,15 @@ describe('members', () => {
     expect(deleted[0]!.subject).toBe(bob.id);
   });
 
-  it('audits changes by field name only, and a password change ends the member\'s sessions', async () => {
+  it("audits changes by field name only, and a password change ends the member's sessions", async () => {
     t = await startTestHub();
     const owner = await setupOwner(t);
     const bob = await createMember(t, owner, BOB);
     const bobCookie = await login(t, 'bob', BOB.password);
-    const res = await api(t, 'PATCH', `/members/${bob.id}`, { cookie: owner, body: { password: 'a brand new password', pin: '97531', phone: null, display_name: 'Robert' } });
+    const res = await api(t, 'PATCH', `/members/${bob.id}`, {
+      cookie: owner,
+      body: { password: 'a brand new password', pin: '97531', phone: null, display_name: 'Robert' },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ display_name: 'Robert', phone: null, has_pin: true });
     const entry = auditKinds(t, 'member.updated')[0]!;
@@ -139,7 +146,10 @@ describe('members', () => {
     expect(wrong.body.error.code).toBe('CURRENT_PASSWORD_WRONG');
     const roleChange = await api(t, 'PATCH', '/members/me', { cookie: bobCookie, body: { role: 'owner' } });
     expect(roleChange.status).toBe(400); // not a field a member may change about themselves
-    const ok = await api(t, 'PATCH', '/members/me', { cookie: bobCookie, body: { password: 'another long password', current_password: BOB.password, display_name: 'Bobby' } });
+    const ok = await api(t, 'PATCH', '/members/me', {
+      cookie: bobCookie,
+      body: { password: 'another long password', current_password: BOB.password, display_name: 'Bobby' },
+    });
     expect(ok.status).toBe(200);
     expect(ok.body.display_name).toBe('Bobby');
     expect((await api(t, 'GET', '/auth/me', { cookie: bobCookie })).status).toBe(200); // this session stays

@@ -142,7 +142,14 @@ describe('OpenAPI', () => {
     const res = await fetch(`${t.url}/api/openapi.json`);
     expect(res.status).toBe(200);
     const doc = (await res.json()) as { paths: Record<string, unknown> };
-    for (const path of ['/api/v1/setup', '/api/v1/auth/login', '/api/v1/tokens', '/api/v1/members', '/api/v1/members/{id}', '/api/v1/members/{id}/pairing-code']) {
+    for (const path of [
+      '/api/v1/setup',
+      '/api/v1/auth/login',
+      '/api/v1/tokens',
+      '/api/v1/members',
+      '/api/v1/members/{id}',
+      '/api/v1/members/{id}/pairing-code',
+    ]) {
       expect(doc.paths, path).toHaveProperty([path]);
     }
   });

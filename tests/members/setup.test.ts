@@ -59,7 +59,7 @@ describe('first run', () => {
     expect((await api(t, 'GET', '/setup')).body).toEqual({ needed: true });
   });
 
-  it('other LAN addresses guessing cannot block the owner\'s device; the refusal says whose tries and when to retry', async () => {
+  it("other LAN addresses guessing cannot block the owner's device; the refusal says whose tries and when to retry", async () => {
     const clock = new ManualClock(Date.now());
     t = await startTestHub({ clock, settings: { http: { trust_proxy: true } } });
     const from = (ip: string, code: string) => api(t!, 'POST', '/setup', { body: { ...OWNER, setup_code: code }, headers: { 'x-forwarded-for': ip } });
@@ -106,9 +106,7 @@ describe('first run', () => {
   it('makes exactly one owner when two correct setups race', async () => {
     t = await startTestHub();
     const code = setupCode(t);
-    const results = await Promise.all(
-      ['alice', 'mallory'].map((username) => api(t!, 'POST', '/setup', { body: { setup_code: code, ...OWNER, username } })),
-    );
+    const results = await Promise.all(['alice', 'mallory'].map((username) => api(t!, 'POST', '/setup', { body: { setup_code: code, ...OWNER, username } })));
     expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
     expect(results.find((r) => r.status === 409)!.body.error.code).toBe('SETUP_DONE');
     const owners = t.hub.ctx.store.db.prepare("SELECT COUNT(*) AS n FROM members WHERE role = 'owner'").get() as { n: number };

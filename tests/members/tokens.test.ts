@@ -62,7 +62,7 @@ describe('API tokens', () => {
     expect((await api(t, 'GET', '/auth/me', { token })).status).toBe(200);
   });
 
-  it('lets members manage only their own tokens, and an owner everyone\'s', async () => {
+  it("lets members manage only their own tokens, and an owner everyone's", async () => {
     t = await startTestHub();
     const owner = await setupOwner(t);
     await createMember(t, owner, { username: 'bob', display_name: 'Bob', role: 'adult', password: 'bobs long password' });
@@ -94,7 +94,10 @@ describe('API tokens', () => {
     expect((await api(t, 'GET', '/audit', { token: wide })).status).toBe(200);
     expect((await api(t, 'GET', '/auth/me', { token: actions })).status).toBe(200);
     // An owner's audit-reading token must not change the policy, grant support or read other things.
-    const settings = await api(t, 'PATCH', '/settings', { token: auditReader, body: { policy: { roles: { guest: { allow: ['*'], direct_max_risk: 'critical', max_risk: 'critical' } } } } });
+    const settings = await api(t, 'PATCH', '/settings', {
+      token: auditReader,
+      body: { policy: { roles: { guest: { allow: ['*'], direct_max_risk: 'critical', max_risk: 'critical' } } } },
+    });
     expect(settings.status).toBe(403);
     expect(settings.body.error.code).toBe('SCOPE_REQUIRED');
     expect(t.hub.ctx.settings.get().policy.roles.guest.allow).toEqual([]);
@@ -112,7 +115,10 @@ describe('API tokens', () => {
     const reader = await mk(['members:read', 'approvals:read']);
     expect((await api(t, 'GET', '/members', { token: reader })).status).toBe(200);
     expect((await api(t, 'GET', '/approvals', { token: reader })).status).toBe(200);
-    const write = await api(t, 'POST', '/members', { token: reader, body: { username: 'zed', display_name: 'Zed', role: 'guest', password: 'a long password here' } });
+    const write = await api(t, 'POST', '/members', {
+      token: reader,
+      body: { username: 'zed', display_name: 'Zed', role: 'guest', password: 'a long password here' },
+    });
     expect(write.status).toBe(403);
     expect(write.body.error.code).toBe('SCOPE_REQUIRED');
     const writer = await mk(['members:write']);

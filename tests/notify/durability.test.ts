@@ -22,7 +22,9 @@ describe('outbox durability', () => {
     const anna = await addMember(h, 'anna', 'owner');
     await pair(h, anna, tg.user(951, 'Anna'));
     tg.down();
-    const ids = ['one', 'two', 'three'].map((text) => h!.router.notify({ kind: 'brief.test', text: `before restart: ${text}`, audience: { members: [anna.id] } }).id);
+    const ids = ['one', 'two', 'three'].map(
+      (text) => h!.router.notify({ kind: 'brief.test', text: `before restart: ${text}`, audience: { members: [anna.id] } }).id,
+    );
     await tg.waitFor(() => ids.every((id) => h!.router.get(id)!.deliveries[0]!.attempts >= 1) || undefined, 'failed attempts');
     await h.t.hub.stop();
     // As if the hub had died between handing a message to Telegram and recording it.

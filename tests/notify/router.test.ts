@@ -44,7 +44,13 @@ describe('notification router', () => {
     const b = h.tg.user(912, 'Ben');
     await pair(h, olivia, o);
     await pair(h, ben, b);
-    const { id } = h.router.notify({ kind: 'alert.water_leak', severity: 'urgent', text: 'Water under the sink!', escalate: true, actions: [{ kind: 'ack', label: "I'm on it" }] });
+    const { id } = h.router.notify({
+      kind: 'alert.water_leak',
+      severity: 'urgent',
+      text: 'Water under the sink!',
+      escalate: true,
+      actions: [{ kind: 'ack', label: "I'm on it" }],
+    });
     await waitMessage(h.tg, 911, /Water under the sink/);
     await new Promise((r) => setTimeout(r, 150));
     expect(h.tg.sentTo(912).some((m) => /Water/.test(m.text ?? ''))).toBe(false);
@@ -80,7 +86,13 @@ describe('notification router', () => {
         return { message_ref: `sms-${texts.length}` };
       },
     });
-    const { id } = h.router.notify({ kind: 'alert.smoke', severity: 'urgent', text: 'Smoke in the hall!', escalate: true, actions: [{ kind: 'ack', label: "I'm on it" }] });
+    const { id } = h.router.notify({
+      kind: 'alert.smoke',
+      severity: 'urgent',
+      text: 'Smoke in the hall!',
+      escalate: true,
+      actions: [{ kind: 'ack', label: "I'm on it" }],
+    });
     await waitMessage(h.tg, 931, /Smoke in the hall/);
     expect(texts).toEqual([]);
     clock.advance(5 * 60_000);
@@ -90,9 +102,17 @@ describe('notification router', () => {
     expect(h.tg.sentTo(932).some((m) => /Smoke/.test(m.text ?? ''))).toBe(false); // Ben not yet
     clock.advance(5 * 60_000);
     await waitMessage(h.tg, 932, /Smoke in the hall/);
-    const rungs = h.t.hub.ctx.audit.list({ kind: 'notify.escalated' }).entries.map((e) => e.data.rung).reverse();
+    const rungs = h.t.hub.ctx.audit
+      .list({ kind: 'notify.escalated' })
+      .entries.map((e) => e.data.rung)
+      .reverse();
     expect(rungs).toEqual(['channel:sms', 'role:adult']);
-    expect(h.router.get(id)!.deliveries.map((d) => `${d.channel}:${d.member_id === olivia.id ? 'olivia' : 'ben'}`).sort()).toEqual(['sms:olivia', 'telegram:ben', 'telegram:olivia']);
+    expect(
+      h.router
+        .get(id)!
+        .deliveries.map((d) => `${d.channel}:${d.member_id === olivia.id ? 'olivia' : 'ben'}`)
+        .sort(),
+    ).toEqual(['sms:olivia', 'telegram:ben', 'telegram:olivia']);
     h.router.acknowledge({ id }, ben.id, 'telegram');
     clock.advance(30 * 60_000);
     await new Promise((r) => setTimeout(r, 150));
@@ -106,8 +126,14 @@ describe('notification router', () => {
     await pair(h, anna, h.tg.user(921, 'Anna'));
     await pair(h, ben, h.tg.user(922, 'Ben'));
     h.tg.down();
-    const ids = Array.from({ length: 10 }, (_, i) => h!.router.notify({ kind: 'brief.test', text: `message ${i}`, audience: { roles: ['owner', 'adult'] } }).id);
-    await h.tg.waitFor(() => h!.router.list().every((n) => n.deliveries.every((d) => d.attempts >= 2 && d.status === 'queued')) || undefined, 'failed attempts while down');
+    const ids = Array.from(
+      { length: 10 },
+      (_, i) => h!.router.notify({ kind: 'brief.test', text: `message ${i}`, audience: { roles: ['owner', 'adult'] } }).id,
+    );
+    await h.tg.waitFor(
+      () => h!.router.list().every((n) => n.deliveries.every((d) => d.attempts >= 2 && d.status === 'queued')) || undefined,
+      'failed attempts while down',
+    );
     expect(h.router.health().status).toBe('degraded');
     h.tg.up();
     await h.tg.waitFor(() => ids.every((id) => h!.router.get(id)!.deliveries.every((d) => d.status === 'delivered')) || undefined, 'all delivered', 15_000);
@@ -140,7 +166,11 @@ describe('notification router', () => {
     const anna = await addMember(h, 'anna', 'owner');
     await pair(h, anna, h.tg.user(941, 'Anna'));
     const first = h.router.notify({ kind: 'alert.flap', text: 'Back door opened', dedup_key: 'flap:back_door', audience: { members: [anna.id] } });
-    for (let i = 0; i < 49; i++) expect(h.router.notify({ kind: 'alert.flap', text: 'Back door opened', dedup_key: 'flap:back_door', audience: { members: [anna.id] } })).toMatchObject({ id: first.id, deduplicated: true });
+    for (let i = 0; i < 49; i++)
+      expect(h.router.notify({ kind: 'alert.flap', text: 'Back door opened', dedup_key: 'flap:back_door', audience: { members: [anna.id] } })).toMatchObject({
+        id: first.id,
+        deduplicated: true,
+      });
     await waitMessage(h.tg, 941, /Back door opened/);
     expect(h.router.get(first.id)!.count).toBe(50);
     for (let i = 0; i < 6; i++) h.router.notify({ kind: 'brief.test', text: `distinct ${i}`, audience: { members: [anna.id] } });

@@ -11,7 +11,10 @@ describe('notification routes', () => {
 
   it('shows the owner everything and a member only their own; preferences by self or owner; ack', async () => {
     h = await startTgHub();
-    const fam = await makeFamily(h.t.url, h.t.dataDir, [{ username: 'ben', role: 'adult' }, { username: 'cleo', role: 'child' }]);
+    const fam = await makeFamily(h.t.url, h.t.dataDir, [
+      { username: 'ben', role: 'adult' },
+      { username: 'cleo', role: 'child' },
+    ]);
     const { olivia, ben, cleo } = fam as Record<string, (typeof fam)[string]>;
     const forBen = h.router.notify({ kind: 'brief.test', text: 'for Ben', audience: { members: [ben!.id] } });
     h.router.notify({ kind: 'brief.test', text: 'for Olivia', audience: { members: [olivia!.id] } });

@@ -65,7 +65,12 @@ describe('approval from Telegram, end to end', () => {
     h.tg.say(b, 'turn on the light');
     const question = await waitMessage(h.tg, 803, /Which light do you mean\?/);
     expect(question.text).toMatch(/1\. .*\n2\. /);
-    expect(reg.list().filter((e) => e.domain === 'light' && e.state === 'on').map((e) => e.id)).not.toContain(kitchen.id);
+    expect(
+      reg
+        .list()
+        .filter((e) => e.domain === 'light' && e.state === 'on')
+        .map((e) => e.id),
+    ).not.toContain(kitchen.id);
     h.tg.say(b, 'the kitchen one');
     await waitMessage(h.tg, 803, /^Done: turn on the .*kitchen light\.$/i);
     await h.tg.waitFor(() => reg.get(kitchen.id)?.state === 'on' || undefined, 'the kitchen light on');

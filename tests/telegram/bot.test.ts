@@ -53,7 +53,12 @@ describe('Telegram bot', () => {
       h.tg.press(user, msg, ''),
     ];
     h.tg.pushRaw({ callback_query: { id: 'no-data', from: user, chat_instance: 'x' } });
-    await h.tg.waitFor(() => ids.every((id) => h!.tg.callbackAnswers.some((a) => a.callback_query_id === id)) && h!.tg.callbackAnswers.some((a) => a.callback_query_id === 'no-data'), 'every press answered');
+    await h.tg.waitFor(
+      () =>
+        ids.every((id) => h!.tg.callbackAnswers.some((a) => a.callback_query_id === id)) &&
+        h!.tg.callbackAnswers.some((a) => a.callback_query_id === 'no-data'),
+      'every press answered',
+    );
     expect(h.tg.callbackAnswers.find((a) => a.callback_query_id === ids[1])!.text).toMatch(/does not work/);
     expect(h.t.hub.ctx.audit.list({ kind: 'approval.*' }).entries).toHaveLength(0);
   });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { addMember, lastTo, pair, registryOf, startTgHub, waitMessage, type TgHub } from './support.js';
 
 /** The dialogue's choices through the real Telegram transport: inline keyboards with signed data. */
-describe('Telegram: the dialogue\'s choices as buttons', () => {
+describe("Telegram: the dialogue's choices as buttons", () => {
   let h: TgHub | undefined;
   afterEach(async () => {
     await h?.stop();

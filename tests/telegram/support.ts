@@ -17,7 +17,9 @@ export interface TgHub {
 const SYSTEM = { id: 'system', origin: 'cli' as const };
 
 /** A real hub whose Telegram bot talks to a fake Bot API on loopback, with fast router timers. */
-export async function startTgHub(options: { settings?: Record<string, unknown>; demo?: boolean; tg?: FakeTelegram; dataDir?: string } & Omit<HubOptions, 'flags'> = {}): Promise<TgHub> {
+export async function startTgHub(
+  options: { settings?: Record<string, unknown>; demo?: boolean; tg?: FakeTelegram; dataDir?: string } & Omit<HubOptions, 'flags'> = {},
+): Promise<TgHub> {
   const tg = options.tg ?? (await new FakeTelegram().start());
   const settings = deepMerge(
     {
@@ -64,7 +66,10 @@ export async function pair(h: TgHub, member: Member, user: TgUser): Promise<Memb
 
 /** The newest message to a chat that matches. */
 export function lastTo(tg: FakeTelegram, chat: number, match: RegExp = /./): TgMessage | undefined {
-  return tg.sentTo(chat).filter((m) => match.test(m.text ?? '')).at(-1);
+  return tg
+    .sentTo(chat)
+    .filter((m) => match.test(m.text ?? ''))
+    .at(-1);
 }
 
 export async function waitMessage(tg: FakeTelegram, chat: number, match: RegExp, what = String(match)): Promise<TgMessage> {
@@ -75,7 +80,10 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];
-    out[k] = prev && typeof prev === 'object' && !Array.isArray(prev) && v && typeof v === 'object' && !Array.isArray(v) ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>) : v;
+    out[k] =
+      prev && typeof prev === 'object' && !Array.isArray(prev) && v && typeof v === 'object' && !Array.isArray(v)
+        ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
   }
   return out;
 }

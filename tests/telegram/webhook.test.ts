@@ -16,9 +16,16 @@ describe('Telegram webhook mode and shutdown', () => {
     expect(h.tg.webhook).toEqual({ url: `https://relay.example/hub/api/v1/telegram/webhook/${SECRET}`, secret_token: SECRET });
     const anna = await addMember(h, 'anna', 'adult');
     const { code } = h.members.createPairingCode(anna.id, { id: 'system', origin: 'cli' });
-    const update = { update_id: 1, message: { message_id: 1, from: { id: 961, is_bot: false, first_name: 'Anna' }, chat: { id: 961, type: 'private' }, date: 1, text: `/start ${code}` } };
+    const update = {
+      update_id: 1,
+      message: { message_id: 1, from: { id: 961, is_bot: false, first_name: 'Anna' }, chat: { id: 961, type: 'private' }, date: 1, text: `/start ${code}` },
+    };
     const post = (path: string, header?: string, body: unknown = update) =>
-      fetch(`${h!.t.url}/api/v1/telegram/webhook/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(header ? { 'x-telegram-bot-api-secret-token': header } : {}) }, body: JSON.stringify(body) });
+      fetch(`${h!.t.url}/api/v1/telegram/webhook/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(header ? { 'x-telegram-bot-api-secret-token': header } : {}) },
+        body: JSON.stringify(body),
+      });
     expect((await post(SECRET)).status).toBe(404); // no header
     expect((await post('wrong-secret-wrong-secret', SECRET)).status).toBe(404);
     expect((await post(SECRET, 'wrong')).status).toBe(404);

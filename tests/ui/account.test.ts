@@ -48,7 +48,9 @@ describe('web UI: my account', () => {
       await form.getByRole('button', { name: 'Change PIN' }).click();
       await form.getByText('Your PIN is changed.').waitFor(T);
       await shot(page, 'account-01-pin-changed-phone');
-      const audit = (await (await asOwner(`/audit?kind=member.updated&subject=${adultId}`)).json()) as { entries: Array<{ actor: string; data: Record<string, unknown> }> };
+      const audit = (await (await asOwner(`/audit?kind=member.updated&subject=${adultId}`)).json()) as {
+        entries: Array<{ actor: string; data: Record<string, unknown> }>;
+      };
       expect(audit.entries[0]?.actor).toBe(adultId);
 
       // Sign out everywhere: this phone shows the sign-in, and the old session is refused.

@@ -8,7 +8,15 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -61,13 +69,18 @@ export type AsOwner = (path: string, init?: RequestInit) => Promise<Response>;
  * The owner, made through the setup route; the session cookie lands in `ctx`, so pages opened
  * from it are signed in. Returns the cookie and a fetch that sends it.
  */
-export async function setupOwner(ctx: BrowserContext, hub: DemoHub, owner: { name: string; username: string; password: string; pin: string }): Promise<{ cookie: string; asOwner: AsOwner }> {
+export async function setupOwner(
+  ctx: BrowserContext,
+  hub: DemoHub,
+  owner: { name: string; username: string; password: string; pin: string },
+): Promise<{ cookie: string; asOwner: AsOwner }> {
   const setup = await ctx.request.post(`${hub.url}/api/v1/setup`, {
     data: { setup_code: hub.setupCode(), username: owner.username, password: owner.password, display_name: owner.name, pin: owner.pin },
   });
   if (setup.status() !== 201) throw new Error(`POST /setup answered ${setup.status()}: ${await setup.text()}`);
   const cookie = (await ctx.cookies()).find((c) => c.name === 'hearth_session')?.value;
   if (!cookie) throw new Error('POST /setup set no session cookie');
-  const asOwner: AsOwner = (path, init = {}) => fetch(`${hub.url}/api/v1${path}`, { ...init, headers: { cookie: `hearth_session=${cookie}`, ...init.headers } });
+  const asOwner: AsOwner = (path, init = {}) =>
+    fetch(`${hub.url}/api/v1${path}`, { ...init, headers: { cookie: `hearth_session=${cookie}`, ...init.headers } });
   return { cookie, asOwner };
 }

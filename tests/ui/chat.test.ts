@@ -49,7 +49,11 @@ describe('web UI: the chat box on the dialogue', () => {
     let benCtx: BrowserContext | undefined;
     try {
       const { asOwner } = await setupOwner(ownerCtx, hub, OWNER);
-      const made = await asOwner('/members', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: BEN.username, display_name: BEN.name, role: 'adult', password: BEN.password, pin: '1357' }) });
+      const made = await asOwner('/members', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: BEN.username, display_name: BEN.name, role: 'adult', password: BEN.password, pin: '1357' }),
+      });
       expect(made.status).toBe(201);
 
       // Ben, on a phone in dark mode.
@@ -82,7 +86,10 @@ describe('web UI: the chat box on the dialogue', () => {
 
       // Choices are buttons: "turn on the light" asks which one, a press answers.
       await say(ben, 'turn on the light', /Which light do you mean\?/);
-      await panel.getByRole('group', { name: 'Choices' }).getByRole('button', { name: /Porch light$/ }).click();
+      await panel
+        .getByRole('group', { name: 'Choices' })
+        .getByRole('button', { name: /Porch light$/ })
+        .click();
       await expect.poll(async () => (await panel.locator('.chat-line.hearth').last().textContent()) ?? '', T).toMatch(/Done: turn on the .*porch light\./i);
       // Escape closes the panel and gives the focus back to its button.
       await panel.getByLabel('Message to Hearth').press('Escape');
@@ -102,14 +109,18 @@ describe('web UI: the chat box on the dialogue', () => {
       await pin.fill(OWNER.pin);
       await shot(owner, 'chat-02-owner-pin', false);
       await ownerPanel.getByRole('button', { name: 'Approve' }).click();
-      await expect.poll(async () => (await ownerPanel.locator('.chat-line.hearth').last().textContent()) ?? '', T).toMatch(/Approved\. Done: unlock the .*front door\./i);
+      await expect
+        .poll(async () => (await ownerPanel.locator('.chat-line.hearth').last().textContent()) ?? '', T)
+        .toMatch(/Approved\. Done: unlock the .*front door\./i);
       // The PIN is never shown back.
       expect(await ownerPanel.locator('.chat-line.you').allTextContents()).not.toContainEqual(expect.stringContaining(OWNER.pin));
       const lock = (await (await asOwner('/entities/lock.demo_front_door')).json()) as { state: string };
       expect(lock.state).toBe('unlocked');
       // Ben's chat tells him how his request ended, live.
       const benPanel = await openChat(ben);
-      await expect.poll(async () => (await benPanel.locator('.chat-line.hearth').last().textContent()) ?? '', T).toMatch(/Your request was approved and done\./);
+      await expect
+        .poll(async () => (await benPanel.locator('.chat-line.hearth').last().textContent()) ?? '', T)
+        .toMatch(/Your request was approved and done\./);
       expect(errors).toEqual([]);
     } finally {
       await benCtx?.close();

@@ -160,8 +160,12 @@ describe('web UI: device logins and the approvals history, in Chromium against a
       body: JSON.stringify({ username: ADULT.username, password: ADULT.password }),
     });
     expect(login.status).toBe(200);
-    const adultCookie = login.headers.getSetCookie().find((c) => c.startsWith('hearth_session='))!.split(';')[0]!;
-    const asAdult = (path: string, body: unknown) => fetch(`${hub.url}/api/v1${path}`, { method: 'POST', headers: { cookie: adultCookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const adultCookie = login.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('hearth_session='))!
+      .split(';')[0]!;
+    const asAdult = (path: string, body: unknown) =>
+      fetch(`${hub.url}/api/v1${path}`, { method: 'POST', headers: { cookie: adultCookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
     const created: string[] = [];
     for (let i = 0; i < 120; i++) {
@@ -190,7 +194,11 @@ describe('web UI: device logins and the approvals history, in Chromium against a
 
       const shown = await rows.evaluateAll((els) => els.map((el) => el.getAttribute('data-history')));
       expect(new Set(shown).size).toBe(shown.length);
-      for (const id of created) expect(shown.filter((s) => s === id), id).toHaveLength(1);
+      for (const id of created)
+        expect(
+          shown.filter((s) => s === id),
+          id,
+        ).toHaveLength(1);
       // Newest first: exactly the requests made, in reverse order of making.
       expect(shown).toEqual([...created].reverse());
       expect(await rows.first().textContent()).toContain(`Asked by ${ADULT.name}`);
@@ -199,7 +207,14 @@ describe('web UI: device logins and the approvals history, in Chromium against a
   });
 
   it('fits a 360 px phone in dark mode', { timeout: 120_000 }, async () => {
-    const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, colorScheme: 'dark', storageState: await ctx.storageState() });
+    const phone = await browser.newContext({
+      viewport: { width: 360, height: 740 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+      colorScheme: 'dark',
+      storageState: await ctx.storageState(),
+    });
     phone.setDefaultTimeout(45_000);
     try {
       await withPage(

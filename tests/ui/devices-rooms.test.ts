@@ -20,7 +20,10 @@ const PLUG = {
 };
 
 async function noSideScroll(page: Page): Promise<void> {
-  const { scroll, width } = (await page.evaluate('({ scroll: document.documentElement.scrollWidth, width: window.innerWidth })')) as { scroll: number; width: number };
+  const { scroll, width } = (await page.evaluate('({ scroll: document.documentElement.scrollWidth, width: window.innerWidth })')) as {
+    scroll: number;
+    width: number;
+  };
   expect(scroll).toBeLessThanOrEqual(width);
 }
 

@@ -137,7 +137,10 @@ export async function familyFlow(browser: Browser, hub: DemoHub, tag: string, op
     expect(errors).toEqual([]);
   } catch (err) {
     // What each browser showed when it failed, for whoever reads the failure.
-    for (const [who, ctx] of [['owner', ownerCtx], ['adult', adultCtx]] as const) {
+    for (const [who, ctx] of [
+      ['owner', ownerCtx],
+      ['adult', adultCtx],
+    ] as const) {
       for (const p of ctx.pages()) await shot(p, `${tag}-FAILED-${who}`).catch(() => undefined);
     }
     throw err;

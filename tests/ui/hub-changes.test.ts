@@ -6,7 +6,7 @@ import { OWNER } from './family-flow.js';
 const T = { timeout: 30_000 };
 
 /** A new owner added from the web UI appears only after the owner confirms with the PIN, and the trail shows it. */
-describe('the hub\'s own changes in the web UI', () => {
+describe("the hub's own changes in the web UI", () => {
   let browser: Browser;
   let hub: DemoHub;
   beforeAll(async () => {
@@ -49,7 +49,9 @@ describe('the hub\'s own changes in the web UI', () => {
     await page.locator('li.person', { hasText: 'Sam' }).waitFor(T);
     expect((await names()).sort()).toEqual(['olivia', 'sam']);
 
-    const trail = (await (await asOwner('/audit?limit=200')).json()) as { entries: { kind: string; data: { action?: { entity_id: string; operation: string } } }[] };
+    const trail = (await (await asOwner('/audit?limit=200')).json()) as {
+      entries: { kind: string; data: { action?: { entity_id: string; operation: string } } }[];
+    };
     const requested = trail.entries.find((e) => e.kind === 'approval.requested' && e.data.action?.operation === 'add_owner');
     expect(requested?.data.action?.entity_id).toBe('hub.members');
     expect(trail.entries.some((e) => e.kind === 'approval.executed')).toBe(true);

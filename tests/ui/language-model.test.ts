@@ -29,9 +29,19 @@ describe('web UI: the language model settings', () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     ctx.setDefaultTimeout(45_000);
     const { asOwner } = await setupOwner(ctx, hub, OWNER);
-    const set = await asOwner('/settings', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ llm: { remote_url: fake.url, remote_model: 'qwen2.5:1.5b' } }) });
+    const set = await asOwner('/settings', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ llm: { remote_url: fake.url, remote_model: 'qwen2.5:1.5b' } }),
+    });
     expect(set.status).toBe(200);
-    fake.script = () => ({ content: JSON.stringify({ intents: [{ kind: 'command', entity_id: 'lock.demo_front_door', operation: 'lock', value: null, negated: false }], confidence: 0.9 }), usage: { prompt_tokens: 300, completion_tokens: 20 } });
+    fake.script = () => ({
+      content: JSON.stringify({
+        intents: [{ kind: 'command', entity_id: 'lock.demo_front_door', operation: 'lock', value: null, negated: false }],
+        confidence: 0.9,
+      }),
+      usage: { prompt_tokens: 300, completion_tokens: 20 },
+    });
 
     const page = await ctx.newPage();
     watchErrors(page, errors);

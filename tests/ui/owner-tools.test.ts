@@ -55,7 +55,9 @@ describe('web UI: support access and API tokens, in Chromium against a real hub'
       await expect.poll(() => left.textContent(), { timeout: 10_000 }).not.toBe(first);
       await shot(page, 'owner-tools-01-support-granted');
 
-      const granted = (await (await asOwner('/support/sessions')).json()) as { sessions: Array<{ id: string; scope: string; state: string; created_at: string; expires_at: string }> };
+      const granted = (await (await asOwner('/support/sessions')).json()) as {
+        sessions: Array<{ id: string; scope: string; state: string; created_at: string; expires_at: string }>;
+      };
       expect(granted.sessions).toHaveLength(1);
       const grant = granted.sessions[0]!;
       expect(grant).toMatchObject({ scope: 'diagnostics', state: 'live' });
@@ -116,11 +118,22 @@ describe('web UI: support access and API tokens, in Chromium against a real hub'
       const paths = Object.keys(openapi.paths);
       for (const [scope] of TOKEN_SCOPES) {
         const area = areaOf(scope);
-        if (area) expect(paths.some((p) => p.startsWith(`/api/v1/${area}`)), `scope ${scope}`).toBe(true);
+        if (area)
+          expect(
+            paths.some((p) => p.startsWith(`/api/v1/${area}`)),
+            `scope ${scope}`,
+          ).toBe(true);
       }
 
       // A phone, dark: the page with a fresh secret shown fits 360 px without sideways scrolling.
-      phone = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, colorScheme: 'dark', storageState: await ctx.storageState() });
+      phone = await browser.newContext({
+        viewport: { width: 360, height: 740 },
+        isMobile: true,
+        hasTouch: true,
+        deviceScaleFactor: 2,
+        colorScheme: 'dark',
+        storageState: await ctx.storageState(),
+      });
       const small = await phone.newPage();
       watchErrors(small, errors);
       await small.goto(`${hub.url}/access`);

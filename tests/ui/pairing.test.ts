@@ -21,7 +21,13 @@ describe('web UI: Telegram pairing with a t.me link', () => {
   beforeAll(async () => {
     tg = await new FakeTelegram().start();
     const dataDir = tempDir('hearth-ui-');
-    const env = { HEARTH_HUB_DEMO: 'true', HEARTH_DATA_DIR: dataDir, HEARTH_TELEGRAM_TOKEN: tg.token, HEARTH_TELEGRAM_API_ROOT: tg.apiRoot, HEARTH_TELEGRAM_POLL_TIMEOUT_S: '1' };
+    const env = {
+      HEARTH_HUB_DEMO: 'true',
+      HEARTH_DATA_DIR: dataDir,
+      HEARTH_TELEGRAM_TOKEN: tg.token,
+      HEARTH_TELEGRAM_API_ROOT: tg.apiRoot,
+      HEARTH_TELEGRAM_POLL_TIMEOUT_S: '1',
+    };
     const [b, proc] = await Promise.all([launchChromium(), spawnHub([], { env, timeoutMs: 30_000 })]);
     browser = b;
     hub = {

@@ -16,7 +16,11 @@ describe('routes the web UI needs', () => {
     t = await startTestHub({ settings: { telegram: { api_root: telegram.apiRoot } } });
     const code = readFileSync(join(t.dataDir, 'setup-code'), 'utf8').trim();
     const owner = { username: 'owner', password: 'owner password 1' };
-    const setup = await fetch(`${t.url}/api/v1/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ setup_code: code, display_name: 'Owner', ...owner, pin: '2468' }) });
+    const setup = await fetch(`${t.url}/api/v1/setup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ setup_code: code, display_name: 'Owner', ...owner, pin: '2468' }),
+    });
     expect(setup.status).toBeLessThan(300);
     const login = await fetch(`${t.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(owner) });
     cookie = /hearth_session=[^;]+/.exec(login.headers.get('set-cookie') ?? '')![0];
@@ -50,17 +54,25 @@ describe('routes the web UI needs', () => {
   });
 
   it('checks a Telegram bot token against the Bot API, good and bad', async () => {
-    const good = (await (await call('POST', '/settings/test-connection', { kind: 'telegram', values: { token: telegram.token } })).json()) as { status: string; detail: string };
+    const good = (await (await call('POST', '/settings/test-connection', { kind: 'telegram', values: { token: telegram.token } })).json()) as {
+      status: string;
+      detail: string;
+    };
     expect(good).toMatchObject({ status: 'ok' });
     expect(good.detail).toContain('@hearth_test_bot');
-    const bad = (await (await call('POST', '/settings/test-connection', { kind: 'telegram', values: { token: '999:wrong' } })).json()) as { status: string; detail: string };
+    const bad = (await (await call('POST', '/settings/test-connection', { kind: 'telegram', values: { token: '999:wrong' } })).json()) as {
+      status: string;
+      detail: string;
+    };
     expect(bad.status).toBe('fail');
     expect(bad.detail).toMatch(/rejected the bot token/);
     expect(bad.detail).not.toContain('999:wrong');
   });
 
   it('names the Twilio field that is wrong, and refuses a malformed URL with the key', async () => {
-    const tw = (await (await call('POST', '/settings/test-connection', { kind: 'twilio', values: { account_sid: 'XY1', auth_token: '0'.repeat(32), from: '+15551234567' } })).json()) as { status: string; detail: string };
+    const tw = (await (
+      await call('POST', '/settings/test-connection', { kind: 'twilio', values: { account_sid: 'XY1', auth_token: '0'.repeat(32), from: '+15551234567' } })
+    ).json()) as { status: string; detail: string };
     expect(tw.status).toBe('fail');
     expect(tw.detail).toContain('twilio.account_sid');
     const res = await call('POST', '/settings/test-connection', { kind: 'homeassistant', values: { url: 'not a url' } });
@@ -80,7 +92,10 @@ describe('routes the web UI needs', () => {
     const old = new Date(Date.now() - 30 * 86_400_000).toISOString();
     t.hub.ctx.store.telemetry.prepare('INSERT INTO telemetry_samples (at, cpu_pct, mem_pct, disk_pct, temp_c) VALUES (?, 1, 1, 1, NULL)').run(old);
     await sampler.sample(); // retention.telemetry_days is 2 by default: the 30-day-old sample goes
-    const all = (await (await call('GET', '/health/history?hours=720')).json()) as { interval_s: number; samples: Array<Record<string, number | null | string>> };
+    const all = (await (await call('GET', '/health/history?hours=720')).json()) as {
+      interval_s: number;
+      samples: Array<Record<string, number | null | string>>;
+    };
     expect(all.interval_s).toBe(60);
     expect(all.samples.length).toBeGreaterThanOrEqual(1);
     expect(all.samples.some((s) => s.at === old)).toBe(false);

@@ -49,10 +49,21 @@ describe('web UI: workflows', () => {
     await expect.poll(() => pack.getByRole('checkbox').isChecked()).toBe(true);
     await expect.poll(async () => ((await (await asOwner('/workflows/pack_goodnight')).json()) as { enabled: boolean }).enabled).toBe(true);
     await pack.getByRole('button', { name: 'Run now' }).click();
-    await pack.getByRole('button', { name: /started by manual/ }).first().waitFor(T);
-    await expect.poll(async () => ((await (await asOwner('/workflows/pack_goodnight/runs')).json()) as { runs: { state: string }[] }).runs[0]?.state, { timeout: 30_000 }).toBe('done');
-    await pack.getByRole('button', { name: /started by manual/ }).first().click();
-    await pack.locator('.timeline').getByText(/Step 0: parallel — done/).waitFor(T);
+    await pack
+      .getByRole('button', { name: /started by manual/ })
+      .first()
+      .waitFor(T);
+    await expect
+      .poll(async () => ((await (await asOwner('/workflows/pack_goodnight/runs')).json()) as { runs: { state: string }[] }).runs[0]?.state, { timeout: 30_000 })
+      .toBe('done');
+    await pack
+      .getByRole('button', { name: /started by manual/ })
+      .first()
+      .click();
+    await pack
+      .locator('.timeline')
+      .getByText(/Step 0: parallel — done/)
+      .waitFor(T);
     await pack.locator('.timeline').getByText('Finished.').waitFor(T);
     await shot(page, 'workflows-02-run-timeline');
 

@@ -15,7 +15,9 @@ afterEach(async () => {
   fake = undefined;
 });
 
-async function setUp(settings: Record<string, unknown> = {}): Promise<{ t: TestHub; ledger: UsageLedger; chain: LlmChain; people: Record<string, Person>; fake: FakeOpenAi }> {
+async function setUp(
+  settings: Record<string, unknown> = {},
+): Promise<{ t: TestHub; ledger: UsageLedger; chain: LlmChain; people: Record<string, Person>; fake: FakeOpenAi }> {
   fake = new FakeOpenAi();
   await fake.start();
   t = await startTestHub({ settings: { llm: { order: ['remote'], remote_url: fake.url, remote_model: 'm', max_output_tokens: 256 }, ...settings } });
@@ -59,7 +61,10 @@ describe('usage caps', () => {
     f.ledger.record(member, 'call_minutes', 1); // 100 %
     expect(() => f.ledger.reserve(member, 'call_minutes', 1)).toThrow(/used up/);
     const list = await api(f.t.url, f.people.olivia!, 'GET', '/notifications');
-    const texts = list.body.notifications.filter((n: { kind: string }) => n.kind === 'usage.threshold').map((n: { text: string }) => n.text).sort();
+    const texts = list.body.notifications
+      .filter((n: { kind: string }) => n.kind === 'usage.threshold')
+      .map((n: { text: string }) => n.text)
+      .sort();
     expect(texts).toEqual([
       "adam has used 80 % of this month's call minutes (8 of 10).",
       "adam has used all of this month's call minutes (10 of 10); further requests are refused until next month or a higher cap.",
@@ -81,7 +86,7 @@ describe('usage caps', () => {
     expect(bad.body.error.code).toBeTruthy();
   });
 
-  it('counts months in the home\'s time zone', () => {
+  it("counts months in the home's time zone", () => {
     const lateUtc = Date.UTC(2026, 0, 31, 23, 30);
     expect(monthOf(lateUtc, 'UTC')).toBe('2026-01');
     expect(monthOf(lateUtc, 'Europe/Berlin')).toBe('2026-02');

@@ -31,7 +31,9 @@ describe('hearth workflows', () => {
     const dataDir = join(dir, 'data');
     hub = await spawnHub(['--data', dataDir]);
     const owner = (await makeFamily(hub.url, dataDir, [])).olivia!;
-    const created = await api(hub.url, owner, 'POST', '/workflows', { source: 'name: Hello\ntriggers: [{manual: true}]\nsteps:\n  - llm: {prompt: hi, template: hello}\n' });
+    const created = await api(hub.url, owner, 'POST', '/workflows', {
+      source: 'name: Hello\ntriggers: [{manual: true}]\nsteps:\n  - llm: {prompt: hi, template: hello}\n',
+    });
     const token = (await api(hub.url, owner, 'POST', '/tokens', { name: 'cli' })).body;
     const list = await runCli(['workflows', 'list', '--data', dataDir]);
     expect(list.stdout).toMatch(new RegExp(`${created.body.id}\\s+on\\s+api\\s+Hello\\s+\\(never ran\\)`));

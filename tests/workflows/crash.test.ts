@@ -38,10 +38,14 @@ describe('a workflow across a kill -9 of a real hearth start', () => {
     hub = await spawnHub(['--data', dataDir], { env });
     const restartedAt = Date.now();
     const again = await login(hub.url, 'olivia');
-    const done = await waitFor(async () => {
-      const r = (await api(hub!.url, again, 'GET', `/workflow-runs/${runId}`)).body;
-      return r.state === 'done' ? r : undefined;
-    }, 'the run done after the restart', 30_000);
+    const done = await waitFor(
+      async () => {
+        const r = (await api(hub!.url, again, 'GET', `/workflow-runs/${runId}`)).body;
+        return r.state === 'done' ? r : undefined;
+      },
+      'the run done after the restart',
+      30_000,
+    );
     const waited = done.steps[1];
     const finished = Date.parse(waited.finished_at);
     // At its original due time: not before it, and not a fresh 6 s counted from the restart.

@@ -44,7 +44,18 @@ describe('cron next due times across daylight-saving changes', () => {
 
   it('weekdays, lists and names', () => {
     const list = dues('30 6 * * mon-fri', 'UTC', Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 15));
-    expect(list.map((s) => s.slice(0, 10))).toEqual(['2026-01-01', '2026-01-02', '2026-01-05', '2026-01-06', '2026-01-07', '2026-01-08', '2026-01-09', '2026-01-12', '2026-01-13', '2026-01-14']);
+    expect(list.map((s) => s.slice(0, 10))).toEqual([
+      '2026-01-01',
+      '2026-01-02',
+      '2026-01-05',
+      '2026-01-06',
+      '2026-01-07',
+      '2026-01-08',
+      '2026-01-09',
+      '2026-01-12',
+      '2026-01-13',
+      '2026-01-14',
+    ]);
   });
 
   it('refuses what it cannot read, in words', () => {

@@ -89,7 +89,18 @@ describe('workflow runs on the demo home', () => {
     const def = JSON.stringify((await import('../../src/workflows/parse.js')).parseWorkflow(porch));
     const runId = 'wfr_crashed_mid_action';
     const now = h.clock.now();
-    h.wf.store.insertRun({ id: runId, workflow_id: id, state: 'running', queued: 0, dry_run: 0, trigger: '{"kind":"manual"}', definition: def, started_at: now, finished_at: null, error: null });
+    h.wf.store.insertRun({
+      id: runId,
+      workflow_id: id,
+      state: 'running',
+      queued: 0,
+      dry_run: 0,
+      trigger: '{"kind":"manual"}',
+      definition: def,
+      started_at: now,
+      finished_at: null,
+      error: null,
+    });
     // What the gate wrote before the process died: the request, under the step's key.
     h.t.hub.ctx.audit.append({ actor: `workflow:${runId}:0`, origin: 'workflow', kind: 'action.requested', subject: 'act_before_crash', data: {} });
     await h.wf.engine.advance(runId);

@@ -41,7 +41,7 @@ function problem(source: string) {
 }
 
 describe('workflow definitions', () => {
-  it('reads DESIGN\'s example whole', () => {
+  it("reads DESIGN's example whole", () => {
     const wf = parseWorkflow(porch);
     expect(wf.triggers).toHaveLength(7);
     expect(wf.triggers[0]).toEqual({ state: 'binary_sensor.back_door', to: 'on', for: 2000 });
@@ -56,15 +56,28 @@ describe('workflow definitions', () => {
     expect(p.line).toBe(22);
     expect(p.message).toMatch(/not a duration/);
     expect(problem(porch.replace('operation: turn_off', 'operation: Turn Off')).line).toBe(27);
-    expect(problem(porch.replace('  - manual: true', '  - manaul: true'))).toMatchObject({ line: 14, message: expect.stringMatching(/"manaul" is not a trigger/) });
-    expect(problem(porch.replace('"states.sensor.outdoor_temperature < 3"', '"states.sensor.x <"'))).toMatchObject({ line: 19, message: expect.stringMatching(/expression/) });
+    expect(problem(porch.replace('  - manual: true', '  - manaul: true'))).toMatchObject({
+      line: 14,
+      message: expect.stringMatching(/"manaul" is not a trigger/),
+    });
+    expect(problem(porch.replace('"states.sensor.outdoor_temperature < 3"', '"states.sensor.x <"'))).toMatchObject({
+      line: 19,
+      message: expect.stringMatching(/expression/),
+    });
     expect(problem('name: x\ntriggers: [{manual: true}]\nsteps:\n  - wait: 1s\n   - bad')).toMatchObject({ line: expect.any(Number) });
     expect(problem('name: x\nsteps: []\ntriggers: [{manual: true}]')).toMatchObject({ line: 2, path: 'steps' });
     expect(problem('- a list')).toMatchObject({ line: 1 });
   });
 
   it('refuses a billion laughs and oversized sources', () => {
-    const laughs = ['a: &a [x,x,x,x,x,x,x,x,x,x]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`)].join('\n');
+    const laughs = [
+      'a: &a [x,x,x,x,x,x,x,x,x,x]',
+      ...Array.from(
+        { length: 9 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`,
+      ),
+    ].join('\n');
     expect(() => parseWorkflow(laughs)).toThrow(WorkflowInvalid);
     expect(() => parseWorkflow(`name: x\n# ${'y'.repeat(70_000)}`)).toThrow(/at most 64 KiB/);
   });

@@ -86,7 +86,10 @@ steps:
 
   it('a denied envelope fails the step and the run, with the reason on the step', async () => {
     h = await startWfHub();
-    const id = await createWorkflow(h, `name: Open garage\ntriggers: [{manual: true}]\nsteps:\n  - action: {entity_id: cover.demo_garage_door, operation: open_cover}\n  - notify: {to: [owner], text: "never sent"}\n`);
+    const id = await createWorkflow(
+      h,
+      `name: Open garage\ntriggers: [{manual: true}]\nsteps:\n  - action: {entity_id: cover.demo_garage_door, operation: open_cover}\n  - notify: {to: [owner], text: "never sent"}\n`,
+    );
     const runId = (await api(h.t.url, h.owner, 'POST', `/workflows/${id}/run`, {})).body.run_id as string;
     await h.wf.engine.idle();
     const envelopeId = (await api(h.t.url, h.owner, 'GET', `/workflow-runs/${runId}`)).body.steps[0].ref as string;
@@ -113,7 +116,10 @@ steps:
 
   it('a runaway is stopped by the rate limit and the owner is told', async () => {
     h = await startWfHub();
-    const id = await createWorkflow(h, `name: Loop\nmode: parallel\nmax: 50\nmax_runs_per_minute: 5\ntriggers: [{manual: true}]\nsteps:\n  - llm: {prompt: x, template: y}\n`);
+    const id = await createWorkflow(
+      h,
+      `name: Loop\nmode: parallel\nmax: 50\nmax_runs_per_minute: 5\ntriggers: [{manual: true}]\nsteps:\n  - llm: {prompt: x, template: y}\n`,
+    );
     const codes: number[] = [];
     for (let i = 0; i < 8; i++) codes.push((await api(h.t.url, h.owner, 'POST', `/workflows/${id}/run`, {})).status);
     expect(codes.filter((c) => c === 202)).toHaveLength(5);

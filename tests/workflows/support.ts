@@ -20,9 +20,22 @@ export interface WfHub {
 }
 
 /** A real hub with the demo home on its embedded broker and a clock the test moves. */
-export async function startWfHub(options: { settings?: Record<string, unknown>; at?: number; clock?: ManualClock; dataDir?: string; again?: boolean; others?: { username: string; role: string }[] } = {}): Promise<WfHub> {
+export async function startWfHub(
+  options: {
+    settings?: Record<string, unknown>;
+    at?: number;
+    clock?: ManualClock;
+    dataDir?: string;
+    again?: boolean;
+    others?: { username: string; role: string }[];
+  } = {},
+): Promise<WfHub> {
   const clock = options.clock ?? new ManualClock(options.at ?? Date.UTC(2026, 0, 5, 20, 0));
-  const t = await startTestHub({ clock, dataDir: options.dataDir, settings: { ...(options.settings ?? {}), hub: { demo: true, ...((options.settings?.hub as object) ?? {}) } } });
+  const t = await startTestHub({
+    clock,
+    dataDir: options.dataDir,
+    settings: { ...(options.settings ?? {}), hub: { demo: true, ...((options.settings?.hub as object) ?? {}) } },
+  });
   const people = options.again ? { olivia: await login(t.url, 'olivia') } : await makeFamily(t.url, t.dataDir, options.others ?? []);
   const wf = t.hub.services.get<WorkflowsService>('workflows')!;
   const registry = (wf as unknown as { deps: { entities: EntityRegistry } }).deps.entities;
@@ -52,14 +65,26 @@ export async function createWorkflow(h: WfHub, source: string): Promise<string> 
 
 /** Signs in again on a hub restarted on the same data directory. */
 export async function login(url: string, username: string): Promise<Person> {
-  const res = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
+  const res = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
   if (res.status !== 200) throw new Error(`login ${username}: ${res.status}`);
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('hearth_session='))!.split(';')[0]!;
+  const cookie = res.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('hearth_session='))!
+    .split(';')[0]!;
   const body = (await res.json()) as { member?: { id: string; role: string }; id?: string; role?: string };
   return { id: body.member?.id ?? body.id ?? '', username, role: body.member?.role ?? 'owner', cookie };
 }
 
-export async function runsOf(h: WfHub, id: string): Promise<{ id: string; state: string; trigger: Record<string, unknown>; steps: { kind: string; state: string; output?: any; error?: string; ref?: string }[] }[]> {
+export async function runsOf(
+  h: WfHub,
+  id: string,
+): Promise<
+  { id: string; state: string; trigger: Record<string, unknown>; steps: { kind: string; state: string; output?: any; error?: string; ref?: string }[] }[]
+> {
   const r = await api(h.t.url, h.owner, 'GET', `/workflows/${id}/runs?limit=200`);
   return (r.body as { runs: never[] }).runs;
 }

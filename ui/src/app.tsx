@@ -19,12 +19,7 @@ import { DevicesRoute } from './pages/devices/devices';
 import { AccountPage } from './pages/account/account';
 import { WorkflowsPage } from './pages/workflows';
 
-type Boot =
-  | { kind: 'loading' }
-  | { kind: 'error'; error: unknown }
-  | { kind: 'setup' }
-  | { kind: 'signed-out' }
-  | { kind: 'signed-in'; me: Me; home: string };
+type Boot = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'setup' } | { kind: 'signed-out' } | { kind: 'signed-in'; me: Me; home: string };
 
 /**
  * Decides what the visitor sees from the server's state: a hub that still needs its owner

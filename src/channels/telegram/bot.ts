@@ -55,7 +55,10 @@ export function telegramComposer(env: BotEnv): Composer<HearthContext> {
       return data ? [[{ text: c.label.slice(0, 60), callback_data: data }]] : [];
     });
     try {
-      await x.api.sendMessage(chatId, clip(text), { ...(keyboard.length ? { reply_markup: { inline_keyboard: keyboard } } : {}), link_preview_options: { is_disabled: true } });
+      await x.api.sendMessage(chatId, clip(text), {
+        ...(keyboard.length ? { reply_markup: { inline_keyboard: keyboard } } : {}),
+        link_preview_options: { is_disabled: true },
+      });
     } catch (err) {
       log.warn({ chat: chatId, err: describe(err, token) }, 'reply not sent');
     }
@@ -110,7 +113,13 @@ export function telegramComposer(env: BotEnv): Composer<HearthContext> {
       } catch (err) {
         const reason = err instanceof HearthError ? err.code : 'ERROR';
         if (!(err instanceof HearthError)) log.error({ err: errorMessage(err) }, 'pairing failed');
-        return send(x, userId, reason === 'PAIRING_CODE_INVALID' ? 'That pairing code did not work. Ask the owner for a new one.' : 'Pairing is not possible right now. Try again in a few minutes.');
+        return send(
+          x,
+          userId,
+          reason === 'PAIRING_CODE_INVALID'
+            ? 'That pairing code did not work. Ask the owner for a new one.'
+            : 'Pairing is not possible right now. Try again in a few minutes.',
+        );
       }
     }
     if (unboundAudit.take(String(userId))) {
@@ -150,7 +159,9 @@ export function telegramComposer(env: BotEnv): Composer<HearthContext> {
     } catch (err) {
       log.error({ err: describe(err, token) }, 'button press failed');
     } finally {
-      await x.answerCallbackQuery({ text: answer.slice(0, 200) }).catch((err: unknown) => log.warn({ err: describe(err, token) }, 'could not answer a button press'));
+      await x
+        .answerCallbackQuery({ text: answer.slice(0, 200) })
+        .catch((err: unknown) => log.warn({ err: describe(err, token) }, 'could not answer a button press'));
     }
   });
 
@@ -163,7 +174,12 @@ export function telegramComposer(env: BotEnv): Composer<HearthContext> {
     }
     const member = x.member;
     if (!member) {
-      hub.audit.append({ actor: `telegram:${cb.from.id}`, origin: 'telegram', kind: 'telegram.unbound_message', data: { telegram_user_id: cb.from.id, button: true } });
+      hub.audit.append({
+        actor: `telegram:${cb.from.id}`,
+        origin: 'telegram',
+        kind: 'telegram.unbound_message',
+        data: { telegram_user_id: cb.from.id, button: true },
+      });
       return 'This chat is not paired with the home.';
     }
     const chatId = cb.from.id;
@@ -175,7 +191,10 @@ export function telegramComposer(env: BotEnv): Composer<HearthContext> {
       await send(x, chatId, reply);
       return reply.short ?? 'OK';
     }
-    reply = data.kind === 'approval' ? await dialogue.decide(member, 'telegram', data.approval_id, data.decision) : await dialogue.button(member, 'telegram', data.notification_id, data.index);
+    reply =
+      data.kind === 'approval'
+        ? await dialogue.decide(member, 'telegram', data.approval_id, data.decision)
+        : await dialogue.button(member, 'telegram', data.notification_id, data.index);
     if (reply.short) await send(x, chatId, reply);
     return reply.short ?? reply.reply;
   };

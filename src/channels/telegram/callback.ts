@@ -23,9 +23,11 @@ export class CallbackSigner {
 
   sign(data: CallbackData): string | undefined {
     const body =
-      data.kind === 'approval' ? `a:${data.approval_id}:${data.decision === 'approve' ? 'y' : 'n'}`
-      : data.kind === 'choice' ? `c:${data.choice_id}:0`
-      : `n:${data.notification_id}:${data.index}`;
+      data.kind === 'approval'
+        ? `a:${data.approval_id}:${data.decision === 'approve' ? 'y' : 'n'}`
+        : data.kind === 'choice'
+          ? `c:${data.choice_id}:0`
+          : `n:${data.notification_id}:${data.index}`;
     const id = data.kind === 'approval' ? data.approval_id : data.kind === 'choice' ? data.choice_id : data.notification_id;
     if (!ID.test(id)) return undefined;
     const out = `${body}:${this.mac(body)}`;

@@ -12,7 +12,8 @@ export const telegramCheck: SettingsCheck = {
       const res = await fetch(`${api_root.replace(/\/$/, '')}/bot${token}/getMe`, { signal: AbortSignal.timeout(timeoutMs) });
       const body = (await res.json().catch(() => ({}))) as { ok?: boolean; result?: { username?: string }; description?: string };
       if (res.ok && body.ok) return checkResult(name, 'ok', `bot @${body.result?.username ?? '?'} at ${api_root}`);
-      if (res.status === 401 || res.status === 404) return checkResult(name, 'fail', `${api_root} rejected the bot token (HTTP ${res.status}); check telegram.token`);
+      if (res.status === 401 || res.status === 404)
+        return checkResult(name, 'fail', `${api_root} rejected the bot token (HTTP ${res.status}); check telegram.token`);
       return checkResult(name, 'fail', `${api_root} answered HTTP ${res.status}${body.description ? `: ${body.description}` : ''}`);
     } catch (err) {
       // fetch's errors can carry the URL, and the URL carries the token: never print it.

@@ -67,7 +67,12 @@ export class TelegramChannel implements NotificationChannel {
     const m = /^(-?\d+):(\d+)$/.exec(messageRef);
     if (!api || !m) return;
     try {
-      await api.editMessageText(Number(m[1]), Number(m[2]), clip(text), actions.length ? { reply_markup: { inline_keyboard: keyboardFor('', actions, this.signer) } } : { reply_markup: { inline_keyboard: [] } });
+      await api.editMessageText(
+        Number(m[1]),
+        Number(m[2]),
+        clip(text),
+        actions.length ? { reply_markup: { inline_keyboard: keyboardFor('', actions, this.signer) } } : { reply_markup: { inline_keyboard: [] } },
+      );
     } catch (err) {
       throw toChannelError(err, this.token);
     }

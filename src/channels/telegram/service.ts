@@ -45,7 +45,10 @@ export class TelegramService implements Service {
   private unregister?: () => void;
   private readonly chains = new Map<number, Promise<void>>();
 
-  constructor(private readonly ctx: HubContext, private readonly deps: TelegramDeps) {
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly deps: TelegramDeps,
+  ) {
     this.log = ctx.log.child({ part: 'telegram' });
     this.signer = new CallbackSigner(this.secret('callback_key', () => randomToken(43)));
     const s = ctx.settings.get().telegram;
@@ -127,7 +130,9 @@ export class TelegramService implements Service {
       this.log.warn('Telegram update ignored: the bot is not running');
       return;
     }
-    bot.handleUpdate(raw as Parameters<typeof bot.handleUpdate>[0]).catch((err: unknown) => this.log.error({ err: describe(err, this.settings.token) }, 'update handling failed'));
+    bot
+      .handleUpdate(raw as Parameters<typeof bot.handleUpdate>[0])
+      .catch((err: unknown) => this.log.error({ err: describe(err, this.settings.token) }, 'update handling failed'));
   }
 
   /** Validates an update and queues the rest of the middleware on its chat. */
@@ -189,7 +194,10 @@ export class TelegramService implements Service {
     while (this.running) {
       try {
         await bot.init();
-        await bot.api.setWebhook(`${url.replace(/\/+$/, '')}/api/v1/telegram/webhook/${this.webhookSecret}`, { secret_token: this.webhookSecret, allowed_updates: [...ALLOWED_UPDATES] });
+        await bot.api.setWebhook(`${url.replace(/\/+$/, '')}/api/v1/telegram/webhook/${this.webhookSecret}`, {
+          secret_token: this.webhookSecret,
+          allowed_updates: [...ALLOWED_UPDATES],
+        });
         this.connected = true;
         this.log.info('Telegram webhook registered');
         return;

@@ -12,7 +12,11 @@ import { requireSignedIn } from '../../core/guard.js';
  * update is queued and answered at once: Telegram resends on anything but a 2xx.
  */
 /** GET /telegram/bot: the home's bot as the pairing page needs it. */
-export const telegramBotSchema = z.object({ configured: z.boolean(), username: z.string().nullable(), link: z.string().nullable().describe('https://t.me/<username>') });
+export const telegramBotSchema = z.object({
+  configured: z.boolean(),
+  username: z.string().nullable(),
+  link: z.string().nullable().describe('https://t.me/<username>'),
+});
 
 export function telegramWebhookRoutes(service: TelegramService): FastifyPluginAsync {
   return async (app) => {
@@ -35,12 +39,23 @@ export function telegramWebhookRoutes(service: TelegramService): FastifyPluginAs
     r.post(
       '/telegram/webhook/:secret',
       {
-        schema: { tags: ['telegram'], summary: 'Telegram webhook (secret path and header)', security: [], params: z.object({ secret: z.string().max(256) }), body: z.unknown() },
+        schema: {
+          tags: ['telegram'],
+          summary: 'Telegram webhook (secret path and header)',
+          security: [],
+          params: z.object({ secret: z.string().max(256) }),
+          body: z.unknown(),
+        },
         bodyLimit: 1_048_576,
       },
       async (req, reply) => {
         const header = req.headers['x-telegram-bot-api-secret-token'];
-        if (!service.enabled || typeof header !== 'string' || !safeEqual(req.params.secret, service.webhookSecret) || !safeEqual(header, service.webhookSecret)) {
+        if (
+          !service.enabled ||
+          typeof header !== 'string' ||
+          !safeEqual(req.params.secret, service.webhookSecret) ||
+          !safeEqual(header, service.webhookSecret)
+        ) {
           throw new HearthError('NOT_FOUND', 'No such route', 404);
         }
         service.dispatch(req.body);

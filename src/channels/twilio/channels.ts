@@ -38,7 +38,10 @@ export class SmsChannel implements NotificationChannel {
  */
 export class VoiceChannel implements NotificationChannel {
   readonly name = 'voice';
-  constructor(private readonly phone: TwilioPhone, private readonly router: NotificationRouter) {}
+  constructor(
+    private readonly phone: TwilioPhone,
+    private readonly router: NotificationRouter,
+  ) {}
   canReach(m: Member): boolean {
     return reachable(this.phone, m) && this.phone.answerable;
   }

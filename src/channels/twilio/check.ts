@@ -15,7 +15,8 @@ export const twilioCheck: SettingsCheck = {
     const { checkTwilioAccount } = await import('./phone.js'); // the twilio library, only when asked
     const answer = await checkTwilioAccount(settings.twilio);
     if (!answer.ok) return checkResult(name, 'fail', answer.detail);
-    if (!settings.twilio.public_url) return checkResult(name, 'warn', `${answer.detail}, but twilio.public_url is not set: Twilio cannot reach the hub's webhooks`);
+    if (!settings.twilio.public_url)
+      return checkResult(name, 'warn', `${answer.detail}, but twilio.public_url is not set: Twilio cannot reach the hub's webhooks`);
     return checkResult(name, 'ok', answer.detail);
   },
 };

@@ -11,8 +11,14 @@ export const HOOKS_PREFIX = '/hooks/twilio';
 export const twilioParamsSchema = z
   .object({
     AccountSid: z.string().regex(/^AC[0-9a-f]{32}$/i),
-    CallSid: z.string().regex(/^CA[0-9a-f]{32}$/i).optional(),
-    MessageSid: z.string().regex(/^(SM|MM)[0-9a-f]{32}$/i).optional(),
+    CallSid: z
+      .string()
+      .regex(/^CA[0-9a-f]{32}$/i)
+      .optional(),
+    MessageSid: z
+      .string()
+      .regex(/^(SM|MM)[0-9a-f]{32}$/i)
+      .optional(),
     From: z.string().max(64).optional(),
     To: z.string().max(64).optional(),
     CallStatus: z.string().max(32).optional(),
@@ -64,11 +70,17 @@ export class TwilioHooks {
       this.log.warn({ path, err: parsed.success ? 'another account' : parsed.error.issues[0]?.message }, 'Twilio webhook refused: bad body');
       return { status: 400, twiml: EMPTY_TWIML };
     }
-    const [kind, ...rest] = path.slice(HOOKS_PREFIX.length + 1).split('?')[0]!.split('/');
+    const [kind, ...rest] = path
+      .slice(HOOKS_PREFIX.length + 1)
+      .split('?')[0]!
+      .split('/');
     const handler = this.handlers.get(kind ?? '');
     if (!handler) return { status: 404, twiml: EMPTY_TWIML };
     const p = parsed.data;
-    const keys = [token ? `t:${token}` : undefined, p.CallSid ?? p.MessageSid ? `s:${p.CallSid ?? p.MessageSid}:${path}:${p.CallStatus ?? ''}:${p.AnsweredBy ?? ''}` : undefined].filter((k): k is string => k !== undefined);
+    const keys = [
+      token ? `t:${token}` : undefined,
+      (p.CallSid ?? p.MessageSid) ? `s:${p.CallSid ?? p.MessageSid}:${path}:${p.CallStatus ?? ''}:${p.AnsweredBy ?? ''}` : undefined,
+    ].filter((k): k is string => k !== undefined);
     const db = this.ctx.store.db;
     const now = this.ctx.clock.now();
     let after: HookResult['after'];

@@ -17,7 +17,17 @@ export function sayAndHangUp(lines: string[], language = 'en-GB'): string {
  */
 export function ask(lines: string[], action: string, language = 'en-GB', hints?: string): string {
   const r = new twilio.twiml.VoiceResponse();
-  const g = r.gather({ input: ['speech', 'dtmf'], numDigits: 1, timeout: 6, speechTimeout: 'auto', action, method: 'POST', actionOnEmptyResult: true, language: language as never, ...(hints ? { hints } : {}) });
+  const g = r.gather({
+    input: ['speech', 'dtmf'],
+    numDigits: 1,
+    timeout: 6,
+    speechTimeout: 'auto',
+    action,
+    method: 'POST',
+    actionOnEmptyResult: true,
+    language: language as never,
+    ...(hints ? { hints } : {}),
+  });
   for (const line of lines) g.say({ language: language as SayLanguage }, line);
   return r.toString();
 }

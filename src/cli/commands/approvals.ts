@@ -53,7 +53,14 @@ function shownState(e: Envelope): string {
 }
 
 function line(e: Envelope): string {
-  return [e.id, e.created_at, shownState(e).padEnd(11), e.risk.padEnd(8), `${e.action.operation} ${e.action.entity_id}`, `by ${e.origin.member_id ?? 'system'} via ${e.origin.channel}`].join('  ');
+  return [
+    e.id,
+    e.created_at,
+    shownState(e).padEnd(11),
+    e.risk.padEnd(8),
+    `${e.action.operation} ${e.action.entity_id}`,
+    `by ${e.origin.member_id ?? 'system'} via ${e.origin.channel}`,
+  ].join('  ');
 }
 
 function details(e: Envelope): string {

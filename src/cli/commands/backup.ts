@@ -104,11 +104,18 @@ function checkAndMark(path: string, name: string): number {
       if (!tables.has(t)) throw new FatalError(`${name} is not a Hearth database (no ${t} table); nothing was restored`, EXIT.dataErr);
     }
     const known = new Set(allTables.flatMap((p) => p.migrations.map((m) => `${p.part}:${m.version}`)));
-    const newer = (db.prepare('SELECT part, version FROM schema_migrations').all() as { part: string; version: number }[]).filter((m) => !known.has(`${m.part}:${m.version}`));
-    if (newer.length) throw new FatalError(`${name} was made by a newer Hearth (migrations ${newer.map((m) => `${m.part}:${m.version}`).join(', ')}); upgrade first`, EXIT.dataErr);
+    const newer = (db.prepare('SELECT part, version FROM schema_migrations').all() as { part: string; version: number }[]).filter(
+      (m) => !known.has(`${m.part}:${m.version}`),
+    );
+    if (newer.length)
+      throw new FatalError(
+        `${name} was made by a newer Hearth (migrations ${newer.map((m) => `${m.part}:${m.version}`).join(', ')}); upgrade first`,
+        EXIT.dataErr,
+      );
     const trail = new AuditTrail(db, systemClock);
     const verify = trail.verify();
-    if (!verify.ok) throw new FatalError(`${name}: its audit trail is broken at entry ${verify.broken.seq} (${verify.broken.reason}); nothing was restored`, EXIT.dataErr);
+    if (!verify.ok)
+      throw new FatalError(`${name}: its audit trail is broken at entry ${verify.broken.seq} (${verify.broken.reason}); nothing was restored`, EXIT.dataErr);
     db.pragma('synchronous = FULL');
     trail.append({ actor: osActor(), origin: 'cli', kind: 'backup.restored', data: { file: name, entries_in_backup: verify.count } });
     return verify.count + 1;
@@ -116,7 +123,6 @@ function checkAndMark(path: string, name: string): number {
     db.close();
   }
 }
-
 
 /** The current database (and its WAL, which may hold committed rows) goes to backups/. */
 function moveCurrentAside(dataDir: string): string | undefined {
@@ -130,8 +136,6 @@ function moveCurrentAside(dataDir: string): string | undefined {
   rmSync(`${current}-shm`, { force: true });
   return aside;
 }
-
-
 
 /** Run as root (sudo) on an installed hub: the restored file must stay the hub user's. */
 function matchOwner(path: string, dataDir: string): void {

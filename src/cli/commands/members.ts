@@ -50,7 +50,10 @@ function list(dataDir: string): number {
       process.stdout.write(`no members yet: create the owner with the setup code (${dataDir}/setup-code)\n`);
       return EXIT.ok;
     }
-    const rows = [['USERNAME', 'NAME', 'ROLE', 'STATUS'], ...members.map((m) => [m.username, printable(m.display_name), m.role, m.disabled ? 'disabled' : 'active'])];
+    const rows = [
+      ['USERNAME', 'NAME', 'ROLE', 'STATUS'],
+      ...members.map((m) => [m.username, printable(m.display_name), m.role, m.disabled ? 'disabled' : 'active']),
+    ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) process.stdout.write(`${r.map((cell, i) => (i < r.length - 1 ? cell.padEnd(widths[i]!) : cell)).join('  ')}\n`);
     return EXIT.ok;
@@ -125,7 +128,8 @@ function checkPassword(password: string, username: string): void {
     throw err;
   }
   const parsed = passwordSchema.safeParse(password);
-  if (!parsed.success) throw new FatalError(`the password is refused (${parsed.error.issues.map((i) => i.message).join('; ')}); nothing was changed`, EXIT.usage);
+  if (!parsed.success)
+    throw new FatalError(`the password is refused (${parsed.error.issues.map((i) => i.message).join('; ')}); nothing was changed`, EXIT.usage);
 }
 
 /**

@@ -34,7 +34,9 @@ export async function modelCommand(argv: string[]): Promise<number> {
     try {
       const path = await pullModel({ url: positionals[0]!, sha256: values.sha256, dataDir, onProgress: progressPrinter() });
       if (process.stderr.isTTY) process.stderr.write('\n');
-      process.stdout.write(`model verified and saved to ${path}\nuse it with: hearth settings set llm.model_path ${path} (or llm.model_path in the config file)\n`);
+      process.stdout.write(
+        `model verified and saved to ${path}\nuse it with: hearth settings set llm.model_path ${path} (or llm.model_path in the config file)\n`,
+      );
       return EXIT.ok;
     } catch (err) {
       if (err instanceof HearthError) throw new FatalError(err.message, EXIT.failure);

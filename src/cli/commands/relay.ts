@@ -30,7 +30,9 @@ export async function relayCommand(argv: string[]): Promise<number> {
   if (sub === 'hash-password') {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
-    const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    const password = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
     if (password.length < 12) throw new FatalError('use a password of at least 12 characters', EXIT.usage);
     process.stdout.write(`${hashPassword(password)}\n`);
     return EXIT.ok;

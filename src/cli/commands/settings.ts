@@ -28,12 +28,16 @@ export async function settingsCommand(argv: string[]): Promise<number> {
     let keys: string[] = [];
     try {
       const doc = JSON.parse(row.doc) as PlainObject;
-      keys = settingLeaves().map((l) => l.key).filter((k) => getPath(doc, k.split('.')) !== undefined);
+      keys = settingLeaves()
+        .map((l) => l.key)
+        .filter((k) => getPath(doc, k.split('.')) !== undefined);
     } catch {
       keys = ['(unreadable document)'];
     }
     const audit = new AuditTrail(db, systemClock);
-    audit.withEntry({ actor: osActor(), origin: 'cli', kind: 'settings.reset', data: { cleared: keys } }, () => db.prepare('DELETE FROM settings_overrides WHERE id = 1').run());
+    audit.withEntry({ actor: osActor(), origin: 'cli', kind: 'settings.reset', data: { cleared: keys } }, () =>
+      db.prepare('DELETE FROM settings_overrides WHERE id = 1').run(),
+    );
     process.stdout.write(`cleared the run-time settings${keys.length ? `: ${keys.join(', ')}` : ''}; the file and environment apply again\n`);
     return EXIT.ok;
   } finally {

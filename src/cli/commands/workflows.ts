@@ -10,7 +10,7 @@ import { flagsFrom, parse, settingsOptions } from '../args.js';
 export const workflowsHelp = [
   'hearth workflows validate FILE                         check a workflow file; names the line of each problem',
   'hearth workflows list [--json] [--data DIR]            workflows with their state and last run',
-  'hearth workflows runs ID [--limit N] [--json]          a workflow\'s runs, newest first, with their steps',
+  "hearth workflows runs ID [--limit N] [--json]          a workflow's runs, newest first, with their steps",
   'hearth workflows run ID [--dry-run] [--url URL]        run it now on the running hub (token in HEARTH_TOKEN)',
 ].join('\n');
 
@@ -34,11 +34,14 @@ export async function workflowsCommand(argv: string[]): Promise<number> {
     }
     try {
       const def = parseWorkflow(source);
-      process.stdout.write(`${target}: ok (${def.name}: ${def.triggers.length} trigger${def.triggers.length === 1 ? '' : 's'}, ${def.steps.length} step${def.steps.length === 1 ? '' : 's'})\n`);
+      process.stdout.write(
+        `${target}: ok (${def.name}: ${def.triggers.length} trigger${def.triggers.length === 1 ? '' : 's'}, ${def.steps.length} step${def.steps.length === 1 ? '' : 's'})\n`,
+      );
       return EXIT.ok;
     } catch (err) {
       if (!(err instanceof WorkflowInvalid)) throw err;
-      for (const p of err.problems) process.stderr.write(`${target}:${p.line ?? '?'}${p.column ? `:${p.column}` : ''}: ${p.path ? `${p.path}: ` : ''}${p.message}\n`);
+      for (const p of err.problems)
+        process.stderr.write(`${target}:${p.line ?? '?'}${p.column ? `:${p.column}` : ''}: ${p.path ? `${p.path}: ` : ''}${p.message}\n`);
       return EXIT.dataErr;
     }
   }
@@ -51,7 +54,11 @@ export async function workflowsCommand(argv: string[]): Promise<number> {
       const rows = wf.all().map((r) => ({ id: r.id, name: r.name, enabled: r.enabled === 1, origin: r.origin, last_run: wf.lastRun(r.id) ?? null }));
       if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else if (rows.length === 0) process.stdout.write('no workflows\n');
-      else for (const r of rows) process.stdout.write(`${[r.id.padEnd(28), (r.enabled ? 'on' : 'off').padEnd(4), r.origin.padEnd(5), r.name, r.last_run ? `(last run ${isoTime(r.last_run.started_at)} ${r.last_run.state})` : '(never ran)'].join('  ')}\n`);
+      else
+        for (const r of rows)
+          process.stdout.write(
+            `${[r.id.padEnd(28), (r.enabled ? 'on' : 'off').padEnd(4), r.origin.padEnd(5), r.name, r.last_run ? `(last run ${isoTime(r.last_run.started_at)} ${r.last_run.state})` : '(never ran)'].join('  ')}\n`,
+          );
       return EXIT.ok;
     }
     if (!target) throw new FatalError(`which workflow? ${workflowsHelp.split('\n')[2]}`, EXIT.usage);
@@ -73,7 +80,9 @@ export async function workflowsCommand(argv: string[]): Promise<number> {
 
 function describeRun(r: RunView): string {
   const head = `${r.id}  ${r.started_at}  ${r.state}${r.dry_run ? ' (dry run)' : ''}  trigger ${String(r.trigger.kind ?? '?')}${r.error ? `  ${r.error}` : ''}`;
-  const steps = r.steps.map((s) => `  ${s.started_at}  ${s.path.padEnd(10)} ${s.kind.padEnd(8)} ${s.state}${s.error ? `  ${s.error}` : ''}${s.ref ? `  (${s.ref})` : ''}`);
+  const steps = r.steps.map(
+    (s) => `  ${s.started_at}  ${s.path.padEnd(10)} ${s.kind.padEnd(8)} ${s.state}${s.error ? `  ${s.error}` : ''}${s.ref ? `  (${s.ref})` : ''}`,
+  );
   return `${[head, ...steps].join('\n')}\n`;
 }
 
@@ -81,7 +90,7 @@ function describeRun(r: RunView): string {
 async function runOnHub(id: string | undefined, values: { config?: string; data?: string; url?: string; 'dry-run'?: boolean }): Promise<number> {
   if (!id) throw new FatalError(`which workflow? ${workflowsHelp.split('\n')[3]}`, EXIT.usage);
   const token = process.env.HEARTH_TOKEN;
-  if (!token) throw new FatalError('set HEARTH_TOKEN to an owner\'s API token (Settings → API tokens, or POST /api/v1/tokens)', EXIT.usage);
+  if (!token) throw new FatalError("set HEARTH_TOKEN to an owner's API token (Settings → API tokens, or POST /api/v1/tokens)", EXIT.usage);
   const { settings } = loadSettings({ file: values.config, flags: flagsFrom(values) });
   const base = values.url ?? `http://127.0.0.1:${settings.http.port}`;
   let res: Response;

@@ -8,7 +8,9 @@ export const backupsSection = z
     copy_to: z
       .string()
       .default('')
-      .describe('A second folder (a USB stick) that gets a copy of each automatic backup; empty for none. A missing or full folder is reported, the local backup is still kept.'),
+      .describe(
+        'A second folder (a USB stick) that gets a copy of each automatic backup; empty for none. A missing or full folder is reported, the local backup is still kept.',
+      ),
     stale_days: z.number().min(1).max(30).default(2).describe('Health turns amber when the last good backup is older than this many days.'),
   })
   .describe('Automatic encrypted backups into <data>/backups/ (and a second folder).');

@@ -45,8 +45,15 @@ export function normalizeHomeAssistantUrl(value: unknown): unknown {
 export const homeassistantSection = z
   .strictObject({
     url: z
-      .preprocess(normalizeHomeAssistantUrl, z.string().url().refine((u) => /^(https?|wss?):\/\//i.test(u), 'expected an http://, https://, ws:// or wss:// URL'))
-      .optional().describe('Home Assistant base URL, such as http://homeassistant.local:8123; a bare host ("homeassistant.local") means http:// and port 8123.'),
+      .preprocess(
+        normalizeHomeAssistantUrl,
+        z
+          .string()
+          .url()
+          .refine((u) => /^(https?|wss?):\/\//i.test(u), 'expected an http://, https://, ws:// or wss:// URL'),
+      )
+      .optional()
+      .describe('Home Assistant base URL, such as http://homeassistant.local:8123; a bare host ("homeassistant.local") means http:// and port 8123.'),
     token: z.string().min(1).optional().describe('A long-lived access token from your Home Assistant profile.').meta({ secret: true }),
     ca: z
       .string()
@@ -61,6 +68,8 @@ export const homeassistantSection = z
         }
       })
       .optional()
-      .describe('PEM file of the CA certificate(s) that sign Home Assistant\'s https certificate (a home\'s own CA or a self-signed certificate). When set, the connection trusts only these, not the system CAs, as link.ca does.'),
+      .describe(
+        "PEM file of the CA certificate(s) that sign Home Assistant's https certificate (a home's own CA or a self-signed certificate). When set, the connection trusts only these, not the system CAs, as link.ca does.",
+      ),
   })
   .describe('The Home Assistant bridge (off unless url and token are set).');

@@ -8,6 +8,12 @@ export const httpSection = z
     tls_cert: z.string().optional().describe('PEM certificate file; with tls_key, serves HTTPS and marks cookies Secure.').meta({ restart: true }),
     tls_key: z.string().optional().describe('PEM private key file for tls_cert.').meta({ secret: true, restart: true }),
     trust_proxy: z.boolean().default(false).describe('Trust X-Forwarded-* from a reverse proxy in front of the hub.').meta({ restart: true }),
-    session_ttl_hours: z.number().int().min(1).max(24 * 90).default(24 * 14).describe('How long a login session lasts.'),
+    session_ttl_hours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 90)
+      .default(24 * 14)
+      .describe('How long a login session lasts.'),
   })
   .describe('The web UI and HTTP API.');

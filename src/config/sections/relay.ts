@@ -6,9 +6,15 @@ const accountSchema = z.strictObject({
   name: z.string().min(1).max(200),
   role: z.enum(['engineer', 'service']).default('engineer'),
   /** `scrypt$<salt hex>$<hash hex>`, made by `hearth relay hash-password`. */
-  password_hash: z.string().regex(/^scrypt\$[0-9a-f]+\$[0-9a-f]+$/).optional(),
+  password_hash: z
+    .string()
+    .regex(/^scrypt\$[0-9a-f]+\$[0-9a-f]+$/)
+    .optional(),
   /** SHA-256 hex of a bearer token, made by `hearth relay hash-token`. */
-  token_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  token_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type RelayAccount = z.output<typeof accountSchema>;
 
@@ -16,21 +22,43 @@ export type RelayAccount = z.output<typeof accountSchema>;
 export const relaySection = z
   .strictObject({
     broker_url: z.string().url().optional().describe('The cloud broker, such as mqtts://broker.example:8883.'),
-    username: z.string().optional().describe('The relay\'s username at the broker (its ACL reaches every hub).'),
-    password: z.string().optional().describe('The relay\'s password at the broker.').meta({ secret: true }),
-    ca: z.string().optional().describe('PEM file of the CA that signs the broker\'s certificate.'),
+    username: z.string().optional().describe("The relay's username at the broker (its ACL reaches every hub)."),
+    password: z.string().optional().describe("The relay's password at the broker.").meta({ secret: true }),
+    ca: z.string().optional().describe("PEM file of the CA that signs the broker's certificate."),
     cert: z.string().optional().describe('PEM client certificate for the broker.'),
     key: z.string().optional().describe('PEM key for the client certificate.').meta({ secret: true }),
-    instance_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional().describe('This relay\'s stable id (MQTT client id and RPC reply topic); default: derived from the host name.'),
-    shared_group: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('hearth-relays').describe('MQTT 5 shared-subscription group: relays in one group share hubs\' up/events.'),
-    session_expiry_s: z.number().int().min(0).max(4_294_967_295).default(3600).describe('How long the broker queues up/events for this relay while it is away.'),
-    host: z.string().default('0.0.0.0').describe('Address of the relay\'s HTTPS API.'),
-    port: z.number().int().min(0).max(65535).default(8443).describe('Port of the relay\'s HTTPS API (0 picks a free one).'),
-    tls_cert: z.string().optional().describe('PEM certificate of the relay\'s HTTPS API; plain HTTP without it (behind a TLS proxy only).'),
+    instance_id: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional()
+      .describe("This relay's stable id (MQTT client id and RPC reply topic); default: derived from the host name."),
+    shared_group: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .default('hearth-relays')
+      .describe("MQTT 5 shared-subscription group: relays in one group share hubs' up/events."),
+    session_expiry_s: z
+      .number()
+      .int()
+      .min(0)
+      .max(4_294_967_295)
+      .default(3600)
+      .describe('How long the broker queues up/events for this relay while it is away.'),
+    host: z.string().default('0.0.0.0').describe("Address of the relay's HTTPS API."),
+    port: z.number().int().min(0).max(65535).default(8443).describe("Port of the relay's HTTPS API (0 picks a free one)."),
+    tls_cert: z.string().optional().describe("PEM certificate of the relay's HTTPS API; plain HTTP without it (behind a TLS proxy only)."),
     tls_key: z.string().optional().describe('PEM key of tls_cert.').meta({ secret: true }),
-    signing_key: z.string().optional().describe('Ed25519 private key (PEM file) that signs down commands and RPC requests; hubs trust its public key.').meta({ secret: true }),
+    signing_key: z
+      .string()
+      .optional()
+      .describe('Ed25519 private key (PEM file) that signs down commands and RPC requests; hubs trust its public key.')
+      .meta({ secret: true }),
     state_file: z.string().optional().describe('SQLite file for the audit copies and chain heads; relays on one host may share it. Default: memory only.'),
-    accounts: z.array(accountSchema).default([]).describe('Engineers and services allowed to use the API (hashed passwords or tokens only).').meta({ secret: true }),
+    accounts: z
+      .array(accountSchema)
+      .default([])
+      .describe('Engineers and services allowed to use the API (hashed passwords or tokens only).')
+      .meta({ secret: true }),
     rpc_timeout_ms: z.number().int().min(100).max(300_000).default(15_000).describe('How long the relay waits for a hub to answer an RPC.'),
     command_ttl_s: z.number().int().min(10).max(86_400).default(300).describe('Expiry given to signed down commands.'),
   })

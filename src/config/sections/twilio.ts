@@ -8,7 +8,9 @@ export const twilioSection = z
     public_url: z
       .url()
       .optional()
-      .describe("Base URL at which Twilio reaches this hub's webhooks (<public_url>/hooks/twilio/...): the hub's own public URL, or the relay's hooks URL for this hub."),
+      .describe(
+        "Base URL at which Twilio reaches this hub's webhooks (<public_url>/hooks/twilio/...): the hub's own public URL, or the relay's hooks URL for this hub.",
+      ),
     api_root: z.url().default('https://api.twilio.com').describe('Where the twilio library sends its REST calls (tests point it at a fake on loopback).'),
     ring_seconds: z.number().int().min(25).max(30).default(28).describe('How long a check-in call rings before it counts as not answered.'),
   })

@@ -42,13 +42,15 @@ export class DemoSwitch implements Service {
 
   /** One change at a time, in order: a quick off-on-off ends off. */
   private apply(on: boolean): Promise<void> {
-    this.queue = this.queue.then(async () => {
-      if (on && !this.demo.isRunning) await this.demo.start();
-      else if (!on) {
-        await this.demo.stop();
-        await forgetDemoHome(this.broker);
-      }
-    }).catch((err: unknown) => this.ctx.log.warn({ err }, 'the demo home could not be switched'));
+    this.queue = this.queue
+      .then(async () => {
+        if (on && !this.demo.isRunning) await this.demo.start();
+        else if (!on) {
+          await this.demo.stop();
+          await forgetDemoHome(this.broker);
+        }
+      })
+      .catch((err: unknown) => this.ctx.log.warn({ err }, 'the demo home could not be switched'));
     return this.queue;
   }
 }

@@ -178,7 +178,10 @@ export class HaSession {
       case 'connecting':
         return { status: 'degraded', detail: `connecting to ${this.wsUrl} (attempt ${Math.max(1, this.attempts)})${next}${last}` };
       case 'reconnecting':
-        return { status: 'degraded', detail: `connection to ${this.wsUrl} lost; reconnecting (attempt ${Math.max(1, this.attempts)})${next}; ${count} entities marked unavailable${last}` };
+        return {
+          status: 'degraded',
+          detail: `connection to ${this.wsUrl} lost; reconnecting (attempt ${Math.max(1, this.attempts)})${next}; ${count} entities marked unavailable${last}`,
+        };
       case 'auth_failed':
         return {
           status: 'degraded',
@@ -202,7 +205,14 @@ export class HaSession {
       }
       this.attempts++;
       try {
-        const socket = await openAuthenticatedSocket({ wsUrl: this.wsUrl, token: this.token, timeoutMs: this.timings.connectTimeoutMs, log: this.deps.log, signal: this.abort.signal, caFile: this.caFile });
+        const socket = await openAuthenticatedSocket({
+          wsUrl: this.wsUrl,
+          token: this.token,
+          timeoutMs: this.timings.connectTimeoutMs,
+          log: this.deps.log,
+          signal: this.abort.signal,
+          caFile: this.caFile,
+        });
         if (this.stopped) {
           socket.terminate();
           return never();
@@ -219,7 +229,10 @@ export class HaSession {
           this.authFailed = true;
           this.phase = 'auth_failed';
           this.setError(AUTH_INVALID_DETAIL);
-          this.deps.log.error({ url: this.wsUrl, retry_every_s: Math.round(this.timings.authRetryMs / 1000) }, `${AUTH_INVALID_DETAIL}; set a new homeassistant.token`);
+          this.deps.log.error(
+            { url: this.wsUrl, retry_every_s: Math.round(this.timings.authRetryMs / 1000) },
+            `${AUTH_INVALID_DETAIL}; set a new homeassistant.token`,
+          );
         } else {
           this.failures++;
           this.phase = this.everConnected ? 'reconnecting' : 'connecting';
@@ -260,7 +273,10 @@ export class HaSession {
     let timer: NodeJS.Timeout | undefined;
     let cancel: (() => void) | undefined;
     const cut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer to subscribe_events/get_states within ${this.timings.syncTimeoutMs} ms`)), this.timings.syncTimeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`no answer to subscribe_events/get_states within ${this.timings.syncTimeoutMs} ms`)),
+        this.timings.syncTimeoutMs,
+      );
       cancel = () => reject(new Error('connection closed'));
     });
     this.cancelSync = cancel;
@@ -269,8 +285,16 @@ export class HaSession {
       await Promise.race([
         (async () => {
           this.mirror.hold(); // changes wait until the snapshot is in, then replay
-          await conn.subscribeMessage((event: unknown) => !stale() && this.mirror.onEvent(event), { type: 'subscribe_events', event_type: 'state_changed' }, { resubscribe: false });
-          await conn.subscribeMessage(() => void this.resnapshot(conn, socket), { type: 'subscribe_events', event_type: 'homeassistant_started' }, { resubscribe: false });
+          await conn.subscribeMessage(
+            (event: unknown) => !stale() && this.mirror.onEvent(event),
+            { type: 'subscribe_events', event_type: 'state_changed' },
+            { resubscribe: false },
+          );
+          await conn.subscribeMessage(
+            () => void this.resnapshot(conn, socket),
+            { type: 'subscribe_events', event_type: 'homeassistant_started' },
+            { resubscribe: false },
+          );
           const starting = await this.haStarting(conn);
           this.mirror.devices = await this.loadDevices(conn);
           const states: unknown = await getStates(conn);

@@ -213,7 +213,12 @@ export function openAuthenticatedSocket(options: OpenOptions): Promise<HaSocket>
     };
     const onClose = (code: number): void => {
       if (certificate) finish(new HaCannotConnectError(`${wsUrl}: ${certificate.message}`, certificate.code));
-      else finish(new HaCannotConnectError(lastError ? `cannot reach ${wsUrl}: ${lastError}` : `${wsUrl} closed the connection (code ${code}) before authentication finished`));
+      else
+        finish(
+          new HaCannotConnectError(
+            lastError ? `cannot reach ${wsUrl}: ${lastError}` : `${wsUrl} closed the connection (code ${code}) before authentication finished`,
+          ),
+        );
     };
     ws.on('message', onMessage);
     ws.on('error', onError);

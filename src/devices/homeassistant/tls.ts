@@ -17,8 +17,15 @@ export function haTlsOptions(wsUrl: string, caFile: string | undefined): Pick<Cl
 export type HaTlsFailure = 'HA_TLS_UNTRUSTED' | 'HA_TLS_HOSTNAME' | 'HA_TLS_EXPIRED';
 
 const UNTRUSTED = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'INVALID_CA',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
 ]);
 const HOSTNAME = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH']);
 const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
@@ -38,7 +45,12 @@ export function certificateProblem(code: string | undefined, caFile: string | un
         : `certificate not trusted (${code}): set homeassistant.ca to your CA's PEM file`,
     };
   }
-  if (HOSTNAME.has(code)) return { code: 'HA_TLS_HOSTNAME', message: `certificate does not name this host (${code}): use a host name in homeassistant.url that the certificate was issued for` };
-  if (EXPIRED.has(code)) return { code: 'HA_TLS_EXPIRED', message: `certificate expired or not yet valid (${code}): renew Home Assistant's certificate or check this box's clock` };
+  if (HOSTNAME.has(code))
+    return {
+      code: 'HA_TLS_HOSTNAME',
+      message: `certificate does not name this host (${code}): use a host name in homeassistant.url that the certificate was issued for`,
+    };
+  if (EXPIRED.has(code))
+    return { code: 'HA_TLS_EXPIRED', message: `certificate expired or not yet valid (${code}): renew Home Assistant's certificate or check this box's clock` };
   return undefined;
 }

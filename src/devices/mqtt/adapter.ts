@@ -55,15 +55,23 @@ export class MqttAdapter implements DeviceAdapter {
     for (const c of commands) {
       const problem = entityTopicProblem(c.topic, record.configTopic);
       if (problem) {
-        this.log.warn({ entity_id: entity.id, topic: c.topic, config_topic: record.configTopic, problem }, 'mqtt command refused: its topic is reserved for the hub');
-        throw new HearthError('DEVICE_TOPIC_RESERVED', `${entity.id} is set up to send its commands to a topic reserved for the hub (${c.topic}); nothing was sent`, 409);
+        this.log.warn(
+          { entity_id: entity.id, topic: c.topic, config_topic: record.configTopic, problem },
+          'mqtt command refused: its topic is reserved for the hub',
+        );
+        throw new HearthError(
+          'DEVICE_TOPIC_RESERVED',
+          `${entity.id} is set up to send its commands to a topic reserved for the hub (${c.topic}); nothing was sent`,
+          409,
+        );
       }
     }
     const qos = record.cfg.qos && record.cfg.qos > 0 ? 1 : 0;
     for (const c of commands) await this.broker.publish(c.topic, c.payload, { qos, retain: record.cfg.retain ?? false });
     // Without a state topic HA runs the entity optimistically: the command is the new state.
     const cfg = record.cfg as Record<string, unknown>;
-    const stateTopic = record.component === 'climate' ? cfg.mode_state_topic : record.component === 'cover' ? (cfg.state_topic ?? cfg.position_topic) : cfg.state_topic;
+    const stateTopic =
+      record.component === 'climate' ? cfg.mode_state_topic : record.component === 'cover' ? (cfg.state_topic ?? cfg.position_topic) : cfg.state_topic;
     if (!stateTopic || cfg.optimistic === true) {
       const expected = expectedState(current, operation, params);
       if (expected) this.registry.setState(entity.id, expected);

@@ -114,7 +114,11 @@ export class LanBroker implements Service {
         this.set(queuedBytes());
       },
     });
-    this.sourceLimiter = new RateLimiter({ burst: s.message_burst * SOURCE_FACTOR, perSecond: s.messages_per_second * SOURCE_FACTOR, maxKeys: Math.max(1000, s.max_connections * 4) });
+    this.sourceLimiter = new RateLimiter({
+      burst: s.message_burst * SOURCE_FACTOR,
+      perSecond: s.messages_per_second * SOURCE_FACTOR,
+      maxKeys: Math.max(1000, s.max_connections * 4),
+    });
   }
 
   /** The port the plain listener bound (differs from mqtt.port when that was 0). */
@@ -184,7 +188,9 @@ export class LanBroker implements Service {
       // A connection still in its handshake is not in `sockets` yet: bound those here too, and
       // give up on a silent one after 10 s (Node's default is 120 s), so that half-open TLS
       // connections cannot hold every file descriptor the hub has (its database included).
-      this.tlsServer = createTlsServer({ cert: readFileSync(s.tls_cert), key: readFileSync(s.tls_key), handshakeTimeout: 10_000 }, (socket) => this.accept(socket));
+      this.tlsServer = createTlsServer({ cert: readFileSync(s.tls_cert), key: readFileSync(s.tls_key), handshakeTimeout: 10_000 }, (socket) =>
+        this.accept(socket),
+      );
       this.tlsServer.maxConnections = s.max_connections;
       this.tlsServer.on('tlsClientError', (err, socket) => this.log.info({ remote: socket.remoteAddress, err: err.message }, 'mqtt TLS handshake failed'));
       this.boundTlsPort = await listen(this.tlsServer, s.host, s.tls_port, 'mqtt.tls_port');
@@ -250,7 +256,14 @@ export class LanBroker implements Service {
   publish(topic: string, payload: string | Buffer, options: { retain?: boolean; qos?: 0 | 1 } = {}): Promise<void> {
     const aedes = this.aedes;
     if (!aedes) return Promise.reject(new Error('the mqtt broker is not running'));
-    const packet = { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false } as PublishPacket;
+    const packet = {
+      cmd: 'publish',
+      topic,
+      payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+      qos: options.qos ?? 0,
+      retain: options.retain ?? false,
+      dup: false,
+    } as PublishPacket;
     return new Promise((res, rej) => aedes.publish(packet, (err) => (err ? rej(err) : res())));
   }
 
@@ -262,7 +275,12 @@ export class LanBroker implements Service {
       pattern,
       deliver: (packet: AedesPublishPacket, cb: () => void) => {
         try {
-          handler({ topic: packet.topic, payload: toBuffer(packet.payload), retain: Boolean(packet.retain), clientId: (packet as { clientId?: string }).clientId ?? null });
+          handler({
+            topic: packet.topic,
+            payload: toBuffer(packet.payload),
+            retain: Boolean(packet.retain),
+            clientId: (packet as { clientId?: string }).clientId ?? null,
+          });
         } catch (err) {
           this.log.error({ err, topic: packet.topic }, 'mqtt handler failed');
         }
@@ -338,21 +356,32 @@ export class LanBroker implements Service {
     const remote = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? null;
     let problem: string | undefined;
     if (packet.password !== undefined && packet.username === undefined) problem = 'MQTT-3.1.2-22: a password without a user name';
-    else if (packet.will && ((packet.will.qos as number) > 2 || /[+#\u0000]/.test(packet.will.topic) || packet.will.topic.length === 0)) problem = 'MQTT-3.1.2-14 / 4.7.3: the will has QoS 3 or a topic that is empty or holds a wildcard';
+    else if (packet.will && ((packet.will.qos as number) > 2 || /[+#\u0000]/.test(packet.will.topic) || packet.will.topic.length === 0))
+      problem = 'MQTT-3.1.2-14 / 4.7.3: the will has QoS 3 or a topic that is empty or holds a wildcard';
     if (problem) {
       this.log.warn({ clientId: packet.clientId || null, remote, rule: problem, topic: null }, 'mqtt connection refused: malformed CONNECT; connection closed');
       return problem;
     }
     // [MQTT-3.1.3-8]: a server-assigned id cannot carry a session over; aedes would make one up.
-    if (!packet.clientId && packet.clean === false) refuseAtConnect(client, 2, 'mqtt connection refused: an empty client id needs clean session on (CONNACK 0x02); give the device a client id');
-    else if (packet.will && devicePublishProblem(packet.will.topic)) refuseAtConnect(client, 5, 'mqtt connection refused: its will topic is reserved for the hub (CONNACK 0x05)');
+    if (!packet.clientId && packet.clean === false)
+      refuseAtConnect(client, 2, 'mqtt connection refused: an empty client id needs clean session on (CONNACK 0x02); give the device a client id');
+    else if (packet.will && devicePublishProblem(packet.will.topic))
+      refuseAtConnect(client, 5, 'mqtt connection refused: its will topic is reserved for the hub (CONNACK 0x05)');
     return undefined;
   }
 
-  private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: (Error & { returnCode: number }) | null, ok: boolean | null) => void): Promise<void> {
+  private async authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (err: (Error & { returnCode: number }) | null, ok: boolean | null) => void,
+  ): Promise<void> {
     const refused = (client as Client & { hearthRefusal?: { code: number; text: string } }).hearthRefusal;
     if (refused) {
-      this.log.warn({ clientId: null, username: username ?? null, remote: (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? null, topic: null }, refused.text);
+      this.log.warn(
+        { clientId: null, username: username ?? null, remote: (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? null, topic: null },
+        refused.text,
+      );
       return done(authError(refused.text, refused.code), null);
     }
     const anonymousAllowed = this.ctx.settings.get().mqtt.allow_anonymous;
@@ -363,7 +392,10 @@ export class LanBroker implements Service {
     }
     const remote = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? '';
     if (this.authFailures.retryAfter(remote) > 0) {
-      this.log.warn({ clientId: client.id, username, remote, topic: null }, 'mqtt connection refused: too many failed logins from this address; try again later');
+      this.log.warn(
+        { clientId: client.id, username, remote, topic: null },
+        'mqtt connection refused: too many failed logins from this address; try again later',
+      );
       return done(authError('bad username or password', 4), null);
     }
     let ok = false;
@@ -393,7 +425,10 @@ export class LanBroker implements Service {
       return new Error(problem);
     }
     if (!this.limiter.take(client.id) || !this.sourceLimiter.take(sourceKey(client))) {
-      this.log.warn({ clientId: client.id, topic, limit_per_second: this.ctx.settings.get().mqtt.messages_per_second }, 'mqtt client disconnected: message rate over mqtt.messages_per_second');
+      this.log.warn(
+        { clientId: client.id, topic, limit_per_second: this.ctx.settings.get().mqtt.messages_per_second },
+        'mqtt client disconnected: message rate over mqtt.messages_per_second',
+      );
       return new Error('message rate limit exceeded');
     }
     return null;
@@ -412,7 +447,10 @@ export class LanBroker implements Service {
     let held = this.filters.get(client);
     if (!held) this.filters.set(client, (held = new Set()));
     if (!held.has(sub.topic) && held.size >= MAX_SUBSCRIPTIONS_PER_CLIENT) {
-      this.log.warn({ clientId: client.id, topic: sub.topic, limit: MAX_SUBSCRIPTIONS_PER_CLIENT }, 'mqtt subscribe refused: the client holds too many subscriptions');
+      this.log.warn(
+        { clientId: client.id, topic: sub.topic, limit: MAX_SUBSCRIPTIONS_PER_CLIENT },
+        'mqtt subscribe refused: the client holds too many subscriptions',
+      );
       return null;
     }
     held.add(sub.topic);

@@ -87,7 +87,9 @@ export class OutgoingQueue {
         .run(packet.messageId ?? null, clientId, String(packet.brokerId), Number(packet.brokerCounter ?? 0));
       return;
     }
-    const row = this.db.prepare('SELECT id, bytes FROM mqtt_outgoing WHERE client_id = ? AND message_id = ? ORDER BY id LIMIT 1').get(clientId, packet.messageId ?? null) as { id: number; bytes: number } | undefined;
+    const row = this.db
+      .prepare('SELECT id, bytes FROM mqtt_outgoing WHERE client_id = ? AND message_id = ? ORDER BY id LIMIT 1')
+      .get(clientId, packet.messageId ?? null) as { id: number; bytes: number } | undefined;
     if (!row) return;
     const encoded = encodePacket(packet);
     const bytes = Buffer.byteLength(encoded);
@@ -97,7 +99,9 @@ export class OutgoingQueue {
 
   /** Removes the message with this packet id (acknowledged); returns it, or undefined. */
   clear(clientId: string, messageId: unknown): QueuedPacket | undefined {
-    const row = this.db.prepare('SELECT id, packet, message_id, bytes FROM mqtt_outgoing WHERE client_id = ? AND message_id = ? ORDER BY id LIMIT 1').get(clientId, messageId ?? null) as Row | undefined;
+    const row = this.db
+      .prepare('SELECT id, packet, message_id, bytes FROM mqtt_outgoing WHERE client_id = ? AND message_id = ? ORDER BY id LIMIT 1')
+      .get(clientId, messageId ?? null) as Row | undefined;
     if (!row) return undefined;
     this.db.prepare('DELETE FROM mqtt_outgoing WHERE id = ?').run(row.id);
     this.total -= row.bytes;
@@ -156,7 +160,10 @@ export class OutgoingQueue {
     const now = Date.now();
     if (now - this.lastDropLog < DROP_LOG_EVERY_MS) return;
     this.lastDropLog = now;
-    const text = reason === 'session_full' ? 'mqtt session queue full: its oldest messages are dropped' : 'mqtt offline queues over mqtt.max_queued_bytes: the oldest queued messages are dropped';
+    const text =
+      reason === 'session_full'
+        ? 'mqtt session queue full: its oldest messages are dropped'
+        : 'mqtt offline queues over mqtt.max_queued_bytes: the oldest queued messages are dropped';
     this.log.warn({ reason, dropped: rows.length, ...details }, text);
   }
 }
@@ -170,7 +177,16 @@ interface Row {
 
 function encodePacket(p: QueuedPacket): string {
   const payload = p.payload === undefined ? undefined : (typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload).toString('base64');
-  return JSON.stringify({ cmd: p.cmd ?? 'publish', topic: p.topic, payload, qos: p.qos, retain: Boolean(p.retain), brokerId: p.brokerId, brokerCounter: p.brokerCounter, messageId: p.messageId });
+  return JSON.stringify({
+    cmd: p.cmd ?? 'publish',
+    topic: p.topic,
+    payload,
+    qos: p.qos,
+    retain: Boolean(p.retain),
+    brokerId: p.brokerId,
+    brokerCounter: p.brokerCounter,
+    messageId: p.messageId,
+  });
 }
 
 function decodeRow(row: Row): QueuedPacket {

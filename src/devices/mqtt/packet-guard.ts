@@ -134,8 +134,10 @@ export class PacketGuard extends Duplex {
           }
           if (this.remaining > this.options.maxPacketBytes) return this.refuse({ reason: 'packet_too_large', bytes: this.remaining });
           // What mqtt-packet lets through although MQTT 3.1.1 says to close the connection.
-          if (this.type === 3 && (this.flags & 0x06) === 0 && this.flags & 0x08) return this.refuse({ reason: 'malformed_packet', rule: 'MQTT-3.3.1-2: PUBLISH with QoS 0 must not set DUP' });
-          if (this.type === 10 && this.remaining <= 2) return this.refuse({ reason: 'malformed_packet', rule: 'MQTT-3.10.3-2: UNSUBSCRIBE without a topic filter' });
+          if (this.type === 3 && (this.flags & 0x06) === 0 && this.flags & 0x08)
+            return this.refuse({ reason: 'malformed_packet', rule: 'MQTT-3.3.1-2: PUBLISH with QoS 0 must not set DUP' });
+          if (this.type === 10 && this.remaining <= 2)
+            return this.refuse({ reason: 'malformed_packet', rule: 'MQTT-3.10.3-2: UNSUBSCRIBE without a topic filter' });
           if (this.type === 1 && this.remaining > 0) {
             this.state = S.ConnectHead;
             this.connectHead = [];

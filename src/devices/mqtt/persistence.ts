@@ -83,7 +83,12 @@ export class SqlitePersistence extends Memory {
     onDrop?: (reason: DropReason, count: number) => void,
   ) {
     super();
-    this.queue = new OutgoingQueue(db, log, { maxPerClient: limits.maxQueuedPerClient, maxTotalBytes: limits.maxQueuedTotalBytes ?? Number.POSITIVE_INFINITY }, onDrop);
+    this.queue = new OutgoingQueue(
+      db,
+      log,
+      { maxPerClient: limits.maxQueuedPerClient, maxTotalBytes: limits.maxQueuedTotalBytes ?? Number.POSITIVE_INFINITY },
+      onDrop,
+    );
   }
 
   /** Bytes of all queued messages (as stored). */
@@ -137,7 +142,10 @@ export class SqlitePersistence extends Memory {
     }
     const exists = this.byTopic.has(packet.topic);
     if (!exists && this.byTopic.size >= this.limits.maxRetained) {
-      this.log.warn({ topic: packet.topic, clientId: packet.clientId ?? null, limit: this.limits.maxRetained }, 'retained message refused: too many retained topics');
+      this.log.warn(
+        { topic: packet.topic, clientId: packet.clientId ?? null, limit: this.limits.maxRetained },
+        'retained message refused: too many retained topics',
+      );
       return;
     }
     if (payload.length > this.limits.maxRetainedBytes) {
@@ -154,13 +162,18 @@ export class SqlitePersistence extends Memory {
     const growth = payload.length - (old ? old.length : -packet.topic.length);
     const total = this.limits.maxRetainedTotalBytes ?? Number.POSITIVE_INFINITY;
     if (growth > 0 && this.retainedBytes + growth > total) {
-      this.log.warn({ topic: packet.topic, clientId: packet.clientId ?? null, limit_bytes: total }, 'retained message refused: retained messages already take all the room allowed');
+      this.log.warn(
+        { topic: packet.topic, clientId: packet.clientId ?? null, limit_bytes: total },
+        'retained message refused: retained messages already take all the room allowed',
+      );
       return;
     }
     await super.storeRetained(packet);
     this.retainedBytes += growth;
     this.db
-      .prepare('INSERT INTO mqtt_retained (topic, payload, qos, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(topic) DO UPDATE SET payload = excluded.payload, qos = excluded.qos, updated_at = excluded.updated_at')
+      .prepare(
+        'INSERT INTO mqtt_retained (topic, payload, qos, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(topic) DO UPDATE SET payload = excluded.payload, qos = excluded.qos, updated_at = excluded.updated_at',
+      )
       .run(packet.topic, payload, packet.qos ?? 0, new Date().toISOString());
     this.byTopic.set(packet.topic, payload);
     this.retainedQos.set(packet.topic, packet.qos ?? 0);
@@ -174,7 +187,10 @@ export class SqlitePersistence extends Memory {
   override async addSubscriptions(client: ClientRef, subs: Sub[]): Promise<void> {
     const max = this.limits.maxSessions ?? Number.POSITIVE_INFINITY;
     if (!this.sessions.has(client.id) && this.sessions.size >= max) {
-      this.log.warn({ clientId: client.id, limit: max }, 'mqtt persistent session refused: too many stored sessions (connect with clean session, or reuse a client id)');
+      this.log.warn(
+        { clientId: client.id, limit: max },
+        'mqtt persistent session refused: too many stored sessions (connect with clean session, or reuse a client id)',
+      );
       throw new Error('too many persistent sessions');
     }
     await super.addSubscriptions(client, subs);
@@ -201,7 +217,11 @@ export class SqlitePersistence extends Memory {
   }
 
   override async outgoingEnqueueCombi(subs: { clientId: string }[], packet: Packet): Promise<void> {
-    if (subs.length) this.queue.enqueue(subs.map((s) => s.clientId), packet);
+    if (subs.length)
+      this.queue.enqueue(
+        subs.map((s) => s.clientId),
+        packet,
+      );
   }
 
   override async outgoingUpdate(client: ClientRef, packet: Packet): Promise<void> {

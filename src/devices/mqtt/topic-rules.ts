@@ -59,7 +59,8 @@ export function topicsOfConfig(cfg: Record<string, unknown>): [string, string][]
   const avty = cfg.availability;
   if (Array.isArray(avty)) {
     avty.forEach((a, i) => {
-      if (a && typeof a === 'object' && typeof (a as { topic?: unknown }).topic === 'string') out.push([`availability.${i}.topic`, (a as { topic: string }).topic]);
+      if (a && typeof a === 'object' && typeof (a as { topic?: unknown }).topic === 'string')
+        out.push([`availability.${i}.topic`, (a as { topic: string }).topic]);
     });
   }
   return out;

@@ -27,7 +27,15 @@ describe('Home Assistant adapter: states', () => {
     expect(health.detail).toContain('connected to Home Assistant 2025.1.2');
     expect(health.detail).toContain(`${HOME.length} entities`);
     // The library's protocol as HA documents it: features first, then subscribe and load.
-    expect(fake.commands.map((c) => c.type)).toEqual(['supported_features', 'subscribe_events', 'subscribe_events', 'get_config', 'config/entity_registry/list', 'config/device_registry/list', 'get_states']);
+    expect(fake.commands.map((c) => c.type)).toEqual([
+      'supported_features',
+      'subscribe_events',
+      'subscribe_events',
+      'get_config',
+      'config/entity_registry/list',
+      'config/device_registry/list',
+      'get_states',
+    ]);
     // Device information from HA's registries.
     expect(light.device).toMatchObject({ name: 'Kitchen pendant', manufacturer: 'Signify Netherlands B.V.', model: 'LWA001' });
     expect(registry.get('sensor.front_door_battery')?.device).toEqual(registry.get('lock.front_door')?.device);
@@ -68,7 +76,13 @@ describe('Home Assistant adapter: states', () => {
 
   it("keeps HA's proxy credentials out of the registry", async () => {
     const fake = await fakeHa({
-      states: [{ entity_id: 'camera.porch', state: 'idle', attributes: { friendly_name: 'Porch Camera', access_token: 'cam-secret-1', entity_picture: '/api/camera_proxy/camera.porch?token=cam-secret-1' } }],
+      states: [
+        {
+          entity_id: 'camera.porch',
+          state: 'idle',
+          attributes: { friendly_name: 'Porch Camera', access_token: 'cam-secret-1', entity_picture: '/api/camera_proxy/camera.porch?token=cam-secret-1' },
+        },
+      ],
     });
     const { adapter, registry } = rig(fake.url);
     adapter.start();
@@ -103,7 +117,13 @@ describe('Home Assistant adapter: states', () => {
     fake.sendRaw('this is not json {');
     fake.sendRaw(JSON.stringify({ id: subscription, no_type: true }));
     fake.sendRaw(JSON.stringify({ id: subscription, type: 'event', event: { event_type: 'state_changed', data: { entity_id: 42 } } }));
-    fake.sendRaw(JSON.stringify({ id: subscription, type: 'event', event: { event_type: 'state_changed', data: { entity_id: 'light.kitchen', new_state: { state: 'off' } } } }));
+    fake.sendRaw(
+      JSON.stringify({
+        id: subscription,
+        type: 'event',
+        event: { event_type: 'state_changed', data: { entity_id: 'light.kitchen', new_state: { state: 'off' } } },
+      }),
+    );
     fake.sendRaw(JSON.stringify([{ id: 999, type: 'result', success: true, result: null }, 'nope']));
 
     fake.setState('light.kitchen', 'off');

@@ -73,9 +73,23 @@ export const HOME: SeedState[] = [
     attributes: { friendly_name: 'Kitchen Light', brightness: 180, supported_color_modes: ['brightness'] },
     device: { name: 'Hue white lamp', manufacturer: 'Signify Netherlands B.V.', model: 'LWA001', name_by_user: 'Kitchen pendant' },
   },
-  { entity_id: 'lock.front_door', state: 'locked', attributes: { friendly_name: 'Front Door' }, device: { name: 'Front Door Lock', manufacturer: 'Yale', model: 'YRD256' } },
-  { entity_id: 'sensor.front_door_battery', state: '87', attributes: { friendly_name: 'Front Door Battery', unit_of_measurement: '%' }, device: { name: 'Front Door Lock', manufacturer: 'Yale', model: 'YRD256' } },
-  { entity_id: 'sensor.living_room_temperature', state: '21.5', attributes: { friendly_name: 'Living Room Temperature', unit_of_measurement: '°C', device_class: 'temperature' } },
+  {
+    entity_id: 'lock.front_door',
+    state: 'locked',
+    attributes: { friendly_name: 'Front Door' },
+    device: { name: 'Front Door Lock', manufacturer: 'Yale', model: 'YRD256' },
+  },
+  {
+    entity_id: 'sensor.front_door_battery',
+    state: '87',
+    attributes: { friendly_name: 'Front Door Battery', unit_of_measurement: '%' },
+    device: { name: 'Front Door Lock', manufacturer: 'Yale', model: 'YRD256' },
+  },
+  {
+    entity_id: 'sensor.living_room_temperature',
+    state: '21.5',
+    attributes: { friendly_name: 'Living Room Temperature', unit_of_measurement: '°C', device_class: 'temperature' },
+  },
   { entity_id: 'switch.porch', state: 'unavailable', attributes: { friendly_name: 'Porch', restored: true } },
   { entity_id: 'input_boolean.guest_mode', state: 'off', attributes: { friendly_name: 'Guest Mode' } },
   { entity_id: 'alarm_control_panel.home', state: 'armed_away', attributes: { friendly_name: 'Home Alarm', code_arm_required: true } },
@@ -85,8 +99,29 @@ export const HOME: SeedState[] = [
 /** A self-signed certificate for 127.0.0.1 that nothing trusts (made with openssl in a temp dir). */
 export function untrustedCertificate(): { cert: string; key: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-ha-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.crt',
-    '-days', '2', '-subj', '/CN=homeassistant.local', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.crt',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=homeassistant.local',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   return { cert: readFileSync(join(dir, 'server.crt'), 'utf8'), key: readFileSync(join(dir, 'server.key'), 'utf8'), dir };
 }
 

@@ -27,7 +27,10 @@ describe('Home Assistant in a running hub', () => {
     const t = await hubWith({});
     const cookie = await setupOwner(t);
     expect(await haHealth(t)).toEqual({ status: 'disabled', detail: 'homeassistant.url and homeassistant.token are not set' });
-    const set = await api<{ changed: string[]; restart_required: string[] }>(t, 'PATCH', '/settings', { cookie, body: { homeassistant: { url: ha.url, token: TOKEN } } });
+    const set = await api<{ changed: string[]; restart_required: string[] }>(t, 'PATCH', '/settings', {
+      cookie,
+      body: { homeassistant: { url: ha.url, token: TOKEN } },
+    });
     expect(set.status).toBe(200);
     expect(set.body.restart_required).toEqual([]);
     await waitForAsync(async () => (await haEntities(t, cookie)).length === HOME.length || undefined, 'HA entities after the settings change');
@@ -57,7 +60,10 @@ describe('Home Assistant in a running hub', () => {
     const second = await FakeHomeAssistant.start({
       token: TOKEN,
       port: first.port,
-      states: [...HOME.filter((s) => s.entity_id !== 'lock.front_door'), { entity_id: 'fan.bedroom', state: 'on', attributes: { friendly_name: 'Bedroom Fan' } }],
+      states: [
+        ...HOME.filter((s) => s.entity_id !== 'lock.front_door'),
+        { entity_id: 'fan.bedroom', state: 'on', attributes: { friendly_name: 'Bedroom Fan' } },
+      ],
     });
     cleanups.push(() => second.stop());
     await waitForAsync(async () => (await haHealth(t)).status === 'ok', 'bridge reconnected');
@@ -69,7 +75,11 @@ describe('Home Assistant in a running hub', () => {
     // The command path the gate's executor will use reaches HA as call_service.
     const adapter = t.hub.services.get<DeviceAdapter>('homeassistant')!;
     expect(adapter.source).toBe('homeassistant');
-    await adapter.execute(after.find((e) => e.id === 'fan.bedroom')!, 'turn_off', {});
+    await adapter.execute(
+      after.find((e) => e.id === 'fan.bedroom')!,
+      'turn_off',
+      {},
+    );
     expect(second.calls).toEqual([{ domain: 'fan', service: 'turn_off', service_data: { entity_id: 'fan.bedroom' } }]);
     await waitForAsync(async () => (await api<Entity>(t, 'GET', '/entities/fan.bedroom', { cookie })).body.state === 'off', 'fan state follows');
 
@@ -82,7 +92,7 @@ describe('Home Assistant in a running hub', () => {
     const t = await hubWith({ url: fake.url, token: 'not-the-right-token' });
 
     await waitForAsync(async () => (await haHealth(t)).detail.includes(AUTH_INVALID_DETAIL), 'auth error in health');
-    const health = await (await fetch(`${t.url}/api/v1/health`)).json() as { status: string };
+    const health = (await (await fetch(`${t.url}/api/v1/health`)).json()) as { status: string };
     expect(health.status).toBe('degraded'); // the hub serves on; only the bridge is out
     await sleep(3000);
     expect(fake.authAttempts).toBe(1);

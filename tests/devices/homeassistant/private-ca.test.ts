@@ -22,7 +22,11 @@ let fake: FakeHomeAssistant;
 
 beforeAll(async () => {
   pki = makePki(tempDir('hearth-ha-pki-'));
-  fake = await FakeHomeAssistant.start({ token: TOKEN, states: HOME, tls: { cert: readFileSync(pki.serverCert, 'utf8'), key: readFileSync(pki.serverKey, 'utf8') } });
+  fake = await FakeHomeAssistant.start({
+    token: TOKEN,
+    states: HOME,
+    tls: { cert: readFileSync(pki.serverCert, 'utf8'), key: readFileSync(pki.serverKey, 'utf8') },
+  });
 });
 afterAll(async () => {
   await fake.stop();
@@ -46,12 +50,23 @@ async function until<T>(check: () => Promise<T>, what: string, timeoutMs = 20_00
 const doctor = (env: NodeJS.ProcessEnv) => {
   const data = tempDir();
   cleanups.push(() => rmSync(data, { recursive: true, force: true }));
-  return runCli(['doctor'], { env: { HEARTH_DATA_DIR: data, HEARTH_HTTP_HOST: '127.0.0.1', HEARTH_HTTP_PORT: '0', HEARTH_MQTT_HOST: '127.0.0.1', HEARTH_MQTT_PORT: '0', HEARTH_HOMEASSISTANT_URL: fake.url, HEARTH_HOMEASSISTANT_TOKEN: TOKEN, ...env } });
+  return runCli(['doctor'], {
+    env: {
+      HEARTH_DATA_DIR: data,
+      HEARTH_HTTP_HOST: '127.0.0.1',
+      HEARTH_HTTP_PORT: '0',
+      HEARTH_MQTT_HOST: '127.0.0.1',
+      HEARTH_MQTT_PORT: '0',
+      HEARTH_HOMEASSISTANT_URL: fake.url,
+      HEARTH_HOMEASSISTANT_TOKEN: TOKEN,
+      ...env,
+    },
+  });
 };
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+\)?/);
 
 describe('Home Assistant over https with a private CA', { timeout: SLOW_TEST_MS }, () => {
-  it('with homeassistant.ca set to the home\'s CA, the hub connects over wss and HA\'s entities appear; doctor says ok', async () => {
+  it("with homeassistant.ca set to the home's CA, the hub connects over wss and HA's entities appear; doctor says ok", async () => {
     expect(fake.url).toMatch(/^https:/);
     const t = await hubWith({ url: fake.url, token: TOKEN, ca: pki.caCert });
     const cookie = await setupOwner(t);
@@ -81,15 +96,23 @@ describe('Home Assistant over https with a private CA', { timeout: SLOW_TEST_MS 
     expect(refused.ha.status).toBe('degraded');
     expect(fake.authAttempts).toBe(authBefore); // the token never went to a server we could not verify
 
-    const tried = await api<{ status: string; detail: string }>(t, 'POST', '/settings/test-connection', { cookie, body: { kind: 'homeassistant', values: {} } });
+    const tried = await api<{ status: string; detail: string }>(t, 'POST', '/settings/test-connection', {
+      cookie,
+      body: { kind: 'homeassistant', values: {} },
+    });
     expect(tried.status).toBe(200);
     expect(tried.body).toEqual({ kind: 'homeassistant', status: 'fail', detail: `wss://127.0.0.1:${fake.port}/api/websocket: ${UNTRUSTED}` });
-    const withCa = await api<{ status: string; detail: string }>(t, 'POST', '/settings/test-connection', { cookie, body: { kind: 'homeassistant', values: { ca: pki.caCert } } });
+    const withCa = await api<{ status: string; detail: string }>(t, 'POST', '/settings/test-connection', {
+      cookie,
+      body: { kind: 'homeassistant', values: { ca: pki.caCert } },
+    });
     expect(withCa.body.status).toBe('ok');
 
     const r = await doctor({});
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^FAIL\\s+homeassistant\\s+wss://127\\.0\\.0\\.1:${fake.port}/api/websocket: ${UNTRUSTED.replace(/[().]/g, '\\$&')}$`, 'm'));
+    expect(r.stdout).toMatch(
+      new RegExp(`^FAIL\\s+homeassistant\\s+wss://127\\.0\\.0\\.1:${fake.port}/api/websocket: ${UNTRUSTED.replace(/[().]/g, '\\$&')}$`, 'm'),
+    );
     noStack(r.stdout + r.stderr);
 
     // A path that is not a CA file is refused before it is stored; a good one takes effect at once.
@@ -102,19 +125,29 @@ describe('Home Assistant over https with a private CA', { timeout: SLOW_TEST_MS 
   it('a CA that did not sign the certificate is named as the problem', async () => {
     expect(await checkHomeAssistant(fake.url, TOKEN, 5000, pki.caCert)).toMatchObject({ ok: true });
     const out = await checkHomeAssistant(fake.url, TOKEN, 5000, pki.rogueCaCert);
-    expect(out).toEqual({ ok: false, detail: expect.stringContaining(`certificate not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE): it is not signed by the CA in homeassistant.ca (${pki.rogueCaCert})`) });
+    expect(out).toEqual({
+      ok: false,
+      detail: expect.stringContaining(
+        `certificate not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE): it is not signed by the CA in homeassistant.ca (${pki.rogueCaCert})`,
+      ),
+    });
   });
 
   it('a homeassistant.ca that does not exist, or holds no certificate, stops start-up with exit 78 naming the key', async () => {
     const dir = tempDir();
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const start = (ca: string) =>
-      runCli(['start', '--data', join(dir, 'data')], { cwd: dir, env: { HEARTH_HTTP_HOST: '127.0.0.1', HEARTH_HTTP_PORT: '0', HEARTH_MQTT_HOST: '127.0.0.1', HEARTH_MQTT_PORT: '0', HEARTH_HOMEASSISTANT_CA: ca } });
+      runCli(['start', '--data', join(dir, 'data')], {
+        cwd: dir,
+        env: { HEARTH_HTTP_HOST: '127.0.0.1', HEARTH_HTTP_PORT: '0', HEARTH_MQTT_HOST: '127.0.0.1', HEARTH_MQTT_PORT: '0', HEARTH_HOMEASSISTANT_CA: ca },
+      });
 
     const missing = join(dir, 'no-such-ca.pem');
     const r = await start(missing);
     expect(r.code).toBe(78);
-    expect(r.stderr).toContain(`settings key "homeassistant.ca" has value "${missing}" (HEARTH_HOMEASSISTANT_CA): expected a readable PEM file of CA certificates: cannot read ${missing} (ENOENT)`);
+    expect(r.stderr).toContain(
+      `settings key "homeassistant.ca" has value "${missing}" (HEARTH_HOMEASSISTANT_CA): expected a readable PEM file of CA certificates: cannot read ${missing} (ENOENT)`,
+    );
     noStack(r.stderr);
 
     const notPem = join(dir, 'ca.txt');

@@ -30,7 +30,10 @@ describe('Home Assistant adapter: reconnect and re-sync', () => {
 
     // HA comes back on the same port with a changed home.
     const changed = HOME.filter((s) => s.entity_id !== 'lock.front_door').map((s) => (s.entity_id === 'light.kitchen' ? { ...s, state: 'off' } : s));
-    const second = await fakeHa({ port: first.port, states: [...changed, { entity_id: 'cover.garage_door', state: 'open', attributes: { friendly_name: 'Garage Door' } }] });
+    const second = await fakeHa({
+      port: first.port,
+      states: [...changed, { entity_id: 'cover.garage_door', state: 'open', attributes: { friendly_name: 'Garage Door' } }],
+    });
     await waitFor(() => adapter.health().status === 'ok', 'reconnected');
     expect(registry.get('light.kitchen')).toMatchObject({ state: 'off', available: true });
     expect(registry.get('lock.front_door')).toBeUndefined();
@@ -63,7 +66,9 @@ describe('Home Assistant adapter: reconnect and re-sync', () => {
     // The lock's integration loads; the porch switch is gone for good.
     second.setState('lock.front_door', 'unlocked', { friendly_name: 'Front Door' });
     await waitFor(() => registry.get('lock.front_door')?.available, 'lock back');
-    for (const s of HOME) if (!['light.kitchen', 'sensor.living_room_temperature', 'lock.front_door', 'switch.porch'].includes(s.entity_id)) second.setState(s.entity_id, s.state, s.attributes);
+    for (const s of HOME)
+      if (!['light.kitchen', 'sensor.living_room_temperature', 'lock.front_door', 'switch.porch'].includes(s.entity_id))
+        second.setState(s.entity_id, s.state, s.attributes);
     second.finishStartup();
     await waitFor(() => !registry.get('switch.porch'), 'vanished entity removed after homeassistant_started');
     expect(registry.get('lock.front_door')).toMatchObject({ state: 'unlocked', available: true });

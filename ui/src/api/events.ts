@@ -9,10 +9,29 @@ type Handler = (e: HubEvent) => void;
 
 /** Names the hub sends; named SSE events need a listener each. */
 const NAMES = [
-  'entity.state_changed', 'entity.added', 'entity.updated', 'entity.removed', 'entity.availability',
-  'approval.requested', 'approval.created', 'approval.decided', 'approval.updated', 'approval.approved', 'approval.denied',
-  'approval.expired', 'approval.cancelled', 'approval.executed', 'approval.failed', 'approval.unconfirmed', 'approval.state_changed',
-  'approval.finished', 'action.executed', 'gate.alert', 'notification.created', 'hello', 'ping',
+  'entity.state_changed',
+  'entity.added',
+  'entity.updated',
+  'entity.removed',
+  'entity.availability',
+  'approval.requested',
+  'approval.created',
+  'approval.decided',
+  'approval.updated',
+  'approval.approved',
+  'approval.denied',
+  'approval.expired',
+  'approval.cancelled',
+  'approval.executed',
+  'approval.failed',
+  'approval.unconfirmed',
+  'approval.state_changed',
+  'approval.finished',
+  'action.executed',
+  'gate.alert',
+  'notification.created',
+  'hello',
+  'ping',
 ];
 
 const handlers = new Set<Handler>();

@@ -12,7 +12,16 @@ interface Line {
 }
 
 const MAX_LINES = 60;
-const STATUS_WORDS: Record<string, string> = { pending: 'waiting for approval', executed: 'done', refused: 'refused', failed: 'failed', unconfirmed: 'not confirmed', denied: 'denied', expired: 'expired', cancelled: 'cancelled' };
+const STATUS_WORDS: Record<string, string> = {
+  pending: 'waiting for approval',
+  executed: 'done',
+  refused: 'refused',
+  failed: 'failed',
+  unconfirmed: 'not confirmed',
+  denied: 'denied',
+  expired: 'expired',
+  cancelled: 'cancelled',
+};
 /** How a request that waited for approval ended, from the envelope's final state. */
 const FINISHED: Record<string, string> = {
   executed: 'Your request was approved and done.',
@@ -68,7 +77,8 @@ export function Chat() {
     try {
       const r = await post<SayReply>('/say', body);
       add({ who: 'hearth', text: r.reply, status: r.outcome?.status });
-      for (const o of [r.outcome, ...(r.outcomes ?? [])]) if (o?.status === 'pending' && o.approval_id && r.intent === 'command') waiting.current.add(o.approval_id);
+      for (const o of [r.outcome, ...(r.outcomes ?? [])])
+        if (o?.status === 'pending' && o.approval_id && r.intent === 'command') waiting.current.add(o.approval_id);
       setLast(r);
     } catch (err) {
       setError(err);
@@ -103,7 +113,9 @@ export function Chat() {
             </button>
           </div>
           <div class="chat-log" role="log" aria-live="polite" aria-label="Conversation" ref={log}>
-            {lines.length === 0 ? <p class="muted small">Ask about the home or say what to do: “is the garage open?”, “lock up”, “turn off the kitchen light”.</p> : null}
+            {lines.length === 0 ? (
+              <p class="muted small">Ask about the home or say what to do: “is the garage open?”, “lock up”, “turn off the kitchen light”.</p>
+            ) : null}
             {lines.map((l) => (
               <p key={l.id} class={`chat-line ${l.who}`}>
                 <span class="sr-only">{l.who === 'you' ? 'You: ' : 'Hearth: '}</span>
@@ -127,9 +139,31 @@ export function Chat() {
               {pin ? 'Your PIN' : 'Message to Hearth'}
             </label>
             {pin ? (
-              <input key="pin" id={inputId} ref={input} type="password" inputMode="numeric" pattern="[0-9]{4,8}" autoComplete="off" maxLength={8} required value={text} onInput={(e) => setText((e.target as HTMLInputElement).value)} />
+              <input
+                key="pin"
+                id={inputId}
+                ref={input}
+                type="password"
+                inputMode="numeric"
+                pattern="[0-9]{4,8}"
+                autoComplete="off"
+                maxLength={8}
+                required
+                value={text}
+                onInput={(e) => setText((e.target as HTMLInputElement).value)}
+              />
             ) : (
-              <input key="text" id={inputId} ref={input} type="text" autoComplete="off" maxLength={1000} placeholder="Ask or tell Hearth…" value={text} onInput={(e) => setText((e.target as HTMLInputElement).value)} />
+              <input
+                key="text"
+                id={inputId}
+                ref={input}
+                type="text"
+                autoComplete="off"
+                maxLength={1000}
+                placeholder="Ask or tell Hearth…"
+                value={text}
+                onInput={(e) => setText((e.target as HTMLInputElement).value)}
+              />
             )}
             <button type="submit" class="primary" disabled={busy}>
               {pin ? 'Approve' : 'Send'}
@@ -137,7 +171,14 @@ export function Chat() {
           </form>
         </section>
       ) : null}
-      <button type="button" ref={toggle} class="chat-toggle primary" aria-expanded={open} aria-controls={open ? panelId : undefined} onClick={() => (open ? close() : setOpen(true))}>
+      <button
+        type="button"
+        ref={toggle}
+        class="chat-toggle primary"
+        aria-expanded={open}
+        aria-controls={open ? panelId : undefined}
+        onClick={() => (open ? close() : setOpen(true))}
+      >
         {open ? 'Hide chat' : 'Ask Hearth'}
       </button>
     </div>

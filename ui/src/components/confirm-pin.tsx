@@ -11,7 +11,17 @@ export const isPending = (x: unknown): x is PendingChange =>
  * A request of mine that waits: when I may confirm it myself (the hub's own changes, or a home
  * where no one else could approve), the PIN field in place; otherwise who it waits for.
  */
-export function ConfirmWithPin({ approvalId, selfConfirm, what, onDone }: { approvalId: string; selfConfirm: boolean; what: string; onDone: (e: Envelope) => void }) {
+export function ConfirmWithPin({
+  approvalId,
+  selfConfirm,
+  what,
+  onDone,
+}: {
+  approvalId: string;
+  selfConfirm: boolean;
+  what: string;
+  onDone: (e: Envelope) => void;
+}) {
   const [pin, setPin] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);

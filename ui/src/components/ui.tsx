@@ -22,7 +22,13 @@ export function Notice({ children, tone = 'info' }: { children: ComponentChildre
   );
 }
 
-type InputProps = Omit<LooseInputHTMLAttributes<HTMLInputElement>, 'value'> & { label: string; hint?: string; value?: string; list?: string; onValue?: (v: string) => void };
+type InputProps = Omit<LooseInputHTMLAttributes<HTMLInputElement>, 'value'> & {
+  label: string;
+  hint?: string;
+  value?: string;
+  list?: string;
+  onValue?: (v: string) => void;
+};
 
 /** A labelled input (label/for), with an optional hint tied by aria-describedby. */
 export function Field({ label, hint, onValue, id, ...rest }: InputProps) {
@@ -31,7 +37,12 @@ export function Field({ label, hint, onValue, id, ...rest }: InputProps) {
   return (
     <div class="field">
       <label for={fid}>{label}</label>
-      <input id={fid} aria-describedby={hint ? `${fid}-hint` : undefined} onInput={(e) => onValue?.((e.target as HTMLInputElement).value)} {...(rest as Record<string, unknown>)} />
+      <input
+        id={fid}
+        aria-describedby={hint ? `${fid}-hint` : undefined}
+        onInput={(e) => onValue?.((e.target as HTMLInputElement).value)}
+        {...(rest as Record<string, unknown>)}
+      />
       {hint ? (
         <small id={`${fid}-hint`} class="hint">
           {hint}
@@ -105,6 +116,13 @@ export function Forbidden({ error }: { error: ApiError }) {
 }
 
 export function StatusDot({ status }: { status: string }) {
-  const tone = status === 'ok' || status === 'live' ? 'ok' : status === 'degraded' || status === 'starting' || status === 'connecting' ? 'warn' : status === 'disabled' ? 'off' : 'bad';
+  const tone =
+    status === 'ok' || status === 'live'
+      ? 'ok'
+      : status === 'degraded' || status === 'starting' || status === 'connecting'
+        ? 'warn'
+        : status === 'disabled'
+          ? 'off'
+          : 'bad';
   return <span class={`dot ${tone}`} aria-hidden="true" />;
 }

@@ -38,7 +38,9 @@ export function auditSentence(e: AuditEntry, names: Names): string {
     case 'approval.executing':
       return 'Hearth sent the command';
     case 'action.executed':
-      return d.sent ? `Hearth sent the command to ${action?.entity_id ? names.entity(action.entity_id) : 'the device'}` : `Hearth could not send the command: ${String(d.error ?? '')}`;
+      return d.sent
+        ? `Hearth sent the command to ${action?.entity_id ? names.entity(action.entity_id) : 'the device'}`
+        : `Hearth could not send the command: ${String(d.error ?? '')}`;
     case 'action.confirmed':
     case 'approval.executed':
       return detail.message ? `Done: ${detail.message}` : 'The device reported the new state';

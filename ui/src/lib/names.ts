@@ -46,6 +46,10 @@ const OPERATION_WORDS: Record<string, string> = {
 export function actionWords(operation: string, entityName: string, params: Record<string, unknown> = {}): string {
   const verb = OPERATION_WORDS[operation] ?? operation.replace(/_/g, ' ');
   const extra =
-    params.temperature !== undefined ? ` to ${String(params.temperature)}°` : params.brightness !== undefined ? ` at ${Math.round((Number(params.brightness) / 255) * 100)}%` : '';
+    params.temperature !== undefined
+      ? ` to ${String(params.temperature)}°`
+      : params.brightness !== undefined
+        ? ` at ${Math.round((Number(params.brightness) / 255) * 100)}%`
+        : '';
   return `${verb} ${entityName}${extra}`;
 }

@@ -116,7 +116,11 @@ export function encodeQr(text: string): boolean[][] {
     set(6, i, i % 2 === 0);
     set(i, 6, i % 2 === 0);
   }
-  for (const [cx, cy] of [[3, 3], [size - 4, 3], [3, size - 4]] as const) {
+  for (const [cx, cy] of [
+    [3, 3],
+    [size - 4, 3],
+    [3, size - 4],
+  ] as const) {
     for (let dy = -4; dy <= 4; dy++)
       for (let dx = -4; dx <= 4; dx++) {
         const d = Math.max(Math.abs(dx), Math.abs(dy));
@@ -180,14 +184,29 @@ export function encodeQr(text: string): boolean[][] {
         if (fixed[y]![x]) continue;
         let inv: boolean;
         switch (mask) {
-          case 0: inv = (x + y) % 2 === 0; break;
-          case 1: inv = y % 2 === 0; break;
-          case 2: inv = x % 3 === 0; break;
-          case 3: inv = (x + y) % 3 === 0; break;
-          case 4: inv = (Math.floor(x / 3) + Math.floor(y / 2)) % 2 === 0; break;
-          case 5: inv = ((x * y) % 2) + ((x * y) % 3) === 0; break;
-          case 6: inv = (((x * y) % 2) + ((x * y) % 3)) % 2 === 0; break;
-          default: inv = (((x + y) % 2) + ((x * y) % 3)) % 2 === 0;
+          case 0:
+            inv = (x + y) % 2 === 0;
+            break;
+          case 1:
+            inv = y % 2 === 0;
+            break;
+          case 2:
+            inv = x % 3 === 0;
+            break;
+          case 3:
+            inv = (x + y) % 3 === 0;
+            break;
+          case 4:
+            inv = (Math.floor(x / 3) + Math.floor(y / 2)) % 2 === 0;
+            break;
+          case 5:
+            inv = ((x * y) % 2) + ((x * y) % 3) === 0;
+            break;
+          case 6:
+            inv = (((x * y) % 2) + ((x * y) % 3)) % 2 === 0;
+            break;
+          default:
+            inv = (((x + y) % 2) + ((x * y) % 3)) % 2 === 0;
         }
         if (inv) modules[y]![x] = !modules[y]![x];
       }

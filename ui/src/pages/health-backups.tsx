@@ -54,7 +54,11 @@ export function HealthBackups() {
             )}{' '}
             {b.passphrase_set && b.enabled && b.next_due ? `Next one: ${dateTime(b.next_due)}.` : null}
           </p>
-          {b.last_error ? <Notice tone="warn">The last attempt failed ({dateTime(b.last_error.at)}): {b.last_error.reason}</Notice> : null}
+          {b.last_error ? (
+            <Notice tone="warn">
+              The last attempt failed ({dateTime(b.last_error.at)}): {b.last_error.reason}
+            </Notice>
+          ) : null}
           {b.copy_error ? <Notice tone="warn">The copy to the second folder failed: {b.copy_error}</Notice> : null}
           {b.passphrase_set ? (
             <button type="button" disabled={busy || b.running} onClick={() => void backUpNow()}>
@@ -64,7 +68,13 @@ export function HealthBackups() {
             <p class="muted">Backups are encrypted with a passphrase you choose. Set one to turn on daily backups.</p>
           )}
           <form onSubmit={(e) => void setPassphrase(e)} class="row">
-            <Field label={b.passphrase_set ? 'New backup passphrase' : 'Backup passphrase'} type="password" value={pass} onValue={setPass} hint="At least 10 characters. Hearth keeps only a key made from it." />
+            <Field
+              label={b.passphrase_set ? 'New backup passphrase' : 'Backup passphrase'}
+              type="password"
+              value={pass}
+              onValue={setPass}
+              hint="At least 10 characters. Hearth keeps only a key made from it."
+            />
             <button type="submit" disabled={pass.length < 10}>
               {b.passphrase_set ? 'Change' : 'Set'}
             </button>

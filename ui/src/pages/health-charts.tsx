@@ -35,7 +35,9 @@ export function HistoryCharts() {
 }
 
 function Chart({ samples, series }: { samples: Sample[]; series: (typeof SERIES)[number] }) {
-  const points = samples.map((x) => [Date.parse(x.at), x[series.key] as number | null] as const).filter((p): p is readonly [number, number] => typeof p[1] === 'number');
+  const points = samples
+    .map((x) => [Date.parse(x.at), x[series.key] as number | null] as const)
+    .filter((p): p is readonly [number, number] => typeof p[1] === 'number');
   if (points.length === 0) return null;
   const W = 300;
   const H = 80;
@@ -44,14 +46,26 @@ function Chart({ samples, series }: { samples: Sample[]; series: (typeof SERIES)
   const values = points.map((p) => p[1]);
   const lo = series.max ? 0 : Math.floor(Math.min(...values) - 1);
   const hi = series.max ?? Math.ceil(Math.max(...values) + 1);
-  const d = points.map(([t, v], i) => `${i ? 'L' : 'M'}${(((t - t0) / (t1 - t0)) * W).toFixed(1)} ${(H - ((v - lo) / (hi - lo || 1)) * H).toFixed(1)}`).join('');
+  const d = points
+    .map(([t, v], i) => `${i ? 'L' : 'M'}${(((t - t0) / (t1 - t0)) * W).toFixed(1)} ${(H - ((v - lo) / (hi - lo || 1)) * H).toFixed(1)}`)
+    .join('');
   const last = values[values.length - 1]!;
   return (
     <figure class="card chart">
       <figcaption>
-        {series.label}: <strong>{Math.round(last * 10) / 10}{series.unit}</strong> now
+        {series.label}:{' '}
+        <strong>
+          {Math.round(last * 10) / 10}
+          {series.unit}
+        </strong>{' '}
+        now
       </figcaption>
-      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={`${series.label} from ${clock(new Date(t0).toISOString())}, now ${last}${series.unit}; lowest ${Math.min(...values)}, highest ${Math.max(...values)}`}>
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={`${series.label} from ${clock(new Date(t0).toISOString())}, now ${last}${series.unit}; lowest ${Math.min(...values)}, highest ${Math.max(...values)}`}
+      >
         <path d={d} fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke" />
         {points.length === 1 ? <circle cx={W} cy={H - ((last - lo) / (hi - lo || 1)) * H} r="3" fill="currentColor" /> : null}
       </svg>

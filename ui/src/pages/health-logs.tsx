@@ -25,11 +25,24 @@ export function HealthLogs() {
       <h2 id="logs-title">Logs</h2>
       <p class="muted small">Warnings and errors of the last week, newest first. Passwords and tokens are never written here.</p>
       <div class="row">
-        <Select label="Show" value={level} onValue={setLevel} options={[['warn', 'Warnings and errors'], ['error', 'Errors only']]} />
+        <Select
+          label="Show"
+          value={level}
+          onValue={setLevel}
+          options={[
+            ['warn', 'Warnings and errors'],
+            ['error', 'Errors only'],
+          ]}
+        />
         <Field label="Search" value={q} onValue={setQ} placeholder="a device, a word…" />
       </div>
       <ErrorNote error={res.error} />
-      {res.data && entries.length === 0 ? <p class="muted">Nothing to show: no {level === 'error' ? 'errors' : 'warnings or errors'}{q.trim() ? ` mentioning “${q.trim()}”` : ''}.</p> : null}
+      {res.data && entries.length === 0 ? (
+        <p class="muted">
+          Nothing to show: no {level === 'error' ? 'errors' : 'warnings or errors'}
+          {q.trim() ? ` mentioning “${q.trim()}”` : ''}.
+        </p>
+      ) : null}
       <ul class="logs">
         {entries.map((e) => (
           <li key={e.id} class="card compact">

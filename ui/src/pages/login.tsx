@@ -30,7 +30,15 @@ export function LoginPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) {
       <form class="card" onSubmit={submit} aria-labelledby="login-title">
         <h2 id="login-title">Sign in</h2>
         <Field label="Username" name="username" autocomplete="username" required value={form.username} onValue={(v) => setForm({ ...form, username: v })} />
-        <Field label="Password" name="password" type="password" autocomplete="current-password" required value={form.password} onValue={(v) => setForm({ ...form, password: v })} />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+          value={form.password}
+          onValue={(v) => setForm({ ...form, password: v })}
+        />
         <ErrorNote error={error} />
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}

@@ -56,7 +56,14 @@ steps:
   - action: {entity_id: light.demo_porch, operation: turn_off}
 `;
 
-const stateWords: Record<string, string> = { running: 'running', waiting: 'waiting', done: 'done', failed: 'failed', cancelled: 'cancelled', skipped: 'skipped' };
+const stateWords: Record<string, string> = {
+  running: 'running',
+  waiting: 'waiting',
+  done: 'done',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  skipped: 'skipped',
+};
 
 /** Workflows: the list with on/off and last run, the packs, an editor that checks as you type, and each run's timeline. */
 export function WorkflowsPage() {
@@ -85,17 +92,26 @@ export function WorkflowsPage() {
     }
   };
   const run = (w: Workflow, dry: boolean) =>
-    act(async () => {
-      await post(`/workflows/${w.id}/run`, { dry_run: dry });
-      setShowing(w);
-    }, dry ? `Dry run of "${w.name}" started: it acts on nothing.` : `"${w.name}" started.`);
+    act(
+      async () => {
+        await post(`/workflows/${w.id}/run`, { dry_run: dry });
+        setShowing(w);
+      },
+      dry ? `Dry run of "${w.name}" started: it acts on nothing.` : `"${w.name}" started.`,
+    );
 
   const row = (w: Workflow) => (
     <li key={w.id} class="card compact" data-workflow={w.id}>
       <div class="row spread">
         <strong>{w.name}</strong>
         <label>
-          <input type="checkbox" checked={w.enabled} disabled={!owner || (!!w.problem && !w.enabled)} onChange={(e) => void act(() => patch(`/workflows/${w.id}`, { enabled: (e.target as HTMLInputElement).checked }))} /> On
+          <input
+            type="checkbox"
+            checked={w.enabled}
+            disabled={!owner || (!!w.problem && !w.enabled)}
+            onChange={(e) => void act(() => patch(`/workflows/${w.id}`, { enabled: (e.target as HTMLInputElement).checked }))}
+          />{' '}
+          On
         </label>
       </div>
       {w.description ? <p class="muted">{w.description}</p> : null}
@@ -114,12 +130,20 @@ export function WorkflowsPage() {
       <div class="row">
         {owner ? (
           <>
-            <button type="button" onClick={() => void run(w, false)}>Run now</button>
-            <button type="button" onClick={() => void run(w, true)}>Dry run</button>
-            <button type="button" onClick={() => setEditing(w)}>{w.origin === 'pack' ? 'Copy and edit' : 'Edit'}</button>
+            <button type="button" onClick={() => void run(w, false)}>
+              Run now
+            </button>
+            <button type="button" onClick={() => void run(w, true)}>
+              Dry run
+            </button>
+            <button type="button" onClick={() => setEditing(w)}>
+              {w.origin === 'pack' ? 'Copy and edit' : 'Edit'}
+            </button>
           </>
         ) : null}
-        <button type="button" onClick={() => setShowing(showing?.id === w.id ? null : w)}>{showing?.id === w.id ? 'Hide runs' : 'Runs'}</button>
+        <button type="button" onClick={() => setShowing(showing?.id === w.id ? null : w)}>
+          {showing?.id === w.id ? 'Hide runs' : 'Runs'}
+        </button>
       </div>
       {showing?.id === w.id ? <Runs workflow={w} /> : null}
     </li>
@@ -127,7 +151,13 @@ export function WorkflowsPage() {
 
   return (
     <main id="main">
-      <PageHead title="Workflows">{owner && !editing ? <button type="button" onClick={() => setEditing('new')}>New workflow</button> : null}</PageHead>
+      <PageHead title="Workflows">
+        {owner && !editing ? (
+          <button type="button" onClick={() => setEditing('new')}>
+            New workflow
+          </button>
+        ) : null}
+      </PageHead>
       <ErrorNote error={error} />
       {note ? <Notice tone="ok">{note}</Notice> : null}
       {editing ? (
@@ -197,18 +227,32 @@ function Editor({ workflow, onDone }: { workflow: Workflow | null; onDone: (save
       <div class="code-editor">
         <ol class="gutter" aria-hidden="true">
           {lines.map((_, i) => (
-            <li key={i} class={problem?.line === i + 1 ? 'bad-line' : undefined}>{i + 1}</li>
+            <li key={i} class={problem?.line === i + 1 ? 'bad-line' : undefined}>
+              {i + 1}
+            </li>
           ))}
         </ol>
-        <textarea aria-label="Workflow YAML" spellcheck={false} rows={Math.max(12, lines.length + 1)} value={source} onInput={(e) => setSource((e.target as HTMLTextAreaElement).value)} aria-invalid={problem ? true : undefined} aria-describedby="wf-check" />
+        <textarea
+          aria-label="Workflow YAML"
+          spellcheck={false}
+          rows={Math.max(12, lines.length + 1)}
+          value={source}
+          onInput={(e) => setSource((e.target as HTMLTextAreaElement).value)}
+          aria-invalid={problem ? true : undefined}
+          aria-describedby="wf-check"
+        />
       </div>
       <p id="wf-check" role="status" class={problem ? 'error' : 'muted'}>
         {problem ? problem.message : checked ? `Looks right: "${checked}".` : 'Checking…'}
       </p>
       <ErrorNote error={error} />
       <div class="row">
-        <button type="button" class="primary" disabled={!!problem} onClick={() => void save()}>Save</button>
-        <button type="button" onClick={() => void onDone()}>Cancel</button>
+        <button type="button" class="primary" disabled={!!problem} onClick={() => void save()}>
+          Save
+        </button>
+        <button type="button" onClick={() => void onDone()}>
+          Cancel
+        </button>
       </div>
     </section>
   );
@@ -272,7 +316,8 @@ function Timeline({ run }: { run: Run }) {
 
 function summary(output: unknown): string {
   const o = output as Record<string, unknown>;
-  if (o.dry_run) return `Would ${o.would ? `do ${String(o.would)}` : o.would_send ? `send "${String(o.would_send)}"` : o.would_ask ? `ask "${String(o.would_ask)}"` : 'wait'}; did nothing (dry run).`;
+  if (o.dry_run)
+    return `Would ${o.would ? `do ${String(o.would)}` : o.would_send ? `send "${String(o.would_send)}"` : o.would_ask ? `ask "${String(o.would_ask)}"` : 'wait'}; did nothing (dry run).`;
   if (typeof o.text === 'string') return o.text;
   if ('answer' in o) return o.answer === null ? 'No answer in time.' : `Answer: ${String(o.answer)}`;
   if (typeof o.due_at === 'number') return `Until ${dateTime(new Date(o.due_at).toISOString())}`;

@@ -4,7 +4,8 @@ import { cfgNumber, cfgText, type Component, type ComponentConfig } from './conf
 import { compileTemplate, payloadVars, toText, TemplateError } from './template.js';
 
 /** What a subscribed topic means for an entity. */
-export type BindingKind = 'state' | 'brightness' | 'position' | 'mode' | 'temperature' | 'current_temperature' | 'percentage' | 'attributes' | 'action' | 'power';
+export type BindingKind =
+  'state' | 'brightness' | 'position' | 'mode' | 'temperature' | 'current_temperature' | 'percentage' | 'attributes' | 'action' | 'power';
 export interface Binding {
   topic: string;
   kind: BindingKind;
@@ -74,7 +75,8 @@ export function staticAttributes(component: Component, cfg: Cfg): Record<string,
     a.max_temp = cfgNumber(cfg, 'max_temp', 35);
   }
   if (component === 'light') {
-    if (cfg.schema === 'json' ? cfg.brightness === true || Array.isArray(cfg.supported_color_modes) : str(cfg.brightness_command_topic)) a.supports_brightness = true;
+    if (cfg.schema === 'json' ? cfg.brightness === true || Array.isArray(cfg.supported_color_modes) : str(cfg.brightness_command_topic))
+      a.supports_brightness = true;
   }
   if (component === 'alarm_control_panel') {
     a.code_arm_required = cfg.code_arm_required !== false && Boolean(cfg.code);
@@ -184,15 +186,26 @@ function stateFor(component: Component, cfg: Cfg, text: string): StateUpdate | u
     }
     case 'lock': {
       const map: [string, string][] = [
-        ['state_locked', 'LOCKED'], ['state_unlocked', 'UNLOCKED'], ['state_locking', 'LOCKING'], ['state_unlocking', 'UNLOCKING'],
-        ['state_jammed', 'JAMMED'], ['state_open', 'OPEN'], ['state_opening', 'OPENING'],
+        ['state_locked', 'LOCKED'],
+        ['state_unlocked', 'UNLOCKED'],
+        ['state_locking', 'LOCKING'],
+        ['state_unlocking', 'UNLOCKING'],
+        ['state_jammed', 'JAMMED'],
+        ['state_open', 'OPEN'],
+        ['state_opening', 'OPENING'],
       ];
       for (const [key, dflt] of map) if (text === cfgText(cfg, key, dflt)) return { state: key.slice('state_'.length) };
       return undefined;
     }
     case 'cover':
     case 'valve': {
-      const map: [string, string][] = [['state_open', 'open'], ['state_closed', 'closed'], ['state_opening', 'opening'], ['state_closing', 'closing'], ['state_stopped', 'stopped']];
+      const map: [string, string][] = [
+        ['state_open', 'open'],
+        ['state_closed', 'closed'],
+        ['state_opening', 'opening'],
+        ['state_closing', 'closing'],
+        ['state_stopped', 'stopped'],
+      ];
       for (const [key, dflt] of map) if (text === cfgText(cfg, key, dflt)) return { state: key === 'state_stopped' ? 'open' : key.slice('state_'.length) };
       if (text === cfgText(cfg, 'payload_open', 'OPEN')) return { state: 'open' };
       if (text === cfgText(cfg, 'payload_close', 'CLOSE')) return { state: 'closed' };
@@ -206,10 +219,34 @@ function stateFor(component: Component, cfg: Cfg, text: string): StateUpdate | u
 }
 
 const OWN_ATTRIBUTES = [
-  'state', 'brightness', 'current_position', 'percentage', 'temperature', 'current_temperature', 'hvac_action', 'hvac_modes',
-  'min_temp', 'max_temp', 'supports_brightness', 'device_class', 'unit_of_measurement', 'icon', 'friendly_name',
+  'state',
+  'brightness',
+  'current_position',
+  'percentage',
+  'temperature',
+  'current_temperature',
+  'hvac_action',
+  'hvac_modes',
+  'min_temp',
+  'max_temp',
+  'supports_brightness',
+  'device_class',
+  'unit_of_measurement',
+  'icon',
+  'friendly_name',
 ];
-const ALARM_STATES = new Set(['disarmed', 'armed_home', 'armed_away', 'armed_night', 'armed_vacation', 'armed_custom_bypass', 'pending', 'triggered', 'arming', 'disarming']);
+const ALARM_STATES = new Set([
+  'disarmed',
+  'armed_home',
+  'armed_away',
+  'armed_night',
+  'armed_vacation',
+  'armed_custom_bypass',
+  'pending',
+  'triggered',
+  'arming',
+  'disarming',
+]);
 
 function scaleTo255(value: number, scale: number): number {
   return Math.max(0, Math.min(255, Math.round((value / (scale || 255)) * 255)));
@@ -316,8 +353,11 @@ export function commandsFor(component: Component, cfg: Cfg, entity: Entity, oper
         return [{ topic: cmd('set_position_topic'), payload: templated(cfg, 'set_position_template', { position: value, value }, String(value)) }];
       }
       const map: Record<string, [string, string]> = {
-        open_cover: ['payload_open', 'OPEN'], close_cover: ['payload_close', 'CLOSE'], stop_cover: ['payload_stop', 'STOP'],
-        open_valve: ['payload_open', 'OPEN'], close_valve: ['payload_close', 'CLOSE'],
+        open_cover: ['payload_open', 'OPEN'],
+        close_cover: ['payload_close', 'CLOSE'],
+        stop_cover: ['payload_stop', 'STOP'],
+        open_valve: ['payload_open', 'OPEN'],
+        close_valve: ['payload_close', 'CLOSE'],
       };
       const m = map[operation];
       if (!m) throw unsupported(entity, operation);
@@ -329,7 +369,12 @@ export function commandsFor(component: Component, cfg: Cfg, entity: Entity, oper
       return climateCommands(cfg, entity, operation, params, cmd);
     case 'button':
       if (operation !== 'press') throw unsupported(entity, operation);
-      return [{ topic: cmd(), payload: templated(cfg, 'command_template', { value: cfgText(cfg, 'payload_press', 'PRESS') }, cfgText(cfg, 'payload_press', 'PRESS')) }];
+      return [
+        {
+          topic: cmd(),
+          payload: templated(cfg, 'command_template', { value: cfgText(cfg, 'payload_press', 'PRESS') }, cfgText(cfg, 'payload_press', 'PRESS')),
+        },
+      ];
     case 'scene':
       if (operation !== 'turn_on') throw unsupported(entity, operation);
       return [{ topic: cmd(), payload: cfgText(cfg, 'payload_on', 'ON') }];
@@ -341,7 +386,8 @@ export function commandsFor(component: Component, cfg: Cfg, entity: Entity, oper
     case 'select': {
       if (operation !== 'select_option') throw unsupported(entity, operation);
       const option = String(params.option ?? '');
-      if (Array.isArray(cfg.options) && !cfg.options.includes(option)) throw new HearthError('INVALID_PARAMS', `${option} is not one of ${entity.id}'s options`, 400);
+      if (Array.isArray(cfg.options) && !cfg.options.includes(option))
+        throw new HearthError('INVALID_PARAMS', `${option} is not one of ${entity.id}'s options`, 400);
       return [{ topic: cmd(), payload: templated(cfg, 'command_template', { value: option }, option) }];
     }
     default:
@@ -390,11 +436,14 @@ function alarmCommands(cfg: Cfg, entity: Entity, operation: string, params: Reco
   const action = cfgText(cfg, m[0], m[1]);
   const configured = str(cfg.code);
   const code = params.code === undefined ? '' : String(params.code);
-  const required = configured && (m[2] === 'arm' ? cfg.code_arm_required !== false : m[2] === 'disarm' ? cfg.code_disarm_required !== false : cfg.code_trigger_required !== false);
+  const required =
+    configured &&
+    (m[2] === 'arm' ? cfg.code_arm_required !== false : m[2] === 'disarm' ? cfg.code_disarm_required !== false : cfg.code_trigger_required !== false);
   if (required) {
     if (!code) throw new HearthError('CODE_REQUIRED', `${entity.id} needs a code for ${operation}`, 400);
     // A fixed code in the config is checked here; REMOTE_CODE(_TEXT) means the panel checks it.
-    if (configured !== 'REMOTE_CODE' && configured !== 'REMOTE_CODE_TEXT' && code !== configured) throw new HearthError('WRONG_CODE', `the code for ${entity.id} is wrong`, 403);
+    if (configured !== 'REMOTE_CODE' && configured !== 'REMOTE_CODE_TEXT' && code !== configured)
+      throw new HearthError('WRONG_CODE', `the code for ${entity.id} is wrong`, 403);
   }
   return [{ topic: cmd(), payload: templated(cfg, 'command_template', { action, code }, action) }];
 }

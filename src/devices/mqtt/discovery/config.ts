@@ -4,14 +4,39 @@ import { ABBREVIATIONS, DEVICE_ABBREVIATIONS, ORIGIN_ABBREVIATIONS } from './abb
 
 /** The components Hearth models; HA knows more (event, update, tag, …) and those are ignored. */
 export const SUPPORTED_COMPONENTS = [
-  'light', 'switch', 'lock', 'cover', 'alarm_control_panel', 'climate', 'fan', 'sensor', 'binary_sensor', 'button',
-  'siren', 'valve', 'number', 'select', 'scene',
+  'light',
+  'switch',
+  'lock',
+  'cover',
+  'alarm_control_panel',
+  'climate',
+  'fan',
+  'sensor',
+  'binary_sensor',
+  'button',
+  'siren',
+  'valve',
+  'number',
+  'select',
+  'scene',
 ] as const satisfies readonly Domain[];
 export type Component = (typeof SUPPORTED_COMPONENTS)[number];
 /** Components Home Assistant knows but Hearth does not model: ignored quietly. */
 export const KNOWN_UNMODELED = new Set([
-  'camera', 'device_automation', 'device_tracker', 'event', 'humidifier', 'image', 'lawn_mower', 'notify', 'tag', 'text',
-  'update', 'vacuum', 'water_heater', 'alarm_control_panel_legacy',
+  'camera',
+  'device_automation',
+  'device_tracker',
+  'event',
+  'humidifier',
+  'image',
+  'lawn_mower',
+  'notify',
+  'tag',
+  'text',
+  'update',
+  'vacuum',
+  'water_heater',
+  'alarm_control_panel_legacy',
 ]);
 
 export function isSupported(component: string): component is Component {
@@ -90,7 +115,11 @@ export function expandBase(config: Obj): Obj {
   return out;
 }
 
-const topic = z.string().min(1).max(1024).refine((t) => !t.includes('+') && !t.includes('#'), 'wildcards are not allowed in a topic');
+const topic = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((t) => !t.includes('+') && !t.includes('#'), 'wildcards are not allowed in a topic');
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const tpl = z.string().max(4096);
 

@@ -3,8 +3,17 @@ import type { EntityRegistry } from '../../registry.js';
 import type { Entity } from '../../model.js';
 import type { BrokerMessage, LanBroker } from '../broker.js';
 import {
-  componentConfigSchema, entityIdFor, expandAbbreviations, expandBase, friendlyName, isSupported, KNOWN_UNMODELED, parseDiscoveryTopic,
-  cfgText, type Component, type ComponentConfig,
+  componentConfigSchema,
+  entityIdFor,
+  expandAbbreviations,
+  expandBase,
+  friendlyName,
+  isSupported,
+  KNOWN_UNMODELED,
+  parseDiscoveryTopic,
+  cfgText,
+  type Component,
+  type ComponentConfig,
 } from './config.js';
 import { bindingsFor, interpret, staticAttributes, type Binding } from './components.js';
 import { compileTemplate, payloadVars, toText, TemplateError } from './template.js';
@@ -121,7 +130,10 @@ export class MqttDiscovery {
     if (!m.topic.endsWith('/config')) return;
     const parsed = parseDiscoveryTopic(m.topic, DISCOVERY_PREFIX);
     if (!parsed) {
-      this.log.warn({ clientId: m.clientId, topic: m.topic }, 'discovery config ignored: topic is not homeassistant/<component>/[<node_id>/]<object_id>/config');
+      this.log.warn(
+        { clientId: m.clientId, topic: m.topic },
+        'discovery config ignored: topic is not homeassistant/<component>/[<node_id>/]<object_id>/config',
+      );
       return;
     }
     if (m.payload.length === 0) {
@@ -169,7 +181,8 @@ export class MqttDiscovery {
   /** Returns true when the component was (re)configured. */
   private onComponentConfig(m: BrokerMessage, key: string, component: string, objectId: string, config: Record<string, unknown>): boolean {
     if (!isSupported(component)) {
-      if (KNOWN_UNMODELED.has(component)) this.log.info({ clientId: m.clientId, topic: m.topic, component }, 'discovery config ignored: component not modelled by Hearth');
+      if (KNOWN_UNMODELED.has(component))
+        this.log.info({ clientId: m.clientId, topic: m.topic, component }, 'discovery config ignored: component not modelled by Hearth');
       else this.log.warn({ clientId: m.clientId, topic: m.topic, component }, 'discovery config ignored: unknown component');
       return false;
     }
@@ -184,7 +197,10 @@ export class MqttDiscovery {
     const bad = configTopicProblem(cfg, m.topic);
     if (bad) {
       this.removeKey(key);
-      this.log.warn({ clientId: m.clientId, topic: m.topic, config_key: bad.key, refused_topic: bad.topic, problem: bad.problem }, 'discovery config refused: it names a topic reserved for the hub');
+      this.log.warn(
+        { clientId: m.clientId, topic: m.topic, config_key: bad.key, refused_topic: bad.topic, problem: bad.problem },
+        'discovery config refused: it names a topic reserved for the hub',
+      );
       return false;
     }
     // Tasmota with SetOption19 1 may also announce, in HA's format, a relay or sensor its native
@@ -194,7 +210,10 @@ export class MqttDiscovery {
     if (owner !== undefined && owner !== key) {
       this.removeKey(key);
       this.suppressed.set(key, { topic: m.topic, claim: uid! });
-      this.log.info({ clientId: m.clientId, topic: m.topic, unique_id: cfg.unique_id, native: owner }, 'discovery config ignored: the same Tasmota entity comes from its native discovery');
+      this.log.info(
+        { clientId: m.clientId, topic: m.topic, unique_id: cfg.unique_id, native: owner },
+        'discovery config ignored: the same Tasmota entity comes from its native discovery',
+      );
       return false;
     }
     // A second config with a unique id already in use would be a twin (a look-alike "Front door"
@@ -203,7 +222,10 @@ export class MqttDiscovery {
     if (holder && holder.key !== key) {
       // The demo home's configs (only the hub publishes them) win whatever order they are read in.
       if (!isDemoDiscovery(m.topic) || isDemoDiscovery(holder.configTopic)) {
-        this.log.warn({ clientId: m.clientId, topic: m.topic, unique_id: cfg.unique_id, held_by: holder.configTopic }, 'discovery config refused: its unique_id is already used by another entity');
+        this.log.warn(
+          { clientId: m.clientId, topic: m.topic, unique_id: cfg.unique_id, held_by: holder.configTopic },
+          'discovery config refused: its unique_id is already used by another entity',
+        );
         return false;
       }
       this.log.warn({ topic: holder.configTopic, unique_id: cfg.unique_id }, 'discovery config refused: its unique_id belongs to the demo home');
@@ -221,7 +243,10 @@ export class MqttDiscovery {
           compileTemplate(b.template);
         } catch (err) {
           warnings.push(`template "${b.template}" for ${b.topic} cannot be evaluated: ${(err as Error).message}`);
-          this.log.warn({ clientId: m.clientId, topic: m.topic, entity_id: entityId, template: b.template }, 'discovery: template cannot be evaluated; entity marked with a warning');
+          this.log.warn(
+            { clientId: m.clientId, topic: m.topic, entity_id: entityId, template: b.template },
+            'discovery: template cannot be evaluated; entity marked with a warning',
+          );
           continue;
         }
       }
@@ -282,7 +307,10 @@ export class MqttDiscovery {
         this.drop(dup, !keep);
         if (keep) takenOver = dup.entityId;
         this.suppressed.set(dup.key, { topic: dup.configTopic, claim });
-        this.log.info({ clientId: m.clientId, topic: dup.configTopic, unique_id: dup.cfg.unique_id, native: spec.key }, 'discovery: HA-format config set aside; the same Tasmota entity comes from its native discovery');
+        this.log.info(
+          { clientId: m.clientId, topic: dup.configTopic, unique_id: dup.cfg.unique_id, native: spec.key },
+          'discovery: HA-format config set aside; the same Tasmota entity comes from its native discovery',
+        );
       }
       this.claims.set(claim, spec.key);
     }
@@ -321,7 +349,11 @@ export class MqttDiscovery {
     for (const b of spec.bindings) record.unsubscribe.push(this.route(b.topic, (payload) => this.onState(record, b, payload)));
     for (const a of spec.availability) record.unsubscribe.push(this.route(a.topic, (payload) => this.onAvailability(record, a, payload)));
     this.log.debug({ clientId: m.clientId, topic: m.topic, entity_id: entityId }, prev ? 'discovery: entity updated' : 'discovery: entity added');
-    if (prev) this.release(prev.claims.filter((c) => !spec.claims.includes(c)), spec.key);
+    if (prev)
+      this.release(
+        prev.claims.filter((c) => !spec.claims.includes(c)),
+        spec.key,
+      );
     return true;
   }
 
@@ -338,7 +370,10 @@ export class MqttDiscovery {
       if (!(err instanceof TemplateError)) throw err;
       const warning = `runtime: template "${binding.template ?? ''}" failed on a message from ${binding.topic}: ${err.message}`;
       if (this.registry.get(record.entityId)?.warning !== warning) {
-        this.log.warn({ entity_id: record.entityId, topic: binding.topic, err: err.message }, 'discovery: template failed on a state message; entity marked with a warning');
+        this.log.warn(
+          { entity_id: record.entityId, topic: binding.topic, err: err.message },
+          'discovery: template failed on a state message; entity marked with a warning',
+        );
         this.setWarning(record.entityId, warning);
       }
     }

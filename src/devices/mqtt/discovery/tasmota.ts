@@ -167,7 +167,10 @@ export class TasmotaDiscovery {
     for (const key of this.host.keysUnder(`tasmota/${mac}/`)) if (!installed.has(key)) this.host.removeKey(key);
     const shutters = cfg.rl.filter((t) => t === 3).length;
     if (shutters > 0 || cfg.if === 1 || cfg.if === true) {
-      this.log.info({ clientId: m.clientId, topic: m.topic, shutter_relays: shutters, ifan: Boolean(cfg.if) }, 'tasmota: shutters and fans are not modelled by Hearth; their relays are left out');
+      this.log.info(
+        { clientId: m.clientId, topic: m.topic, shutter_relays: shutters, ifan: Boolean(cfg.if) },
+        'tasmota: shutters and fans are not modelled by Hearth; their relays are left out',
+      );
     }
   }
 }

@@ -68,10 +68,13 @@ export function DeviceLogins() {
     <section class="card access" aria-labelledby="devices-title" id="devices">
       <h2 id="devices-title">Device logins</h2>
       <p class="muted">
-        For devices on this hub’s own MQTT broker, such as a Tasmota plug or a Zigbee2MQTT bridge: give each device its own login. The hub keeps only a hash of each password.
+        For devices on this hub’s own MQTT broker, such as a Tasmota plug or a Zigbee2MQTT bridge: give each device its own login. The hub keeps only a hash of
+        each password.
       </p>
       <ErrorNote error={brokerError} />
-      {broker && !broker.enabled ? <Notice tone="warn">The hub’s MQTT broker is turned off (mqtt.enabled), so no device can connect with these logins.</Notice> : null}
+      {broker && !broker.enabled ? (
+        <Notice tone="warn">The hub’s MQTT broker is turned off (mqtt.enabled), so no device can connect with these logins.</Notice>
+      ) : null}
       <LoginForm
         onCreated={(c) => {
           setCreated(c);
@@ -162,7 +165,13 @@ function NewLogin({ login, broker, onDone }: { login: CreatedDeviceLogin; broker
   const { username: u, password: p } = login;
   const url = broker ? `mqtt://${broker.host}:${broker.port}` : '';
   return (
-    <ShownOnce id="device-password" label={`Password for “${u}”`} value={p} hint="Copy it now: it will not be shown again. The hub keeps only a hash of it." onDone={onDone}>
+    <ShownOnce
+      id="device-password"
+      label={`Password for “${u}”`}
+      value={p}
+      hint="Copy it now: it will not be shown again. The hub keeps only a hash of it."
+      onDone={onDone}
+    >
       {broker ? (
         <>
           <p>
@@ -175,12 +184,17 @@ function NewLogin({ login, broker, onDone }: { login: CreatedDeviceLogin; broker
             ) : null}
             , username <code>{u}</code>.
           </p>
-          {broker.local ? <p class="muted small">That address works only on the hub itself: a device needs the hub’s address on your home network (and mqtt.host not on loopback).</p> : null}
+          {broker.local ? (
+            <p class="muted small">
+              That address works only on the hub itself: a device needs the hub’s address on your home network (and mqtt.host not on loopback).
+            </p>
+          ) : null}
           <p class="small">
             <strong>Tasmota</strong> (console): <code>{`Backlog MqttHost ${broker.host}; MqttPort ${broker.port}; MqttUser ${u}; MqttPassword ${p}`}</code>
           </p>
           <p class="small">
-            <strong>Zigbee2MQTT</strong> (configuration.yaml): <code>{`mqtt: {server: ${url}, user: ${u}, password: ${p}}`}</code> and <code>homeassistant: {'{enabled: true}'}</code>
+            <strong>Zigbee2MQTT</strong> (configuration.yaml): <code>{`mqtt: {server: ${url}, user: ${u}, password: ${p}}`}</code> and{' '}
+            <code>homeassistant: {'{enabled: true}'}</code>
           </p>
         </>
       ) : (

@@ -5,7 +5,21 @@ import { useState } from 'preact/hooks';
  * A secret shown this once (API token, device password): a read-only field (select-all works
  * everywhere), Copy and Done. `children` go between the field and the buttons.
  */
-export function ShownOnce({ id, label, value, hint, children, onDone }: { id: string; label: string; value: string; hint: string; children?: ComponentChildren; onDone: () => void }) {
+export function ShownOnce({
+  id,
+  label,
+  value,
+  hint,
+  children,
+  onDone,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  hint: string;
+  children?: ComponentChildren;
+  onDone: () => void;
+}) {
   const [copied, setCopied] = useState('');
   async function copy() {
     try {

@@ -94,7 +94,8 @@ export function SupportAccess() {
                     <span class={`tag state-${state}`}>{state}</span>
                   </div>
                   <p class="muted small">
-                    Granted by {names.member(g.created_by)}, {dateTime(g.created_at)} · {state === 'revoked' && g.revoked_at ? `revoked ${dateTime(g.revoked_at)}` : `ended ${dateTime(g.expires_at)}`}
+                    Granted by {names.member(g.created_by)}, {dateTime(g.created_at)} ·{' '}
+                    {state === 'revoked' && g.revoked_at ? `revoked ${dateTime(g.revoked_at)}` : `ended ${dateTime(g.expires_at)}`}
                   </p>
                 </li>
               );
@@ -121,7 +122,12 @@ function GrantForm({ onGranted }: { onGranted: () => void }) {
     setDone('');
     setBusy(true);
     try {
-      const body: GrantSupportBody = { scope, duration_minutes: Number(minutes), ...(engineer.trim() ? { engineer: engineer.trim() } : {}), ...(note.trim() ? { note: note.trim() } : {}) };
+      const body: GrantSupportBody = {
+        scope,
+        duration_minutes: Number(minutes),
+        ...(engineer.trim() ? { engineer: engineer.trim() } : {}),
+        ...(note.trim() ? { note: note.trim() } : {}),
+      };
       const g = await post<SupportGrant>('/support/sessions', body);
       setDone(`Granted: ${SCOPES[g.scope].title.toLowerCase()} until ${dateTime(g.expires_at)}.`);
       setEngineer('');
@@ -153,10 +159,19 @@ function GrantForm({ onGranted }: { onGranted: () => void }) {
       </fieldset>
       <div class="grid2">
         <Select label="For how long" value={minutes} onValue={setMinutes} options={DURATIONS} hint="Access ends by itself after this, or when you revoke it." />
-        <Field label="Engineer’s account (optional)" value={engineer} onValue={setEngineer} maxLength={64} autocomplete="off" hint="Only this support account may use it; empty means any engineer." />
+        <Field
+          label="Engineer’s account (optional)"
+          value={engineer}
+          onValue={setEngineer}
+          maxLength={64}
+          autocomplete="off"
+          hint="Only this support account may use it; empty means any engineer."
+        />
       </div>
       <Field label="Note (optional)" value={note} onValue={setNote} maxLength={500} hint="Such as the case number support gave you." />
-      <p class="notice warn" id="support-warning">Only grant access when you asked Hearth support for help and they asked you for it. Nobody from support needs your password or PIN.</p>
+      <p class="notice warn" id="support-warning">
+        Only grant access when you asked Hearth support for help and they asked you for it. Nobody from support needs your password or PIN.
+      </p>
       <div aria-live="polite">{done ? <p class="result ok">{done}</p> : null}</div>
       <ErrorNote error={error} />
       <button type="submit" class="primary" disabled={busy}>

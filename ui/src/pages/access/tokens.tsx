@@ -16,7 +16,8 @@ const EXPIRY: Array<[string, string]> = [
   ['365', 'In a year'],
 ];
 
-const stateOf = (t: TokenInfo): 'active' | 'revoked' | 'expired' => (t.revoked_at ? 'revoked' : t.expires_at && Date.parse(t.expires_at) <= Date.now() ? 'expired' : 'active');
+const stateOf = (t: TokenInfo): 'active' | 'revoked' | 'expired' =>
+  t.revoked_at ? 'revoked' : t.expires_at && Date.parse(t.expires_at) <= Date.now() ? 'expired' : 'active';
 
 /** Scoped API tokens for scripts and other systems: yours (an owner sees everyone's); the secret once. */
 export function ApiTokens() {
@@ -67,7 +68,11 @@ export function ApiTokens() {
               <p class="muted small">
                 {t.member_id !== me.id ? `${names.member(t.member_id)} · ` : ''}
                 Scopes <code>{t.scopes.join(' ')}</code> · made {dateTime(t.created_at)} · {t.last_used_at ? `last used ${ago(t.last_used_at)}` : 'never used'}
-                {t.revoked_at ? ` · revoked ${dateTime(t.revoked_at)}` : t.expires_at ? ` · ${state === 'expired' ? 'expired' : 'expires'} ${dateTime(t.expires_at)}` : ' · does not expire'}
+                {t.revoked_at
+                  ? ` · revoked ${dateTime(t.revoked_at)}`
+                  : t.expires_at
+                    ? ` · ${state === 'expired' ? 'expired' : 'expires'} ${dateTime(t.expires_at)}`
+                    : ' · does not expire'}
               </p>
               {state === 'active' ? (
                 <button type="button" class="danger" onClick={() => void revoke(t)} aria-label={`Revoke the token ${t.name}`}>
@@ -118,14 +123,25 @@ function TokenForm({ onCreated }: { onCreated: (t: CreatedToken) => void }) {
         <div class="checks">
           {TOKEN_SCOPES.map(([s, words]) => (
             <label key={s} class="check">
-              <input type="checkbox" value={s} checked={scopes.includes(s)} onChange={(e) => setScopes((e.target as HTMLInputElement).checked ? [...scopes, s] : scopes.filter((x) => x !== s))} />
+              <input
+                type="checkbox"
+                value={s}
+                checked={scopes.includes(s)}
+                onChange={(e) => setScopes((e.target as HTMLInputElement).checked ? [...scopes, s] : scopes.filter((x) => x !== s))}
+              />
               <span>
                 {words} <code class="small">{s}</code>
               </span>
             </label>
           ))}
         </div>
-        <Field label="Other scopes (optional)" value={other} onValue={setOther} autocomplete="off" hint="Separated by spaces, such as audit:* or entities:write." />
+        <Field
+          label="Other scopes (optional)"
+          value={other}
+          onValue={setOther}
+          autocomplete="off"
+          hint="Separated by spaces, such as audit:* or entities:write."
+        />
       </fieldset>
       <Select label="Expires" value={days} onValue={setDays} options={EXPIRY} />
       <ErrorNote error={error} />
@@ -138,5 +154,13 @@ function TokenForm({ onCreated }: { onCreated: (t: CreatedToken) => void }) {
 
 /** The secret, this once. */
 function Secret({ token, onDone }: { token: CreatedToken; onDone: () => void }) {
-  return <ShownOnce id="new-token" label={`Your new token “${token.name}”`} value={token.token} hint="Copy it now: it will not be shown again. The hub keeps only a hash of it." onDone={onDone} />;
+  return (
+    <ShownOnce
+      id="new-token"
+      label={`Your new token “${token.name}”`}
+      value={token.token}
+      hint="Copy it now: it will not be shown again. The hub keeps only a hash of it."
+      onDone={onDone}
+    />
+  );
 }

@@ -67,7 +67,9 @@ function Secret({ kind }: { kind: 'password' | 'pin' }) {
         required
       />
       <ErrorNote error={error} />
-      <div aria-live="polite">{done ? <p class="result ok">{pin ? 'Your PIN is changed.' : 'Your password is changed. Other devices were signed out.'}</p> : null}</div>
+      <div aria-live="polite">
+        {done ? <p class="result ok">{pin ? 'Your PIN is changed.' : 'Your password is changed. Other devices were signed out.'}</p> : null}
+      </div>
       <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
         {busy ? 'Saving…' : pin ? 'Change PIN' : 'Change password'}
       </button>

@@ -114,7 +114,15 @@ function PendingCard({ envelope: a, names, onDecided }: { envelope: Envelope; na
           {needPin ? (
             <div class="field inline">
               <label for={pinId}>Your PIN</label>
-              <input id={pinId} type="password" inputMode="numeric" autocomplete="off" pattern="\d{4,8}" value={pin} onInput={(e) => setPin((e.target as HTMLInputElement).value)} />
+              <input
+                id={pinId}
+                type="password"
+                inputMode="numeric"
+                autocomplete="off"
+                pattern="\d{4,8}"
+                value={pin}
+                onInput={(e) => setPin((e.target as HTMLInputElement).value)}
+              />
             </div>
           ) : null}
           <div class="row">

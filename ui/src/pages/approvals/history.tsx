@@ -34,7 +34,8 @@ export function History({ version }: { version: number }) {
         const fresh = new Set(page.map((a) => a.id));
         // No overlap with what is loaded: more than a page arrived meanwhile, and keeping the old
         // pages would leave a gap between them. Start over from the newest page.
-        if (!prev.loaded || !prev.items.some((a) => fresh.has(a.id))) return { items: page, cursor: next_before ?? undefined, end: next_before === null, loaded: true };
+        if (!prev.loaded || !prev.items.some((a) => fresh.has(a.id)))
+          return { items: page, cursor: next_before ?? undefined, end: next_before === null, loaded: true };
         return { ...prev, items: [...page, ...prev.items.filter((a) => !fresh.has(a.id))] };
       });
     } catch (err) {
@@ -85,7 +86,9 @@ export function History({ version }: { version: number }) {
             </div>
             <p class="muted small">
               Asked by {names.member(a.origin.member_id)} via {a.origin.channel}, {dateTime(a.created_at)} · risk {a.risk}
-              {a.decisions.length ? ` · ${a.decisions.map((d) => `${d.decision === 'approve' ? 'approved' : 'denied'} by ${names.member(d.member_id)}`).join(', ')}` : ''}
+              {a.decisions.length
+                ? ` · ${a.decisions.map((d) => `${d.decision === 'approve' ? 'approved' : 'denied'} by ${names.member(d.member_id)}`).join(', ')}`
+                : ''}
               {a.outcome ? ` · ${a.outcome.message}` : ''} · <a href={`/audit?subject=${encodeURIComponent(a.id)}`}>story</a>
             </p>
           </li>

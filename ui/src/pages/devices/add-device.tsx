@@ -62,7 +62,12 @@ export function AddDevice() {
     setError(undefined);
     setBusy(true);
     try {
-      setLogin(await post<CreatedDeviceLogin>('/devices/credentials', { username: username.trim(), description: `${KINDS.find((k) => k[0] === kind)?.[1] ?? ''} device, added from the web UI` }));
+      setLogin(
+        await post<CreatedDeviceLogin>('/devices/credentials', {
+          username: username.trim(),
+          description: `${KINDS.find((k) => k[0] === kind)?.[1] ?? ''} device, added from the web UI`,
+        }),
+      );
     } catch (err) {
       setError(err);
     } finally {
@@ -96,8 +101,8 @@ export function AddDevice() {
         <section class="card">
           <h2>Connect Home Assistant</h2>
           <p>
-            Home Assistant is connected once, with its address and a long-lived access token (in Home Assistant: your profile → Security → Long-lived access tokens). Its devices then
-            appear here by themselves, with their rooms.
+            Home Assistant is connected once, with its address and a long-lived access token (in Home Assistant: your profile → Security → Long-lived access
+            tokens). Its devices then appear here by themselves, with their rooms.
           </p>
           <a class="button primary" href="/settings?tab=connections">
             Open Settings → Connections
@@ -109,21 +114,32 @@ export function AddDevice() {
         <section class="card">
           <h2>Shelly devices</h2>
           <p>
-            Shelly firmware speaks its own MQTT topics and does not announce itself the way Hearth understands, so Hearth cannot add a Shelly directly yet. Two ways that work today: add it to
-            Home Assistant and connect Home Assistant, or flash it with Tasmota and choose Tasmota above.
+            Shelly firmware speaks its own MQTT topics and does not announce itself the way Hearth understands, so Hearth cannot add a Shelly directly yet. Two
+            ways that work today: add it to Home Assistant and connect Home Assistant, or flash it with Tasmota and choose Tasmota above.
           </p>
         </section>
       ) : null}
 
       {broker.data && !broker.data.running && kind && kind !== 'homeassistant' && kind !== 'shelly' ? (
-        <p class="error">The hub's device broker is turned off (mqtt.enabled), so devices cannot connect. Turn it on in the settings file and restart Hearth.</p>
+        <p class="error">
+          The hub's device broker is turned off (mqtt.enabled), so devices cannot connect. Turn it on in the settings file and restart Hearth.
+        </p>
       ) : null}
 
       {kind && kind !== 'homeassistant' && kind !== 'shelly' && broker.data?.running ? (
         <form class="card" onSubmit={makeLogin}>
           <h2>2. A login for the device</h2>
           <p class="muted">Each device signs in to the hub with its own login, so you can remove one without touching the others.</p>
-          <Field label="Login name" value={username} onValue={setUsername} required maxLength={64} pattern="[A-Za-z0-9_.\-]+" hint="Letters, digits, _ . and -." disabled={Boolean(login)} />
+          <Field
+            label="Login name"
+            value={username}
+            onValue={setUsername}
+            required
+            maxLength={64}
+            pattern="[A-Za-z0-9_.\-]+"
+            hint="Letters, digits, _ . and -."
+            disabled={Boolean(login)}
+          />
           <ErrorNote error={error} />
           {login ? null : (
             <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
@@ -139,7 +155,9 @@ export function AddDevice() {
           <p>The password is shown only now. Copy it into the device before you leave this page.</p>
           <Settings kind={kind} host={host} port={port} username={login.username} password={login.password} />
           {host === 'localhost' || host === '127.0.0.1' ? (
-            <p class="notice warn">You opened Hearth on this computer itself: on the device, use this computer's address on your home network instead of {host}.</p>
+            <p class="notice warn">
+              You opened Hearth on this computer itself: on the device, use this computer's address on your home network instead of {host}.
+            </p>
           ) : null}
         </section>
       ) : null}
@@ -158,7 +176,8 @@ export function AddDevice() {
                 {done[e.id] ? (
                   <p class="result ok">
                     Saved: {done[e.id]!.name}
-                    {done[e.id]!.area ? ` in ${done[e.id]!.area}` : ''}. <a href={`/devices/${encodeURIComponent(e.id)}`}>Open it</a> · <a href="/">See it on Home</a>
+                    {done[e.id]!.area ? ` in ${done[e.id]!.area}` : ''}. <a href={`/devices/${encodeURIComponent(e.id)}`}>Open it</a> ·{' '}
+                    <a href="/">See it on Home</a>
                   </p>
                 ) : (
                   <>

@@ -95,11 +95,17 @@ export function DeviceDetail({ id }: { id: string }) {
         <section aria-labelledby="edit-title">
           <h2 id="edit-title">Name, room and risk</h2>
           <div class="card">
-            <EditDevice key={`${entity.id}-${settings.data ? 's' : ''}`} entity={entity} rooms={roomsOf(listOf(all.data))} settings={settings.data} onSaved={(next: Entity) => {
-              all.set((d) => listOf(d).map((x) => (x.id === next.id ? next : x)));
-              void settings.reload();
-              void audit.reload();
-            }} />
+            <EditDevice
+              key={`${entity.id}-${settings.data ? 's' : ''}`}
+              entity={entity}
+              rooms={roomsOf(listOf(all.data))}
+              settings={settings.data}
+              onSaved={(next: Entity) => {
+                all.set((d) => listOf(d).map((x) => (x.id === next.id ? next : x)));
+                void settings.reload();
+                void audit.reload();
+              }}
+            />
           </div>
         </section>
       ) : null}

@@ -52,15 +52,31 @@ export function EditDevice({
 
   return (
     <form class="edit-device" onSubmit={save} aria-label={`Edit ${entity.name}`}>
-      <Field label="Name" value={name} onValue={setName} required maxLength={80} hint={entity.source_name ? `Its own name is “${entity.source_name}”.` : undefined} />
-      <Field label="Room" value={room} onValue={setRoom} list={listId} maxLength={80} placeholder="Kitchen, Hall, Garden…" hint="Home groups devices by room." />
+      <Field
+        label="Name"
+        value={name}
+        onValue={setName}
+        required
+        maxLength={80}
+        hint={entity.source_name ? `Its own name is “${entity.source_name}”.` : undefined}
+      />
+      <Field
+        label="Room"
+        value={room}
+        onValue={setRoom}
+        list={listId}
+        maxLength={80}
+        placeholder="Kitchen, Hall, Garden…"
+        hint="Home groups devices by room."
+      />
       <datalist id={listId}>
         {rooms.map((r) => (
           <option key={r} value={r} />
         ))}
       </datalist>
       <label class="check">
-        <input type="checkbox" checked={hidden} onChange={(e) => setHidden((e.target as HTMLInputElement).checked)} /> Hide from Home (it keeps working, and stays listed here)
+        <input type="checkbox" checked={hidden} onChange={(e) => setHidden((e.target as HTMLInputElement).checked)} /> Hide from Home (it keeps working, and
+        stays listed here)
       </label>
       {settings ? (
         <div class="field">

@@ -56,7 +56,11 @@ function LineChart({ points, unit, label }: { points: ReadonlyArray<readonly [nu
   const times = [t0, (t0 + t1) / 2, t1];
   return (
     <figure class="card chart device-chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${label}: from ${fmt(points[0]![1])} at ${clock(new Date(t0).toISOString())} to ${fmt(values[values.length - 1]!)} at ${clock(new Date(t1).toISOString())}; lowest ${fmt(min)}, highest ${fmt(max)}`}>
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label={`${label}: from ${fmt(points[0]![1])} at ${clock(new Date(t0).toISOString())} to ${fmt(values[values.length - 1]!)} at ${clock(new Date(t1).toISOString())}; lowest ${fmt(min)}, highest ${fmt(max)}`}
+      >
         <line x1={L} y1={H - B} x2={W} y2={H - B} stroke="currentColor" opacity="0.3" />
         <line x1={L} y1={0} x2={L} y2={H - B} stroke="currentColor" opacity="0.3" />
         {ticks.map((v) => (

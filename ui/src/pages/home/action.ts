@@ -20,7 +20,8 @@ export function useEntityAction(entityId: string, pending?: Envelope) {
   const [error, setError] = useState<ApiError | undefined>();
   // A request of mine still open (after a reload, or from another device): show it waiting.
   useEffect(() => {
-    if (pending && state.kind === 'idle') setState({ kind: 'waiting', envelope: pending, self: (pending as Envelope & { self_confirm?: boolean }).self_confirm === true });
+    if (pending && state.kind === 'idle')
+      setState({ kind: 'waiting', envelope: pending, self: (pending as Envelope & { self_confirm?: boolean }).self_confirm === true });
   }, [pending?.id]);
 
   useHubEvents(

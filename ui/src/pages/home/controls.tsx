@@ -75,7 +75,15 @@ export function Control({ entity, run, busy }: Props) {
 function Toggle({ entity, run, busy }: Props) {
   const on = entity.state === 'on';
   return (
-    <button type="button" class={`switch ${on ? 'on' : ''}`} role="switch" aria-checked={on} aria-label={`${entity.name}: ${on ? 'on' : 'off'}`} disabled={busy} onClick={() => run(on ? 'turn_off' : 'turn_on')}>
+    <button
+      type="button"
+      class={`switch ${on ? 'on' : ''}`}
+      role="switch"
+      aria-checked={on}
+      aria-label={`${entity.name}: ${on ? 'on' : 'off'}`}
+      disabled={busy}
+      onClick={() => run(on ? 'turn_off' : 'turn_on')}
+    >
       <span class="knob" aria-hidden="true" />
     </button>
   );
@@ -83,7 +91,9 @@ function Toggle({ entity, run, busy }: Props) {
 
 function LightControl({ entity, run, busy }: Props) {
   const b = num(entity.attributes.brightness);
-  const dimmable = b !== undefined || (Array.isArray(entity.attributes.supported_color_modes) && (entity.attributes.supported_color_modes as string[]).some((m) => m !== 'onoff'));
+  const dimmable =
+    b !== undefined ||
+    (Array.isArray(entity.attributes.supported_color_modes) && (entity.attributes.supported_color_modes as string[]).some((m) => m !== 'onoff'));
   const pct = b === undefined ? (entity.state === 'on' ? 100 : 0) : Math.round((b / 255) * 100);
   return (
     <div class="light">

@@ -34,7 +34,12 @@ export function EntityCard({ entity, pending }: { entity: Entity; pending?: Enve
         {action.state.kind === 'sending' ? <p class="muted small">Sending…</p> : null}
         {action.state.kind === 'waiting' && action.state.self ? (
           <>
-            <ConfirmWithPin approvalId={action.state.envelope.id} selfConfirm what={`${actionWords(action.state.envelope.action.operation, shortName(entity), action.state.envelope.action.params)}: no one else can approve it`} onDone={action.settle} />
+            <ConfirmWithPin
+              approvalId={action.state.envelope.id}
+              selfConfirm
+              what={`${actionWords(action.state.envelope.action.operation, shortName(entity), action.state.envelope.action.params)}: no one else can approve it`}
+              onDone={action.settle}
+            />
             <button type="button" class="link" onClick={() => void action.cancel()}>
               Cancel request
             </button>

@@ -99,7 +99,6 @@ export function HomePage() {
   );
 }
 
-
 const kindRank = (e: Entity) => (DOMAIN_ORDER.indexOf(e.domain) + 100) % 100;
 
 function group(entities: Entity[], by: 'area' | 'domain'): Array<[string, Entity[]]> {
@@ -108,9 +107,12 @@ function group(entities: Entity[], by: 'area' | 'domain'): Array<[string, Entity
     const key = by === 'area' ? (e.area ?? 'Elsewhere') : (DOMAIN_WORDS[e.domain] ?? 'Other');
     map.set(key, [...(map.get(key) ?? []), e]);
   }
-  const rank = (name: string, list: Entity[]) => (by === 'area' ? (name === 'Elsewhere' ? 1 : 0) : Math.min(...list.map((e) => (DOMAIN_ORDER.indexOf(e.domain) + 100) % 100)));
-  return [...map.entries()]
-    // Within a room, by kind (doors and locks first), then by name.
-    .map(([k, v]) => [k, v.sort((a, b) => (by === 'area' ? kindRank(a) - kindRank(b) : 0) || a.name.localeCompare(b.name))] as [string, Entity[]])
-    .sort((a, b) => rank(a[0], a[1]) - rank(b[0], b[1]) || a[0].localeCompare(b[0]));
+  const rank = (name: string, list: Entity[]) =>
+    by === 'area' ? (name === 'Elsewhere' ? 1 : 0) : Math.min(...list.map((e) => (DOMAIN_ORDER.indexOf(e.domain) + 100) % 100));
+  return (
+    [...map.entries()]
+      // Within a room, by kind (doors and locks first), then by name.
+      .map(([k, v]) => [k, v.sort((a, b) => (by === 'area' ? kindRank(a) - kindRank(b) : 0) || a.name.localeCompare(b.name))] as [string, Entity[]])
+      .sort((a, b) => rank(a[0], a[1]) - rank(b[0], b[1]) || a[0].localeCompare(b[0]))
+  );
 }

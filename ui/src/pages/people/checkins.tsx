@@ -7,9 +7,19 @@ import { useApi } from '../../lib/use-api';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const OUTCOME_WORDS: Record<string, string> = {
-  ok: 'Fine', help: 'Asked for help', unclear: 'Could not understand', no_answer: 'No answer', busy: 'Line busy', failed: 'Call failed', machine: 'Answering machine',
+  ok: 'Fine',
+  help: 'Asked for help',
+  unclear: 'Could not understand',
+  no_answer: 'No answer',
+  busy: 'Line busy',
+  failed: 'Call failed',
+  machine: 'Answering machine',
 };
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** People → the elder → Check-ins: the schedule, the order of people to tell, and what happened. */
 export function Checkins({ elder, members }: { elder: MemberSummary; members: MemberSummary[] }) {
@@ -103,7 +113,8 @@ export function Checkins({ elder, members }: { elder: MemberSummary; members: Me
         </div>
         <p class="preview">
           {existing?.next_due_at ? `Next call: ${dateTime(existing.next_due_at)}. ` : ''}
-          If {elder.display_name} does not answer, {nameOf(order[0]) || 'the first person'} hears first (Telegram, then SMS), then the next people get a call. Pressing 2 or saying "help" tells them at once.
+          If {elder.display_name} does not answer, {nameOf(order[0]) || 'the first person'} hears first (Telegram, then SMS), then the next people get a call.
+          Pressing 2 or saying "help" tells them at once.
         </p>
         <div class="row">
           <button type="submit">{existing ? 'Save' : 'Start check-ins'}</button>
@@ -142,7 +153,9 @@ function Attempts({ checkinId, nameOf }: { checkinId: string; nameOf: (id: strin
           <tr key={a.id}>
             <td>{dateTime(a.started_at)}</td>
             <td>{a.outcome ? OUTCOME_WORDS[a.outcome] : a.state === 'waiting' ? 'Calling again soon' : 'Calling'}</td>
-            <td>{a.calls.map((c) => `${c.status}${c.answered_by ? ` (${c.answered_by.startsWith('machine') ? 'machine' : c.answered_by})` : ''}`).join(', ')}</td>
+            <td>
+              {a.calls.map((c) => `${c.status}${c.answered_by ? ` (${c.answered_by.startsWith('machine') ? 'machine' : c.answered_by})` : ''}`).join(', ')}
+            </td>
             <td>{a.said ?? (a.calls.find((c) => c.digits)?.digits ? `pressed ${a.calls.find((c) => c.digits)!.digits}` : '')}</td>
             <td>
               {a.escalation

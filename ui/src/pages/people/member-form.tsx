@@ -69,12 +69,25 @@ export function MemberForm({ member, onDone, onCancel }: { member?: MemberView; 
   }
 
   const prefix = member ? `edit-${member.id}` : 'new';
-  const what = member ? `change ${member.display_name}'s account` : `add ${f.display_name || f.username} as ${f.role === 'owner' ? 'an owner' : `a member (${roleWords[f.role]?.toLowerCase()})`}`;
+  const what = member
+    ? `change ${member.display_name}'s account`
+    : `add ${f.display_name || f.username} as ${f.role === 'owner' ? 'an owner' : `a member (${roleWords[f.role]?.toLowerCase()})`}`;
   return (
     <form class="card member-form" onSubmit={submit} aria-label={member ? `Edit ${member.display_name}` : 'Add a person'}>
       <h3>{member ? `Edit ${member.display_name}` : 'Add a person'}</h3>
       <Field id={`${prefix}-name`} label="Name" name="display_name" required value={f.display_name} onValue={set('display_name')} />
-      {member ? null : <Field id={`${prefix}-username`} label="Username" name="username" autocomplete="off" required value={f.username} onValue={set('username')} hint="They sign in with it." />}
+      {member ? null : (
+        <Field
+          id={`${prefix}-username`}
+          label="Username"
+          name="username"
+          autocomplete="off"
+          required
+          value={f.username}
+          onValue={set('username')}
+          hint="They sign in with it."
+        />
+      )}
       <Select label="Role" value={f.role} onValue={set('role')} options={ROLE_OPTIONS} />
       <Field
         id={`${prefix}-password`}
@@ -98,9 +111,21 @@ export function MemberForm({ member, onDone, onCancel }: { member?: MemberView; 
         onValue={set('pin')}
         hint="4 to 8 digits, to approve risky things."
       />
-      <Field id={`${prefix}-phone`} label="Phone" name="phone" type="tel" autocomplete="off" value={f.phone} onValue={set('phone')} placeholder="+15551234567" hint="For check-in calls and SMS, in international form." />
+      <Field
+        id={`${prefix}-phone`}
+        label="Phone"
+        name="phone"
+        type="tel"
+        autocomplete="off"
+        value={f.phone}
+        onValue={set('phone')}
+        placeholder="+15551234567"
+        hint="For check-in calls and SMS, in international form."
+      />
       <ErrorNote error={error} />
-      {waiting ? <ConfirmWithPin approvalId={waiting.approval_id} selfConfirm={waiting.self_confirm} what={what} onDone={() => void confirmed().catch(setError)} /> : null}
+      {waiting ? (
+        <ConfirmWithPin approvalId={waiting.approval_id} selfConfirm={waiting.self_confirm} what={what} onDone={() => void confirmed().catch(setError)} />
+      ) : null}
       <div class="row" hidden={waiting !== undefined}>
         <button type="submit" class="primary" disabled={busy}>
           {member ? 'Save' : 'Add'}

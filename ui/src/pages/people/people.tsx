@@ -91,10 +91,10 @@ export function PeoplePage() {
                     <dd>{m.telegram_user_id ? 'linked' : 'not linked'}</dd>
                   </dl>
                 ) : null}
-                {owner || m.id === me.id ? (
-                  <Lazy summary="Notifications">{() => <NotificationPrefs memberId={m.id} name={m.display_name} />}</Lazy>
+                {owner || m.id === me.id ? <Lazy summary="Notifications">{() => <NotificationPrefs memberId={m.id} name={m.display_name} />}</Lazy> : null}
+                {m.role === 'elder' && (owner || me.role === 'adult') ? (
+                  <Lazy summary="Check-ins">{() => <Checkins elder={m} members={list.data?.members ?? []} />}</Lazy>
                 ) : null}
-                {m.role === 'elder' && (owner || me.role === 'adult') ? <Lazy summary="Check-ins">{() => <Checkins elder={m} members={list.data?.members ?? []} />}</Lazy> : null}
                 {owner && full(m) ? (
                   <div class="row">
                     <button type="button" onClick={() => setEditing(m.id)} aria-label={`Edit ${m.display_name}`}>

@@ -12,7 +12,9 @@ export function SettingsBackup({ onImported }: { onImported: () => void }) {
     try {
       const doc = JSON.parse(await file.text()) as unknown;
       const res = await post<{ changed: string[]; restart_required: string[] }>('/settings/import', doc);
-      setDone(`Imported: ${res.changed.length} settings changed${res.restart_required.length ? `; restart the hub for ${res.restart_required.join(', ')}` : ''}.`);
+      setDone(
+        `Imported: ${res.changed.length} settings changed${res.restart_required.length ? `; restart the hub for ${res.restart_required.join(', ')}` : ''}.`,
+      );
       onImported();
     } catch (err) {
       setError(err instanceof SyntaxError ? new Error(`That file is not JSON: ${err.message}`) : err);
@@ -28,10 +30,15 @@ export function SettingsBackup({ onImported }: { onImported: () => void }) {
         </a>
         <label class="button file">
           Import settings…
-          <input type="file" accept="application/json,.json" class="sr-only" onChange={(e) => {
-            const f = (e.target as HTMLInputElement).files?.[0];
-            if (f) void importFile(f);
-          }} />
+          <input
+            type="file"
+            accept="application/json,.json"
+            class="sr-only"
+            onChange={(e) => {
+              const f = (e.target as HTMLInputElement).files?.[0];
+              if (f) void importFile(f);
+            }}
+          />
         </label>
       </div>
       <div aria-live="polite">{done ? <p class="result ok">{done}</p> : null}</div>

@@ -34,7 +34,12 @@ const KINDS: Array<{ kind: ConnectionKind; title: string; what: string; fields: 
       { key: 'account_sid', label: 'Account SID', placeholder: 'AC…' },
       { key: 'auth_token', label: 'Auth token', secret: true },
       { key: 'from', label: 'Calling number', placeholder: '+15551234567' },
-      { key: 'public_url', label: 'Public address', placeholder: 'https://hub.example.org', hint: 'Where Twilio reaches the hub (or the relay\'s hooks URL for this hub). Calls cannot be answered without it.' },
+      {
+        key: 'public_url',
+        label: 'Public address',
+        placeholder: 'https://hub.example.org',
+        hint: "Where Twilio reaches the hub (or the relay's hooks URL for this hub). Calls cannot be answered without it.",
+      },
     ],
   },
   {

@@ -3,7 +3,8 @@ export function DemoSwitch({ value, onValue }: { value: boolean; onValue: (v: bo
   return (
     <div class="field">
       <label class="check">
-        <input type="checkbox" checked={value} onChange={(e) => onValue((e.target as HTMLInputElement).checked)} aria-describedby="demo-hint" /> Show the demo home
+        <input type="checkbox" checked={value} onChange={(e) => onValue((e.target as HTMLInputElement).checked)} aria-describedby="demo-hint" /> Show the demo
+        home
       </label>
       <small id="demo-hint" class="hint">
         A simulated house (marked “Demo”) to try Hearth without hardware. It never takes the place of your real devices; turn it off once yours are connected.

@@ -36,21 +36,42 @@ export function ApprovalsEditor({ value, onChange }: { value: PolicySettings['ap
             <div class="grid2">
               <div class="field">
                 <label for={`${id}-q`}>How many approvals</label>
-                <input id={`${id}-q`} type="number" min={1} max={10} value={r.quorum} onInput={(e) => set(level, { quorum: Math.max(1, Number((e.target as HTMLInputElement).value) || 1) })} />
+                <input
+                  id={`${id}-q`}
+                  type="number"
+                  min={1}
+                  max={10}
+                  value={r.quorum}
+                  onInput={(e) => set(level, { quorum: Math.max(1, Number((e.target as HTMLInputElement).value) || 1) })}
+                />
               </div>
               <div class="field">
                 <label for={`${id}-x`}>Minutes to decide</label>
-                <input id={`${id}-x`} type="number" min={1} max={1440} value={Math.round(r.expiry_s / 60)} onInput={(e) => set(level, { expiry_s: Math.max(1, Number((e.target as HTMLInputElement).value) || 1) * 60 })} />
+                <input
+                  id={`${id}-x`}
+                  type="number"
+                  min={1}
+                  max={1440}
+                  value={Math.round(r.expiry_s / 60)}
+                  onInput={(e) => set(level, { expiry_s: Math.max(1, Number((e.target as HTMLInputElement).value) || 1) * 60 })}
+                />
               </div>
             </div>
             <label class="check">
-              <input type="checkbox" checked={r.step_up} onChange={(e) => set(level, { step_up: (e.target as HTMLInputElement).checked })} /> Approvers confirm with their PIN
+              <input type="checkbox" checked={r.step_up} onChange={(e) => set(level, { step_up: (e.target as HTMLInputElement).checked })} /> Approvers confirm
+              with their PIN
             </label>
             <label class="check">
-              <input type="checkbox" checked={r.exclude_requester} onChange={(e) => set(level, { exclude_requester: (e.target as HTMLInputElement).checked })} /> Nobody approves their own request
+              <input
+                type="checkbox"
+                checked={r.exclude_requester}
+                onChange={(e) => set(level, { exclude_requester: (e.target as HTMLInputElement).checked })}
+              />{' '}
+              Nobody approves their own request
             </label>
             <label class="check">
-              <input type="checkbox" checked={r.deny_ends} onChange={(e) => set(level, { deny_ends: (e.target as HTMLInputElement).checked })} /> One “no” ends the request
+              <input type="checkbox" checked={r.deny_ends} onChange={(e) => set(level, { deny_ends: (e.target as HTMLInputElement).checked })} /> One “no” ends
+              the request
             </label>
             <p class="preview" aria-live="polite">
               {approvalSentence(level, r)}

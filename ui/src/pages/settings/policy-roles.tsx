@@ -6,7 +6,11 @@ import { RiskOptions } from './policy-risks';
 type Roles = PolicySettings['roles'];
 const ROLE_KEYS = ['owner', 'adult', 'elder', 'child', 'guest', 'support', 'system'] as const;
 const riskOrNull = (v: string): Risk | null => (v === '' ? null : (v as Risk));
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** What each role may ask for, the highest risk, and up to which risk it runs without asking. */
 export function RolesEditor({ value, onChange }: { value: Roles; onChange: (v: Roles) => void }) {
@@ -29,7 +33,11 @@ export function RolesEditor({ value, onChange }: { value: Roles; onChange: (v: R
               </div>
               <div class="field">
                 <label for={`${id}-direct`}>Runs without approval up to</label>
-                <select id={`${id}-direct`} value={r.direct_max_risk ?? ''} onChange={(e) => set(role, { direct_max_risk: riskOrNull((e.target as HTMLSelectElement).value) })}>
+                <select
+                  id={`${id}-direct`}
+                  value={r.direct_max_risk ?? ''}
+                  onChange={(e) => set(role, { direct_max_risk: riskOrNull((e.target as HTMLSelectElement).value) })}
+                >
                   <option value="">Always ask</option>
                   <RiskOptions />
                 </select>
@@ -39,11 +47,21 @@ export function RolesEditor({ value, onChange }: { value: Roles; onChange: (v: R
               <summary>Which devices (advanced)</summary>
               <div class="field">
                 <label for={`${id}-allow`}>May ask for</label>
-                <input id={`${id}-allow`} value={r.allow.join(', ')} onChange={(e) => set(role, { allow: list((e.target as HTMLInputElement).value) })} aria-describedby={`${id}-hint`} />
+                <input
+                  id={`${id}-allow`}
+                  value={r.allow.join(', ')}
+                  onChange={(e) => set(role, { allow: list((e.target as HTMLInputElement).value) })}
+                  aria-describedby={`${id}-hint`}
+                />
               </div>
               <div class="field">
                 <label for={`${id}-deny`}>Except</label>
-                <input id={`${id}-deny`} value={r.deny.join(', ')} onChange={(e) => set(role, { deny: list((e.target as HTMLInputElement).value) })} aria-describedby={`${id}-hint`} />
+                <input
+                  id={`${id}-deny`}
+                  value={r.deny.join(', ')}
+                  onChange={(e) => set(role, { deny: list((e.target as HTMLInputElement).value) })}
+                  aria-describedby={`${id}-hint`}
+                />
               </div>
               <small id={`${id}-hint`} class="hint">
                 Comma-separated: <code>light.*</code> (all lights), <code>lock.front_door:unlock</code>, <code>*:unlock</code>, <code>*</code> (everything).

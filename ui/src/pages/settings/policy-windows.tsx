@@ -14,7 +14,12 @@ export function WindowsEditor({ value, onChange }: { value: PolicySettings['wind
             <legend>Time window {i + 1}</legend>
             <div class="field">
               <label for={`${id}-match`}>Applies to</label>
-              <input id={`${id}-match`} value={w.match} onChange={(e) => set(i, { match: (e.target as HTMLInputElement).value.trim() })} placeholder="alarm_control_panel.*:alarm_disarm" />
+              <input
+                id={`${id}-match`}
+                value={w.match}
+                onChange={(e) => set(i, { match: (e.target as HTMLInputElement).value.trim() })}
+                placeholder="alarm_control_panel.*:alarm_disarm"
+              />
             </div>
             <div class="grid3">
               <div class="field">

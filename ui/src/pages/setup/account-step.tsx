@@ -5,7 +5,14 @@ import { ErrorNote, Field } from '../../components/ui';
 
 /** Step 1: the one-time setup code (in <data>/setup-code, also printed at start) and the owner. */
 export function AccountStep({ onDone }: { onDone: () => Promise<void> }) {
-  const [form, setForm] = useState<SetupBody & { pin: string; confirm: string }>({ setup_code: '', username: '', display_name: '', password: '', pin: '', confirm: '' });
+  const [form, setForm] = useState<SetupBody & { pin: string; confirm: string }>({
+    setup_code: '',
+    username: '',
+    display_name: '',
+    password: '',
+    pin: '',
+    confirm: '',
+  });
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const set = (k: keyof typeof form) => (v: string) => setForm({ ...form, [k]: v });
@@ -37,8 +44,26 @@ export function AccountStep({ onDone }: { onDone: () => Promise<void> }) {
       </p>
       <Field label="Setup code" name="setup_code" autocomplete="one-time-code" required value={form.setup_code} onValue={set('setup_code')} />
       <Field label="Your name" name="display_name" autocomplete="name" required value={form.display_name} onValue={set('display_name')} />
-      <Field label="Username" name="username" autocomplete="username" required value={form.username} onValue={set('username')} hint="Letters, digits, dot, dash or underscore." />
-      <Field label="Password" name="password" type="password" autocomplete="new-password" required minLength={10} value={form.password} onValue={set('password')} hint="At least 10 characters." />
+      <Field
+        label="Username"
+        name="username"
+        autocomplete="username"
+        required
+        value={form.username}
+        onValue={set('username')}
+        hint="Letters, digits, dot, dash or underscore."
+      />
+      <Field
+        label="Password"
+        name="password"
+        type="password"
+        autocomplete="new-password"
+        required
+        minLength={10}
+        value={form.password}
+        onValue={set('password')}
+        hint="At least 10 characters."
+      />
       <Field label="Password again" name="confirm" type="password" autocomplete="new-password" required value={form.confirm} onValue={set('confirm')} />
       <Field
         label="PIN"

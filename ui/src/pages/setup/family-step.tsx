@@ -14,8 +14,7 @@ export function FamilyStep({ onDone }: { onDone: () => void }) {
       <p>Each person gets their own sign-in, role and PIN. You can add more later under People.</p>
       <p class="muted">
         Who approves what: everyday things run at once; unlocking a door or opening the garage needs an owner's yes with their PIN, and adults approve the
-        medium-risk rest. While you are the only owner you confirm your own requests with your PIN; adding a second owner means someone else can approve
-        yours.
+        medium-risk rest. While you are the only owner you confirm your own requests with your PIN; adding a second owner means someone else can approve yours.
       </p>
       {added.length ? (
         <ul class="plain" aria-live="polite">

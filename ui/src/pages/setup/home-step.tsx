@@ -30,7 +30,15 @@ export function HomeStep({ settings, onDone }: { settings: Settings; onDone: () 
   return (
     <form class="card" onSubmit={submit}>
       <h2>Name your home</h2>
-      <Field label="Home name" name="home_name" required value={name} onValue={setName} placeholder="The Smiths' house" hint="Shown here and in messages to the family." />
+      <Field
+        label="Home name"
+        name="home_name"
+        required
+        value={name}
+        onValue={setName}
+        placeholder="The Smiths' house"
+        hint="Shown here and in messages to the family."
+      />
       <Field label="Time zone" name="timezone" list="tz-list" required value={tz} onValue={setTz} hint="Quiet hours and time windows follow it." />
       <datalist id="tz-list">
         {zones.map((z) => (

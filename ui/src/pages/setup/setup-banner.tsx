@@ -10,7 +10,13 @@ export function SetupBanner() {
   useEffect(() => {
     if (me.role !== 'owner') return;
     void progress({ member: me } as Me)
-      .then((p) => setLeft(Object.entries(p.done).filter(([, done]) => !done).map(([step]) => step)))
+      .then((p) =>
+        setLeft(
+          Object.entries(p.done)
+            .filter(([, done]) => !done)
+            .map(([step]) => step),
+        ),
+      )
       .catch(() => setLeft([]));
   }, [me.id]);
   if (left.length === 0) return null;

@@ -81,7 +81,9 @@ export function SetupWizard({ signedIn, onAccount }: { signedIn: Me | null; onAc
   if (signedIn && signedIn.member.role !== 'owner') {
     return (
       <section class="card">
-        <h1 id="page-title" tabIndex={-1}>Setting up</h1>
+        <h1 id="page-title" tabIndex={-1}>
+          Setting up
+        </h1>
         <p>This home is already set up. Only its owner can change how.</p>
       </section>
     );
