@@ -124,7 +124,13 @@ export class CheckinEngine implements Service {
     if (!to) return this.callEnded(this.store.call(callId)!, 'failed', 'no phone number for this check-in');
     const base = `${HOOKS_PREFIX}/checkin/${a.id}`;
     try {
-      const sid = await this.deps.phone.call({ to, answerPath: `${base}/answer`, statusPath: `${base}/status`, amdPath: `${base}/amd` });
+      const sid = await this.deps.phone.call({
+        to,
+        answerPath: `${base}/answer`,
+        statusPath: `${base}/status`,
+        amdPath: `${base}/amd`,
+        spend: { member_id: a.member_id, essential: false },
+      });
       this.store.setCall(callId, { sid, status: 'queued' }, this.ctx.clock.now());
       this.ctx.audit.append({ actor: 'system', origin: 'system', kind: 'checkin.call', subject: a.checkin_id, data: { attempt: a.id, try: a.tries + 1, sid } });
     } catch (err) {

@@ -93,15 +93,33 @@ export class UsageLedger {
         return undefined;
       })
       .immediate();
-    if (refusedAt !== undefined) {
-      this.checkThresholds(memberId, month, kind, cap!, cap!);
-      throw new HearthError('USAGE_CAP_REACHED', `this month's allowance of ${unitOf(kind)} is used up (${refusedAt} of ${cap})`, 429, {
-        kind,
-        used: refusedAt,
-        cap,
-      });
-    }
+    if (refusedAt !== undefined) this.refuse(memberId, month, kind, refusedAt, cap!);
     return r;
+  }
+
+  /**
+   * Refuses (429, USAGE_CAP_REACHED) when the cap is already reached, taking nothing: for spend
+   * whose amount is known only afterwards (a call's minutes), counted then with `record`.
+   */
+  check(memberId: string, kind: UsageKind, amount = 1): void {
+    const month = this.month();
+    const cap = this.capOf(memberId, kind);
+    if (cap === null) return;
+    const refusedAt = this.db
+      .transaction(() => {
+        this.ensureRow(memberId, month, kind);
+        const row = this.counter(memberId, month, kind);
+        if (row.used + row.reserved + Math.max(0, Math.ceil(amount)) <= cap) return undefined;
+        this.db.prepare('UPDATE usage_counters SET refused = refused + 1 WHERE member_id = ? AND month = ? AND kind = ?').run(memberId, month, kind);
+        return row.used;
+      })
+      .immediate();
+    if (refusedAt !== undefined) this.refuse(memberId, month, kind, refusedAt, cap);
+  }
+
+  private refuse(memberId: string, month: string, kind: UsageKind, used: number, cap: number): never {
+    this.checkThresholds(memberId, month, kind, cap, cap);
+    throw new HearthError('USAGE_CAP_REACHED', `this month's allowance of ${unitOf(kind)} is used up (${used} of ${cap})`, 429, { kind, used, cap });
   }
 
   /** Turns a reservation into what was actually spent (at most what was reserved is released). */

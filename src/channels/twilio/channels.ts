@@ -3,13 +3,24 @@ import { ChannelError, type NotificationChannel, type OutgoingMessage } from '..
 import type { NotificationRouter } from '../../notify/router.js';
 import { twilioErrorText } from './client.js';
 import { HOOKS_PREFIX, type HookHandler } from './hooks.js';
-import type { TwilioPhone } from './phone.js';
+import type { Spend, TwilioPhone } from './phone.js';
+import { HearthError } from '../../core/errors.js';
 import { ask, sayAndHangUp } from './twiml.js';
 
 const reachable = (phone: TwilioPhone, m: Member): boolean => phone.enabled && m.phone !== null && !m.disabled;
 
+/**
+ * Whose spend a notification is and whether a cap may stop it: a cap never blocks a help
+ * escalation (urgent) or an alert to an owner.
+ */
+export const spendOf = (m: OutgoingMessage): Spend => ({
+  member_id: m.member.id,
+  essential: m.severity === 'urgent' || m.kind === 'checkin.help' || m.member.role === 'owner',
+});
+
 /** A REST failure as the router wants it: 4xx (a bad number) is final, the rest is retried. */
 function channelError(err: unknown): ChannelError {
+  if (err instanceof HearthError && err.code === 'USAGE_CAP_REACHED') return new ChannelError(`not sent: ${err.message}`, { retryable: false });
   const status = (err as { status?: number }).status;
   return new ChannelError(twilioErrorText(err), { retryable: status === undefined || status === 429 || status >= 500 });
 }
@@ -25,7 +36,7 @@ export class SmsChannel implements NotificationChannel {
     if (!message.member.phone) throw new ChannelError('member has no phone number', { retryable: false });
     const acks = message.actions.some((a) => a.kind === 'ack') ? '\n\nOpen Hearth to say you will handle it.' : '';
     try {
-      return { message_ref: await this.phone.sms(message.member.phone, `${message.text}${acks}`) };
+      return { message_ref: await this.phone.sms(message.member.phone, `${message.text}${acks}`, spendOf(message)) };
     } catch (err) {
       throw channelError(err);
     }
@@ -49,7 +60,9 @@ export class VoiceChannel implements NotificationChannel {
     if (!message.member.phone) throw new ChannelError('member has no phone number', { retryable: false });
     const base = `${HOOKS_PREFIX}/alert/${message.delivery_id}`;
     try {
-      return { message_ref: await this.phone.call({ to: message.member.phone, answerPath: `${base}/answer`, statusPath: `${base}/status` }) };
+      return {
+        message_ref: await this.phone.call({ to: message.member.phone, answerPath: `${base}/answer`, statusPath: `${base}/status`, spend: spendOf(message) }),
+      };
     } catch (err) {
       throw channelError(err);
     }

@@ -54,7 +54,11 @@ export class TwilioHooks {
   private readonly log: Logger;
   private lastPrune = 0;
 
-  constructor(private readonly ctx: HubContext) {
+  constructor(
+    private readonly ctx: HubContext,
+    /** Sees every webhook acted on (not replays), inside its transaction: the phone counts call minutes here. */
+    private readonly meter?: (query: URLSearchParams, params: TwilioParams) => void,
+  ) {
     this.log = ctx.log.child({ part: 'twilio-hooks' });
   }
 
@@ -93,6 +97,7 @@ export class TwilioHooks {
         }
       }
       const result = handler(rest, p);
+      this.meter?.(new URLSearchParams(path.split('?')[1] ?? ''), p);
       after = result.after;
       for (const key of keys) db.prepare('INSERT INTO twilio_webhooks (key, response, at) VALUES (?, ?, ?)').run(key, result.twiml, now);
       return result.twiml;

@@ -1,5 +1,6 @@
 import { definePart } from '../../part/define.js';
 import { notifyPart } from '../../notify/part.js';
+import { usagePart } from '../../usage/part.js';
 import { twilioCheck } from './check.js';
 import { twilioTables } from './tables.js';
 import { createTwilioPart } from './index.js';
@@ -8,7 +9,7 @@ import { createTwilioPart } from './index.js';
 export const twilioPart = definePart({
   name: 'twilio',
   tables: twilioTables,
-  needs: { notify: notifyPart },
+  needs: { notify: notifyPart, usage: usagePart },
   checks: [twilioCheck],
-  create: (ctx, { notify }) => createTwilioPart(ctx, { router: notify.router }),
+  create: (ctx, { notify, usage }) => createTwilioPart(ctx, { router: notify.router, usage: usage.ledger }),
 });

@@ -2,7 +2,16 @@ import type { HubContext } from '../../part/context.js';
 import type { Settings } from '../../config/schema.js';
 import type { Service, ComponentHealth } from '../../core/lifecycle.js';
 import { HearthError } from '../../core/errors.js';
+import type { UsageLedger } from '../../usage/index.js';
 import { twilioClient, twilioErrorText, type TwilioClient } from './client.js';
+import type { TwilioParams } from './hooks.js';
+
+/** Who a call or SMS is counted against, and whether a cap may stop it. */
+export interface Spend {
+  member_id: string;
+  /** A help escalation or an alert to an owner: counted, never refused by a cap. */
+  essential: boolean;
+}
 
 export interface PlaceCall {
   to: string;
@@ -10,18 +19,28 @@ export interface PlaceCall {
   answerPath: string;
   statusPath: string;
   amdPath?: string;
+  spend?: Spend;
 }
 
+/** The query parameter on a call's status callback that names whose minutes it is (inside the signed URL). */
+const BILL = 'bill';
+
 /**
- * The one place where Hearth spends money at Twilio: every call and SMS goes out here.
- * (Spend counting — usage kinds `call_minutes` and `sms` — is to be added here once the usage
- * part is on main.) Off, and saying why, until account_sid, auth_token and from are set.
+ * The one place where Hearth spends money at Twilio: every call and SMS goes out here, and is
+ * counted here through the usage part (kinds `sms` and `call_minutes`, per member and month).
+ * A cap refuses a call or SMS before it is placed (USAGE_CAP_REACHED) unless it is essential; a
+ * call's minutes are counted from the CallDuration of its `completed` status callback, whose URL
+ * names the member (`?bill=`, covered by Twilio's signature). Off, and saying why, until
+ * account_sid, auth_token and from are set.
  */
 export class TwilioPhone implements Service {
   readonly name = 'twilio';
   private cached?: { key: string; client: TwilioClient };
 
-  constructor(private readonly ctx: HubContext) {}
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly usage?: UsageLedger,
+  ) {}
 
   start(): void {}
   stop(): void {}
@@ -64,11 +83,13 @@ export class TwilioPhone implements Service {
 
   /** Places an outbound call with status callbacks and asynchronous answering-machine detection; returns its SID. */
   async call(p: PlaceCall): Promise<string> {
+    if (p.spend && !p.spend.essential) this.usage?.check(p.spend.member_id, 'call_minutes');
+    const bill = p.spend && this.usage ? `${p.statusPath.includes('?') ? '&' : '?'}${BILL}=${encodeURIComponent(p.spend.member_id)}` : '';
     const call = await this.client().calls.create({
       to: p.to,
       from: this.s.from!,
       url: this.url(p.answerPath),
-      statusCallback: this.url(p.statusPath),
+      statusCallback: this.url(p.statusPath + bill),
       statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
       timeout: this.s.ring_seconds,
       ...(p.amdPath ? { machineDetection: 'DetectMessageEnd', asyncAmd: 'true', asyncAmdStatusCallback: this.url(p.amdPath) } : {}),
@@ -81,9 +102,28 @@ export class TwilioPhone implements Service {
     await this.client().calls(sid).update({ twiml });
   }
 
-  async sms(to: string, body: string): Promise<string> {
-    const msg = await this.client().messages.create({ to, from: this.s.from!, body: body.slice(0, 1500) });
-    return msg.sid;
+  async sms(to: string, body: string, spend?: Spend): Promise<string> {
+    const held = spend && !spend.essential ? this.usage?.reserve(spend.member_id, 'sms', 1) : undefined;
+    try {
+      const msg = await this.client().messages.create({ to, from: this.s.from!, body: body.slice(0, 1500) });
+      if (held) this.usage!.settle(held, 1);
+      else if (spend) this.usage?.record(spend.member_id, 'sms', 1);
+      return msg.sid;
+    } catch (err) {
+      if (held) this.usage!.release(held);
+      throw err;
+    }
+  }
+
+  /**
+   * Counts a finished call's minutes (rounded up, as Twilio bills) from its status callback.
+   * Called by the webhooks inside their replay transaction, so a replayed callback counts once.
+   */
+  meter(query: URLSearchParams, p: TwilioParams): void {
+    const member = query.get(BILL);
+    const seconds = Number(p.CallDuration);
+    if (!this.usage || !member || member.length > 64 || p.CallStatus !== 'completed' || !Number.isFinite(seconds) || seconds <= 0) return;
+    this.usage.record(member, 'call_minutes', Math.ceil(seconds / 60));
   }
 }
 
