@@ -6,6 +6,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Member } from '../members/model.js';
 import type { MemberDirectory } from '../notify/model.js';
 import type { NotificationRouter } from '../notify/router.js';
+import type { Summaries } from '../inference/summary.js';
 import { HOOKS_PREFIX, type HookHandler, type HookResult, type TwilioParams } from '../channels/twilio/hooks.js';
 import type { TwilioPhone } from '../channels/twilio/phone.js';
 import { ask, sayAndHangUp } from '../channels/twilio/twiml.js';
@@ -32,11 +33,13 @@ export class CheckinEngine implements Service {
   private readonly log: Logger;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
+  /** Summaries being written (after a webhook's answer); awaited by stop(). */
+  private readonly summarising = new Set<Promise<void>>();
   private lastPrune = 0;
 
   constructor(
     private readonly ctx: HubContext,
-    private readonly deps: { phone: TwilioPhone; router: NotificationRouter; members: MemberDirectory },
+    private readonly deps: { phone: TwilioPhone; router: NotificationRouter; members: MemberDirectory; summaries?: Summaries },
   ) {
     this.store = new CheckinStore(ctx.store.db);
     this.log = ctx.log.child({ part: 'checkins' });
@@ -55,6 +58,7 @@ export class CheckinEngine implements Service {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.ticking;
+    await Promise.all(this.summarising);
   }
 
   health(): ComponentHealth {
@@ -250,7 +254,41 @@ export class CheckinEngine implements Service {
     }
   };
 
+  /**
+   * Work after the answer when the elder said something: with a model, a one-line summary of
+   * what they said (the speech is untrusted: quoted and capped by the summaries; a sentence that
+   * adds numbers of its own is refused). No model, or no usable sentence: no summary at all.
+   */
+  private summaryAfter(attemptId: string, said: string | undefined, name: string): HookResult['after'] {
+    const summaries = this.deps.summaries;
+    if (!said || !summaries) return undefined;
+    return () => {
+      const work = summaries
+        .sentence({
+          facts: [`On the check-in call, ${name || 'the elder'} said: ${said}`],
+          template: '',
+          member_id: 'system',
+          maxTokens: 60,
+          signal: AbortSignal.timeout(30_000),
+        })
+        .then((s) => {
+          if (s.by === 'model' && s.text) this.store.setAttempt(attemptId, { summary: s.text.slice(0, 240) }, this.ctx.clock.now());
+        })
+        .catch((err: unknown) => this.log.warn({ attempt: attemptId, err: errorMessage(err) }, 'no summary of the check-in call'))
+        .finally(() => this.summarising.delete(work));
+      this.summarising.add(work);
+      return work;
+    };
+  }
+
   private answered(a: AttemptRow, call: CallRow, p: TwilioParams, n: number, again: string, lang: string): HookResult {
+    const result = this.interpret(a, call, p, n, again, lang);
+    if (result.after || isMachine(call.answered_by)) return result;
+    const said = p.SpeechResult?.trim().slice(0, 500);
+    return { ...result, after: this.summaryAfter(a.id, said, this.deps.members.get(a.member_id)?.display_name ?? '') };
+  }
+
+  private interpret(a: AttemptRow, call: CallRow, p: TwilioParams, n: number, again: string, lang: string): HookResult {
     const now = this.ctx.clock.now();
     const said = p.SpeechResult?.slice(0, 500);
     if (isMachine(call.answered_by)) return { twiml: sayAndHangUp([], lang) }; // a voicemail is never "fine"
@@ -308,6 +346,7 @@ export class CheckinEngine implements Service {
         state: a.next_call_at !== null && a.tries > 0 ? ('waiting' as const) : a.state,
         outcome: a.outcome,
         ...(a.said ? { said: a.said } : {}),
+        ...(a.summary ? { summary: a.summary } : {}),
         calls: this.store.callsOf(a.id).map((c) => ({
           sid: c.sid,
           status: c.status,

@@ -18,6 +18,8 @@ export interface AttemptRow {
   state: AttemptView['state'];
   outcome: Outcome | null;
   said: string | null;
+  /** The model's one line on what was said; null without a model. */
+  summary: string | null;
   tries: number;
   next_call_at: number | null;
   notification_id: string | null;

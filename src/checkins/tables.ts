@@ -3,7 +3,7 @@ import type { PartTables } from '../store/database.js';
 /**
  * Check-ins: the schedule (its next due time is stored, so a restart or a DST change never
  * skips or repeats a call), each attempt (a durable ladder: the next call's time is a column),
- * each call,.
+ * each call, and (with a model) a one-line summary of what the elder said.
  */
 export const checkinsTables: PartTables = {
   part: 'checkins',
@@ -55,6 +55,11 @@ export const checkinsTables: PartTables = {
         );
         CREATE INDEX checkin_calls_by_attempt ON checkin_calls (attempt_id, created_at);
       `,
+    },
+    {
+      version: 2,
+      name: "an attempt's one-line summary by the model",
+      up: `ALTER TABLE checkin_attempts ADD COLUMN summary TEXT;`,
     },
   ],
 };
