@@ -2,7 +2,7 @@ import type { HubContext } from '../part/context.js';
 import type { Service, ComponentHealth } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { newId } from '../core/ids.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, HearthError } from '../core/errors.js';
 import type { Member } from '../members/model.js';
 import type { MemberDirectory } from '../notify/model.js';
 import type { NotificationRouter } from '../notify/router.js';
@@ -112,6 +112,24 @@ export class CheckinEngine implements Service {
     this.store.insertAttempt({ id, checkin_id: c.id, member_id: c.member_id, started_at: this.ctx.clock.now() });
     void this.tick();
     return id;
+  }
+
+  /**
+   * The workflow `checkin` step: the elder (by member id, username or display name) gets their
+   * check-in call now. Synchronous, so that the workflow writes its step in the same transaction.
+   */
+  startFor(who: { member_id?: string; name?: string }, key: string): { attempt_id: string; member_id: string; checkin_id: string } {
+    const wanted = who.name?.toLowerCase();
+    const member = who.member_id
+      ? this.deps.members.get(who.member_id)
+      : this.deps.members.list().find((m) => m.username.toLowerCase() === wanted || m.display_name.toLowerCase() === wanted);
+    if (!member) throw new HearthError('NOT_FOUND', `nobody called ${who.member_id ?? who.name} is in this home`, 404);
+    const mine = this.store.list(member.id);
+    const c = mine.find((x) => x.enabled) ?? mine[0];
+    if (!c) throw new HearthError('NOT_FOUND', `${member.display_name} has no check-in to start`, 404);
+    const attemptId = this.callNow(c.id);
+    this.ctx.audit.append({ actor: key, origin: 'workflow', kind: 'checkin.started', subject: c.id, data: { attempt: attemptId } });
+    return { attempt_id: attemptId, member_id: member.id, checkin_id: c.id };
   }
 
   /** The row first (so a restart never places it twice), then Twilio. */

@@ -3,6 +3,7 @@ import { membersPart } from '../members/part.js';
 import { notifyPart } from '../notify/part.js';
 import { twilioPart } from '../channels/twilio/part.js';
 import { inferencePart } from '../inference/part.js';
+import { workflowsPart } from '../workflows/part.js';
 import { checkinsTables } from './tables.js';
 import { createCheckinsPart } from './index.js';
 
@@ -10,7 +11,7 @@ import { createCheckinsPart } from './index.js';
 export const checkinsPart = definePart({
   name: 'checkins',
   tables: checkinsTables,
-  needs: { members: membersPart, notify: notifyPart, twilio: twilioPart, inference: inferencePart },
-  create: (ctx, { members, notify, twilio, inference }) =>
-    createCheckinsPart(ctx, { twilio, router: notify.router, members: members.members, summaries: inference.summaries }),
+  needs: { members: membersPart, notify: notifyPart, twilio: twilioPart, inference: inferencePart, workflows: workflowsPart },
+  create: (ctx, { members, notify, twilio, inference, workflows }) =>
+    createCheckinsPart(ctx, { twilio, router: notify.router, members: members.members, summaries: inference.summaries, workflows: workflows.workflows }),
 });

@@ -24,6 +24,17 @@ export interface EngineDeps {
    * summaries), or returns the template when there is no model; the `llm` step's text.
    */
   compose?: (req: { template: string; facts: string[] }) => Promise<{ text: string; by: 'model' | 'template' }>;
+  /** The `checkin` step's port, registered by the check-ins part (which sits above workflows). */
+  checkins?: CheckinStarter;
+}
+
+/**
+ * Starts an elder's check-in call now and returns the attempt it opened. Called inside the
+ * transaction that writes the step's row, so a crash leaves both or neither: never two calls.
+ * Throws a HearthError (the step fails with its message) when the elder has no check-in.
+ */
+export interface CheckinStarter {
+  start(who: { member_id?: string; name?: string }, key: string): { attempt_id: string; member_id: string; checkin_id: string };
 }
 
 type Outcome = 'done' | 'waiting' | 'failed' | 'cancelled';
@@ -213,6 +224,7 @@ class Walker {
       if ('action' in step) return await this.action(step, path, row);
       // Steps that finish at once write their row once, when done; the others first.
       if ('notify' in step) return this.notify(step, path);
+      if ('checkin' in step) return this.checkin(step, path);
       if ('llm' in step) {
         // The facts are the rendered template (states, times, names from the hub); the model
         // only words them, and anything it adds is caught by the summaries' own check.
@@ -388,6 +400,15 @@ class Walker {
       });
       return this.done(path, { text, recipients: r.recipients }, r.id);
     });
+  }
+
+  /** `checkin`: the elder's check-in call starts now; the step's output is the attempt's id. */
+  private checkin(step: Extract<Step, { checkin: unknown }>, path: string): Outcome {
+    const who = step.checkin;
+    if (this.dry) return this.done(path, { dry_run: true, would_call: who.member_id ?? who.name });
+    const port = this.deps.checkins;
+    if (!port) return this.fail(path, 'check-in calls are not available on this hub');
+    return this.store.transaction(() => this.done(path, port.start(who, stepActor(this.run.id, path))));
   }
 
   private ask(step: Extract<Step, { ask: unknown }>, path: string, row: StepRow): Outcome {

@@ -6,6 +6,7 @@ import { workflowRoutes } from './routes.js';
 export { workflowsTables } from './tables.js';
 export { WorkflowsService, type WorkflowsDeps } from './service.js';
 export { parseWorkflow, WorkflowInvalid } from './parse.js';
+export type { CheckinStarter } from './engine.js';
 
 export interface WorkflowsPart extends PartInstance {
   workflows: WorkflowsService;

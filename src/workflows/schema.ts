@@ -159,6 +159,7 @@ export interface StepShapes {
   choose: { choose: { when: Condition[]; steps: Step[] }[]; default: Step[] };
   parallel: { parallel: Step[][] };
   llm: { llm: { prompt: string; template: string; save_as?: string } };
+  checkin: { checkin: { member_id?: string; name?: string } };
 }
 export type Step = StepShapes[keyof StepShapes];
 
@@ -214,6 +215,14 @@ export const stepSchema: z.ZodType<Step> = keyed('step', {
       save_as: varName.optional(),
     }),
   }),
+  checkin: z.strictObject({
+    checkin: z
+      .strictObject({
+        member_id: z.string().min(1).max(64).optional().describe('the elder, by member id'),
+        name: z.string().min(1).max(120).optional().describe('the elder, by username or display name'),
+      })
+      .refine((c) => (c.member_id === undefined) !== (c.name === undefined), 'name the elder with exactly one of member_id or name'),
+  }),
 }) as z.ZodType<Step>;
 
 export const workflowSchema = z.strictObject({
@@ -235,6 +244,6 @@ export const workflowSchema = z.strictObject({
 });
 export type WorkflowDefinition = z.output<typeof workflowSchema>;
 
-export const STEP_KINDS = ['action', 'wait', 'notify', 'ask', 'if', 'choose', 'parallel', 'llm'] as const;
+export const STEP_KINDS = ['action', 'wait', 'notify', 'ask', 'if', 'choose', 'parallel', 'llm', 'checkin'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 export const stepKind = (s: Step): StepKind => STEP_KINDS.find((k) => k in s)!;

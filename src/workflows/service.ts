@@ -9,7 +9,7 @@ import { HearthError, errorMessage, notFound } from '../core/errors.js';
 import { isoTime } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import type { Origin } from '../audit/entry.js';
-import { RunEngine, type EngineDeps } from './engine.js';
+import { RunEngine, type CheckinStarter, type EngineDeps } from './engine.js';
 import { parseWorkflow, WorkflowInvalid } from './parse.js';
 import { conditionHolds, snapshot } from './snapshot.js';
 import { TriggerWatcher, type Fired } from './triggers.js';
@@ -65,6 +65,11 @@ export class WorkflowsService implements Service {
   private startedAt = 0;
   private readonly warned = new Map<string, number>();
   private stopped = true;
+
+  /** The check-ins part registers the `checkin` step's port here (it sits above workflows). */
+  useCheckins(port: CheckinStarter): void {
+    this.deps.checkins = port;
+  }
 
   constructor(
     private readonly ctx: HubContext,
