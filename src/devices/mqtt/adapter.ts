@@ -5,6 +5,7 @@ import type { Logger } from '../../core/logger.js';
 import type { DeviceAdapter, Entity } from '../model.js';
 import type { EntityRegistry } from '../registry.js';
 import { expectedState } from '../operations.js';
+import { mqttStateTopicKeys } from '../domains/index.js';
 import type { LanBroker } from './broker.js';
 import { MqttDiscovery } from './discovery/discovery.js';
 import { commandsFor } from './discovery/components.js';
@@ -70,8 +71,8 @@ export class MqttAdapter implements DeviceAdapter {
     for (const c of commands) await this.broker.publish(c.topic, c.payload, { qos, retain: record.cfg.retain ?? false });
     // Without a state topic HA runs the entity optimistically: the command is the new state.
     const cfg = record.cfg as Record<string, unknown>;
-    const stateTopic =
-      record.component === 'climate' ? cfg.mode_state_topic : record.component === 'cover' ? (cfg.state_topic ?? cfg.position_topic) : cfg.state_topic;
+    const stateTopicKey = mqttStateTopicKeys(record.component).find((k) => cfg[k] !== undefined && cfg[k] !== null);
+    const stateTopic = stateTopicKey ? cfg[stateTopicKey] : undefined;
     if (!stateTopic || cfg.optimistic === true) {
       const expected = expectedState(current, operation, params);
       if (expected) this.registry.setState(entity.id, expected);

@@ -1,5 +1,6 @@
 import { HearthError } from '../../../core/errors.js';
 import type { Entity } from '../../model.js';
+import { mqttPayloadOf } from '../../domains/index.js';
 import { cfgNumber, cfgText, type Component, type ComponentConfig } from './config.js';
 import { compileTemplate, payloadVars, toText, TemplateError } from './template.js';
 
@@ -337,8 +338,7 @@ export function commandsFor(component: Component, cfg: Cfg, entity: Entity, oper
       return onOff(toggleOn());
     }
     case 'lock': {
-      const map: Record<string, [string, string]> = { lock: ['payload_lock', 'LOCK'], unlock: ['payload_unlock', 'UNLOCK'], open: ['payload_open', 'OPEN'] };
-      const m = map[operation];
+      const m = mqttPayloadOf(component, operation);
       if (!m) throw unsupported(entity, operation);
       const value = cfgText(cfg, m[0], m[1]);
       return [{ topic: cmd(), payload: templated(cfg, 'command_template', { value, code: params.code ?? '' }, value) }];
@@ -352,14 +352,7 @@ export function commandsFor(component: Component, cfg: Cfg, entity: Entity, oper
         const value = Math.round(closed + (pct / 100) * (open - closed));
         return [{ topic: cmd('set_position_topic'), payload: templated(cfg, 'set_position_template', { position: value, value }, String(value)) }];
       }
-      const map: Record<string, [string, string]> = {
-        open_cover: ['payload_open', 'OPEN'],
-        close_cover: ['payload_close', 'CLOSE'],
-        stop_cover: ['payload_stop', 'STOP'],
-        open_valve: ['payload_open', 'OPEN'],
-        close_valve: ['payload_close', 'CLOSE'],
-      };
-      const m = map[operation];
+      const m = mqttPayloadOf(component, operation);
       if (!m) throw unsupported(entity, operation);
       return [{ topic: cmd(), payload: cfgText(cfg, m[0], m[1]) }];
     }
@@ -423,22 +416,15 @@ function lightCommands(cfg: Cfg, entity: Entity, operation: string, params: Reco
 }
 
 function alarmCommands(cfg: Cfg, entity: Entity, operation: string, params: Record<string, unknown>, cmd: (k?: string) => string): Command[] {
-  const map: Record<string, [string, string, 'arm' | 'disarm' | 'trigger']> = {
-    alarm_disarm: ['payload_disarm', 'DISARM', 'disarm'],
-    alarm_arm_home: ['payload_arm_home', 'ARM_HOME', 'arm'],
-    alarm_arm_away: ['payload_arm_away', 'ARM_AWAY', 'arm'],
-    alarm_arm_night: ['payload_arm_night', 'ARM_NIGHT', 'arm'],
-    alarm_arm_vacation: ['payload_arm_vacation', 'ARM_VACATION', 'arm'],
-    alarm_trigger: ['payload_trigger', 'TRIGGER', 'trigger'],
-  };
-  const m = map[operation];
+  const m = mqttPayloadOf('alarm_control_panel', operation);
   if (!m) throw unsupported(entity, operation);
+  const kind = operation === 'alarm_disarm' ? 'disarm' : operation === 'alarm_trigger' ? 'trigger' : 'arm';
   const action = cfgText(cfg, m[0], m[1]);
   const configured = str(cfg.code);
   const code = params.code === undefined ? '' : String(params.code);
   const required =
     configured &&
-    (m[2] === 'arm' ? cfg.code_arm_required !== false : m[2] === 'disarm' ? cfg.code_disarm_required !== false : cfg.code_trigger_required !== false);
+    (kind === 'arm' ? cfg.code_arm_required !== false : kind === 'disarm' ? cfg.code_disarm_required !== false : cfg.code_trigger_required !== false);
   if (required) {
     if (!code) throw new HearthError('CODE_REQUIRED', `${entity.id} needs a code for ${operation}`, 400);
     // A fixed code in the config is checked here; REMOTE_CODE(_TEXT) means the panel checks it.
