@@ -1,5 +1,5 @@
 import type { Domain, Entity } from '../devices/model.js';
-import { actionOperations, domainNouns, type AbstractAction } from '../devices/domains/index.js';
+import { actionOperations, canHaveStateOf, domainNouns, type AbstractAction } from '../devices/domains/index.js';
 
 /**
  * The words of the rule parser, as data. Verbs map to an abstract action first; the
@@ -166,33 +166,9 @@ export const STATE_WORDS: Record<string, string> = {
   somebody: 'motion',
 };
 
-/** Which entities a yes/no state word can apply to. */
+/** Which entities a yes/no state word can apply to (the domain descriptions' `words.states`). */
 export function canHaveState(entity: Entity, expect: string): boolean {
-  const dc = String(entity.attributes.device_class ?? '');
-  switch (expect) {
-    case 'locked':
-    case 'unlocked':
-      return entity.domain === 'lock';
-    case 'open':
-    case 'closed':
-      return (
-        entity.domain === 'cover' ||
-        entity.domain === 'valve' ||
-        entity.domain === 'lock' ||
-        (entity.domain === 'binary_sensor' && ['door', 'window', 'garage_door', 'opening', 'garage'].includes(dc))
-      );
-    case 'on':
-    case 'off':
-      return ['light', 'switch', 'fan', 'siren', 'climate', 'camera', 'alarm_control_panel'].includes(entity.domain);
-    case 'armed':
-    case 'disarmed':
-    case 'triggered':
-      return entity.domain === 'alarm_control_panel';
-    case 'motion':
-      return entity.domain === 'binary_sensor' && ['motion', 'occupancy', 'presence'].includes(dc);
-    default:
-      return true;
-  }
+  return canHaveStateOf(entity.domain, String(entity.attributes.device_class ?? ''), expect);
 }
 
 /** Whether an entity has a temperature to report. */

@@ -14,6 +14,7 @@ export const alarmControlPanel = defineDomain({
   words: {
     nouns: ['alarm', 'security', 'system'],
     actions: { arm_away: 'alarm_arm_away', arm_home: 'alarm_arm_home', arm_night: 'alarm_arm_night', disarm: 'alarm_disarm' },
+    states: ['on', 'off', 'armed', 'disarmed', 'triggered'],
   },
   mqtt: { component: true, stateTopics: ['state_topic'] },
   ui: { control: 'alarm', group: 'Doors and security' },

@@ -11,6 +11,6 @@ export const camera = defineDomain({
     enable_motion_detection: { params: noParams },
   },
   risk: 'low',
-  words: { nouns: ['camera'], actions: { on: 'turn_on', off: 'turn_off' } },
+  words: { nouns: ['camera'], actions: { on: 'turn_on', off: 'turn_off' }, states: ['on', 'off'] },
   ui: { group: 'Doors and security' },
 });

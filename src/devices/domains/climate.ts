@@ -14,7 +14,11 @@ export const climate = defineDomain({
     turn_off: { params: noParams, expect: 'off' },
   },
   risk: 'low',
-  words: { nouns: ['thermostat', 'heating', 'heater', 'climate', 'ac', 'aircon', 'hvac'], actions: { on: 'turn_on', off: 'turn_off', set: 'set_temperature' } },
+  words: {
+    nouns: ['thermostat', 'heating', 'heater', 'climate', 'ac', 'aircon', 'hvac'],
+    actions: { on: 'turn_on', off: 'turn_off', set: 'set_temperature' },
+    states: ['on', 'off'],
+  },
   mqtt: { component: true, stateTopics: ['mode_state_topic'] },
   ui: { control: 'thermostat', group: 'Comfort' },
 });

@@ -19,6 +19,7 @@ export const cover = defineDomain({
   words: {
     nouns: ['cover', 'blind', 'shade', 'curtain', 'shutter'],
     actions: { open: 'open_cover', close: 'close_cover', set: 'set_cover_position', stop: 'stop_cover' },
+    states: ['open', 'closed'],
   },
   mqtt: { component: true, stateTopics: ['state_topic', 'position_topic'] },
   ui: { control: 'open_close', group: 'Doors and security' },

@@ -118,6 +118,16 @@ export function domainNouns(): Partial<Record<Domain, string[]>> {
   return out;
 }
 
+/** The yes/no states the rule parser's questions know; a question about any other passes every entity. */
+const QUESTION_STATES = new Set(['locked', 'unlocked', 'open', 'closed', 'on', 'off', 'armed', 'disarmed', 'triggered', 'motion']);
+
+/** Whether a question about `state` ("is it locked?") can apply to an entity of this domain and device class. */
+export function canHaveStateOf(domain: string, deviceClass: string, state: string): boolean {
+  if (!QUESTION_STATES.has(state)) return true;
+  const words = byName.get(domain)?.words;
+  return Boolean(words?.states?.includes(state) || own(words?.statesByDeviceClass, deviceClass)?.includes(state));
+}
+
 /** MQTT discovery components the hub models, in the descriptions' order. */
 export const MQTT_COMPONENTS = DOMAINS.filter((d): d is Extract<(typeof DOMAINS)[number], { mqtt: object }> => 'mqtt' in d).map((d) => d.name);
 

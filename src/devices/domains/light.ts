@@ -9,6 +9,7 @@ export const light = defineDomain({
   words: {
     nouns: ['light', 'lamp', 'lighting', 'bulb'],
     actions: { on: 'turn_on', off: 'turn_off', toggle: 'toggle', set: 'turn_on', dim: 'turn_on' },
+    states: ['on', 'off'],
   },
   mqtt: { component: true, stateTopics: ['state_topic'] },
   ui: { control: 'dimmer', group: 'Lights' },

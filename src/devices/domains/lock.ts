@@ -9,7 +9,11 @@ export const lock = defineDomain({
     open: { params: codeParams, expect: 'open', risk: 'high', mqttPayload: ['payload_open', 'OPEN'] },
   },
   risk: 'medium',
-  words: { nouns: ['lock', 'door', 'deadbolt'], actions: { open: 'unlock', close: 'lock', lock: 'lock', unlock: 'unlock' } },
+  words: {
+    nouns: ['lock', 'door', 'deadbolt'],
+    actions: { open: 'unlock', close: 'lock', lock: 'lock', unlock: 'unlock' },
+    states: ['locked', 'unlocked', 'open', 'closed'],
+  },
   mqtt: { component: true, stateTopics: ['state_topic'] },
   ui: { control: 'lock', group: 'Doors and security' },
 });

@@ -8,7 +8,7 @@ export const siren = defineDomain({
     turn_off: { params: noParams, expect: 'off' },
   },
   risk: 'low',
-  words: { nouns: ['siren'], actions: { on: 'turn_on', off: 'turn_off' } },
+  words: { nouns: ['siren'], actions: { on: 'turn_on', off: 'turn_off' }, states: ['on', 'off'] },
   mqtt: { component: true, stateTopics: ['state_topic'] },
   ui: { control: 'toggle', group: 'Sirens' },
 });

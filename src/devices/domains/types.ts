@@ -48,7 +48,13 @@ export interface DomainDescription {
   /** Default risks by device class (`cover` with device class `garage` is `cover:garage` in the policy). */
   riskByDeviceClass?: Record<string, Record<string, Risk>>;
   /** The rule parser's words: nouns that name things of this domain, and the operation each abstract verb means here. */
-  words?: { nouns?: readonly string[]; actions?: Partial<Record<AbstractAction, string>> };
+  words?: {
+    nouns?: readonly string[];
+    actions?: Partial<Record<AbstractAction, string>>;
+    /** The yes/no states a question may ask about it ("is the front door locked?"), and those only some device classes have. */
+    states?: readonly string[];
+    statesByDeviceClass?: Record<string, readonly string[]>;
+  };
   /**
    * MQTT discovery: whether the hub models this component, and the config keys (first found)
    * of the topic its state comes back on; without one the entity runs optimistically.

@@ -8,7 +8,7 @@ export const valve = defineDomain({
     close_valve: { params: noParams, expect: 'closed', mqttPayload: ['payload_close', 'CLOSE'] },
   },
   risk: 'medium',
-  words: { nouns: ['valve', 'tap'], actions: { open: 'open_valve', close: 'close_valve' } },
+  words: { nouns: ['valve', 'tap'], actions: { open: 'open_valve', close: 'close_valve' }, states: ['open', 'closed'] },
   mqtt: { component: true, stateTopics: ['state_topic'] },
   ui: { group: 'Valves' },
 });
