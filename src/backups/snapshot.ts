@@ -2,12 +2,13 @@ import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { HearthError, errorMessage } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { AuditTrail } from '../audit/trail.js';
 import type { Origin as AuditOrigin } from '../audit/entry.js';
 import { openStoredSettings, type SecretBox } from '../config/secret-box.js';
 import type { Db } from '../store/database.js';
+import { backupsErrors, diskFull } from './errors.js';
 
 export interface Snapshot {
   /** The database as a plain SQLite file, secrets opened (the caller seals the whole file). */
@@ -28,10 +29,9 @@ export function takeSnapshot(db: Db, opts: { box: SecretBox; clock: Clock; actor
   const trail = opts.audit ?? new AuditTrail(db, opts.clock);
   const verify = trail.verify();
   if (!verify.ok) {
-    throw new HearthError(
+    throw backupsErrors.error(
       'AUDIT_BROKEN',
       `the audit trail is broken at entry ${verify.broken.seq} (${verify.broken.reason}); no backup was written. Run \`hearth audit verify\` for details`,
-      409,
       { seq: verify.broken.seq },
     );
   }
@@ -72,7 +72,7 @@ export function writeDurably(path: string, data: Buffer): void {
   try {
     fd = openSync(tmp, 'w', 0o600);
   } catch (err) {
-    throw new HearthError('BACKUP_WRITE_FAILED', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, 500);
+    throw backupsErrors.error('BACKUP_WRITE_FAILED', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
   }
   try {
     let off = 0;
@@ -82,7 +82,7 @@ export function writeDurably(path: string, data: Buffer): void {
     closeSync(fd);
     unlinkSync(tmp);
     const code = (err as NodeJS.ErrnoException).code;
-    throw new HearthError('BACKUP_WRITE_FAILED', `cannot write ${path}: ${code === 'ENOSPC' ? 'the disk is full' : (code ?? errorMessage(err))}`, 507);
+    throw diskFull(`cannot write ${path}: ${code === 'ENOSPC' ? 'the disk is full' : (code ?? errorMessage(err))}`);
   }
   closeSync(fd);
   renameSync(tmp, path);
