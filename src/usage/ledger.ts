@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Db } from '../store/database.js';
 import type { Clock } from '../core/clock.js';
-import { HearthError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { usageKindSchema, type UsageKind } from '../config/sections/usage.js';
 import type { Settings } from '../config/schema.js';
+import { usageErrors } from './errors.js';
 
 export { usageKindSchema, type UsageKind };
 
@@ -119,7 +119,7 @@ export class UsageLedger {
 
   private refuse(memberId: string, month: string, kind: UsageKind, used: number, cap: number): never {
     this.checkThresholds(memberId, month, kind, cap, cap);
-    throw new HearthError('USAGE_CAP_REACHED', `this month's allowance of ${unitOf(kind)} is used up (${used} of ${cap})`, 429, { kind, used, cap });
+    throw usageErrors.error('USAGE_CAP_REACHED', `this month's allowance of ${unitOf(kind)} is used up (${used} of ${cap})`, { kind, used, cap });
   }
 
   /** Turns a reservation into what was actually spent (at most what was reserved is released). */
