@@ -5,6 +5,7 @@ import { errorMessage, HearthError } from '../core/errors.js';
 import type { RpcRequest } from './messages.js';
 import type { RpcServer } from './rpc.js';
 import type { GatePort } from './gate-port.js';
+import { logsForSupport, supportLogQuerySchema } from '../health/logbook.js';
 import { supportRefused, type SupportGrants, type SupportScope } from './support.js';
 
 export interface DoctorLike {
@@ -28,6 +29,9 @@ export const maintenanceSchema = z.strictObject({
   target: z.string().regex(/^[a-z0-9_.-]{1,64}$/),
   reason: z.string().max(500).optional(),
 });
+
+/** What a diagnostics request may narrow: the log book's lines by level, part and words. */
+export const diagnosticsSchema = z.strictObject({ logs: supportLogQuerySchema.optional() });
 
 export const SUPPORT_ENTITY = 'hub.support';
 
@@ -57,6 +61,9 @@ export function registerSupportMethods(d: SupportRpcDeps): void {
 
   d.rpc.register('support.diagnostics', async (req) => {
     const grant = admit(req, 'diagnostics');
+    const parsed = diagnosticsSchema.safeParse(req.params ?? {});
+    if (!parsed.success) throw new HearthError('VALIDATION_FAILED', parsed.error.issues[0]?.message ?? 'bad diagnostics request');
+    const filter = parsed.data;
     ctx.audit.append({ actor: actorOf(req), origin: 'support', kind: 'support.diagnostics', subject: grant.id, data: { engineer: req.engineer ?? null } });
     const doctor = await withTimeout(d.doctor(), 8000, 'doctor did not finish within 8 s').catch((err: unknown) => [
       { check: 'doctor', status: 'fail', detail: errorMessage(err) },
@@ -66,8 +73,8 @@ export function registerSupportMethods(d: SupportRpcDeps): void {
       version: ctx.version,
       uptime_s: Math.round((ctx.clock.now() - ctx.startedAt) / 1000),
       health: d.health(),
-      // Already redacted by the logger (secret keys, phone numbers).
-      logs: ctx.recentLogs?.tail(200) ?? [],
+      // The log book's warnings and errors, filtered as asked, scrubbed of secrets and bounded.
+      logs: logsForSupport(ctx, filter.logs),
       // Secrets replaced by [secret].
       settings: ctx.settings.redacted(),
       doctor,

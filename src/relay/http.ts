@@ -10,7 +10,7 @@ import { errorHandler } from '../http/error-handler.js';
 import type { Settings } from '../config/schema.js';
 import type { RelayAccount } from '../config/sections/relay.js';
 import { actionSchema, hubIdSchema, type RpcResponse } from '../link/messages.js';
-import { maintenanceSchema } from '../link/support-rpc.js';
+import { diagnosticsSchema, maintenanceSchema } from '../link/support-rpc.js';
 import { authenticate } from './accounts.js';
 import type { RelayBroker } from './broker.js';
 import { own } from '../core/own.js';
@@ -117,13 +117,14 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
 
   r.post(
     '/relay/v1/support/hubs/:id/diagnostics',
-    { preHandler: need('engineer'), schema: { params: hubParams, body: z.strictObject({ grant_id: z.string().max(100).optional() }).default({}) } },
+    { preHandler: need('engineer'), schema: { params: hubParams, body: diagnosticsSchema.extend({ grant_id: z.string().max(100).optional() }).default({}) } },
     async (req, reply) => {
-      const grant = grantFor(req, req.params.id, req.body?.grant_id, 'diagnostics');
+      const { grant_id, ...ask } = req.body ?? {};
+      const grant = grantFor(req, req.params.id, grant_id, 'diagnostics');
       log.info({ engineer: req.account!.id, hub_id: req.params.id, grant_id: grant }, 'support diagnostics requested');
       return answer(
         reply,
-        await broker.call(req.params.id, 'support.diagnostics', {}, { engineer: { id: req.account!.id, name: req.account!.name }, grant_id: grant }),
+        await broker.call(req.params.id, 'support.diagnostics', ask, { engineer: { id: req.account!.id, name: req.account!.name }, grant_id: grant }),
       );
     },
   );

@@ -209,7 +209,8 @@ describe('relay, down commands, RPC and the support tunnel through a real mosqui
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     const result = ok.body.result;
     expect(result.health.link.status).toBe('ok');
-    expect(Array.isArray(result.logs)).toBe(true);
+    expect(Array.isArray(result.logs.entries)).toBe(true);
+    expect(result.logs.truncated).toBe(false);
     expect(result.settings.link.password).toBe('[secret]');
     expect(Array.isArray(result.doctor)).toBe(true);
     expect(JSON.stringify(result)).not.toContain(users['hub-r']);
