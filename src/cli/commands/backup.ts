@@ -8,7 +8,7 @@ import { DATABASE_FILE } from '../../store/database.js';
 import { DataDirLock } from '../../store/lock.js';
 import { allTables } from '../../hub/parts.js';
 import { parse, settingsOptions } from '../args.js';
-import { dataDirFrom, openExistingDb, osActor } from '../data-dir.js';
+import { dataDirFrom, matchOwner, openExistingDb, osActor } from '../data-dir.js';
 import { readPassphrase } from '../prompt.js';
 import { BACKUP_MAGIC, seal, unseal } from '../../core/sealed.js';
 import { fsyncDir, takeSnapshot, withDb, writeDurably, type Snapshot } from '../../backups/snapshot.js';
@@ -138,12 +138,6 @@ function moveCurrentAside(dataDir: string): string | undefined {
 }
 
 /** Run as root (sudo) on an installed hub: the restored file must stay the hub user's. */
-function matchOwner(path: string, dataDir: string): void {
-  if (process.getuid?.() !== 0) return;
-  const { uid, gid } = statSync(dataDir);
-  if (uid !== 0) chownSync(path, uid, gid);
-}
-
 function durably(path: string, data: Buffer): void {
   try {
     writeDurably(path, data);

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dataDirOwner, matchOwner } from '../data-dir.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Stopping and starting the hub around an update: systemd's unit, or the pid in the data directory's lock. */
@@ -81,10 +82,14 @@ export class ProcessControl implements HubControl {
 
   start(): { exited: Promise<string> } {
     const out = openSync(join(this.dataDir, 'hearth.out'), 'a', 0o600);
+    matchOwner(join(this.dataDir, 'hearth.out'), this.dataDir);
+    // Run as root (sudo) for a data directory that belongs to the hub's user: the hub runs as that user.
+    const owner = dataDirOwner(this.dataDir);
     const child = spawn(process.execPath, ['--max-semi-space-size=2', '--v8-pool-size=1', join(this.prefix, 'current/bin/hearth.js'), 'start', ...this.args], {
       detached: true,
       stdio: ['ignore', out, out],
       env: this.env,
+      ...owner,
     });
     closeSync(out);
     child.unref();

@@ -5,11 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EXIT, FatalError, errorMessage } from '../../core/errors.js';
 import { systemClock, isoTime } from '../../core/clock.js';
 import { newId } from '../../core/ids.js';
-import { writeUpdateRecord, type UpdateRecord } from '../../core/update-record.js';
+import { UPDATE_RECORD_FILE, writeUpdateRecord, type UpdateRecord } from '../../core/update-record.js';
 import { AuditTrail } from '../../audit/trail.js';
 import { DATABASE_FILE } from '../../store/database.js';
 import { DataDirLock } from '../../store/lock.js';
 import { withDb } from '../../backups/snapshot.js';
+import { matchOwner } from '../data-dir.js';
 import { CURRENT_LINK, RELEASES_DIR, fetchRelease, unpackRelease } from './release.js';
 import type { HubControl } from './hub-control.js';
 
@@ -73,6 +74,7 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateResult> {
     audit(o.dataDir, o.actor, 'hub.update.started', record, { from, to, sha256: record.sha256, backup: basename(record.backup) });
     backupDatabase(o.dataDir, record.backup);
     writeUpdateRecord(o.dataDir, record);
+    matchOwner(join(o.dataDir, UPDATE_RECORD_FILE), o.dataDir);
   });
   o.say(`database copied to ${record.backup}; starting ${to}`);
   switchCurrent(o.prefix, to);
@@ -80,6 +82,7 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateResult> {
   const reason = await startAndWait(o, to);
   if (reason === undefined) {
     writeUpdateRecord(o.dataDir, { ...record, state: 'done', finished_at: isoTime(systemClock.now()) });
+    matchOwner(join(o.dataDir, UPDATE_RECORD_FILE), o.dataDir);
     prune(o.prefix, o.dataDir, [to, from]);
     o.say(`${to} is running and healthy`);
     return { status: 'updated', from, to };
@@ -91,11 +94,13 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateResult> {
     restoreDatabase(o.dataDir, record.backup);
     audit(o.dataDir, o.actor, 'hub.update.rolled_back', record, { from, to, reason, backup: basename(record.backup) });
     writeUpdateRecord(o.dataDir, { ...record, state: 'rolled_back', reason, finished_at: isoTime(systemClock.now()) });
+    matchOwner(join(o.dataDir, UPDATE_RECORD_FILE), o.dataDir);
   });
   switchCurrent(o.prefix, from);
   const again = await startAndWait(o, from);
   if (again !== undefined) {
     writeUpdateRecord(o.dataDir, { ...record, state: 'rollback_failed', reason: `${reason}; then ${from} did not start either: ${again}` });
+    matchOwner(join(o.dataDir, UPDATE_RECORD_FILE), o.dataDir);
     throw new FatalError(`${to} did not become healthy (${reason}), and ${from} did not start again after the rollback: ${again}`, EXIT.software);
   }
   o.say(`rolled back: ${from} is running again with the database from before the update`);
@@ -155,8 +160,10 @@ function withStoppedHub(dataDir: string, work: () => void): void {
 
 function backupDatabase(dataDir: string, file: string): void {
   mkdirSync(join(dataDir, UPDATE_BACKUPS_DIR), { recursive: true, mode: 0o700 });
+  matchOwner(join(dataDir, UPDATE_BACKUPS_DIR), dataDir);
   withDb(join(dataDir, DATABASE_FILE), (db) => db.prepare('VACUUM INTO ?').run(file));
   chmodSync(file, 0o600);
+  matchOwner(file, dataDir);
 }
 
 function restoreDatabase(dataDir: string, backup: string): void {
@@ -164,12 +171,15 @@ function restoreDatabase(dataDir: string, backup: string): void {
   const staged = `${target}.restore-${process.pid}`;
   copyFileSync(backup, staged);
   chmodSync(staged, 0o600);
+  matchOwner(staged, dataDir);
   for (const suffix of ['-wal', '-shm']) rmSync(`${target}${suffix}`, { force: true });
   renameSync(staged, target);
 }
 
 function audit(dataDir: string, actor: string, kind: string, record: UpdateRecord, data: Record<string, unknown>): void {
-  withDb(join(dataDir, DATABASE_FILE), (db) => new AuditTrail(db, systemClock).append({ actor, origin: 'cli', kind, subject: record.id, data }));
+  const path = join(dataDir, DATABASE_FILE);
+  withDb(path, (db) => new AuditTrail(db, systemClock).append({ actor, origin: 'cli', kind, subject: record.id, data }));
+  for (const extra of [`${path}-wal`, `${path}-shm`]) if (existsSync(extra)) matchOwner(extra, dataDir); // SQLite keeps them at times
 }
 
 /** Keeps the releases named (the current one and the one before), and the newest database copies. */
