@@ -3,6 +3,7 @@ import type { HubContext } from '../part/context.js';
 import { withTimeout, type ComponentHealth } from '../core/lifecycle.js';
 import { errorMessage, HearthError } from '../core/errors.js';
 import type { RpcRequest } from './messages.js';
+import { MAINTENANCE_OPERATIONS } from '../core/maintenance.js';
 import type { RpcServer } from './rpc.js';
 import type { GatePort } from './gate-port.js';
 import { logsForSupport, supportLogQuerySchema } from '../health/logbook.js';
@@ -25,7 +26,7 @@ export interface SupportRpcDeps {
 
 /** What a maintenance step may ask for; each becomes a gate action the owner approves. */
 export const maintenanceSchema = z.strictObject({
-  operation: z.enum(['restart_service', 'resync_connector']),
+  operation: z.enum(MAINTENANCE_OPERATIONS),
   target: z.string().regex(/^[a-z0-9_.-]{1,64}$/),
   reason: z.string().max(500).optional(),
 });
@@ -96,7 +97,7 @@ export function registerSupportMethods(d: SupportRpcDeps): void {
     const outcome = await d.gate.request({
       action: { entity_id: SUPPORT_ENTITY, operation: step.operation, params: { target: step.target, engineer: req.engineer?.id ?? null, grant_id: grant.id } },
       origin: { member_id: null, channel: 'support', actor: req.engineer?.id },
-      reason: step.reason ?? `support engineer ${req.engineer?.name ?? req.engineer?.id ?? ''} asks to ${step.operation.replace('_', ' ')} ${step.target}`,
+      reason: step.reason ?? `support engineer ${req.engineer?.name ?? req.engineer?.id ?? ''} asks to ${step.operation.replace(/_/g, ' ')} ${step.target}`,
     });
     return { outcome };
   });
