@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { HearthError } from '../core/errors.js';
+import { coreErrors } from '../core/errors.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { HubContext } from '../part/context.js';
 import type { PartTables } from '../store/database.js';
@@ -27,7 +27,7 @@ export function createBackupsPart(ctx: HubContext) {
     const made = await backups.run('support', 'support');
     const path = join(backups.dir, made.name);
     if (!existsSync(path) || statSync(path).size !== made.bytes)
-      throw new HearthError('MAINTENANCE_NO_EFFECT', `the backup ${made.name} is not on the disk as written`, 409);
+      throw coreErrors.error('MAINTENANCE_NO_EFFECT', `the backup ${made.name} is not on the disk as written`);
     return `made the encrypted backup ${made.name} (${made.bytes} bytes) in ${backups.dir}${made.copied ? ', and copied it to the second folder' : ''}`;
   });
   return { name: 'backups', backups, services: [backups], routes: backupRoutes(ctx, backups) as FastifyPluginAsync };

@@ -137,7 +137,7 @@ export class SettingsService {
     try {
       next = parseSettings(deepMerge(base, this.overrides));
     } catch (err) {
-      throw new HearthError('INVALID_SETTINGS', (err as Error).message.replace(/^invalid settings:\n/, ''));
+      throw configErrors.error('INVALID_SETTINGS', (err as Error).message.replace(/^invalid settings:\n/, ''));
     }
     const change = this.changeTo(next, by);
     this.record(change);

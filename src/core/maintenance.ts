@@ -1,4 +1,4 @@
-import { HearthError } from './errors.js';
+import { coreErrors } from './errors.js';
 
 /** The maintenance steps a support engineer may ask for (each one a `hub.support` action the owner approves). */
 export const MAINTENANCE_OPERATIONS = ['restart_service', 'resync_connector', 'reload_settings', 'run_backup', 'collect_diagnostics'] as const;
@@ -39,10 +39,9 @@ export class Maintenance {
       this.steps.get(`${operation}:${target}`) ?? (this.anyTarget.get(operation)?.targets().includes(target) ? this.anyTarget.get(operation)!.step : undefined);
     if (!step) {
       const known = this.targets(operation);
-      throw new HearthError(
+      throw coreErrors.error(
         'MAINTENANCE_UNKNOWN_TARGET',
         `${operation.replace(/_/g, ' ')} cannot act on "${target}"${known.length ? `; it can on: ${known.join(', ')}` : ''}`,
-        404,
       );
     }
     return step(target);

@@ -1,13 +1,13 @@
 import type { HubContext } from '../part/context.js';
 import type { ServiceManager } from '../core/lifecycle.js';
-import { HearthError } from '../core/errors.js';
+import { coreErrors } from '../core/errors.js';
 import { isoTime } from '../core/clock.js';
 import { loadSettings, type LoadSettingsOptions } from '../config/load.js';
 
 /** What a restart cannot do while the hub runs on it: the database, the web server answering, systemd's notifier. */
 const NOT_RESTARTABLE = new Set(['store', 'http', 'systemd']);
 
-const noEffect = (message: string) => new HearthError('MAINTENANCE_NO_EFFECT', message, 409);
+const noEffect = (message: string) => coreErrors.error('MAINTENANCE_NO_EFFECT', message);
 
 /**
  * The maintenance steps the hub itself owns: restart one of its services (a part's), and read

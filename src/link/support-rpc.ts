@@ -64,7 +64,7 @@ export function registerSupportMethods(d: SupportRpcDeps): void {
   d.rpc.register('support.diagnostics', async (req) => {
     const grant = admit(req, 'diagnostics');
     const parsed = diagnosticsSchema.safeParse(req.params ?? {});
-    if (!parsed.success) throw new HearthError('VALIDATION_FAILED', parsed.error.issues[0]?.message ?? 'bad diagnostics request');
+    if (!parsed.success) throw linkErrors.error('VALIDATION_FAILED', parsed.error.issues[0]?.message ?? 'bad diagnostics request');
     const filter = parsed.data;
     ctx.audit.append({ actor: actorOf(req), origin: 'support', kind: 'support.diagnostics', subject: grant.id, data: { engineer: req.engineer ?? null } });
     const doctor = await withTimeout(d.doctor(), 8000, 'doctor did not finish within 8 s').catch((err: unknown) => [

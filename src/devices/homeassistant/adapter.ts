@@ -10,6 +10,7 @@ import { HA_SOURCE } from './mapping.js';
 import { SERVICE_NAME, toWebSocketUrl } from './protocol.js';
 import { DEFAULT_TIMINGS, HaSession, type SessionTimings } from './session.js';
 import { devicesErrors } from '../errors.js';
+import { coreErrors } from '../../core/errors.js';
 
 export { checkHomeAssistant } from './check.js';
 export { toWebSocketUrl } from './protocol.js';
@@ -97,9 +98,8 @@ export class HomeAssistantAdapter implements DeviceAdapter {
    * again. Resolves with what it saw once in sync; throws when it is not within `timeoutMs`.
    */
   async resync(timeoutMs = 15_000): Promise<string> {
-    if (!this.started) throw new HearthError('MAINTENANCE_NO_EFFECT', 'the Home Assistant bridge is not running', 409);
-    if (!this.url || !this.token)
-      throw new HearthError('MAINTENANCE_NO_EFFECT', 'Home Assistant is not set up (homeassistant.url and homeassistant.token)', 409);
+    if (!this.started) throw coreErrors.error('MAINTENANCE_NO_EFFECT', 'the Home Assistant bridge is not running');
+    if (!this.url || !this.token) throw coreErrors.error('MAINTENANCE_NO_EFFECT', 'Home Assistant is not set up (homeassistant.url and homeassistant.token)');
     this.session?.stop();
     this.session = undefined;
     this.openSession();
@@ -108,7 +108,7 @@ export class HomeAssistantAdapter implements DeviceAdapter {
       const health = this.health();
       if (health.status === 'ok') return `connected again, subscribed and loaded: ${health.detail}`;
       if (Date.now() > deadline)
-        throw new HearthError('MAINTENANCE_NO_EFFECT', `not in sync again within ${Math.round(timeoutMs / 1000)} s: ${health.detail}`, 409);
+        throw coreErrors.error('MAINTENANCE_NO_EFFECT', `not in sync again within ${Math.round(timeoutMs / 1000)} s: ${health.detail}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
