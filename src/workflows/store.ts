@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../store/database.js';
 import { isoTime } from '../core/clock.js';
+import { commitsFor } from '../store/commits.js';
 
 export const runStateSchema = z.enum(['running', 'waiting', 'done', 'failed', 'cancelled']);
 export type RunState = z.infer<typeof runStateSchema>;
@@ -82,12 +83,20 @@ export interface TimerRow {
 /** Runs kept per workflow; older finished ones are pruned. */
 export const RUNS_KEPT = 200;
 
-/** The workflows' rows. Every write is one statement or one transaction on the FULL connection. */
+/**
+ * The workflows' rows on the FULL connection. `transaction` commits at once (with whatever waits
+ * for the group commit before it); `later` joins this turn's group commit (src/store/commits.ts).
+ */
 export class WorkflowStore {
   constructor(readonly db: Db) {}
 
   transaction<T>(f: () => T): T {
-    return this.db.transaction(f)();
+    return commitsFor(this.db).now(f);
+  }
+
+  /** `f` in this turn's group commit; resolves once it is on disk. */
+  later<T>(f: () => T): Promise<T> {
+    return commitsFor(this.db).later(f);
   }
 
   // ---- definitions -----------------------------------------------------------------------
@@ -140,9 +149,11 @@ export class WorkflowStore {
   }
   setRunState(id: string, state: RunState, now: number, error: string | null = null): void {
     const final = state === 'done' || state === 'failed' || state === 'cancelled';
-    this.db
-      .prepare('UPDATE workflow_runs SET state = ?, queued = 0, finished_at = ?, error = COALESCE(?, error) WHERE id = ?')
-      .run(state, final ? now : null, error, id);
+    this.transaction(() =>
+      this.db
+        .prepare('UPDATE workflow_runs SET state = ?, queued = 0, finished_at = ?, error = COALESCE(?, error) WHERE id = ?')
+        .run(state, final ? now : null, error, id),
+    );
   }
   runs(workflowId: string, limit: number): RunRow[] {
     return this.db.prepare('SELECT * FROM workflow_runs WHERE workflow_id = ? ORDER BY started_at DESC, id DESC LIMIT ?').all(workflowId, limit) as RunRow[];
@@ -173,11 +184,13 @@ export class WorkflowStore {
     return this.db.prepare('SELECT * FROM workflow_steps WHERE run_id = ? AND path = ?').get(runId, path) as StepRow | undefined;
   }
   startStep(runId: string, path: string, kind: string, now: number, state: StepState = 'running'): StepRow {
-    const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), -1) + 1 AS n FROM workflow_steps WHERE run_id = ?').get(runId) as { n: number }).n;
-    this.db
-      .prepare('INSERT INTO workflow_steps (run_id, path, seq, kind, state, started_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(runId, path, seq, kind, state, now);
-    return this.step(runId, path)!;
+    return this.transaction(() => {
+      const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), -1) + 1 AS n FROM workflow_steps WHERE run_id = ?').get(runId) as { n: number }).n;
+      this.db
+        .prepare('INSERT INTO workflow_steps (run_id, path, seq, kind, state, started_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(runId, path, seq, kind, state, now);
+      return this.step(runId, path)!;
+    });
   }
   /** Writes a step's final row, whether or not it was written down before (an action's row is written once, after the gate answered). */
   finishStep(
@@ -195,19 +208,21 @@ export class WorkflowStore {
     path: string,
     fields: { state?: StepState; output?: unknown; error?: string | null; ref?: string | null; finished_at?: number | null },
   ): void {
-    const cur = this.step(runId, path);
-    if (!cur) return;
-    this.db
-      .prepare('UPDATE workflow_steps SET state = ?, output = ?, error = ?, ref = ?, finished_at = ? WHERE run_id = ? AND path = ?')
-      .run(
-        fields.state ?? cur.state,
-        fields.output === undefined ? cur.output : JSON.stringify(fields.output),
-        fields.error === undefined ? cur.error : fields.error,
-        fields.ref === undefined ? cur.ref : fields.ref,
-        fields.finished_at === undefined ? cur.finished_at : fields.finished_at,
-        runId,
-        path,
-      );
+    this.transaction(() => {
+      const cur = this.step(runId, path);
+      if (!cur) return;
+      this.db
+        .prepare('UPDATE workflow_steps SET state = ?, output = ?, error = ?, ref = ?, finished_at = ? WHERE run_id = ? AND path = ?')
+        .run(
+          fields.state ?? cur.state,
+          fields.output === undefined ? cur.output : JSON.stringify(fields.output),
+          fields.error === undefined ? cur.error : fields.error,
+          fields.ref === undefined ? cur.ref : fields.ref,
+          fields.finished_at === undefined ? cur.finished_at : fields.finished_at,
+          runId,
+          path,
+        );
+    });
   }
 
   // ---- timers ------------------------------------------------------------------------------
