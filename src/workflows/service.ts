@@ -221,18 +221,18 @@ export class WorkflowsService implements Service {
       this.runaway(workflowId, def);
       return undefined;
     }
-    const open = this.store.openRuns(workflowId).filter((r) => r.dry_run === 0 || options.dry_run);
-    const active = open.filter((r) => r.queued === 0);
+    const { open, active } = this.store.openCounts(workflowId, options.dry_run === true);
     let queued = false;
-    if (!options.dry_run && active.length + starting > 0) {
+    if (!options.dry_run && active + starting > 0) {
       if (def.mode === 'single') {
         this.log.debug({ workflow: workflowId }, 'workflow already running (mode single); trigger ignored');
         return undefined;
       }
-      if (def.mode === 'restart') for (const r of active) this.cancel(r.id, 'restarted by a new trigger');
-      if (def.mode === 'parallel' && active.length + starting >= def.max) return undefined;
+      if (def.mode === 'restart')
+        for (const r of this.store.openRuns(workflowId)) if (r.queued === 0 && r.dry_run === 0) this.cancel(r.id, 'restarted by a new trigger');
+      if (def.mode === 'parallel' && active + starting >= def.max) return undefined;
       if (def.mode === 'queued') {
-        if (open.length + starting >= def.max) return undefined;
+        if (open + starting >= def.max) return undefined;
         queued = true;
       }
     }
