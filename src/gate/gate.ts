@@ -155,7 +155,14 @@ export class ActionGate implements Service {
 
   // ---- requests ------------------------------------------------------------------------
 
-  async request(raw: GateRequest): Promise<GateOutcome> {
+  /**
+   * Asks for an action. The outcome comes once its last audit entries are on disk; a caller that
+   * writes its own record of the outcome (a workflow's step row) may pass `recorded` instead:
+   * the outcome then comes as soon as it is known, its entries still waiting for this turn's group
+   * commit, and `recorded` gets that commit to await, so that the caller's record joins it.
+   * Either way the action ran only after its request entry was on disk.
+   */
+  async request(raw: GateRequest, options: { recorded?: (commit: Promise<unknown>) => void } = {}): Promise<GateOutcome> {
     const parsed = gateRequestSchema.safeParse(raw);
     const actionParsed = parsed.success ? actionSchema.safeParse(parsed.data.action) : undefined;
     if (!parsed.success || !actionParsed?.success) {
@@ -195,7 +202,7 @@ export class ActionGate implements Service {
       this.ctx.audit.appendDurably({ actor, origin: req.origin.channel, kind: 'action.requested', subject: actionId, data: { ...data, ...proposed } });
     if (verdict.kind === 'direct') {
       await requested({ action: forAudit(action), risk: verdict.risk, path: 'direct', reason: req.reason ?? null, ...proposed });
-      return this.track(this.runAction(action, actionId, actor, req.origin.channel));
+      return this.track(this.runAction(action, actionId, actor, req.origin.channel, options.recorded));
     }
 
     // A hub change by an owner who confirmed with their PIN on this sign-in a few minutes ago
@@ -204,7 +211,7 @@ export class ActionGate implements Service {
       const self = this.selfConfirm({ origin: { member_id: req.origin.member_id, channel: req.origin.channel }, policy: verdict.policy });
       if (self) {
         await requested({ action: forAudit(action), risk: verdict.risk, path: 'confirmed', confirmed: 'window', reason: req.reason ?? null });
-        return this.track(this.runAction(action, actionId, actor, req.origin.channel));
+        return this.track(this.runAction(action, actionId, actor, req.origin.channel, options.recorded));
       }
     }
     const eligible = this.eligibleApprovers(verdict.policy.approver_roles, verdict.policy.exclude_requester ? req.origin.member_id : null);
@@ -467,14 +474,28 @@ export class ActionGate implements Service {
     return this.mustGet(id);
   }
 
-  private async runAction(action: Action, actionId: string, actor: string, channel: Origin): Promise<ExecutionOutcome> {
+  private async runAction(
+    action: Action,
+    actionId: string,
+    actor: string,
+    channel: Origin,
+    recorded?: (commit: Promise<unknown>) => void,
+  ): Promise<ExecutionOutcome> {
     const sent = this.sentEntries(action, actionId, actor, channel);
     const result = await this.executor.run(action, sent.hook);
     const kind = result.status === 'executed' ? 'action.confirmed' : `action.${result.status}`;
-    // With a device that answers at once, "sent" and "confirmed" share one group commit.
-    await Promise.all([sent.written(), this.ctx.audit.appendDurably({ actor, origin: channel, kind, subject: actionId, data: { detail: result.detail } })]);
     const outcome = toOutcome(result, actionId);
-    this.ctx.bus.emit('action.executed', { action, outcome });
+    // With a device that answers at once, "sent" and "confirmed" share one group commit.
+    const commit = Promise.all([
+      sent.written(),
+      this.ctx.audit.appendDurably({ actor, origin: channel, kind, subject: actionId, data: { detail: result.detail } }),
+    ]).then(() => this.ctx.bus.emit('action.executed', { action, outcome }));
+    if (!recorded) {
+      await commit;
+      return outcome;
+    }
+    void this.track(commit).catch(() => {}); // stop() waits for it; the caller awaits it
+    recorded(commit);
     return outcome;
   }
 

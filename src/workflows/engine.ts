@@ -333,12 +333,26 @@ class Walker {
     // Asked before, by a pass that never wrote its answer down (a crash)? The trail says what the gate did.
     const found = this.recover(actor);
     if (found) return found.kind === 'envelope' ? this.envelope(path, found.id) : found.outcome(path);
-    const out = await this.deps.gate.request({
-      action: { entity_id, operation, params },
-      origin: { member_id: null, channel: 'workflow', actor },
-      reason: step.reason ?? `workflow run ${this.run.id}`,
-    });
-    return this.afterGate(path, out);
+    // The gate's last entries (sent, confirmed) and this step's row share one group commit.
+    let recorded: Promise<unknown> | undefined;
+    const out = await this.deps.gate.request(
+      {
+        action: { entity_id, operation, params },
+        origin: { member_id: null, channel: 'workflow', actor },
+        reason: step.reason ?? `workflow run ${this.run.id}`,
+      },
+      {
+        recorded: (commit) => {
+          recorded = commit;
+        },
+      },
+    );
+    const outcome = this.afterGate(path, out);
+    if (recorded) {
+      recorded.catch(() => {}); // awaited by written()
+      this.writes.push(recorded);
+    }
+    return outcome;
   }
 
   private afterGate(path: string, out: GateOutcome): Outcome {
