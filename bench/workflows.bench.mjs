@@ -278,7 +278,7 @@ try {
     const db = new Database(join(hearthProc.dir, 'data', 'hearth.db'), { readonly: true });
     const q = (sql) => JSON.stringify(db.prepare(sql).all());
     process.stderr.write(
-      `hub output:\n${hearthProc.output()}\nruns ${q('SELECT state, COUNT(*) n FROM workflow_runs GROUP BY state')}\nsteps ${q('SELECT state, COUNT(*) n FROM workflow_steps GROUP BY state')}\naudit ${q('SELECT kind, COUNT(*) n FROM audit GROUP BY kind')}\n`,
+      `hub output:\n${hearthProc.output()}\nruns ${q('SELECT state, COUNT(*) n FROM workflow_runs GROUP BY state')}\nsteps ${q('SELECT state, COUNT(*) n FROM workflow_steps GROUP BY state')}\naudit ${q('SELECT kind, COUNT(*) n FROM audit GROUP BY kind')}\nhistory ${q('SELECT entity_id, COUNT(*) n FROM state_history GROUP BY entity_id')}\n`,
     );
     db.close();
   }
