@@ -53,7 +53,18 @@ export const relaySection = z
       .optional()
       .describe('Ed25519 private key (PEM file) that signs down commands and RPC requests; hubs trust its public key.')
       .meta({ secret: true }),
-    state_file: z.string().optional().describe('SQLite file for the audit copies and chain heads; relays on one host may share it. Default: memory only.'),
+    state_file: z
+      .string()
+      .optional()
+      .describe(
+        "SQLite file for the relay's store (audit copies, hubs' alerts, health and backup copies); relays on one host may share it. Default: memory only.",
+      ),
+    database_url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional()
+      .describe("PostgreSQL for the relay's store when several relays share it (postgres://user:password@host:5432/db); replaces state_file.")
+      .meta({ secret: true }),
     accounts: z
       .array(accountSchema)
       .default([])
