@@ -64,13 +64,15 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
   // Which homes exist and when they are online is the cloud services' business, not every
   // engineer's: an engineer sees only hubs that granted them a session (support/hubs below).
   r.get('/relay/v1/hubs', { preHandler: need('service') }, async () => ({
-    hubs: broker.hubList().map((h) => ({
-      hub_id: h.hub_id,
-      online: h.online,
-      since: new Date(h.since).toISOString(),
-      support_grants: h.support.length,
-      chain: broker.chains.headOf(h.hub_id),
-    })),
+    hubs: await Promise.all(
+      broker.hubList().map(async (h) => ({
+        hub_id: h.hub_id,
+        online: h.online,
+        since: new Date(h.since).toISOString(),
+        support_grants: h.support.length,
+        chain: await broker.chains.headOf(h.hub_id),
+      })),
+    ),
   }));
 
   r.post(

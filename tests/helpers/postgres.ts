@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './mosquitto.js';
@@ -9,7 +10,7 @@ import { freePort } from './mosquitto.js';
  * port, with its unix socket in the same directory and a password (scram-sha-256) for the
  * `hearth` user. Run as root, the server runs as the `postgres` user (it refuses root).
  *
- *   const pgs = await Postgres.start(tmp('pg-'));
+ *   const pgs = await Postgres.start();               // its own temp dir (the postgres user must reach it)
  *   const url = await pgs.createDatabase('relays');   // postgres://hearth:…@127.0.0.1:PORT/relays
  *   …
  *   await pgs.stop();
@@ -44,7 +45,8 @@ export class Postgres {
     return `postgres://${USER}:${this.password}@127.0.0.1:${this.port}/${database}`;
   }
 
-  static async start(dir: string): Promise<Postgres> {
+  static async start(): Promise<Postgres> {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-pg-'));
     const bin = postgresBinDir();
     const root = typeof process.getuid === 'function' && process.getuid() === 0;
     const asUser = root ? ['/usr/sbin/runuser', '-u', 'postgres', '--'] : [];
@@ -76,6 +78,18 @@ export class Postgres {
     return new Postgres(dir, port, password, bin, asUser);
   }
 
+  /** Stops the server (fast shutdown) and removes its directory. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const [file, ...rest] = [...this.asUser, join(this.bin, 'pg_ctl'), '-D', join(this.dir, 'data'), '-m', 'fast', '-w', 'stop'];
+    try {
+      execFileSync(file!, rest, { stdio: 'ignore', timeout: 60_000 });
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+
   /** Creates a fresh database and returns its URL. */
   async createDatabase(name: string): Promise<string> {
     if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
@@ -87,12 +101,5 @@ export class Postgres {
       await client.end();
     }
     return this.url(name);
-  }
-
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    const [file, ...rest] = [...this.asUser, join(this.bin, 'pg_ctl'), '-D', join(this.dir, 'data'), '-m', 'fast', '-w', 'stop'];
-    execFileSync(file!, rest, { stdio: 'ignore', timeout: 60_000 });
   }
 }

@@ -8,7 +8,7 @@ let pgs: Postgres;
 let pgUrl: string;
 
 beforeAll(async () => {
-  pgs = await Postgres.start(tmp('hearth-pg-'));
+  pgs = await Postgres.start();
   pgUrl = await pgs.createDatabase('dbtest');
 }, 120_000);
 afterAll(async () => pgs?.stop());

@@ -1,0 +1,26 @@
+import type { Settings } from '../config/schema.js';
+import type { Logger } from '../core/logger.js';
+import { AuditChains } from './chain.js';
+import { openDb, type Db } from './db.js';
+
+/**
+ * The relay's state, in one store shared by every relay of a group: SQLite (`relay.state_file`,
+ * or memory) for one relay, PostgreSQL (`relay.database_url`) for many. Each part of the state
+ * creates its own tables (portable SQL, see db.ts) when the store opens.
+ */
+export interface RelayStore {
+  db: Db;
+  chains: AuditChains;
+  close(): Promise<void>;
+}
+
+export async function openRelayStore(s: Settings['relay'], log: Logger): Promise<RelayStore> {
+  const db = await openDb({ url: s.database_url, file: s.state_file, log });
+  try {
+    const chains = await AuditChains.open(db);
+    return { db, chains, close: () => db.close() };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
