@@ -3,6 +3,7 @@ import type { ComponentHealth } from '../core/lifecycle.js';
 import { freeBytes } from '../store/database.js';
 import type { PartInstance } from '../part/define.js';
 import { LinkService } from './service.js';
+import { HubReporter } from './reports.js';
 import { SupportGrants, defineSupportChanges, supportRoutes } from './support.js';
 import type { HubChanges } from '../core/hub-changes.js';
 import { registerSupportMethods, SUPPORT_ENTITY, type DoctorLike } from './support-rpc.js';
@@ -20,6 +21,7 @@ declare module '../core/bus.js' {
 
 export interface LinkPart extends PartInstance {
   link: LinkService;
+  reports: HubReporter;
   support: SupportGrants;
   /** The hub's component health, for support diagnostics (the hub hands it in once it exists). */
   useHealth(components: () => Record<string, ComponentHealth>): void;
@@ -39,6 +41,7 @@ export function createLinkPart(ctx: HubContext, deps: LinkDeps): LinkPart {
   const support = new SupportGrants(ctx);
   const link = new LinkService(ctx, { gate, support });
   let health: () => Record<string, ComponentHealth> = () => ({ link: link.health() });
+  const reports = new HubReporter(ctx, link, () => health());
 
   if (link.rpc) {
     registerSupportMethods({ ctx, grants: support, rpc: link.rpc, gate, health: () => health(), doctor: () => doctorFor(ctx, deps.diagnose) });
@@ -48,9 +51,10 @@ export function createLinkPart(ctx: HubContext, deps: LinkDeps): LinkPart {
 
   return {
     name: 'link',
-    services: [link],
+    services: [link, reports],
     routes: supportRoutes(ctx, support, deps.changes),
     link,
+    reports,
     support,
     useHealth(components) {
       health = components;

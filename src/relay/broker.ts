@@ -227,6 +227,9 @@ export class RelayBroker implements Service {
     if (msg.class === 'audit') {
       verdict = await this.chains.accept(hubId, msg.data);
       if (verdict === 'broken') this.log.error({ hub_id: hubId, head: await this.chains.headOf(hubId) }, 'audit chain of a hub is broken');
+    } else if (msg.class === 'alert' || msg.class === 'telemetry') {
+      verdict = (await this.store.reports.record(hubId, msg)) ? 'event' : 'duplicate';
+      if (msg.class === 'alert' && verdict === 'event') this.log.warn({ hub_id: hubId, kind: msg.type, text: msg.data.text }, 'a hub raised a health alert');
     } else if (this.seen.has(msg.id)) {
       verdict = 'duplicate';
     } else {

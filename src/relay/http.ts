@@ -117,6 +117,23 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
     return answer(reply, await broker.call(req.params.id, 'ping'));
   });
 
+  // What the hub sent up the link about its own health: alerts and snapshots, newest first.
+  // Read from the relay's store, so it works while the hub is offline (that is when it matters).
+  r.get(
+    '/relay/v1/support/hubs/:id/reports',
+    {
+      preHandler: need(),
+      schema: {
+        params: hubParams,
+        querystring: z.strictObject({ class: z.enum(['alert', 'telemetry']).optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }),
+      },
+    },
+    async (req) => {
+      if (req.account!.role !== 'service') grantFor(req, req.params.id, undefined, 'diagnostics');
+      return { hub_id: req.params.id, reports: await broker.store.reports.list(req.params.id, req.query.class, req.query.limit) };
+    },
+  );
+
   r.post(
     '/relay/v1/support/hubs/:id/diagnostics',
     { preHandler: need('engineer'), schema: { params: hubParams, body: z.strictObject({ grant_id: z.string().max(100).optional() }).default({}) } },
