@@ -89,7 +89,13 @@ export class RelayBroker implements Service {
       reconnectMaxMs: 30_000,
       authRetryMs: 30_000,
       statusTopic: `hearth/relays/${this.instanceId}/status`,
-      subscriptions: ['hearth/v1/+/status', 'hearth/v1/+/support', `$share/${this.s.shared_group}/hearth/v1/+/up/events`, this.rpc.responseFilter],
+      subscriptions: [
+        'hearth/v1/+/status',
+        'hearth/v1/+/support',
+        `$share/${this.s.shared_group}/hearth/v1/+/up/events`,
+        `$share/${this.s.shared_group}/hearth/v1/+/up/backup`,
+        this.rpc.responseFilter,
+      ],
       log: this.log,
       onConnect: () => undefined,
       onDisconnect: () => undefined,
@@ -214,6 +220,7 @@ export class RelayBroker implements Service {
   private async settle(topic: string, payload: Buffer): Promise<void> {
     const where = parseTopic(topic);
     if (where?.rest === 'up/events') await this.onUp_(where.hubId, payload);
+    else if (where?.rest === 'up/backup') await this.store.backups.chunk(where.hubId, parseJson(payload));
   }
 
   private async onUp_(hubId: string, payload: Buffer): Promise<void> {

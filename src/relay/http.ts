@@ -14,6 +14,7 @@ import { maintenanceSchema } from '../link/support-rpc.js';
 import { authenticate } from './accounts.js';
 import type { RelayBroker } from './broker.js';
 import { own } from '../core/own.js';
+import { relayDownloadDigest } from '../core/sealed.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -131,6 +132,41 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
     async (req) => {
       if (req.account!.role !== 'service') grantFor(req, req.params.id, undefined, 'diagnostics');
       return { hub_id: req.params.id, reports: await broker.store.reports.list(req.params.id, req.query.class, req.query.limit) };
+    },
+  );
+
+  // ---- backup copies, for the owner on a fresh box (`hearth backup restore --from-relay`) --------
+  // No relay account: the download token is derived from the owner's backup passphrase
+  // (core/sealed.ts); the relay keeps only its digest. Wrong tokens count as failed sign-ins.
+  const downloadDigest = (req: FastifyRequest): string => {
+    const token = req.headers['x-hearth-download-token'];
+    if (typeof token !== 'string' || !/^[0-9a-f]{64}$/.test(token)) throw unauthorized('Send X-Hearth-Download-Token (from the backup passphrase)');
+    if (failures.retryAfter(req.ip) > 0) throw new HearthError('TOO_MANY_ATTEMPTS', 'too many failed attempts; wait a little', 429);
+    return relayDownloadDigest(token);
+  };
+  const refused = (req: FastifyRequest, hubId: string): never => {
+    failures.take(req.ip);
+    throw notFound('backup copy of hub', hubId);
+  };
+  r.get('/relay/v1/backups/:id/kdf', { schema: { params: hubParams } }, async (req) => {
+    if (failures.retryAfter(req.ip) > 0) throw new HearthError('TOO_MANY_ATTEMPTS', 'too many failed attempts; wait a little', 429);
+    const kdf = await broker.store.backups.kdf(req.params.id);
+    if (!kdf) return refused(req, req.params.id);
+    return kdf;
+  });
+  r.get('/relay/v1/backups/:id', { schema: { params: hubParams } }, async (req) => {
+    const copies = await broker.store.backups.list(req.params.id, downloadDigest(req));
+    if (copies.length === 0) return refused(req, req.params.id);
+    return { hub_id: req.params.id, copies };
+  });
+  r.get(
+    '/relay/v1/backups/:id/:name',
+    { schema: { params: hubParams.extend({ name: z.string().regex(/^hearth-\d{8}-\d{6}(-\d+)?\.hbk$/) }) } },
+    async (req, reply) => {
+      const blob = await broker.store.backups.get(req.params.id, req.params.name, downloadDigest(req));
+      if (!blob) return refused(req, req.params.id);
+      log.info({ hub_id: req.params.id, name: req.params.name }, 'backup copy downloaded');
+      return reply.header('content-type', 'application/octet-stream').header('content-disposition', `attachment; filename="${req.params.name}"`).send(blob);
     },
   );
 

@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import { AuditChains } from './chain.js';
 import { openDb, type Db } from './db.js';
 import { HubReports } from './reports.js';
+import { RelayBackups } from './backups.js';
 
 /**
  * The relay's state, in one store shared by every relay of a group: SQLite (`relay.state_file`,
@@ -13,6 +14,7 @@ export interface RelayStore {
   db: Db;
   chains: AuditChains;
   reports: HubReports;
+  backups: RelayBackups;
   close(): Promise<void>;
 }
 
@@ -21,7 +23,8 @@ export async function openRelayStore(s: Settings['relay'], log: Logger): Promise
   try {
     const chains = await AuditChains.open(db);
     const reports = await HubReports.open(db, { keep: s.reports_keep, days: s.reports_days });
-    return { db, chains, reports, close: () => db.close() };
+    const backups = await RelayBackups.open(db, { keep: s.backups_keep, maxBytes: s.backup_max_mb * 1024 * 1024, log });
+    return { db, chains, reports, backups, close: () => db.close() };
   } catch (err) {
     await db.close();
     throw err;

@@ -74,7 +74,7 @@ export const linkSection = z
     backup_chunk_kb: z
       .number()
       .int()
-      .min(16)
+      .min(4)
       .max(4096)
       .default(128)
       .describe("Size of the pieces a backup is sent to the relay in (stay under the broker's message size limit)."),
