@@ -1,11 +1,10 @@
 import type { Db } from '../store/database.js';
 import type { EventBus } from '../core/bus.js';
-import { HearthError } from '../core/errors.js';
 import type { Settings } from './schema.js';
 import { settingLeaves, withoutSecrets } from './introspect.js';
 import { deepMerge, getPath, isPlainObject, type PlainObject } from './merge.js';
 import { parseSettings } from './load.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, configErrors } from './errors.js';
 import type { SecretBox } from './secret-box.js';
 
 declare module '../core/bus.js' {
@@ -107,17 +106,17 @@ export class SettingsService {
   }
 
   private plan(doc: PlainObject, by: string): { next: Settings; change: SettingsChange } {
-    if (!isPlainObject(doc)) throw new HearthError('INVALID_SETTINGS', 'settings must be a JSON object of sections');
+    if (!isPlainObject(doc)) throw configErrors.error('INVALID_SETTINGS', 'settings must be a JSON object of sections');
     for (const key of FIXED_KEYS) {
       if (getPath(doc, key.split('.')) !== undefined) {
-        throw new HearthError('SETTING_FIXED', `settings key "${key}" cannot be changed while the hub runs; change it in the config file`);
+        throw configErrors.error('SETTING_FIXED', `settings key "${key}" cannot be changed while the hub runs; change it in the config file`);
       }
     }
     let next: Settings;
     try {
       next = parseSettings(deepMerge(this.base, doc));
     } catch (err) {
-      throw new HearthError('INVALID_SETTINGS', (err as Error).message.replace(/^invalid settings:\n/, ''));
+      throw configErrors.error('INVALID_SETTINGS', (err as Error).message.replace(/^invalid settings:\n/, ''));
     }
     const changed = settingLeaves()
       .map((l) => l.key)

@@ -41,6 +41,12 @@ export function defineErrors<const T extends Record<string, number>>(statuses: T
   return { statuses, error: (code, message, details) => new HearthError(code, message, statuses[code], details) };
 }
 
+/** The core part's stable error codes and their HTTP statuses (clients switch on the code: never rename one). */
+export const coreErrors = defineErrors({
+  SEALED_INVALID: 400,
+  NOT_READY: 409,
+});
+
 /** Exit codes from sysexits.h, so that systemd and scripts can tell failures apart. */
 export const EXIT = {
   ok: 0,
