@@ -3,6 +3,8 @@ import type { ComponentHealth } from '../core/lifecycle.js';
 import { freeBytes } from '../store/database.js';
 import type { PartInstance } from '../part/define.js';
 import { LinkService } from './service.js';
+import { HubReporter } from './reports.js';
+import { BackupCopier } from './backup-copy.js';
 import { SupportGrants, defineSupportChanges, supportRoutes } from './support.js';
 import type { HubChanges } from '../core/hub-changes.js';
 import { registerSupportMethods, SUPPORT_ENTITY, type DoctorLike } from './support-rpc.js';
@@ -18,6 +20,8 @@ export type { GatePort } from './gate-port.js';
 
 export interface LinkPart extends PartInstance {
   link: LinkService;
+  reports: HubReporter;
+  backupCopy: BackupCopier;
   support: SupportGrants;
   /** The hub's component health, for support diagnostics (the hub hands it in once it exists). */
   useHealth(components: () => Record<string, ComponentHealth>): void;
@@ -37,6 +41,8 @@ export function createLinkPart(ctx: HubContext, deps: LinkDeps): LinkPart {
   const support = new SupportGrants(ctx);
   const link = new LinkService(ctx, { gate, support });
   let health: () => Record<string, ComponentHealth> = () => ({ link: link.health() });
+  const reports = new HubReporter(ctx, link, () => health());
+  const backupCopy = new BackupCopier(ctx, link);
 
   if (link.rpc) {
     registerSupportMethods({ ctx, grants: support, rpc: link.rpc, gate, health: () => health(), doctor: () => doctorFor(ctx, deps.diagnose) });
@@ -51,9 +57,11 @@ export function createLinkPart(ctx: HubContext, deps: LinkDeps): LinkPart {
 
   return {
     name: 'link',
-    services: [link],
+    services: [link, reports, backupCopy],
     routes: supportRoutes(ctx, support, deps.changes),
     link,
+    reports,
+    backupCopy,
     support,
     useHealth(components) {
       health = components;

@@ -106,6 +106,11 @@ export class LinkService implements Service {
     }
   }
 
+  /** The connected MQTT client, when online (the backup copy publishes through it). */
+  get client(): MqttClient | undefined {
+    return this.connection?.state === 'online' ? this.connection.current : undefined;
+  }
+
   get enabled(): boolean {
     return this.hubId !== undefined;
   }

@@ -129,7 +129,7 @@ describe('relay, down commands, RPC and the support tunnel through a real mosqui
     expect(new Set(all).size).toBe(all.length); // nobody handled a message twice
     expect(handled.r1!.length).toBeGreaterThan(0);
     expect(handled.r2!.length).toBeGreaterThan(0);
-    const chain = relay1.broker.chains.headOf('hub-r');
+    const chain = await relay1.broker.chains.headOf('hub-r');
     expect(chain.broken).toBeNull();
     expect(chain.seq).toBeGreaterThanOrEqual(head);
   });
