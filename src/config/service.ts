@@ -117,7 +117,10 @@ export class SettingsService {
     try {
       next = parseSettings(deepMerge(this.base, doc));
     } catch (err) {
-      throw new HearthError('INVALID_SETTINGS', (err as Error).message.replace(/^invalid settings:\n/, ''));
+      const message = (err as Error).message.replace(/^invalid settings:\n/, '');
+      // The first key named ("settings key \"hub.timezone\" has value…"): the field a form shows it beside.
+      const field = /settings key "([^"]+)"/.exec(message)?.[1];
+      throw new HearthError('INVALID_SETTINGS', message, 400, undefined, field);
     }
     const changed = settingLeaves()
       .map((l) => l.key)

@@ -6,13 +6,16 @@ export class HearthError extends Error {
   readonly code: string;
   readonly status: number;
   readonly details?: unknown;
+  /** The input field the error concerns (`url`, `homeassistant.url`), so a form shows it beside that field. */
+  readonly field?: string;
 
-  constructor(code: string, message: string, status = 400, details?: unknown) {
+  constructor(code: string, message: string, status = 400, details?: unknown, field?: string) {
     super(message);
     this.name = 'HearthError';
     this.code = code;
     this.status = status;
     this.details = details;
+    if (field) this.field = field;
   }
 }
 
