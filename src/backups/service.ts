@@ -8,6 +8,7 @@ import type { SecretBox } from '../config/secret-box.js';
 import type { Origin } from '../audit/entry.js';
 import { takeSnapshot, writeDurably } from './snapshot.js';
 import { nextDailyAt } from './schedule.js';
+import { backupsErrors } from './errors.js';
 
 const DAY = 86_400_000;
 /** Names of the automatic backups; nothing else in the folder is listed, served or pruned. */
@@ -130,9 +131,8 @@ export class BackupService implements Service {
     const now = this.ctx.clock.now();
     const name = this.freeName(now);
     try {
-      if (this.ctx.store.essentialOnly) throw new HearthError('DISK_FULL', 'the data disk is nearly full, so no backup was written there', 507);
-      const snap = takeSnapshot(this.ctx.store.db, { box: this.box, clock: this.ctx.clock, actor, origin, file: name, audit: this.ctx.audit });
-      await new Promise((r) => setImmediate(r)); // let requests in between the copy and the sealing
+      if (this.ctx.store.essentialOnly) throw backupsErrors.error('DISK_FULL', 'the data disk is nearly full, so no backup was written there');
+      const snap = await takeSnapshot(this.ctx.store.db, { box: this.box, clock: this.ctx.clock, actor, origin, file: name, audit: this.ctx.audit });
       const sealed = sealWithKey(snap.plain, key, BACKUP_MAGIC);
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       writeDurably(join(this.dir, name), sealed);
@@ -150,7 +150,7 @@ export class BackupService implements Service {
       this.ctx.store.db.prepare('UPDATE backup_state SET last_error = ?, last_error_at = ? WHERE id = 1').run(reason, new Date(now).toISOString());
       this.ctx.audit.append({ actor, origin, kind: 'backup.failed', data: { file: name, reason } });
       this.ctx.log.warn({ err, file: name }, 'backup failed');
-      throw err instanceof HearthError ? err : new HearthError('BACKUP_FAILED', `The backup failed: ${reason}`, 500);
+      throw err instanceof HearthError ? err : backupsErrors.error('BACKUP_FAILED', `The backup failed: ${reason}`);
     }
   }
 
@@ -213,7 +213,7 @@ export class BackupService implements Service {
   /** The path of a listed backup, or 404. */
   file(name: string): string {
     const path = join(this.dir, name);
-    if (!BACKUP_NAME.test(name) || !existsSync(path)) throw new HearthError('NOT_FOUND', `There is no backup called ${name}`, 404);
+    if (!BACKUP_NAME.test(name) || !existsSync(path)) throw backupsErrors.error('NOT_FOUND', `There is no backup called ${name}`);
     return path;
   }
 

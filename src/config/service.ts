@@ -1,11 +1,10 @@
 import type { Db } from '../store/database.js';
 import type { EventBus } from '../core/bus.js';
-import { HearthError } from '../core/errors.js';
 import type { Settings } from './schema.js';
 import { settingLeaves, withoutSecrets } from './introspect.js';
 import { deepMerge, getPath, isPlainObject, type PlainObject } from './merge.js';
 import { parseSettings } from './load.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, configErrors } from './errors.js';
 import type { SecretBox } from './secret-box.js';
 
 declare module '../core/bus.js' {
@@ -107,10 +106,10 @@ export class SettingsService {
   }
 
   private plan(doc: PlainObject, by: string): { next: Settings; change: SettingsChange } {
-    if (!isPlainObject(doc)) throw new HearthError('INVALID_SETTINGS', 'settings must be a JSON object of sections');
+    if (!isPlainObject(doc)) throw configErrors.error('INVALID_SETTINGS', 'settings must be a JSON object of sections');
     for (const key of FIXED_KEYS) {
       if (getPath(doc, key.split('.')) !== undefined) {
-        throw new HearthError('SETTING_FIXED', `settings key "${key}" cannot be changed while the hub runs; change it in the config file`);
+        throw configErrors.error('SETTING_FIXED', `settings key "${key}" cannot be changed while the hub runs; change it in the config file`);
       }
     }
     let next: Settings;
@@ -120,7 +119,7 @@ export class SettingsService {
       const message = (err as Error).message.replace(/^invalid settings:\n/, '');
       // The first key named ("settings key \"hub.timezone\" has value…"): the field a form shows it beside.
       const field = /settings key "([^"]+)"/.exec(message)?.[1];
-      throw new HearthError('INVALID_SETTINGS', message, 400, undefined, field);
+      throw configErrors.error('INVALID_SETTINGS', message, undefined, field);
     }
     const changed = settingLeaves()
       .map((l) => l.key)

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { HearthError } from './errors.js';
+import { HearthError, coreErrors } from './errors.js';
 
 /**
  * Data sealed with a passphrase (backups, settings exports with secrets), version 1 (integers big-endian):
@@ -58,7 +58,7 @@ export function sealWithKey(data: Buffer, derived: DerivedKey, magic: string): B
   return Buffer.concat([header, cipher.getAuthTag(), body]);
 }
 
-const invalid = (message: string) => new HearthError('SEALED_INVALID', message);
+const invalid = (message: string) => coreErrors.error('SEALED_INVALID', message);
 const KIND: Record<string, string> = { [BACKUP_MAGIC]: 'a Hearth backup', [SETTINGS_MAGIC]: 'a Hearth settings export' };
 
 export async function unseal(file: Buffer, passphrase: string, magic: string, name: string): Promise<Buffer> {

@@ -16,7 +16,7 @@ import type { PolicySettings, Risk } from '../config/sections/policy.js';
 import { Executor, systemKey, type ExecResult } from './executor.js';
 import { evaluatePolicy, type PolicyVerdict } from './policy.js';
 import { EnvelopeStore, envelopeDigest, type StoredEnvelope } from './store.js';
-import { gateError, type GateErrorCode } from './errors.js';
+import { gateError, type GateErrorCode, gateErrors } from './errors.js';
 import { ConfirmWindows } from './confirm.js';
 import {
   actionSchema,
@@ -665,7 +665,7 @@ export class ActionGate implements Service {
 
   private mustGet(id: string): Envelope {
     const s = this.store.get(id);
-    if (!s) throw new HearthError('APPROVAL_NOT_FOUND', `no approval request ${id}`, 404);
+    if (!s) throw gateErrors.error('APPROVAL_NOT_FOUND', `no approval request ${id}`);
     return s.envelope;
   }
 

@@ -6,8 +6,7 @@ import { riskSchema, policySection } from '../config/sections/policy.js';
 import { PRESET_NAMES, policyPreset } from '../config/sections/policy-presets.js';
 import { roleSchema } from '../members/model.js';
 import { localMinutes } from './policy.js';
-import { DOMAIN_OPERATIONS, operationsFor } from '../devices/operations.js';
-import type { Domain } from '../devices/model.js';
+import { DOMAIN_NAMES, operationsFor } from '../devices/domains/index.js';
 import { gateError } from './errors.js';
 import type { ActionGate } from './gate.js';
 
@@ -122,7 +121,7 @@ export function policyPreviewRoutes(
       },
       async () => ({
         presets: Object.fromEntries(PRESET_NAMES.map((n) => [n, policyPreset(n)])) as Record<(typeof PRESET_NAMES)[number], PolicyPresetBody>,
-        operations: Object.fromEntries(Object.keys(DOMAIN_OPERATIONS).map((d) => [d, operationsFor(d as Domain)])),
+        operations: Object.fromEntries(DOMAIN_NAMES.map((d) => [d, operationsFor(d)]).filter(([, ops]) => (ops?.length ?? 0) > 0)),
       }),
     );
   };

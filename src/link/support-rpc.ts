@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { HubContext } from '../part/context.js';
 import { withTimeout, type ComponentHealth } from '../core/lifecycle.js';
-import { errorMessage, HearthError } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { RpcRequest } from './messages.js';
 import type { RpcServer } from './rpc.js';
 import type { GatePort } from './gate-port.js';
 import { supportRefused, type SupportGrants, type SupportScope } from './support.js';
+import { linkErrors } from './errors.js';
 
 export interface DoctorLike {
   check: string;
@@ -77,7 +78,7 @@ export function registerSupportMethods(d: SupportRpcDeps): void {
   d.rpc.register('support.maintenance', async (req) => {
     const grant = admit(req, 'maintenance');
     const parsed = maintenanceSchema.safeParse(req.params);
-    if (!parsed.success) throw new HearthError('VALIDATION_FAILED', parsed.error.issues[0]?.message ?? 'bad maintenance request');
+    if (!parsed.success) throw linkErrors.error('VALIDATION_FAILED', parsed.error.issues[0]?.message ?? 'bad maintenance request');
     const step = parsed.data;
     ctx.audit.append({
       actor: actorOf(req),

@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import { z } from 'zod';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../core/logger.js';
-import { HearthError, forbidden, notFound, unauthorized } from '../core/errors.js';
+import { forbidden, notFound, unauthorized } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import { errorHandler } from '../http/error-handler.js';
 import type { Settings } from '../config/schema.js';
@@ -14,6 +14,7 @@ import { maintenanceSchema } from '../link/support-rpc.js';
 import { authenticate } from './accounts.js';
 import type { RelayBroker } from './broker.js';
 import { own } from '../core/own.js';
+import { relayErrors } from './errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -46,7 +47,7 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
     const header = req.headers.authorization;
     if (!header) return;
     // retryAfter, not take(ip, 0): a zero-cost take always succeeds, so this never refused.
-    if (failures.retryAfter(req.ip) > 0) throw new HearthError('TOO_MANY_ATTEMPTS', 'too many failed sign-ins; wait a little', 429);
+    if (failures.retryAfter(req.ip) > 0) throw relayErrors.error('TOO_MANY_ATTEMPTS', 'too many failed sign-ins; wait a little');
     req.account = authenticate(header, settings.accounts);
     if (!req.account) failures.take(req.ip);
   });
@@ -105,7 +106,7 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
     const grant = view.support.find(
       (g) => g.expires_at > Date.now() && (g.engineer === null || g.engineer === req.account!.id) && (scope === 'diagnostics' || g.scope === 'maintenance'),
     );
-    if (!grant) throw new HearthError('NO_GRANT', `hub ${hubId} has not granted a ${scope} session`, 403);
+    if (!grant) throw relayErrors.error('NO_GRANT', `hub ${hubId} has not granted a ${scope} session`);
     return grant.id;
   };
 

@@ -5,7 +5,7 @@ import type { HubContext } from '../part/context.js';
 import type { Service, ComponentHealth } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { LanBroker } from '../devices/mqtt/broker.js';
-import { HearthError, errorMessage, notFound } from '../core/errors.js';
+import { errorMessage, notFound } from '../core/errors.js';
 import { isoTime } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import type { Origin } from '../audit/entry.js';
@@ -15,6 +15,7 @@ import { conditionHolds, snapshot } from './snapshot.js';
 import { TriggerWatcher, type Fired } from './triggers.js';
 import { WorkflowStore, type RunRow, type RunView, type WorkflowRow } from './store.js';
 import type { WorkflowDefinition } from './schema.js';
+import { workflowsErrors } from './errors.js';
 
 export const PACKS_DIR = fileURLToPath(new URL('../../config/workflows/packs', import.meta.url));
 const TICK_CAP_MS = 30_000;
@@ -257,9 +258,9 @@ export class WorkflowsService implements Service {
   /** "Run now" from the API, the CLI or the UI: 202 with the run id, or why not. */
   async runNow(workflowId: string, options: { dry_run: boolean; by: string }): Promise<string> {
     this.mustGet(workflowId);
-    if (!this.defs.has(workflowId)) throw new HearthError('WORKFLOW_INVALID', 'fix the definition before running it', 400);
+    if (!this.defs.has(workflowId)) throw workflowsErrors.error('WORKFLOW_INVALID', 'fix the definition before running it');
     const id = await this.trigger(workflowId, { kind: 'manual', by: options.by }, { manual: true, dry_run: options.dry_run });
-    if (!id) throw new HearthError('WORKFLOW_BUSY', 'it is already running (or ran too often in the last minute); try again when the run ends', 409);
+    if (!id) throw workflowsErrors.error('WORKFLOW_BUSY', 'it is already running (or ran too often in the last minute); try again when the run ends');
     return id;
   }
 
@@ -373,7 +374,7 @@ export class WorkflowsService implements Service {
 
   setEnabled(id: string, enabled: boolean, who: Who): WorkflowView {
     const row = this.mustGet(id);
-    if (enabled && !this.defs.has(id)) throw new HearthError('WORKFLOW_INVALID', 'fix the definition before switching it on', 400);
+    if (enabled && !this.defs.has(id)) throw workflowsErrors.error('WORKFLOW_INVALID', 'fix the definition before switching it on');
     this.ctx.audit.withEntry(
       { actor: who.actor, origin: who.origin, kind: enabled ? 'workflow.enabled' : 'workflow.disabled', subject: id, data: { name: row.name } },
       () => this.store.update(id, { enabled: enabled ? 1 : 0 }, this.ctx.clock.now()),

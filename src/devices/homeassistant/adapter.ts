@@ -1,14 +1,15 @@
 import type { EventBus } from '../../core/bus.js';
 import type { Clock } from '../../core/clock.js';
 import type { HubContext } from '../../part/context.js';
-import { HearthError } from '../../core/errors.js';
 import type { ComponentHealth } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import type { DeviceAdapter, Entity } from '../model.js';
 import type { EntityRegistry } from '../registry.js';
+import { haServiceOf } from '../domains/index.js';
 import { HA_SOURCE } from './mapping.js';
 import { SERVICE_NAME, toWebSocketUrl } from './protocol.js';
 import { DEFAULT_TIMINGS, HaSession, type SessionTimings } from './session.js';
+import { devicesErrors } from '../errors.js';
 
 export { checkHomeAssistant } from './check.js';
 export { toWebSocketUrl } from './protocol.js';
@@ -98,24 +99,24 @@ export class HomeAssistantAdapter implements DeviceAdapter {
 
   /**
    * Calls the HA service named by the operation on the entity's own domain (light.turn_on,
-   * lock.unlock, …) with `{...params, entity_id}`. Only the gate's executor calls this.
+   * lock.unlock, …; `haServiceOf` in the domain descriptions) with `{...params, entity_id}`. Only the gate's executor calls this.
    */
   async execute(entity: Entity, operation: string, params: Record<string, unknown>): Promise<void> {
     if (entity.source !== HA_SOURCE) {
-      throw new HearthError('WRONG_ADAPTER', `${entity.id} comes from ${entity.source}, not from Home Assistant`, 400);
+      throw devicesErrors.error('WRONG_ADAPTER', `${entity.id} comes from ${entity.source}, not from Home Assistant`);
     }
-    const domain = entity.id.split('.')[0] ?? '';
-    if (!SERVICE_NAME.test(domain) || !SERVICE_NAME.test(operation)) {
-      throw new HearthError('BAD_OPERATION', `${operation} is not a Home Assistant service name`, 400);
+    const { domain, service } = haServiceOf(entity.id.split('.')[0] ?? '', operation);
+    if (!SERVICE_NAME.test(domain) || !SERVICE_NAME.test(service)) {
+      throw devicesErrors.error('BAD_OPERATION', `${operation} is not a Home Assistant service name`);
     }
     const widening = TARGET_KEYS.filter((k) => Object.hasOwn(params, k));
     if (widening.length > 0) {
-      throw new HearthError('BAD_PARAMS', `params may not name targets (${widening.join(', ')}): an action acts on its own entity only`, 400);
+      throw devicesErrors.error('BAD_PARAMS', `params may not name targets (${widening.join(', ')}): an action acts on its own entity only`);
     }
     const session = this.session;
-    if (!session) throw new HearthError('HA_NOT_CONNECTED', 'the Home Assistant bridge is not running', 503);
-    this.deps.log.debug({ entity_id: entity.id, service: `${domain}.${operation}` }, 'calling a Home Assistant service');
-    await session.callService(domain, operation, { ...params, entity_id: entity.id });
+    if (!session) throw devicesErrors.error('HA_NOT_CONNECTED', 'the Home Assistant bridge is not running');
+    this.deps.log.debug({ entity_id: entity.id, service: `${domain}.${service}` }, 'calling a Home Assistant service');
+    await session.callService(domain, service, { ...params, entity_id: entity.id });
   }
 
   private openSession(): void {
