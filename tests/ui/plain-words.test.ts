@@ -269,6 +269,7 @@ describe('web UI: plain words', () => {
             if (r.status() === 403 && r.url().includes('/api/')) forbidden.push(`${r.request().method()} ${new URL(r.url()).pathname}`);
           });
           await page.goto(env.hub.url);
+          await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).waitFor(T); // the menu is drawn
           expect(await page.locator('.home-name').innerText()).toBe(HOME);
           const links = await page
             .getByRole('navigation', { name: 'Main' })
@@ -296,6 +297,7 @@ describe('web UI: plain words', () => {
     try {
       const page = await ctx.newPage();
       await page.goto(env.hub.url);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).waitFor(T); // the menu is drawn
       const links = await page
         .getByRole('navigation', { name: 'Main' })
         .getByRole('link')
