@@ -116,7 +116,10 @@ export class SettingsService {
     try {
       next = parseSettings(deepMerge(this.base, doc));
     } catch (err) {
-      throw configErrors.error('INVALID_SETTINGS', (err as Error).message.replace(/^invalid settings:\n/, ''));
+      const message = (err as Error).message.replace(/^invalid settings:\n/, '');
+      // The first key named ("settings key \"hub.timezone\" has value…"): the field a form shows it beside.
+      const field = /settings key "([^"]+)"/.exec(message)?.[1];
+      throw configErrors.error('INVALID_SETTINGS', message, undefined, field);
     }
     return { next, change: this.changeTo(next, by) };
   }

@@ -59,7 +59,8 @@ export function testConnectionRoutes(ctx: { settings: SettingsService }, checks:
         const parsed = settingsSchema.shape[kind].safeParse(merged);
         if (!parsed.success) {
           const issue = parsed.error.issues[0]!;
-          throw configErrors.error('INVALID_SETTINGS', `${kind}.${issue.path.join('.')}: ${issue.message}`);
+          const field = `${kind}.${issue.path.join('.')}`;
+          throw configErrors.error('INVALID_SETTINGS', `${field}: ${issue.message}`, undefined, field);
         }
         const check = connections.find((c) => c.section === kind)!;
         const mine = await check.run({ ...ctx.settings.get(), [kind]: parsed.data }, TIMEOUT_MS);

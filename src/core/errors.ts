@@ -6,13 +6,16 @@ export class HearthError extends Error {
   readonly code: string;
   readonly status: number;
   readonly details?: unknown;
+  /** The input field the error concerns (`url`, `homeassistant.url`), so a form shows it beside that field. */
+  readonly field?: string;
 
-  constructor(code: string, message: string, status = 400, details?: unknown) {
+  constructor(code: string, message: string, status = 400, details?: unknown, field?: string) {
     super(message);
     this.name = 'HearthError';
     this.code = code;
     this.status = status;
     this.details = details;
+    if (field) this.field = field;
   }
 }
 
@@ -28,7 +31,8 @@ export const conflict = (code: string, message: string): HearthError => new Hear
 /** A part's error codes, each with its HTTP status, and the one way to make them. */
 export interface PartErrors<C extends string> {
   readonly statuses: Readonly<Record<C, number>>;
-  error(code: C, message: string, details?: unknown): HearthError;
+  /** `field`: the input the error concerns, so a form shows it beside that field. */
+  error(code: C, message: string, details?: unknown, field?: string): HearthError;
 }
 
 /**
@@ -38,7 +42,7 @@ export interface PartErrors<C extends string> {
  * so a code is never renamed; the type stops a typo.
  */
 export function defineErrors<const T extends Record<string, number>>(statuses: T): PartErrors<keyof T & string> {
-  return { statuses, error: (code, message, details) => new HearthError(code, message, statuses[code], details) };
+  return { statuses, error: (code, message, details, field) => new HearthError(code, message, statuses[code], details, field) };
 }
 
 /** The core part's stable error codes and their HTTP statuses (clients switch on the code: never rename one). */

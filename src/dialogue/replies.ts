@@ -6,6 +6,8 @@ import type { DialogueReply } from './model.js';
 /** What a person reads when nothing could be made of their sentence. */
 export const NOT_UNDERSTOOD = 'Sorry, I didn\'t understand that. Try "turn off the kitchen light", "is the garage open?", "lock up" or /help.';
 
+const POLICY_REFUSALS = new Set(['ROLE_NOT_ALLOWED', 'ORIGIN_FORBIDDEN', 'PROPOSER_FORBIDDEN']);
+
 /** One gate outcome in plain words: composed from the gate's answer, never from a model's text. */
 export function outcomeLine(what: string, out: GateOutcome, approvers: (env: Envelope) => string): string {
   switch (out.status) {
@@ -16,7 +18,8 @@ export function outcomeLine(what: string, out: GateOutcome, approvers: (env: Env
     case 'failed':
       return `That did not work: ${what}. ${out.detail.message}`;
     case 'refused':
-      return `I can't ${what}: ${out.message}`;
+      // Who refused: the home's rules (set by its owner) for a policy refusal; the message says why.
+      return POLICY_REFUSALS.has(out.code) ? `I can't ${what}: the home's rules say no — ${out.message}.` : `I can't ${what}: ${out.message}`;
     case 'pending':
       return `I need approval to ${what}. Waiting for approval from ${approvers(out.envelope)}.`;
   }

@@ -12,7 +12,7 @@ import type { Origin } from '../audit/entry.js';
 import type { DeviceAdapter, Entity } from '../devices/model.js';
 import { supportsOperation } from '../devices/operations.js';
 import type { Role } from '../members/model.js';
-import type { Risk } from '../config/sections/policy.js';
+import type { PolicySettings, Risk } from '../config/sections/policy.js';
 import { Executor, systemKey, type ExecResult } from './executor.js';
 import { evaluatePolicy, type PolicyVerdict } from './policy.js';
 import { EnvelopeStore, envelopeDigest, type StoredEnvelope } from './store.js';
@@ -263,6 +263,29 @@ export class ActionGate implements Service {
   }
 
   /**
+   * What the policy would answer if `memberId` asked for `action` at `at` on the web, under
+   * `policy` (the saved one by default, or a draft): nothing runs, nothing is recorded.
+   * `approvers`: how many other members could approve; `self_confirm`: the asker confirms with their PIN.
+   */
+  preview(
+    memberId: string,
+    action: Action,
+    at: number,
+    policy?: PolicySettings,
+  ): { verdict: PolicyVerdict; approvers: number; self_confirm: boolean } | { code: GateErrorCode; message: string } {
+    const role = this.requesterRole(memberId, 'web');
+    if (!role) return { code: 'UNKNOWN_MEMBER', message: 'that member is not known or is disabled' };
+    const target = this.checkTarget(action);
+    // Unavailable right now says nothing about the policy: preview it anyway.
+    const entity = 'code' in target ? (target.code === 'ENTITY_UNAVAILABLE' ? (this.deps.registry.get(action.entity_id) ?? null) : undefined) : target.entity;
+    if (entity === undefined && 'code' in target) return target;
+    const verdict = this.verdict(action, entity ?? null, role, 'web', at, undefined, policy);
+    if (verdict.kind !== 'approval') return { verdict, approvers: 0, self_confirm: false };
+    const approvers = this.eligibleApprovers(verdict.policy.approver_roles, verdict.policy.exclude_requester ? memberId : null);
+    return { verdict, approvers, self_confirm: approvers < verdict.policy.quorum && this.soleApprover(verdict.policy, memberId) };
+  }
+
+  /**
    * Whether the requester may approve their own envelope (always with their PIN, or for a hub
    * change within their confirmation window): they hold an approver role, and either the policy
    * lets the requester approve or no one else could (the sole owner).
@@ -356,12 +379,23 @@ export class ActionGate implements Service {
         origin: input.channel,
         kind: 'approval.decided',
         subject: env.id,
-        data: { decision: input.decision, digest: env.digest, approvals, quorum: env.policy.quorum, state: next, ...selfNote },
+        data: {
+          decision: input.decision,
+          digest: env.digest,
+          approvals,
+          quorum: env.policy.quorum,
+          state: next,
+          ...selfNote,
+          ...(input.reason ? { reason: input.reason } : {}),
+        },
       },
       () => {
         this.store.addDecision(env.id, decision, env.digest);
         if (next !== 'pending') {
-          const outcome: OutcomeDetail | undefined = next === 'denied' ? { code: 'DENIED', message: `denied by ${input.member_id}` } : undefined;
+          // Who said no and why, in words the requester reads on their card.
+          const why = input.reason?.trim() ? `: ${input.reason.trim()}` : '';
+          const outcome: OutcomeDetail | undefined =
+            next === 'denied' ? { code: 'DENIED', message: `${member?.display_name ?? input.member_id} said no${why}` } : undefined;
           if (!this.store.transition(env.id, ['pending'], next, at, outcome)) throw new LostRace();
         }
       },
@@ -633,7 +667,15 @@ export class ActionGate implements Service {
     return { entity };
   }
 
-  private verdict(action: Action, entity: Entity | null, role: Role | 'system', channel: Origin, at: number, proposer?: Proposer): PolicyVerdict {
+  private verdict(
+    action: Action,
+    entity: Entity | null,
+    role: Role | 'system',
+    channel: Origin,
+    at: number,
+    proposer?: Proposer,
+    policy?: PolicySettings,
+  ): PolicyVerdict {
     const settings = this.ctx.settings.get();
     const system = this.systemActions.get(systemKey(action.entity_id, action.operation));
     return evaluatePolicy({
@@ -646,7 +688,7 @@ export class ActionGate implements Service {
       proposer,
       at,
       timezone: settings.hub.timezone,
-      policy: settings.policy,
+      policy: policy ?? settings.policy,
     });
   }
 

@@ -1,7 +1,9 @@
+import type { FastifyPluginAsync } from 'fastify';
 import type { HubContext } from '../part/context.js';
 import type { PartInstance } from '../part/define.js';
 import { ActionGate, type GateDeps } from './gate.js';
 import { gateRoutes } from './routes.js';
+import { policyPreviewRoutes } from './preview.js';
 import { GateMetrics } from './metrics.js';
 
 export { gateTables } from './tables.js';
@@ -19,5 +21,14 @@ export interface GatePart extends PartInstance {
 /** The action gate as a part: its metrics, the gate service (recovery at start, expiry sweeper) and its routes. */
 export function createGatePart(ctx: HubContext, deps: GateDeps): GatePart {
   const gate = new ActionGate(ctx, deps);
-  return { name: 'gate', services: [new GateMetrics(ctx), gate], routes: gateRoutes(gate), gate };
+  const preview = policyPreviewRoutes(gate, {
+    now: () => ctx.clock.now(),
+    timezone: () => ctx.settings.get().hub.timezone,
+    role: (id) => deps.members.get(id)?.role,
+  });
+  const routes: FastifyPluginAsync = async (app) => {
+    await app.register(gateRoutes(gate));
+    await app.register(preview);
+  };
+  return { name: 'gate', services: [new GateMetrics(ctx), gate], routes, gate };
 }

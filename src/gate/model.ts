@@ -120,6 +120,8 @@ export const decideInputSchema = z.object({
   decision: decisionValueSchema,
   channel: originSchema,
   pin: z.string().max(16).optional(),
+  /** Why, in the decider's words (a denial's reason, told to the requester and kept in the audit). */
+  reason: z.string().max(200).optional(),
   /** The web sign-in the decision came through (see requestOriginSchema.session_id). */
   session_id: z.string().max(200).optional(),
 });

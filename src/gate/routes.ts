@@ -25,7 +25,11 @@ const actionBody = z.strictObject({
   params: z.record(z.string(), z.unknown()).optional(),
   reason: z.string().max(500).optional(),
 });
-const decisionBody = z.strictObject({ decision: z.enum(['approve', 'deny']), pin: z.string().max(16).optional() });
+const decisionBody = z.strictObject({
+  decision: z.enum(['approve', 'deny']),
+  pin: z.string().max(16).optional(),
+  reason: z.string().max(200).optional().describe("why (a denial's reason): told to the requester and kept in the audit"),
+});
 const idParams = z.strictObject({ id: z.string().min(1).max(100) });
 const listQuery = z.strictObject({
   state: envelopeStateSchema.optional(),
@@ -132,6 +136,7 @@ export function gateRoutes(gate: ActionGate): FastifyPluginAsync {
             decision: req.body.decision,
             channel: channelOf(p),
             pin: req.body.pin,
+            ...(req.body.reason ? { reason: req.body.reason } : {}),
             session_id: p.session_id,
           }),
         );

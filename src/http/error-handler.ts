@@ -4,7 +4,8 @@ import { HearthError } from '../core/errors.js';
 import { own } from '../core/own.js';
 
 export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
+  /** `field`: the input the error concerns (a dotted path in the body, such as `homeassistant.url`), when there is one. */
+  error: { code: string; message: string; details?: unknown; field?: string };
 }
 
 const FASTIFY_CODES: Record<string, [number, string]> = {
@@ -23,17 +24,18 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
  */
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof HearthError) {
-    return reply.status(err.status).send(body(err.code, err.message, err.details));
+    return reply.status(err.status).send(body(err.code, err.message, err.details, err.field));
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = err.validationContext ?? 'request';
+    const first = err.validation[0]?.instancePath.replace(/^\//, '').replace(/\//g, '.');
     const issues = err.validation.map((v) => {
       const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
       const params = v.params as { issue?: { code?: string; keys?: string[] } } | undefined;
       const keys = params?.issue?.code === 'unrecognized_keys' ? ` (${params.issue.keys?.join(', ')})` : '';
       return `${where}${path ? `.${path}` : ''}: ${v.message}${keys}`;
     });
-    return reply.status(400).send(body('VALIDATION_FAILED', issues.join('; ')));
+    return reply.status(400).send(body('VALIDATION_FAILED', issues.join('; '), undefined, where === 'body' && first ? first : undefined));
   }
   if (isResponseSerializationError(err)) {
     request.log.error({ err, issues: err.cause.issues }, 'response did not match its schema');
@@ -52,6 +54,6 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   return reply.status(500).send(body('INTERNAL', 'Something went wrong inside the hub; it has been logged'));
 }
 
-export const body = (code: string, message: string, details?: unknown): ErrorBody => ({
-  error: details === undefined ? { code, message } : { code, message, details },
+export const body = (code: string, message: string, details?: unknown, field?: string): ErrorBody => ({
+  error: { code, message, ...(details === undefined ? {} : { details }), ...(field ? { field } : {}) },
 });

@@ -116,7 +116,8 @@ export async function burnPasswordCheck(password: string): Promise<void> {
 
 /** The policy beyond the schema's length: not the username, not one repeated character. */
 export function checkPasswordPolicy(password: string, username: string): void {
-  if (password.length < 10) throw membersErrors.error('WEAK_PASSWORD', 'The password needs at least 10 characters');
-  if (password.toLowerCase() === username.toLowerCase()) throw membersErrors.error('WEAK_PASSWORD', 'The password must not be the username');
-  if (/^(.)\1*$/.test(password)) throw membersErrors.error('WEAK_PASSWORD', 'The password must not be one character repeated');
+  if (password.length < 10) throw membersErrors.error('WEAK_PASSWORD', 'The password needs at least 10 characters', undefined, 'password');
+  if (password.toLowerCase() === username.toLowerCase())
+    throw membersErrors.error('WEAK_PASSWORD', 'The password must not be the username', undefined, 'password');
+  if (/^(.)\1*$/.test(password)) throw membersErrors.error('WEAK_PASSWORD', 'The password must not be one character repeated', undefined, 'password');
 }

@@ -143,7 +143,8 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
         const p = principalOf(req);
         const member = members.get(p.member_id);
         if (!member) throw notFound('member', p.member_id);
-        return { member: members.publicView(member), via: p.via, ...(p.scopes ? { scopes: p.scopes } : {}) };
+        const { name, timezone } = ctx.settings.get().hub;
+        return { member: members.publicView(member), via: p.via, ...(p.scopes ? { scopes: p.scopes } : {}), home: { name, timezone } };
       },
     );
 

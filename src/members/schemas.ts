@@ -29,6 +29,9 @@ export const meSchema = z.object({
   member: memberViewSchema,
   via: z.enum(['session', 'token']),
   scopes: z.array(z.string()).optional(),
+  home: z
+    .object({ name: z.string(), timezone: z.string() })
+    .describe("The home's name and time zone, for every member (the rest of the settings are the owner's)"),
 });
 
 export const scopeSchema = z

@@ -133,7 +133,7 @@ export class MembersService {
    */
   async newMember(input: CreateMemberBody): Promise<{ row: MemberRow; fields: string[] }> {
     if (input.password) checkPasswordPolicy(input.password, input.username);
-    if (this.repo.getByUsername(input.username)) throw conflict('USERNAME_TAKEN', `The username ${input.username} is taken`);
+    if (this.repo.getByUsername(input.username)) throw new HearthError('USERNAME_TAKEN', `The username ${input.username} is taken`, 409, undefined, 'username');
     const password_hash = input.password ? await hashPassword(input.password) : null;
     const now = isoTime(this.ctx.clock.now());
     const row: MemberRow = {
@@ -186,7 +186,7 @@ export class MembersService {
     const change: MemberChange = {};
     if (input.username !== undefined && input.username !== row.username) {
       const other = this.repo.getByUsername(input.username);
-      if (other && other.id !== id) throw conflict('USERNAME_TAKEN', `The username ${input.username} is taken`);
+      if (other && other.id !== id) throw new HearthError('USERNAME_TAKEN', `The username ${input.username} is taken`, 409, undefined, 'username');
       change.username = input.username;
     }
     if (input.display_name !== undefined) change.display_name = input.display_name;
@@ -302,7 +302,7 @@ export class MembersService {
     if (!(await verifyPassword(current, row.password_hash))) {
       this.currentPasswordLimiter.take(row.id);
       this.ctx.audit.append({ actor: row.id, origin: 'web', kind: 'auth.password.failed', subject: row.id, data: { reason: 'wrong_current_password' } });
-      throw membersErrors.error('CURRENT_PASSWORD_WRONG', 'The current password is wrong');
+      throw membersErrors.error('CURRENT_PASSWORD_WRONG', 'The current password is wrong', undefined, 'current_password');
     }
   }
 
@@ -318,7 +318,7 @@ export const lastOwner = (): HearthError => conflict('LAST_OWNER', 'The hub need
 function uniqueConflict(err: unknown, username: string): unknown {
   const e = err as { code?: string; message?: string };
   if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message?.includes('members.username')) {
-    return conflict('USERNAME_TAKEN', `The username ${username} is taken`);
+    return new HearthError('USERNAME_TAKEN', `The username ${username} is taken`, 409, undefined, 'username');
   }
   if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message?.includes('member_identities')) {
     return conflict('IDENTITY_TAKEN', 'That phone number or chat belongs to another member');

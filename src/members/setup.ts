@@ -88,7 +88,12 @@ export class FirstRun {
       this.failedBefore.add(address);
       this.audit('setup.failed', { ip: client.ip, reason: 'wrong_code' });
       this.log.warn({ ip: client.ip }, 'setup attempted with a wrong code');
-      throw membersErrors.error('SETUP_CODE_INVALID', "That setup code is not right; it is in the setup-code file in the hub's data directory");
+      throw membersErrors.error(
+        'SETUP_CODE_INVALID',
+        "That setup code is not right; it is in the setup-code file in the hub's data directory",
+        undefined,
+        'setup_code',
+      );
     }
     checkPasswordPolicy(body.password, body.username);
     const password_hash = await hashPassword(body.password);

@@ -132,8 +132,11 @@ export class ApprovalNotices implements Service {
       switch (env.state) {
         case 'executed':
           return `Done: ${what}${by ? ` (approved by ${by})` : ''}.`;
-        case 'denied':
-          return `${by ?? 'An approver'} said no: ${what}.`;
+        case 'denied': {
+          // The outcome carries the reason the approver gave, if any ("Sam said no: not tonight").
+          const why = env.outcome?.message.match(/ said no: (.+)$/)?.[1];
+          return `${by ?? 'An approver'} said no: ${what}.${why ? ` Why: ${why}` : ''}`;
+        }
         case 'expired':
           return `Nobody approved in time: ${what}. Nothing was done.`;
         case 'cancelled':

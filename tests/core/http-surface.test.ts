@@ -16,8 +16,10 @@ describe('HTTP surface', () => {
     fetch(`${t.url}${path}`, { method, body, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers } });
   const expectError = async (res: Response, status: number, code?: string) => {
     expect(res.status).toBe(status);
-    const body = (await res.json()) as { error: { code: string; message: string } };
-    expect(body).toEqual({ error: { code: code ?? expect.any(String), message: expect.any(String) } });
+    const body = (await res.json()) as { error: { code: string; message: string; field?: string } };
+    // `field` names the input concerned, when there is one (a form shows the error beside it).
+    const field = body.error.field !== undefined ? { field: expect.any(String) } : {};
+    expect(body).toEqual({ error: { code: code ?? expect.any(String), message: expect.any(String), ...field } });
     return body.error;
   };
 
@@ -33,6 +35,7 @@ describe('HTTP surface', () => {
   it('a wrong type → 400 VALIDATION_FAILED naming the field', async () => {
     const e = await expectError(await send('POST', '/api/v1/auth/login', JSON.stringify({ username: 5, password: 'x' })), 400, 'VALIDATION_FAILED');
     expect(e.message).toContain('username');
+    expect(e.field).toBe('username');
   });
 
   it('an unknown field on a strict body → 400 naming it', async () => {

@@ -1,29 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchChromium, setupOwner, shot, startDemoHub, watchErrors, type DemoHub } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { setupOwner, shot, useBrowserHub, watchErrors } from './browser.js';
 import { ADULT, OWNER } from './family-flow.js';
 
 const T = { timeout: 30_000 };
 
 /** My account: an adult changes their own PIN (with their current password) on a 360-px phone, then signs out everywhere. */
 describe('web UI: my account', () => {
-  let browser: Browser;
-  let hub: DemoHub;
-  beforeAll(async () => {
-    [browser, hub] = await Promise.all([launchChromium(), startDemoHub()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
-  });
+  const env = useBrowserHub();
 
   it('a member changes their own PIN, is told plainly when the password is wrong, and signs out everywhere', { timeout: 180_000 }, async () => {
     const errors: string[] = [];
-    const ownerCtx = await browser.newContext();
-    const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+    const ownerCtx = await env.browser.newContext();
+    const ctx = await env.browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
     ctx.setDefaultTimeout(45_000);
     try {
-      const { asOwner } = await setupOwner(ownerCtx, hub, OWNER);
+      const { asOwner } = await setupOwner(ownerCtx, env.hub, OWNER);
       const made = await asOwner('/members', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -31,11 +22,11 @@ describe('web UI: my account', () => {
       });
       expect(made.status).toBe(201);
       const adultId = ((await made.json()) as { id: string }).id;
-      expect((await ctx.request.post(`${hub.url}/api/v1/auth/login`, { data: { username: ADULT.username, password: ADULT.password } })).status()).toBe(200);
+      expect((await ctx.request.post(`${env.hub.url}/api/v1/auth/login`, { data: { username: ADULT.username, password: ADULT.password } })).status()).toBe(200);
 
       const page = await ctx.newPage();
       watchErrors(page, errors);
-      await page.goto(hub.url);
+      await page.goto(env.hub.url);
       await page.getByRole('link', { name: new RegExp(ADULT.name) }).click();
       await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor(T);
       const form = page.getByRole('form', { name: 'Change my PIN' });
@@ -57,7 +48,7 @@ describe('web UI: my account', () => {
       page.once('dialog', (d) => void d.accept());
       await page.getByRole('button', { name: 'Sign out everywhere' }).click();
       await page.getByLabel('Username').waitFor(T);
-      expect((await ctx.request.get(`${hub.url}/api/v1/auth/me`)).status()).toBe(401);
+      expect((await ctx.request.get(`${env.hub.url}/api/v1/auth/me`)).status()).toBe(401);
       expect(errors).toEqual([]);
     } finally {
       await ctx.close();

@@ -1,32 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { launchChromium, setupOwner, startDemoHub, watchErrors, type DemoHub } from './browser.js';
+import { setupOwner, useBrowserHub, watchErrors } from './browser.js';
 import { OWNER } from './family-flow.js';
 
 const T = { timeout: 30_000 };
 
 describe('web UI: Health → Backups, in Chromium against a real hub', () => {
-  let browser: Browser;
-  let hub: DemoHub;
-  beforeAll(async () => {
-    [browser, hub] = await Promise.all([launchChromium(), startDemoHub()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
-  });
+  const env = useBrowserHub();
 
   it('sets the passphrase, backs up now, shows the last good backup and downloads it', { timeout: 180_000 }, async () => {
     const errors: string[] = [];
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
     ctx.setDefaultTimeout(45_000);
     try {
-      await setupOwner(ctx, hub, OWNER);
+      await setupOwner(ctx, env.hub, OWNER);
       const page = await ctx.newPage();
       watchErrors(page, errors);
-      await page.goto(`${hub.url}`);
+      await page.goto(`${env.hub.url}`);
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Health' }).click();
       const section = page.locator('section[aria-labelledby="backups-title"]');
       await section.getByText('No backup has been made yet.').waitFor(T);
@@ -41,7 +32,7 @@ describe('web UI: Health → Backups, in Chromium against a real hub', () => {
       const saved = await download.path();
       const name = download.suggestedFilename();
       expect(name).toMatch(/^hearth-\d{8}-\d{6}\.hbk$/);
-      expect(readFileSync(saved).equals(readFileSync(join(hub.dataDir, 'backups', name)))).toBe(true);
+      expect(readFileSync(saved).equals(readFileSync(join(env.hub.dataDir, 'backups', name)))).toBe(true);
       await section.getByText(/hearth backup restore FILE/).waitFor(T);
       expect(errors).toEqual([]);
     } finally {

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO, spawnHub, tempDir, type HubProcess } from '../helpers/hub.js';
 
@@ -41,6 +42,31 @@ export async function startDemoHub(): Promise<DemoHub> {
       hub.child.kill('SIGTERM');
       await hub.exited;
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The set-up of every Chromium test file: Debian's Chromium and a demo hub (both started in
+ * beforeAll, in parallel; both stopped in afterAll). Read `browser` and `hub` inside the tests.
+ */
+export function useBrowserHub(start: () => Promise<DemoHub> = startDemoHub): { readonly browser: Browser; readonly hub: DemoHub } {
+  const state: { browser?: Browser; hub?: DemoHub } = {};
+  beforeAll(async () => {
+    [state.browser, state.hub] = await Promise.all([launchChromium(), start()]);
+  }, 120_000);
+  afterAll(async () => {
+    await state.browser?.close();
+    await state.hub?.stop();
+  });
+  return {
+    get browser() {
+      if (!state.browser) throw new Error('Chromium is not started (useBrowserHub runs in beforeAll)');
+      return state.browser;
+    },
+    get hub() {
+      if (!state.hub) throw new Error('the hub is not started (useBrowserHub runs in beforeAll)');
+      return state.hub;
     },
   };
 }

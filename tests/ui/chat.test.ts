@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, setupOwner, shot, startDemoHub, watchErrors, type DemoHub } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { setupOwner, shot, useBrowserHub, watchErrors } from './browser.js';
 import { OWNER } from './family-flow.js';
 
 const T = { timeout: 30_000 };
@@ -33,22 +33,14 @@ async function say(page: Page, text: string, answer: RegExp): Promise<string> {
  * the owner approves from the chat with a choice and the PIN field.
  */
 describe('web UI: the chat box on the dialogue', () => {
-  let browser: Browser;
-  let hub: DemoHub;
-  beforeAll(async () => {
-    [browser, hub] = await Promise.all([launchChromium(), startDemoHub()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
-  });
+  const env = useBrowserHub();
 
   it('a family member asks and commands at 360 px; an unlock waits; the owner approves with a choice and the PIN', { timeout: 240_000 }, async () => {
     const errors: string[] = [];
-    const ownerCtx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const ownerCtx = await env.browser.newContext({ viewport: { width: 1280, height: 860 } });
     let benCtx: BrowserContext | undefined;
     try {
-      const { asOwner } = await setupOwner(ownerCtx, hub, OWNER);
+      const { asOwner } = await setupOwner(ownerCtx, env.hub, OWNER);
       const made = await asOwner('/members', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -57,10 +49,16 @@ describe('web UI: the chat box on the dialogue', () => {
       expect(made.status).toBe(201);
 
       // Ben, on a phone in dark mode.
-      benCtx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, colorScheme: 'dark' });
+      benCtx = await env.browser.newContext({
+        viewport: { width: 360, height: 740 },
+        isMobile: true,
+        hasTouch: true,
+        deviceScaleFactor: 2,
+        colorScheme: 'dark',
+      });
       const ben = await benCtx.newPage();
       watchErrors(ben, errors);
-      await ben.goto(hub.url);
+      await ben.goto(env.hub.url);
       await ben.getByLabel('Username').fill(BEN.username);
       await ben.getByLabel('Password').fill(BEN.password);
       await ben.getByRole('button', { name: 'Sign in' }).click();
@@ -99,7 +97,7 @@ describe('web UI: the chat box on the dialogue', () => {
       // The owner approves from the chat: the pending request as a choice, then the PIN field.
       const owner = await ownerCtx.newPage();
       watchErrors(owner, errors);
-      await owner.goto(hub.url);
+      await owner.goto(env.hub.url);
       await say(owner, 'approvals', /Ben asks to unlock the .*front door/i);
       const ownerPanel = await openChat(owner);
       await ownerPanel.getByRole('button', { name: /^Approve: unlock the .*front door \(Ben\)$/i }).click();

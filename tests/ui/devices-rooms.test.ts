@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, setupOwner, shot, startDemoHub, watchErrors, type DemoHub } from './browser.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { setupOwner, shot, useBrowserHub, watchErrors } from './browser.js';
 import { OWNER } from './family-flow.js';
 
 const T = { timeout: 30_000 };
@@ -34,27 +34,19 @@ async function noSideScroll(page: Page): Promise<void> {
  * puts it in a room; Home shows it under that room, and as a favourite on top.
  */
 describe('web UI: devices and rooms', () => {
-  let browser: Browser;
-  let hub: DemoHub;
-  beforeAll(async () => {
-    [browser, hub] = await Promise.all([launchChromium(), startDemoHub()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
-  });
+  const env = useBrowserHub();
 
   it('adds a device through the page, names it, puts it in a room, and finds it there on desktop and a 360-px phone', { timeout: 240_000 }, async () => {
     const errors: string[] = [];
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
     ctx.setDefaultTimeout(45_000);
     let phone: BrowserContext | undefined;
     let device: mqtt.MqttClient | undefined;
     try {
-      const { cookie, asOwner } = await setupOwner(ctx, hub, OWNER);
+      const { cookie, asOwner } = await setupOwner(ctx, env.hub, OWNER);
       const page = await ctx.newPage();
       watchErrors(page, errors);
-      await page.goto(hub.url);
+      await page.goto(env.hub.url);
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Devices' }).click();
       await page.getByRole('heading', { name: 'Devices', level: 1 }).waitFor(T);
       // The demo home's devices are listed, marked as demo.
@@ -124,7 +116,7 @@ describe('web UI: devices and rooms', () => {
       expect(await favs.locator('[data-entity]').evaluateAll((els) => els.map((e) => e.getAttribute('data-entity')))).toEqual(['switch.plug_0x00158d']);
 
       // Hide the hallway motion sensor: gone from Home, still on Devices, marked hidden.
-      await page.goto(`${hub.url}/devices`);
+      await page.goto(`${env.hub.url}/devices`);
       const motion = page.locator('.device-list li', { hasText: 'Hallway motion' }).first();
       await motion.getByRole('button', { name: /^Edit/ }).click();
       await motion.getByLabel(/Hide from Home/).check();
@@ -133,25 +125,25 @@ describe('web UI: devices and rooms', () => {
       await motion.locator('.tag', { hasText: 'Hidden' }).waitFor(T);
       const settings = (await (await asOwner('/settings')).json()) as { policy: { overrides: Record<string, Record<string, string>> } };
       expect(settings.policy.overrides['binary_sensor.demo_hallway_motion']).toEqual({ '*': 'high' });
-      await page.goto(hub.url);
+      await page.goto(env.hub.url);
       await page.getByRole('region', { name: 'Kitchen' }).waitFor(T);
       expect(await page.locator('[data-entity="binary_sensor.demo_hallway_motion"]').count()).toBe(0);
 
       // A 360-px phone: the same, without sideways scrolling.
-      phone = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+      phone = await env.browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
       phone.setDefaultTimeout(45_000);
-      await phone.addCookies([{ name: 'hearth_session', value: cookie, url: hub.url }]);
+      await phone.addCookies([{ name: 'hearth_session', value: cookie, url: env.hub.url }]);
       const p = await phone.newPage();
       watchErrors(p, errors);
-      await p.goto(`${hub.url}/devices`);
+      await p.goto(`${env.hub.url}/devices`);
       await p.locator('.device-list li', { hasText: 'Kettle' }).waitFor(T);
       await noSideScroll(p);
       await shot(p, 'devices-05-phone-list');
-      await p.goto(`${hub.url}/devices/switch.plug_0x00158d`);
+      await p.goto(`${env.hub.url}/devices/switch.plug_0x00158d`);
       await p.getByRole('heading', { name: 'Kettle', level: 1 }).waitFor(T);
       await noSideScroll(p);
       await shot(p, 'devices-06-phone-detail');
-      await p.goto(`${hub.url}/devices/add`);
+      await p.goto(`${env.hub.url}/devices/add`);
       await p.getByRole('radio', { name: /Tasmota/ }).check();
       await noSideScroll(p);
       // Touch targets: every button on the page is at least 44 px tall.
@@ -167,15 +159,15 @@ describe('web UI: devices and rooms', () => {
 
   it('a demo sensor set from its card; the demo turned off and on from Settings, real devices staying', { timeout: 240_000 }, async () => {
     const errors: string[] = [];
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
     ctx.setDefaultTimeout(45_000);
     try {
       // The owner made in the first test; sign in through the API into this context.
-      const signIn = await ctx.request.post(`${hub.url}/api/v1/auth/login`, { data: { username: OWNER.username, password: OWNER.password } });
+      const signIn = await ctx.request.post(`${env.hub.url}/api/v1/auth/login`, { data: { username: OWNER.username, password: OWNER.password } });
       expect(signIn.status()).toBe(200);
       const page = await ctx.newPage();
       watchErrors(page, errors);
-      await page.goto(hub.url);
+      await page.goto(env.hub.url);
       const backDoor = page.locator('[data-entity="binary_sensor.demo_back_door"]');
       await backDoor.waitFor(T);
       expect(await backDoor.getByTestId('state').textContent()).toBe('Closed');
@@ -205,11 +197,11 @@ describe('web UI: devices and rooms', () => {
       await shot(page, 'demo-02-off');
 
       // On again: back, with their rooms.
-      await page.goto(`${hub.url}/settings?tab=home`);
+      await page.goto(`${env.hub.url}/settings?tab=home`);
       await page.getByLabel('Show the demo home').check();
       await page.getByRole('button', { name: 'Save', exact: true }).click();
       await page.getByText('Saved.').waitFor(T);
-      await page.goto(hub.url);
+      await page.goto(env.hub.url);
       await page.locator('[data-entity="lock.demo_front_door"]').waitFor(T);
       expect(await page.getByRole('region', { name: 'Hall' }).locator('[data-entity="lock.demo_front_door"]').count()).toBe(1);
       expect(errors).toEqual([]);

@@ -1,32 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchChromium, setupOwner, shot, startDemoHub, watchErrors, type DemoHub } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { setupOwner, shot, useBrowserHub, watchErrors } from './browser.js';
 import { OWNER } from './family-flow.js';
 
 const T = { timeout: 30_000 };
 
 /** A new owner added from the web UI appears only after the owner confirms with the PIN, and the trail shows it. */
 describe("the hub's own changes in the web UI", () => {
-  let browser: Browser;
-  let hub: DemoHub;
-  beforeAll(async () => {
-    [browser, hub] = await Promise.all([launchChromium(), startDemoHub()]);
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
-  });
+  const env = useBrowserHub();
 
   it('an owner adds a second owner; it waits for the PIN in place, then Sam is listed and the trail tells it', { timeout: 120_000 }, async () => {
-    const setupCtx = await browser.newContext();
-    const { asOwner } = await setupOwner(setupCtx, hub, OWNER);
+    const setupCtx = await env.browser.newContext();
+    const { asOwner } = await setupOwner(setupCtx, env.hub, OWNER);
     // A later sign-in with the password only: no PIN confirmed on it yet.
-    const ctx = await browser.newContext();
+    const ctx = await env.browser.newContext();
     ctx.setDefaultTimeout(45_000);
     const page = await ctx.newPage();
     const errors: string[] = [];
     watchErrors(page, errors);
-    await page.goto(hub.url);
+    await page.goto(env.hub.url);
     await page.getByLabel('Username').fill(OWNER.username);
     await page.getByLabel('Password').fill(OWNER.password);
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, setupOwner, shot, startDemoHub, watchErrors, type DemoHub } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { setupOwner, shot, useBrowserHub, watchErrors } from './browser.js';
 import { OWNER } from './family-flow.js';
 import { areaOf, TOKEN_SCOPES } from '../../ui/src/pages/access/scopes.js';
 
@@ -12,28 +12,20 @@ const T = { timeout: 30_000 };
  * revoked, then refused.
  */
 describe('web UI: support access and API tokens, in Chromium against a real hub', () => {
-  let browser: Browser;
-  let hub: DemoHub;
-  beforeAll(async () => {
-    [browser, hub] = await Promise.all([launchChromium(), startDemoHub()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
-  });
+  const env = useBrowserHub();
 
   it('grants and revokes support, makes, uses and revokes a token; fits 360 px', { timeout: 240_000 }, async () => {
     const errors: string[] = [];
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 860 } });
     ctx.setDefaultTimeout(45_000);
     let phone: BrowserContext | undefined;
     try {
       // The owner, made through the setup route with the family flow's owner; the cookie lands in this context.
-      const { asOwner } = await setupOwner(ctx, hub, OWNER);
+      const { asOwner } = await setupOwner(ctx, env.hub, OWNER);
 
       const page = await ctx.newPage();
       watchErrors(page, errors);
-      await page.goto(hub.url);
+      await page.goto(env.hub.url);
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Access' }).click();
       await page.getByRole('heading', { name: 'Support access' }).waitFor(T);
       // The demo hub has no cloud link: the page says support cannot reach it.
@@ -91,7 +83,7 @@ describe('web UI: support access and API tokens, in Chromium against a real hub'
       await page.getByText('it will not be shown again').waitFor(T);
       await shot(page, 'owner-tools-03-token-secret');
 
-      const bearer = (path: string) => fetch(`${hub.url}/api/v1${path}`, { headers: { authorization: `Bearer ${secret}` } });
+      const bearer = (path: string) => fetch(`${env.hub.url}/api/v1${path}`, { headers: { authorization: `Bearer ${secret}` } });
       expect((await bearer('/audit')).status).toBe(200);
       const refused = await bearer('/settings');
       expect(refused.status).toBe(403);
@@ -114,7 +106,7 @@ describe('web UI: support access and API tokens, in Chromium against a real hub'
       await shot(page, 'owner-tools-04-token-revoked');
 
       // Every area the scope checkboxes offer is a real route prefix of the API.
-      const openapi = (await (await fetch(`${hub.url}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
+      const openapi = (await (await fetch(`${env.hub.url}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
       const paths = Object.keys(openapi.paths);
       for (const [scope] of TOKEN_SCOPES) {
         const area = areaOf(scope);
@@ -126,7 +118,7 @@ describe('web UI: support access and API tokens, in Chromium against a real hub'
       }
 
       // A phone, dark: the page with a fresh secret shown fits 360 px without sideways scrolling.
-      phone = await browser.newContext({
+      phone = await env.browser.newContext({
         viewport: { width: 360, height: 740 },
         isMobile: true,
         hasTouch: true,
@@ -136,7 +128,7 @@ describe('web UI: support access and API tokens, in Chromium against a real hub'
       });
       const small = await phone.newPage();
       watchErrors(small, errors);
-      await small.goto(`${hub.url}/access`);
+      await small.goto(`${env.hub.url}/access`);
       await small.getByLabel('Token name').fill('phone test with a rather long name');
       await small.getByRole('checkbox', { name: /Everything your account may do/ }).check();
       await small.getByRole('button', { name: 'Make the token' }).click();

@@ -1,30 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchChromium, setupOwner, shot, startDemoHub, watchErrors, type DemoHub } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { setupOwner, shot, useBrowserHub, watchErrors } from './browser.js';
 import { OWNER } from './family-flow.js';
 
 const T = { timeout: 30_000 };
 
 /** The Workflows page in Chromium against a real hub with the demo home. */
 describe('web UI: workflows', () => {
-  let browser: Browser;
-  let hub: DemoHub;
-  beforeAll(async () => {
-    [browser, hub] = await Promise.all([launchChromium(), startDemoHub()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
-  });
+  const env = useBrowserHub();
 
   it('writes a workflow in the editor (an error marks its line), switches on a pack, and reads a run', { timeout: 180_000 }, async () => {
     const errors: string[] = [];
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
     ctx.setDefaultTimeout(45_000);
-    const { asOwner } = await setupOwner(ctx, hub, OWNER);
+    const { asOwner } = await setupOwner(ctx, env.hub, OWNER);
     const page = await ctx.newPage();
     watchErrors(page, errors);
-    await page.goto(hub.url);
+    await page.goto(env.hub.url);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workflows' }).click();
     await page.getByRole('heading', { name: 'Packs' }).waitFor(T);
 

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, get, onSignedOut, post } from './api/client';
 import { connectEvents, disconnectEvents } from './api/events';
-import type { Me, Settings, SetupState } from './api/types';
+import type { Me, SetupState } from './api/types';
+import { setHomeTimeZone } from './lib/format';
 import { ErrorNote, Loading } from './components/ui';
 import { Shell } from './components/shell';
 import { navigate, useLocation } from './lib/router';
@@ -38,9 +39,10 @@ export function App() {
       });
       if (setup.needed) return setBoot({ kind: 'setup' });
       try {
-        // In parallel: the home's name does not depend on who is asking (non-owners get "Home").
-        const [me, home] = await Promise.all([get<Me>('/auth/me', { quiet401: true }), homeName()]);
-        setBoot({ kind: 'signed-in', me, home });
+        // The home's name and time zone come with who I am, for every role.
+        const me = await get<Me>('/auth/me', { quiet401: true });
+        setHomeTimeZone(me.home.timezone);
+        setBoot({ kind: 'signed-in', me, home: me.home.name });
       } catch (err) {
         if (err instanceof ApiError && (err.status === 401 || err.status === 404)) return setBoot({ kind: 'signed-out' });
         throw err;
@@ -107,14 +109,4 @@ function page(path: string, me: Me) {
   if (path.startsWith('/settings')) return <SettingsPage />;
   if (path.startsWith('/access')) return <AccessPage />;
   return <HomePage />;
-}
-
-/** The home's name is in the owner-only settings; others see "Home". */
-async function homeName(): Promise<string> {
-  try {
-    const s = await get<Settings>('/settings', { quiet401: true });
-    return s.hub.name;
-  } catch {
-    return 'Home';
-  }
 }

@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** The input the error concerns, when the API named one. */
+    readonly field?: string,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -47,7 +49,13 @@ export async function api<T>(method: string, path: string, body?: unknown, opts:
   if (!res.ok) {
     const err = (json as ErrorBody | undefined)?.error;
     if (res.status === 401 && !opts.quiet401) for (const l of signedOutListeners) l();
-    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? `The hub answered ${res.status} ${res.statusText}`, err?.details);
+    throw new ApiError(
+      res.status,
+      err?.code ?? `HTTP_${res.status}`,
+      err?.message ?? `The hub answered ${res.status} ${res.statusText}`,
+      err?.details,
+      err?.field,
+    );
   }
   return json as T;
 }

@@ -74,3 +74,8 @@ import type * as Dlg from '../../../src/dialogue/model';
 export type SayBody = Dlg.SayBody;
 export type SayReply = z.infer<typeof Dlg.dialogueReplySchema>;
 export type { CheckinView, AttemptView } from '../../../src/checkins/model';
+
+import type * as PP from '../../../src/gate/preview';
+export type PolicyPreviewBody = PP.PolicyPreviewBody;
+export type PolicyPreview = PP.PolicyPreview;
+export type PolicyForm = PP.PolicyForm;

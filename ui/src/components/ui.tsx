@@ -1,16 +1,42 @@
-import type { ComponentChildren, LooseInputHTMLAttributes } from 'preact';
+import { isValidElement, type ButtonHTMLAttributes, type ComponentChildren, type LooseInputHTMLAttributes } from 'preact';
 import { useId } from 'preact/hooks';
-import { ApiError } from '../api/client';
+import type { ApiError } from '../api/client';
+import { plainError } from '../lib/plain';
 
-/** An API error in place, in the API's words; role=alert so screen readers hear it. */
-export function ErrorNote({ error, children }: { error?: unknown; children?: ComponentChildren }) {
+/**
+ * An error in place, as a sentence; the code and the API's own words only in a details line.
+ * role=alert so screen readers hear it.
+ */
+export function ErrorNote({ error, children, id }: { error?: unknown; children?: ComponentChildren; id?: string }) {
   if (!error && !children) return null;
-  const code = error instanceof ApiError ? error.code : undefined;
+  const plain = error ? plainError(error) : undefined;
+  const details = [plain?.code && plain.code !== 'NETWORK' ? plain.code : '', plain?.detail ?? ''].filter(Boolean).join(' · ');
   return (
-    <p class="error" role="alert">
-      {children ?? (error instanceof Error ? error.message : String(error))}
-      {code && code !== 'NETWORK' ? <span class="code"> ({code})</span> : null}
-    </p>
+    <div class="error" role="alert" id={id}>
+      <p class="sentence">{children ?? plain?.sentence}</p>
+      {details ? <p class="details small">Details: {details}</p> : null}
+    </div>
+  );
+}
+
+/**
+ * A button for a request: while it runs it says so (aria-busy) but stays focusable, so keyboard
+ * focus stays on it (a disabled button would drop focus to the page); clicks meanwhile are ignored.
+ */
+export function BusyButton({ busy, busyText, children, onClick, ...rest }: ButtonHTMLAttributes<HTMLButtonElement> & { busy: boolean; busyText?: string }) {
+  return (
+    <button
+      type="button"
+      {...rest}
+      aria-busy={busy || undefined}
+      aria-disabled={busy || rest.disabled ? true : undefined}
+      onClick={(e) => {
+        if (busy) return e.preventDefault(); // a submit button: no second submission either
+        (onClick as ((ev: typeof e) => void) | undefined)?.(e);
+      }}
+    >
+      {busy && busyText ? busyText : children}
+    </button>
   );
 }
 
@@ -28,18 +54,22 @@ type InputProps = Omit<LooseInputHTMLAttributes<HTMLInputElement>, 'value'> & {
   value?: string;
   list?: string;
   onValue?: (v: string) => void;
+  /** An error about this field (an API error, or a sentence): shown beside it, and the input marked invalid. */
+  error?: unknown;
 };
 
-/** A labelled input (label/for), with an optional hint tied by aria-describedby. */
-export function Field({ label, hint, onValue, id, ...rest }: InputProps) {
+/** A labelled input (label/for), with an optional hint and error tied by aria-describedby. */
+export function Field({ label, hint, onValue, id, error, ...rest }: InputProps) {
   const auto = useId();
   const fid = (id as string | undefined) ?? auto;
+  const described = [hint ? `${fid}-hint` : '', error ? `${fid}-error` : ''].filter(Boolean).join(' ');
   return (
-    <div class="field">
+    <div class={error ? 'field invalid' : 'field'}>
       <label for={fid}>{label}</label>
       <input
         id={fid}
-        aria-describedby={hint ? `${fid}-hint` : undefined}
+        aria-describedby={described || undefined}
+        aria-invalid={error ? true : undefined}
         onInput={(e) => onValue?.((e.target as HTMLInputElement).value)}
         {...(rest as Record<string, unknown>)}
       />
@@ -48,6 +78,7 @@ export function Field({ label, hint, onValue, id, ...rest }: InputProps) {
           {hint}
         </small>
       ) : null}
+      {error ? isValidElement(error) ? <ErrorNote id={`${fid}-error`}>{error}</ErrorNote> : <ErrorNote id={`${fid}-error`} error={error} /> : null}
     </div>
   );
 }

@@ -10,14 +10,51 @@ export function timeLeft(iso: string, now = Date.now()): string {
   return `${Math.floor(m / 60)} h ${m % 60} min left`;
 }
 
-export function clock(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+/**
+ * The one time format of the UI: the home's time zone (hub.timezone, set at sign-in) and the
+ * device's locale for 24 h or 12 h. Every time shown goes through clock() or dateTime().
+ */
+let homeZone: string | undefined;
+let formats: { clock: Intl.DateTimeFormat; date: Intl.DateTimeFormat; day: Intl.DateTimeFormat } | undefined;
+export function setHomeTimeZone(timezone: string | undefined): void {
+  if (timezone === homeZone && formats) return;
+  homeZone = timezone;
+  formats = undefined;
+}
+function fmt() {
+  if (!formats) {
+    const timeZone = homeZone;
+    try {
+      formats = {
+        clock: new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', timeZone }),
+        date: new Intl.DateTimeFormat([], { dateStyle: 'medium', timeStyle: 'short', timeZone }),
+        day: new Intl.DateTimeFormat([], { year: 'numeric', month: '2-digit', day: '2-digit', timeZone }),
+      };
+    } catch {
+      homeZone = undefined; // an unknown zone: the device's own
+      return fmt();
+    }
+  }
+  return formats;
 }
 
+/** "16:43" (or "4:43 PM"), in the home's time zone. */
+export function clock(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : fmt().clock.format(d);
+}
+
+/** "4 Dec 2026, 16:43": the date too, for what is not from today. */
 export function dateTime(iso: string): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString([], { dateStyle: 'short', timeStyle: 'medium' });
+  return Number.isNaN(d.getTime()) ? iso : fmt().date.format(d);
+}
+
+/** clock() for today's times, dateTime() for older ones (in the home's time zone). */
+export function when(iso: string, now = Date.now()): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return fmt().day.format(d) === fmt().day.format(new Date(now)) ? clock(iso) : dateTime(iso);
 }
 
 export function ago(iso: string, now = Date.now()): string {
@@ -52,6 +89,23 @@ export const roleWords: Record<string, string> = {
   guest: 'Guest',
   support: 'Support',
 };
+
+const ROLE_PLURALS: Record<string, string> = {
+  owner: 'owners',
+  adult: 'adults',
+  child: 'children',
+  elder: 'elders',
+  guest: 'guests',
+  support: 'support staff',
+  system: 'automations',
+};
+/** "children", "owners": a role's people, with the right plural. */
+export const rolePlural = (role: string): string => ROLE_PLURALS[role] ?? `${role}s`;
+
+/** "1 approval", "2 approvals"; `one` spells out 1 ("one approval"). */
+export function count(n: number, singular: string, plural = `${singular}s`, one = false): string {
+  return n === 1 ? `${one ? 'one' : '1'} ${singular}` : `${n} ${plural}`;
+}
 
 export function listWords(items: string[], joiner = 'or'): string {
   if (items.length <= 1) return items[0] ?? '';

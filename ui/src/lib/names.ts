@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useContext, useEffect, useState } from 'preact/hooks';
+import { SessionContext, mayAudit } from './session';
 import { get } from '../api/client';
 import type { Entity, MemberList } from '../api/types';
 import { shortName } from '../pages/home/controls';
@@ -7,17 +8,22 @@ import { shortName } from '../pages/home/controls';
 export function useNames(): { entity: (id: string) => string; member: (id: string | null) => string } {
   const [entities, setEntities] = useState<Record<string, string>>({});
   const [members, setMembers] = useState<Record<string, string>>({});
+  // The member list is for owners and adults (GET /members); others know their own name only.
+  const session = useContext(SessionContext);
+  const listsMembers = !session || mayAudit(session.me.role);
   useEffect(() => {
+    if (session) setMembers((m) => ({ ...m, [session.me.id]: session.me.display_name }));
     void get<Entity[] | { entities: Entity[] }>('/entities')
       .then((d) => setEntities(Object.fromEntries((Array.isArray(d) ? d : d.entities).map((e) => [e.id, shortName(e)]))))
       .catch(() => undefined);
-    void get<MemberList>('/members')
-      .then((d) => setMembers(Object.fromEntries(d.members.map((m) => [m.id, m.display_name]))))
-      .catch(() => undefined);
+    if (listsMembers)
+      void get<MemberList>('/members')
+        .then((d) => setMembers(Object.fromEntries(d.members.map((m) => [m.id, m.display_name]))))
+        .catch(() => undefined);
   }, []);
   return {
     entity: (id) => entities[id] ?? id,
-    member: (id) => (id === null ? 'an automation' : (members[id] ?? id)),
+    member: (id) => (id === null ? 'an automation' : (members[id] ?? (listsMembers ? id : 'someone in the home'))),
   };
 }
 

@@ -2,7 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, qs } from '../api/client';
 import type { AuditEntry, VerifyResult } from '../api/types';
 import { ErrorNote, Field, Forbidden, Loading, PageHead } from '../components/ui';
-import { dateTime } from '../lib/format';
+import { dateTime, when } from '../lib/format';
+import { auditSentence } from '../lib/audit-words';
 import { navigate, useLocation } from '../lib/router';
 import { useApi } from '../lib/use-api';
 import { useNames } from '../lib/names';
@@ -33,7 +34,9 @@ export function AuditPage() {
     setCursor(null);
   }, [key]);
 
-  const entries = [...(first.data?.entries ?? []), ...older];
+  const newestFirst = [...(first.data?.entries ?? []), ...older];
+  // The story of one request reads in order, as it happened; the whole trail newest first.
+  const entries = applied.subject ? [...newestFirst].reverse() : newestFirst;
   const next = cursor ?? first.data?.next_before ?? null;
 
   async function loadMore() {
@@ -84,53 +87,37 @@ export function AuditPage() {
       </form>
       {applied.subject ? (
         <p class="notice info">
-          The whole story of <code>{applied.subject}</code>, newest first.
+          The story of <code>{applied.subject}</code>, as it happened.
         </p>
       ) : null}
       <ErrorNote error={first.error} />
       {first.loading && !first.data ? <Loading /> : null}
-      <div class="table-wrap" tabIndex={0} aria-label="Audit entries">
-        <table class="audit">
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">When</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Subject</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((e) => (
-              <tr key={e.seq}>
-                <td>{e.seq}</td>
-                <td class="nowrap">{dateTime(e.at)}</td>
-                <td>
-                  <button type="button" class="link" onClick={() => apply({ kind: e.kind })} title="Only this kind">
-                    {e.kind}
-                  </button>
-                </td>
-                <td>
-                  <span title={e.actor}>{names.member(e.actor)}</span> <small class="muted">({e.origin})</small>
-                </td>
-                <td>
-                  {e.subject ? (
-                    <a href={`/audit${qs({ subject: e.subject })}`} title="The whole story of this subject">
-                      {e.subject}
-                    </a>
-                  ) : (
-                    '—'
-                  )}
-                </td>
-                <td class="data">
-                  <code>{summary(e.data)}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ol class="timeline" aria-label={applied.subject ? 'The story, in order' : 'What happened, newest first'}>
+        {entries.map((e) => (
+          <li key={e.seq} class="card compact" data-seq={e.seq}>
+            <p class="sentence">
+              <time dateTime={e.at}>{when(e.at)}</time> {auditSentence(e, names)}
+            </p>
+            <details>
+              <summary>Details</summary>
+              <p class="small">
+                #{e.seq} · {dateTime(e.at)} ·{' '}
+                <button type="button" class="link" onClick={() => apply({ kind: e.kind })} title="Only this kind">
+                  {e.kind}
+                </button>{' '}
+                · <span title={e.actor}>{names.member(e.actor)}</span> via {e.origin}
+                {e.subject ? (
+                  <>
+                    {' '}
+                    · <a href={`/audit${qs({ subject: e.subject })}`}>the whole story of {e.subject}</a>
+                  </>
+                ) : null}
+              </p>
+              <pre class="data">{JSON.stringify(e.data, null, 2)}</pre>
+            </details>
+          </li>
+        ))}
+      </ol>
       {first.data && entries.length === 0 ? <p class="muted">No entries match.</p> : null}
       <ErrorNote error={moreError} />
       {next ? (
@@ -178,11 +165,6 @@ function Verify() {
       <ErrorNote error={error} />
     </div>
   );
-}
-
-function summary(data: Record<string, unknown>): string {
-  const s = JSON.stringify(data);
-  return s === '{}' ? '' : s.length > 160 ? `${s.slice(0, 157)}…` : s;
 }
 
 /** datetime-local ("2026-11-21T20:15") → ISO with offset, as the API wants. */

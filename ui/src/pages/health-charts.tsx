@@ -53,24 +53,44 @@ function Chart({ samples, series }: { samples: Sample[]; series: (typeof SERIES)
   return (
     <figure class="card chart">
       <figcaption>
-        {series.label}:{' '}
+        {series.label} ({series.unit}):{' '}
         <strong>
           {Math.round(last * 10) / 10}
           {series.unit}
         </strong>{' '}
         now
       </figcaption>
-      <svg
-        viewBox={`0 0 ${W} ${H}`}
-        preserveAspectRatio="none"
-        role="img"
-        aria-label={`${series.label} from ${clock(new Date(t0).toISOString())}, now ${last}${series.unit}; lowest ${Math.min(...values)}, highest ${Math.max(...values)}`}
-      >
-        <path d={d} fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke" />
-        {points.length === 1 ? <circle cx={W} cy={H - ((last - lo) / (hi - lo || 1)) * H} r="3" fill="currentColor" /> : null}
-      </svg>
-      <div class="axis muted small">
+      <div class="plot">
+        <div class="y-axis muted small" aria-hidden="true">
+          <span>
+            {hi}
+            {series.unit}
+          </span>
+          <span>
+            {Math.round(((hi + lo) / 2) * 10) / 10}
+            {series.unit}
+          </span>
+          <span>
+            {lo}
+            {series.unit}
+          </span>
+        </div>
+        <svg
+          viewBox={`0 0 ${W} ${H}`}
+          preserveAspectRatio="none"
+          role="img"
+          aria-label={`${series.label} in ${series.unit} from ${clock(new Date(t0).toISOString())}, now ${last}${series.unit}; lowest ${Math.min(...values)}, highest ${Math.max(...values)}`}
+        >
+          {[0, 0.5, 1].map((f) => (
+            <line key={f} x1="0" x2={W} y1={H * f} y2={H * f} class="gridline" vector-effect="non-scaling-stroke" />
+          ))}
+          <path d={d} fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke" />
+          {points.length === 1 ? <circle cx={W} cy={H - ((last - lo) / (hi - lo || 1)) * H} r="3" fill="currentColor" /> : null}
+        </svg>
+      </div>
+      <div class="x-axis muted small">
         <span>{clock(new Date(t0).toISOString())}</span>
+        <span>{clock(new Date((t0 + t1) / 2).toISOString())}</span>
         <span>{clock(new Date(t1).toISOString())}</span>
       </div>
     </figure>

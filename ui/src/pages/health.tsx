@@ -1,4 +1,6 @@
-import type { HealthReport } from '../api/types';
+import type { BackupsStatus, Entity, HealthReport } from '../api/types';
+import { useApi } from '../lib/use-api';
+import { componentWords, healthSentence } from './health-sentence';
 import { ErrorNote, Loading, PageHead, StatusDot } from '../components/ui';
 import { duration } from '../lib/format';
 import { useEffect, useState } from 'preact/hooks';
@@ -7,10 +9,16 @@ import { HealthLogs } from './health-logs';
 import { HealthBackups } from './health-backups';
 import { isOwner, useSession } from '../lib/session';
 
-/** The hub's components with status and detail, refreshed every 10 s; charts when the hub keeps history. */
+/**
+ * Health in one sentence first (all good, or the worst problem in words; devices online; the
+ * last backup), the components under "technical details"; refreshed every 10 s; charts below.
+ */
 export function HealthPage() {
   const res = useHealth();
   const session = useSession();
+  const owner = isOwner(session.me.role);
+  const entities = useApi<{ entities: Entity[] }>('/entities');
+  const backups = useApi<BackupsStatus>(owner ? '/backups' : null);
   const h = res.data;
   const link = h?.components.link;
   return (
@@ -21,24 +29,21 @@ export function HealthPage() {
       {h ? (
         <>
           <section class="card summary" aria-live="polite">
-            <p class="big">
-              <StatusDot status={h.status} /> Hub {h.status}
-            </p>
-            <p class="muted">
-              Version {h.version} · up {duration(h.uptime_s)}
-            </p>
-            <p>
-              Cloud link: <StatusDot status={link?.status ?? 'disabled'} /> {link ? `${link.status} — ${link.detail}` : 'not configured'}
+            <p class="big health-sentence">
+              <StatusDot status={h.status} /> {healthSentence(h, entities.data?.entities, owner ? backups.data : undefined)}
             </p>
           </section>
-          <section aria-labelledby="components-title">
-            <h2 id="components-title">Components</h2>
+          <details class="technical">
+            <summary>Technical details</summary>
+            <p class="muted">
+              Version {h.version} · up {duration(h.uptime_s)} · cloud link {link ? `${link.status} — ${link.detail}` : 'not configured'}
+            </p>
             <ul class="components">
               {Object.entries(h.components).map(([name, c]) => (
                 <li key={name} class="card compact">
                   <div class="row spread">
                     <strong>
-                      <StatusDot status={c.status} /> {name}
+                      <StatusDot status={c.status} /> {componentWords(name)} <small class="muted">({name})</small>
                     </strong>
                     <span class={`tag st-${c.status}`}>{c.status}</span>
                   </div>
@@ -46,7 +51,7 @@ export function HealthPage() {
                 </li>
               ))}
             </ul>
-          </section>
+          </details>
         </>
       ) : null}
       <HistoryCharts />

@@ -2,8 +2,8 @@ import { useState } from 'preact/hooks';
 import { ApiError, post } from '../../api/client';
 import { useHubEvents } from '../../api/events';
 import type { Envelope } from '../../api/types';
-import { ErrorNote, Loading, PageHead } from '../../components/ui';
-import { cap, clock, listWords, roleWords, timeLeft } from '../../lib/format';
+import { BusyButton, ErrorNote, Loading, PageHead } from '../../components/ui';
+import { cap, clock, count, listWords, rolePlural, timeLeft } from '../../lib/format';
 import { History } from './history';
 import { actionWords, useNames } from '../../lib/names';
 import { useSession } from '../../lib/session';
@@ -51,6 +51,7 @@ function PendingCard({ envelope: a, names, onDecided }: { envelope: Envelope; na
   const { me } = useSession();
   const now = useTick();
   const [pin, setPin] = useState('');
+  const [reason, setReason] = useState('');
   const [needPin, setNeedPin] = useState(a.policy.step_up || a.origin.member_id === me.id);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -61,12 +62,15 @@ function PendingCard({ envelope: a, names, onDecided }: { envelope: Envelope; na
   const decided = a.decisions.some((d) => d.member_id === me.id);
   const what = actionWords(a.action.operation, names.entity(a.action.entity_id), a.action.params);
   const pinId = `pin-${a.id}`;
+  // A wrong or missing PIN is about the PIN field: shown beside it.
+  const pinError = needPin && error instanceof ApiError && (error.code === 'PIN_REQUIRED' || error.code === 'PIN_INVALID' || error.code === 'PIN_LOCKED');
 
   async function decide(decision: 'approve' | 'deny') {
     setBusy(true);
     setError(undefined);
     try {
-      await post<Envelope>(`/approvals/${a.id}/decision`, decision === 'approve' && pin ? { decision, pin } : { decision });
+      const why = decision === 'deny' && reason.trim() ? { reason: reason.trim() } : {};
+      await post<Envelope>(`/approvals/${a.id}/decision`, decision === 'approve' && pin ? { decision, pin } : { decision, ...why });
       onDecided();
     } catch (err) {
       // The policy asks for the PIN: show the field, with the API's words.
@@ -99,8 +103,7 @@ function PendingCard({ envelope: a, names, onDecided }: { envelope: Envelope; na
         {a.reason ? <>: “{a.reason}”</> : null}
       </p>
       <p class="muted">
-        Needs {a.policy.quorum > 1 ? `${a.policy.quorum} approvals` : 'one approval'} from {a.policy.quorum > 1 ? '' : 'an '}
-        {listWords(a.policy.approver_roles.map((r) => roleWords[r]!.toLowerCase()))}
+        Needs {count(a.policy.quorum, 'approval', 'approvals', true)} from {listWords(a.policy.approver_roles.map(rolePlural))}
         {a.policy.step_up ? ', with a PIN' : ''} · <span class="countdown">{timeLeft(a.expires_at, now)}</span>
       </p>
       {mayDecide && !decided ? (
@@ -121,17 +124,32 @@ function PendingCard({ envelope: a, names, onDecided }: { envelope: Envelope; na
                 autocomplete="off"
                 pattern="\d{4,8}"
                 value={pin}
+                aria-invalid={pinError ? true : undefined}
+                aria-describedby={pinError ? `${pinId}-error` : undefined}
                 onInput={(e) => setPin((e.target as HTMLInputElement).value)}
               />
+              {pinError ? <ErrorNote id={`${pinId}-error`} error={error} /> : null}
             </div>
           ) : null}
+          {mine ? null : (
+            <div class="field inline">
+              <label for={`why-${a.id}`}>If you say no, why?</label>
+              <input
+                id={`why-${a.id}`}
+                maxLength={200}
+                value={reason}
+                placeholder="optional"
+                onInput={(e) => setReason((e.target as HTMLInputElement).value)}
+              />
+            </div>
+          )}
           <div class="row">
-            <button type="submit" class="primary" disabled={busy}>
+            <BusyButton type="submit" class="primary" busy={busy}>
               Approve
-            </button>
-            <button type="button" class="danger" disabled={busy} onClick={() => void decide('deny')}>
+            </BusyButton>
+            <BusyButton class="danger" busy={busy} onClick={() => void decide('deny')}>
               Deny
-            </button>
+            </BusyButton>
           </div>
         </form>
       ) : (
@@ -142,7 +160,7 @@ function PendingCard({ envelope: a, names, onDecided }: { envelope: Envelope; na
           Cancel my request
         </button>
       ) : null}
-      <ErrorNote error={error} />
+      {pinError ? null : <ErrorNote error={error} />}
     </li>
   );
 }

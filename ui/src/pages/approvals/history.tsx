@@ -3,8 +3,9 @@ import { get, qs } from '../../api/client';
 import { useHubEvents } from '../../api/events';
 import type { Envelope } from '../../api/types';
 import { ErrorNote, Loading } from '../../components/ui';
-import { cap, dateTime } from '../../lib/format';
+import { cap, when } from '../../lib/format';
 import { actionWords, useNames } from '../../lib/names';
+import { mayAudit, useSession } from '../../lib/session';
 
 const PAGE = 50;
 type List = { approvals: Envelope[]; next_before: string | null };
@@ -23,6 +24,8 @@ interface Pages {
  */
 export function History({ version }: { version: number }) {
   const names = useNames();
+  // The story is in the audit trail, which only some roles may read: no link to a refusal.
+  const story = mayAudit(useSession().me.role);
   const [pages, setPages] = useState<Pages>({ items: [], end: false, loaded: false });
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -85,11 +88,17 @@ export function History({ version }: { version: number }) {
               <span class={`tag state-${a.state}`}>{a.state}</span>
             </div>
             <p class="muted small">
-              Asked by {names.member(a.origin.member_id)} via {a.origin.channel}, {dateTime(a.created_at)} · risk {a.risk}
-              {a.decisions.length
+              Asked by {names.member(a.origin.member_id)} via {a.origin.channel}, {when(a.created_at)} · risk {a.risk}
+              {a.decisions.length && a.state !== 'denied'
                 ? ` · ${a.decisions.map((d) => `${d.decision === 'approve' ? 'approved' : 'denied'} by ${names.member(d.member_id)}`).join(', ')}`
                 : ''}
-              {a.outcome ? ` · ${a.outcome.message}` : ''} · <a href={`/audit?subject=${encodeURIComponent(a.id)}`}>story</a>
+              {a.outcome ? ` · ${a.outcome.message}` : ''}
+              {story ? (
+                <>
+                  {' '}
+                  · <a href={`/audit?subject=${encodeURIComponent(a.id)}`}>the story</a>
+                </>
+              ) : null}
             </p>
           </li>
         ))}

@@ -72,7 +72,8 @@ function finished(env: Envelope): ActionState {
     case 'executed':
       return { kind: 'done', tone: 'ok', text: 'Approved and done.' };
     case 'denied':
-      return { kind: 'done', tone: 'bad', text: 'Denied.' };
+      // Who said no, and why when they said (the gate's outcome: "Dana said no: not tonight").
+      return { kind: 'done', tone: 'bad', text: env.outcome?.message ? `${env.outcome.message}.` : 'Denied.' };
     case 'expired':
       return { kind: 'done', tone: 'bad', text: 'Nobody approved in time; the request expired.' };
     case 'cancelled':

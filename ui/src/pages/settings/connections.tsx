@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { patch, post } from '../../api/client';
 import type { ConnectionKind, Settings, TestConnectionResult } from '../../api/types';
-import { ErrorNote, Field } from '../../components/ui';
+import { BusyButton, ErrorNote, Field } from '../../components/ui';
+import { isAbout, plainConnection } from '../../lib/plain';
 
 interface FieldSpec {
   key: string;
@@ -74,6 +75,12 @@ function ConnectionCard({ spec, saved, onSaved }: { spec: (typeof KINDS)[number]
   const [savedMsg, setSavedMsg] = useState('');
   const [busy, setBusy] = useState(false);
   const configured = spec.fields.some((f) => saved[f.key] !== undefined);
+  // A failed test in plain words, beside the field it concerns (the address, the token); else under the form.
+  const failed = result?.status === 'fail' ? plainConnection(result.detail) : undefined;
+  const failedField = failed?.field && spec.fields.some((f) => f.key === failed.field) ? failed.field : undefined;
+  const errorField = spec.fields.find((f) => isAbout(error, `${spec.kind}.${f.key}`))?.key;
+  const fieldError = (key: string): unknown =>
+    key === errorField ? error : key === failedField ? <FailedTest sentence={failed!.sentence} detail={result!.detail} /> : undefined;
 
   async function test() {
     setBusy(true);
@@ -119,26 +126,38 @@ function ConnectionCard({ spec, saved, onSaved }: { spec: (typeof KINDS)[number]
           value={values[f.key]}
           placeholder={f.secret && saved[f.key] !== undefined ? 'saved — leave empty to keep' : f.placeholder}
           hint={f.hint}
+          error={fieldError(f.key)}
           onValue={(v) => setValues({ ...values, [f.key]: v })}
         />
       ))}
       <div aria-live="polite">
-        {result ? (
+        {result && !failedField ? (
           <p class={`result ${result.status}`} role={result.status === 'fail' ? 'alert' : 'status'}>
-            <strong>{result.status === 'ok' ? 'Connected' : result.status === 'warn' ? 'Works, with a warning' : 'Failed'}:</strong> {result.detail}
+            <strong>{result.status === 'ok' ? 'Connected' : result.status === 'warn' ? 'Works, with a warning' : 'Failed'}:</strong>{' '}
+            {failed ? failed.sentence : result.detail}
           </p>
         ) : null}
         {savedMsg ? <p class="result ok">{savedMsg}</p> : null}
       </div>
-      <ErrorNote error={error} />
+      {errorField ? null : <ErrorNote error={error} />}
       <div class="row">
-        <button type="button" onClick={() => void test()} disabled={busy}>
-          {busy ? 'Testing…' : 'Test connection'}
-        </button>
+        <BusyButton busy={busy} busyText="Testing…" onClick={() => void test()}>
+          Test connection
+        </BusyButton>
         <button type="submit" class="primary">
           Save
         </button>
       </div>
     </form>
+  );
+}
+
+/** A failed connection test beside its field: the sentence, then what was tried, in a details line. */
+function FailedTest({ sentence, detail }: { sentence: string; detail: string }) {
+  return (
+    <>
+      {sentence}
+      <span class="details small"> Details: {detail}</span>
+    </>
   );
 }

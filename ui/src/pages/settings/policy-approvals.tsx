@@ -1,5 +1,5 @@
 import type { ApprovalRule, PolicySettings, Role } from '../../api/types';
-import { roleWords } from '../../lib/format';
+import { cap, rolePlural } from '../../lib/format';
 import { approvalSentence, RISK_WORDS } from './policy-words';
 
 const APPROVER_ROLES: Role[] = ['owner', 'adult', 'elder'];
@@ -29,7 +29,7 @@ export function ApprovalsEditor({ value, onChange }: { value: PolicySettings['ap
                       if (next.length) set(level, { approver_roles: next });
                     }}
                   />
-                  {roleWords[role]}s
+                  {cap(rolePlural(role))}
                 </label>
               ))}
             </div>

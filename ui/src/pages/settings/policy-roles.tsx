@@ -1,5 +1,5 @@
 import type { PolicySettings, Risk, RoleRule } from '../../api/types';
-import { roleWords } from '../../lib/format';
+import { cap, rolePlural } from '../../lib/format';
 import { roleSentence } from './policy-words';
 import { RiskOptions } from './policy-risks';
 
@@ -22,7 +22,7 @@ export function RolesEditor({ value, onChange }: { value: Roles; onChange: (v: R
         const id = `role-${role}`;
         return (
           <fieldset key={role} class="card">
-            <legend>{role === 'system' ? 'Automations (no person)' : `${roleWords[role]}s`}</legend>
+            <legend>{role === 'system' ? 'Automations (no person)' : cap(rolePlural(role))}</legend>
             <div class="grid2">
               <div class="field">
                 <label for={`${id}-max`}>Highest risk they may ask for</label>

@@ -1,15 +1,15 @@
 import type { ApprovalRule, Risk, RoleRule, WindowRule } from '../../api/types';
-import { listWords, roleWords } from '../../lib/format';
+import { count, listWords, rolePlural } from '../../lib/format';
 
 export const RISKS: Risk[] = ['low', 'medium', 'high', 'critical'];
 export const RISK_WORDS: Record<Risk, string> = { low: 'Low', medium: 'Medium', high: 'High', critical: 'Critical' };
-const roles = (rs: string[]) => listWords(rs.map((r) => `${(roleWords[r] ?? r).toLowerCase()}s`));
+export const roles = (rs: string[]) => listWords(rs.map(rolePlural));
 
 /** "High-risk actions need 1 approval from owners, with their PIN, within 5 minutes; …" */
 export function approvalSentence(risk: Risk, r: ApprovalRule): string {
-  const mins = r.expiry_s >= 120 ? `${Math.round(r.expiry_s / 60)} minutes` : `${r.expiry_s} seconds`;
+  const mins = r.expiry_s >= 120 ? count(Math.round(r.expiry_s / 60), 'minute') : count(r.expiry_s, 'second');
   const parts = [
-    `${RISK_WORDS[risk]}-risk actions need ${r.quorum === 1 ? 'one approval' : `${r.quorum} approvals`} from ${roles(r.approver_roles)}`,
+    `${RISK_WORDS[risk]}-risk actions need ${count(r.quorum, 'approval', 'approvals', true)} from ${roles(r.approver_roles)}`,
     r.step_up ? ', who confirm with their PIN in the web UI' : '',
     `, within ${mins}`,
     r.exclude_requester ? '; nobody approves their own request' : '',
@@ -22,7 +22,7 @@ export function approvalSentence(risk: Risk, r: ApprovalRule): string {
 
 /** "Children may ask for up to medium-risk actions; low-risk ones run at once, the rest wait for approval." */
 export function roleSentence(role: string, r: RoleRule): string {
-  const who = `${roleWords[role] ?? cap(role)}s`;
+  const who = cap(rolePlural(role));
   if (r.max_risk === null || r.allow.length === 0) return `${who} cannot ask for anything.`;
   const what = r.allow.includes('*') ? 'anything' : listWords(r.allow, 'and');
   const except = r.deny.length ? ` except ${listWords(r.deny, 'and')}` : '';
@@ -39,7 +39,7 @@ export function roleSentence(role: string, r: RoleRule): string {
 export function windowSentence(w: WindowRule): string {
   const bits = [
     w.risk ? `counts as ${w.risk} risk` : '',
-    w.quorum ? `needs ${w.quorum === 1 ? 'one approval' : `${w.quorum} approvals`}` : '',
+    w.quorum ? `needs ${count(w.quorum, 'approval', 'approvals', true)}` : '',
     w.approver_roles ? `from ${roles(w.approver_roles)}` : '',
     w.step_up === true ? 'with a PIN' : w.step_up === false ? 'without a PIN' : '',
   ].filter(Boolean);

@@ -1,10 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { patch } from '../../api/client';
-import type { PendingChange, PolicySettings, Settings } from '../../api/types';
+import type { PendingChange, PolicyForm, PolicySettings, Settings } from '../../api/types';
+import { PolicyPresets, PolicyPreviewBox } from './policy-preview';
 import { ConfirmWithPin, isPending } from '../../components/confirm-pin';
 import { ErrorNote, Field, Forbidden, Loading, PageHead } from '../../components/ui';
 import { useApi } from '../../lib/use-api';
 import { useLocation } from '../../lib/router';
+import { fieldErrors } from '../../lib/plain';
+import { useSession } from '../../lib/session';
 import { ConnectionsEditor } from './connections';
 import { ApprovalsEditor } from './policy-approvals';
 import { RolesEditor } from './policy-roles';
@@ -32,9 +35,18 @@ export function SettingsPage() {
   return (
     <>
       <PageHead title="Settings" />
-      <div class="tabs" role="tablist" aria-label="Settings sections">
+      <div class="tabs" role="tablist" aria-label="Settings sections" onKeyDown={(e) => moveTab(e, tab, setTab)}>
         {TABS.map(([id, label]) => (
-          <button key={id} type="button" role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls={`panel-${id}`} onClick={() => setTab(id)}>
+          <button
+            key={id}
+            type="button"
+            role="tab"
+            id={`tab-${id}`}
+            aria-selected={tab === id}
+            aria-controls={`panel-${id}`}
+            tabIndex={tab === id ? 0 : -1}
+            onClick={() => setTab(id)}
+          >
             {label}
           </button>
         ))}
@@ -54,11 +66,23 @@ export function SettingsPage() {
   );
 }
 
+/** The WAI-ARIA tabs pattern: arrows move to the next or previous tab (wrapping), Home and End to the ends; selection follows focus. */
+function moveTab(e: KeyboardEvent, tab: Tab, setTab: (t: Tab) => void) {
+  const i = TABS.findIndex(([id]) => id === tab);
+  const to = e.key === 'ArrowRight' ? i + 1 : e.key === 'ArrowLeft' ? i - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : undefined;
+  if (to === undefined) return;
+  e.preventDefault();
+  const next = TABS[(to + TABS.length) % TABS.length]![0];
+  setTab(next);
+  document.getElementById(`tab-${next}`)?.focus();
+}
+
 function PolicyForm({ policy, onSaved }: { policy: PolicySettings; onSaved: () => void }) {
   const [draft, setDraft] = useState(policy);
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState('');
   const [waiting, setWaiting] = useState<PendingChange | undefined>();
+  const form = useApi<PolicyForm>('/policy/form');
   useEffect(() => setDraft(policy), [policy]);
   const dirty = JSON.stringify(draft) !== JSON.stringify(policy);
 
@@ -81,6 +105,12 @@ function PolicyForm({ policy, onSaved }: { policy: PolicySettings; onSaved: () =
 
   return (
     <form onSubmit={save} class="policy">
+      {form.data ? (
+        <section aria-labelledby="pol-presets">
+          <h2 id="pol-presets">Start from a preset</h2>
+          <PolicyPresets form={form.data} draft={draft} onChange={setDraft} />
+        </section>
+      ) : null}
       <section aria-labelledby="pol-approvals">
         <h2 id="pol-approvals">Who approves</h2>
         <p class="muted">Every action has a risk. Low-risk actions run at once; the others wait for these people.</p>
@@ -98,6 +128,12 @@ function PolicyForm({ policy, onSaved }: { policy: PolicySettings; onSaved: () =
         <h2 id="pol-windows">Times of day</h2>
         <WindowsEditor value={draft.windows} onChange={(windows) => setDraft({ ...draft, windows })} />
       </section>
+      {form.data ? (
+        <section aria-labelledby="pol-preview">
+          <h2 id="pol-preview">What would happen?</h2>
+          <PolicyPreviewBox form={form.data} draft={draft} />
+        </section>
+      ) : null}
       <div class="savebar">
         <div aria-live="polite">{saved ? <span class="result ok">{saved}</span> : dirty ? <span>Unsaved changes</span> : null}</div>
         <ErrorNote error={error} />
@@ -132,24 +168,28 @@ function HomeForm({ settings, onSaved }: { settings: Settings; onSaved: () => vo
   const [demo, setDemo] = useState(settings.hub.demo);
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState(false);
+  const errors = fieldErrors(error, ['hub.name', 'hub.timezone']);
+  const session = useSession();
   async function save(e: Event) {
     e.preventDefault();
     setError(undefined);
+    setSaved(false);
     try {
       await patch('/settings', { hub: { name, timezone: tz, demo } });
       setSaved(true);
       onSaved();
+      void session.refresh(); // the home's name in the header, the time zone of every time shown
     } catch (err) {
       setError(err);
     }
   }
   return (
     <form class="card" onSubmit={save}>
-      <Field label="Home name" value={name} onValue={setName} required />
-      <Field label="Time zone" value={tz} onValue={setTz} required hint="An IANA name such as Europe/London." />
+      <Field label="Home name" value={name} onValue={setName} required error={errors.at('hub.name')} />
+      <Field label="Time zone" value={tz} onValue={setTz} required hint="An IANA name such as Europe/London." error={errors.at('hub.timezone')} />
       <DemoSwitch value={demo} onValue={setDemo} />
       <div aria-live="polite">{saved ? <p class="result ok">Saved.</p> : null}</div>
-      <ErrorNote error={error} />
+      <ErrorNote error={errors.rest} />
       <button type="submit" class="primary">
         Save
       </button>

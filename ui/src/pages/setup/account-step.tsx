@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { post } from '../../api/client';
+import { ApiError, post } from '../../api/client';
 import type { SetupBody } from '../../api/types';
-import { ErrorNote, Field } from '../../components/ui';
+import { BusyButton, ErrorNote, Field } from '../../components/ui';
+import { fieldErrors } from '../../lib/plain';
 
 /** Step 1: the one-time setup code (in <data>/setup-code, also printed at start) and the owner. */
 export function AccountStep({ onDone }: { onDone: () => Promise<void> }) {
@@ -16,11 +17,12 @@ export function AccountStep({ onDone }: { onDone: () => Promise<void> }) {
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const set = (k: keyof typeof form) => (v: string) => setForm({ ...form, [k]: v });
+  const errors = fieldErrors(error, ['setup_code', 'display_name', 'username', 'password', 'confirm', 'pin']);
 
   async function submit(e: Event) {
     e.preventDefault();
     setError(undefined);
-    if (form.password !== form.confirm) return setError(new Error('The two passwords differ.'));
+    if (form.password !== form.confirm) return setError(new ApiError(400, 'PASSWORDS_DIFFER', 'The two passwords differ.', undefined, 'confirm'));
     setBusy(true);
     try {
       const { confirm: _c, pin, ...rest } = form;
@@ -42,11 +44,28 @@ export function AccountStep({ onDone }: { onDone: () => Promise<void> }) {
       <p>
         The hub printed a one-time <strong>setup code</strong> when it first started; it is also in the file <code>setup-code</code> in its data folder.
       </p>
-      <Field label="Setup code" name="setup_code" autocomplete="one-time-code" required value={form.setup_code} onValue={set('setup_code')} />
-      <Field label="Your name" name="display_name" autocomplete="name" required value={form.display_name} onValue={set('display_name')} />
+      <Field
+        label="Setup code"
+        name="setup_code"
+        error={errors.at('setup_code')}
+        autocomplete="one-time-code"
+        required
+        value={form.setup_code}
+        onValue={set('setup_code')}
+      />
+      <Field
+        label="Your name"
+        name="display_name"
+        error={errors.at('display_name')}
+        autocomplete="name"
+        required
+        value={form.display_name}
+        onValue={set('display_name')}
+      />
       <Field
         label="Username"
         name="username"
+        error={errors.at('username')}
         autocomplete="username"
         required
         value={form.username}
@@ -56,6 +75,7 @@ export function AccountStep({ onDone }: { onDone: () => Promise<void> }) {
       <Field
         label="Password"
         name="password"
+        error={errors.at('password')}
         type="password"
         autocomplete="new-password"
         required
@@ -64,10 +84,20 @@ export function AccountStep({ onDone }: { onDone: () => Promise<void> }) {
         onValue={set('password')}
         hint="At least 10 characters."
       />
-      <Field label="Password again" name="confirm" type="password" autocomplete="new-password" required value={form.confirm} onValue={set('confirm')} />
+      <Field
+        label="Password again"
+        name="confirm"
+        error={errors.at('confirm')}
+        type="password"
+        autocomplete="new-password"
+        required
+        value={form.confirm}
+        onValue={set('confirm')}
+      />
       <Field
         label="PIN"
         name="pin"
+        error={errors.at('pin')}
         type="password"
         inputMode="numeric"
         autocomplete="off"
@@ -77,10 +107,10 @@ export function AccountStep({ onDone }: { onDone: () => Promise<void> }) {
         onValue={set('pin')}
         hint="4 to 8 digits. You type it to approve risky things, such as unlocking the front door."
       />
-      <ErrorNote error={error} />
-      <button type="submit" class="primary" disabled={busy}>
-        {busy ? 'Creating…' : 'Create account'}
-      </button>
+      <ErrorNote error={errors.rest} />
+      <BusyButton type="submit" class="primary" busy={busy} busyText="Creating…">
+        Create account
+      </BusyButton>
     </form>
   );
 }
