@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { connect, registryOf } from '../devices/helpers.js';
 import { api, makeFamily, type Person } from '../gate/support.js';
+import type { WorkflowsService } from '../../src/workflows/service.js';
 import { startWfHub, waitFor, type WfHub } from './support.js';
 
 /**
@@ -134,5 +135,48 @@ describe('built-in packs in any home', () => {
     expect(targets).toEqual(expect.arrayContaining(['lock.demo_front_door', 'cover.demo_garage_door', 'light.demo_kitchen', 'light.demo_porch']));
     await waitFor(() => h!.registry.get('cover.demo_garage_door')?.state === 'closed', 'the demo garage closed');
     await waitFor(() => h!.registry.get('light.demo_kitchen')?.state === 'off', 'the demo kitchen light off');
+  });
+
+  it('door left open watches every discovered door sensor, each with its own ten minutes', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 5, 12, 0));
+    t = await startTestHub({ clock, settings: { mqtt: { allow_anonymous: true } } });
+    const owner = (await makeFamily(t.url, t.dataDir, [])).olivia!;
+    const wf = t.hub.services.get<WorkflowsService>('workflows')!;
+    device = await connect(t, { clientId: 'door_bridge' });
+    for (const [id, cls] of [
+      ['back', 'door'],
+      ['side', 'door'],
+      ['hall', 'motion'],
+    ] as const)
+      await device.publishAsync(
+        `homeassistant/binary_sensor/${id}/config`,
+        JSON.stringify({ name: `${id} sensor`, uniq_id: `house_${id}`, dev_cla: cls, stat_t: `house/${id}`, dev: { identifiers: [id], name: id } }),
+        { retain: true },
+      );
+    const registry = registryOf(t);
+    await waitFor(() => registry.list().filter((e) => e.domain === 'binary_sensor').length === 3, 'the sensors');
+    expect((await api(t.url, owner, 'PATCH', '/workflows/pack_door_left_open', { enabled: true })).status).toBe(200);
+    const runs = async () => ((await api(t!.url, owner, 'GET', '/workflows/pack_door_left_open/runs')).body as { runs: RunView[] }).runs;
+    const set = async (id: string, state: 'ON' | 'OFF') => {
+      await device!.publishAsync(`house/${id}`, state);
+      await waitFor(() => registry.list().find((e) => e.attributes.device_class && e.name.startsWith(id))?.state === state.toLowerCase(), `${id} ${state}`);
+    };
+    const advance = async (ms: number) => {
+      clock.advance(ms);
+      await wf.tick();
+      await wf.engine.idle();
+    };
+    await set('back', 'ON');
+    await advance(5 * 60_000);
+    await set('side', 'ON');
+    await set('hall', 'ON'); // motion, not a door
+    await advance(5 * 60_000);
+    // The back door's ten minutes are up; the side door's are not (a second door did not reset the first).
+    await waitFor(async () => (await runs()).length === 1, 'one run');
+    await set('side', 'OFF');
+    await advance(10 * 60_000);
+    const all = await runs();
+    expect(all).toHaveLength(1);
+    expect((all[0] as unknown as { trigger: Record<string, unknown> }).trigger).toMatchObject({ to: 'on', name: 'back sensor' });
   });
 });
