@@ -72,7 +72,7 @@ async function runPack(url: string, owner: Person, pack: string): Promise<RunVie
   return waitFor(async () => {
     const r = (await api(url, owner, 'GET', `/workflow-runs/${runId}`)).body as RunView;
     return r.state === 'done' || r.state === 'failed' ? r : undefined;
-  }, 'the goodnight run to end');
+  }, `the ${pack} run to end`);
 }
 
 /** The entity and operation of every action the run asked the gate for (the resolved ones, not the selections). */
@@ -123,6 +123,8 @@ describe('built-in packs in any home', () => {
     expect(empty.map((s) => s.output!.note)).toEqual(
       expect.arrayContaining(['Nothing to do: no lock in the home.', 'Nothing to do: no cover (garage) in the home.']),
     );
+    const brief = await runPack(t.url, owner, 'pack_morning_brief');
+    expect(String(brief.steps.find((s) => s.kind === 'llm')!.output!.text)).toContain('Locks: none. Doors (on is open): none.');
   });
 
   it('goodnight with the demo on acts on the demo home', async () => {
@@ -135,6 +137,13 @@ describe('built-in packs in any home', () => {
     expect(targets).toEqual(expect.arrayContaining(['lock.demo_front_door', 'cover.demo_garage_door', 'light.demo_kitchen', 'light.demo_porch']));
     await waitFor(() => h!.registry.get('cover.demo_garage_door')?.state === 'closed', 'the demo garage closed');
     await waitFor(() => h!.registry.get('light.demo_kitchen')?.state === 'off', 'the demo kitchen light off');
+    // The morning brief reads the same home by kind.
+    const brief = await runPack(h.t.url, h.owner, 'pack_morning_brief');
+    expect(brief.state).toBe('done');
+    const text = String(brief.steps.find((s) => s.kind === 'llm')!.output!.text);
+    expect(text).toMatch(/Locks: [^.]*Front door: locked\./);
+    expect(text).toMatch(/Garage: [^.]*Garage door: closed\./);
+    expect(text).toMatch(/Doors \(on is open\): [^.]*Back door: (on|off)\./);
   });
 
   it('door left open watches every discovered door sensor, each with its own ten minutes', async () => {
