@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import type { HubContext } from '../part/context.js';
 import type { ComponentHealth, Service } from '../core/lifecycle.js';
 import { HearthError, conflict, errorMessage } from '../core/errors.js';
-import { BACKUP_MAGIC, derivePassphraseKey, sealWithKey, type DerivedKey } from '../core/sealed.js';
+import { createHash } from 'node:crypto';
+import { BACKUP_MAGIC, derivePassphraseKey, relayDownloadDigest, relayDownloadToken, sealWithKey, type DerivedKey } from '../core/sealed.js';
 import type { SecretBox } from '../config/secret-box.js';
 import type { Origin } from '../audit/entry.js';
 import { takeSnapshot, writeDurably } from './snapshot.js';
@@ -13,6 +14,16 @@ import { backupsErrors } from './errors.js';
 const DAY = 86_400_000;
 /** Names of the automatic backups; nothing else in the folder is listed, served or pruned. */
 export const BACKUP_NAME = /^hearth-\d{8}-\d{6}(-\d+)?\.hbk$/;
+declare module '../core/bus.js' {
+  interface HubEvents {
+    /**
+     * An automatic backup was written (sealed). The link sends it to the relay too; the relay
+     * keeps `download_sha256` to check the owner's download token (core/sealed.ts).
+     */
+    'backup.written': { name: string; file: string; bytes: number; sha256: string; download_sha256: string };
+  }
+}
+
 /** The SecretBox key under which the derived backup key is sealed (its AAD). */
 const KEY_AAD = 'backups.derived_key';
 
@@ -144,6 +155,13 @@ export class BackupService implements Service {
         .run(at, name, copyError ?? null);
       if (copyError) this.ctx.log.warn({ copy_to: s.copy_to, reason: copyError }, 'backup kept locally; the copy to the second folder failed');
       this.ctx.log.info({ file: name, bytes: sealed.length, entries: snap.entries }, 'backup written');
+      this.ctx.bus.emit('backup.written', {
+        name,
+        file: join(this.dir, name),
+        bytes: sealed.length,
+        sha256: createHash('sha256').update(sealed).digest('hex'),
+        download_sha256: relayDownloadDigest(relayDownloadToken(key.key)),
+      });
       return { name, bytes: sealed.length, at, age_s: 0, copied: !copyError && Boolean(s.copy_to) };
     } catch (err) {
       const reason = errorMessage(err);

@@ -38,7 +38,7 @@ export class SettingsService {
 
   constructor(
     private readonly db: Db,
-    private readonly base: PlainObject,
+    private base: PlainObject,
     private readonly bus: EventBus,
     private readonly record: (change: SettingsChange) => void,
     private readonly box: SecretBox,
@@ -118,10 +118,32 @@ export class SettingsService {
     } catch (err) {
       throw configErrors.error('INVALID_SETTINGS', (err as Error).message.replace(/^invalid settings:\n/, ''));
     }
+    return { next, change: this.changeTo(next, by) };
+  }
+
+  private changeTo(next: Settings, by: string): SettingsChange {
     const changed = settingLeaves()
       .map((l) => l.key)
       .filter((key) => JSON.stringify(getPath(this.current, key.split('.'))) !== JSON.stringify(getPath(next, key.split('.'))));
-    const change: SettingsChange = { changed, restart_required: changed.filter((k) => this.needsRestart(k)), by };
-    return { next, change };
+    return { changed, restart_required: changed.filter((k) => this.needsRestart(k)), by };
+  }
+
+  /**
+   * The settings file and environment read again (support's "reload settings"); the owner's
+   * run-time changes stay on top. Invalid → INVALID_SETTINGS and nothing changes.
+   */
+  reloadBase(base: PlainObject, by: string): SettingsChange {
+    let next: Settings;
+    try {
+      next = parseSettings(deepMerge(base, this.overrides));
+    } catch (err) {
+      throw configErrors.error('INVALID_SETTINGS', (err as Error).message.replace(/^invalid settings:\n/, ''));
+    }
+    const change = this.changeTo(next, by);
+    this.record(change);
+    this.base = base;
+    this.current = next;
+    if (change.changed.length > 0) this.bus.emit('settings.changed', { settings: next, changed: change.changed });
+    return change;
   }
 }

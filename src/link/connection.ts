@@ -29,6 +29,12 @@ export interface ConnectionOptions {
   onConnect(client: MqttClient): void;
   onDisconnect(): void;
   onMessage(topic: string, payload: Buffer, packet: IPublishPacket, client: MqttClient): void;
+  /**
+   * Called after onMessage for each message, one at a time: the broker's acknowledgement (QoS 1)
+   * waits until the promise settles, so what is being stored is redelivered if the process dies
+   * first, and a slow store slows the broker down instead of filling memory.
+   */
+  settle?(topic: string, payload: Buffer): Promise<void>;
   onAttempt?(): void;
 }
 
@@ -125,6 +131,21 @@ export class LinkConnection {
     }
     const client = mqttConnect!(this.o.url, options);
     this.client = client;
+    const settle = this.o.settle;
+    if (settle) {
+      client.handleMessage = (packet, done) => {
+        if (packet.cmd !== 'publish' || gen !== this.generation) return done();
+        const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+        settle(packet.topic, payload).then(
+          () => done(),
+          (err: unknown) => {
+            // Not acknowledged: drop the connection, and the broker hands the message out again.
+            this.o.log.warn({ topic: packet.topic, err: errorMessage(err) }, 'a message could not be stored; reconnecting so the broker redelivers it');
+            client.end(true);
+          },
+        );
+      };
+    }
     let closed = false;
     client.on('connect', (connack) => {
       if (gen !== this.generation) return;

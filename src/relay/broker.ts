@@ -18,7 +18,8 @@ import {
   type SupportAnnouncement,
   type UpMessage,
 } from '../link/messages.js';
-import { AuditChains, type ChainVerdict } from './chain.js';
+import type { AuditChains, ChainVerdict } from './chain.js';
+import type { RelayStore } from './store.js';
 
 type RelaySettings = Settings['relay'];
 
@@ -58,10 +59,11 @@ export class RelayBroker implements Service {
   constructor(
     private readonly s: RelaySettings,
     private readonly log: Logger,
+    readonly store: RelayStore,
     private readonly signingKey?: KeyObject,
   ) {
     this.instanceId = s.instance_id ?? defaultInstanceId();
-    this.chains = new AuditChains(s.state_file);
+    this.chains = store.chains;
     this.rpc = new RpcClient({ callerId: this.instanceId, signingKey, timeoutMs: s.rpc_timeout_ms });
   }
 
@@ -87,11 +89,18 @@ export class RelayBroker implements Service {
       reconnectMaxMs: 30_000,
       authRetryMs: 30_000,
       statusTopic: `hearth/relays/${this.instanceId}/status`,
-      subscriptions: ['hearth/v1/+/status', 'hearth/v1/+/support', `$share/${this.s.shared_group}/hearth/v1/+/up/events`, this.rpc.responseFilter],
+      subscriptions: [
+        'hearth/v1/+/status',
+        'hearth/v1/+/support',
+        `$share/${this.s.shared_group}/hearth/v1/+/up/events`,
+        `$share/${this.s.shared_group}/hearth/v1/+/up/backup`,
+        this.rpc.responseFilter,
+      ],
       log: this.log,
       onConnect: () => undefined,
       onDisconnect: () => undefined,
       onMessage: (topic, payload, packet) => this.onMessage(topic, payload, packet),
+      settle: (topic, payload) => this.settle(topic, payload),
     });
     // Awaited: loading mqtt.js can fail, and the relay must say so rather than lose the error.
     await this.connection.start();
@@ -100,7 +109,6 @@ export class RelayBroker implements Service {
   async stop(): Promise<void> {
     this.rpc.stop();
     await this.connection?.stop();
-    this.chains.close();
   }
 
   get online(): boolean {
@@ -167,7 +175,6 @@ export class RelayBroker implements Service {
     try {
       if (rest === 'status') return this.onStatus(hubId, payload.toString('utf8'));
       if (rest === 'support') return this.onSupport(hubId, payload);
-      if (rest === 'up/events') return this.onUp_(hubId, payload);
       if (rest.startsWith('rpc/res/')) {
         this.rpc.handleResponse(payload, packet);
         return;
@@ -206,8 +213,18 @@ export class RelayBroker implements Service {
     if (v) v.support = parsed.data.grants;
   }
 
-  private onUp_(hubId: string, payload: Buffer): void {
-    const parsed = upMessageSchema.safeParse(JSON.parse(payload.toString('utf8')));
+  /**
+   * What goes into the store, one message at a time, acknowledged to the broker only once stored
+   * (a relay that dies mid-write gets it again, or another relay of the group does).
+   */
+  private async settle(topic: string, payload: Buffer): Promise<void> {
+    const where = parseTopic(topic);
+    if (where?.rest === 'up/events') await this.onUp_(where.hubId, payload);
+    else if (where?.rest === 'up/backup') await this.store.backups.chunk(where.hubId, parseJson(payload));
+  }
+
+  private async onUp_(hubId: string, payload: Buffer): Promise<void> {
+    const parsed = upMessageSchema.safeParse(parseJson(payload));
     if (!parsed.success || parsed.data.hub_id !== hubId) {
       this.log.warn({ hub_id: hubId }, 'malformed up message ignored');
       return;
@@ -215,8 +232,11 @@ export class RelayBroker implements Service {
     const msg = parsed.data;
     let verdict: ChainVerdict | 'event' | 'duplicate';
     if (msg.class === 'audit') {
-      verdict = this.chains.accept(hubId, msg.data);
-      if (verdict === 'broken') this.log.error({ hub_id: hubId, head: this.chains.headOf(hubId) }, 'audit chain of a hub is broken');
+      verdict = await this.chains.accept(hubId, msg.data);
+      if (verdict === 'broken') this.log.error({ hub_id: hubId, head: await this.chains.headOf(hubId) }, 'audit chain of a hub is broken');
+    } else if (msg.class === 'alert' || msg.class === 'telemetry') {
+      verdict = (await this.store.reports.record(hubId, msg)) ? 'event' : 'duplicate';
+      if (msg.class === 'alert' && verdict === 'event') this.log.warn({ hub_id: hubId, kind: msg.type, text: msg.data.text }, 'a hub raised a health alert');
     } else if (this.seen.has(msg.id)) {
       verdict = 'duplicate';
     } else {
@@ -227,5 +247,13 @@ export class RelayBroker implements Service {
     if (verdict === 'duplicate') this.duplicates++;
     else this.handled++;
     for (const l of this.listeners) l(msg, verdict);
+  }
+}
+
+function parseJson(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
   }
 }

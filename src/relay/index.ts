@@ -6,10 +6,11 @@ import { HttpService } from '../http/server.js';
 import { loadPrivateKey } from '../link/messages.js';
 import { RelayBroker } from './broker.js';
 import { buildRelayApp } from './http.js';
+import { openRelayStore, type RelayStore } from './store.js';
 
 /**
- * The cloud relay: stateless apart from an optional file of audit copies. Its own composition
- * (broker, then HTTP), with the hub's lifecycle manager, logger and HTTP service.
+ * The cloud relay: its store (SQLite or PostgreSQL, see store.ts), then the broker, then HTTP,
+ * with the hub's lifecycle manager, logger and HTTP service.
  */
 export class Relay {
   private constructor(
@@ -17,17 +18,24 @@ export class Relay {
     readonly broker: RelayBroker,
     readonly http: HttpService,
     readonly app: FastifyInstance,
+    readonly store: RelayStore,
   ) {}
 
   static async create(settings: Settings, log: Logger): Promise<Relay> {
     const s = settings.relay;
     const key = s.signing_key ? loadPrivateKey(s.signing_key) : undefined;
-    const broker = new RelayBroker(s, log.child({ part: 'relay-broker' }), key);
-    const app = await buildRelayApp(s, broker, log);
-    const http = new HttpService(app, s.host, s.port);
-    const services = new ServiceManager({ log: log.child({ part: 'lifecycle' }) });
-    services.add(broker).add(http);
-    return new Relay(services, broker, http, app);
+    const store = await openRelayStore(s, log.child({ part: 'relay-store' }));
+    try {
+      const broker = new RelayBroker(s, log.child({ part: 'relay-broker' }), store, key);
+      const app = await buildRelayApp(s, broker, log);
+      const http = new HttpService(app, s.host, s.port);
+      const services = new ServiceManager({ log: log.child({ part: 'lifecycle' }) });
+      services.add(broker).add(http);
+      return new Relay(services, broker, http, app, store);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
   }
 
   get url(): string {
@@ -38,7 +46,8 @@ export class Relay {
     return this.services.start();
   }
 
-  stop(): Promise<void> {
-    return this.services.stop();
+  async stop(): Promise<void> {
+    await this.services.stop();
+    await this.store.close();
   }
 }

@@ -217,43 +217,51 @@ export class WorkflowsService implements Service {
         return undefined;
       }
     }
-    if (!options.dry_run && this.store.countRecent(workflowId, now - 60_000) >= def.max_runs_per_minute) {
+    // Runs started this turn, whose rows wait for the group commit, count as running.
+    const starting = options.dry_run ? 0 : this.engine.startingOf(workflowId);
+    if (!options.dry_run && this.store.countRecent(workflowId, now - 60_000) + starting >= def.max_runs_per_minute) {
       this.runaway(workflowId, def);
       return undefined;
     }
-    const open = this.store.openRuns(workflowId).filter((r) => r.dry_run === 0 || options.dry_run);
-    const active = open.filter((r) => r.queued === 0);
+    const { open, active } = this.store.openCounts(workflowId, options.dry_run === true);
     let queued = false;
-    if (!options.dry_run && active.length > 0) {
+    if (!options.dry_run && active + starting > 0) {
       if (def.mode === 'single') {
         this.log.debug({ workflow: workflowId }, 'workflow already running (mode single); trigger ignored');
         return undefined;
       }
-      if (def.mode === 'restart') for (const r of active) this.cancel(r.id, 'restarted by a new trigger');
-      if (def.mode === 'parallel' && active.length >= def.max) return undefined;
+      if (def.mode === 'restart')
+        for (const r of this.store.openRuns(workflowId)) if (r.queued === 0 && r.dry_run === 0) this.cancel(r.id, 'restarted by a new trigger');
+      if (def.mode === 'parallel' && active + starting >= def.max) return undefined;
       if (def.mode === 'queued') {
-        if (open.length >= def.max) return undefined;
+        if (open + starting >= def.max) return undefined;
         queued = true;
       }
     }
-    const id = newId('wfr');
-    this.store.transaction(() => {
-      this.store.insertRun({
-        id,
-        workflow_id: workflowId,
-        state: queued ? 'waiting' : 'running',
-        queued: queued ? 1 : 0,
-        dry_run: options.dry_run ? 1 : 0,
-        trigger: JSON.stringify({ ...fired, at: isoTime(now) }),
-        definition: JSON.stringify(def),
-        started_at: now,
-        finished_at: null,
-        error: null,
-      });
+    const row: RunRow = {
+      id: newId('wfr'),
+      workflow_id: workflowId,
+      state: queued ? 'waiting' : 'running',
+      queued: queued ? 1 : 0,
+      dry_run: options.dry_run ? 1 : 0,
+      trigger: JSON.stringify({ ...fired, at: isoTime(now) }),
+      definition: JSON.stringify(def),
+      started_at: now,
+      finished_at: null,
+      error: null,
+    };
+    const write = () => {
+      this.store.insertRun(row);
       this.store.prune(workflowId);
-    });
-    if (!queued) void this.engine.advance(id);
-    return id;
+    };
+    if (queued || def.mode === 'restart') {
+      this.store.transaction(write);
+      return row.id;
+    }
+    // The run's row goes into this turn's group commit, with the audit entry of its first action:
+    // that action is sent only once both are on disk (engine.start).
+    await this.engine.start(row, this.store.later(write));
+    return row.id;
   }
 
   /** "Run now" from the API, the CLI or the UI: 202 with the run id, or why not. */

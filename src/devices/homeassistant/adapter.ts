@@ -10,6 +10,7 @@ import { HA_SOURCE } from './mapping.js';
 import { SERVICE_NAME, toWebSocketUrl } from './protocol.js';
 import { DEFAULT_TIMINGS, HaSession, type SessionTimings } from './session.js';
 import { devicesErrors } from '../errors.js';
+import { coreErrors } from '../../core/errors.js';
 
 export { checkHomeAssistant } from './check.js';
 export { toWebSocketUrl } from './protocol.js';
@@ -92,6 +93,26 @@ export class HomeAssistantAdapter implements DeviceAdapter {
     for (const e of this.deps.registry.list({ source: HA_SOURCE })) this.deps.registry.setAvailable(e.id, false);
   }
 
+  /**
+   * Support's "re-sync Home Assistant": a new connection, subscribed again, every state loaded
+   * again. Resolves with what it saw once in sync; throws when it is not within `timeoutMs`.
+   */
+  async resync(timeoutMs = 15_000): Promise<string> {
+    if (!this.started) throw coreErrors.error('MAINTENANCE_NO_EFFECT', 'the Home Assistant bridge is not running');
+    if (!this.url || !this.token) throw coreErrors.error('MAINTENANCE_NO_EFFECT', 'Home Assistant is not set up (homeassistant.url and homeassistant.token)');
+    this.session?.stop();
+    this.session = undefined;
+    this.openSession();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const health = this.health();
+      if (health.status === 'ok') return `connected again, subscribed and loaded: ${health.detail}`;
+      if (Date.now() > deadline)
+        throw coreErrors.error('MAINTENANCE_NO_EFFECT', `not in sync again within ${Math.round(timeoutMs / 1000)} s: ${health.detail}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   health(): ComponentHealth {
     if (!this.url || !this.token) return { status: 'disabled', detail: 'homeassistant.url and homeassistant.token are not set' };
     return this.session?.health() ?? { status: 'stopped', detail: 'stopped' };
@@ -152,7 +173,7 @@ export class HomeAssistantAdapter implements DeviceAdapter {
  * soon as the owner sets them (first run, Settings), without a restart. The devices part runs
  * it as one of its services.
  */
-export function createHomeAssistantAdapter(ctx: HubContext, registry: EntityRegistry): DeviceAdapter {
+export function createHomeAssistantAdapter(ctx: HubContext, registry: EntityRegistry): HomeAssistantAdapter {
   const { url, token, ca } = ctx.settings.get().homeassistant;
   return new HomeAssistantAdapter({ registry, log: ctx.log.child({ part: 'homeassistant' }), clock: ctx.clock, bus: ctx.bus }, { url, token, ca });
 }
