@@ -11,7 +11,8 @@ import { roleSchema } from '../members/model.js';
 import { nextCron, parseCron } from './cron.js';
 import { renderTemplate } from './expr.js';
 import { conditionHolds, snapshot, type EntitySource } from './snapshot.js';
-import { stepKind, type Step, type WorkflowDefinition } from './schema.js';
+import { stepKind, type Step, type StepShapes, type WorkflowDefinition } from './schema.js';
+import { describeSelector, resolveSelector } from './select.js';
 import type { RunRow, StepRow, WorkflowStore } from './store.js';
 
 export interface EngineDeps {
@@ -275,7 +276,7 @@ class Walker {
     try {
       // An action's row is written once the gate answered (one commit fewer per action); until then
       // the gate's audit entry, whose actor is the step's key, is the record that it was asked.
-      if ('action' in step) return await this.action(step, path, row);
+      if ('action' in step) return 'target' in step.action ? await this.selection(step, path, row) : await this.action(step, path, row);
       // Steps that finish at once write their row once, when done; the others first.
       if ('notify' in step) return this.notify(step, path);
       if ('checkin' in step) return this.checkin(step, path);
@@ -307,7 +308,7 @@ class Walker {
   private async branch(step: Extract<Step, { if: unknown } | { choose: unknown }>, path: string, row: StepRow): Promise<Outcome> {
     let chosen = row.output ? (JSON.parse(row.output) as { branch: string }).branch : undefined;
     if (chosen === undefined) {
-      const ctx = { entities: this.deps.entities, now: this.now, tz: this.tz, scope: () => this.scope() };
+      const ctx = { entities: this.deps.entities, now: this.now, tz: this.tz, scope: () => this.scope(), demo: this.engine.ctx.settings.get().hub.demo };
       if ('if' in step) chosen = conditionHolds(step.if, ctx) ? 'then' : 'else';
       else {
         const i = step.choose.findIndex((c) => c.when.every((w) => conditionHolds(w, ctx)));
@@ -337,8 +338,34 @@ class Walker {
 
   // ---- action -------------------------------------------------------------------------------
 
+  /**
+   * An action on a selection (`target: {domain: lock}`): resolved against the registry once, when
+   * the step first runs, and written down, so a resumed run acts on the same entities. Each entity
+   * is its own action step below this one (its own gate request, audited under its own key).
+   */
+  private async selection(step: Extract<Step, { action: unknown }>, path: string, row: StepRow | undefined): Promise<Outcome> {
+    const { target, operation, params } = step.action as Extract<StepShapes['action']['action'], { target: unknown }>;
+    let targets = row?.output ? (JSON.parse(row.output) as { targets?: string[] }).targets : undefined;
+    if (!targets) {
+      targets = resolveSelector(target, this.deps.entities.list(), this.engine.ctx.settings.get().hub.demo);
+      row ??= this.store.startStep(this.run.id, path, 'action', this.now);
+      this.store.updateStep(this.run.id, path, { output: { targets, selection: describeSelector(target) } });
+    }
+    if (targets.length === 0) return this.done(path, { targets, note: `Nothing to do: no ${describeSelector(target).slice(6)} in the home.` });
+    const outcomes = await Promise.all(
+      targets.map((entity_id, i) => this.one({ action: { entity_id, operation, params }, ...(step.reason ? { reason: step.reason } : {}) }, `${path}.${i}`)),
+    );
+    const output = { targets, selection: describeSelector(target) };
+    if (outcomes.includes('failed')) return this.fail(path, 'the action failed on one or more of the selected entities', { output });
+    if (outcomes.includes('waiting')) {
+      if (row?.state !== 'waiting') this.store.updateStep(this.run.id, path, { state: 'waiting' });
+      return 'waiting';
+    }
+    return this.done(path, output);
+  }
+
   private async action(step: Extract<Step, { action: unknown }>, path: string, row: StepRow | undefined): Promise<Outcome> {
-    const { entity_id, operation, params } = step.action;
+    const { entity_id, operation, params } = step.action as Extract<StepShapes['action']['action'], { entity_id: unknown }>;
     if (this.dry) return this.done(path, { dry_run: true, would: `${operation} ${entity_id}`, params });
     const actor = stepActor(this.run.id, path);
     if (row?.ref) return this.envelope(path, row.ref);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkExpression } from './expr.js';
 import { validCron } from './cron.js';
+import { selectorSchema, type Selector } from './select.js';
 
 /**
  * The one schema of a workflow definition, as DESIGN's "Workflows" section writes it in YAML.
@@ -102,8 +103,19 @@ function pick<B extends Branches>(choose: (v: unknown) => keyof B, branches: B):
   }) as unknown as z.ZodType<z.output<B[keyof B]>>;
 }
 
+/** An entity id, or a selection of entities by domain, device class and area (see select.ts). */
+const entityOrSelector = z.lazy(() =>
+  pick((v) => (typeof v === 'object' && v !== null ? 'selector' : 'id'), {
+    id: z
+      .string()
+      .max(200)
+      .regex(/^[a-z_]+\.[a-z0-9_]+$/, 'expected an entity id such as light.porch, or a selection such as {domain: binary_sensor, device_class: door}'),
+    selector: selectorSchema,
+  }),
+);
+
 export const triggerSchema = keyed('trigger', {
-  state: z.strictObject({ state: entityIdSchema, from: stateValue.optional(), to: stateValue.optional(), for: durationSchema.optional() }),
+  state: z.strictObject({ state: entityOrSelector, from: stateValue.optional(), to: stateValue.optional(), for: durationSchema.optional() }),
   numeric: z
     .strictObject({ numeric: entityIdSchema, above: z.number().optional(), below: z.number().optional(), for: durationSchema.optional() })
     .refine((t) => t.above !== undefined || t.below !== undefined, 'a numeric trigger needs above, below or both'),
@@ -143,7 +155,7 @@ export const conditionSchema = keyed('condition', {
       })
       .refine((t) => t.after || t.before || t.weekday, 'give after, before or weekday'),
   }),
-  state: z.strictObject({ state: entityIdSchema, is: z.union([stateValue, z.array(stateValue).max(20)]) }),
+  state: z.strictObject({ state: entityOrSelector, is: z.union([stateValue, z.array(stateValue).max(20)]) }),
   expr: z.strictObject({ expr: expression }),
 });
 export type Condition = z.output<typeof conditionSchema>;
@@ -151,7 +163,7 @@ export type Condition = z.output<typeof conditionSchema>;
 const audienceSchema = z.array(z.string().min(1).max(64)).min(1).max(20).describe('roles (owner, adult…) or member ids / usernames');
 
 export interface StepShapes {
-  action: { action: { entity_id: string; operation: string; params: Record<string, unknown> }; reason?: string };
+  action: { action: ({ entity_id: string } | { target: Selector }) & { operation: string; params: Record<string, unknown> }; reason?: string };
   wait: { wait: number | { until: string } | { state: string; to: string; timeout: number } };
   notify: { notify: { to: string[]; text: string; urgency: 'low' | 'normal' | 'high' | 'urgent' } };
   ask: { ask: { to: string[]; text: string; choices: string[]; timeout: number; save_as?: string } };
@@ -163,15 +175,16 @@ export interface StepShapes {
 }
 export type Step = StepShapes[keyof StepShapes];
 
+const operation = z.string().regex(/^[a-z0-9_]{1,64}$/, 'expected an operation such as turn_on');
+const params = z.record(z.string(), z.unknown()).default({});
 const varName = z.string().regex(/^[a-z_][a-z0-9_]{0,39}$/, 'a name of lower-case letters, digits and _');
 const steps: z.ZodType<Step[]> = z.lazy(() => z.array(stepSchema).max(100));
 
 export const stepSchema: z.ZodType<Step> = keyed('step', {
   action: z.strictObject({
-    action: z.strictObject({
-      entity_id: entityIdSchema,
-      operation: z.string().regex(/^[a-z0-9_]{1,64}$/, 'expected an operation such as turn_on'),
-      params: z.record(z.string(), z.unknown()).default({}),
+    action: pick((v) => (typeof v === 'object' && v !== null && 'target' in v ? 'target' : 'entity'), {
+      entity: z.strictObject({ entity_id: entityIdSchema, operation, params }),
+      target: z.strictObject({ target: selectorSchema, operation, params }),
     }),
     reason: z.string().max(300).optional(),
   }),

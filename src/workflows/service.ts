@@ -212,6 +212,7 @@ export class WorkflowsService implements Service {
         entities: this.deps.entities,
         now,
         tz: this.ctx.settings.get().hub.timezone,
+        demo: this.ctx.settings.get().hub.demo,
         scope: () => snapshot(this.deps.entities, now, this.ctx.settings.get().hub.timezone, { trigger: fired }),
       };
       try {

@@ -1,6 +1,7 @@
 import type { Entity } from '../devices/model.js';
 import { compile, freezeData, truthy, type Value } from './expr.js';
 import type { Condition } from './schema.js';
+import { resolveSelector } from './select.js';
 
 /** What a condition may read; the registry as the workflows part sees it. */
 export interface EntitySource {
@@ -46,7 +47,8 @@ export function localTime(ms: number, tz: string): { hour: number; minute: numbe
 
 /**
  * A frozen copy of plain data for expressions and templates: `states.<domain>.<object>` (the
- * state as text), `attributes['<entity id>']`, `available`, `time` (hour, minute, weekday, date,
+ * state as text), `summary.<domain>` and `summary.<domain>_<device class>` (every
+ * entity of that kind the owner has not hidden, as "Front door: locked, Back door: unlocked"), `attributes['<entity id>']`, `available`, `time` (hour, minute, weekday, date,
  * hhmm), `home` (names of people at home) and `someone_home`, `trigger`, and each earlier
  * step's `save_as` name at the top level. Nothing in it is live: no functions, no prototypes.
  */
@@ -60,8 +62,15 @@ export function snapshot(
   const attributes: Record<string, unknown> = {};
   const available: Record<string, boolean> = {};
   const home: string[] = [];
+  const summary: Record<string, string[]> = {};
   for (const e of entities.list()) {
     const [domain, object] = e.id.split('.') as [string, string];
+    if (!e.hidden) {
+      const line = `${e.name}: ${e.state}`;
+      (summary[domain] ??= []).push(line);
+      const dc = e.attributes.device_class;
+      if (typeof dc === 'string' && /^[a-z_]{1,40}$/.test(dc)) (summary[`${domain}_${dc}`] ??= []).push(line);
+    }
     (states[domain] ??= {})[object] = e.state;
     attributes[e.id] = e.attributes;
     available[e.id] = e.available;
@@ -75,12 +84,16 @@ export function snapshot(
     time: localTime(now, tz),
     home,
     someone_home: home.length > 0,
+    summary: Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, v.sort().join(', ')])),
     trigger: extra.trigger ?? null,
   }) as Readonly<Record<string, Value>>;
 }
 
 /** Whether one condition holds. Errors in an expression count as "does not hold" and are reported. */
-export function conditionHolds(c: Condition, ctx: { entities: EntitySource; now: number; tz: string; scope: () => Readonly<Record<string, Value>> }): boolean {
+export function conditionHolds(
+  c: Condition,
+  ctx: { entities: EntitySource; now: number; tz: string; scope: () => Readonly<Record<string, Value>>; demo?: boolean },
+): boolean {
   if ('time' in c) {
     const t = localTime(ctx.now, ctx.tz);
     if (c.time.weekday && !c.time.weekday.includes(t.weekday)) return false;
@@ -91,9 +104,13 @@ export function conditionHolds(c: Condition, ctx: { entities: EntitySource; now:
     return true;
   }
   if ('state' in c) {
-    const state = ctx.entities.get(c.state)?.state ?? null;
     const want = Array.isArray(c.is) ? c.is : [c.is];
-    return state !== null && want.includes(state);
+    // A selection holds when any entity in it is in one of the states ("a garage door is open").
+    const ids = typeof c.state === 'string' ? [c.state] : resolveSelector(c.state, ctx.entities.list(), ctx.demo ?? true);
+    return ids.some((id) => {
+      const state = ctx.entities.get(id)?.state ?? null;
+      return state !== null && want.includes(state);
+    });
   }
   return truthy(compile(c.expr).evaluate(ctx.scope()));
 }

@@ -7,6 +7,7 @@ import { newId } from '../core/ids.js';
 import { nextCron, parseCron } from './cron.js';
 import type { Trigger, WorkflowDefinition } from './schema.js';
 import type { TimerRow, WorkflowStore } from './store.js';
+import { selects, type Selector } from './select.js';
 
 /** A workflow as the triggers see it: enabled, parsed. */
 export interface Armed {
@@ -19,7 +20,8 @@ export type Fired = Record<string, unknown> & { kind: string };
 
 type Fire = (workflowId: string, trigger: Fired) => void;
 
-const matchesState = (t: Extract<Trigger, { state: string }>, from: string | null, to: string | null): boolean =>
+type StateTrigger = Extract<Trigger, { state: unknown }>;
+const matchesState = (t: StateTrigger, from: string | null, to: string | null): boolean =>
   from !== to && (t.from === undefined || t.from === from) && (t.to === undefined || t.to === to);
 
 function inRange(t: Extract<Trigger, { numeric: string }>, state: string | null): boolean {
@@ -47,6 +49,8 @@ export function nextSun(kind: 'sunrise' | 'sunset', offsetMs: number, after: num
  */
 export class TriggerWatcher {
   private byEntity = new Map<string, { wf: Armed; index: number }[]>();
+  /** State triggers on a selection (`state: {domain: binary_sensor, device_class: door}`), checked against every change. */
+  private bySelector: { wf: Armed; index: number; sel: Selector }[] = [];
   private byEvent = new Map<string, string[]>();
   private offMqtt: (() => void)[] = [];
   private tasks: ScheduledTask[] = [];
@@ -72,8 +76,10 @@ export class TriggerWatcher {
     for (const wf of workflows) {
       wf.def.triggers.forEach((t, index) => {
         const key = `${wf.id}:${index}`;
-        if ('state' in t || 'numeric' in t) {
-          const id = 'state' in t ? t.state : t.numeric;
+        if ('state' in t && typeof t.state !== 'string') {
+          this.bySelector.push({ wf, index, sel: t.state });
+        } else if ('state' in t || 'numeric' in t) {
+          const id = 'state' in t ? (t.state as string) : t.numeric;
           const list = this.byEntity.get(id) ?? [];
           list.push({ wf, index });
           this.byEntity.set(id, list);
@@ -122,6 +128,7 @@ export class TriggerWatcher {
     this.offMqtt = [];
     this.tasks = [];
     this.byEntity.clear();
+    this.bySelector = [];
     this.byEvent.clear();
   }
 
@@ -143,7 +150,13 @@ export class TriggerWatcher {
   /** An entity changed: fire, or start or drop a `for:` deadline. */
   stateChanged(entity: Entity, oldState: string | null): void {
     const now = this.ctx.clock.now();
-    for (const { wf, index } of this.byEntity.get(entity.id) ?? []) {
+    const demo = this.ctx.settings.get().hub.demo;
+    // A selection's `for:` deadline is kept per entity (path `index:entity`), so two doors are two deadlines.
+    const watching = [
+      ...(this.byEntity.get(entity.id) ?? []).map((w) => ({ ...w, path: String(w.index) })),
+      ...this.bySelector.filter((w) => selects(w.sel, entity, demo)).map((w) => ({ ...w, path: `${w.index}:${entity.id}` })),
+    ];
+    for (const { wf, index, path } of watching) {
       const t = wf.def.triggers[index]!;
       let hit: boolean;
       let holds: boolean;
@@ -154,7 +167,7 @@ export class TriggerWatcher {
         holds = inRange(t, entity.state);
         hit = holds && !inRange(t, oldState);
       } else continue;
-      const fired: Fired = { kind: 'state' in t ? 'state' : 'numeric', entity_id: entity.id, from: oldState, to: entity.state };
+      const fired: Fired = { kind: 'state' in t ? 'state' : 'numeric', entity_id: entity.id, name: entity.name, from: oldState, to: entity.state };
       const duration = 'for' in t ? t.for : undefined;
       if (hit && duration) {
         this.store.setTimer({
@@ -162,19 +175,19 @@ export class TriggerWatcher {
           kind: 'for',
           workflow_id: wf.id,
           run_id: null,
-          path: String(index),
+          path,
           due_at: now + duration,
           data: JSON.stringify(fired),
         });
         this.wake();
       } else if (hit) this.fire(wf.id, fired);
-      else if (!holds && duration) this.store.clearTimer(wf.id, 'for', null, String(index));
+      else if (!holds && duration) this.store.clearTimer(wf.id, 'for', null, path);
     }
   }
 
   /** A `for:` deadline or a schedule slot is due. `running` is false for slots missed while the hub was down. */
   due(timer: TimerRow, def: WorkflowDefinition | undefined, entities: { get(id: string): Entity | undefined }, catchUp: (due: number) => boolean): void {
-    const index = Number(timer.path);
+    const index = Number(String(timer.path).split(':')[0]);
     const t = def?.triggers[index];
     const now = this.ctx.clock.now();
     if (!t) {

@@ -92,5 +92,36 @@ describe('built-in packs', () => {
     for (const f of files) expect(() => parseWorkflow(readFileSync(`${PACKS_DIR}/${f}`, 'utf8')), f).not.toThrow();
     const goodnight = readFileSync(`${PACKS_DIR}/goodnight.yaml`, 'utf8');
     expect(goodnight).not.toMatch(/operation: (unlock|open|open_cover|alarm_disarm)\b/);
+    // The packs name no demo device: they select by kind, so they work in any home.
+    for (const f of files) expect(readFileSync(`${PACKS_DIR}/${f}`, 'utf8'), f).not.toMatch(/\.demo_/);
+  });
+});
+
+describe('selections', () => {
+  it('reads a selection where an entity id may stand', () => {
+    const wf = parseWorkflow(`name: s
+triggers:
+  - state: {domain: binary_sensor, device_class: door}
+    to: "on"
+conditions:
+  - state: {domain: cover, device_class: [garage, gate]}
+    is: open
+steps:
+  - action: {target: {domain: light, area: Kitchen}, operation: turn_off}
+  - action: {entity_id: light.porch, operation: turn_on}
+`);
+    expect(wf.triggers[0]).toEqual({ state: { domain: 'binary_sensor', device_class: ['door'] }, to: 'on' });
+    expect(wf.conditions[0]).toEqual({ state: { domain: 'cover', device_class: ['garage', 'gate'] }, is: 'open' });
+    expect(wf.steps[0]).toEqual({ action: { target: { domain: 'light', area: ['Kitchen'] }, operation: 'turn_off', params: {} } });
+    expect(wf.steps[1]).toEqual({ action: { entity_id: 'light.porch', operation: 'turn_on', params: {} } });
+  });
+
+  it('names the line of a bad selection', () => {
+    const src = (target: string) => `name: s\ntriggers: [{manual: true}]\nsteps:\n  - wait: 1s\n  - action: {target: ${target}, operation: lock}\n`;
+    expect(problem(src('{domain: door_lock}'))).toMatchObject({ line: 5 });
+    expect(problem(src('{domain: lock, colour: red}')).line).toBe(5);
+    expect(problem(src('lock.front')).line).toBe(5);
+    expect(problem('name: s\ntriggers:\n  - state: {device_class: door}\n    to: "on"\nsteps: [{wait: 1s}]\n').line).toBe(3);
+    expect(problem('name: s\ntriggers:\n  - state: Front Door\nsteps: [{wait: 1s}]\n').message).toMatch(/entity id such as light.porch, or a selection/);
   });
 });

@@ -319,6 +319,8 @@ function summary(output: unknown): string {
   if (o.dry_run)
     return `Would ${o.would ? `do ${String(o.would)}` : o.would_send ? `send "${String(o.would_send)}"` : o.would_ask ? `ask "${String(o.would_ask)}"` : 'wait'}; did nothing (dry run).`;
   if (typeof o.text === 'string') return o.text;
+  if (typeof o.note === 'string') return o.note;
+  if (Array.isArray(o.targets)) return `${String(o.selection)}: ${o.targets.join(', ')}`;
   if ('answer' in o) return o.answer === null ? 'No answer in time.' : `Answer: ${String(o.answer)}`;
   if (typeof o.due_at === 'number') return `Until ${dateTime(new Date(o.due_at).toISOString())}`;
   if (o.status) return `Outcome: ${String(o.status)}`;
