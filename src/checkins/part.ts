@@ -2,6 +2,7 @@ import { definePart } from '../part/define.js';
 import { membersPart } from '../members/part.js';
 import { notifyPart } from '../notify/part.js';
 import { twilioPart } from '../channels/twilio/part.js';
+import { linkPart } from '../link/part.js';
 import { checkinsTables } from './tables.js';
 import { createCheckinsPart } from './index.js';
 
@@ -9,6 +10,6 @@ import { createCheckinsPart } from './index.js';
 export const checkinsPart = definePart({
   name: 'checkins',
   tables: checkinsTables,
-  needs: { members: membersPart, notify: notifyPart, twilio: twilioPart },
-  create: (ctx, { members, notify, twilio }) => createCheckinsPart(ctx, { twilio, router: notify.router, members: members.members }),
+  needs: { members: membersPart, notify: notifyPart, twilio: twilioPart, link: linkPart },
+  create: (ctx, { members, notify, twilio, link }) => createCheckinsPart(ctx, { twilio, router: notify.router, members: members.members, link: link.link }),
 });

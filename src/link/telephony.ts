@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { canonicalJson } from '../core/canonical-json.js';
 
 /**
  * Hybrid-mode telephony over the link (shared by the hub and the relay). The relay terminates
@@ -50,3 +52,6 @@ export const fallbackRecordSchema = z.object({
 export type FallbackRecord = z.infer<typeof fallbackRecordSchema>;
 
 export const importRequestSchema = z.object({ records: z.array(fallbackRecordSchema).max(200) });
+
+/** The digest the hub announces on `telephony.changed`; the relay pulls the profile when it differs from its copy's. */
+export const profileDigest = (p: TelephonyProfile): string => createHash('sha256').update(canonicalJson(p)).digest('hex');

@@ -1,16 +1,14 @@
-import { createHash } from 'node:crypto';
 import twilio from 'twilio';
 import type { Logger } from '../core/logger.js';
 import type { ComponentHealth, Service } from '../core/lifecycle.js';
 import { errorMessage } from '../core/errors.js';
 import { randomToken } from '../core/ids.js';
-import { canonicalJson } from '../core/canonical-json.js';
 import type { Settings } from '../config/schema.js';
 import { RootedRequestClient, twilioErrorText } from '../channels/twilio/client.js';
 import { EMPTY_TWIML, twilioParamsSchema, type TwilioParams } from '../channels/twilio/hooks.js';
 import { ask, sayAndHangUp } from '../channels/twilio/twiml.js';
 import { classify, outcomeOfStatus } from '../checkins/model.js';
-import { hookResultSchema, telephonyProfileSchema, type FallbackRecord, type TelephonyProfile } from '../link/telephony.js';
+import { hookResultSchema, profileDigest, telephonyProfileSchema, type FallbackRecord, type TelephonyProfile } from '../link/telephony.js';
 import type { RelayBroker } from './broker.js';
 import type { TelephonyState } from './telephony-store.js';
 
@@ -251,5 +249,3 @@ export class RelayTelephony implements Service {
     void p.finally(() => this.pending.delete(p));
   }
 }
-
-export const profileDigest = (p: TelephonyProfile): string => createHash('sha256').update(canonicalJson(p)).digest('hex');
