@@ -17,7 +17,10 @@ export interface CheckinsPart extends PartInstance {
 }
 
 /** Elders' check-in calls: schedules, attempts and their escalation; calls go out through the Twilio channel. */
-export function createCheckinsPart(ctx: HubContext, deps: { twilio: TwilioPart; router: NotificationRouter; members: MemberDirectory; link: LinkService }): CheckinsPart {
+export function createCheckinsPart(
+  ctx: HubContext,
+  deps: { twilio: TwilioPart; router: NotificationRouter; members: MemberDirectory; link: LinkService },
+): CheckinsPart {
   const engine = new CheckinEngine(ctx, { phone: deps.twilio.phone, router: deps.router, members: deps.members });
   deps.twilio.hooks.register('checkin', engine.hook);
   deps.twilio.hooks.register('inbound', inboundHook(ctx, { engine, phone: deps.twilio.phone, members: deps.members, router: deps.router }));

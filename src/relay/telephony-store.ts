@@ -61,7 +61,8 @@ export async function openTelephonyState(db: Db): Promise<TelephonyState> {
           const seen = await q.one<{ response: string | null }>('SELECT response FROM relay_twilio_hooks WHERE hub_id = $1 AND key = $2', [hubId, key]);
           if (seen) return seen.response ?? '';
         }
-        for (const key of keys) await q.run('INSERT INTO relay_twilio_hooks (hub_id, key, response, at) VALUES ($1, $2, NULL, $3) ON CONFLICT DO NOTHING', [hubId, key, now]);
+        for (const key of keys)
+          await q.run('INSERT INTO relay_twilio_hooks (hub_id, key, response, at) VALUES ($1, $2, NULL, $3) ON CONFLICT DO NOTHING', [hubId, key, now]);
         return null;
       });
     },
@@ -90,13 +91,19 @@ export async function openTelephonyState(db: Db): Promise<TelephonyState> {
       for (const id of ids) await db.run('UPDATE relay_fallback_records SET delivered_at = $1 WHERE id = $2 AND hub_id = $3', [now, id, hubId]);
     },
     async hubsWithPending() {
-      return (await db.query<{ hub_id: string }>('SELECT DISTINCT hub_id FROM relay_fallback_records WHERE delivered_at IS NULL LIMIT 1000')).map((r) => r.hub_id);
+      return (await db.query<{ hub_id: string }>('SELECT DISTINCT hub_id FROM relay_fallback_records WHERE delivered_at IS NULL LIMIT 1000')).map(
+        (r) => r.hub_id,
+      );
     },
     async markOffline(hubId, since) {
       await db.run('INSERT INTO relay_hub_offline (hub_id, offline_since, noticed_at) VALUES ($1, $2, NULL) ON CONFLICT DO NOTHING', [hubId, since]);
     },
     async claimOfflineNotice(hubId, before, now) {
-      const r = await db.run('UPDATE relay_hub_offline SET noticed_at = $1 WHERE hub_id = $2 AND noticed_at IS NULL AND offline_since <= $3', [now, hubId, before]);
+      const r = await db.run('UPDATE relay_hub_offline SET noticed_at = $1 WHERE hub_id = $2 AND noticed_at IS NULL AND offline_since <= $3', [
+        now,
+        hubId,
+        before,
+      ]);
       return r.changes === 1;
     },
     offlineHubs() {
@@ -108,7 +115,10 @@ export async function openTelephonyState(db: Db): Promise<TelephonyState> {
     },
     async prune(now) {
       await db.run('DELETE FROM relay_twilio_hooks WHERE at < $1', [now - KEEP_HOOKS_MS]);
-      await db.run('DELETE FROM relay_fallback_records WHERE (delivered_at IS NOT NULL AND delivered_at < $1) OR at < $2', [now - KEEP_HOOKS_MS, now - KEEP_RECORDS_MS]);
+      await db.run('DELETE FROM relay_fallback_records WHERE (delivered_at IS NOT NULL AND delivered_at < $1) OR at < $2', [
+        now - KEEP_HOOKS_MS,
+        now - KEEP_RECORDS_MS,
+      ]);
     },
   };
 }

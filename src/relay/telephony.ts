@@ -127,7 +127,9 @@ export class RelayTelephony implements Service {
     const elder = profile.elders.find((e) => e.phones.includes(p.To ?? '') || e.phones.includes(p.From ?? ''));
     const base = { id: `rfb_${randomToken(16)}`, at: this.now(), path, call_sid: p.CallSid, member_id: elder?.member_id };
     const act = (outcome: FallbackRecord['outcome'], escalate: boolean, extra: Partial<FallbackRecord> = {}): void =>
-      this.track(this.act(hubId, profile, elder, { ...base, attempt_id: kind === 'checkin' ? attemptId : undefined, outcome, escalated_to: [], ...extra }, escalate));
+      this.track(
+        this.act(hubId, profile, elder, { ...base, attempt_id: kind === 'checkin' ? attemptId : undefined, outcome, escalated_to: [], ...extra }, escalate),
+      );
     if (kind === 'checkin' && (step === 'answer' || step === 'gather')) {
       const meaning = step === 'gather' ? classify({ digits: p.Digits, speech: p.SpeechResult }) : 'unclear';
       const heard = { digits: p.Digits, said: p.SpeechResult?.slice(0, 500) };
@@ -157,7 +159,13 @@ export class RelayTelephony implements Service {
   }
 
   /** Texts the elder's contacts in order (when asked to), then keeps the record for the hub. */
-  private async act(hubId: string, profile: TelephonyProfile, elder: TelephonyProfile['elders'][number] | undefined, record: FallbackRecord, escalate: boolean) {
+  private async act(
+    hubId: string,
+    profile: TelephonyProfile,
+    elder: TelephonyProfile['elders'][number] | undefined,
+    record: FallbackRecord,
+    escalate: boolean,
+  ) {
     if (escalate && elder) {
       const what = record.outcome === 'help' ? 'asked for help on the check-in call' : 'did not answer the check-in call';
       const text = `Hearth: ${elder.name} ${what}, and their home hub can't be reached. Please check on ${elder.name} now.`;
@@ -202,7 +210,8 @@ export class RelayTelephony implements Service {
   async syncProfile(hubId: string): Promise<boolean> {
     const res = await this.broker.call(hubId, 'telephony.profile', {}, { timeoutMs: this.s.hook_timeout_ms });
     if (!res.ok) {
-      if (res.error.code !== 'UNKNOWN_METHOD' && res.error.code !== 'NOT_CONFIGURED') this.log.warn({ hub_id: hubId, err: res.error.code }, 'telephony profile not synced');
+      if (res.error.code !== 'UNKNOWN_METHOD' && res.error.code !== 'NOT_CONFIGURED')
+        this.log.warn({ hub_id: hubId, err: res.error.code }, 'telephony profile not synced');
       return false;
     }
     const parsed = telephonyProfileSchema.safeParse(res.result);
