@@ -18,7 +18,7 @@ const accountSchema = z.strictObject({
 });
 export type RelayAccount = z.output<typeof accountSchema>;
 
-// The cloud relay (`hearth relay`) reads only this section; it never needs a hub's secrets.
+// The cloud relay (`hearth relay`) reads only this section; a hub's Twilio token reaches it only over the signed RPC (hybrid telephony).
 export const relaySection = z
   .strictObject({
     broker_url: z.string().url().optional().describe('The cloud broker, such as mqtts://broker.example:8883.'),
