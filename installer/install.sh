@@ -3,9 +3,11 @@
 #
 #   sudo installer/install.sh [--no-start]
 #
-# Run it from a checkout or an unpacked release. Safe to run again: it upgrades the app in
-# place, keeps /etc/hearth/hearth.yaml and /var/lib/hearth, and restarts the service (the hub
-# backs the database up before it migrates). Needs Node.js >= 20.19 and npm.
+# Run it from a checkout or an unpacked release. The app goes into /opt/hearth/releases/<version>
+# with /opt/hearth/current a link to it (the layout `hearth update` uses; later updates:
+# `sudo hearth update FILE --sha256 HASH`, which rolls back by itself). Safe to run again: it
+# keeps /etc/hearth/hearth.yaml and /var/lib/hearth, the release before, and restarts the
+# service (the hub backs the database up before it migrates). Needs Node.js >= 20.19 and npm.
 set -euo pipefail
 
 APP_DIR=/opt/hearth
@@ -19,7 +21,7 @@ START=1
 for arg in "$@"; do
   case "$arg" in
     --no-start) START=0 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $arg" >&2; exit 64 ;;
   esac
 done
@@ -63,10 +65,13 @@ tar -C "$SRC" --exclude=./node_modules --exclude=./data --exclude=./.git --exclu
   fi
   npm ci --omit=dev --no-audit --no-fund --loglevel=error
 )
-NEW="$APP_DIR.new"
+VERSION="$(node -p "require('$STAGE/package.json').version")"
+RELEASES="$APP_DIR/releases"
+NEW="$RELEASES/.new-$VERSION"
+install -d -m 0755 "$RELEASES"
 rm -rf "$NEW"
 install -d -m 0755 "$NEW"
-for part in bin dist node_modules config systemd docs package.json package-lock.json README.md; do
+for part in bin dist node_modules config systemd installer docs package.json package-lock.json README.md; do
   if [ -e "$STAGE/$part" ]; then cp -a "$STAGE/$part" "$NEW/"; fi
 done
 if [ -d "$STAGE/ui/dist" ]; then
@@ -76,32 +81,45 @@ fi
 chown -R root:root "$NEW"
 chmod -R go-w "$NEW"
 
-# 3. Swap the app in: a rename, so a running hub never sees a half-copied tree.
-if [ -d "$APP_DIR/dist" ]; then
-  rm -rf "$APP_DIR.old"
-  mv "$APP_DIR" "$APP_DIR.old"
-  mv "$NEW" "$APP_DIR"
-  rm -rf "$APP_DIR.old"
-else
-  rmdir "$APP_DIR" 2>/dev/null || rm -rf "$APP_DIR"
-  mv "$NEW" "$APP_DIR"
+# 3. Swap the app in. An install from before releases/ (the app directly in $APP_DIR) becomes
+#    the previous release, so it stays the way back. Then current is switched with a rename:
+#    a running hub never sees a half-copied tree, and current is never missing.
+if [ -d "$APP_DIR/dist" ] && [ ! -L "$APP_DIR/current" ]; then
+  OLD_VERSION="$(node -p "require('$APP_DIR/package.json').version" 2>/dev/null || echo old)"
+  [ "$OLD_VERSION" != "$VERSION" ] || OLD_VERSION="$OLD_VERSION-before"
+  install -d -m 0755 "$RELEASES/$OLD_VERSION"
+  for part in bin dist node_modules config systemd docs ui package.json package-lock.json README.md; do
+    if [ -e "$APP_DIR/$part" ]; then mv "$APP_DIR/$part" "$RELEASES/$OLD_VERSION/"; fi
+  done
+  ln -sfn "releases/$OLD_VERSION" "$APP_DIR/current"
 fi
-ln -sf "$APP_DIR/bin/hearth.js" /usr/local/bin/hearth
-say "installed $(node -p "require('$APP_DIR/package.json').version") in $APP_DIR"
+PREVIOUS="$(basename "$(readlink "$APP_DIR/current" 2>/dev/null || echo none)")"
+if [ -d "$RELEASES/$VERSION" ]; then rm -rf "$RELEASES/.old-$VERSION"; mv "$RELEASES/$VERSION" "$RELEASES/.old-$VERSION"; fi
+mv "$NEW" "$RELEASES/$VERSION"
+ln -sfn "releases/$VERSION" "$APP_DIR/.current-new"
+mv -T "$APP_DIR/.current-new" "$APP_DIR/current"
+rm -rf "$RELEASES/.old-$VERSION"
+# Keep two releases: this one and the one before.
+for dir in "$RELEASES"/*; do
+  name="$(basename "$dir")"
+  if [ "$name" != "$VERSION" ] && [ "$name" != "$PREVIOUS" ]; then rm -rf "$dir"; fi
+done
+ln -sf "$APP_DIR/current/bin/hearth.js" /usr/local/bin/hearth
+say "installed $VERSION in $RELEASES/$VERSION ($APP_DIR/current)"
 
 # 4. Settings: written once from the commented example, never overwritten.
 if [ ! -f "$CONF_DIR/hearth.yaml" ]; then
-  install -o root -g "$SERVICE_USER" -m 0640 "$APP_DIR/config/hearth.example.yaml" "$CONF_DIR/hearth.yaml"
+  install -o root -g "$SERVICE_USER" -m 0640 "$APP_DIR/current/config/hearth.example.yaml" "$CONF_DIR/hearth.yaml"
   say "wrote $CONF_DIR/hearth.yaml from the example; edit it, then: systemctl restart hearth"
 else
   say "kept $CONF_DIR/hearth.yaml"
 fi
 
 # 5. The unit.
-install -o root -g root -m 0644 "$APP_DIR/systemd/hearth.service" "$UNIT"
+install -o root -g root -m 0644 "$APP_DIR/current/systemd/hearth.service" "$UNIT"
 if [ ! -d /run/systemd/system ]; then
   say "systemd is not running here: the unit is installed at $UNIT; start the hub by hand with"
-  say "  sudo -u $SERVICE_USER HEARTH_DATA_DIR=$DATA_DIR HEARTH_CONFIG=$CONF_DIR/hearth.yaml node $APP_DIR/bin/hearth.js start"
+  say "  sudo -u $SERVICE_USER HEARTH_DATA_DIR=$DATA_DIR HEARTH_CONFIG=$CONF_DIR/hearth.yaml node $APP_DIR/current/bin/hearth.js start"
   exit 0
 fi
 systemctl daemon-reload

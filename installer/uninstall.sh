@@ -28,7 +28,7 @@ if [ -d /run/systemd/system ]; then
 fi
 rm -f "$UNIT"
 if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
-if [ "$(readlink /usr/local/bin/hearth 2>/dev/null || true)" = "$APP_DIR/bin/hearth.js" ]; then rm -f /usr/local/bin/hearth; fi
+case "$(readlink /usr/local/bin/hearth 2>/dev/null || true)" in "$APP_DIR/bin/hearth.js"|"$APP_DIR/current/bin/hearth.js") rm -f /usr/local/bin/hearth ;; esac
 rm -rf "$APP_DIR" "$APP_DIR.new" "$APP_DIR.old"
 say "removed the service and $APP_DIR"
 

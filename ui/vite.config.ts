@@ -2,6 +2,7 @@ import { defineConfig } from 'vite';
 import preact from '@preact/preset-vite';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_RISKS } from '../src/config/sections/policy';
+import { domainsForUi } from '../src/devices/domains/index';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -10,7 +11,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   root,
   base: '/',
-  plugins: [preact({ devtoolsInProd: false, prefreshEnabled: false }), defaultRisks()],
+  plugins: [preact({ devtoolsInProd: false, prefreshEnabled: false }), defaultRisks(), domains()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,
@@ -35,5 +36,19 @@ function defaultRisks() {
     name: 'hearth-default-risks',
     resolveId: (source: string) => (source === id ? `\0${id}` : undefined),
     load: (source: string) => (source === `\0${id}` ? `export const DEFAULT_RISK_TABLE = ${JSON.stringify(DEFAULT_RISKS)};` : undefined),
+  };
+}
+
+/**
+ * What the UI needs of the domain descriptions (src/devices/domains/): the control each domain
+ * draws, its group on Home, its operations and their params as JSON Schema. Evaluated at build
+ * time for the same reason as the risks.
+ */
+function domains() {
+  const id = 'virtual:domains';
+  return {
+    name: 'hearth-domains',
+    resolveId: (source: string) => (source === id ? `\0${id}` : undefined),
+    load: (source: string) => (source === `\0${id}` ? `export const DOMAINS = ${JSON.stringify(domainsForUi())};` : undefined),
   };
 }

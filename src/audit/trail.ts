@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.js';
+import { commitsFor, type CommitGroup } from '../store/commits.js';
 import type { EventBus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import { isoTime } from '../core/clock.js';
@@ -43,13 +44,14 @@ type Row = Omit<AuditEntry, 'data'> & { data: string };
 /**
  * The append-only, hash-chained trail. Appends read the head inside an IMMEDIATE
  * transaction, so that a CLI command and the hub appending at once still chain correctly.
+ * Entries appended durably in one turn of the event loop share one commit (src/store/commits.ts).
  */
 export class AuditTrail {
   private readonly insert: Statement;
   private readonly head: Statement;
   private readonly setHead: Statement;
   private readonly hooks: AppendHook[] = [];
-  private readonly appendTx: (input: AuditInput) => AuditEntry;
+  private readonly commits: CommitGroup;
 
   constructor(
     private readonly db: Db,
@@ -61,30 +63,42 @@ export class AuditTrail {
     );
     this.head = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
     this.setHead = db.prepare('INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash');
-    const tx = db.transaction((input: AuditInput) => {
-      const last = this.head.get() as { seq: number; hash: string } | undefined;
-      const base = {
-        seq: (last?.seq ?? 0) + 1,
-        at: isoTime(this.clock.now()),
-        actor: input.actor,
-        origin: input.origin,
-        kind: input.kind,
-        subject: input.subject ?? null,
-        data: input.data ?? {},
-        prev_hash: last?.hash ?? GENESIS_HASH,
-      };
-      const entry: AuditEntry = { ...base, hash: entryHash(base) };
-      this.insert.run({ ...entry, data: JSON.stringify(entry.data) });
-      this.setHead.run(entry.seq, entry.hash);
-      for (const hook of this.hooks) hook(entry);
-      return entry;
-    });
-    this.appendTx = (input) => tx.immediate(input);
+    this.commits = commitsFor(db);
   }
 
-  /** Appends one entry durably; when this returns, the entry is on disk. */
+  /** Writes one entry after the head; runs inside a transaction (the group's or the caller's). */
+  private write(input: AuditInput): AuditEntry {
+    const last = this.head.get() as { seq: number; hash: string } | undefined;
+    const base = {
+      seq: (last?.seq ?? 0) + 1,
+      at: isoTime(this.clock.now()),
+      actor: input.actor,
+      origin: input.origin,
+      kind: input.kind,
+      subject: input.subject ?? null,
+      data: input.data ?? {},
+      prev_hash: last?.hash ?? GENESIS_HASH,
+    };
+    const entry: AuditEntry = { ...base, hash: entryHash(base) };
+    this.insert.run({ ...entry, data: JSON.stringify(entry.data) });
+    this.setHead.run(entry.seq, entry.hash);
+    for (const hook of this.hooks) hook(entry);
+    return entry;
+  }
+
+  /** Appends one entry durably; when this returns, the entry is on disk (with any entries waiting for the group commit before it). */
   append(input: AuditInput): AuditEntry {
-    const entry = this.appendTx(input);
+    const entry = this.commits.now(() => this.write(input));
+    this.bus?.emit('audit.appended', entry);
+    return entry;
+  }
+
+  /**
+   * Appends one entry in this turn's group commit; resolves once that commit returned, so the
+   * entry is on disk before whoever awaits it acts. Entries of one turn share one fsync.
+   */
+  async appendDurably(input: AuditInput): Promise<AuditEntry> {
+    const entry = await this.commits.later(() => this.write(input));
     this.bus?.emit('audit.appended', entry);
     return entry;
   }
@@ -95,16 +109,16 @@ export class AuditTrail {
 
   /** Runs `work` and the audit append in one transaction: both land or neither does. */
   withEntry<T>(input: AuditInput, work: () => T): { result: T; entry: AuditEntry } {
-    let entry!: AuditEntry;
-    const result = this.db
-      .transaction(() => {
-        const r = work();
-        entry = this.appendTx(input);
-        return r;
-      })
-      .immediate();
-    this.bus?.emit('audit.appended', entry);
-    return { result, entry };
+    const done = this.commits.now(() => ({ result: work(), entry: this.write(input) }));
+    this.bus?.emit('audit.appended', done.entry);
+    return done;
+  }
+
+  /** `withEntry` in this turn's group commit: resolves once both are on disk, rejects (neither landed) if `work` throws. */
+  async withEntryDurably<T>(input: AuditInput, work: () => T): Promise<{ result: T; entry: AuditEntry }> {
+    const done = await this.commits.later(() => ({ result: work(), entry: this.write(input) }));
+    this.bus?.emit('audit.appended', done.entry);
+    return done;
   }
 
   get(seq: number): AuditEntry | undefined {

@@ -1,3 +1,6 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { coreErrors } from '../core/errors.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { HubContext } from '../part/context.js';
 import type { PartTables } from '../store/database.js';
@@ -20,5 +23,12 @@ export const backupsTables: PartTables = {
 
 export function createBackupsPart(ctx: HubContext) {
   const backups = new BackupService(ctx, ctx.secrets ?? SecretBox.open(ctx.dataDir));
+  ctx.maintenance.define('run_backup', 'backups', async () => {
+    const made = await backups.run('support', 'support');
+    const path = join(backups.dir, made.name);
+    if (!existsSync(path) || statSync(path).size !== made.bytes)
+      throw coreErrors.error('MAINTENANCE_NO_EFFECT', `the backup ${made.name} is not on the disk as written`);
+    return `made the encrypted backup ${made.name} (${made.bytes} bytes) in ${backups.dir}${made.copied ? ', and copied it to the second folder' : ''}`;
+  });
   return { name: 'backups', backups, services: [backups], routes: backupRoutes(ctx, backups) as FastifyPluginAsync };
 }

@@ -3,15 +3,27 @@ import { join, resolve } from 'node:path';
 import type { HubContext } from '../part/context.js';
 import type { ComponentHealth, Service } from '../core/lifecycle.js';
 import { HearthError, conflict, errorMessage } from '../core/errors.js';
-import { BACKUP_MAGIC, derivePassphraseKey, sealWithKey, type DerivedKey } from '../core/sealed.js';
+import { createHash } from 'node:crypto';
+import { BACKUP_MAGIC, derivePassphraseKey, relayDownloadDigest, relayDownloadToken, sealWithKey, type DerivedKey } from '../core/sealed.js';
 import type { SecretBox } from '../config/secret-box.js';
 import type { Origin } from '../audit/entry.js';
 import { takeSnapshot, writeDurably } from './snapshot.js';
 import { nextDailyAt } from './schedule.js';
+import { backupsErrors } from './errors.js';
 
 const DAY = 86_400_000;
 /** Names of the automatic backups; nothing else in the folder is listed, served or pruned. */
 export const BACKUP_NAME = /^hearth-\d{8}-\d{6}(-\d+)?\.hbk$/;
+declare module '../core/bus.js' {
+  interface HubEvents {
+    /**
+     * An automatic backup was written (sealed). The link sends it to the relay too; the relay
+     * keeps `download_sha256` to check the owner's download token (core/sealed.ts).
+     */
+    'backup.written': { name: string; file: string; bytes: number; sha256: string; download_sha256: string };
+  }
+}
+
 /** The SecretBox key under which the derived backup key is sealed (its AAD). */
 const KEY_AAD = 'backups.derived_key';
 
@@ -130,9 +142,8 @@ export class BackupService implements Service {
     const now = this.ctx.clock.now();
     const name = this.freeName(now);
     try {
-      if (this.ctx.store.essentialOnly) throw new HearthError('DISK_FULL', 'the data disk is nearly full, so no backup was written there', 507);
-      const snap = takeSnapshot(this.ctx.store.db, { box: this.box, clock: this.ctx.clock, actor, origin, file: name, audit: this.ctx.audit });
-      await new Promise((r) => setImmediate(r)); // let requests in between the copy and the sealing
+      if (this.ctx.store.essentialOnly) throw backupsErrors.error('DISK_FULL', 'the data disk is nearly full, so no backup was written there');
+      const snap = await takeSnapshot(this.ctx.store.db, { box: this.box, clock: this.ctx.clock, actor, origin, file: name, audit: this.ctx.audit });
       const sealed = sealWithKey(snap.plain, key, BACKUP_MAGIC);
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       writeDurably(join(this.dir, name), sealed);
@@ -144,13 +155,20 @@ export class BackupService implements Service {
         .run(at, name, copyError ?? null);
       if (copyError) this.ctx.log.warn({ copy_to: s.copy_to, reason: copyError }, 'backup kept locally; the copy to the second folder failed');
       this.ctx.log.info({ file: name, bytes: sealed.length, entries: snap.entries }, 'backup written');
+      this.ctx.bus.emit('backup.written', {
+        name,
+        file: join(this.dir, name),
+        bytes: sealed.length,
+        sha256: createHash('sha256').update(sealed).digest('hex'),
+        download_sha256: relayDownloadDigest(relayDownloadToken(key.key)),
+      });
       return { name, bytes: sealed.length, at, age_s: 0, copied: !copyError && Boolean(s.copy_to) };
     } catch (err) {
       const reason = errorMessage(err);
       this.ctx.store.db.prepare('UPDATE backup_state SET last_error = ?, last_error_at = ? WHERE id = 1').run(reason, new Date(now).toISOString());
       this.ctx.audit.append({ actor, origin, kind: 'backup.failed', data: { file: name, reason } });
       this.ctx.log.warn({ err, file: name }, 'backup failed');
-      throw err instanceof HearthError ? err : new HearthError('BACKUP_FAILED', `The backup failed: ${reason}`, 500);
+      throw err instanceof HearthError ? err : backupsErrors.error('BACKUP_FAILED', `The backup failed: ${reason}`);
     }
   }
 
@@ -213,7 +231,7 @@ export class BackupService implements Service {
   /** The path of a listed backup, or 404. */
   file(name: string): string {
     const path = join(this.dir, name);
-    if (!BACKUP_NAME.test(name) || !existsSync(path)) throw new HearthError('NOT_FOUND', `There is no backup called ${name}`, 404);
+    if (!BACKUP_NAME.test(name) || !existsSync(path)) throw backupsErrors.error('NOT_FOUND', `There is no backup called ${name}`);
     return path;
   }
 

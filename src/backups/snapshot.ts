@@ -2,12 +2,13 @@ import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { HearthError, errorMessage } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { AuditTrail } from '../audit/trail.js';
 import type { Origin as AuditOrigin } from '../audit/entry.js';
 import { openStoredSettings, type SecretBox } from '../config/secret-box.js';
 import type { Db } from '../store/database.js';
+import { backupsErrors, diskFull } from './errors.js';
 
 export interface Snapshot {
   /** The database as a plain SQLite file, secrets opened (the caller seals the whole file). */
@@ -17,30 +18,37 @@ export interface Snapshot {
 }
 
 /**
- * A consistent copy of a live database (`VACUUM INTO`, so the hub keeps running), shared by
+ * A consistent copy of a live database (SQLite's online backup, a few pages per turn of the
+ * event loop, so the hub keeps answering while a large trail is copied), shared by
  * `hearth backup create` and the scheduled backups. Refuses a broken trail (a backup of it could
  * never be restored: restore verifies), names the broken entry, and records `backup.created`
  * first so the backup carries the entry that says it was taken. Secret settings are opened in
  * the copy so that it restores onto a box with another secrets key; the caller encrypts the
  * whole file with the owner's passphrase key.
  */
-export function takeSnapshot(db: Db, opts: { box: SecretBox; clock: Clock; actor: string; origin: AuditOrigin; file: string; audit?: AuditTrail }): Snapshot {
+export async function takeSnapshot(
+  db: Db,
+  opts: { box: SecretBox; clock: Clock; actor: string; origin: AuditOrigin; file: string; audit?: AuditTrail },
+): Promise<Snapshot> {
   const trail = opts.audit ?? new AuditTrail(db, opts.clock);
   const verify = trail.verify();
   if (!verify.ok) {
-    throw new HearthError(
+    throw backupsErrors.error(
       'AUDIT_BROKEN',
       `the audit trail is broken at entry ${verify.broken.seq} (${verify.broken.reason}); no backup was written. Run \`hearth audit verify\` for details`,
-      409,
       { seq: verify.broken.seq },
     );
   }
-  const work = mkdtempSync(join(tmpdir(), 'hearth-backup-'));
+  // The copy is made beside the database, not in os.tmpdir(): on a Pi that is often a small RAM
+  // disk, and the data disk is the one self-watch keeps room on.
+  const work = mkdtempSync(db.memory ? join(tmpdir(), 'hearth-backup-') : join(dirname(db.name), '.backup-'));
   try {
     trail.append({ actor: opts.actor, origin: opts.origin, kind: 'backup.created', data: { file: opts.file } });
     const tmp = join(work, 'snapshot.db');
-    db.prepare('VACUUM INTO ?').run(tmp);
+    await db.backup(tmp);
     withDb(tmp, (snap) => {
+      // The online backup copies the header's WAL flag; a backup file is one self-contained file.
+      snap.pragma('journal_mode = DELETE');
       openStoredSettings(snap, opts.box);
       // The scheduled backups' derived key is sealed with this box's key and useless elsewhere;
       // a restored hub asks its owner for the backup passphrase again.
@@ -72,7 +80,7 @@ export function writeDurably(path: string, data: Buffer): void {
   try {
     fd = openSync(tmp, 'w', 0o600);
   } catch (err) {
-    throw new HearthError('BACKUP_WRITE_FAILED', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, 500);
+    throw backupsErrors.error('BACKUP_WRITE_FAILED', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
   }
   try {
     let off = 0;
@@ -82,7 +90,7 @@ export function writeDurably(path: string, data: Buffer): void {
     closeSync(fd);
     unlinkSync(tmp);
     const code = (err as NodeJS.ErrnoException).code;
-    throw new HearthError('BACKUP_WRITE_FAILED', `cannot write ${path}: ${code === 'ENOSPC' ? 'the disk is full' : (code ?? errorMessage(err))}`, 507);
+    throw diskFull(`cannot write ${path}: ${code === 'ENOSPC' ? 'the disk is full' : (code ?? errorMessage(err))}`);
   }
   closeSync(fd);
   renameSync(tmp, path);

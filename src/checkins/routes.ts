@@ -2,13 +2,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HubContext } from '../part/context.js';
-import { HearthError, notFound } from '../core/errors.js';
+import { notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { principalOf, requireRole } from '../core/guard.js';
 import type { MemberDirectory } from '../notify/model.js';
 import type { CheckinEngine } from './engine.js';
 import { attemptViewSchema, checkinBodySchema, checkinPatchSchema, checkinViewSchema, type CheckinBody } from './model.js';
 import { checkinView } from './store.js';
+import { checkinsErrors } from './errors.js';
 
 const TAGS = ['checkins'];
 const idParams = z.object({ id: z.string().max(64) });
@@ -18,10 +19,10 @@ const guard = requireRole('owner', 'adult');
 export function checkinRoutes(ctx: HubContext, engine: CheckinEngine, members: MemberDirectory): FastifyPluginAsync {
   const validate = (b: CheckinBody): void => {
     const elder = members.get(b.member_id);
-    if (!elder) throw new HearthError('UNKNOWN_MEMBER', `No member ${b.member_id}`, 400);
+    if (!elder) throw checkinsErrors.error('UNKNOWN_MEMBER', `No member ${b.member_id}`);
     const missing = b.escalate_to.find((id) => !members.get(id));
-    if (missing) throw new HearthError('UNKNOWN_MEMBER', `escalate_to: no member ${missing}`, 400);
-    if (!b.phone && !elder.phone) throw new HearthError('NO_PHONE', `${elder.display_name} has no phone number: give one here or on the member`, 400);
+    if (missing) throw checkinsErrors.error('UNKNOWN_MEMBER', `escalate_to: no member ${missing}`);
+    if (!b.phone && !elder.phone) throw checkinsErrors.error('NO_PHONE', `${elder.display_name} has no phone number: give one here or on the member`);
   };
   const find = (id: string) =>
     engine.store.get(id) ??

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { chownSync, existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import Database from 'better-sqlite3';
@@ -41,4 +41,18 @@ export function osActor(env: NodeJS.ProcessEnv = process.env): string {
     }
   }
   return `os:${name}`;
+}
+
+/** Run as root (sudo) on a data directory the hub's user owns: files made here are given to that user, or the hub could not open them. */
+export function matchOwner(path: string, dataDir: string): void {
+  if (process.getuid?.() !== 0) return;
+  const { uid, gid } = statSync(dataDir);
+  if (uid !== 0) chownSync(path, uid, gid);
+}
+
+/** The data directory's owner, when this runs as root and that is another user (whom a hub started from here runs as). */
+export function dataDirOwner(dataDir: string): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const { uid, gid } = statSync(dataDir);
+  return uid === 0 ? undefined : { uid, gid };
 }

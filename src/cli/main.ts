@@ -19,6 +19,7 @@ const commands: Record<string, Command> = {
   relay: { load: async () => pick(await import('./commands/relay.js'), 'relayCommand', 'relayHelp') },
   model: { load: async () => pick(await import('./commands/model.js'), 'modelCommand', 'modelHelp') },
   workflows: { load: async () => pick(await import('./commands/workflows.js'), 'workflowsCommand', 'workflowsHelp') },
+  update: { load: async () => pick(await import('./commands/update.js'), 'updateCommand', 'updateHelp') },
 };
 
 function pick<M extends Record<string, unknown>>(mod: M, run: keyof M, help: keyof M): { run: Run; help: string } {

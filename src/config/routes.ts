@@ -6,10 +6,11 @@ import { principalOf, requireOwnerFor, requireRole } from '../core/guard.js';
 import { changeOrigin, pendingChangeSchema, type HubChanges, type PendingChange } from '../core/hub-changes.js';
 import type { PlainObject } from './merge.js';
 import type { SettingsChange } from './service.js';
-import { forbidden, HearthError } from '../core/errors.js';
+import { forbidden } from '../core/errors.js';
 import { hasScope } from '../core/principal.js';
 import { SETTINGS_MAGIC, seal, unseal } from '../core/sealed.js';
 import { keepSavedSecrets, withoutSecrets } from './introspect.js';
+import { configErrors } from './errors.js';
 
 const changeSchema = z.object({ changed: z.array(z.string()), restart_required: z.array(z.string()) });
 const docSchema = z.record(z.string(), z.unknown());
@@ -178,7 +179,7 @@ export function settingsRoutes(ctx: SettingsRoutesDeps, changes: HubChanges): Fa
         if ('encrypted' in req.body) {
           const plain = await unseal(Buffer.from(req.body.encrypted, 'base64'), req.body.passphrase, SETTINGS_MAGIC, 'the settings export');
           const parsed = plainExportSchema.safeParse(parseJson(plain.toString('utf8')));
-          if (!parsed.success) throw new HearthError('INVALID_SETTINGS', 'the encrypted export does not hold a settings document');
+          if (!parsed.success) throw configErrors.error('INVALID_SETTINGS', 'the encrypted export does not hold a settings document');
           doc = parsed.data.settings;
         } else doc = keepSavedSecrets(req.body.settings, ctx.settings.overridesDoc());
         const out = await apply(req, doc, 'replace');

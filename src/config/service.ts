@@ -1,11 +1,10 @@
 import type { Db } from '../store/database.js';
 import type { EventBus } from '../core/bus.js';
-import { HearthError } from '../core/errors.js';
 import type { Settings } from './schema.js';
 import { settingLeaves, withoutSecrets } from './introspect.js';
 import { deepMerge, getPath, isPlainObject, type PlainObject } from './merge.js';
 import { parseSettings } from './load.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, configErrors } from './errors.js';
 import type { SecretBox } from './secret-box.js';
 
 declare module '../core/bus.js' {
@@ -39,7 +38,7 @@ export class SettingsService {
 
   constructor(
     private readonly db: Db,
-    private readonly base: PlainObject,
+    private base: PlainObject,
     private readonly bus: EventBus,
     private readonly record: (change: SettingsChange) => void,
     private readonly box: SecretBox,
@@ -107,22 +106,44 @@ export class SettingsService {
   }
 
   private plan(doc: PlainObject, by: string): { next: Settings; change: SettingsChange } {
-    if (!isPlainObject(doc)) throw new HearthError('INVALID_SETTINGS', 'settings must be a JSON object of sections');
+    if (!isPlainObject(doc)) throw configErrors.error('INVALID_SETTINGS', 'settings must be a JSON object of sections');
     for (const key of FIXED_KEYS) {
       if (getPath(doc, key.split('.')) !== undefined) {
-        throw new HearthError('SETTING_FIXED', `settings key "${key}" cannot be changed while the hub runs; change it in the config file`);
+        throw configErrors.error('SETTING_FIXED', `settings key "${key}" cannot be changed while the hub runs; change it in the config file`);
       }
     }
     let next: Settings;
     try {
       next = parseSettings(deepMerge(this.base, doc));
     } catch (err) {
-      throw new HearthError('INVALID_SETTINGS', (err as Error).message.replace(/^invalid settings:\n/, ''));
+      throw configErrors.error('INVALID_SETTINGS', (err as Error).message.replace(/^invalid settings:\n/, ''));
     }
+    return { next, change: this.changeTo(next, by) };
+  }
+
+  private changeTo(next: Settings, by: string): SettingsChange {
     const changed = settingLeaves()
       .map((l) => l.key)
       .filter((key) => JSON.stringify(getPath(this.current, key.split('.'))) !== JSON.stringify(getPath(next, key.split('.'))));
-    const change: SettingsChange = { changed, restart_required: changed.filter((k) => this.needsRestart(k)), by };
-    return { next, change };
+    return { changed, restart_required: changed.filter((k) => this.needsRestart(k)), by };
+  }
+
+  /**
+   * The settings file and environment read again (support's "reload settings"); the owner's
+   * run-time changes stay on top. Invalid → INVALID_SETTINGS and nothing changes.
+   */
+  reloadBase(base: PlainObject, by: string): SettingsChange {
+    let next: Settings;
+    try {
+      next = parseSettings(deepMerge(base, this.overrides));
+    } catch (err) {
+      throw configErrors.error('INVALID_SETTINGS', (err as Error).message.replace(/^invalid settings:\n/, ''));
+    }
+    const change = this.changeTo(next, by);
+    this.record(change);
+    this.base = base;
+    this.current = next;
+    if (change.changed.length > 0) this.bus.emit('settings.changed', { settings: next, changed: change.changed });
+    return change;
   }
 }

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { HearthError } from '../core/errors.js';
 import { requireRole } from '../core/guard.js';
 import type { SettingsCheck } from './checks.js';
 import { settingsSchema, type SectionName } from './schema.js';
 import type { SettingsService } from './service.js';
+import { configErrors } from './errors.js';
 
 /** A settings section whose part declared a connection check (`homeassistant`, `telegram`, `twilio`, `link`…). */
 export type ConnectionKind = SectionName;
@@ -59,7 +59,7 @@ export function testConnectionRoutes(ctx: { settings: SettingsService }, checks:
         const parsed = settingsSchema.shape[kind].safeParse(merged);
         if (!parsed.success) {
           const issue = parsed.error.issues[0]!;
-          throw new HearthError('INVALID_SETTINGS', `${kind}.${issue.path.join('.')}: ${issue.message}`);
+          throw configErrors.error('INVALID_SETTINGS', `${kind}.${issue.path.join('.')}: ${issue.message}`);
         }
         const check = connections.find((c) => c.section === kind)!;
         const mine = await check.run({ ...ctx.settings.get(), [kind]: parsed.data }, TIMEOUT_MS);

@@ -41,6 +41,16 @@ export function defineErrors<const T extends Record<string, number>>(statuses: T
   return { statuses, error: (code, message, details) => new HearthError(code, message, statuses[code], details) };
 }
 
+/** The core part's stable error codes and their HTTP statuses (clients switch on the code: never rename one). */
+export const coreErrors = defineErrors({
+  SEALED_INVALID: 400,
+  NOT_READY: 409,
+  /** A support maintenance step on a target no part owns. */
+  MAINTENANCE_UNKNOWN_TARGET: 404,
+  /** A support maintenance step that ran but had no effect it could observe. */
+  MAINTENANCE_NO_EFFECT: 409,
+});
+
 /** Exit codes from sysexits.h, so that systemd and scripts can tell failures apart. */
 export const EXIT = {
   ok: 0,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HearthError } from './errors.js';
+import { HearthError, coreErrors } from './errors.js';
 
 /**
  * The hub's own security-relevant changes (members and roles, the policy, support sessions,
@@ -66,7 +66,7 @@ export class HubChanges implements HubChangeGate {
   }
 
   async request(req: HubChangeRequest): Promise<HubChangeResult> {
-    if (!this.gate) throw new HearthError('NOT_READY', 'The hub is still starting; try again in a moment', 409);
+    if (!this.gate) throw coreErrors.error('NOT_READY', 'The hub is still starting; try again in a moment');
     return this.gate.request(req);
   }
 

@@ -29,7 +29,7 @@ export interface ServiceManagerOptions {
   stopTimeoutMs?: number;
 }
 
-type Entry = { service: Service; state: 'new' | 'running' | 'failed' | 'stopped'; error?: string };
+type Entry = { service: Service; state: 'new' | 'running' | 'failed' | 'stopped'; error?: string; startedAt?: number; restarts: number };
 
 export class ServiceManager {
   private readonly entries: Entry[] = [];
@@ -47,7 +47,7 @@ export class ServiceManager {
     if (this.entries.some((e) => e.service.name === service.name)) {
       throw new Error(`service ${service.name} added twice`);
     }
-    this.entries.push({ service, state: 'new' });
+    this.entries.push({ service, state: 'new', restarts: 0 });
     return this;
   }
 
@@ -63,6 +63,7 @@ export class ServiceManager {
       try {
         await withTimeout(Promise.resolve(service.start()), this.startTimeoutMs, `${service.name} did not start within ${this.startTimeoutMs} ms`);
         entry.state = 'running';
+        entry.startedAt = Date.now();
         this.log.debug({ service: service.name, ms: Math.round(performance.now() - t0) }, 'service started');
       } catch (err) {
         entry.state = 'failed';
@@ -89,6 +90,38 @@ export class ServiceManager {
         this.log.warn({ service: service.name, err: errorMessage(err) }, 'service stop failed');
       }
       entry.state = 'stopped';
+    }
+  }
+
+  names(): string[] {
+    return this.entries.map((e) => e.service.name);
+  }
+
+  /** When a service last started and how often it was restarted (support's "restart a part" reports it). */
+  info(name: string): { state: Entry['state']; started_at: number | null; restarts: number } | undefined {
+    const e = this.entries.find((x) => x.service.name === name);
+    return e && { state: e.state, started_at: e.startedAt ?? null, restarts: e.restarts };
+  }
+
+  /** Stops one running (or failed) service and starts it again, each with its timeout. Throws when it does not start. */
+  async restart(name: string): Promise<void> {
+    const entry = this.entries.find((e) => e.service.name === name);
+    if (!entry) throw new Error(`no service ${name}`);
+    if (entry.state === 'running' || entry.state === 'failed') {
+      await withTimeout(Promise.resolve(entry.service.stop()), this.stopTimeoutMs, `${name} did not stop within ${this.stopTimeoutMs} ms`);
+      entry.state = 'stopped';
+    }
+    entry.restarts++;
+    try {
+      await withTimeout(Promise.resolve(entry.service.start()), this.startTimeoutMs, `${name} did not start within ${this.startTimeoutMs} ms`);
+      entry.state = 'running';
+      entry.startedAt = Date.now();
+      entry.error = undefined;
+      this.log.info({ service: name, restarts: entry.restarts }, 'service restarted');
+    } catch (err) {
+      entry.state = 'failed';
+      entry.error = errorMessage(err);
+      throw err;
     }
   }
 

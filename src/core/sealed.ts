@@ -1,6 +1,6 @@
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, scrypt as scryptCb } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { HearthError } from './errors.js';
+import { HearthError, coreErrors } from './errors.js';
 
 /**
  * Data sealed with a passphrase (backups, settings exports with secrets), version 1 (integers big-endian):
@@ -39,6 +39,27 @@ export async function derivePassphraseKey(passphrase: string): Promise<DerivedKe
   return { salt, kdf: DEFAULT_KDF, key: await deriveKey(passphrase, salt, DEFAULT_KDF) };
 }
 
+/** The same key again from the passphrase and a sealed file's salt and parameters (see `sealedKdf`). */
+export function rederiveKey(passphrase: string, salt: Buffer, kdf: { logN: number; r: number; p: number }): Promise<Buffer> {
+  return deriveKey(passphrase, salt, kdf);
+}
+
+/** The salt and scrypt parameters in a sealed file's header (not secret), or undefined. */
+export function sealedKdf(file: Buffer): { salt: Buffer; kdf: { logN: number; r: number; p: number } } | undefined {
+  if (file.length < HEADER + TAG || file[8] !== FORMAT_VERSION) return undefined;
+  return { salt: Buffer.from(file.subarray(12, 28)), kdf: { logN: file[9]!, r: file[10]!, p: file[11]! } };
+}
+
+/**
+ * What fetches a hub's backup copies from the relay: an HMAC of a fixed label under the
+ * passphrase-derived key. Whoever knows the passphrase can compute it on a fresh box; the relay
+ * keeps only its SHA-256 (`relayDownloadDigest`), which opens nothing.
+ */
+export function relayDownloadToken(key: Buffer): string {
+  return createHmac('sha256', key).update('hearth relay backup download v1').digest('hex');
+}
+export const relayDownloadDigest = (token: string): string => createHash('sha256').update(token).digest('hex');
+
 export async function seal(data: Buffer, passphrase: string, magic: string): Promise<Buffer> {
   return sealWithKey(data, await derivePassphraseKey(passphrase), magic);
 }
@@ -58,7 +79,7 @@ export function sealWithKey(data: Buffer, derived: DerivedKey, magic: string): B
   return Buffer.concat([header, cipher.getAuthTag(), body]);
 }
 
-const invalid = (message: string) => new HearthError('SEALED_INVALID', message);
+const invalid = (message: string) => coreErrors.error('SEALED_INVALID', message);
 const KIND: Record<string, string> = { [BACKUP_MAGIC]: 'a Hearth backup', [SETTINGS_MAGIC]: 'a Hearth settings export' };
 
 export async function unseal(file: Buffer, passphrase: string, magic: string, name: string): Promise<Buffer> {

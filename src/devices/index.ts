@@ -161,6 +161,7 @@ export function createDevicesPart(ctx: HubContext, deps: DevicesDeps): DevicesPa
   const ha = createHomeAssistantAdapter(ctx, registry);
   adapters.set(ha.source, ha);
   services.push(ha);
+  ctx.maintenance.define('resync_connector', 'homeassistant', () => ha.resync());
   return {
     name: 'devices',
     services,

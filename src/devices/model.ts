@@ -1,27 +1,9 @@
 import { z } from 'zod';
 import type { Service } from '../core/lifecycle.js';
+import { domainSchema } from './domains/index.js';
 
-/** The domains the hub models; other Home Assistant domains are carried as `other`. */
-export const domainSchema = z.enum([
-  'light',
-  'switch',
-  'lock',
-  'cover',
-  'alarm_control_panel',
-  'climate',
-  'fan',
-  'sensor',
-  'binary_sensor',
-  'button',
-  'camera',
-  'siren',
-  'valve',
-  'number',
-  'select',
-  'scene',
-  'other',
-]);
-export type Domain = z.infer<typeof domainSchema>;
+/** The domains the hub models (one description each in `domains/`); other Home Assistant domains are carried as `other`. */
+export { domainSchema, type Domain } from './domains/index.js';
 
 export const deviceInfoSchema = z.object({
   id: z.string().optional(),

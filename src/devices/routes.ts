@@ -13,6 +13,7 @@ import type { LanBroker } from './mqtt/broker.js';
 import { credentialSchema, usernameSchema, type DeviceCredentials } from './credentials.js';
 import type { DemoHome } from './demo/home.js';
 import { HearthError } from '../core/errors.js';
+import { devicesErrors } from './errors.js';
 
 const error = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const idParams = z.object({ id: z.string().max(255) });
@@ -182,7 +183,7 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
         },
       },
       async (req, reply) => {
-        if (!demo?.isRunning) throw new HearthError('DEMO_OFF', 'The demo home is off; turn it on in Settings → Home to play with it', 409);
+        if (!demo?.isRunning) throw devicesErrors.error('DEMO_OFF', 'The demo home is off; turn it on in Settings → Home to play with it');
         if (!(await demo.setSensor(req.params.id, req.body.on))) throw notFound('demo sensor', req.params.id);
         return reply.status(204).send(null);
       },

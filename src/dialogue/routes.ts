@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HubContext } from '../part/context.js';
-import { HearthError, unauthorized } from '../core/errors.js';
+import { unauthorized } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import { channelOf } from '../gate/routes.js';
 import { principalOf, requireSignedIn } from '../core/guard.js';
@@ -10,6 +10,7 @@ import type { MembersService } from '../members/service.js';
 import { addRetryAfterHeader } from '../members/retry-after.js';
 import type { Dialogue } from './dialogue.js';
 import { dialogueReplySchema, sayBodySchema } from './model.js';
+import { dialogueErrors } from './errors.js';
 
 const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
@@ -48,7 +49,7 @@ export function dialogueRoutes(ctx: HubContext, dialogue: Dialogue, members: Pic
         if (!member || member.disabled) throw unauthorized();
         if (!limiter.take(member.id)) {
           const wait = Math.max(1, limiter.retryAfter(member.id));
-          throw new HearthError('RATE_LIMITED', `Too many messages; try again in ${wait} s`, 429, { retry_after_s: wait });
+          throw dialogueErrors.error('RATE_LIMITED', `Too many messages; try again in ${wait} s`, { retry_after_s: wait });
         }
         const body = req.body;
         const reply = await dialogue.say({ member, channel: channelOf(p), ...('text' in body ? { text: body.text } : { choice: body.choice }) });

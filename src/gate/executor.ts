@@ -92,8 +92,9 @@ export class Executor {
   }
 
   private async runSystem(system: SystemAction, action: Action, onSent: SentHook): Promise<ExecResult> {
+    let observed: void | string;
     try {
-      await system.run(action.params);
+      observed = await system.run(action.params);
     } catch (err) {
       onSent(errorMessage(err));
       // A hub change that no longer applies (the username was taken meanwhile) keeps its own code.
@@ -101,7 +102,8 @@ export class Executor {
     }
     onSent();
     // A hub action's effect is its own completion: run() resolves when it is done.
-    return { status: 'executed', entity: null, detail: { message: system.describe(action.params) } };
+    const described = system.describe(action.params);
+    return { status: 'executed', entity: null, detail: { message: typeof observed === 'string' ? `${described}: ${observed}` : described } };
   }
 
   private waitFor(entityId: string, expected: string | null): { done: Promise<boolean>; cancel: () => void } {

@@ -16,7 +16,7 @@ import type { Risk } from '../config/sections/policy.js';
 import { Executor, systemKey, type ExecResult } from './executor.js';
 import { evaluatePolicy, type PolicyVerdict } from './policy.js';
 import { EnvelopeStore, envelopeDigest, type StoredEnvelope } from './store.js';
-import { gateError, type GateErrorCode } from './errors.js';
+import { gateError, type GateErrorCode, gateErrors } from './errors.js';
 import { ConfirmWindows } from './confirm.js';
 import {
   actionSchema,
@@ -155,7 +155,14 @@ export class ActionGate implements Service {
 
   // ---- requests ------------------------------------------------------------------------
 
-  async request(raw: GateRequest): Promise<GateOutcome> {
+  /**
+   * Asks for an action. The outcome comes once its last audit entries are on disk; a caller that
+   * writes its own record of the outcome (a workflow's step row) may pass `recorded` instead:
+   * the outcome then comes as soon as it is known, its entries still waiting for this turn's group
+   * commit, and `recorded` gets that commit to await, so that the caller's record joins it.
+   * Either way the action ran only after its request entry was on disk.
+   */
+  async request(raw: GateRequest, options: { recorded?: (commit: Promise<unknown>) => void } = {}): Promise<GateOutcome> {
     const parsed = gateRequestSchema.safeParse(raw);
     const actionParsed = parsed.success ? actionSchema.safeParse(parsed.data.action) : undefined;
     if (!parsed.success || !actionParsed?.success) {
@@ -190,10 +197,12 @@ export class ActionGate implements Service {
     const verdict = this.verdict(action, target.entity, role, req.origin.channel, this.ctx.clock.now(), req.origin.proposer);
     if (verdict.kind === 'refused') return refuse(verdict.code, verdict.message, verdict.risk);
 
+    // The request's entry is on disk (this turn's group commit) before the action runs.
+    const requested = (data: Record<string, unknown>) =>
+      this.ctx.audit.appendDurably({ actor, origin: req.origin.channel, kind: 'action.requested', subject: actionId, data: { ...data, ...proposed } });
     if (verdict.kind === 'direct') {
-      audit('action.requested', { action: forAudit(action), risk: verdict.risk, path: 'direct', reason: req.reason ?? null, ...proposed });
-      const outcome = await this.track(this.runAction(action, actionId, actor, req.origin.channel));
-      return outcome;
+      await requested({ action: forAudit(action), risk: verdict.risk, path: 'direct', reason: req.reason ?? null, ...proposed });
+      return this.track(this.runAction(action, actionId, actor, req.origin.channel, options.recorded));
     }
 
     // A hub change by an owner who confirmed with their PIN on this sign-in a few minutes ago
@@ -201,8 +210,8 @@ export class ActionGate implements Service {
     if (this.isHubChange(action) && verdict.policy.quorum === 1 && this.windows.covers(req.origin.member_id ?? '', req.origin.session_id)) {
       const self = this.selfConfirm({ origin: { member_id: req.origin.member_id, channel: req.origin.channel }, policy: verdict.policy });
       if (self) {
-        audit('action.requested', { action: forAudit(action), risk: verdict.risk, path: 'confirmed', confirmed: 'window', reason: req.reason ?? null });
-        return this.track(this.runAction(action, actionId, actor, req.origin.channel));
+        await requested({ action: forAudit(action), risk: verdict.risk, path: 'confirmed', confirmed: 'window', reason: req.reason ?? null });
+        return this.track(this.runAction(action, actionId, actor, req.origin.channel, options.recorded));
       }
     }
     const eligible = this.eligibleApprovers(verdict.policy.approver_roles, verdict.policy.exclude_requester ? req.origin.member_id : null);
@@ -231,7 +240,7 @@ export class ActionGate implements Service {
       outcome: null,
     };
     const envelope: Envelope = { ...base, digest: envelopeDigest(base) };
-    this.ctx.audit.withEntry(
+    await this.ctx.audit.withEntryDurably(
       {
         actor,
         origin: req.origin.channel,
@@ -340,23 +349,27 @@ export class ActionGate implements Service {
     const decision: Decision = { member_id: input.member_id, decision: input.decision, channel: input.channel, at };
     const approvals = this.boundApprovals(stored) + (input.decision === 'approve' ? 1 : 0);
     const next: EnvelopeState = input.decision === 'deny' && stored.deny_ends ? 'denied' : approvals >= env.policy.quorum ? 'approved' : 'pending';
+    // The decision and, when it completes the quorum, the `executing` step share one group commit.
+    const decided = this.ctx.audit.withEntryDurably(
+      {
+        actor: input.member_id,
+        origin: input.channel,
+        kind: 'approval.decided',
+        subject: env.id,
+        data: { decision: input.decision, digest: env.digest, approvals, quorum: env.policy.quorum, state: next, ...selfNote },
+      },
+      () => {
+        this.store.addDecision(env.id, decision, env.digest);
+        if (next !== 'pending') {
+          const outcome: OutcomeDetail | undefined = next === 'denied' ? { code: 'DENIED', message: `denied by ${input.member_id}` } : undefined;
+          if (!this.store.transition(env.id, ['pending'], next, at, outcome)) throw new LostRace();
+        }
+      },
+    );
+    const running = next === 'approved' ? this.track(this.executeEnvelope(stored)) : undefined;
+    running?.catch(() => {}); // awaited below, or dropped with the decision's own error
     try {
-      this.ctx.audit.withEntry(
-        {
-          actor: input.member_id,
-          origin: input.channel,
-          kind: 'approval.decided',
-          subject: env.id,
-          data: { decision: input.decision, digest: env.digest, approvals, quorum: env.policy.quorum, state: next, ...selfNote },
-        },
-        () => {
-          this.store.addDecision(env.id, decision, env.digest);
-          if (next !== 'pending') {
-            const outcome: OutcomeDetail | undefined = next === 'denied' ? { code: 'DENIED', message: `denied by ${input.member_id}` } : undefined;
-            if (!this.store.transition(env.id, ['pending'], next, at, outcome)) throw new LostRace();
-          }
-        },
-      );
+      await decided;
     } catch (err) {
       if (err instanceof LostRace) throw gateError('APPROVAL_FINISHED', 'this request was decided by someone else a moment ago');
       if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) throw gateError('ALREADY_DECIDED', 'you have already decided on this request');
@@ -365,7 +378,7 @@ export class ActionGate implements Service {
     const after = this.mustGet(env.id);
     this.ctx.bus.emit('approval.decided', { envelope: after, decision });
     if (next === 'denied') this.ctx.bus.emit('approval.finished', after);
-    if (next === 'approved') return this.track(this.executeEnvelope(env.id));
+    if (running) return running;
     return after;
   }
 
@@ -421,22 +434,31 @@ export class ActionGate implements Service {
   // ---- execution -----------------------------------------------------------------------
 
   /** approved → executing exactly once (conditional update), re-check, run, confirm, finish. */
-  private async executeEnvelope(id: string): Promise<Envelope> {
-    const stored = this.store.get(id);
-    if (!stored) throw gateError('APPROVAL_NOT_FOUND', `no approval request ${id}`);
-    const { envelope: env, actor } = stored;
+  /**
+   * `asked` is the envelope as read when the decision was made (its actor, origin and digest never
+   * change); the `executing` step is queued in the decision's group commit, and the rest works on
+   * the envelope as stored once that commit is on disk, before anything is sent.
+   */
+  private async executeEnvelope(asked: StoredEnvelope): Promise<Envelope> {
+    const { envelope: env, actor } = asked;
+    const id = env.id;
     const channel = env.origin.channel;
+    let stored: StoredEnvelope;
     try {
-      this.ctx.audit.withEntry({ actor, origin: channel, kind: 'approval.executing', subject: id, data: { digest: env.digest } }, () => {
-        if (!this.store.transition(id, ['approved'], 'executing', isoTime(this.ctx.clock.now()))) throw new LostRace();
-      });
+      ({ result: stored } = await this.ctx.audit.withEntryDurably(
+        { actor, origin: channel, kind: 'approval.executing', subject: id, data: { digest: env.digest } },
+        () => {
+          if (!this.store.transition(id, ['approved'], 'executing', isoTime(this.ctx.clock.now()))) throw new LostRace();
+          return this.store.get(id)!;
+        },
+      ));
     } catch (err) {
-      if (err instanceof LostRace) return this.mustGet(id); // someone else runs it
+      if (err instanceof LostRace) return this.mustGet(id); // not approved (yet), or someone else runs it
       throw err;
     }
     const problem = this.recheck(stored);
     if (problem) {
-      this.finish(id, actor, channel, 'failed', problem);
+      await this.finish(id, actor, channel, 'failed', problem);
       const after = this.mustGet(id);
       this.ctx.bus.emit('action.executed', {
         envelope_id: id,
@@ -445,34 +467,35 @@ export class ActionGate implements Service {
       });
       return after;
     }
-    const result = await this.executor.run(env.action, (error) =>
-      this.ctx.audit.append({
-        actor,
-        origin: channel,
-        kind: 'action.executed',
-        subject: id,
-        data: { action: forAudit(env.action), sent: !error, ...(error ? { error } : {}) },
-      }),
-    );
-    this.finish(id, actor, channel, result.status, result.detail);
+    const sent = this.sentEntries(env.action, id, actor, channel);
+    const result = await this.executor.run(env.action, sent.hook);
+    await Promise.all([sent.written(), this.finish(id, actor, channel, result.status, result.detail)]);
     this.ctx.bus.emit('action.executed', { envelope_id: id, action: env.action, outcome: toOutcome(result, id, id) });
     return this.mustGet(id);
   }
 
-  private async runAction(action: Action, actionId: string, actor: string, channel: Origin): Promise<ExecutionOutcome> {
-    const result = await this.executor.run(action, (error) =>
-      this.ctx.audit.append({
-        actor,
-        origin: channel,
-        kind: 'action.executed',
-        subject: actionId,
-        data: { action: forAudit(action), sent: !error, ...(error ? { error } : {}) },
-      }),
-    );
+  private async runAction(
+    action: Action,
+    actionId: string,
+    actor: string,
+    channel: Origin,
+    recorded?: (commit: Promise<unknown>) => void,
+  ): Promise<ExecutionOutcome> {
+    const sent = this.sentEntries(action, actionId, actor, channel);
+    const result = await this.executor.run(action, sent.hook);
     const kind = result.status === 'executed' ? 'action.confirmed' : `action.${result.status}`;
-    this.ctx.audit.append({ actor, origin: channel, kind, subject: actionId, data: { detail: result.detail } });
     const outcome = toOutcome(result, actionId);
-    this.ctx.bus.emit('action.executed', { action, outcome });
+    // With a device that answers at once, "sent" and "confirmed" share one group commit.
+    const commit = Promise.all([
+      sent.written(),
+      this.ctx.audit.appendDurably({ actor, origin: channel, kind, subject: actionId, data: { detail: result.detail } }),
+    ]).then(() => this.ctx.bus.emit('action.executed', { action, outcome }));
+    if (!recorded) {
+      await commit;
+      return outcome;
+    }
+    void this.track(commit).catch(() => {}); // stop() waits for it; the caller awaits it
+    recorded(commit);
     return outcome;
   }
 
@@ -496,13 +519,38 @@ export class ActionGate implements Service {
     return undefined;
   }
 
-  private finish(id: string, actor: string, channel: Origin, state: 'executed' | 'failed' | 'unconfirmed', detail: OutcomeDetail): void {
-    let moved = false;
-    this.ctx.audit.withEntry({ actor, origin: channel, kind: `approval.${state}`, subject: id, data: { ...detail } }, () => {
-      moved = this.store.transition(id, ['executing'], state, isoTime(this.ctx.clock.now()), detail);
-      if (!moved) throw new LostRace();
-    });
-    if (moved) this.ctx.bus.emit('approval.finished', this.mustGet(id));
+  private async finish(id: string, actor: string, channel: Origin, state: 'executed' | 'failed' | 'unconfirmed', detail: OutcomeDetail): Promise<void> {
+    try {
+      await this.ctx.audit.withEntryDurably({ actor, origin: channel, kind: `approval.${state}`, subject: id, data: { ...detail } }, () => {
+        if (!this.store.transition(id, ['executing'], state, isoTime(this.ctx.clock.now()), detail)) throw new LostRace();
+      });
+    } catch (err) {
+      if (err instanceof LostRace) return;
+      throw err;
+    }
+    this.ctx.bus.emit('approval.finished', this.mustGet(id));
+  }
+
+  /**
+   * The executor's "sent" hook: the `action.executed` entry goes into the group commit of the
+   * moment the command was handed on (it records the send, after it happened); `written()` is
+   * that commit, awaited before the outcome is reported.
+   */
+  private sentEntries(action: Action, subject: string, actor: string, channel: Origin): { hook: (error?: string) => void; written: () => Promise<unknown> } {
+    let entry: Promise<unknown> = Promise.resolve();
+    return {
+      hook: (error) => {
+        entry = this.ctx.audit.appendDurably({
+          actor,
+          origin: channel,
+          kind: 'action.executed',
+          subject,
+          data: { action: forAudit(action), sent: !error, ...(error ? { error } : {}) },
+        });
+        entry.catch(() => {}); // awaited by written(); never an unhandled rejection while the device is awaited
+      },
+      written: () => entry,
+    };
   }
 
   /**
@@ -623,7 +671,7 @@ export class ActionGate implements Service {
 
   private mustGet(id: string): Envelope {
     const s = this.store.get(id);
-    if (!s) throw new HearthError('APPROVAL_NOT_FOUND', `no approval request ${id}`, 404);
+    if (!s) throw gateErrors.error('APPROVAL_NOT_FOUND', `no approval request ${id}`);
     return s.envelope;
   }
 

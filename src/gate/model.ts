@@ -135,7 +135,8 @@ export interface ListQuery {
 /** An action on the hub itself (restart a service, re-sync a connector), run by the executor. */
 export interface SystemAction {
   risk: z.infer<typeof riskSchema>;
-  run: (params: Record<string, unknown>) => Promise<void>;
+  /** Resolves when done; a sentence it resolves with (what it observed afterwards) goes into the outcome. */
+  run: (params: Record<string, unknown>) => Promise<void | string>;
   describe: (params: Record<string, unknown>) => string;
   /** One of the hub's own changes: its risk and approval rule come from policy.hub_changes. */
   change?: boolean;

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
 import { requireRole } from '../core/guard.js';
+import type Database from 'better-sqlite3';
+import { scrubSecrets, secretValues } from '../config/scrub.js';
 
 /** pino's numeric levels, from warn up: only these are kept. */
 const LEVELS = { warn: 40, error: 50, fatal: 60 } as const;
@@ -120,35 +122,69 @@ export class LogBook implements Service {
   }
 
   list(query: z.infer<typeof logQuerySchema>): z.infer<typeof logPageSchema> {
-    const where = ['level >= ?'];
-    const args: unknown[] = [LEVELS[query.level]];
-    if (query.part) {
-      where.push('part = ?');
-      args.push(query.part);
-    }
-    if (query.q) {
-      where.push("(msg LIKE ? ESCAPE '\\' OR line LIKE ? ESCAPE '\\')");
-      const like = `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      args.push(like, like);
-    }
-    if (query.before) {
-      where.push('id < ?');
-      args.push(query.before);
-    }
-    const rows = this.ctx.store.telemetry
-      .prepare(`SELECT id, at, level, part, msg, line FROM log_entries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`)
-      .all(...args, query.limit + 1) as { id: number; at: number; level: number; part: string | null; msg: string; line: string }[];
-    const page = rows.slice(0, query.limit);
-    const entries: LogEntry[] = page.map((r) => ({
-      id: r.id,
-      at: new Date(r.at).toISOString(),
-      level: LEVEL_NAMES[r.level] ?? 'fatal',
-      part: r.part,
-      msg: r.msg,
-      details: r.line,
-    }));
-    return { entries, next_before: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null, dropped: this.droppedTotal };
+    return { ...queryLogBook(this.ctx.store.telemetry, query), dropped: this.droppedTotal };
   }
+}
+
+/** One page of the log book, newest first (the table is read wherever it is: the hub, support diagnostics). */
+export function queryLogBook(db: Database.Database, query: z.infer<typeof logQuerySchema>): { entries: LogEntry[]; next_before: number | null } {
+  const where = ['level >= ?'];
+  const args: unknown[] = [LEVELS[query.level]];
+  if (query.part) {
+    where.push('part = ?');
+    args.push(query.part);
+  }
+  if (query.q) {
+    where.push("(msg LIKE ? ESCAPE '\\' OR line LIKE ? ESCAPE '\\')");
+    const like = `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    args.push(like, like);
+  }
+  if (query.before) {
+    where.push('id < ?');
+    args.push(query.before);
+  }
+  const rows = db
+    .prepare(`SELECT id, at, level, part, msg, line FROM log_entries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`)
+    .all(...args, query.limit + 1) as { id: number; at: number; level: number; part: string | null; msg: string; line: string }[];
+  const page = rows.slice(0, query.limit);
+  const entries: LogEntry[] = page.map((r) => ({
+    id: r.id,
+    at: new Date(r.at).toISOString(),
+    level: LEVEL_NAMES[r.level] ?? 'fatal',
+    part: r.part,
+    msg: r.msg,
+    details: r.line,
+  }));
+  return { entries, next_before: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null };
+}
+
+/** What support diagnostics may ask of the log book. */
+export const supportLogQuerySchema = logQuerySchema.pick({ level: true, part: true, q: true }).partial();
+/** Support diagnostics carry at most this much of the log book (the link's RPC answers stay small). */
+export const SUPPORT_LOG_BYTES = 64 * 1024;
+
+/**
+ * The log book as support diagnostics send it: filtered, newest first, each line scrubbed again
+ * (the logger redacts secret keys, but a token quoted inside a message text is only caught
+ * here: the secret settings' values and anything shaped like a token), and cut to `maxBytes`.
+ */
+export function logsForSupport(
+  ctx: Pick<HubContext, 'store' | 'settings'>,
+  filter: z.infer<typeof supportLogQuerySchema> = {},
+  maxBytes = SUPPORT_LOG_BYTES,
+): { entries: LogEntry[]; truncated: boolean } {
+  if (!ctx.store.telemetry.open) return { entries: [], truncated: false };
+  const { entries } = queryLogBook(ctx.store.telemetry, { level: filter.level ?? 'warn', part: filter.part, q: filter.q, limit: 500 });
+  const secrets = secretValues(ctx.settings.get());
+  const out: LogEntry[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    const clean = { ...e, msg: scrubSecrets(e.msg, secrets, { pins: false }), details: scrubSecrets(e.details, secrets, { pins: false }) };
+    bytes += Buffer.byteLength(JSON.stringify(clean));
+    if (bytes > maxBytes) return { entries: out, truncated: true };
+    out.push(clean);
+  }
+  return { entries: out, truncated: entries.length === 500 };
 }
 
 /** GET /api/v1/health/logs: the owner's view of the log book, newest first. */

@@ -10,6 +10,7 @@ import { EXIT, FatalError, errorMessage } from '../core/errors.js';
 import { loadSettings, type LoadSettingsOptions } from '../config/load.js';
 import { SettingsService } from '../config/service.js';
 import { HubChanges } from '../core/hub-changes.js';
+import { Maintenance } from '../core/maintenance.js';
 import { SecretBox, sealBackupCopies, sealStoredSettings } from '../config/secret-box.js';
 import Database from 'better-sqlite3';
 import { Store, ensureDataDir } from '../store/database.js';
@@ -21,6 +22,7 @@ import { systemRoutes } from '../http/system-routes.js';
 import { MdnsAnnouncer } from '../http/mdns.js';
 import { allTables } from './parts.js';
 import { createParts } from './create-parts.js';
+import { defineHubMaintenance } from './maintenance.js';
 import { resolve } from 'node:path';
 
 export interface HubOptions extends LoadSettingsOptions {
@@ -112,6 +114,7 @@ export class Hub {
       metrics: createMetricsRegistry(),
       settings,
       changes: new HubChanges(),
+      maintenance: new Maintenance(),
       secrets,
     };
 
@@ -139,6 +142,7 @@ export class Hub {
     const http = new HttpService(app, initial.http.host, initial.http.port);
     services.add(http);
     services.add(new MdnsAnnouncer(ctx, http)); // after HTTP: it announces the port HTTP bound
+    defineHubMaintenance(ctx, services, { ...options, env });
     return new Hub(ctx, services, http, systemd);
   }
 

@@ -1,9 +1,10 @@
 import type { Logger } from '../core/logger.js';
 import type { ComponentHealth } from '../core/lifecycle.js';
-import { errorMessage, HearthError } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { LlmSettings } from '../config/sections/llm.js';
 import type { UsageLedger } from '../usage/index.js';
 import { CancelledError, type GenerateRequest, type GenerateResult, type LlmProvider, type ProviderName } from './provider.js';
+import { inferenceErrors } from './errors.js';
 
 export interface ChainRequest extends Omit<GenerateRequest, 'maxTokens'> {
   /** Whose budget pays: a member id, or `system` for the hub's own summaries. */
@@ -64,7 +65,7 @@ export class LlmChain {
         skipped.push({ provider: provider.name, error });
       }
     }
-    throw new HearthError('LLM_UNAVAILABLE', skipped.length === 0 ? 'no language model is set up' : 'no language model could answer just now', 503, {
+    throw inferenceErrors.error('LLM_UNAVAILABLE', skipped.length === 0 ? 'no language model is set up' : 'no language model could answer just now', {
       skipped,
     });
   }

@@ -3,9 +3,10 @@ import { availableParallelism } from 'node:os';
 import type { Llama, LlamaContext, LlamaModel, LlamaContextSequence } from 'node-llama-cpp';
 import type { Logger } from '../core/logger.js';
 import type { ComponentHealth } from '../core/lifecycle.js';
-import { errorMessage, HearthError } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { LlmSettings } from '../config/sections/llm.js';
 import { CancelledError, estimateTokens, type GenerateRequest, type GenerateResult, type LlmProvider } from './provider.js';
+import { inferenceErrors } from './errors.js';
 
 export type LocalState = 'not_loaded' | 'loading' | 'ready' | 'unloaded' | 'failed';
 
@@ -87,10 +88,10 @@ export class LocalProvider implements LlmProvider {
   }
 
   generate(req: GenerateRequest): Promise<GenerateResult> {
-    if (!this.configured()) return Promise.reject(new HearthError('LLM_NOT_CONFIGURED', 'no local model file is set (llm.model_path)', 503));
+    if (!this.configured()) return Promise.reject(inferenceErrors.error('LLM_NOT_CONFIGURED', 'no local model file is set (llm.model_path)'));
     if (req.signal.aborted) return Promise.reject(new CancelledError());
     if (this.queue.length >= (this.opts.maxQueue ?? 8))
-      return Promise.reject(new HearthError('LLM_BUSY', 'the local model has too many requests waiting', 503));
+      return Promise.reject(inferenceErrors.error('LLM_BUSY', 'the local model has too many requests waiting'));
     return new Promise<GenerateResult>((resolve, reject) => {
       const job: Job = {
         signal: req.signal,
@@ -182,7 +183,7 @@ export class LocalProvider implements LlmProvider {
       const available = await (this.opts.availableMemory ?? systemAvailableMemory)();
       const needed = size + s.min_free_memory_mb * 1024 * 1024;
       if (available < needed) {
-        throw new HearthError('LLM_NO_MEMORY', `not enough free memory to load the model (${mb(available)} MB free, ${mb(needed)} MB needed)`, 503);
+        throw inferenceErrors.error('LLM_NO_MEMORY', `not enough free memory to load the model (${mb(available)} MB free, ${mb(needed)} MB needed)`);
       }
       const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
       const threads = threadCount(s.threads);
@@ -286,7 +287,7 @@ export function checkGgufHeader(path: string): void {
   try {
     const head = Buffer.alloc(24);
     const n = readSync(fd, head, 0, 24, 0);
-    const bad = (why: string) => new HearthError('LLM_BAD_MODEL', `${path} is not a usable GGUF model file: ${why}`, 400);
+    const bad = (why: string) => inferenceErrors.error('LLM_BAD_MODEL', `${path} is not a usable GGUF model file: ${why}`);
     if (n < 24 || head.toString('ascii', 0, 4) !== 'GGUF') throw bad('it does not start with GGUF');
     const version = head.readUInt32LE(4);
     if (version !== 2 && version !== 3) throw bad(`unknown GGUF version ${version}`);

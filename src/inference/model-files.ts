@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, openSync, closeSync, fsyncSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { HearthError } from '../core/errors.js';
 import { checkGgufHeader } from './local.js';
+import { inferenceErrors } from './errors.js';
 
 /**
  * Model files in `<data>/models`: `hearth model pull URL --sha256 HASH` downloads one, resuming
@@ -32,10 +32,10 @@ export function modelFileName(url: string): string {
   try {
     path = new URL(url).pathname;
   } catch {
-    throw new HearthError('BAD_URL', `not a URL: ${url}`);
+    throw inferenceErrors.error('BAD_URL', `not a URL: ${url}`);
   }
   const name = decodeURIComponent(basename(path)).replace(/[^A-Za-z0-9._-]/g, '_');
-  if (!/\.gguf$/i.test(name) || name.startsWith('.')) throw new HearthError('BAD_URL', 'the URL must end in a .gguf file name');
+  if (!/\.gguf$/i.test(name) || name.startsWith('.')) throw inferenceErrors.error('BAD_URL', 'the URL must end in a .gguf file name');
   return name;
 }
 
@@ -49,9 +49,9 @@ async function hashOf(path: string): Promise<ReturnType<typeof createHash>> {
 /** Downloads (or resumes) a model; resolves with its final path once verified. */
 export async function pullModel(opts: PullOptions): Promise<string> {
   const want = opts.sha256.toLowerCase();
-  if (!/^[a-f0-9]{64}$/.test(want)) throw new HearthError('BAD_SHA256', 'the SHA-256 must be 64 hexadecimal characters');
+  if (!/^[a-f0-9]{64}$/.test(want)) throw inferenceErrors.error('BAD_SHA256', 'the SHA-256 must be 64 hexadecimal characters');
   const url = new URL(opts.url);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new HearthError('BAD_URL', 'only http and https URLs are supported');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw inferenceErrors.error('BAD_URL', 'only http and https URLs are supported');
   const dir = modelsDir(opts.dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const name = modelFileName(opts.url);
@@ -59,7 +59,7 @@ export async function pullModel(opts: PullOptions): Promise<string> {
   const part = `${final}.part`;
   if (existsSync(final)) {
     if ((await hashOf(final)).digest('hex') === want) return final;
-    throw new HearthError('MODEL_EXISTS', `${final} exists with another SHA-256; remove it first`, 409);
+    throw inferenceErrors.error('MODEL_EXISTS', `${final} exists with another SHA-256; remove it first`);
   }
 
   let have = existsSync(part) ? statSync(part).size : 0;
@@ -67,7 +67,7 @@ export async function pullModel(opts: PullOptions): Promise<string> {
   if (res.status === 416 && have > 0) {
     // The part is already whole (or longer than the file): verify what is there.
   } else if (!res.ok || !res.body) {
-    throw new HearthError('DOWNLOAD_FAILED', `the server answered HTTP ${res.status}`, 502);
+    throw inferenceErrors.error('DOWNLOAD_FAILED', `the server answered HTTP ${res.status}`);
   }
   const resumed = res.status === 206;
   if (res.ok && !resumed) have = 0; // the server ignored the range: start again
@@ -92,7 +92,7 @@ export async function pullModel(opts: PullOptions): Promise<string> {
   const got = res.ok ? hash.digest('hex') : (await hashOf(part)).digest('hex');
   if (got !== want) {
     unlinkSync(part);
-    throw new HearthError('SHA256_MISMATCH', `the download's SHA-256 is ${got}, not ${want}; it was deleted`, 422);
+    throw inferenceErrors.error('SHA256_MISMATCH', `the download's SHA-256 is ${got}, not ${want}; it was deleted`);
   }
   checkGgufHeader(part);
   renameSync(part, final);

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { ComponentHealth } from '../core/lifecycle.js';
-import { errorMessage, HearthError } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { LlmSettings } from '../config/sections/llm.js';
 import { CancelledError, estimateTokens, type GenerateRequest, type GenerateResult, type LlmProvider } from './provider.js';
+import { inferenceErrors } from './errors.js';
 
 /** The part of an OpenAI-compatible chat completion Hearth reads. */
 const completionSchema = z.object({
@@ -42,7 +43,7 @@ export class RemoteProvider implements LlmProvider {
   async generate(req: GenerateRequest): Promise<GenerateResult> {
     const s = this.settings();
     if (!s.remote_url || !s.remote_model)
-      throw new HearthError('LLM_NOT_CONFIGURED', 'no remote language model is set (llm.remote_url, llm.remote_model)', 503);
+      throw inferenceErrors.error('LLM_NOT_CONFIGURED', 'no remote language model is set (llm.remote_url, llm.remote_model)');
     const body = {
       model: s.remote_model,
       messages: [
@@ -62,9 +63,9 @@ export class RemoteProvider implements LlmProvider {
         body: JSON.stringify(body),
         signal: req.signal,
       });
-      if (!res.ok) throw new HearthError('LLM_REMOTE_FAILED', `the remote model answered HTTP ${res.status}`, 502);
+      if (!res.ok) throw inferenceErrors.error('LLM_REMOTE_FAILED', `the remote model answered HTTP ${res.status}`);
       const parsed = completionSchema.safeParse(await res.json());
-      if (!parsed.success) throw new HearthError('LLM_REMOTE_FAILED', 'the remote model sent an answer that is not a chat completion', 502);
+      if (!parsed.success) throw inferenceErrors.error('LLM_REMOTE_FAILED', 'the remote model sent an answer that is not a chat completion');
       const text = parsed.data.choices[0]!.message.content ?? '';
       const ms = performance.now() - t0;
       this.last = { ok: true, at: Date.now(), detail: `answered in ${Math.round(ms)} ms` };

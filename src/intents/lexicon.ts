@@ -1,30 +1,17 @@
 import type { Domain, Entity } from '../devices/model.js';
+import { actionOperations, canHaveStateOf, domainNouns, type AbstractAction } from '../devices/domains/index.js';
 
 /**
  * The words of the rule parser, as data. Verbs map to an abstract action first; the
  * operation is chosen per entity by its domain ("open" is open_cover for a garage, unlock
- * for a lock), so one sentence may fan out to several domains ("close everything").
+ * for a lock), so one sentence may fan out to several domains ("close everything"). What
+ * each verb means for a domain, and the nouns that name a domain's things, are in the domain
+ * descriptions (`src/devices/domains/`).
  */
-export type AbstractAction =
-  'on' | 'off' | 'toggle' | 'open' | 'close' | 'lock' | 'unlock' | 'arm_away' | 'arm_home' | 'arm_night' | 'disarm' | 'set' | 'dim' | 'stop';
+export type { AbstractAction } from '../devices/domains/index.js';
 
 /** The operation for an abstract action on a domain; missing = not applicable. */
-export const ACTION_OPERATIONS: Record<AbstractAction, Partial<Record<Domain, string>>> = {
-  on: { light: 'turn_on', switch: 'turn_on', fan: 'turn_on', siren: 'turn_on', climate: 'turn_on', scene: 'turn_on', camera: 'turn_on' },
-  off: { light: 'turn_off', switch: 'turn_off', fan: 'turn_off', siren: 'turn_off', climate: 'turn_off', camera: 'turn_off' },
-  toggle: { light: 'toggle', switch: 'toggle', fan: 'toggle' },
-  open: { cover: 'open_cover', valve: 'open_valve', lock: 'unlock' },
-  close: { cover: 'close_cover', valve: 'close_valve', lock: 'lock' },
-  lock: { lock: 'lock' },
-  unlock: { lock: 'unlock' },
-  arm_away: { alarm_control_panel: 'alarm_arm_away' },
-  arm_home: { alarm_control_panel: 'alarm_arm_home' },
-  arm_night: { alarm_control_panel: 'alarm_arm_night' },
-  disarm: { alarm_control_panel: 'alarm_disarm' },
-  set: { climate: 'set_temperature', light: 'turn_on', fan: 'set_percentage', cover: 'set_cover_position', number: 'set_value' },
-  dim: { light: 'turn_on' },
-  stop: { cover: 'stop_cover' },
-};
+export const ACTION_OPERATIONS: Record<AbstractAction, Partial<Record<Domain, string>>> = actionOperations();
 
 /** Single-word verbs at the head of a command. `turn`/`switch` take an on/off particle. */
 export const VERBS: Record<string, AbstractAction | 'particle'> = {
@@ -67,18 +54,7 @@ export const VERBS: Record<string, AbstractAction | 'particle'> = {
 };
 
 /** Words that say which things a sentence means, by domain (singular forms). */
-export const DOMAIN_WORDS: Partial<Record<Domain, string[]>> = {
-  light: ['light', 'lamp', 'lighting', 'bulb'],
-  switch: ['switch', 'plug', 'socket', 'outlet'],
-  lock: ['lock', 'door', 'deadbolt'],
-  cover: ['cover', 'blind', 'shade', 'curtain', 'shutter'],
-  alarm_control_panel: ['alarm', 'security', 'system'],
-  climate: ['thermostat', 'heating', 'heater', 'climate', 'ac', 'aircon', 'hvac'],
-  fan: ['fan'],
-  camera: ['camera'],
-  siren: ['siren'],
-  valve: ['valve', 'tap'],
-};
+export const DOMAIN_WORDS: Partial<Record<Domain, string[]>> = domainNouns();
 
 /** Extra words by device class (binary sensors and covers carry theirs in attributes). */
 export const DEVICE_CLASS_WORDS: Record<string, string[]> = {
@@ -190,33 +166,9 @@ export const STATE_WORDS: Record<string, string> = {
   somebody: 'motion',
 };
 
-/** Which entities a yes/no state word can apply to. */
+/** Which entities a yes/no state word can apply to (the domain descriptions' `words.states`). */
 export function canHaveState(entity: Entity, expect: string): boolean {
-  const dc = String(entity.attributes.device_class ?? '');
-  switch (expect) {
-    case 'locked':
-    case 'unlocked':
-      return entity.domain === 'lock';
-    case 'open':
-    case 'closed':
-      return (
-        entity.domain === 'cover' ||
-        entity.domain === 'valve' ||
-        entity.domain === 'lock' ||
-        (entity.domain === 'binary_sensor' && ['door', 'window', 'garage_door', 'opening', 'garage'].includes(dc))
-      );
-    case 'on':
-    case 'off':
-      return ['light', 'switch', 'fan', 'siren', 'climate', 'camera', 'alarm_control_panel'].includes(entity.domain);
-    case 'armed':
-    case 'disarmed':
-    case 'triggered':
-      return entity.domain === 'alarm_control_panel';
-    case 'motion':
-      return entity.domain === 'binary_sensor' && ['motion', 'occupancy', 'presence'].includes(dc);
-    default:
-      return true;
-  }
+  return canHaveStateOf(entity.domain, String(entity.attributes.device_class ?? ''), expect);
 }
 
 /** Whether an entity has a temperature to report. */

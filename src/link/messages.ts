@@ -17,6 +17,8 @@ export function topicsFor(hubId: string) {
     root,
     status: `${root}/status`,
     upEvents: `${root}/up/events`,
+    /** Pieces of a backup copy for the relay (backupChunkSchema), QoS 1, shared between relays. */
+    upBackup: `${root}/up/backup`,
     downCmd: `${root}/down/cmd`,
     rpcReq: `${root}/rpc/req`,
     /** Replies go under the hub's own root, so the broker's ACL (hearth/v1/<hub>/#) allows them. */
@@ -30,6 +32,20 @@ export function parseTopic(topic: string): { hubId: string; rest: string } | und
   const m = /^hearth\/v1\/([A-Za-z0-9_-]{1,64})\/(.+)$/.exec(topic);
   return m ? { hubId: m[1]!, rest: m[2]! } : undefined;
 }
+
+/** One piece of a sealed backup on its way to the relay; the relay joins them and checks sha256. */
+export const backupChunkSchema = z.strictObject({
+  v: z.literal(1),
+  hub_id: hubIdSchema,
+  name: z.string().regex(/^hearth-\d{8}-\d{6}(-\d+)?\.hbk$/),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  download_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().positive(),
+  index: z.number().int().min(0),
+  count: z.number().int().min(1).max(100_000),
+  data: z.base64(),
+});
+export type BackupChunk = z.infer<typeof backupChunkSchema>;
 
 export const priorityClasses = ['audit', 'alert', 'event', 'telemetry'] as const;
 export const priorityClassSchema = z.enum(priorityClasses);

@@ -106,6 +106,11 @@ export class LinkService implements Service {
     }
   }
 
+  /** The connected MQTT client, when online (the backup copy publishes through it). */
+  get client(): MqttClient | undefined {
+    return this.connection?.state === 'online' ? this.connection.current : undefined;
+  }
+
   get enabled(): boolean {
     return this.hubId !== undefined;
   }
@@ -121,6 +126,8 @@ export class LinkService implements Service {
     this.wake();
     return id;
   }
+
+  private announcing = false;
 
   async start(): Promise<void> {
     if (!this.hubId || !this.outbox) return;
@@ -170,10 +177,13 @@ export class LinkService implements Service {
       },
       onMessage: (topic, payload, packet, client) => this.onMessage(topic, payload, packet, client),
     });
-    this.deps.support.onChange(() => {
-      const client = this.connection?.current;
-      if (client) this.announceSupport(client);
-    });
+    if (!this.announcing) {
+      this.announcing = true; // once: start() runs again when support restarts the link
+      this.deps.support.onChange(() => {
+        const client = this.connection?.current;
+        if (client) this.announceSupport(client);
+      });
+    }
     await this.connection.start();
     this.tick = setInterval(() => this.onTick(), TICK_MS);
     this.tick.unref();
@@ -188,11 +198,6 @@ export class LinkService implements Service {
     await this.connection?.stop();
     this.flushAcks();
     this.metrics.connected.set(0);
-  }
-
-  /** Maintenance: drop the connection and dial again. */
-  restartConnection(): void {
-    this.connection?.restart();
   }
 
   health(): ComponentHealth {

@@ -9,6 +9,7 @@ import { HearthError, notFound } from '../core/errors.js';
 import { principalOf, requireOwnerFor, requireRole } from '../core/guard.js';
 import { changeOrigin, pendingChangeSchema, type HubChanges } from '../core/hub-changes.js';
 import type { SupportAnnouncement } from './messages.js';
+import { linkErrors } from './errors.js';
 
 export const supportScopeSchema = z.enum(['diagnostics', 'maintenance']);
 export type SupportScope = z.infer<typeof supportScopeSchema>;
@@ -247,4 +248,4 @@ export function supportRoutes(ctx: HubContext, grants: SupportGrants, changes: H
 
 const minutesWords = (m: number): string => (m % 60 === 0 ? `${m / 60} hour${m === 60 ? '' : 's'}` : `${m} minute${m === 1 ? '' : 's'}`);
 
-export const supportRefused = (reason: string): HearthError => new HearthError('SUPPORT_REFUSED', reason, 403);
+export const supportRefused = (reason: string): HearthError => linkErrors.error('SUPPORT_REFUSED', reason);

@@ -7,6 +7,7 @@ import { RateLimiter } from '../core/rate-limit.js';
 import type { Member } from './model.js';
 import { toMember, type MemberRepo } from './repo.js';
 import type { Actor } from './service.js';
+import { membersErrors } from './errors.js';
 
 export const PAIRING_TTL_MS = 15 * 60_000;
 
@@ -57,10 +58,10 @@ export class PairingCodes {
 
   redeem(code: string, telegramUserId: number): Member {
     if (!Number.isSafeInteger(telegramUserId) || telegramUserId <= 0)
-      throw new HearthError('INVALID_TELEGRAM_USER', 'A Telegram user id is a positive whole number');
+      throw membersErrors.error('INVALID_TELEGRAM_USER', 'A Telegram user id is a positive whole number');
     const key = String(telegramUserId);
     const wait = this.limiter.retryAfter(key);
-    if (wait > 0) throw new HearthError('RATE_LIMITED', `Too many pairing attempts; try again in ${wait} s`, 429, { retry_after_s: wait });
+    if (wait > 0) throw membersErrors.error('RATE_LIMITED', `Too many pairing attempts; try again in ${wait} s`, { retry_after_s: wait });
     const normalized = String(code).trim().toLowerCase();
     const row = /^[0-9a-z]{8}$/.test(normalized) ? this.find.get(sha256Hex(normalized)) : undefined;
     const now = this.ctx.clock.now();
@@ -76,13 +77,13 @@ export class PairingCodes {
       throw error;
     };
     if (!row || row.used_at)
-      return fail(new HearthError('PAIRING_CODE_INVALID', 'That pairing code is not valid; ask the owner for a new one', 403), row ? 'used' : 'unknown');
+      return fail(membersErrors.error('PAIRING_CODE_INVALID', 'That pairing code is not valid; ask the owner for a new one'), row ? 'used' : 'unknown');
     if (Date.parse(row.expires_at) <= now) {
-      return fail(new HearthError('PAIRING_CODE_EXPIRED', 'That pairing code has expired; ask the owner for a new one', 403), 'expired');
+      return fail(membersErrors.error('PAIRING_CODE_EXPIRED', 'That pairing code has expired; ask the owner for a new one'), 'expired');
     }
     const member = this.repo.get(row.member_id);
     if (!member || member.disabled)
-      return fail(new HearthError('PAIRING_CODE_INVALID', 'That pairing code is not valid; ask the owner for a new one', 403), 'member_unavailable');
+      return fail(membersErrors.error('PAIRING_CODE_INVALID', 'That pairing code is not valid; ask the owner for a new one'), 'member_unavailable');
     const other = this.repo.getByIdentity('telegram_chat', telegramUserId);
     if (other && other.id !== member.id) {
       throw conflict('TELEGRAM_ALREADY_PAIRED', 'This Telegram account is already linked to another member; the owner can unlink it first');
@@ -91,7 +92,7 @@ export class PairingCodes {
       { actor: member.id, origin: 'telegram', kind: 'member.telegram_paired', subject: member.id, data: { telegram_user_id: telegramUserId } },
       () => {
         if (this.markUsed.run(isoTime(now), row.code_hash).changes !== 1) {
-          throw new HearthError('PAIRING_CODE_INVALID', 'That pairing code is not valid; ask the owner for a new one', 403);
+          throw membersErrors.error('PAIRING_CODE_INVALID', 'That pairing code is not valid; ask the owner for a new one');
         }
         this.repo.setIdentity(member.id, 'telegram_chat', telegramUserId, isoTime(now), isoTime(now));
       },

@@ -1,5 +1,5 @@
 import { randomBytes, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { HearthError } from '../core/errors.js';
+import { membersErrors } from './errors.js';
 
 /**
  * scrypt hashes in a PHC-style string, `$scrypt$ln=15,r=8,p=1$<salt>$<hash>` (base64), so the
@@ -116,7 +116,7 @@ export async function burnPasswordCheck(password: string): Promise<void> {
 
 /** The policy beyond the schema's length: not the username, not one repeated character. */
 export function checkPasswordPolicy(password: string, username: string): void {
-  if (password.length < 10) throw new HearthError('WEAK_PASSWORD', 'The password needs at least 10 characters');
-  if (password.toLowerCase() === username.toLowerCase()) throw new HearthError('WEAK_PASSWORD', 'The password must not be the username');
-  if (/^(.)\1*$/.test(password)) throw new HearthError('WEAK_PASSWORD', 'The password must not be one character repeated');
+  if (password.length < 10) throw membersErrors.error('WEAK_PASSWORD', 'The password needs at least 10 characters');
+  if (password.toLowerCase() === username.toLowerCase()) throw membersErrors.error('WEAK_PASSWORD', 'The password must not be the username');
+  if (/^(.)\1*$/.test(password)) throw membersErrors.error('WEAK_PASSWORD', 'The password must not be one character repeated');
 }

@@ -11,6 +11,7 @@ import type { SessionStore } from './sessions.js';
 import { checkPasswordPolicy, hashPassword, hashPinSync, verifyPassword, verifyPinSync } from './passwords.js';
 import type { CreateMemberBody, UpdateMemberBody, UpdateSelfBody } from './schemas.js';
 import { PairingCodes } from './pairing.js';
+import { membersErrors } from './errors.js';
 
 declare module '../core/bus.js' {
   interface HubEvents {
@@ -104,7 +105,7 @@ export class MembersService {
   verifyPin(memberId: string, pin: string, channel: Origin): boolean {
     const key = memberId;
     const wait = this.pinLimiter.retryAfter(key);
-    if (wait > 0) throw new HearthError('PIN_LOCKED', `Too many wrong PINs; try again in ${Math.ceil(wait / 60)} min`, 429, { retry_after_s: wait });
+    if (wait > 0) throw membersErrors.error('PIN_LOCKED', `Too many wrong PINs; try again in ${Math.ceil(wait / 60)} min`, { retry_after_s: wait });
     const row = this.repo.get(memberId);
     if (!row || row.disabled) return false;
     if (!row.pin_hash) {
@@ -295,13 +296,13 @@ export class MembersService {
 
   private async checkCurrentPassword(row: MemberRow, current: string | undefined): Promise<void> {
     if (!row.password_hash) return; // nothing to prove with (a member without a password)
-    if (!current) throw new HearthError('CURRENT_PASSWORD_REQUIRED', 'Give your current password (current_password) to change your password or PIN');
+    if (!current) throw membersErrors.error('CURRENT_PASSWORD_REQUIRED', 'Give your current password (current_password) to change your password or PIN');
     const wait = this.currentPasswordLimiter.retryAfter(row.id);
-    if (wait > 0) throw new HearthError('RATE_LIMITED', `Too many wrong passwords; try again in ${wait} s`, 429, { retry_after_s: wait });
+    if (wait > 0) throw membersErrors.error('RATE_LIMITED', `Too many wrong passwords; try again in ${wait} s`, { retry_after_s: wait });
     if (!(await verifyPassword(current, row.password_hash))) {
       this.currentPasswordLimiter.take(row.id);
       this.ctx.audit.append({ actor: row.id, origin: 'web', kind: 'auth.password.failed', subject: row.id, data: { reason: 'wrong_current_password' } });
-      throw new HearthError('CURRENT_PASSWORD_WRONG', 'The current password is wrong', 403);
+      throw membersErrors.error('CURRENT_PASSWORD_WRONG', 'The current password is wrong');
     }
   }
 

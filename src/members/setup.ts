@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writ
 import { join } from 'node:path';
 import type { HubContext } from '../part/context.js';
 import { isoTime } from '../core/clock.js';
-import { EXIT, FatalError, HearthError, conflict } from '../core/errors.js';
+import { EXIT, FatalError, conflict } from '../core/errors.js';
 import { humanCode, newId, safeEqual, sha256Hex } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { RateLimiter } from '../core/rate-limit.js';
@@ -12,6 +12,7 @@ import type { NewSession, SessionStore } from './sessions.js';
 import { checkPasswordPolicy, hashPassword, hashPinSync } from './passwords.js';
 import { limiter, RateLimitedError } from './login.js';
 import type { SetupBody } from './schemas.js';
+import { membersErrors } from './errors.js';
 
 export const SETUP_CODE_FILE = 'setup-code';
 const SETUP_DONE_KEY = 'setup_completed_at';
@@ -87,7 +88,7 @@ export class FirstRun {
       this.failedBefore.add(address);
       this.audit('setup.failed', { ip: client.ip, reason: 'wrong_code' });
       this.log.warn({ ip: client.ip }, 'setup attempted with a wrong code');
-      throw new HearthError('SETUP_CODE_INVALID', "That setup code is not right; it is in the setup-code file in the hub's data directory", 403);
+      throw membersErrors.error('SETUP_CODE_INVALID', "That setup code is not right; it is in the setup-code file in the hub's data directory");
     }
     checkPasswordPolicy(body.password, body.username);
     const password_hash = await hashPassword(body.password);

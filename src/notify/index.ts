@@ -4,6 +4,7 @@ import type { Entity } from '../devices/model.js';
 import { NotificationRouter } from './router.js';
 import { HomeAlerts, type EntitySource } from './alerts.js';
 import { ApprovalNotices } from './approvals.js';
+import { UpdateReport } from './update-report.js';
 import { notifyRoutes } from './routes.js';
 import type { MemberDirectory } from './model.js';
 
@@ -33,7 +34,7 @@ export function createNotifyPart(ctx: HubContext, deps: NotifyDeps): NotifyPart 
   const alerts = new HomeAlerts(ctx, router, deps.registry);
   return {
     name: 'notify',
-    services: [router, new ApprovalNotices(ctx, router, deps.members, lookup), alerts],
+    services: [router, new ApprovalNotices(ctx, router, deps.members, lookup), alerts, new UpdateReport(ctx, router)],
     routes: notifyRoutes(router),
     router,
     alerts,

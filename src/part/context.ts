@@ -7,6 +7,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger, RecentLogs } from '../core/logger.js';
 import type { SettingsService } from '../config/service.js';
 import type { HubChanges } from '../core/hub-changes.js';
+import type { Maintenance } from '../core/maintenance.js';
 import type { SecretBox } from '../config/secret-box.js';
 
 /**
@@ -30,6 +31,8 @@ export interface HubContext {
    * below the gate, bound to the gate by the gate part once it exists.
    */
   readonly changes: HubChanges;
+  /** Support maintenance steps, defined by the parts that own their targets (run by the link, through the gate). */
+  readonly maintenance: Maintenance;
   /** The secrets key (what seals secret settings); absent in contexts a test makes by hand. */
   readonly secrets?: SecretBox;
 }

@@ -96,7 +96,13 @@ export class RelayBroker implements Service {
       reconnectMaxMs: 30_000,
       authRetryMs: 30_000,
       statusTopic: `hearth/relays/${this.instanceId}/status`,
-      subscriptions: ['hearth/v1/+/status', 'hearth/v1/+/support', `$share/${this.s.shared_group}/hearth/v1/+/up/events`, this.rpc.responseFilter],
+      subscriptions: [
+        'hearth/v1/+/status',
+        'hearth/v1/+/support',
+        `$share/${this.s.shared_group}/hearth/v1/+/up/events`,
+        `$share/${this.s.shared_group}/hearth/v1/+/up/backup`,
+        this.rpc.responseFilter,
+      ],
       log: this.log,
       onConnect: () => undefined,
       onDisconnect: () => undefined,
@@ -222,6 +228,7 @@ export class RelayBroker implements Service {
   private async settle(topic: string, payload: Buffer): Promise<void> {
     const where = parseTopic(topic);
     if (where?.rest === 'up/events') await this.onUp_(where.hubId, payload);
+    else if (where?.rest === 'up/backup') await this.store.backups.chunk(where.hubId, parseJson(payload));
   }
 
   private async onUp_(hubId: string, payload: Buffer): Promise<void> {
@@ -235,6 +242,9 @@ export class RelayBroker implements Service {
     if (msg.class === 'audit') {
       verdict = await this.chains.accept(hubId, msg.data);
       if (verdict === 'broken') this.log.error({ hub_id: hubId, head: await this.chains.headOf(hubId) }, 'audit chain of a hub is broken');
+    } else if (msg.class === 'alert' || msg.class === 'telemetry') {
+      verdict = (await this.store.reports.record(hubId, msg)) ? 'event' : 'duplicate';
+      if (msg.class === 'alert' && verdict === 'event') this.log.warn({ hub_id: hubId, kind: msg.type, text: msg.data.text }, 'a hub raised a health alert');
     } else if (this.seen.has(msg.id)) {
       verdict = 'duplicate';
     } else {

@@ -4,16 +4,18 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import { z } from 'zod';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../core/logger.js';
-import { HearthError, forbidden, notFound, unauthorized } from '../core/errors.js';
+import { forbidden, notFound, unauthorized } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import { errorHandler } from '../http/error-handler.js';
 import type { Settings } from '../config/schema.js';
 import type { RelayAccount } from '../config/sections/relay.js';
 import { actionSchema, hubIdSchema, type RpcResponse } from '../link/messages.js';
-import { maintenanceSchema } from '../link/support-rpc.js';
+import { diagnosticsSchema, maintenanceSchema } from '../link/support-rpc.js';
 import { authenticate } from './accounts.js';
 import type { RelayBroker } from './broker.js';
 import { own } from '../core/own.js';
+import { relayDownloadDigest } from '../core/sealed.js';
+import { relayErrors } from './errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -46,7 +48,7 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
     const header = req.headers.authorization;
     if (!header) return;
     // retryAfter, not take(ip, 0): a zero-cost take always succeeds, so this never refused.
-    if (failures.retryAfter(req.ip) > 0) throw new HearthError('TOO_MANY_ATTEMPTS', 'too many failed sign-ins; wait a little', 429);
+    if (failures.retryAfter(req.ip) > 0) throw relayErrors.error('TOO_MANY_ATTEMPTS', 'too many failed sign-ins; wait a little');
     req.account = authenticate(header, settings.accounts);
     if (!req.account) failures.take(req.ip);
   });
@@ -107,7 +109,7 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
     const grant = view.support.find(
       (g) => g.expires_at > Date.now() && (g.engineer === null || g.engineer === req.account!.id) && (scope === 'diagnostics' || g.scope === 'maintenance'),
     );
-    if (!grant) throw new HearthError('NO_GRANT', `hub ${hubId} has not granted a ${scope} session`, 403);
+    if (!grant) throw relayErrors.error('NO_GRANT', `hub ${hubId} has not granted a ${scope} session`);
     return grant.id;
   };
 
@@ -117,15 +119,68 @@ export async function buildRelayApp(settings: Settings['relay'], broker: RelayBr
     return answer(reply, await broker.call(req.params.id, 'ping'));
   });
 
+  // What the hub sent up the link about its own health: alerts and snapshots, newest first.
+  // Read from the relay's store, so it works while the hub is offline (that is when it matters).
+  r.get(
+    '/relay/v1/support/hubs/:id/reports',
+    {
+      preHandler: need(),
+      schema: {
+        params: hubParams,
+        querystring: z.strictObject({ class: z.enum(['alert', 'telemetry']).optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }),
+      },
+    },
+    async (req) => {
+      if (req.account!.role !== 'service') grantFor(req, req.params.id, undefined, 'diagnostics');
+      return { hub_id: req.params.id, reports: await broker.store.reports.list(req.params.id, req.query.class, req.query.limit) };
+    },
+  );
+
+  // ---- backup copies, for the owner on a fresh box (`hearth backup restore --from-relay`) --------
+  // No relay account: the download token is derived from the owner's backup passphrase
+  // (core/sealed.ts); the relay keeps only its digest. Wrong tokens count as failed sign-ins.
+  const downloadDigest = (req: FastifyRequest): string => {
+    const token = req.headers['x-hearth-download-token'];
+    if (typeof token !== 'string' || !/^[0-9a-f]{64}$/.test(token)) throw unauthorized('Send X-Hearth-Download-Token (from the backup passphrase)');
+    if (failures.retryAfter(req.ip) > 0) throw relayErrors.error('TOO_MANY_ATTEMPTS', 'too many failed attempts; wait a little');
+    return relayDownloadDigest(token);
+  };
+  const refused = (req: FastifyRequest, hubId: string): never => {
+    failures.take(req.ip);
+    throw notFound('backup copy of hub', hubId);
+  };
+  r.get('/relay/v1/backups/:id/kdf', { schema: { params: hubParams } }, async (req) => {
+    if (failures.retryAfter(req.ip) > 0) throw relayErrors.error('TOO_MANY_ATTEMPTS', 'too many failed attempts; wait a little');
+    const kdf = await broker.store.backups.kdf(req.params.id);
+    if (!kdf) return refused(req, req.params.id);
+    return kdf;
+  });
+  r.get('/relay/v1/backups/:id', { schema: { params: hubParams } }, async (req) => {
+    const copies = await broker.store.backups.list(req.params.id, downloadDigest(req));
+    if (copies.length === 0) return refused(req, req.params.id);
+    return { hub_id: req.params.id, copies };
+  });
+  r.get(
+    '/relay/v1/backups/:id/:name',
+    { schema: { params: hubParams.extend({ name: z.string().regex(/^hearth-\d{8}-\d{6}(-\d+)?\.hbk$/) }) } },
+    async (req, reply) => {
+      const blob = await broker.store.backups.get(req.params.id, req.params.name, downloadDigest(req));
+      if (!blob) return refused(req, req.params.id);
+      log.info({ hub_id: req.params.id, name: req.params.name }, 'backup copy downloaded');
+      return reply.header('content-type', 'application/octet-stream').header('content-disposition', `attachment; filename="${req.params.name}"`).send(blob);
+    },
+  );
+
   r.post(
     '/relay/v1/support/hubs/:id/diagnostics',
-    { preHandler: need('engineer'), schema: { params: hubParams, body: z.strictObject({ grant_id: z.string().max(100).optional() }).default({}) } },
+    { preHandler: need('engineer'), schema: { params: hubParams, body: diagnosticsSchema.extend({ grant_id: z.string().max(100).optional() }).default({}) } },
     async (req, reply) => {
-      const grant = grantFor(req, req.params.id, req.body?.grant_id, 'diagnostics');
+      const { grant_id, ...ask } = req.body ?? {};
+      const grant = grantFor(req, req.params.id, grant_id, 'diagnostics');
       log.info({ engineer: req.account!.id, hub_id: req.params.id, grant_id: grant }, 'support diagnostics requested');
       return answer(
         reply,
-        await broker.call(req.params.id, 'support.diagnostics', {}, { engineer: { id: req.account!.id, name: req.account!.name }, grant_id: grant }),
+        await broker.call(req.params.id, 'support.diagnostics', ask, { engineer: { id: req.account!.id, name: req.account!.name }, grant_id: grant }),
       );
     },
   );

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, statfsSync, unlinkSync, accessSync,
 import { join } from 'node:path';
 import { EXIT, FatalError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { commitsFor } from './commits.js';
 
 export type Db = Database.Database;
 
@@ -141,6 +142,7 @@ export class Store {
   close(): void {
     if (this.telemetry.open) this.telemetry.close();
     if (this.db.open) {
+      commitsFor(this.db).flush(); // what waits for the group commit lands before the file closes
       try {
         this.db.pragma('wal_checkpoint(TRUNCATE)');
       } catch {

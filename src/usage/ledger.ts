@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Db } from '../store/database.js';
 import type { Clock } from '../core/clock.js';
-import { HearthError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { usageKindSchema, type UsageKind } from '../config/sections/usage.js';
 import type { Settings } from '../config/schema.js';
+import { usageErrors } from './errors.js';
 
 export { usageKindSchema, type UsageKind };
 
@@ -95,7 +95,7 @@ export class UsageLedger {
       .immediate();
     if (refusedAt !== undefined) {
       this.checkThresholds(memberId, month, kind, cap!, cap!);
-      throw new HearthError('USAGE_CAP_REACHED', `this month's allowance of ${unitOf(kind)} is used up (${refusedAt} of ${cap})`, 429, {
+      throw usageErrors.error('USAGE_CAP_REACHED', `this month's allowance of ${unitOf(kind)} is used up (${refusedAt} of ${cap})`, {
         kind,
         used: refusedAt,
         cap,

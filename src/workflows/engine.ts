@@ -64,6 +64,35 @@ export class RunEngine {
     return this.ctx.settings.get().hub.timezone;
   }
 
+  /** Runs whose rows wait for this turn's group commit (their first pass runs meanwhile). */
+  private readonly starting = new Map<string, { row: RunRow; written: Promise<unknown> }>();
+
+  /**
+   * Starts a new run whose row is in this turn's group commit (`written`): its first pass runs
+   * now, so that its first action's audit entry joins the same commit. Nothing it does reaches a
+   * device before that commit, as the gate awaits its own entry, queued after the row.
+   */
+  start(row: RunRow, written: Promise<unknown>): Promise<void> {
+    const entry = { row, written };
+    this.starting.set(row.id, entry);
+    const settled = written.then(
+      () => undefined,
+      (err: unknown) => {
+        this.log.error({ run: row.id, err: errorMessage(err) }, 'a workflow run could not be written down; not run');
+      },
+    );
+    void settled.finally(() => this.starting.delete(row.id));
+    void this.advance(row.id);
+    return settled;
+  }
+
+  /** How many runs of a workflow are starting this turn (counted against its mode and rate). */
+  startingOf(workflowId: string): number {
+    let n = 0;
+    for (const s of this.starting.values()) if (s.row.workflow_id === workflowId) n++;
+    return n;
+  }
+
   /** Moves a run as far as it can go now. Calls for one run never overlap; a call during one runs after it. */
   advance(runId: string): Promise<void> {
     const current = this.busy.get(runId);
@@ -94,29 +123,37 @@ export class RunEngine {
   }
 
   private async step(runId: string): Promise<void> {
-    const run = this.store.run(runId);
+    const starting = this.starting.get(runId);
+    const run = this.store.run(runId) ?? starting?.row;
     if (!run || (run.state !== 'running' && run.state !== 'waiting') || run.queued === 1) return;
     const def = JSON.parse(run.definition) as WorkflowDefinition;
     const walker = new Walker(this, run, this.deps, this.store, this.ctx.clock.now(), this.tz);
     const outcome = await walker.walk(def.steps, '');
+    await starting?.written; // the row is on disk (it is, after any action: the gate waited for its commit)
     const now = this.ctx.clock.now();
     const fresh = this.store.run(runId);
     if (!fresh || fresh.state === 'cancelled') return;
     if (outcome === 'waiting') {
       if (fresh.state !== 'waiting') this.store.setRunState(runId, 'waiting', now);
+      await walker.written();
       return;
     }
-    this.store.transaction(() => {
-      this.store.setRunState(runId, outcome === 'done' ? 'done' : 'failed', now, walker.error ?? null);
-      this.store.clearRunTimers(runId);
-      this.ctx.audit.append({
+    // The run's end, its audit entry and the rows of its last steps: one group commit shared
+    // with the other runs that end in this turn.
+    await this.ctx.audit.withEntryDurably(
+      {
         actor: `workflow:${run.workflow_id}`,
         origin: 'workflow',
         kind: `workflow.run_${outcome}`,
         subject: runId,
         data: { workflow_id: run.workflow_id, dry_run: run.dry_run === 1, ...(walker.error ? { error: walker.error } : {}) },
-      });
-    });
+      },
+      () => {
+        this.store.setRunState(runId, outcome === 'done' ? 'done' : 'failed', now, walker.error ?? null);
+        this.store.clearRunTimers(runId);
+      },
+    );
+    await walker.written();
     this.forgetWaiter(runId);
     this.onFinished?.(this.store.run(runId)!);
   }
@@ -175,14 +212,31 @@ class Walker {
     return 'done';
   }
 
+  /** Step rows written in the group commit (a finished step's row records what already happened). */
+  private readonly writes: Promise<unknown>[] = [];
+
+  /** Resolves once every step row this pass wrote is on disk; rejects if one could not be written. */
+  async written(): Promise<void> {
+    await Promise.all(this.writes);
+  }
+
+  private finishLater(path: string, fields: Parameters<WorkflowStore['finishStep']>[4]): void {
+    const kind = this.kindAt(path);
+    // Inside a transaction (a notification and its row) the row lands with it, at once.
+    if (this.store.db.inTransaction) return this.store.finishStep(this.run.id, path, kind, this.now, fields);
+    const p = this.store.later(() => this.store.finishStep(this.run.id, path, kind, this.now, fields));
+    p.catch(() => {}); // awaited by written(), before the run is reported finished
+    this.writes.push(p);
+  }
+
   private fail(path: string, message: string, extra: { output?: unknown; ref?: string } = {}): Outcome {
-    this.store.finishStep(this.run.id, path, this.kindAt(path), this.now, { state: 'failed', error: message, finished_at: this.now, ...extra });
+    this.finishLater(path, { state: 'failed', error: message, finished_at: this.now, ...extra });
     this.error = `step ${path}: ${message}`;
     return 'failed';
   }
 
   private done(path: string, output: unknown, ref?: string): Outcome {
-    this.store.finishStep(this.run.id, path, this.kindAt(path), this.now, { state: 'done', output, finished_at: this.now, ...(ref ? { ref } : {}) });
+    this.finishLater(path, { state: 'done', output, finished_at: this.now, ...(ref ? { ref } : {}) });
     return 'done';
   }
 
@@ -279,12 +333,26 @@ class Walker {
     // Asked before, by a pass that never wrote its answer down (a crash)? The trail says what the gate did.
     const found = this.recover(actor);
     if (found) return found.kind === 'envelope' ? this.envelope(path, found.id) : found.outcome(path);
-    const out = await this.deps.gate.request({
-      action: { entity_id, operation, params },
-      origin: { member_id: null, channel: 'workflow', actor },
-      reason: step.reason ?? `workflow run ${this.run.id}`,
-    });
-    return this.afterGate(path, out);
+    // The gate's last entries (sent, confirmed) and this step's row share one group commit.
+    let recorded: Promise<unknown> | undefined;
+    const out = await this.deps.gate.request(
+      {
+        action: { entity_id, operation, params },
+        origin: { member_id: null, channel: 'workflow', actor },
+        reason: step.reason ?? `workflow run ${this.run.id}`,
+      },
+      {
+        recorded: (commit) => {
+          recorded = commit;
+        },
+      },
+    );
+    const outcome = this.afterGate(path, out);
+    if (recorded) {
+      recorded.catch(() => {}); // awaited by written()
+      this.writes.push(recorded);
+    }
+    return outcome;
   }
 
   private afterGate(path: string, out: GateOutcome): Outcome {

@@ -5,7 +5,7 @@ import type { HubContext } from '../part/context.js';
 import type { Service, ComponentHealth } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { LanBroker } from '../devices/mqtt/broker.js';
-import { HearthError, errorMessage, notFound } from '../core/errors.js';
+import { errorMessage, notFound } from '../core/errors.js';
 import { isoTime } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import type { Origin } from '../audit/entry.js';
@@ -15,6 +15,7 @@ import { conditionHolds, snapshot } from './snapshot.js';
 import { TriggerWatcher, type Fired } from './triggers.js';
 import { WorkflowStore, type RunRow, type RunView, type WorkflowRow } from './store.js';
 import type { WorkflowDefinition } from './schema.js';
+import { workflowsErrors } from './errors.js';
 
 export const PACKS_DIR = fileURLToPath(new URL('../../config/workflows/packs', import.meta.url));
 const TICK_CAP_MS = 30_000;
@@ -215,51 +216,59 @@ export class WorkflowsService implements Service {
         return undefined;
       }
     }
-    if (!options.dry_run && this.store.countRecent(workflowId, now - 60_000) >= def.max_runs_per_minute) {
+    // Runs started this turn, whose rows wait for the group commit, count as running.
+    const starting = options.dry_run ? 0 : this.engine.startingOf(workflowId);
+    if (!options.dry_run && this.store.countRecent(workflowId, now - 60_000) + starting >= def.max_runs_per_minute) {
       this.runaway(workflowId, def);
       return undefined;
     }
-    const open = this.store.openRuns(workflowId).filter((r) => r.dry_run === 0 || options.dry_run);
-    const active = open.filter((r) => r.queued === 0);
+    const { open, active } = this.store.openCounts(workflowId, options.dry_run === true);
     let queued = false;
-    if (!options.dry_run && active.length > 0) {
+    if (!options.dry_run && active + starting > 0) {
       if (def.mode === 'single') {
         this.log.debug({ workflow: workflowId }, 'workflow already running (mode single); trigger ignored');
         return undefined;
       }
-      if (def.mode === 'restart') for (const r of active) this.cancel(r.id, 'restarted by a new trigger');
-      if (def.mode === 'parallel' && active.length >= def.max) return undefined;
+      if (def.mode === 'restart')
+        for (const r of this.store.openRuns(workflowId)) if (r.queued === 0 && r.dry_run === 0) this.cancel(r.id, 'restarted by a new trigger');
+      if (def.mode === 'parallel' && active + starting >= def.max) return undefined;
       if (def.mode === 'queued') {
-        if (open.length >= def.max) return undefined;
+        if (open + starting >= def.max) return undefined;
         queued = true;
       }
     }
-    const id = newId('wfr');
-    this.store.transaction(() => {
-      this.store.insertRun({
-        id,
-        workflow_id: workflowId,
-        state: queued ? 'waiting' : 'running',
-        queued: queued ? 1 : 0,
-        dry_run: options.dry_run ? 1 : 0,
-        trigger: JSON.stringify({ ...fired, at: isoTime(now) }),
-        definition: JSON.stringify(def),
-        started_at: now,
-        finished_at: null,
-        error: null,
-      });
+    const row: RunRow = {
+      id: newId('wfr'),
+      workflow_id: workflowId,
+      state: queued ? 'waiting' : 'running',
+      queued: queued ? 1 : 0,
+      dry_run: options.dry_run ? 1 : 0,
+      trigger: JSON.stringify({ ...fired, at: isoTime(now) }),
+      definition: JSON.stringify(def),
+      started_at: now,
+      finished_at: null,
+      error: null,
+    };
+    const write = () => {
+      this.store.insertRun(row);
       this.store.prune(workflowId);
-    });
-    if (!queued) void this.engine.advance(id);
-    return id;
+    };
+    if (queued || def.mode === 'restart') {
+      this.store.transaction(write);
+      return row.id;
+    }
+    // The run's row goes into this turn's group commit, with the audit entry of its first action:
+    // that action is sent only once both are on disk (engine.start).
+    await this.engine.start(row, this.store.later(write));
+    return row.id;
   }
 
   /** "Run now" from the API, the CLI or the UI: 202 with the run id, or why not. */
   async runNow(workflowId: string, options: { dry_run: boolean; by: string }): Promise<string> {
     this.mustGet(workflowId);
-    if (!this.defs.has(workflowId)) throw new HearthError('WORKFLOW_INVALID', 'fix the definition before running it', 400);
+    if (!this.defs.has(workflowId)) throw workflowsErrors.error('WORKFLOW_INVALID', 'fix the definition before running it');
     const id = await this.trigger(workflowId, { kind: 'manual', by: options.by }, { manual: true, dry_run: options.dry_run });
-    if (!id) throw new HearthError('WORKFLOW_BUSY', 'it is already running (or ran too often in the last minute); try again when the run ends', 409);
+    if (!id) throw workflowsErrors.error('WORKFLOW_BUSY', 'it is already running (or ran too often in the last minute); try again when the run ends');
     return id;
   }
 
@@ -373,7 +382,7 @@ export class WorkflowsService implements Service {
 
   setEnabled(id: string, enabled: boolean, who: Who): WorkflowView {
     const row = this.mustGet(id);
-    if (enabled && !this.defs.has(id)) throw new HearthError('WORKFLOW_INVALID', 'fix the definition before switching it on', 400);
+    if (enabled && !this.defs.has(id)) throw workflowsErrors.error('WORKFLOW_INVALID', 'fix the definition before switching it on');
     this.ctx.audit.withEntry(
       { actor: who.actor, origin: who.origin, kind: enabled ? 'workflow.enabled' : 'workflow.disabled', subject: id, data: { name: row.name } },
       () => this.store.update(id, { enabled: enabled ? 1 : 0 }, this.ctx.clock.now()),

@@ -10,20 +10,30 @@ export interface EntitySource {
 
 const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
+/** One formatter per zone: building an Intl.DateTimeFormat costs ~1 ms, and every trigger asks the time. */
+const formats = new Map<string, Intl.DateTimeFormat>();
+function formatFor(tz: string): Intl.DateTimeFormat {
+  let f = formats.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      weekday: 'short',
+    });
+    if (formats.size < 16) formats.set(tz, f);
+  }
+  return f;
+}
+
 /** The wall clock in the home's zone. */
 export function localTime(ms: number, tz: string): { hour: number; minute: number; weekday: (typeof WEEKDAYS)[number]; date: string; hhmm: string } {
   const parts: Record<string, string> = {};
-  const f = new Intl.DateTimeFormat('en-GB', {
-    timeZone: tz,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    weekday: 'short',
-  });
-  for (const p of f.formatToParts(ms)) parts[p.type] = p.value;
+  for (const p of formatFor(tz).formatToParts(ms)) parts[p.type] = p.value;
   const weekday = WEEKDAYS.find((d) => parts.weekday!.toLowerCase().startsWith(d))!;
   return {
     hour: Number(parts.hour),

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.js';
 import { isoTime } from '../core/clock.js';
+import { commitsFor } from '../store/commits.js';
 
 export const runStateSchema = z.enum(['running', 'waiting', 'done', 'failed', 'cancelled']);
 export type RunState = z.infer<typeof runStateSchema>;
@@ -82,102 +84,124 @@ export interface TimerRow {
 /** Runs kept per workflow; older finished ones are pruned. */
 export const RUNS_KEPT = 200;
 
-/** The workflows' rows. Every write is one statement or one transaction on the FULL connection. */
+/**
+ * The workflows' rows on the FULL connection. `transaction` commits at once (with whatever waits
+ * for the group commit before it); `later` joins this turn's group commit (src/store/commits.ts).
+ */
 export class WorkflowStore {
+  private readonly statements = new Map<string, Statement>();
+
   constructor(readonly db: Db) {}
 
+  /** A prepared statement, compiled once (a run's path asks the same few dozen many times). */
+  private q(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   transaction<T>(f: () => T): T {
-    return this.db.transaction(f)();
+    return commitsFor(this.db).now(f);
+  }
+
+  /** `f` in this turn's group commit; resolves once it is on disk. */
+  later<T>(f: () => T): Promise<T> {
+    return commitsFor(this.db).later(f);
   }
 
   // ---- definitions -----------------------------------------------------------------------
   all(): WorkflowRow[] {
-    return this.db.prepare('SELECT * FROM workflows ORDER BY name, id').all() as WorkflowRow[];
+    return this.q('SELECT * FROM workflows ORDER BY name, id').all() as WorkflowRow[];
   }
   get(id: string): WorkflowRow | undefined {
-    return this.db.prepare('SELECT * FROM workflows WHERE id = ?').get(id) as WorkflowRow | undefined;
+    return this.q('SELECT * FROM workflows WHERE id = ?').get(id) as WorkflowRow | undefined;
   }
   byFile(file: string): WorkflowRow | undefined {
-    return this.db.prepare('SELECT * FROM workflows WHERE file = ?').get(file) as WorkflowRow | undefined;
+    return this.q('SELECT * FROM workflows WHERE file = ?').get(file) as WorkflowRow | undefined;
   }
   insert(row: WorkflowRow): void {
-    this.db
-      .prepare(
-        'INSERT INTO workflows (id, name, source, enabled, origin, file, created_at, updated_at) VALUES (@id, @name, @source, @enabled, @origin, @file, @created_at, @updated_at)',
-      )
-      .run(row);
+    this.q(
+      'INSERT INTO workflows (id, name, source, enabled, origin, file, created_at, updated_at) VALUES (@id, @name, @source, @enabled, @origin, @file, @created_at, @updated_at)',
+    ).run(row);
   }
   update(id: string, fields: Partial<Pick<WorkflowRow, 'name' | 'source' | 'enabled'>>, now: number): void {
     const cur = this.get(id);
     if (!cur) return;
     const next = { ...cur, ...fields, updated_at: now };
-    this.db.prepare('UPDATE workflows SET name = @name, source = @source, enabled = @enabled, updated_at = @updated_at WHERE id = @id').run(next);
+    this.q('UPDATE workflows SET name = @name, source = @source, enabled = @enabled, updated_at = @updated_at WHERE id = @id').run(next);
   }
   delete(id: string): void {
     this.transaction(() => {
-      this.db.prepare('DELETE FROM workflow_timers WHERE workflow_id = ?').run(id);
-      this.db.prepare('DELETE FROM workflows WHERE id = ?').run(id);
+      this.q('DELETE FROM workflow_timers WHERE workflow_id = ?').run(id);
+      this.q('DELETE FROM workflows WHERE id = ?').run(id);
     });
   }
 
   // ---- runs --------------------------------------------------------------------------------
   insertRun(row: RunRow): void {
-    this.db
-      .prepare(
-        'INSERT INTO workflow_runs (id, workflow_id, state, queued, dry_run, trigger, definition, started_at, finished_at, error) VALUES (@id, @workflow_id, @state, @queued, @dry_run, @trigger, @definition, @started_at, @finished_at, @error)',
-      )
-      .run(row);
+    this.q(
+      'INSERT INTO workflow_runs (id, workflow_id, state, queued, dry_run, trigger, definition, started_at, finished_at, error) VALUES (@id, @workflow_id, @state, @queued, @dry_run, @trigger, @definition, @started_at, @finished_at, @error)',
+    ).run(row);
   }
   run(id: string): RunRow | undefined {
-    return this.db.prepare('SELECT * FROM workflow_runs WHERE id = ?').get(id) as RunRow | undefined;
+    return this.q('SELECT * FROM workflow_runs WHERE id = ?').get(id) as RunRow | undefined;
   }
   openRuns(workflowId?: string): RunRow[] {
     return (
       workflowId
-        ? this.db.prepare("SELECT * FROM workflow_runs WHERE state IN ('running', 'waiting') AND workflow_id = ? ORDER BY started_at, id").all(workflowId)
-        : this.db.prepare("SELECT * FROM workflow_runs WHERE state IN ('running', 'waiting') ORDER BY started_at, id").all()
+        ? this.q("SELECT * FROM workflow_runs WHERE state IN ('running', 'waiting') AND workflow_id = ? ORDER BY started_at, id").all(workflowId)
+        : this.q("SELECT * FROM workflow_runs WHERE state IN ('running', 'waiting') ORDER BY started_at, id").all()
     ) as RunRow[];
+  }
+  /** Open runs of a workflow (dry runs only with `dry`): how many, and how many not queued. */
+  openCounts(workflowId: string, dry: boolean): { open: number; active: number } {
+    return this.q(
+      "SELECT COUNT(*) AS open, COALESCE(SUM(queued = 0), 0) AS active FROM workflow_runs WHERE state IN ('running', 'waiting') AND workflow_id = ? AND (dry_run = 0 OR ?)",
+    ).get(workflowId, dry ? 1 : 0) as { open: number; active: number };
   }
   setRunState(id: string, state: RunState, now: number, error: string | null = null): void {
     const final = state === 'done' || state === 'failed' || state === 'cancelled';
-    this.db
-      .prepare('UPDATE workflow_runs SET state = ?, queued = 0, finished_at = ?, error = COALESCE(?, error) WHERE id = ?')
-      .run(state, final ? now : null, error, id);
+    this.transaction(() =>
+      this.q('UPDATE workflow_runs SET state = ?, queued = 0, finished_at = ?, error = COALESCE(?, error) WHERE id = ?').run(
+        state,
+        final ? now : null,
+        error,
+        id,
+      ),
+    );
   }
   runs(workflowId: string, limit: number): RunRow[] {
-    return this.db.prepare('SELECT * FROM workflow_runs WHERE workflow_id = ? ORDER BY started_at DESC, id DESC LIMIT ?').all(workflowId, limit) as RunRow[];
+    return this.q('SELECT * FROM workflow_runs WHERE workflow_id = ? ORDER BY started_at DESC, id DESC LIMIT ?').all(workflowId, limit) as RunRow[];
   }
   lastRun(workflowId: string): RunRow | undefined {
     return this.runs(workflowId, 1)[0];
   }
   countRecent(workflowId: string, since: number): number {
     return (
-      this.db.prepare('SELECT COUNT(*) AS n FROM workflow_runs WHERE workflow_id = ? AND started_at >= ? AND dry_run = 0').get(workflowId, since) as {
+      this.q('SELECT COUNT(*) AS n FROM workflow_runs WHERE workflow_id = ? AND started_at >= ? AND dry_run = 0').get(workflowId, since) as {
         n: number;
       }
     ).n;
   }
   prune(workflowId: string): void {
-    this.db
-      .prepare(
-        `DELETE FROM workflow_runs WHERE workflow_id = ? AND state NOT IN ('running', 'waiting') AND id NOT IN (SELECT id FROM workflow_runs WHERE workflow_id = ? ORDER BY started_at DESC LIMIT ${RUNS_KEPT})`,
-      )
-      .run(workflowId, workflowId);
+    this.q(
+      `DELETE FROM workflow_runs WHERE workflow_id = ? AND state NOT IN ('running', 'waiting') AND id NOT IN (SELECT id FROM workflow_runs WHERE workflow_id = ? ORDER BY started_at DESC LIMIT ${RUNS_KEPT})`,
+    ).run(workflowId, workflowId);
   }
 
   // ---- steps -------------------------------------------------------------------------------
   steps(runId: string): StepRow[] {
-    return this.db.prepare('SELECT * FROM workflow_steps WHERE run_id = ? ORDER BY seq').all(runId) as StepRow[];
+    return this.q('SELECT * FROM workflow_steps WHERE run_id = ? ORDER BY seq').all(runId) as StepRow[];
   }
   step(runId: string, path: string): StepRow | undefined {
-    return this.db.prepare('SELECT * FROM workflow_steps WHERE run_id = ? AND path = ?').get(runId, path) as StepRow | undefined;
+    return this.q('SELECT * FROM workflow_steps WHERE run_id = ? AND path = ?').get(runId, path) as StepRow | undefined;
   }
   startStep(runId: string, path: string, kind: string, now: number, state: StepState = 'running'): StepRow {
-    const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), -1) + 1 AS n FROM workflow_steps WHERE run_id = ?').get(runId) as { n: number }).n;
-    this.db
-      .prepare('INSERT INTO workflow_steps (run_id, path, seq, kind, state, started_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(runId, path, seq, kind, state, now);
-    return this.step(runId, path)!;
+    return this.transaction(() => {
+      const seq = (this.q('SELECT COALESCE(MAX(seq), -1) + 1 AS n FROM workflow_steps WHERE run_id = ?').get(runId) as { n: number }).n;
+      this.q('INSERT INTO workflow_steps (run_id, path, seq, kind, state, started_at) VALUES (?, ?, ?, ?, ?, ?)').run(runId, path, seq, kind, state, now);
+      return this.step(runId, path)!;
+    });
   }
   /** Writes a step's final row, whether or not it was written down before (an action's row is written once, after the gate answered). */
   finishStep(
@@ -195,11 +219,10 @@ export class WorkflowStore {
     path: string,
     fields: { state?: StepState; output?: unknown; error?: string | null; ref?: string | null; finished_at?: number | null },
   ): void {
-    const cur = this.step(runId, path);
-    if (!cur) return;
-    this.db
-      .prepare('UPDATE workflow_steps SET state = ?, output = ?, error = ?, ref = ?, finished_at = ? WHERE run_id = ? AND path = ?')
-      .run(
+    this.transaction(() => {
+      const cur = this.step(runId, path);
+      if (!cur) return;
+      this.q('UPDATE workflow_steps SET state = ?, output = ?, error = ?, ref = ?, finished_at = ? WHERE run_id = ? AND path = ?').run(
         fields.state ?? cur.state,
         fields.output === undefined ? cur.output : JSON.stringify(fields.output),
         fields.error === undefined ? cur.error : fields.error,
@@ -208,42 +231,47 @@ export class WorkflowStore {
         runId,
         path,
       );
+    });
   }
 
   // ---- timers ------------------------------------------------------------------------------
   setTimer(row: TimerRow): void {
-    this.db
-      .prepare(
-        `INSERT INTO workflow_timers (id, kind, workflow_id, run_id, path, due_at, data) VALUES (@id, @kind, @workflow_id, @run_id, @path, @due_at, @data)
+    this.q(
+      `INSERT INTO workflow_timers (id, kind, workflow_id, run_id, path, due_at, data) VALUES (@id, @kind, @workflow_id, @run_id, @path, @due_at, @data)
         ON CONFLICT (workflow_id, kind, COALESCE(run_id, ''), COALESCE(path, '')) DO UPDATE SET due_at = excluded.due_at, data = excluded.data`,
-      )
-      .run(row);
+    ).run(row);
   }
   timer(workflowId: string, kind: TimerKind, runId: string | null, path: string | null): TimerRow | undefined {
-    return this.db
-      .prepare("SELECT * FROM workflow_timers WHERE workflow_id = ? AND kind = ? AND COALESCE(run_id, '') = ? AND COALESCE(path, '') = ?")
-      .get(workflowId, kind, runId ?? '', path ?? '') as TimerRow | undefined;
+    return this.q("SELECT * FROM workflow_timers WHERE workflow_id = ? AND kind = ? AND COALESCE(run_id, '') = ? AND COALESCE(path, '') = ?").get(
+      workflowId,
+      kind,
+      runId ?? '',
+      path ?? '',
+    ) as TimerRow | undefined;
   }
   clearTimer(workflowId: string, kind: TimerKind, runId: string | null, path: string | null): void {
-    this.db
-      .prepare("DELETE FROM workflow_timers WHERE workflow_id = ? AND kind = ? AND COALESCE(run_id, '') = ? AND COALESCE(path, '') = ?")
-      .run(workflowId, kind, runId ?? '', path ?? '');
+    this.q("DELETE FROM workflow_timers WHERE workflow_id = ? AND kind = ? AND COALESCE(run_id, '') = ? AND COALESCE(path, '') = ?").run(
+      workflowId,
+      kind,
+      runId ?? '',
+      path ?? '',
+    );
   }
   clearTimers(workflowId: string, kind?: TimerKind): void {
-    if (kind) this.db.prepare('DELETE FROM workflow_timers WHERE workflow_id = ? AND kind = ?').run(workflowId, kind);
-    else this.db.prepare('DELETE FROM workflow_timers WHERE workflow_id = ?').run(workflowId);
+    if (kind) this.q('DELETE FROM workflow_timers WHERE workflow_id = ? AND kind = ?').run(workflowId, kind);
+    else this.q('DELETE FROM workflow_timers WHERE workflow_id = ?').run(workflowId);
   }
   clearRunTimers(runId: string): void {
-    this.db.prepare('DELETE FROM workflow_timers WHERE run_id = ?').run(runId);
+    this.q('DELETE FROM workflow_timers WHERE run_id = ?').run(runId);
   }
   timersOf(workflowId: string, kind: TimerKind): TimerRow[] {
-    return this.db.prepare('SELECT * FROM workflow_timers WHERE workflow_id = ? AND kind = ?').all(workflowId, kind) as TimerRow[];
+    return this.q('SELECT * FROM workflow_timers WHERE workflow_id = ? AND kind = ?').all(workflowId, kind) as TimerRow[];
   }
   due(now: number, limit = 500): TimerRow[] {
-    return this.db.prepare('SELECT * FROM workflow_timers WHERE due_at <= ? ORDER BY due_at, id LIMIT ?').all(now, limit) as TimerRow[];
+    return this.q('SELECT * FROM workflow_timers WHERE due_at <= ? ORDER BY due_at, id LIMIT ?').all(now, limit) as TimerRow[];
   }
   nextDue(): number | undefined {
-    return (this.db.prepare('SELECT MIN(due_at) AS t FROM workflow_timers').get() as { t: number | null }).t ?? undefined;
+    return (this.q('SELECT MIN(due_at) AS t FROM workflow_timers').get() as { t: number | null }).t ?? undefined;
   }
 
   // ---- views -------------------------------------------------------------------------------

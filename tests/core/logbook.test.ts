@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { api, createMember, setupOwner } from '../members/helpers.js';
+import { logsForSupport } from '../../src/health/logbook.js';
 
 describe('the log book (Health → Logs)', () => {
   let t: TestHub | undefined;
@@ -74,5 +75,39 @@ describe('the log book (Health → Logs)', () => {
     expect(rows).toBeGreaterThanOrEqual(1000);
     const newest = await api(t, 'GET', '/health/logs?limit=1', { cookie: owner });
     expect(newest.body.entries[0].msg).toBe('more 5-299');
+  });
+
+  it('hands support diagnostics a filtered, bounded page with secrets quoted in a message taken out', async () => {
+    const haToken = 'ha-long-lived-0123456789abcdefXYZ';
+    t = await startTestHub({ settings: { homeassistant: { url: 'http://127.0.0.1:1', token: haToken } } });
+    const log = t.hub.ctx.log.child({ part: 'devices' });
+    // The logger redacts keys named like secrets; a token pasted into the message text is not a key.
+    log.warn(`Home Assistant refused the token ${haToken}`);
+    log.warn('the bot answered 401 for 123456789:AAHk3v0aXyZ-abcdefghijklmnopqrstu');
+    log.error({ port: 8123 }, 'Home Assistant is unreachable on port 8123');
+    t.hub.ctx.log.child({ part: 'link' }).warn('the cloud link is slow');
+
+    const all = logsForSupport(t.hub.ctx);
+    const text = JSON.stringify(all);
+    expect(all.entries.map((e) => e.msg)).toEqual(
+      expect.arrayContaining([
+        'Home Assistant refused the token [removed]',
+        'the bot answered 401 for [removed]',
+        'Home Assistant is unreachable on port 8123',
+      ]),
+    );
+    expect(text).not.toContain(haToken);
+    expect(text).not.toContain('AAHk3v0aXyZ');
+    expect(all.truncated).toBe(false);
+    // Filtered as the engineer asks: by part, by level, by words.
+    expect(logsForSupport(t.hub.ctx, { part: 'link' }).entries.map((e) => e.msg)).toEqual(['the cloud link is slow']);
+    expect(logsForSupport(t.hub.ctx, { level: 'error' }).entries.map((e) => e.msg)).toEqual(['Home Assistant is unreachable on port 8123']);
+    expect(logsForSupport(t.hub.ctx, { q: 'refused' }).entries).toHaveLength(1);
+    // Bounded: a week of warnings does not become a megabyte answer over the link.
+    for (let i = 0; i < 200; i++) log.warn(`the kitchen plug keeps reconnecting (${i}) ${'x'.repeat(300)}`);
+    const big = logsForSupport(t.hub.ctx);
+    expect(big.truncated).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify(big.entries))).toBeLessThanOrEqual(64 * 1024);
+    expect(big.entries[0]!.msg).toMatch(/\(199\)/); // newest first
   });
 });

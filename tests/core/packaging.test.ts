@@ -39,7 +39,7 @@ describe('packaging', () => {
     expect(directives.get('Restart')).toBe('on-failure');
     expect(directives.get('User')).toBe('hearth');
     expect(directives.get('StateDirectory')).toBe('hearth');
-    expect(directives.get('ExecStart')).toBe('/usr/bin/node --max-semi-space-size=2 --v8-pool-size=1 /opt/hearth/bin/hearth.js start');
+    expect(directives.get('ExecStart')).toBe('/usr/bin/node --max-semi-space-size=2 --v8-pool-size=1 /opt/hearth/current/bin/hearth.js start');
     for (const [k, v] of Object.entries({
       ProtectSystem: 'strict',
       ProtectHome: 'true',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { makePki, Mosquitto, waitFor, type Pki } from '../helpers/mosquitto.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { api, setupOwner } from '../members/helpers.js';
+import { api, OWNER, setupOwner } from '../members/helpers.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { parseSettings } from '../../src/config/load.js';
@@ -209,7 +209,8 @@ describe('relay, down commands, RPC and the support tunnel through a real mosqui
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     const result = ok.body.result;
     expect(result.health.link.status).toBe('ok');
-    expect(Array.isArray(result.logs)).toBe(true);
+    expect(Array.isArray(result.logs.entries)).toBe(true);
+    expect(result.logs.truncated).toBe(false);
     expect(result.settings.link.password).toBe('[secret]');
     expect(Array.isArray(result.doctor)).toBe(true);
     expect(JSON.stringify(result)).not.toContain(users['hub-r']);
@@ -232,9 +233,35 @@ describe('relay, down commands, RPC and the support tunnel through a real mosqui
       target: 'link',
     });
     expect(m2.status, JSON.stringify(m2.body)).toBe(200);
-    expect(['pending', 'refused', 'executed']).toContain(m2.body.result.outcome.status);
+    // Never on the engineer's word alone: the owner is asked.
+    expect(m2.body.result.outcome.status).toBe('pending');
     expect(audit('support.maintenance.requested')).toHaveLength(1);
-    expect(t.hub.ctx.audit.list({ limit: 20 }).entries.some((e) => e.origin === 'support' && /^(approval|action)\./.test(e.kind))).toBe(true);
+    expect(t.hub.ctx.audit.list({ limit: 20 }).entries.some((e) => e.origin === 'support' && e.kind === 'approval.requested')).toBe(true);
+    // Approved, the link restarts for real: one more restart, dialled again, the relay reaches the hub.
+    const restartsBefore = t.hub.services.info('link')!.restarts;
+    const decided = await api(t, 'POST', `/approvals/${m2.body.result.outcome.approval_id}/decision`, {
+      cookie: owner,
+      body: { decision: 'approve', pin: OWNER.pin },
+    });
+    expect(decided.body.state, JSON.stringify(decided.body)).toBe('executed');
+    expect(decided.body.outcome.message).toMatch(/link restarted \(restart \d+ since the hub started\)/);
+    expect(t.hub.services.info('link')!.restarts).toBe(restartsBefore + 1);
+    await waitFor(
+      async () => (await relayApi(relay1, 'POST', '/relay/v1/hubs/hub-r/ping', SERVICE_TOKEN)).status === 200,
+      'the relay reaches the restarted link',
+    );
+    // A step nobody can take fails rather than claiming it was done.
+    const unknown = await relayApi(relay1, 'POST', '/relay/v1/support/hubs/hub-r/maintenance', ENGINEER_TOKEN, {
+      grant_id: mg.body.id,
+      operation: 'resync_connector',
+      target: 'zwave',
+    });
+    const failed = await api(t, 'POST', `/approvals/${unknown.body.result.outcome.approval_id}/decision`, {
+      cookie: owner,
+      body: { decision: 'approve', pin: OWNER.pin },
+    });
+    expect(failed.body.state).toBe('failed');
+    expect(failed.body.outcome.code).toBe('MAINTENANCE_UNKNOWN_TARGET');
 
     // Expiry by the hub's clock: the relay still believes in the grant, the hub does not.
     clock.advance(61_000);

@@ -155,7 +155,7 @@ describe('Twilio webhooks through the relay (hybrid mode)', () => {
 
     // Twilio retries the same webhook (same idempotency token): answered the same, acted on once.
     const first = tw.hooks.at(-1)!;
-    const again = await tw.post(first.url, first.params, first.token);
+    const again = await tw.post(first.url, first.params, first.token as `${string}-${string}-${string}-${string}-${string}`);
     expect(again.body).toBe(first.body);
     await relay.telephony.idle();
     expect(tw.messages.filter((m) => /Mary asked for help/.test(m.body))).toHaveLength(2);
@@ -185,7 +185,7 @@ describe('Twilio webhooks through the relay (hybrid mode)', () => {
 
     // Handing the same record again imports nothing.
     const records = (await relay.store.db.query<{ doc: string }>('SELECT doc FROM relay_fallback_records')).map((r) => JSON.parse(r.doc));
-    const res = await relay.broker.call(HUB, 'telephony.import', { records });
+    const res = await relay.broker.call(HUB, 'telephony.import', { records } as Record<string, unknown>);
     expect(res).toEqual({ ok: true, result: { imported: 0 } });
     expect(p.h.t.hub.ctx.audit.list({ kind: 'checkin.relay_fallback', limit: 10 }).entries).toHaveLength(1);
   }, 60_000);

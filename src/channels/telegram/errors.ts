@@ -1,5 +1,6 @@
 import type { GrammyError } from 'grammy';
 import { ChannelError } from '../../notify/model.js';
+import { defineErrors } from '../../core/errors.js';
 
 // Recognised by shape, not instanceof, so that grammY is loaded only when a bot token is set.
 const isGrammyError = (err: unknown): err is GrammyError =>
@@ -35,3 +36,8 @@ export function toChannelError(err: unknown, token?: string): ChannelError {
   }
   return new ChannelError(message, { retryable: true });
 }
+
+/** The channels/telegram part's stable error codes and their HTTP statuses (clients switch on the code: never rename one). */
+export const telegramErrors = defineErrors({
+  NOT_FOUND: 404,
+});

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { HearthError } from '../../core/errors.js';
 import { safeEqual } from '../../core/ids.js';
 import type { TelegramService } from './service.js';
 import { requireSignedIn } from '../../core/guard.js';
+import { telegramErrors } from './errors.js';
 
 /**
  * POST /api/v1/telegram/webhook/<secret>: Telegram (or the relay) delivers updates here in
@@ -56,7 +56,7 @@ export function telegramWebhookRoutes(service: TelegramService): FastifyPluginAs
           !safeEqual(req.params.secret, service.webhookSecret) ||
           !safeEqual(header, service.webhookSecret)
         ) {
-          throw new HearthError('NOT_FOUND', 'No such route', 404);
+          throw telegramErrors.error('NOT_FOUND', 'No such route');
         }
         service.dispatch(req.body);
         return reply.status(200).send({ ok: true });

@@ -1,8 +1,8 @@
 import type { HubContext } from '../../part/context.js';
 import type { Settings } from '../../config/schema.js';
 import type { Service, ComponentHealth } from '../../core/lifecycle.js';
-import { HearthError } from '../../core/errors.js';
 import { twilioClient, twilioErrorText, type TwilioClient } from './client.js';
+import { twilioErrors } from './errors.js';
 
 export interface PlaceCall {
   to: string;
@@ -47,7 +47,7 @@ export class TwilioPhone implements Service {
 
   /** The exact URL Twilio calls for a path (and the one its signature covers). */
   url(path: string): string {
-    if (!this.s.public_url) throw new HearthError('TWILIO_NOT_READY', 'Set twilio.public_url so that Twilio can reach the hub', 409);
+    if (!this.s.public_url) throw twilioErrors.error('TWILIO_NOT_READY', 'Set twilio.public_url so that Twilio can reach the hub');
     return `${this.s.public_url.replace(/\/+$/, '')}${path}`;
   }
 
@@ -56,7 +56,7 @@ export class TwilioPhone implements Service {
     const key = `${s.account_sid}:${s.auth_token}:${s.api_root}`;
     if (this.cached?.key !== key) {
       const client = twilioClient(s);
-      if (!client || !s.from) throw new HearthError('TWILIO_NOT_CONFIGURED', 'Twilio is not set up (twilio.account_sid, auth_token and from)', 409);
+      if (!client || !s.from) throw twilioErrors.error('TWILIO_NOT_CONFIGURED', 'Twilio is not set up (twilio.account_sid, auth_token and from)');
       this.cached = { key, client };
     }
     return this.cached.client;

@@ -4,10 +4,10 @@ import type { HubContext } from '../../part/context.js';
 import type { EventName } from '../../core/bus.js';
 import type { Service, ComponentHealth } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
-import { HearthError } from '../../core/errors.js';
 import { requireSignedIn } from '../../core/guard.js';
 import type { Principal } from '../../core/principal.js';
 import type { StreamEvents } from '../../part/define.js';
+import { webErrors } from './errors.js';
 
 const KEEPALIVE_MS = 15_000;
 /** Messages a client may have waiting; a slower client is dropped rather than buffered forever. */
@@ -191,7 +191,7 @@ export class SseBroadcaster implements Service {
     if (this.clients.size < MAX_CLIENTS) return;
     let top: SseClient[] = [];
     for (const list of byMember.values()) if (list.length > top.length) top = list;
-    if (top.length <= own.length + 1) throw new HearthError('TOO_MANY_STREAMS', 'Too many event streams are open; try again later', 503);
+    if (top.length <= own.length + 1) throw webErrors.error('TOO_MANY_STREAMS', 'Too many event streams are open; try again later');
     this.closeWhere((c) => c === top[0], 'the stream table is full and its member holds the most streams');
   }
 

@@ -8,8 +8,9 @@ import { DATABASE_FILE } from '../../store/database.js';
 import { DataDirLock } from '../../store/lock.js';
 import { allTables } from '../../hub/parts.js';
 import { parse, settingsOptions } from '../args.js';
-import { dataDirFrom, openExistingDb, osActor } from '../data-dir.js';
+import { dataDirFrom, matchOwner, openExistingDb, osActor } from '../data-dir.js';
 import { readPassphrase } from '../prompt.js';
+import { fetchRelayCopy } from './relay-backup.js';
 import { BACKUP_MAGIC, seal, unseal } from '../../core/sealed.js';
 import { fsyncDir, takeSnapshot, withDb, writeDurably, type Snapshot } from '../../backups/snapshot.js';
 import { SecretBox, sealStoredSettings } from '../../config/secret-box.js';
@@ -17,12 +18,29 @@ import { SecretBox, sealStoredSettings } from '../../config/secret-box.js';
 export const backupHelp = [
   'hearth backup create FILE [--force] [--data DIR]   encrypted snapshot of the database (passphrase: HEARTH_BACKUP_PASSPHRASE or asked)',
   'hearth backup restore FILE [--data DIR]           replace the database with a backup (the hub must be stopped)',
+  'hearth backup restore --from-relay URL --hub ID [--name NAME] [--ca FILE] [--data DIR]',
+  "                                                   the same from the relay's copy (newest unless --name); needs only the passphrase",
 ].join('\n');
 
 export async function backupCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parse(rest, { ...settingsOptions, force: { type: 'boolean' } });
+  const { values, positionals } = parse(rest, {
+    ...settingsOptions,
+    force: { type: 'boolean' },
+    'from-relay': { type: 'string' },
+    hub: { type: 'string' },
+    name: { type: 'string' },
+    ca: { type: 'string' },
+  });
   const file = positionals[0];
+  const fromRelay = values['from-relay'];
+  if (sub === 'restore' && fromRelay && !file) {
+    if (!values.hub) throw new FatalError(`usage:\n${backupHelp}\n(--hub: the hub id, link.hub_id in its settings)`, EXIT.usage);
+    const dataDir = dataDirFrom(values);
+    const passphrase = await readPassphrase({ confirm: false });
+    const copy = await fetchRelayCopy({ url: fromRelay, hubId: values.hub, passphrase, name: values.name, ca: values.ca });
+    return restoreSealed(dataDir, copy.sealed, copy.name, passphrase);
+  }
   if ((sub !== 'create' && sub !== 'restore') || !file || positionals.length > 1) {
     throw new FatalError(`usage:\n${backupHelp}`, EXIT.usage);
   }
@@ -36,7 +54,7 @@ async function create(dataDir: string, out: string, force: boolean): Promise<num
   const db = openExistingDb(dataDir);
   let snap: Snapshot;
   try {
-    snap = takeSnapshot(db, { box: SecretBox.open(dataDir), clock: systemClock, actor: osActor(), origin: 'cli', file: basename(out) });
+    snap = await takeSnapshot(db, { box: SecretBox.open(dataDir), clock: systemClock, actor: osActor(), origin: 'cli', file: basename(out) });
   } catch (err) {
     throw err instanceof HearthError ? new FatalError(err.message, EXIT.dataErr) : err;
   } finally {
@@ -57,12 +75,17 @@ async function restore(dataDir: string, file: string): Promise<number> {
   } catch (err) {
     throw new FatalError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, EXIT.usage);
   }
+  return restoreSealed(dataDir, sealed, basename(file));
+}
+
+async function restoreSealed(dataDir: string, sealed: Buffer, name: string, knownPassphrase?: string): Promise<number> {
+  const file = name;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lock = new DataDirLock(dataDir);
   lock.acquire(); // refuses while a hub runs here, and keeps one from starting mid-restore
   const staged = join(dataDir, `.restore-${process.pid}.db`);
   try {
-    const passphrase = await readPassphrase({ confirm: false });
+    const passphrase = knownPassphrase ?? (await readPassphrase({ confirm: false }));
     const plain = await unseal(sealed, passphrase, BACKUP_MAGIC, basename(file)).catch((err: unknown) => {
       throw err instanceof HearthError ? new FatalError(err.message, EXIT.dataErr) : err;
     });
@@ -138,12 +161,6 @@ function moveCurrentAside(dataDir: string): string | undefined {
 }
 
 /** Run as root (sudo) on an installed hub: the restored file must stay the hub user's. */
-function matchOwner(path: string, dataDir: string): void {
-  if (process.getuid?.() !== 0) return;
-  const { uid, gid } = statSync(dataDir);
-  if (uid !== 0) chownSync(path, uid, gid);
-}
-
 function durably(path: string, data: Buffer): void {
   try {
     writeDurably(path, data);

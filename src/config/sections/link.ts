@@ -62,6 +62,22 @@ export const linkSection = z
       .max(86_400)
       .default(3600)
       .describe('Down commands whose expiry lies further ahead than this are refused (bounds the replay memory).'),
+    telemetry_interval_s: z
+      .number()
+      .int()
+      .min(0)
+      .max(86_400)
+      .refine((n) => n === 0 || n >= 60, 'use 0 (off) or at least 60 seconds')
+      .default(300)
+      .describe("How often the hub sends a health snapshot (each component's state) up the link; 0 turns it off."),
+    backup_to_relay: z.boolean().default(true).describe('Send each automatic backup (already encrypted with the backup passphrase) to the relay as well.'),
+    backup_chunk_kb: z
+      .number()
+      .int()
+      .min(4)
+      .max(4096)
+      .default(128)
+      .describe("Size of the pieces a backup is sent to the relay in (stay under the broker's message size limit)."),
   })
   .describe('The hybrid link to a cloud MQTT broker.')
   // The link service reads its whole section once, when it is made.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultRiskTable } from '../../devices/domains/index.js';
 
 /**
  * The action gate's policy. Defaults suit a family home: everyday things (lights, switches,
@@ -53,26 +54,11 @@ export const windowRuleSchema = z.strictObject({
 });
 export type WindowRule = z.infer<typeof windowRuleSchema>;
 
-/** Risk by domain then operation; `*` is any operation. `cover:garage` applies to garage doors. */
-export const DEFAULT_RISKS: Record<string, Record<string, Risk>> = {
-  light: { '*': 'low' },
-  switch: { '*': 'low' },
-  fan: { '*': 'low' },
-  scene: { '*': 'low' },
-  button: { '*': 'low' },
-  number: { '*': 'low' },
-  select: { '*': 'low' },
-  climate: { '*': 'low' },
-  siren: { turn_on: 'medium', '*': 'low' },
-  valve: { '*': 'medium' },
-  lock: { unlock: 'high', open: 'high', lock: 'low', '*': 'medium' },
-  cover: { open_cover: 'low', close_cover: 'low', stop_cover: 'low', '*': 'low' },
-  'cover:garage': { open_cover: 'high', set_cover_position: 'high', close_cover: 'low', stop_cover: 'low' },
-  alarm_control_panel: { alarm_disarm: 'high', alarm_arm_home: 'low', alarm_arm_away: 'low', alarm_arm_night: 'low', alarm_trigger: 'low', '*': 'medium' },
-  camera: { turn_off: 'high', disable_motion_detection: 'high', '*': 'low' },
-  other: { '*': 'medium' },
-  hub: { '*': 'high' },
-};
+/**
+ * Risk by domain then operation; `*` is any operation. `cover:garage` applies to garage doors.
+ * The devices' risks come from their domain descriptions (`src/devices/domains/`); `hub` is the hub's own actions.
+ */
+export const DEFAULT_RISKS: Record<string, Record<string, Risk>> = { ...defaultRiskTable(), hub: { '*': 'high' } };
 
 const IN_HOME_CHILD = ['light.*', 'switch.*', 'fan.*', 'media_player.*', 'scene.*'];
 

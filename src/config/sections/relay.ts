@@ -65,6 +65,16 @@ export const relaySection = z
       .optional()
       .describe("PostgreSQL for the relay's store when several relays share it (postgres://user:password@host:5432/db); replaces state_file.")
       .meta({ secret: true }),
+    reports_keep: z.number().int().min(10).max(100_000).default(500).describe('Alerts, and health snapshots, kept per hub (each); the oldest go first.'),
+    reports_days: z.number().int().min(1).max(3650).default(30).describe('Alerts and health snapshots older than this are deleted.'),
+    backups_keep: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(7)
+      .describe("Backup copies kept per hub (the relay cannot read them: they are encrypted with the owner's passphrase)."),
+    backup_max_mb: z.number().int().min(1).max(4096).default(256).describe('Largest backup copy the relay accepts from a hub.'),
     accounts: z
       .array(accountSchema)
       .default([])

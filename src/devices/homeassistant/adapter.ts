@@ -1,14 +1,16 @@
 import type { EventBus } from '../../core/bus.js';
 import type { Clock } from '../../core/clock.js';
 import type { HubContext } from '../../part/context.js';
-import { HearthError } from '../../core/errors.js';
 import type { ComponentHealth } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import type { DeviceAdapter, Entity } from '../model.js';
 import type { EntityRegistry } from '../registry.js';
+import { haServiceOf } from '../domains/index.js';
 import { HA_SOURCE } from './mapping.js';
 import { SERVICE_NAME, toWebSocketUrl } from './protocol.js';
 import { DEFAULT_TIMINGS, HaSession, type SessionTimings } from './session.js';
+import { devicesErrors } from '../errors.js';
+import { coreErrors } from '../../core/errors.js';
 
 export { checkHomeAssistant } from './check.js';
 export { toWebSocketUrl } from './protocol.js';
@@ -91,6 +93,26 @@ export class HomeAssistantAdapter implements DeviceAdapter {
     for (const e of this.deps.registry.list({ source: HA_SOURCE })) this.deps.registry.setAvailable(e.id, false);
   }
 
+  /**
+   * Support's "re-sync Home Assistant": a new connection, subscribed again, every state loaded
+   * again. Resolves with what it saw once in sync; throws when it is not within `timeoutMs`.
+   */
+  async resync(timeoutMs = 15_000): Promise<string> {
+    if (!this.started) throw coreErrors.error('MAINTENANCE_NO_EFFECT', 'the Home Assistant bridge is not running');
+    if (!this.url || !this.token) throw coreErrors.error('MAINTENANCE_NO_EFFECT', 'Home Assistant is not set up (homeassistant.url and homeassistant.token)');
+    this.session?.stop();
+    this.session = undefined;
+    this.openSession();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const health = this.health();
+      if (health.status === 'ok') return `connected again, subscribed and loaded: ${health.detail}`;
+      if (Date.now() > deadline)
+        throw coreErrors.error('MAINTENANCE_NO_EFFECT', `not in sync again within ${Math.round(timeoutMs / 1000)} s: ${health.detail}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   health(): ComponentHealth {
     if (!this.url || !this.token) return { status: 'disabled', detail: 'homeassistant.url and homeassistant.token are not set' };
     return this.session?.health() ?? { status: 'stopped', detail: 'stopped' };
@@ -98,24 +120,24 @@ export class HomeAssistantAdapter implements DeviceAdapter {
 
   /**
    * Calls the HA service named by the operation on the entity's own domain (light.turn_on,
-   * lock.unlock, …) with `{...params, entity_id}`. Only the gate's executor calls this.
+   * lock.unlock, …; `haServiceOf` in the domain descriptions) with `{...params, entity_id}`. Only the gate's executor calls this.
    */
   async execute(entity: Entity, operation: string, params: Record<string, unknown>): Promise<void> {
     if (entity.source !== HA_SOURCE) {
-      throw new HearthError('WRONG_ADAPTER', `${entity.id} comes from ${entity.source}, not from Home Assistant`, 400);
+      throw devicesErrors.error('WRONG_ADAPTER', `${entity.id} comes from ${entity.source}, not from Home Assistant`);
     }
-    const domain = entity.id.split('.')[0] ?? '';
-    if (!SERVICE_NAME.test(domain) || !SERVICE_NAME.test(operation)) {
-      throw new HearthError('BAD_OPERATION', `${operation} is not a Home Assistant service name`, 400);
+    const { domain, service } = haServiceOf(entity.id.split('.')[0] ?? '', operation);
+    if (!SERVICE_NAME.test(domain) || !SERVICE_NAME.test(service)) {
+      throw devicesErrors.error('BAD_OPERATION', `${operation} is not a Home Assistant service name`);
     }
     const widening = TARGET_KEYS.filter((k) => Object.hasOwn(params, k));
     if (widening.length > 0) {
-      throw new HearthError('BAD_PARAMS', `params may not name targets (${widening.join(', ')}): an action acts on its own entity only`, 400);
+      throw devicesErrors.error('BAD_PARAMS', `params may not name targets (${widening.join(', ')}): an action acts on its own entity only`);
     }
     const session = this.session;
-    if (!session) throw new HearthError('HA_NOT_CONNECTED', 'the Home Assistant bridge is not running', 503);
-    this.deps.log.debug({ entity_id: entity.id, service: `${domain}.${operation}` }, 'calling a Home Assistant service');
-    await session.callService(domain, operation, { ...params, entity_id: entity.id });
+    if (!session) throw devicesErrors.error('HA_NOT_CONNECTED', 'the Home Assistant bridge is not running');
+    this.deps.log.debug({ entity_id: entity.id, service: `${domain}.${service}` }, 'calling a Home Assistant service');
+    await session.callService(domain, service, { ...params, entity_id: entity.id });
   }
 
   private openSession(): void {
@@ -151,7 +173,7 @@ export class HomeAssistantAdapter implements DeviceAdapter {
  * soon as the owner sets them (first run, Settings), without a restart. The devices part runs
  * it as one of its services.
  */
-export function createHomeAssistantAdapter(ctx: HubContext, registry: EntityRegistry): DeviceAdapter {
+export function createHomeAssistantAdapter(ctx: HubContext, registry: EntityRegistry): HomeAssistantAdapter {
   const { url, token, ca } = ctx.settings.get().homeassistant;
   return new HomeAssistantAdapter({ registry, log: ctx.log.child({ part: 'homeassistant' }), clock: ctx.clock, bus: ctx.bus }, { url, token, ca });
 }

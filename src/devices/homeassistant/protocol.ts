@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HearthError } from '../../core/errors.js';
+import { devicesErrors } from '../errors.js';
 
 /**
  * The parts of Home Assistant's WebSocket protocol the bridge depends on
@@ -68,11 +68,11 @@ export function toWebSocketUrl(base: string): string {
   try {
     url = new URL(base);
   } catch {
-    throw new HearthError('HA_BAD_URL', `homeassistant.url is not a URL: ${base}`);
+    throw devicesErrors.error('HA_BAD_URL', `homeassistant.url is not a URL: ${base}`);
   }
   const protocols: Record<string, string> = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' };
   const protocol = protocols[url.protocol];
-  if (!protocol) throw new HearthError('HA_BAD_URL', `homeassistant.url must start with http://, https://, ws:// or wss:// (got ${url.protocol})`);
+  if (!protocol) throw devicesErrors.error('HA_BAD_URL', `homeassistant.url must start with http://, https://, ws:// or wss:// (got ${url.protocol})`);
   url.protocol = protocol;
   const path = url.pathname.replace(/\/+$/, '');
   url.pathname = path.endsWith('/api/websocket') ? path : `${path}/api/websocket`;

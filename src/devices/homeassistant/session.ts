@@ -1,6 +1,6 @@
 import { callService, createConnection, createLongLivedTokenAuth, getStates, type Connection, type HaWebSocket } from 'home-assistant-js-websocket';
 import { isoTime, type Clock } from '../../core/clock.js';
-import { HearthError, errorMessage } from '../../core/errors.js';
+import { errorMessage } from '../../core/errors.js';
 import type { ComponentHealth } from '../../core/lifecycle.js';
 import { withTimeout } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
@@ -9,6 +9,7 @@ import { deviceIndex, type DeviceInfo } from './mapping.js';
 import { HaMirror } from './mirror.js';
 import { haConfigSchema, haErrorSchema, toHttpBase } from './protocol.js';
 import { HaAuthInvalidError, openAuthenticatedSocket, type HaSocket } from './socket.js';
+import { devicesErrors } from '../errors.js';
 
 export interface SessionTimings {
   /** Opening the socket and authenticating, each attempt. */
@@ -147,7 +148,7 @@ export class HaSession {
   async callService(domain: string, service: string, data: Record<string, unknown>): Promise<void> {
     const conn = this.conn;
     if (!conn || !conn.connected || (this.phase !== 'connected' && this.phase !== 'syncing')) {
-      throw new HearthError('HA_NOT_CONNECTED', `Home Assistant is not connected (${this.health().detail})`, 503);
+      throw devicesErrors.error('HA_NOT_CONNECTED', `Home Assistant is not connected (${this.health().detail})`);
     }
     try {
       await withTimeout(
@@ -156,7 +157,7 @@ export class HaSession {
         `no answer within ${this.timings.commandTimeoutMs} ms (the command may still take effect)`,
       );
     } catch (err) {
-      throw new HearthError('HA_SERVICE_FAILED', `Home Assistant did not run ${domain}.${service}: ${haErrorText(err)}`, 502);
+      throw devicesErrors.error('HA_SERVICE_FAILED', `Home Assistant did not run ${domain}.${service}: ${haErrorText(err)}`);
     }
   }
 

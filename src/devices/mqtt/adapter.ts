@@ -1,14 +1,15 @@
 import type { HubContext } from '../../part/context.js';
 import type { ComponentHealth } from '../../core/lifecycle.js';
-import { HearthError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { DeviceAdapter, Entity } from '../model.js';
 import type { EntityRegistry } from '../registry.js';
 import { expectedState } from '../operations.js';
+import { mqttStateTopicKeys } from '../domains/index.js';
 import type { LanBroker } from './broker.js';
 import { MqttDiscovery } from './discovery/discovery.js';
 import { commandsFor } from './discovery/components.js';
 import { entityTopicProblem } from './topic-rules.js';
+import { devicesErrors } from '../errors.js';
 
 /**
  * Entities discovered on the embedded broker. `execute` publishes the command the device's
@@ -47,7 +48,7 @@ export class MqttAdapter implements DeviceAdapter {
 
   async execute(entity: Entity, operation: string, params: Record<string, unknown>): Promise<void> {
     const record = this.discovery.lookup(entity.id);
-    if (!record) throw new HearthError('NOT_FOUND', `${entity.id} is not an MQTT entity`, 404);
+    if (!record) throw devicesErrors.error('NOT_FOUND', `${entity.id} is not an MQTT entity`);
     const current = this.registry.get(entity.id) ?? entity;
     const commands = commandsFor(record.component, record.cfg, current, operation, params);
     // The hub publishes in process, past the broker's authorizePublish: the same topic rules as
@@ -59,10 +60,9 @@ export class MqttAdapter implements DeviceAdapter {
           { entity_id: entity.id, topic: c.topic, config_topic: record.configTopic, problem },
           'mqtt command refused: its topic is reserved for the hub',
         );
-        throw new HearthError(
+        throw devicesErrors.error(
           'DEVICE_TOPIC_RESERVED',
           `${entity.id} is set up to send its commands to a topic reserved for the hub (${c.topic}); nothing was sent`,
-          409,
         );
       }
     }
@@ -70,8 +70,8 @@ export class MqttAdapter implements DeviceAdapter {
     for (const c of commands) await this.broker.publish(c.topic, c.payload, { qos, retain: record.cfg.retain ?? false });
     // Without a state topic HA runs the entity optimistically: the command is the new state.
     const cfg = record.cfg as Record<string, unknown>;
-    const stateTopic =
-      record.component === 'climate' ? cfg.mode_state_topic : record.component === 'cover' ? (cfg.state_topic ?? cfg.position_topic) : cfg.state_topic;
+    const stateTopicKey = mqttStateTopicKeys(record.component).find((k) => cfg[k] !== undefined && cfg[k] !== null);
+    const stateTopic = stateTopicKey ? cfg[stateTopicKey] : undefined;
     if (!stateTopic || cfg.optimistic === true) {
       const expected = expectedState(current, operation, params);
       if (expected) this.registry.setState(entity.id, expected);

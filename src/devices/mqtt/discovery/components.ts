@@ -1,7 +1,8 @@
-import { HearthError } from '../../../core/errors.js';
 import type { Entity } from '../../model.js';
+import { mqttPayloadOf } from '../../domains/index.js';
 import { cfgNumber, cfgText, type Component, type ComponentConfig } from './config.js';
 import { compileTemplate, payloadVars, toText, TemplateError } from './template.js';
+import { devicesErrors } from '../../errors.js';
 
 /** What a subscribed topic means for an entity. */
 export type BindingKind =
@@ -290,11 +291,10 @@ export interface Command {
   payload: string;
 }
 
-const unsupported = (entity: Entity, operation: string) =>
-  new HearthError('UNSUPPORTED_OPERATION', `${entity.id} does not support ${operation} over MQTT`, 400);
+const unsupported = (entity: Entity, operation: string) => devicesErrors.error('UNSUPPORTED_OPERATION', `${entity.id} does not support ${operation} over MQTT`);
 const needTopic = (entity: Entity, topic: unknown, what = 'command_topic'): string => {
   const t = str(topic);
-  if (!t) throw new HearthError('NOT_COMMANDABLE', `${entity.id} has no ${what}; it cannot be commanded`, 409);
+  if (!t) throw devicesErrors.error('NOT_COMMANDABLE', `${entity.id} has no ${what}; it cannot be commanded`);
   return t;
 };
 
@@ -305,7 +305,7 @@ function templated(cfg: Cfg, key: string, vars: Record<string, unknown>, fallbac
   try {
     return compileTemplate(t).render(vars);
   } catch (err) {
-    if (err instanceof TemplateError) throw new HearthError('COMMAND_TEMPLATE', `the device's ${key} cannot be evaluated: ${err.message}`, 409);
+    if (err instanceof TemplateError) throw devicesErrors.error('COMMAND_TEMPLATE', `the device's ${key} cannot be evaluated: ${err.message}`);
     throw err;
   }
 }
@@ -337,8 +337,7 @@ export function commandsFor(component: Component, cfg: Cfg, entity: Entity, oper
       return onOff(toggleOn());
     }
     case 'lock': {
-      const map: Record<string, [string, string]> = { lock: ['payload_lock', 'LOCK'], unlock: ['payload_unlock', 'UNLOCK'], open: ['payload_open', 'OPEN'] };
-      const m = map[operation];
+      const m = mqttPayloadOf(component, operation);
       if (!m) throw unsupported(entity, operation);
       const value = cfgText(cfg, m[0], m[1]);
       return [{ topic: cmd(), payload: templated(cfg, 'command_template', { value, code: params.code ?? '' }, value) }];
@@ -352,14 +351,7 @@ export function commandsFor(component: Component, cfg: Cfg, entity: Entity, oper
         const value = Math.round(closed + (pct / 100) * (open - closed));
         return [{ topic: cmd('set_position_topic'), payload: templated(cfg, 'set_position_template', { position: value, value }, String(value)) }];
       }
-      const map: Record<string, [string, string]> = {
-        open_cover: ['payload_open', 'OPEN'],
-        close_cover: ['payload_close', 'CLOSE'],
-        stop_cover: ['payload_stop', 'STOP'],
-        open_valve: ['payload_open', 'OPEN'],
-        close_valve: ['payload_close', 'CLOSE'],
-      };
-      const m = map[operation];
+      const m = mqttPayloadOf(component, operation);
       if (!m) throw unsupported(entity, operation);
       return [{ topic: cmd(), payload: cfgText(cfg, m[0], m[1]) }];
     }
@@ -387,7 +379,7 @@ export function commandsFor(component: Component, cfg: Cfg, entity: Entity, oper
       if (operation !== 'select_option') throw unsupported(entity, operation);
       const option = String(params.option ?? '');
       if (Array.isArray(cfg.options) && !cfg.options.includes(option))
-        throw new HearthError('INVALID_PARAMS', `${option} is not one of ${entity.id}'s options`, 400);
+        throw devicesErrors.error('INVALID_PARAMS', `${option} is not one of ${entity.id}'s options`);
       return [{ topic: cmd(), payload: templated(cfg, 'command_template', { value: option }, option) }];
     }
     default:
@@ -416,34 +408,27 @@ function lightCommands(cfg: Cfg, entity: Entity, operation: string, params: Reco
   }
   if (scaled !== undefined) {
     const topic = str(cfg.brightness_command_topic);
-    if (!topic) throw new HearthError('UNSUPPORTED_PARAMS', `${entity.id} does not support brightness`, 400);
+    if (!topic) throw devicesErrors.error('UNSUPPORTED_PARAMS', `${entity.id} does not support brightness`);
     out.push({ topic, payload: templated(cfg, 'brightness_command_template', { value: scaled }, String(scaled)) });
   }
   return out;
 }
 
 function alarmCommands(cfg: Cfg, entity: Entity, operation: string, params: Record<string, unknown>, cmd: (k?: string) => string): Command[] {
-  const map: Record<string, [string, string, 'arm' | 'disarm' | 'trigger']> = {
-    alarm_disarm: ['payload_disarm', 'DISARM', 'disarm'],
-    alarm_arm_home: ['payload_arm_home', 'ARM_HOME', 'arm'],
-    alarm_arm_away: ['payload_arm_away', 'ARM_AWAY', 'arm'],
-    alarm_arm_night: ['payload_arm_night', 'ARM_NIGHT', 'arm'],
-    alarm_arm_vacation: ['payload_arm_vacation', 'ARM_VACATION', 'arm'],
-    alarm_trigger: ['payload_trigger', 'TRIGGER', 'trigger'],
-  };
-  const m = map[operation];
+  const m = mqttPayloadOf('alarm_control_panel', operation);
   if (!m) throw unsupported(entity, operation);
+  const kind = operation === 'alarm_disarm' ? 'disarm' : operation === 'alarm_trigger' ? 'trigger' : 'arm';
   const action = cfgText(cfg, m[0], m[1]);
   const configured = str(cfg.code);
   const code = params.code === undefined ? '' : String(params.code);
   const required =
     configured &&
-    (m[2] === 'arm' ? cfg.code_arm_required !== false : m[2] === 'disarm' ? cfg.code_disarm_required !== false : cfg.code_trigger_required !== false);
+    (kind === 'arm' ? cfg.code_arm_required !== false : kind === 'disarm' ? cfg.code_disarm_required !== false : cfg.code_trigger_required !== false);
   if (required) {
-    if (!code) throw new HearthError('CODE_REQUIRED', `${entity.id} needs a code for ${operation}`, 400);
+    if (!code) throw devicesErrors.error('CODE_REQUIRED', `${entity.id} needs a code for ${operation}`);
     // A fixed code in the config is checked here; REMOTE_CODE(_TEXT) means the panel checks it.
     if (configured !== 'REMOTE_CODE' && configured !== 'REMOTE_CODE_TEXT' && code !== configured)
-      throw new HearthError('WRONG_CODE', `the code for ${entity.id} is wrong`, 403);
+      throw devicesErrors.error('WRONG_CODE', `the code for ${entity.id} is wrong`);
   }
   return [{ topic: cmd(), payload: templated(cfg, 'command_template', { action, code }, action) }];
 }
@@ -475,13 +460,13 @@ function climateCommands(cfg: Cfg, entity: Entity, operation: string, params: Re
 }
 
 function checkMode(entity: Entity, modes: string[], m: string): string {
-  if (!modes.includes(m)) throw new HearthError('INVALID_PARAMS', `${m} is not one of ${entity.id}'s modes (${modes.join(', ')})`, 400);
+  if (!modes.includes(m)) throw devicesErrors.error('INVALID_PARAMS', `${m} is not one of ${entity.id}'s modes (${modes.join(', ')})`);
   return m;
 }
 
 function clampNumber(v: unknown, min: number, max: number, name: string): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isFinite(n)) throw new HearthError('INVALID_PARAMS', `${name} must be a number`, 400);
-  if (n < min || n > max) throw new HearthError('INVALID_PARAMS', `${name} must be between ${min} and ${max}`, 400);
+  if (!Number.isFinite(n)) throw devicesErrors.error('INVALID_PARAMS', `${name} must be a number`);
+  if (n < min || n > max) throw devicesErrors.error('INVALID_PARAMS', `${name} must be between ${min} and ${max}`);
   return n;
 }

@@ -1,25 +1,10 @@
 import { z } from 'zod';
 import { domainSchema, slug, type Domain } from '../../model.js';
+import { MQTT_COMPONENTS } from '../../domains/index.js';
 import { ABBREVIATIONS, DEVICE_ABBREVIATIONS, ORIGIN_ABBREVIATIONS } from './abbreviations.js';
 
-/** The components Hearth models; HA knows more (event, update, tag, …) and those are ignored. */
-export const SUPPORTED_COMPONENTS = [
-  'light',
-  'switch',
-  'lock',
-  'cover',
-  'alarm_control_panel',
-  'climate',
-  'fan',
-  'sensor',
-  'binary_sensor',
-  'button',
-  'siren',
-  'valve',
-  'number',
-  'select',
-  'scene',
-] as const satisfies readonly Domain[];
+/** The components Hearth models (the domain descriptions with `mqtt`); HA knows more (event, update, tag, …) and those are ignored. */
+export const SUPPORTED_COMPONENTS = MQTT_COMPONENTS;
 export type Component = (typeof SUPPORTED_COMPONENTS)[number];
 /** Components Home Assistant knows but Hearth does not model: ignored quietly. */
 export const KNOWN_UNMODELED = new Set([

@@ -1,3 +1,4 @@
+import { DOMAINS } from 'virtual:domains';
 import type { Entity } from '../../api/types';
 
 type Run = (operation: string, params?: Record<string, unknown>) => void;
@@ -9,16 +10,14 @@ interface Props {
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
-/** The control that fits the entity's domain; sensors only show their value. */
+/** The control the entity's domain description asks for (src/devices/domains/); sensors only show their value. */
 export function Control({ entity, run, busy }: Props) {
   const off = !entity.available || entity.state === 'unavailable';
   const dis = busy || off;
-  switch (entity.domain) {
-    case 'light':
+  switch (DOMAINS[entity.domain]?.control) {
+    case 'dimmer':
       return <LightControl entity={entity} run={run} busy={dis} />;
-    case 'switch':
-    case 'fan':
-    case 'siren':
+    case 'toggle':
       return <Toggle entity={entity} run={run} busy={dis} />;
     case 'lock': {
       const locked = entity.state === 'locked';
@@ -28,7 +27,7 @@ export function Control({ entity, run, busy }: Props) {
         </button>
       );
     }
-    case 'cover':
+    case 'open_close':
       return (
         <div class="row tight">
           <button type="button" disabled={dis || entity.state === 'open'} onClick={() => run('open_cover')}>
@@ -39,7 +38,7 @@ export function Control({ entity, run, busy }: Props) {
           </button>
         </div>
       );
-    case 'alarm_control_panel':
+    case 'alarm':
       return (
         <div class="row tight">
           <button type="button" disabled={dis || entity.state === 'armed_away'} onClick={() => run('alarm_arm_away')}>
@@ -53,15 +52,15 @@ export function Control({ entity, run, busy }: Props) {
           </button>
         </div>
       );
-    case 'climate':
+    case 'thermostat':
       return <Thermostat entity={entity} run={run} busy={dis} />;
-    case 'button':
+    case 'press':
       return (
         <button type="button" disabled={dis} onClick={() => run('press')}>
           Press
         </button>
       );
-    case 'scene':
+    case 'activate':
       return (
         <button type="button" disabled={dis} onClick={() => run('turn_on')}>
           Activate
@@ -170,25 +169,8 @@ export function stateText(e: Entity): string {
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-export const DOMAIN_WORDS: Record<string, string> = {
-  light: 'Lights',
-  switch: 'Switches',
-  fan: 'Comfort',
-  lock: 'Doors and security',
-  cover: 'Doors and security',
-  alarm_control_panel: 'Doors and security',
-  camera: 'Doors and security',
-  climate: 'Comfort',
-  sensor: 'Sensors',
-  binary_sensor: 'Sensors',
-  button: 'Buttons',
-  siren: 'Sirens',
-  valve: 'Valves',
-  number: 'Settings',
-  select: 'Settings',
-  scene: 'Scenes',
-  other: 'Other',
-};
+/** The group each domain goes into on Home, from its description. */
+export const DOMAIN_WORDS: Record<string, string> = Object.fromEntries(Object.entries(DOMAINS).map(([domain, d]) => [domain, d.group]));
 
 /** Order of the groups when grouped by type: the things that protect the home first. */
 export const DOMAIN_ORDER = ['lock', 'alarm_control_panel', 'cover', 'climate', 'light', 'switch', 'fan', 'scene', 'binary_sensor', 'sensor'];

@@ -1,0 +1,103 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DATABASE_FILE } from '../../src/store/database.js';
+import type { Entity } from '../../src/devices/model.js';
+import { EntityRegistry } from '../../src/devices/registry.js';
+import { ActionGate } from '../../src/gate/gate.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { TestAdapter, addTestEntities, makeFamily, membersOf, type Person } from './support.js';
+
+/**
+ * The audit entry of an action is on disk before the action reaches the device, with group
+ * commit too. The device at the edge of the test looks into the real SQLite file through a
+ * second connection at the moment each command arrives: that connection sees only what was
+ * committed, so an entry still waiting for its COMMIT is missing there.
+ */
+class WitnessAdapter extends TestAdapter {
+  /** For each command: the entity, and the audit entries (kind + subject) committed when it came. */
+  readonly seen: { entity_id: string; committed: Set<string> }[] = [];
+  private reader?: Database.Database;
+
+  constructor(
+    registry: EntityRegistry,
+    private readonly file: string,
+  ) {
+    super(registry);
+  }
+
+  override async execute(entity: Entity, operation: string, params: Record<string, unknown>): Promise<void> {
+    this.reader ??= new Database(this.file, { readonly: true, fileMustExist: true });
+    const rows = this.reader.prepare("SELECT kind, subject FROM audit WHERE kind IN ('action.requested', 'approval.executing')").all() as {
+      kind: string;
+      subject: string;
+    }[];
+    this.seen.push({ entity_id: entity.id, committed: new Set(rows.map((r) => `${r.kind} ${r.subject}`)) });
+    return super.execute(entity, operation, params);
+  }
+
+  override stop(): void {
+    super.stop();
+    this.reader?.close();
+  }
+}
+
+let t: TestHub | undefined;
+let gate: ActionGate | undefined;
+let adapter: WitnessAdapter | undefined;
+afterEach(async () => {
+  await gate?.stop();
+  adapter?.stop();
+  await t?.stop();
+  t = gate = adapter = undefined;
+});
+
+async function setUp(): Promise<{ gate: ActionGate; adapter: WitnessAdapter; people: Record<string, Person>; registry: EntityRegistry }> {
+  t = await startTestHub();
+  const people = await makeFamily(t.url, t.dataDir, [
+    { username: 'adam', role: 'adult' },
+    { username: 'owen', role: 'owner' },
+  ]);
+  const registry = new EntityRegistry(t.hub.ctx.bus, t.hub.ctx.clock);
+  addTestEntities(registry);
+  for (let i = 0; i < 20; i++) registry.upsert({ id: `light.room_${i}`, name: `Room ${i}`, domain: 'light', state: 'off', source: 'test' });
+  adapter = new WitnessAdapter(registry, join(t.dataDir, DATABASE_FILE));
+  gate = new ActionGate(t.hub.ctx, { members: membersOf(t.hub), registry, adapters: new Map([['test', adapter]]) });
+  gate.start();
+  return { gate, adapter, people, registry };
+}
+
+describe('an action and its audit entry', () => {
+  it('twenty low-risk actions asked at once: each request entry is committed before its command reaches the device', async () => {
+    const { gate, adapter, people } = await setUp();
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        gate.request({ action: { entity_id: `light.room_${i}`, operation: 'turn_on' }, origin: { member_id: people.adam!.id, channel: 'web' } }),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(Array(20).fill('executed'));
+    expect(adapter.seen).toHaveLength(20);
+    for (const [i, o] of outcomes.entries()) {
+      const at = adapter.seen.find((s) => s.entity_id === `light.room_${i}`)!;
+      expect(at.committed.has(`action.requested ${(o as { action_id: string }).action_id}`)).toBe(true);
+    }
+    // And the chain the group commits wrote is whole.
+    expect(t!.hub.ctx.audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('an approved unlock: the approval and its `executing` step are committed before the lock gets the command', async () => {
+    const { gate, adapter, people } = await setUp();
+    const asked = await gate.request({ action: { entity_id: 'lock.front_door', operation: 'unlock' }, origin: { member_id: people.adam!.id, channel: 'web' } });
+    if (asked.status !== 'pending') throw new Error(`expected an envelope, got ${asked.status}`);
+    const done = await gate.decide(asked.approval_id, { member_id: people.owen!.id, decision: 'approve', channel: 'telegram' });
+    expect(done.state).toBe('executed');
+    expect(adapter.seen).toHaveLength(1);
+    expect(adapter.seen[0]!.committed.has(`approval.executing ${asked.approval_id}`)).toBe(true);
+    const kinds = t!.hub.ctx.audit
+      .list({ subject: asked.approval_id })
+      .entries.reverse()
+      .map((e) => e.kind);
+    expect(kinds).toEqual(['approval.requested', 'approval.decided', 'approval.executing', 'action.executed', 'approval.executed']);
+    expect(t!.hub.ctx.audit.verify()).toMatchObject({ ok: true });
+  });
+});
