@@ -5,10 +5,8 @@
 //      next to the relay's MQTT-only call and a bare mqtt.js request/response through the same broker.
 // Needs mosquitto, mosquitto_passwd and openssl. Run after `npm run build`:
 //   node bench/link.bench.mjs   (prints one JSON object)
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer, connect as tcpConnect } from 'node:net';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,152 +19,26 @@ import { parseSettings } from '../dist/config/load.js';
 import { silentLogger } from '../dist/core/logger.js';
 import { hashToken } from '../dist/relay/accounts.js';
 import { r3, timings as summary } from './lib.mjs';
+import { BenchBroker, sleep, waitFor } from './mosquitto.mjs';
 
 const DRAIN_N = Number(process.env.LINK_BENCH_DRAIN_N ?? 5000);
 const RPC_N = Number(process.env.LINK_BENCH_RPC_N ?? 500);
 const TOKEN = 'bench-token-0123456789';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(check, what, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-const bin = (names) => names.find((p) => existsSync(p)) ?? names[names.length - 1].split('/').pop();
-
 const dir = mkdtempSync(join(tmpdir(), 'hearth-link-bench-'));
-const openssl = (args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-
-function pki() {
-  openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=bench-ca',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  openssl([
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
-    '/CN=localhost',
-  ]);
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.crt',
-    '-days',
-    '2',
-    '-extfile',
-    'server.ext',
-  ]);
-}
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 const users = { relay: 'relay-pw', 'hub-bench': 'hub-pw' };
-let port;
-let broker;
-async function startBroker() {
-  const child = spawn(bin(['/usr/sbin/mosquitto', '/usr/bin/mosquitto', 'mosquitto']), ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
-  broker = child;
-  await waitFor(
-    () =>
-      new Promise((resolve) => {
-        const s = tcpConnect(port, '127.0.0.1');
-        s.once('connect', () => (s.destroy(), resolve(true)));
-        s.once('error', () => resolve(false));
-      }),
-    'mosquitto listening',
-    10_000,
-  );
-}
-async function stopBroker() {
-  const exited = new Promise((r) => broker.once('exit', r));
-  broker.kill('SIGTERM');
-  await exited;
-}
+const b = new BenchBroker(dir, users);
 
-function writeBrokerConfig() {
-  mkdirSync(join(dir, 'data'));
-  writeFileSync(join(dir, 'passwd'), '');
-  for (const [u, p] of Object.entries(users)) execFileSync(bin(['/usr/bin/mosquitto_passwd', 'mosquitto_passwd']), ['-b', join(dir, 'passwd'), u, p]);
-  writeFileSync(join(dir, 'acl'), 'user relay\ntopic readwrite hearth/#\n\npattern readwrite hearth/v1/%u/#\n');
-  writeFileSync(
-    join(dir, 'mosquitto.conf'),
-    [
-      'per_listener_settings false',
-      'allow_anonymous false',
-      `password_file ${join(dir, 'passwd')}`,
-      `acl_file ${join(dir, 'acl')}`,
-      'persistence true',
-      `persistence_location ${join(dir, 'data')}/`,
-      'max_queued_messages 1000000',
-      'set_tcp_nodelay true',
-      'user root',
-      'log_dest none',
-      `listener ${port} 127.0.0.1`,
-      `cafile ${join(dir, 'ca.crt')}`,
-      `certfile ${join(dir, 'server.crt')}`,
-      `keyfile ${join(dir, 'server.key')}`,
-      '',
-    ].join('\n'),
-  );
-}
-
-const url = () => `mqtts://127.0.0.1:${port}`;
-const ca = () => readFileSync(join(dir, 'ca.crt'));
+const url = () => b.url;
+const ca = () => b.ca();
 const client = (username, extra = {}) =>
   mqtt.connectAsync(url(), { protocolVersion: 5, username, password: users[username], ca: ca(), reconnectPeriod: 0, ...extra });
 
 const results = { bench: 'link', broker: 'mosquitto (TLS, ACL, set_tcp_nodelay true), loopback' };
 const cleanups = [];
 try {
-  pki();
-  port = await freePort();
-  writeBrokerConfig();
-  await startBroker();
+  await b.setup();
+  await b.start();
 
   const keys = generateKeyPairSync('ed25519');
   const hubData = join(dir, 'hub');
@@ -212,11 +84,11 @@ try {
   await archive.subscribeAsync('hearth/v1/hub-bench/up/events', { qos: 1 });
   await sleep(200);
   const before = received;
-  await stopBroker();
+  await b.stop();
   await waitFor(() => link.status().state !== 'online', 'hub offline');
   for (let i = 0; i < DRAIN_N; i++) hub.ctx.audit.append({ actor: 'bench', origin: 'system', kind: 'bench.entry', data: { i } });
   const depth = link.status().outbox_depth;
-  await startBroker();
+  await b.start();
   const t0 = performance.now();
   await waitFor(() => link.status().state === 'online', 'hub back online');
   const tConnected = performance.now();
@@ -323,7 +195,7 @@ try {
       /* best effort */
     }
   }
-  if (broker && broker.exitCode === null) await stopBroker();
+  if (b.running) await b.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 // The harness's contract (bench/run.mjs): one JSON object, last on stdout.

@@ -1,8 +1,9 @@
-// Telephony figures: webhook → TwiML time on the hub (signed Twilio webhooks over real HTTP),
+// Telephony figures: webhook → TwiML time on the hub (signed Twilio webhooks over real HTTP) and
+// through the relay (hybrid mode: relay → real mosquitto with TLS and ACL → hub → back),
 // the time from an unanswered check-in to the first family alert with the default settings
 // (manual clock), and the escalation ladder's timing error (real clock).
 import { createServer } from 'node:http';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import twilio from 'twilio';
 import { ManualClock } from '../dist/core/clock.js';
@@ -11,7 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Hub } from '../dist/hub/hub.js';
+import { Relay } from '../dist/relay/index.js';
+import { parseSettings } from '../dist/config/load.js';
+import { silentLogger } from '../dist/core/logger.js';
 import { timings, round as r } from './lib.mjs';
+import { BenchBroker, freePort, waitFor } from './mosquitto.mjs';
 
 const N = 300;
 
@@ -41,7 +46,7 @@ async function fakeTwilio() {
   return { sid, token, calls, messages, root: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((ok) => server.close(ok)) };
 }
 
-async function phoneHub(fake, clock, notify = {}) {
+async function phoneHub(fake, clock, notify = {}, extra = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-tel-'));
   const hub = await Hub.create({
     env: {},
@@ -54,6 +59,7 @@ async function phoneHub(fake, clock, notify = {}) {
       mqtt: { host: '127.0.0.1', port: 0 },
       twilio: { account_sid: fake.sid, auth_token: fake.token, from: '+15559990000', api_root: fake.root },
       notify: { tick_ms: 20, ...notify },
+      ...extra,
     },
   });
   const cleanup = () => rmSync(dataDir, { recursive: true, force: true });
@@ -84,9 +90,10 @@ async function post(fake, url, params) {
   return performance.now() - t0;
 }
 
-async function webhookLatency() {
+async function webhookLatency(through) {
   const fake = await fakeTwilio();
-  const h = await phoneHub(fake);
+  const h = await phoneHub(fake, undefined, {}, through?.hubFlags ?? {});
+  if (through) await through.attach(h, fake);
   const now = Date.now();
   const body = { member_id: h.elder.id, times: ['09:30'], language: 'en-GB', escalate_to: [h.ann.id, h.ben.id], retries: 2, retry_after_min: 5, enabled: true };
   h.engine.store.insert('chk_bench', body, null, now);
@@ -114,7 +121,60 @@ async function webhookLatency() {
   await h.hub.stop();
   h.cleanup();
   await fake.stop();
+  await through?.stop();
   return { twiml: timings(samples), health: timings(health) };
+}
+
+/** Hybrid mode: a relay and a real mosquitto (TLS, passwords, ACL); the hub's public_url points at the relay. */
+async function viaRelay() {
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-bench-relay-'));
+  const users = { relay: 'relay-pw', 'hub-tel': 'hub-tel-pw' };
+  const b = new BenchBroker(dir, users);
+  await b.setup();
+  await b.start();
+  const keys = generateKeyPairSync('ed25519');
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  let relay;
+  return {
+    hubFlags: {
+      link: {
+        url: b.url,
+        hub_id: 'hub-tel',
+        username: 'hub-tel',
+        password: users['hub-tel'],
+        ca: b.caFile,
+        relay_public_key: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      },
+    },
+    async attach(h, fake) {
+      relay = await Relay.create(
+        parseSettings({
+          relay: {
+            broker_url: b.url,
+            username: 'relay',
+            password: users.relay,
+            ca: b.caFile,
+            instance_id: 'bench-relay',
+            host: '127.0.0.1',
+            port,
+            signing_key: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+            public_url: publicUrl,
+            twilio_api_root: fake.root,
+          },
+        }),
+        silentLogger(),
+      );
+      await relay.start();
+      h.hub.ctx.settings.update({ twilio: { public_url: `${publicUrl}/hooks/hub-tel` } }, 'bench');
+      await waitFor(() => relay.telephony.syncProfile('hub-tel'), 'the relay has the hub’s telephony profile');
+    },
+    async stop() {
+      await relay?.stop();
+      await b.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Simulated minutes from the scheduled call to the first family alert, each call unanswered after ring_seconds. */
@@ -175,6 +235,7 @@ async function ladderError() {
 }
 
 const lat = await webhookLatency();
+const relayed = await webhookLatency(await viaRelay());
 const alert = await firstAlert();
 const errs = await ladderError();
 console.log(
@@ -194,6 +255,20 @@ console.log(
         unit: 'ms',
         baseline: { label: 'GET /api/v1/health on the same hub', value: lat.health.p99_ms },
         note: 'target under 50 ms; Twilio gives up after 15 s',
+      },
+      {
+        metric: 'webhook_twiml_via_relay_p50',
+        value: relayed.twiml.p50_ms,
+        unit: 'ms',
+        baseline: { label: 'hub-direct webhook → TwiML p50', value: lat.twiml.p50_ms },
+        note: `${N} signed answer webhooks to the relay: signature check, idempotency row, RPC over mosquitto (TLS, ACL) to the hub's same handler, TwiML back`,
+      },
+      {
+        metric: 'webhook_twiml_via_relay_p99',
+        value: relayed.twiml.p99_ms,
+        unit: 'ms',
+        baseline: { label: 'hub-direct webhook → TwiML p99', value: lat.twiml.p99_ms },
+        note: 'target under 300 ms; the relay answers itself after relay.hook_timeout_ms (4 s)',
       },
       {
         metric: 'unanswered_to_first_alert',

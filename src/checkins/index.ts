@@ -8,6 +8,8 @@ import type { WorkflowsService } from '../workflows/index.js';
 import { CheckinEngine } from './engine.js';
 import { inboundHook } from './inbound.js';
 import { checkinRoutes } from './routes.js';
+import { RelayTelephonyLink } from './relay-link.js';
+import type { LinkService } from '../link/service.js';
 
 export { checkinsTables } from './tables.js';
 export { CheckinEngine } from './engine.js';
@@ -19,11 +21,19 @@ export interface CheckinsPart extends PartInstance {
 /** Elders' check-in calls: schedules, attempts and their escalation; calls go out through the Twilio channel. */
 export function createCheckinsPart(
   ctx: HubContext,
-  deps: { twilio: TwilioPart; router: NotificationRouter; members: MemberDirectory; summaries?: Summaries; workflows?: Pick<WorkflowsService, 'useCheckins'> },
+  deps: {
+    twilio: TwilioPart;
+    router: NotificationRouter;
+    members: MemberDirectory;
+    link: LinkService;
+    summaries?: Summaries;
+    workflows?: Pick<WorkflowsService, 'useCheckins'>;
+  },
 ): CheckinsPart {
   const engine = new CheckinEngine(ctx, { phone: deps.twilio.phone, router: deps.router, members: deps.members, summaries: deps.summaries });
   deps.twilio.hooks.register('checkin', engine.hook);
   deps.workflows?.useCheckins({ start: (who, key) => engine.startFor(who, key) });
   deps.twilio.hooks.register('inbound', inboundHook(ctx, { engine, phone: deps.twilio.phone, members: deps.members, router: deps.router }));
-  return { name: 'checkins', services: [engine], routes: checkinRoutes(ctx, engine, deps.members), engine };
+  const relay = new RelayTelephonyLink(ctx, { link: deps.link, hooks: deps.twilio.hooks, engine, members: deps.members });
+  return { name: 'checkins', services: [engine, relay], routes: checkinRoutes(ctx, engine, deps.members), engine };
 }

@@ -4,6 +4,7 @@ import { notifyPart } from '../notify/part.js';
 import { twilioPart } from '../channels/twilio/part.js';
 import { inferencePart } from '../inference/part.js';
 import { workflowsPart } from '../workflows/part.js';
+import { linkPart } from '../link/part.js';
 import { checkinsTables } from './tables.js';
 import { createCheckinsPart } from './index.js';
 
@@ -11,7 +12,14 @@ import { createCheckinsPart } from './index.js';
 export const checkinsPart = definePart({
   name: 'checkins',
   tables: checkinsTables,
-  needs: { members: membersPart, notify: notifyPart, twilio: twilioPart, inference: inferencePart, workflows: workflowsPart },
-  create: (ctx, { members, notify, twilio, inference, workflows }) =>
-    createCheckinsPart(ctx, { twilio, router: notify.router, members: members.members, summaries: inference.summaries, workflows: workflows.workflows }),
+  needs: { members: membersPart, notify: notifyPart, twilio: twilioPart, inference: inferencePart, workflows: workflowsPart, link: linkPart },
+  create: (ctx, { members, notify, twilio, inference, workflows, link }) =>
+    createCheckinsPart(ctx, {
+      twilio,
+      router: notify.router,
+      members: members.members,
+      link: link.link,
+      summaries: inference.summaries,
+      workflows: workflows.workflows,
+    }),
 });

@@ -52,6 +52,7 @@ export class RelayBroker implements Service {
   private readonly seen = new Set<string>();
   private readonly rpc: RpcClient;
   private connection?: LinkConnection;
+  private readonly statusListeners = new Set<(hubId: string, online: boolean) => void>();
   private readonly listeners = new Set<(msg: UpMessage, verdict: ChainVerdict | 'event' | 'duplicate') => void>();
   handled = 0;
   duplicates = 0;
@@ -65,6 +66,12 @@ export class RelayBroker implements Service {
     this.instanceId = s.instance_id ?? defaultInstanceId();
     this.chains = store.chains;
     this.rpc = new RpcClient({ callerId: this.instanceId, signingKey, timeoutMs: s.rpc_timeout_ms });
+  }
+
+  /** Told about each `status` message of a hub (retained ones too, when the relay connects). */
+  onStatusChange(listener: (hubId: string, online: boolean) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
   }
 
   /** Tests and metrics: told about each up message this relay handled. */
@@ -200,6 +207,7 @@ export class RelayBroker implements Service {
     if (!v) return;
     if (v.online !== (text === 'online')) v.since = Date.now();
     v.online = text === 'online';
+    for (const l of this.statusListeners) l(hubId, v.online);
   }
 
   private onSupport(hubId: string, payload: Buffer): void {

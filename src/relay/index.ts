@@ -7,6 +7,9 @@ import { loadPrivateKey } from '../link/messages.js';
 import { RelayBroker } from './broker.js';
 import { buildRelayApp } from './http.js';
 import { openRelayStore, type RelayStore } from './store.js';
+import { RelayTelephony } from './telephony.js';
+import { openTelephonyState } from './telephony-store.js';
+import { relayHookRoutes } from './hooks-routes.js';
 
 /**
  * The cloud relay: its store (SQLite or PostgreSQL, see store.ts), then the broker, then HTTP,
@@ -19,6 +22,7 @@ export class Relay {
     readonly http: HttpService,
     readonly app: FastifyInstance,
     readonly store: RelayStore,
+    readonly telephony: RelayTelephony,
   ) {}
 
   static async create(settings: Settings, log: Logger): Promise<Relay> {
@@ -27,11 +31,13 @@ export class Relay {
     const store = await openRelayStore(s, log.child({ part: 'relay-store' }));
     try {
       const broker = new RelayBroker(s, log.child({ part: 'relay-broker' }), store, key);
+      const telephony = new RelayTelephony(s, log.child({ part: 'relay-telephony' }), broker, await openTelephonyState(store.db));
       const app = await buildRelayApp(s, broker, log);
+      await app.register(relayHookRoutes(telephony));
       const http = new HttpService(app, s.host, s.port);
       const services = new ServiceManager({ log: log.child({ part: 'lifecycle' }) });
-      services.add(broker).add(http);
-      return new Relay(services, broker, http, app, store);
+      services.add(broker).add(telephony).add(http);
+      return new Relay(services, broker, http, app, store, telephony);
     } catch (err) {
       await store.close();
       throw err;

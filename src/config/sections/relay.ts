@@ -18,7 +18,7 @@ const accountSchema = z.strictObject({
 });
 export type RelayAccount = z.output<typeof accountSchema>;
 
-// The cloud relay (`hearth relay`) reads only this section; it never needs a hub's secrets.
+// The cloud relay (`hearth relay`) reads only this section; a hub's Twilio token reaches it only over the signed RPC (hybrid telephony).
 export const relaySection = z
   .strictObject({
     broker_url: z.string().url().optional().describe('The cloud broker, such as mqtts://broker.example:8883.'),
@@ -82,5 +82,29 @@ export const relaySection = z
       .meta({ secret: true }),
     rpc_timeout_ms: z.number().int().min(100).max(300_000).default(15_000).describe('How long the relay waits for a hub to answer an RPC.'),
     command_ttl_s: z.number().int().min(10).max(86_400).default(300).describe('Expiry given to signed down commands.'),
+    public_url: z
+      .url()
+      .optional()
+      .describe(
+        "The relay's public HTTPS address as Twilio sees it; a hub in hybrid mode sets twilio.public_url to <public_url>/hooks/<hub_id>, and signatures are checked against it.",
+      ),
+    hook_timeout_ms: z
+      .number()
+      .int()
+      .min(500)
+      .max(10_000)
+      .default(4000)
+      .describe("How long the relay waits for a hub's answer to a Twilio webhook before it answers with its own safe TwiML (Twilio gives up after 15 s)."),
+    offline_notice_after_s: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .default(900)
+      .describe("After this long offline, the relay texts the hub's owners (once), and again when the hub is back."),
+    twilio_api_root: z
+      .url()
+      .default('https://api.twilio.com')
+      .describe("Where the relay's twilio library sends fallback SMS (tests point it at a fake); never taken from a hub."),
   })
   .describe('The cloud relay (`hearth relay`).');
