@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 
 /** The p-th percentile (0–100) of an already sorted array (nearest rank, no interpolation). */
@@ -53,4 +54,81 @@ export async function paced(rate, seconds, send) {
     await new Promise((r) => setImmediate(r));
   }
   return total;
+}
+
+/**
+ * A bench hub in a child process (bench/hub-host.mjs), pinned to CPU 0 with `taskset -c 0` when
+ * `pinned` (or when the harness runs with `--one-core`: BENCH_ONE_CORE=1), while the caller (the
+ * load generator) stays unpinned. `setup` is the host's first message (flags, members to create).
+ * Resolves with the host's ready message plus `call(op, args)` (IPC request → reply) and `stop()`.
+ */
+export async function spawnBenchHub(setup, { pinned = process.env.BENCH_ONE_CORE === '1', nodeArgs = [] } = {}) {
+  const { spawn } = await import('node:child_process');
+  const host = fileURLToPath(new URL('./hub-host.mjs', import.meta.url));
+  const node = [...nodeArgs, '--max-semi-space-size=2', '--v8-pool-size=1', '--expose-gc', host];
+  const child = pinned
+    ? spawn('taskset', ['-c', '0', process.execPath, ...node], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    : spawn(process.execPath, node, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  let next = 0;
+  const waiting = new Map();
+  const ready = new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench hub exited (${code}) before it was ready`)));
+    child.on('message', (msg) => {
+      if (msg.ready) return resolve(msg);
+      const w = waiting.get(msg.id);
+      waiting.delete(msg.id);
+      if (msg.error) w?.reject(new Error(msg.error));
+      else w?.resolve(msg);
+    });
+  });
+  child.send(setup);
+  const info = await ready;
+  const call = (op, args = {}) =>
+    new Promise((resolve, reject) => {
+      const id = ++next;
+      waiting.set(id, { resolve, reject });
+      child.send({ id, op, ...args });
+    });
+  const stop = async () => {
+    const exited = new Promise((r) => child.once('exit', r));
+    await call('stop').catch(() => undefined);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  return { ...info, child, pinned, call, stop };
+}
+
+/**
+ * Just enough of the Telegram Bot API on loopback for grammY: getMe, deleteWebhook, an idle
+ * getUpdates, sendMessage (`onMessage(text, params)` for each). Resolves with the http.Server.
+ */
+export async function fakeBotApi(onMessage) {
+  const { createServer } = await import('node:http');
+  let nextId = 1;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const method = (req.url ?? '').split('/').pop();
+      const p = body ? JSON.parse(body) : {};
+      const ok = (result) => {
+        const text = JSON.stringify({ ok: true, result });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      };
+      if (method === 'getMe') return ok({ id: 1, is_bot: true, first_name: 'Bench', username: 'bench_bot' });
+      if (method === 'deleteWebhook') return ok(true);
+      if (method === 'getUpdates') {
+        const t = setTimeout(() => ok([]), Math.min(Number(p.timeout ?? 0), 1) * 1000);
+        res.on('close', () => clearTimeout(t));
+        return;
+      }
+      if (method === 'sendMessage') {
+        onMessage(p.text, p);
+        return ok({ message_id: nextId++, chat: { id: Number(p.chat_id), type: 'private' }, date: Math.floor(Date.now() / 1000), text: p.text });
+      }
+      return ok(true);
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }

@@ -35,11 +35,13 @@ export class StateHistory implements Service {
   private pruneTimer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
   private readonly insert: Statement;
+  private readonly trim: Statement;
   private readonly log;
 
   constructor(private readonly ctx: HubContext) {
     this.log = ctx.log.child({ part: 'devices.history' });
     this.insert = ctx.store.telemetry.prepare('INSERT INTO state_history (entity_id, state, attributes, available, at) VALUES (?, ?, ?, ?, ?)');
+    this.trim = ctx.store.telemetry.prepare('DELETE FROM state_history WHERE id <= ?');
   }
 
   start(): void {
@@ -87,7 +89,11 @@ export class StateHistory implements Service {
     if (!db.open || this.ctx.store.essentialOnly) return; // the disk is nearly full: history waits
     try {
       db.transaction(() => {
-        for (const r of rows) this.insert.run(...r);
+        let last = 0;
+        for (const r of rows) last = Number(this.insert.run(...r).lastInsertRowid);
+        // The row cap is kept at every flush (ids only grow), so that between hourly prunes a busy
+        // home's history cannot grow past it: 200 messages/s would be 720,000 rows an hour.
+        this.trim.run(last - this.ctx.settings.get().retention.state_history_rows);
       })();
     } catch (err) {
       this.log.warn({ err: (err as Error).message, rows: rows.length }, 'state history write failed; rows dropped');
