@@ -43,17 +43,36 @@ export async function createBenchHub(prefix, flags = {}) {
   return { hub, dataDir, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
 }
 
-/** Calls `send(i)` `rate × seconds` times, paced at `rate` per second (small bursts, never a backlog); resolves with the count. */
-export async function paced(rate, seconds, send) {
+/**
+ * Calls `send(i)` `rate × seconds` times, paced at `rate` per second (small bursts, never a backlog); resolves with the count.
+ * `timer: true` waits on a 1-ms timer between bursts instead of spinning on setImmediate, so that a
+ * load generator in its own process leaves the CPU to the hub it drives (the bursts can be larger).
+ */
+export async function paced(rate, seconds, send, { timer = false } = {}) {
   const total = Math.round(rate * seconds);
   const t0 = performance.now();
   let sent = 0;
   while (sent < total) {
     const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
     while (sent < due) send(sent++);
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => (timer ? setTimeout(r, 1) : setImmediate(r)));
   }
   return total;
+}
+
+/**
+ * Offset of a child's clock (its 'clock' op: performance.timeOrigin + now()) from ours, in ms, from
+ * the ping with the shortest round trip (within half of it: a few tens of microseconds on loopback).
+ */
+export async function clockOffset(host, pings = 200) {
+  let best = { rtt: Infinity, offset: 0 };
+  for (let i = 0; i < pings; i++) {
+    const t0 = performance.timeOrigin + performance.now();
+    const { t } = await host.call('clock');
+    const t1 = performance.timeOrigin + performance.now();
+    if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: t - (t0 + t1) / 2 };
+  }
+  return best;
 }
 
 /**
@@ -65,7 +84,9 @@ export async function paced(rate, seconds, send) {
 export async function spawnBenchHub(setup, { pinned = process.env.BENCH_ONE_CORE === '1', nodeArgs = [] } = {}) {
   const { spawn } = await import('node:child_process');
   const host = fileURLToPath(new URL('./hub-host.mjs', import.meta.url));
-  const node = [...nodeArgs, '--max-semi-space-size=2', '--v8-pool-size=1', '--expose-gc', host];
+  // BENCH_HUB_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the hub alone.
+  const extra = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const node = [...nodeArgs, ...extra, '--max-semi-space-size=2', '--v8-pool-size=1', '--expose-gc', host];
   const child = pinned
     ? spawn('taskset', ['-c', '0', process.execPath, ...node], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
     : spawn(process.execPath, node, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
