@@ -120,6 +120,7 @@ try {
     req.end();
   });
   await sleep(100);
+  await hub.call('sample'); // resets the hub's event-loop delay histogram
   const hubSent = await paced(
     RATE,
     LATENCY_SECONDS,
@@ -130,6 +131,8 @@ try {
     { timer: true },
   );
   await sleep(500);
+  const loop = (await hub.call('sample')).sample;
+  results.hub_loop_delay = { p99_ms: loop.loop_p99_ms, max_ms: loop.loop_max_ms };
   sse.destroy();
   // The registry's timestamps are the hub's clock: brought onto ours with the measured offset.
   const clock = await clockOffset(hub);
@@ -145,7 +148,7 @@ try {
   results.load_average_1m = Math.round(loadavg()[0] * 10) / 10;
 
   // ---- 2. throughput: one publisher → one subscriber, QoS 0, as fast as it goes ----
-  async function throughput(url, prefix) {
+  async function throughput(url, prefix, host) {
     const pub = await connect(url, { clientId: `${prefix}-tp-pub` });
     const sub = await connect(url, { clientId: `${prefix}-tp-sub` });
     clients.push(pub, sub);
@@ -157,6 +160,7 @@ try {
     });
     await sub.subscribeAsync('tp/#');
     const payload = Buffer.from(JSON.stringify({ temperature: 21.5, humidity: 40, battery: 90 }));
+    const cpu0 = (await host.call('cpu')).us;
     const t0 = performance.now();
     for (let i = 0; i < THROUGHPUT_N; i++) {
       if (!pub.publish(`tp/sensor${i % 50}`, payload)) await new Promise((r) => setImmediate(r));
@@ -164,12 +168,13 @@ try {
     }
     await Promise.race([all, sleep(THROUGHPUT_LIMIT_MS)]);
     const ms = performance.now() - t0;
+    const cpu = (await host.call('cpu')).us - cpu0;
     pub.end(true);
     sub.end(true);
-    return { messages: THROUGHPUT_N, received: got, seconds: r3(ms / 1000), msg_per_s: Math.round(got / (ms / 1000)) };
+    return { messages: THROUGHPUT_N, received: got, seconds: r3(ms / 1000), msg_per_s: Math.round(got / (ms / 1000)), cpu_us_per_msg: r3(cpu / got) };
   }
-  results.throughput_hub_broker = await throughput(hubUrl, 'hub');
-  results.throughput_bare_aedes = await throughput(bareUrl, 'bare');
+  results.throughput_hub_broker = await throughput(hubUrl, 'hub', hub);
+  results.throughput_bare_aedes = await throughput(bareUrl, 'bare', bare);
 
   // ---- 3. memory with 2,000 discovered entities; GET /api/v1/entities at that size ----
   const before = (await hub.call('sample')).sample;
@@ -259,11 +264,23 @@ const out = {
       note: `${R.hub_device_to_sse.received}/${R.hub_device_to_sse.sent} received`,
     },
     {
+      metric: `the hub's event-loop delay during that run, p99 (max ${R.hub_loop_delay.max_ms} ms)`,
+      value: R.hub_loop_delay.p99_ms,
+      unit: 'ms',
+      note: 'monitorEventLoopDelay, 10 ms resolution taken off',
+    },
+    {
       metric: "broker throughput, one publisher → one subscriber, QoS 0, with the hub's hooks",
       value: R.throughput_hub_broker.msg_per_s,
       unit: 'msg/s',
       baseline: { label: 'bare aedes', value: R.throughput_bare_aedes.msg_per_s },
       target: { op: '>=', value: 0.9, of: 'baseline ratio' },
+    },
+    {
+      metric: "broker CPU time per message in that run, with the hub's hooks (the broker's process, whatever the machine's load)",
+      value: R.throughput_hub_broker.cpu_us_per_msg,
+      unit: 'µs/msg',
+      baseline: { label: 'bare aedes', value: R.throughput_bare_aedes.cpu_us_per_msg },
     },
     {
       metric: `heap growth with ${R.entities.discovered - 1} discovered entities`,

@@ -62,7 +62,7 @@ function soakChart(soak) {
   for (const [i, r] of rows.entries())
     if (i % every === 0 || i === rows.length - 1)
       out.push(
-        `| ${r.minute} | ${r.rss_mb} | ${r.heap_used_mb} | ${r.loop_p99_ms} | ${r.handles} | ${r.fds} | ${r.db_mb} | ${r.wal_mb} | ${r.messages.toLocaleString('en')} | ${r.sse_events.toLocaleString('en')} |`,
+        `| ${r.minute} | ${r.rss_mb} | ${r.heap_used_mb} | ${r.loop_p99_ms} | ${r.handles} | ${r.fds} | ${r.db_mb} | ${r.wal_mb} | ${r.messages.toLocaleString('en')} | ${r.sse_events.toLocaleString('en')}${r.sse_reopened ? ` (reopened ${r.sse_reopened}×)` : ''} |`,
       );
   const lo = Math.min(...rows.map((r) => r.rss_mb));
   const hi = Math.max(...rows.map((r) => r.rss_mb));

@@ -20,7 +20,12 @@ const first = await new Promise((resolve) => process.once('message', resolve));
 process.stdout.write = () => true;
 /** Milliseconds on a clock comparable across processes (the caller measures the offset with 'clock'). */
 const now = () => performance.timeOrigin + performance.now();
-const common = { clock: () => ({ t: now() }) };
+/** CPU time this process used (µs, user + system): per message, a figure the machine's load moves less than a rate. */
+const cpuUs = () => {
+  const c = process.cpuUsage();
+  return c.user + c.system;
+};
+const common = { clock: () => ({ t: now() }), cpu: () => ({ us: cpuUs() }) };
 
 if (first.bare === 'aedes') {
   // The baseline: bare aedes, alone in a process as the hub is, TCP_NODELAY like the hub's broker.

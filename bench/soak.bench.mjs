@@ -45,6 +45,7 @@ const base = `http://127.0.0.1:${hub.http}`;
 const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqtt}`, { reconnectPeriod: 0, protocolVersion: 4, clientId: 'soak-device' });
 let sse;
 let sseEvents = 0;
+let sseReopened = 0;
 const rows = [];
 const failures = [];
 let stopping = false;
@@ -88,12 +89,23 @@ try {
     .getSetCookie()
     .find((c) => c.startsWith('hearth_session='))
     .split(';')[0];
-  sse = request(`${base}/api/v1/events`, { headers: { cookie, accept: 'text/event-stream' } }, (res) => {
-    res.setEncoding('utf8');
-    res.on('data', (chunk) => (sseEvents += chunk.split('\n\n').length - 1));
-  });
-  sse.on('error', (err) => !stopping && failures.push(`event stream: ${err.message}`));
-  sse.end();
+  // As a browser's EventSource does, the stream is opened again when the hub closes it (it drops a
+  // client that falls 500 events behind); each reopening is counted.
+  const openStream = () => {
+    if (stopping) return;
+    sse = request(`${base}/api/v1/events`, { headers: { cookie, accept: 'text/event-stream' } }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (sseEvents += chunk.split('\n\n').length - 1));
+      res.on('close', () => {
+        if (stopping) return;
+        sseReopened++;
+        setTimeout(openStream, 1000);
+      });
+    });
+    sse.on('error', (err) => !stopping && failures.push(`event stream: ${err.message}`));
+    sse.end();
+  };
+  openStream();
 
   // The load: sensors at RATE/s (sensor.soak_0 only every 2 s: it triggers the workflow).
   let n = 0;
@@ -131,6 +143,7 @@ try {
       files: Object.fromEntries(files.map(([f, v]) => [f, mb(v)])),
       messages: n,
       sse_events: sseEvents,
+      sse_reopened: sseReopened,
       telegram_messages: delivered,
       cpu_s: r3((s.cpu.user + s.cpu.system) / 1e6),
     };

@@ -11,7 +11,14 @@ export interface HistoryRow {
   at: string;
 }
 
-const FLUSH_MS = 250;
+/**
+ * Rows are written at most FLUSH_MS after they arrive, and as soon as FLUSH_ROWS are waiting (in
+ * the next turn of the event loop, so one burst is one transaction). A flush blocks the event loop
+ * for ~10 µs a row: 250 rows at once (the old quarter-second batch at 1,000 messages/s) was a
+ * 2–3.5 ms stall every 250 ms, the p99 of device state → screen in a CPU profile.
+ */
+const FLUSH_MS = 50;
+const FLUSH_ROWS = 64;
 /** Rows waiting for the next flush; beyond this the oldest are dropped (and counted). */
 const MAX_PENDING = 5_000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -24,14 +31,15 @@ const MAX_ATTRIBUTES_BYTES = 16 * 1024;
 
 /**
  * Entity state history on the store's telemetry connection (synchronous=NORMAL). Writes are
- * batched into one transaction every quarter second, so a burst of device messages costs one
- * fsync-free commit instead of one per message.
+ * batched into one transaction every 50 ms or 64 rows, so a burst of device messages costs one
+ * fsync-free commit instead of one per message, and no single commit holds the event loop long.
  */
 export class StateHistory implements Service {
   readonly name = 'devices.history';
   private pending: [string, string, string, number, string][] = [];
   private dropped = 0;
   private flushTimer?: NodeJS.Timeout;
+  private flushSoon?: NodeJS.Immediate;
   private pruneTimer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
   private readonly insert: Statement;
@@ -54,8 +62,7 @@ export class StateHistory implements Service {
   stop(): void {
     this.unsubscribe?.();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.pruneTimer = this.flushTimer = undefined;
+    this.pruneTimer = undefined;
     this.flush();
   }
 
@@ -73,15 +80,19 @@ export class StateHistory implements Service {
     if (attributes.length > MAX_ATTRIBUTES_BYTES)
       attributes = JSON.stringify({ _omitted: `attributes of ${attributes.length} characters, over the history limit` });
     this.pending.push([entity.id, entity.state, attributes, entity.available ? 1 : 0, entity.last_updated]);
-    if (!this.flushTimer) {
+    if (this.pending.length >= FLUSH_ROWS && !this.flushSoon) {
+      this.flushSoon = setImmediate(() => this.flush());
+      this.flushSoon.unref();
+    } else if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
       this.flushTimer.unref();
     }
   }
 
   flush(): void {
-    this.flushTimer && clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.flushSoon) clearImmediate(this.flushSoon);
+    this.flushTimer = this.flushSoon = undefined;
     if (this.pending.length === 0) return;
     const rows = this.pending;
     this.pending = [];
