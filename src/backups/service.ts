@@ -131,8 +131,7 @@ export class BackupService implements Service {
     const name = this.freeName(now);
     try {
       if (this.ctx.store.essentialOnly) throw new HearthError('DISK_FULL', 'the data disk is nearly full, so no backup was written there', 507);
-      const snap = takeSnapshot(this.ctx.store.db, { box: this.box, clock: this.ctx.clock, actor, origin, file: name, audit: this.ctx.audit });
-      await new Promise((r) => setImmediate(r)); // let requests in between the copy and the sealing
+      const snap = await takeSnapshot(this.ctx.store.db, { box: this.box, clock: this.ctx.clock, actor, origin, file: name, audit: this.ctx.audit });
       const sealed = sealWithKey(snap.plain, key, BACKUP_MAGIC);
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       writeDurably(join(this.dir, name), sealed);

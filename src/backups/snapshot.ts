@@ -17,14 +17,18 @@ export interface Snapshot {
 }
 
 /**
- * A consistent copy of a live database (`VACUUM INTO`, so the hub keeps running), shared by
+ * A consistent copy of a live database (SQLite's online backup, a few pages per turn of the
+ * event loop, so the hub keeps answering while a large trail is copied), shared by
  * `hearth backup create` and the scheduled backups. Refuses a broken trail (a backup of it could
  * never be restored: restore verifies), names the broken entry, and records `backup.created`
  * first so the backup carries the entry that says it was taken. Secret settings are opened in
  * the copy so that it restores onto a box with another secrets key; the caller encrypts the
  * whole file with the owner's passphrase key.
  */
-export function takeSnapshot(db: Db, opts: { box: SecretBox; clock: Clock; actor: string; origin: AuditOrigin; file: string; audit?: AuditTrail }): Snapshot {
+export async function takeSnapshot(
+  db: Db,
+  opts: { box: SecretBox; clock: Clock; actor: string; origin: AuditOrigin; file: string; audit?: AuditTrail },
+): Promise<Snapshot> {
   const trail = opts.audit ?? new AuditTrail(db, opts.clock);
   const verify = trail.verify();
   if (!verify.ok) {
@@ -35,12 +39,16 @@ export function takeSnapshot(db: Db, opts: { box: SecretBox; clock: Clock; actor
       { seq: verify.broken.seq },
     );
   }
-  const work = mkdtempSync(join(tmpdir(), 'hearth-backup-'));
+  // The copy is made beside the database, not in os.tmpdir(): on a Pi that is often a small RAM
+  // disk, and the data disk is the one self-watch keeps room on.
+  const work = mkdtempSync(db.memory ? join(tmpdir(), 'hearth-backup-') : join(dirname(db.name), '.backup-'));
   try {
     trail.append({ actor: opts.actor, origin: opts.origin, kind: 'backup.created', data: { file: opts.file } });
     const tmp = join(work, 'snapshot.db');
-    db.prepare('VACUUM INTO ?').run(tmp);
+    await db.backup(tmp);
     withDb(tmp, (snap) => {
+      // The online backup copies the header's WAL flag; a backup file is one self-contained file.
+      snap.pragma('journal_mode = DELETE');
       openStoredSettings(snap, opts.box);
       // The scheduled backups' derived key is sealed with this box's key and useless elsewhere;
       // a restored hub asks its owner for the backup passphrase again.

@@ -36,7 +36,7 @@ async function create(dataDir: string, out: string, force: boolean): Promise<num
   const db = openExistingDb(dataDir);
   let snap: Snapshot;
   try {
-    snap = takeSnapshot(db, { box: SecretBox.open(dataDir), clock: systemClock, actor: osActor(), origin: 'cli', file: basename(out) });
+    snap = await takeSnapshot(db, { box: SecretBox.open(dataDir), clock: systemClock, actor: osActor(), origin: 'cli', file: basename(out) });
   } catch (err) {
     throw err instanceof HearthError ? new FatalError(err.message, EXIT.dataErr) : err;
   } finally {
