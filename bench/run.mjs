@@ -36,9 +36,11 @@ import { join } from 'node:path';
 
 const DIR = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2);
+const FLAGS = new Set(['one-core', 'no-doc', 'render']);
 const option = (name) => {
   const i = args.indexOf(`--${name}`);
   if (i < 0) return undefined;
+  if (FLAGS.has(name)) return args.splice(i, 1) && true;
   const next = args[i + 1];
   args.splice(i, next !== undefined && !next.startsWith('--') ? 2 : 1);
   return next !== undefined && !next.startsWith('--') ? next : true;
