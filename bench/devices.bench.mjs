@@ -1,18 +1,18 @@
-// The devices part's figures (issue 3), measured on a real hub with its embedded broker:
+// The devices part's figures (issue 3, issue 15), measured on a real hub with its embedded broker,
+// the hub in its own process (bench/hub-host.mjs) and this process the devices and the browser:
 //   1. device state message in → registry → SSE client, p50/p99 at 1,000 msg/s, next to a bare
-//      aedes publish → subscribe round trip at the same rate in the same run;
+//      aedes publish → subscribe round trip at the same rate in the same run (aedes alone in its
+//      own process too, before and after the hub's run);
 //   2. broker throughput with the hub's hooks (packet guard, auth, limits, discovery) next to bare aedes;
 //   3. memory with 2,000 discovered entities, and GET /api/v1/entities latency at that size.
+// With BENCH_ONE_CORE=1 (`npm run bench -- devices --one-core`) the hub and the bare aedes process
+// are pinned to CPU 0; this process (the load) is not.
 // Run after `npm run build`: node bench/devices.bench.mjs  (prints one JSON object)
-import { loadavg } from 'node:os';
-import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
-import { createBenchHub, paced, pct, r3, sorted } from './lib.mjs';
+import { clockOffset, paced, pct, r3, sorted, spawnBenchHub } from './lib.mjs';
 
 const RATE = Number(process.env.DEVICES_BENCH_RATE ?? 1000);
 const LATENCY_SECONDS = Number(process.env.DEVICES_BENCH_SECONDS ?? 3);
@@ -26,25 +26,23 @@ function summary(samples, sent) {
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const mb = (b) => Math.round((b / 1024 / 1024) * 10) / 10;
-// A forced collection makes the memory figure stable; expose gc without needing a node flag.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc');
-function connect(url, opts = {}) {
-  return mqtt.connectAsync(url, { reconnectPeriod: 0, protocolVersion: 4, ...opts });
+const abs = (t) => performance.timeOrigin + t;
+async function connect(url, opts = {}) {
+  const c = await mqtt.connectAsync(url, { reconnectPeriod: 0, protocolVersion: 4, ...opts });
+  c.stream.setNoDelay?.(true);
+  return c;
 }
 
-const { hub, cleanup } = await createBenchHub('hearth-bench-devices-', {
+const hub = await spawnBenchHub({
   // The hooks stay on; only the limits are raised so that the bench itself is not refused.
-  mqtt: { allow_anonymous: true, messages_per_second: 1_000_000, message_burst: 1_000_000, max_connections: 50 },
+  flags: { mqtt: { allow_anonymous: true, messages_per_second: 1_000_000, message_burst: 1_000_000, max_connections: 50 } },
+  owner: { username: 'owner', password: 'bench password 123' },
 });
-const members = hub.services.get('members').members;
-await members.create({ username: 'owner', display_name: 'Owner', role: 'owner', password: 'bench password 123' }, { id: 'bench', origin: 'cli' });
-await hub.start();
-const results = { rate_per_s: RATE };
-let bare;
+const bare = await spawnBenchHub({ bare: 'aedes' });
+const results = { rate_per_s: RATE, pinned: hub.pinned };
 const clients = [];
 try {
-  const base = `http://127.0.0.1:${hub.http.boundPort}`;
+  const base = `http://127.0.0.1:${hub.http}`;
   const login = await fetch(`${base}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -54,19 +52,10 @@ try {
     .getSetCookie()
     .find((c) => c.startsWith('hearth_session='))
     .split(';')[0];
-  const broker = hub.services.get('mqtt.broker');
-  const registry = hub.services.get('devices.mqtt').registry;
-  const hubUrl = `mqtt://127.0.0.1:${broker.port}`;
+  const hubUrl = `mqtt://127.0.0.1:${hub.mqtt}`;
+  const bareUrl = `mqtt://127.0.0.1:${bare.mqtt}`;
 
   // ---- 1. device → registry → SSE, next to bare aedes ----
-  bare = new Aedes();
-  await bare.listen();
-  const bareServer = createServer((s) => {
-    s.setNoDelay(true);
-    bare.handle(s);
-  });
-  await new Promise((r) => bareServer.listen(0, '127.0.0.1', r));
-  const bareUrl = `mqtt://127.0.0.1:${bareServer.address().port}`;
   const barePub = await connect(bareUrl, { clientId: 'bare-pub' });
   const bareSub = await connect(bareUrl, { clientId: 'bare-sub' });
   clients.push(barePub, bareSub);
@@ -81,10 +70,15 @@ try {
   async function bareRun() {
     bareSent = new Map();
     bareSamples = [];
-    const n = await paced(RATE, LATENCY_SECONDS, (i) => {
-      bareSent.set(i + 1, performance.now());
-      barePub.publish('bench/latency', String(i + 1));
-    });
+    const n = await paced(
+      RATE,
+      LATENCY_SECONDS,
+      (i) => {
+        bareSent.set(i + 1, performance.now());
+        barePub.publish('bench/latency', String(i + 1));
+      },
+      { timer: true },
+    );
     await sleep(500);
     return summary(bareSamples, n);
   }
@@ -97,16 +91,11 @@ try {
     JSON.stringify({ name: 'Bench latency', stat_t: 'bench/latency', uniq_id: 'bench_latency' }),
     { retain: true },
   );
-  while (!registry.get('sensor.bench_latency')) await sleep(10);
+  while ((await hub.call('count', { source: 'mqtt' })).n < 1) await sleep(10);
 
   const sentAt = new Map();
   const hubSamples = [];
-  const registrySamples = [];
-  const offBus = hub.ctx.bus.on('entity.state_changed', ({ entity }) => {
-    if (entity.id !== 'sensor.bench_latency') return;
-    const t0 = sentAt.get(Number(entity.state));
-    if (t0 !== undefined) registrySamples.push(performance.now() - t0);
-  });
+  await hub.call('watch', { entity: 'sensor.bench_latency' });
   const sse = await new Promise((resolve, reject) => {
     const req = request(`${base}/api/v1/events`, { headers: { cookie, accept: 'text/event-stream' } }, (res) => {
       res.socket.setNoDelay(true);
@@ -131,20 +120,35 @@ try {
     req.end();
   });
   await sleep(100);
-  const hubSent = await paced(RATE, LATENCY_SECONDS, (i) => {
-    sentAt.set(i + 1, performance.now());
-    device.publish('bench/latency', String(i + 1));
-  });
+  await hub.call('sample'); // resets the hub's event-loop delay histogram
+  const hubSent = await paced(
+    RATE,
+    LATENCY_SECONDS,
+    (i) => {
+      sentAt.set(i + 1, performance.now());
+      device.publish('bench/latency', String(i + 1));
+    },
+    { timer: true },
+  );
   await sleep(500);
+  const loop = (await hub.call('sample')).sample;
+  results.hub_loop_delay = { p99_ms: loop.loop_p99_ms, max_ms: loop.loop_max_ms };
   sse.destroy();
-  offBus();
+  // The registry's timestamps are the hub's clock: brought onto ours with the measured offset.
+  const clock = await clockOffset(hub);
+  const registrySamples = [];
+  for (const [state, t] of (await hub.call('watched')).watched) {
+    const t0 = sentAt.get(Number(state));
+    if (t0 !== undefined) registrySamples.push(t - clock.offset - abs(t0));
+  }
+  results.clock_offset = { offset_ms: r3(clock.offset), rtt_ms: r3(clock.rtt) };
   results.hub_device_to_registry = summary(registrySamples, hubSent);
   results.hub_device_to_sse = summary(hubSamples, hubSent);
   results.bare_aedes_pub_to_sub_after = await bareRun();
   results.load_average_1m = Math.round(loadavg()[0] * 10) / 10;
 
   // ---- 2. throughput: one publisher → one subscriber, QoS 0, as fast as it goes ----
-  async function throughput(url, prefix) {
+  async function throughput(url, prefix, host) {
     const pub = await connect(url, { clientId: `${prefix}-tp-pub` });
     const sub = await connect(url, { clientId: `${prefix}-tp-sub` });
     clients.push(pub, sub);
@@ -156,6 +160,7 @@ try {
     });
     await sub.subscribeAsync('tp/#');
     const payload = Buffer.from(JSON.stringify({ temperature: 21.5, humidity: 40, battery: 90 }));
+    const cpu0 = (await host.call('cpu')).us;
     const t0 = performance.now();
     for (let i = 0; i < THROUGHPUT_N; i++) {
       if (!pub.publish(`tp/sensor${i % 50}`, payload)) await new Promise((r) => setImmediate(r));
@@ -163,18 +168,16 @@ try {
     }
     await Promise.race([all, sleep(THROUGHPUT_LIMIT_MS)]);
     const ms = performance.now() - t0;
+    const cpu = (await host.call('cpu')).us - cpu0;
     pub.end(true);
     sub.end(true);
-    return { messages: THROUGHPUT_N, received: got, seconds: r3(ms / 1000), msg_per_s: Math.round(got / (ms / 1000)) };
+    return { messages: THROUGHPUT_N, received: got, seconds: r3(ms / 1000), msg_per_s: Math.round(got / (ms / 1000)), cpu_us_per_msg: r3(cpu / got) };
   }
-  results.throughput_hub_broker = await throughput(hubUrl, 'hub');
-  results.throughput_bare_aedes = await throughput(bareUrl, 'bare');
-  bareServer.close();
+  results.throughput_hub_broker = await throughput(hubUrl, 'hub', hub);
+  results.throughput_bare_aedes = await throughput(bareUrl, 'bare', bare);
 
   // ---- 3. memory with 2,000 discovered entities; GET /api/v1/entities at that size ----
-  gc();
-  await sleep(200);
-  const before = process.memoryUsage();
+  const before = (await hub.call('sample')).sample;
   const fleet = await connect(hubUrl, { clientId: 'bench-fleet' });
   clients.push(fleet);
   const kinds = ['sensor', 'binary_sensor', 'switch', 'light'];
@@ -198,15 +201,13 @@ try {
     if (i % 200 === 199) await sleep(5);
   }
   const t0 = performance.now();
-  while (registry.list({ source: 'mqtt' }).length < ENTITIES + 1 && performance.now() - t0 < 30_000) await sleep(50);
+  let count = 0;
+  while ((count = (await hub.call('count', { source: 'mqtt' })).n) < ENTITIES + 1 && performance.now() - t0 < 30_000) await sleep(50);
   await sleep(300);
-  gc();
-  await sleep(200);
-  const after = process.memoryUsage();
-  const count = registry.list({ source: 'mqtt' }).length;
+  const after = (await hub.call('sample')).sample;
   results.entities = {
     discovered: count,
-    heap_used_delta_mb: mb(after.heapUsed - before.heapUsed),
+    heap_used_delta_mb: mb(after.heap_used - before.heap_used),
     rss_delta_mb: mb(after.rss - before.rss),
     rss_total_mb: mb(after.rss),
   };
@@ -220,23 +221,17 @@ try {
     bytes = text.length;
   }
   // The hub's own share of a request: list + serialize, without HTTP and the client's parsing.
-  const inProcess = [];
-  for (let i = 0; i < 50; i++) {
-    const s = performance.now();
-    JSON.stringify({ entities: registry.list() });
-    inProcess.push(performance.now() - s);
-  }
+  const inProcess = (await hub.call('serialise', { n: 50 })).samples;
   results.get_entities = { ...summary(listSamples, 50), entities: count, response_kb: Math.round(bytes / 1024), list_and_serialize: summary(inProcess, 50) };
 } finally {
   for (const c of clients) c.end(true);
-  if (bare) await new Promise((r) => bare.close(r));
+  await bare.stop();
   await hub.stop();
-  cleanup();
 }
 // The harness's contract shape (bench/run.mjs), with the raw figures kept under `details`.
 const R = results;
 const bareLatency = R.bare_aedes_pub_to_sub_after;
-const load = `load average ${R.load_average_1m} on ${(await import('node:os')).cpus().length} cores`;
+const load = `load average ${R.load_average_1m} on ${cpus().length} cores${R.pinned ? '; hub and bare aedes pinned to CPU 0' : ''}`;
 const out = {
   name: 'devices',
   results: [
@@ -252,6 +247,7 @@ const out = {
       value: R.hub_device_to_registry.p99_ms,
       unit: 'ms',
       baseline: { label: 'bare aedes pub → sub p99', value: bareLatency.p99_ms },
+      target: { op: '<=', value: 2, of: 'baseline ratio' },
     },
     {
       metric: `device state message → SSE client, p50 at ${RATE} msg/s`,
@@ -264,19 +260,33 @@ const out = {
       value: R.hub_device_to_sse.p99_ms,
       unit: 'ms',
       baseline: { label: 'bare aedes pub → sub p99', value: bareLatency.p99_ms },
+      target: { op: '<=', value: 2, of: 'baseline ratio' },
       note: `${R.hub_device_to_sse.received}/${R.hub_device_to_sse.sent} received`,
+    },
+    {
+      metric: `the hub's event-loop delay during that run, p99 (max ${R.hub_loop_delay.max_ms} ms)`,
+      value: R.hub_loop_delay.p99_ms,
+      unit: 'ms',
+      note: 'monitorEventLoopDelay, 10 ms resolution taken off',
     },
     {
       metric: "broker throughput, one publisher → one subscriber, QoS 0, with the hub's hooks",
       value: R.throughput_hub_broker.msg_per_s,
       unit: 'msg/s',
       baseline: { label: 'bare aedes', value: R.throughput_bare_aedes.msg_per_s },
+      target: { op: '>=', value: 0.9, of: 'baseline ratio' },
+    },
+    {
+      metric: "broker CPU time per message in that run, with the hub's hooks (the broker's process, whatever the machine's load)",
+      value: R.throughput_hub_broker.cpu_us_per_msg,
+      unit: 'µs/msg',
+      baseline: { label: 'bare aedes', value: R.throughput_bare_aedes.cpu_us_per_msg },
     },
     {
       metric: `heap growth with ${R.entities.discovered - 1} discovered entities`,
       value: R.entities.heap_used_delta_mb,
       unit: 'MB',
-      note: `RSS ${R.entities.rss_total_mb} MB in all (whole hub)`,
+      note: `RSS ${R.entities.rss_total_mb} MB in all (the hub's process)`,
     },
     {
       metric: `GET /api/v1/entities p50 at ${R.get_entities.entities} entities`,
@@ -284,7 +294,7 @@ const out = {
       unit: 'ms',
       note: `${R.get_entities.response_kb} KiB; list + serialize alone p50 ${R.get_entities.list_and_serialize.p50_ms} ms`,
     },
-    { metric: `GET /api/v1/entities p99 at ${R.get_entities.entities} entities`, value: R.get_entities.p99_ms, unit: 'ms' },
+    { metric: `GET /api/v1/entities p99 at ${R.get_entities.entities} entities`, value: R.get_entities.p99_ms, unit: 'ms', target: { op: '<', value: 20 } },
   ],
   details: R,
 };

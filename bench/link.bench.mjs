@@ -105,6 +105,30 @@ try {
     out_of_order: outOfOrder,
   };
 
+  // Baseline: bare mqtt.js publishing the same number of QoS 1 messages of the same size to the
+  // same Mosquitto, same topic and subscriber, the same number in flight (mqtt.js waits for each
+  // PUBACK; a window of `publish_window` unacknowledged messages at a time).
+  const barePub = await client('hub-bench', { clientId: 'bench-bare-drain' });
+  cleanups.push(() => barePub.end(true));
+  let bareGot = 0;
+  archive.on('message', (_t, payload) => {
+    if (payload.includes('"class":"bare"')) bareGot++;
+  });
+  const body = JSON.stringify({
+    class: 'bare',
+    data: { seq: 0, kind: 'bench.entry', actor: 'bench', origin: 'system', hash: 'x'.repeat(64), at: new Date().toISOString() },
+  });
+  const window = hub.ctx.settings.get().link.publish_window;
+  const b0 = performance.now();
+  let inFlight = 0;
+  for (let i = 0; i < DRAIN_N; i++) {
+    while (inFlight >= window) await new Promise((r) => setImmediate(r));
+    inFlight++;
+    barePub.publish('hearth/v1/hub-bench/up/events', body, { qos: 1 }, () => inFlight--);
+  }
+  await waitFor(() => bareGot >= DRAIN_N, `${DRAIN_N} bare messages at the subscriber`, 300_000);
+  results.backlog_drain.bare_mqttjs_qos1_per_s = Math.round(DRAIN_N / ((performance.now() - b0) / 1000));
+
   // ---- 2. RPC round trips ------------------------------------------------------------------
   const relaySettings = parseSettings({
     relay: {
@@ -207,6 +231,10 @@ if (d) {
     metric: `backlog drain after an outage (${d.entries} audit entries, window ${d.publish_window})`,
     value: d.entries_per_s,
     unit: 'entries/s',
+    ...(d.bare_mqttjs_qos1_per_s
+      ? { baseline: { label: `bare mqtt.js QoS 1, ${d.publish_window} in flight, same broker and subscriber`, value: d.bare_mqttjs_qos1_per_s } }
+      : {}),
+    target: { op: '>=', value: 0.8, of: 'baseline ratio' },
     note: `${d.seconds_from_reconnect} s from reconnect to the last entry at the subscriber; ${d.out_of_order} out of order`,
   });
 }
@@ -224,6 +252,7 @@ if (rpc) {
       value: rpc.via_relay_mqtt_only[`${p}_ms`],
       unit: 'ms',
       baseline: { label: `bare mqtt.js request/response ${p}`, value: bare[`${p}_ms`] },
+      ...(p === 'p99' ? { target: { op: '<=', value: 1.5, of: 'baseline ratio' } } : {}),
     });
   }
 }

@@ -2,7 +2,6 @@
 // write with synchronous=FULL) to delivery at a fake Telegram Bot API on loopback, through the real
 // grammY client; plus the enqueue-to-delivery latency of each message (p50/p99).
 // Run after `npm run build`: node bench/notify.bench.mjs  (prints one JSON object)
-import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,42 +9,11 @@ import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { Hub } from '../dist/hub/hub.js';
 import { Api } from 'grammy';
-import { pct, round as r } from './lib.mjs';
+import { fakeBotApi, pct, round as r } from './lib.mjs';
 
 const N = Number(process.env.NOTIFY_BENCH_N ?? 1000);
 const MEMBERS = 5;
 const TOKEN = '123456:BENCH-token_abcdefghijklmnopqrstu';
-
-/** Just enough of the Bot API: getMe, deleteWebhook, an idle getUpdates, sendMessage. */
-function fakeBotApi(onMessage) {
-  let nextId = 1;
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const method = (req.url ?? '').split('/').pop();
-      const p = body ? JSON.parse(body) : {};
-      const ok = (result) => {
-        const text = JSON.stringify({ ok: true, result });
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-        res.end(text);
-      };
-      if (method === 'getMe') return ok({ id: 1, is_bot: true, first_name: 'Bench', username: 'bench_bot' });
-      if (method === 'deleteWebhook') return ok(true);
-      if (method === 'getUpdates') {
-        const t = setTimeout(() => ok([]), Math.min(Number(p.timeout ?? 0), 1) * 1000);
-        res.on('close', () => clearTimeout(t));
-        return;
-      }
-      if (method === 'sendMessage') {
-        onMessage(p.text);
-        return ok({ message_id: nextId++, chat: { id: Number(p.chat_id), type: 'private' }, date: Math.floor(Date.now() / 1000), text: p.text });
-      }
-      return ok(true);
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 const enqueuedAt = new Map();
 const latencies = [];

@@ -11,7 +11,14 @@ export interface HistoryRow {
   at: string;
 }
 
-const FLUSH_MS = 250;
+/**
+ * Rows are written at most FLUSH_MS after they arrive, and as soon as FLUSH_ROWS are waiting (in
+ * the next turn of the event loop, so one burst is one transaction). A flush blocks the event loop
+ * for ~10 µs a row: 250 rows at once (the old quarter-second batch at 1,000 messages/s) was a
+ * 2–3.5 ms stall every 250 ms, the p99 of device state → screen in a CPU profile.
+ */
+const FLUSH_MS = 50;
+const FLUSH_ROWS = 64;
 /** Rows waiting for the next flush; beyond this the oldest are dropped (and counted). */
 const MAX_PENDING = 5_000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -24,22 +31,25 @@ const MAX_ATTRIBUTES_BYTES = 16 * 1024;
 
 /**
  * Entity state history on the store's telemetry connection (synchronous=NORMAL). Writes are
- * batched into one transaction every quarter second, so a burst of device messages costs one
- * fsync-free commit instead of one per message.
+ * batched into one transaction every 50 ms or 64 rows, so a burst of device messages costs one
+ * fsync-free commit instead of one per message, and no single commit holds the event loop long.
  */
 export class StateHistory implements Service {
   readonly name = 'devices.history';
   private pending: [string, string, string, number, string][] = [];
   private dropped = 0;
   private flushTimer?: NodeJS.Timeout;
+  private flushSoon?: NodeJS.Immediate;
   private pruneTimer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
   private readonly insert: Statement;
+  private readonly trim: Statement;
   private readonly log;
 
   constructor(private readonly ctx: HubContext) {
     this.log = ctx.log.child({ part: 'devices.history' });
     this.insert = ctx.store.telemetry.prepare('INSERT INTO state_history (entity_id, state, attributes, available, at) VALUES (?, ?, ?, ?, ?)');
+    this.trim = ctx.store.telemetry.prepare('DELETE FROM state_history WHERE id <= ?');
   }
 
   start(): void {
@@ -52,8 +62,7 @@ export class StateHistory implements Service {
   stop(): void {
     this.unsubscribe?.();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.pruneTimer = this.flushTimer = undefined;
+    this.pruneTimer = undefined;
     this.flush();
   }
 
@@ -71,15 +80,19 @@ export class StateHistory implements Service {
     if (attributes.length > MAX_ATTRIBUTES_BYTES)
       attributes = JSON.stringify({ _omitted: `attributes of ${attributes.length} characters, over the history limit` });
     this.pending.push([entity.id, entity.state, attributes, entity.available ? 1 : 0, entity.last_updated]);
-    if (!this.flushTimer) {
+    if (this.pending.length >= FLUSH_ROWS && !this.flushSoon) {
+      this.flushSoon = setImmediate(() => this.flush());
+      this.flushSoon.unref();
+    } else if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
       this.flushTimer.unref();
     }
   }
 
   flush(): void {
-    this.flushTimer && clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.flushSoon) clearImmediate(this.flushSoon);
+    this.flushTimer = this.flushSoon = undefined;
     if (this.pending.length === 0) return;
     const rows = this.pending;
     this.pending = [];
@@ -87,7 +100,11 @@ export class StateHistory implements Service {
     if (!db.open || this.ctx.store.essentialOnly) return; // the disk is nearly full: history waits
     try {
       db.transaction(() => {
-        for (const r of rows) this.insert.run(...r);
+        let last = 0;
+        for (const r of rows) last = Number(this.insert.run(...r).lastInsertRowid);
+        // The row cap is kept at every flush (ids only grow), so that between hourly prunes a busy
+        // home's history cannot grow past it: 200 messages/s would be 720,000 rows an hour.
+        this.trim.run(last - this.ctx.settings.get().retention.state_history_rows);
       })();
     } catch (err) {
       this.log.warn({ err: (err as Error).message, rows: rows.length }, 'state history write failed; rows dropped');

@@ -30,6 +30,21 @@ describe('state history retention', () => {
     expect(historyOf(t).list('sensor.new', { limit: 1 })[0]!.state).toBe('1199');
   });
 
+  it('keeps to the row cap as it writes, without waiting for the hourly prune', async () => {
+    const t = await startTestHub({ settings: { mqtt: { port: 0 }, retention: { state_history_rows: 1000 } } });
+    hubs.push(t);
+    const reg = registryOf(t);
+    reg.upsert({ id: 'sensor.busy', name: 'Busy', domain: 'sensor', state: '0', source: 'test' });
+    for (let i = 1; i <= 2500; i++) {
+      reg.setState('sensor.busy', String(i));
+      if (i % 500 === 0) historyOf(t).flush();
+    }
+    historyOf(t).flush();
+    const n = (t.hub.ctx.store.telemetry.prepare('SELECT COUNT(*) AS n FROM state_history').get() as { n: number }).n;
+    expect(n).toBe(1000);
+    expect(historyOf(t).list('sensor.busy', { limit: 1 })[0]!.state).toBe('2500');
+  });
+
   it('records state changes from the bus', async () => {
     const t = await startTestHub({ settings: { mqtt: { port: 0 } } });
     hubs.push(t);
