@@ -10,6 +10,7 @@ import type { CheckinEngine } from './engine.js';
 import { attemptViewSchema, checkinBodySchema, checkinPatchSchema, checkinViewSchema, type CheckinBody } from './model.js';
 import { checkinView } from './store.js';
 import { checkinsErrors } from './errors.js';
+import { toE164 } from '../members/model.js';
 
 const TAGS = ['checkins'];
 const idParams = z.object({ id: z.string().max(64) });
@@ -17,6 +18,8 @@ const guard = requireRole('owner', 'adult');
 
 /** /api/v1/checkins: owners and adults set up and read an elder's check-ins. */
 export function checkinRoutes(ctx: HubContext, engine: CheckinEngine, members: MemberDirectory): FastifyPluginAsync {
+  /** The phone as typed, in E.164 with the home's country (hub.country). */
+  const withPhone = <T extends { phone?: string | null }>(b: T): T => (b.phone ? { ...b, phone: toE164(b.phone, ctx.settings.get().hub.country) } : b);
   const validate = (b: CheckinBody): void => {
     const elder = members.get(b.member_id);
     if (!elder) throw checkinsErrors.error('UNKNOWN_MEMBER', `No member ${b.member_id}`);
@@ -56,10 +59,11 @@ export function checkinRoutes(ctx: HubContext, engine: CheckinEngine, members: M
         schema: { tags: TAGS, summary: 'Schedule check-in calls for an elder', body: checkinBodySchema, response: { 201: checkinViewSchema } },
       },
       async (req, reply) => {
-        validate(req.body);
+        const body = withPhone(req.body);
+        validate(body);
         const id = newId('chk');
         const now = ctx.clock.now();
-        engine.store.insert(id, req.body, engine.nextDueOf(req.body, now), now);
+        engine.store.insert(id, body, engine.nextDueOf(body, now), now);
         audit(req, 'checkin.created', id, { member_id: req.body.member_id, times: req.body.times });
         return reply.status(201).send(checkinView(engine.store.get(id)!));
       },
@@ -84,7 +88,7 @@ export function checkinRoutes(ctx: HubContext, engine: CheckinEngine, members: M
       async (req) => {
         const { id: _id, next_due_at: _n, created_at: _c, ...current } = find(req.params.id);
         const patch = Object.fromEntries(
-          Object.entries(req.body)
+          Object.entries(withPhone(req.body))
             .filter(([, v]) => v !== undefined)
             .map(([k, v]) => [k, v === null ? undefined : v]),
         );

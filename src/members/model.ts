@@ -1,4 +1,7 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 import { z } from 'zod';
+
+import { HearthError } from '../core/errors.js';
 
 import { roleSchema, type Role } from '../core/principal.js';
 
@@ -15,7 +18,17 @@ export const displayNameSchema = z.string().trim().min(1).max(80);
 /** Policy checks that need the username (not equal to it) are in passwords.ts. */
 export const passwordSchema = z.string().min(10, 'at least 10 characters').max(256);
 export const pinSchema = z.string().regex(/^\d{4,8}$/, '4 to 8 digits');
-export const phoneSchema = z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number such as +15551234567');
+/**
+ * A phone number as a person types it (`+44 7700 900123`, `07700 900123`, `(415) 555-0100`);
+ * the services make it E.164 with the home's country (toE164) before storing it.
+ */
+export const phoneSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(40)
+  .regex(/^\+?[\d\s().\-\u00a0/]+$/, "Type the number with its country code, like +44 7700 900123, or set the home's country in Settings")
+  .describe('a phone number: +44 7700 900123, or a local number (07700 900123) when hub.country is set; stored in E.164');
 
 /**
  * The addresses a channel knows a member by: a Telegram private chat (its id is the user's),
@@ -26,15 +39,38 @@ export type IdentityKind = z.infer<typeof identityKindSchema>;
 
 /**
  * A phone number in E.164 (`+15551234567`) from the ways people and carriers write one
- * (`+1 (555) 123-4567`, `0044 20 7946 0958`); undefined when it has no country code or is
- * not a number. Without a country code there is no telling which country is meant.
+ * (`+1 (555) 123-4567`, `0044 20 7946 0958`), or a local number (`07700 900123`) in the home's
+ * `country` (ISO 3166 alpha-2); undefined when it cannot be a number. Without a country code nor
+ * a home country there is no telling which country is meant. Local numbers are read with
+ * libphonenumber-js's small metadata and must have a possible length for that country.
  */
-export function normalizePhone(raw: string): string | undefined {
+export function normalizePhone(raw: string, country?: string): string | undefined {
   const compact = raw
     .trim()
-    .replace(/[\s().\-\u00a0]/g, '')
+    .replace(/[\s().\-\u00a0/]/g, '')
     .replace(/^00/, '+');
-  return /^\+[1-9]\d{6,14}$/.test(compact) ? compact : undefined;
+  if (/^\+[1-9]\d{6,14}$/.test(compact)) return compact;
+  if (!country || !/^\d{3,17}$/.test(compact)) return undefined;
+  try {
+    const parsed = parsePhoneNumberFromString(compact, country.toUpperCase() as CountryCode);
+    return parsed?.isPossible() && /^\+[1-9]\d{6,14}$/.test(parsed.number) ? parsed.number : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** normalizePhone for what a person typed in a form: the plain sentence names the field when it is not a number. */
+export function toE164(raw: string, country: string | undefined, field = 'phone'): string {
+  const e164 = normalizePhone(raw, country);
+  if (e164) return e164;
+  const where = country ? `a phone number in ${country.toUpperCase()}` : "a phone number with a country code, and the home's country is not set";
+  throw new HearthError(
+    'BAD_PHONE',
+    `"${raw}" is not ${where}. Type the number with its country code, like +44 7700 900123, or set the home's country in Settings.`,
+    400,
+    undefined,
+    field,
+  );
 }
 
 /** An identity's value as stored: phones in E.164, chat ids as decimal text. */

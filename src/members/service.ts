@@ -6,6 +6,7 @@ import { newId } from '../core/ids.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import type { Logger } from '../core/logger.js';
 import type { IdentityKind, Member, MemberFilter, MemberSummary, MemberView, Principal } from './model.js';
+import { toE164 } from './model.js';
 import { MemberRepo, toMember, type MemberChange, type MemberRow } from './repo.js';
 import type { SessionStore } from './sessions.js';
 import { checkPasswordPolicy, hashPassword, hashPinSync, verifyPassword, verifyPinSync } from './passwords.js';
@@ -143,7 +144,7 @@ export class MembersService {
       role: input.role,
       password_hash,
       pin_hash: input.pin ? hashPinSync(input.pin) : null,
-      phone: input.phone ?? null,
+      phone: input.phone === undefined ? null : this.phone(input.phone),
       telegram_user_id: null,
       disabled: 0,
       created_at: now,
@@ -192,7 +193,7 @@ export class MembersService {
     if (input.display_name !== undefined) change.display_name = input.display_name;
     if (input.role !== undefined) change.role = input.role;
     if (input.disabled !== undefined) change.disabled = input.disabled ? 1 : 0;
-    if (input.phone !== undefined) change.phone = input.phone;
+    if (input.phone !== undefined) change.phone = input.phone === null ? null : this.phone(input.phone);
     if (input.telegram_user_id === null) change.telegram_user_id = null;
     if (input.pin !== undefined) change.pin_hash = input.pin === null ? null : hashPinSync(input.pin);
     if (input.password !== undefined) {
@@ -216,13 +217,18 @@ export class MembersService {
     if (input.password !== undefined || input.pin !== undefined) await this.checkCurrentPassword(row, input.current_password);
     const change: MemberChange = {};
     if (input.display_name !== undefined) change.display_name = input.display_name;
-    if (input.phone !== undefined) change.phone = input.phone;
+    if (input.phone !== undefined) change.phone = input.phone === null ? null : this.phone(input.phone);
     if (input.pin !== undefined) change.pin_hash = input.pin === null ? null : hashPinSync(input.pin);
     if (input.password !== undefined) {
       checkPasswordPolicy(input.password, row.username);
       change.password_hash = await hashPassword(input.password);
     }
     return this.applyChange(row.id, change, { ...actorOf(principal) }, principal.session_id);
+  }
+
+  /** A phone number as typed, in E.164 with the home's country (hub.country); BAD_PHONE beside the field otherwise. */
+  private phone(raw: string): string {
+    return toE164(raw, this.ctx.settings.get().hub.country);
   }
 
   async remove(id: string, by: Actor): Promise<void> {

@@ -17,6 +17,11 @@ export const hubSection = z
       .describe(
         "Run the simulated demo home on the embedded broker; turns on and off while the hub runs. Its devices have ids of their own (lock.demo_front_door, …), so they never take a real device's id.",
       ),
+    country: z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, 'expected a two-letter country code (ISO 3166) such as GB or US')
+      .optional()
+      .describe("The home's country (ISO 3166 alpha-2, such as GB or US): phone numbers typed without a country code are read as this country's."),
     latitude: z
       .number()
       .min(-90)
