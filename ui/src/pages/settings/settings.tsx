@@ -165,17 +165,18 @@ function PolicyForm({ policy, onSaved }: { policy: PolicySettings; onSaved: () =
 function HomeForm({ settings, onSaved }: { settings: Settings; onSaved: () => void }) {
   const [name, setName] = useState(settings.hub.name);
   const [tz, setTz] = useState(settings.hub.timezone);
+  const [country, setCountry] = useState(settings.hub.country ?? '');
   const [demo, setDemo] = useState(settings.hub.demo);
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState(false);
-  const errors = fieldErrors(error, ['hub.name', 'hub.timezone']);
+  const errors = fieldErrors(error, ['hub.name', 'hub.timezone', 'hub.country']);
   const session = useSession();
   async function save(e: Event) {
     e.preventDefault();
     setError(undefined);
     setSaved(false);
     try {
-      await patch('/settings', { hub: { name, timezone: tz, demo } });
+      await patch('/settings', { hub: { name, timezone: tz, demo, ...(country.trim() ? { country: country.trim().toUpperCase() } : {}) } });
       setSaved(true);
       onSaved();
       void session.refresh(); // the home's name in the header, the time zone of every time shown
@@ -187,6 +188,13 @@ function HomeForm({ settings, onSaved }: { settings: Settings; onSaved: () => vo
     <form class="card" onSubmit={save}>
       <Field label="Home name" value={name} onValue={setName} required error={errors.at('hub.name')} />
       <Field label="Time zone" value={tz} onValue={setTz} required hint="An IANA name such as Europe/London." error={errors.at('hub.timezone')} />
+      <Field
+        label="Country"
+        value={country}
+        onValue={setCountry}
+        hint="Two letters such as GB or US: phone numbers typed without a country code are read as this country's."
+        error={errors.at('hub.country')}
+      />
       <DemoSwitch value={demo} onValue={setDemo} />
       <div aria-live="polite">{saved ? <p class="result ok">Saved.</p> : null}</div>
       <ErrorNote error={errors.rest} />
