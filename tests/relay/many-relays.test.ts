@@ -98,7 +98,7 @@ describe('two relay processes behind one mosquitto on one PostgreSQL', () => {
       expect(entryHash(rest)).toBe(hash);
       prev = hash;
     }
-    expect(prev).toBe(audit.list({ limit: 1 }).entries[0]!.hash);
+    expect(prev).toBe(audit.get(count)!.hash); // the hub may have written more since (its link coming back)
     // Both relays did part of the work.
     expect(await handled(a)).toBeGreaterThan(0);
     expect(await handled(b)).toBeGreaterThan(0);
