@@ -3,6 +3,7 @@ import type { Service, ComponentHealth } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { newId } from '../core/ids.js';
 import { errorMessage, HearthError } from '../core/errors.js';
+import { checkinsErrors } from './errors.js';
 import type { Member } from '../members/model.js';
 import type { MemberDirectory } from '../notify/model.js';
 import type { NotificationRouter } from '../notify/router.js';
@@ -123,10 +124,10 @@ export class CheckinEngine implements Service {
     const member = who.member_id
       ? this.deps.members.get(who.member_id)
       : this.deps.members.list().find((m) => m.username.toLowerCase() === wanted || m.display_name.toLowerCase() === wanted);
-    if (!member) throw new HearthError('NOT_FOUND', `nobody called ${who.member_id ?? who.name} is in this home`, 404);
+    if (!member) throw checkinsErrors.error('NOT_FOUND', `nobody called ${who.member_id ?? who.name} is in this home`);
     const mine = this.store.list(member.id);
     const c = mine.find((x) => x.enabled) ?? mine[0];
-    if (!c) throw new HearthError('NOT_FOUND', `${member.display_name} has no check-in to start`, 404);
+    if (!c) throw checkinsErrors.error('NOT_FOUND', `${member.display_name} has no check-in to start`);
     const attemptId = this.callNow(c.id);
     this.ctx.audit.append({ actor: key, origin: 'workflow', kind: 'checkin.started', subject: c.id, data: { attempt: attemptId } });
     return { attempt_id: attemptId, member_id: member.id, checkin_id: c.id };

@@ -4,4 +4,7 @@ import { defineErrors } from '../core/errors.js';
 export const checkinsErrors = defineErrors({
   UNKNOWN_MEMBER: 400,
   NO_PHONE: 400,
+  NOT_FOUND: 404,
+  VALIDATION_FAILED: 400,
+  NOT_CONFIGURED: 409,
 });

@@ -1,6 +1,6 @@
 import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
-import { HearthError } from '../core/errors.js';
+import { checkinsErrors } from './errors.js';
 import type { MemberDirectory } from '../notify/model.js';
 import type { LinkService } from '../link/service.js';
 import { hookRequestSchema, importRequestSchema, profileDigest, type FallbackRecord, type TelephonyProfile } from '../link/telephony.js';
@@ -31,17 +31,17 @@ export class RelayTelephonyLink implements Service {
     if (!rpc) return;
     rpc.register('twilio.hook', (req) => {
       const r = hookRequestSchema.safeParse(req.params);
-      if (!r.success) throw new HearthError('VALIDATION_FAILED', r.error.issues[0]?.message ?? 'malformed webhook', 400);
+      if (!r.success) throw checkinsErrors.error('VALIDATION_FAILED', r.error.issues[0]?.message ?? 'malformed webhook');
       return deps.hooks.handle(r.data.path, r.data.params, r.data.token);
     });
     rpc.register('telephony.profile', () => {
       const profile = this.profile();
-      if (!profile) throw new HearthError('NOT_CONFIGURED', 'Twilio is not configured on this hub', 409);
+      if (!profile) throw checkinsErrors.error('NOT_CONFIGURED', 'Twilio is not configured on this hub');
       return profile;
     });
     rpc.register('telephony.import', (req) => {
       const r = importRequestSchema.safeParse(req.params);
-      if (!r.success) throw new HearthError('VALIDATION_FAILED', r.error.issues[0]?.message ?? 'malformed records', 400);
+      if (!r.success) throw checkinsErrors.error('VALIDATION_FAILED', r.error.issues[0]?.message ?? 'malformed records');
       return { imported: r.data.records.filter((rec) => this.importRecord(rec)).length };
     });
   }

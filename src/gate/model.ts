@@ -4,18 +4,21 @@ import { entitySchema } from '../devices/model.js';
 import { roleSchema } from '../members/model.js';
 import { riskSchema } from '../config/sections/policy.js';
 
+export const entityIdSchema = z
+  .string()
+  .min(3)
+  .max(200)
+  .regex(/^[a-z_]+\.[a-z0-9_]+$/, 'expected an entity id such as lock.front_door');
+export const operationSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9_]+$/, 'expected an operation such as unlock');
+
 /** What someone wants done: an operation on an entity (or on the hub itself: `hub.<name>`). */
 export const actionSchema = z.object({
-  entity_id: z
-    .string()
-    .min(3)
-    .max(200)
-    .regex(/^[a-z_]+\.[a-z0-9_]+$/, 'expected an entity id such as lock.front_door'),
-  operation: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[a-z0-9_]+$/, 'expected an operation such as unlock'),
+  entity_id: entityIdSchema,
+  operation: operationSchema,
   params: z.record(z.string(), z.unknown()).default({}),
 });
 export type Action = z.infer<typeof actionSchema>;

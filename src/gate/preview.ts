@@ -8,20 +8,13 @@ import { roleSchema } from '../members/model.js';
 import { localMinutes } from './policy.js';
 import { DOMAIN_NAMES, operationsFor } from '../devices/domains/index.js';
 import { gateError } from './errors.js';
+import { entityIdSchema, operationSchema } from './model.js';
 import type { ActionGate } from './gate.js';
 
 export const policyPreviewBodySchema = z.strictObject({
   member_id: z.string().min(1).max(100).describe('who asks'),
-  entity_id: z
-    .string()
-    .min(3)
-    .max(200)
-    .regex(/^[a-z_]+\.[a-z0-9_]+$/, 'expected an entity id such as lock.front_door'),
-  operation: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[a-z0-9_]+$/, 'expected an operation such as unlock'),
+  entity_id: entityIdSchema,
+  operation: operationSchema,
   time: z
     .string()
     .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time such as 23:00')

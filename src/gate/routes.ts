@@ -7,21 +7,13 @@ import type { Principal } from '../members/model.js';
 import { addRetryAfterHeader } from '../members/retry-after.js';
 import type { ActionGate } from './gate.js';
 import { redactEnvelope } from './redact.js';
-import { envelopeSchema, envelopeStateSchema, gateOutcomeSchema, type Envelope } from './model.js';
+import { entityIdSchema, envelopeSchema, envelopeStateSchema, gateOutcomeSchema, operationSchema, type Envelope } from './model.js';
 import { gateError, refusalStatus } from './errors.js';
 import { changeOrigin } from '../core/hub-changes.js';
 
 const actionBody = z.strictObject({
-  entity_id: z
-    .string()
-    .min(3)
-    .max(200)
-    .regex(/^[a-z_]+\.[a-z0-9_]+$/, 'expected an entity id such as lock.front_door'),
-  operation: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[a-z0-9_]+$/, 'expected an operation such as unlock'),
+  entity_id: entityIdSchema,
+  operation: operationSchema,
   params: z.record(z.string(), z.unknown()).optional(),
   reason: z.string().max(500).optional(),
 });

@@ -11,4 +11,5 @@ export const membersErrors = defineErrors({
   INVALID_TELEGRAM_USER: 400,
   PAIRING_CODE_INVALID: 403,
   PAIRING_CODE_EXPIRED: 403,
+  USERNAME_TAKEN: 409,
 });

@@ -134,7 +134,7 @@ export class MembersService {
    */
   async newMember(input: CreateMemberBody): Promise<{ row: MemberRow; fields: string[] }> {
     if (input.password) checkPasswordPolicy(input.password, input.username);
-    if (this.repo.getByUsername(input.username)) throw new HearthError('USERNAME_TAKEN', `The username ${input.username} is taken`, 409, undefined, 'username');
+    if (this.repo.getByUsername(input.username)) throw membersErrors.error('USERNAME_TAKEN', `The username ${input.username} is taken`, undefined, 'username');
     const password_hash = input.password ? await hashPassword(input.password) : null;
     const now = isoTime(this.ctx.clock.now());
     const row: MemberRow = {
@@ -187,7 +187,7 @@ export class MembersService {
     const change: MemberChange = {};
     if (input.username !== undefined && input.username !== row.username) {
       const other = this.repo.getByUsername(input.username);
-      if (other && other.id !== id) throw new HearthError('USERNAME_TAKEN', `The username ${input.username} is taken`, 409, undefined, 'username');
+      if (other && other.id !== id) throw membersErrors.error('USERNAME_TAKEN', `The username ${input.username} is taken`, undefined, 'username');
       change.username = input.username;
     }
     if (input.display_name !== undefined) change.display_name = input.display_name;
@@ -324,7 +324,7 @@ export const lastOwner = (): HearthError => conflict('LAST_OWNER', 'The hub need
 function uniqueConflict(err: unknown, username: string): unknown {
   const e = err as { code?: string; message?: string };
   if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message?.includes('members.username')) {
-    return new HearthError('USERNAME_TAKEN', `The username ${username} is taken`, 409, undefined, 'username');
+    return membersErrors.error('USERNAME_TAKEN', `The username ${username} is taken`, undefined, 'username');
   }
   if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message?.includes('member_identities')) {
     return conflict('IDENTITY_TAKEN', 'That phone number or chat belongs to another member');

@@ -105,7 +105,7 @@ describe('web UI: device logins and the approvals history, in Chromium against a
       await page.getByLabel('Device username').fill('tasmota-plug-1');
       await page.getByRole('button', { name: 'Create the login' }).click();
       await section.locator('form [role=alert]', { hasText: 'already exists' }).waitFor(T);
-      expect(await section.locator('form [role=alert]').textContent()).toContain('(CREDENTIAL_EXISTS)');
+      expect(await section.locator('form [role=alert]').textContent()).toContain('Details: CREDENTIAL_EXISTS');
 
       // A real device: connects with what the page showed, subscribes and publishes.
       const device = await connectDevice(url, 'tasmota-plug-1', password, 'plug-1');

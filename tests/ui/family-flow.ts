@@ -67,7 +67,7 @@ export async function signIn(page: Page, url: string, who: { username: string; p
   await page.getByRole('button', { name: 'Sign in' }).click();
   const err = page.getByRole('alert');
   await err.waitFor(T);
-  expect(await err.textContent()).toMatch(/\(([A-Z_]+)\)$/);
+  expect(await err.textContent()).toMatch(/Details: ([A-Z_]+)$/); // the sentence, then the code in a details line
   await shot(page, `${tag}-00-login-error`);
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Sign in' }).click();

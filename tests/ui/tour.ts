@@ -14,8 +14,10 @@ export async function ownerTour(page: Page, tag: string): Promise<void> {
   await page.getByRole('link', { name: /^Approvals/ }).click();
   await page.locator('.history li').first().waitFor(T);
   await page.locator('.history li').first().getByRole('link', { name: 'story' }).click();
-  await page.getByText('The whole story of').waitFor(T);
-  const kinds = await page.locator('table.audit tbody tr td:nth-child(3)').allTextContents();
+  await page.getByText('The story of').waitFor(T);
+  await page.locator('ol.timeline li').first().waitFor(T);
+  // Sentences on the cards; each entry's kind stays behind "Details".
+  const kinds = await page.locator('ol.timeline li details button.link').allTextContents();
   expect(kinds.some((k) => k.startsWith('approval.'))).toBe(true);
   await page.getByRole('button', { name: 'Verify the chain' }).click();
   await page.getByText(/Intact: \d+ entries/).waitFor(T);
@@ -38,9 +40,11 @@ export async function ownerTour(page: Page, tag: string): Promise<void> {
   await adultCard.getByRole('button', { name: 'Save notifications' }).click();
   await adultCard.getByText('Saved.').waitFor(T);
 
-  // Health: the components with status and detail.
+  // Health: one sentence first, the components with status and detail under "Technical details".
   await page.getByRole('link', { name: 'Health' }).click();
-  await page.getByRole('heading', { name: 'Components' }).waitFor(T);
+  await page.locator('.health-sentence').waitFor(T);
+  await page.getByText('Technical details').click();
+  await page.locator('.components li').first().waitFor(T);
   expect(await page.locator('.components li').count()).toBeGreaterThan(2);
   await shot(page, `${tag}-10-health`);
 
