@@ -12,4 +12,6 @@ export const membersErrors = defineErrors({
   PAIRING_CODE_INVALID: 403,
   PAIRING_CODE_EXPIRED: 403,
   USERNAME_TAKEN: 409,
+  /** A body that is not what the route takes (the same code as schema failures), with `field` set. */
+  VALIDATION_FAILED: 400,
 });

@@ -1,7 +1,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 import { z } from 'zod';
 
-import { HearthError } from '../core/errors.js';
+import { membersErrors } from './errors.js';
 
 import { roleSchema, type Role } from '../core/principal.js';
 
@@ -64,10 +64,9 @@ export function toE164(raw: string, country: string | undefined, field = 'phone'
   const e164 = normalizePhone(raw, country);
   if (e164) return e164;
   const where = country ? `a phone number in ${country.toUpperCase()}` : "a phone number with a country code, and the home's country is not set";
-  throw new HearthError(
-    'BAD_PHONE',
+  throw membersErrors.error(
+    'VALIDATION_FAILED',
     `"${raw}" is not ${where}. Type the number with its country code, like +44 7700 900123, or set the home's country in Settings.`,
-    400,
     undefined,
     field,
   );

@@ -226,7 +226,7 @@ export class MembersService {
     return this.applyChange(row.id, change, { ...actorOf(principal) }, principal.session_id);
   }
 
-  /** A phone number as typed, in E.164 with the home's country (hub.country); BAD_PHONE beside the field otherwise. */
+  /** A phone number as typed, in E.164 with the home's country (hub.country); VALIDATION_FAILED (field "phone") beside the field otherwise. */
   private phone(raw: string): string {
     return toE164(raw, this.ctx.settings.get().hub.country);
   }

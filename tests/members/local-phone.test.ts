@@ -21,7 +21,7 @@ describe("local phone numbers read with the home's country (hub.country)", () =>
     // No country yet: a local number cannot be read, and the refusal names the field in a sentence.
     const before = await api(t.url, owner, 'PATCH', `/members/${fam.ann!.id}`, { phone: '07700 900123' });
     expect(before.status).toBe(400);
-    expect(before.body.error).toMatchObject({ code: 'BAD_PHONE', field: 'phone' });
+    expect(before.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'phone' });
     expect(before.body.error.message).toContain("Type the number with its country code, like +44 7700 900123, or set the home's country in Settings");
 
     // A bad country is refused; a good one is kept.
@@ -41,7 +41,7 @@ describe("local phone numbers read with the home's country (hub.country)", () =>
     // What cannot be a number is still refused, beside the field.
     const short = await api(t.url, owner, 'PATCH', `/members/${fam.ann!.id}`, { phone: '12' });
     expect(short.status).toBe(400);
-    expect(short.body.error).toMatchObject({ code: 'BAD_PHONE', field: 'phone' });
+    expect(short.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'phone' });
     const words = await api(t.url, owner, 'PATCH', `/members/${fam.ann!.id}`, { phone: 'call me' });
     expect(words.status).toBe(400);
     expect(words.body.error.field).toBe('phone');
@@ -59,7 +59,7 @@ describe("local phone numbers read with the home's country (hub.country)", () =>
     expect(checkin.body.phone).toBe('+447700900456');
     const bad = await api(t.url, owner, 'PATCH', `/checkins/${checkin.body.id}`, { phone: '0770' });
     expect(bad.status).toBe(400);
-    expect(bad.body.error).toMatchObject({ code: 'BAD_PHONE', field: 'phone' });
+    expect(bad.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'phone' });
     const changed = await api(t.url, owner, 'PATCH', `/checkins/${checkin.body.id}`, { phone: '07700 900789' });
     expect(changed.body.phone).toBe('+447700900789');
   });
