@@ -127,23 +127,29 @@ async function startHearth(mqttPort) {
     join(dir, 'config', 'workflows', 'bench.yaml'),
     'name: Bench rule\nmode: parallel\nmax: 50\nmax_runs_per_minute: 100000\ntriggers:\n  - state: sensor.bench_in\nconditions:\n  - expr: "trigger.to >= 0"\nsteps:\n  - action: {entity_id: switch.bench_out, operation: turn_on}\n',
   );
-  const hub = child(process.execPath, ['--max-semi-space-size=2', '--v8-pool-size=1', join(REPO, 'bin/hearth.js'), 'start', '--data', join(dir, 'data')], {
-    cwd: dir,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      HEARTH_HTTP_HOST: '127.0.0.1',
-      HEARTH_HTTP_PORT: '0',
-      HEARTH_MQTT_HOST: '127.0.0.1',
-      HEARTH_MQTT_PORT: String(mqttPort),
-      HEARTH_MQTT_ALLOW_ANONYMOUS: 'true',
-      HEARTH_MQTT_MESSAGES_PER_SECOND: '1000000',
-      HEARTH_MQTT_MESSAGE_BURST: '1000000',
-      HEARTH_POLICY_CONFIRM_TIMEOUT_S: '2',
-      HEARTH_HUB_DEMO: 'false',
-      HEARTH_HUB_LOG_LEVEL: 'warn',
+  // WF_BENCH_HUB_ARGS: extra node flags for the hub's process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
+  const extra = (process.env.WF_BENCH_HUB_ARGS ?? '').split(' ').filter(Boolean);
+  const hub = child(
+    process.execPath,
+    [...extra, '--max-semi-space-size=2', '--v8-pool-size=1', join(REPO, 'bin/hearth.js'), 'start', '--data', join(dir, 'data')],
+    {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        HEARTH_HTTP_HOST: '127.0.0.1',
+        HEARTH_HTTP_PORT: '0',
+        HEARTH_MQTT_HOST: '127.0.0.1',
+        HEARTH_MQTT_PORT: String(mqttPort),
+        HEARTH_MQTT_ALLOW_ANONYMOUS: 'true',
+        HEARTH_MQTT_MESSAGES_PER_SECOND: '1000000',
+        HEARTH_MQTT_MESSAGE_BURST: '1000000',
+        HEARTH_POLICY_CONFIRM_TIMEOUT_S: '2',
+        HEARTH_HUB_DEMO: 'false',
+        HEARTH_HUB_LOG_LEVEL: 'warn',
+      },
     },
-  });
+  );
   return { ...hub, dir, stop: async () => (await hub.stop(), rmSync(dir, { recursive: true, force: true })) };
 }
 
@@ -278,7 +284,7 @@ try {
     const db = new Database(join(hearthProc.dir, 'data', 'hearth.db'), { readonly: true });
     const q = (sql) => JSON.stringify(db.prepare(sql).all());
     process.stderr.write(
-      `hub output:\n${hearthProc.output()}\nruns ${q('SELECT state, COUNT(*) n FROM workflow_runs GROUP BY state')}\nsteps ${q('SELECT state, COUNT(*) n FROM workflow_steps GROUP BY state')}\naudit ${q('SELECT kind, COUNT(*) n FROM audit GROUP BY kind')}\nhistory ${q('SELECT entity_id, COUNT(*) n FROM state_history GROUP BY entity_id')}\n`,
+      `hub output:\n${hearthProc.output()}\nruns ${q('SELECT state, COUNT(*) n, AVG(finished_at - started_at) avg_ms, MAX(finished_at - started_at) max_ms FROM workflow_runs GROUP BY state')}\nsteps ${q('SELECT state, COUNT(*) n FROM workflow_steps GROUP BY state')}\naudit ${q('SELECT kind, COUNT(*) n FROM audit GROUP BY kind')}\nhistory ${q('SELECT entity_id, COUNT(*) n FROM state_history GROUP BY entity_id')}\n`,
     );
     db.close();
   }

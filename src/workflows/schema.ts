@@ -243,6 +243,13 @@ export const workflowSchema = z.strictObject({
   description: z.string().max(2000).optional(),
   mode: z.enum(['single', 'restart', 'queued', 'parallel']).default('single'),
   max: z.number().int().min(1).max(50).default(10).describe('queued / parallel: how many runs at most'),
+  max_queued: z
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(1000)
+    .describe('parallel: triggers that wait (in memory) for a free run while `max` run; beyond this they are dropped, logged and audited once per burst'),
   catch_up: z.enum(['once', 'skip']).default('once').describe('schedules missed while the hub was down: run once, or skip'),
   max_runs_per_minute: z
     .number()

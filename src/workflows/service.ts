@@ -19,6 +19,8 @@ import { workflowsErrors } from './errors.js';
 
 export const PACKS_DIR = fileURLToPath(new URL('../../config/workflows/packs', import.meta.url));
 const TICK_CAP_MS = 30_000;
+/** Finished runs beyond RUNS_KEPT are pruned once every this many new runs (not on every run: a burst's path stays short). */
+const PRUNE_EVERY = 16;
 
 export interface WorkflowView {
   id: string;
@@ -65,6 +67,14 @@ export class WorkflowsService implements Service {
   private ticking?: Promise<void>;
   private startedAt = 0;
   private readonly warned = new Map<string, number>();
+  /**
+   * Triggers of a `parallel` workflow that came while `max` runs were running, in order, each
+   * started as a run ends (bounded by `max_queued`; in memory: none of them has acted yet).
+   * `dropped` counts those refused since the queue last emptied (told once per burst).
+   */
+  private readonly held = new Map<string, { queue: Fired[]; dropped: number }>();
+  /** Runs inserted per workflow since the last prune (finished runs are pruned every PRUNE_EVERY). */
+  private readonly inserted = new Map<string, number>();
   private stopped = true;
 
   /** The check-ins part registers the `checkin` step's port here (it sits above workflows). */
@@ -132,6 +142,7 @@ export class WorkflowsService implements Service {
     this.triggers.disarm();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.held.clear();
     await this.ticking;
     await this.engine.idle();
   }
@@ -203,11 +214,16 @@ export class WorkflowsService implements Service {
    * Starts a run if the workflow's conditions, mode and rate limit allow; the run id or undefined.
    * A manual run (API, CLI, UI) skips the conditions; a dry run acts on nothing.
    */
-  async trigger(workflowId: string, fired: Fired, options: { dry_run?: boolean; manual?: boolean } = {}): Promise<string | undefined> {
+  async trigger(workflowId: string, fired: Fired, options: { dry_run?: boolean; manual?: boolean; held?: boolean } = {}): Promise<string | undefined> {
     const def = options.manual ? this.defs.get(workflowId) : this.enabledDef(workflowId);
     if (!def) return undefined;
     const now = this.ctx.clock.now();
-    if (!options.manual) {
+    // A held trigger's conditions held when it fired; later triggers wait behind the held ones.
+    if (!options.held && !options.manual && !options.dry_run && def.mode === 'parallel' && this.held.has(workflowId)) {
+      if (!def.conditions.length || this.conditionsHold(workflowId, def, fired, now)) this.hold(workflowId, def, fired);
+      return undefined;
+    }
+    if (!options.manual && !options.held) {
       const ctx = {
         entities: this.deps.entities,
         now,
@@ -237,7 +253,10 @@ export class WorkflowsService implements Service {
       }
       if (def.mode === 'restart')
         for (const r of this.store.openRuns(workflowId)) if (r.queued === 0 && r.dry_run === 0) this.cancel(r.id, 'restarted by a new trigger');
-      if (def.mode === 'parallel' && active + starting >= def.max) return undefined;
+      if (def.mode === 'parallel' && active + starting >= def.max) {
+        this.hold(workflowId, def, fired);
+        return undefined;
+      }
       if (def.mode === 'queued') {
         if (open + starting >= def.max) return undefined;
         queued = true;
@@ -255,9 +274,11 @@ export class WorkflowsService implements Service {
       finished_at: null,
       error: null,
     };
+    const n = (this.inserted.get(workflowId) ?? 0) + 1;
+    this.inserted.set(workflowId, n % PRUNE_EVERY);
     const write = () => {
       this.store.insertRun(row);
-      this.store.prune(workflowId);
+      if (n >= PRUNE_EVERY) this.store.prune(workflowId);
     };
     if (queued || def.mode === 'restart') {
       this.store.transaction(write);
@@ -291,13 +312,70 @@ export class WorkflowsService implements Service {
       this.store.clearRunTimers(runId);
     });
     this.engine.forgetWaiter(runId);
+    this.release(run.workflow_id); // a slot is free
   }
 
   private finished(run: RunRow): void {
-    const next = this.store.openRuns(run.workflow_id).find((r) => r.queued === 1);
+    if (this.held.has(run.workflow_id)) return this.release(run.workflow_id);
+    const next = this.store.nextQueued(run.workflow_id);
     if (next) {
-      this.store.setRunState(next.id, 'running', this.ctx.clock.now());
-      void this.engine.advance(next.id);
+      this.store.setRunState(next, 'running', this.ctx.clock.now());
+      void this.engine.advance(next);
+    }
+  }
+
+  private conditionsHold(workflowId: string, def: WorkflowDefinition, fired: Fired, now: number): boolean {
+    const tz = this.ctx.settings.get().hub.timezone;
+    const ctx = {
+      entities: this.deps.entities,
+      now,
+      tz,
+      demo: this.ctx.settings.get().hub.demo,
+      scope: () => snapshot(this.deps.entities, now, tz, { trigger: fired }),
+    };
+    try {
+      return def.conditions.every((c) => conditionHolds(c, ctx));
+    } catch (err) {
+      this.log.warn({ workflow: workflowId, err: errorMessage(err) }, 'a workflow condition could not be evaluated; not run');
+      return false;
+    }
+  }
+
+  /** A `parallel` workflow at `max`: the trigger waits its turn, or is dropped (and told, once per burst) when too many wait. */
+  private hold(workflowId: string, def: WorkflowDefinition, fired: Fired): void {
+    let h = this.held.get(workflowId);
+    if (!h) this.held.set(workflowId, (h = { queue: [], dropped: 0 }));
+    if (h.queue.length < def.max_queued) {
+      h.queue.push(fired);
+      return;
+    }
+    if (h.dropped++ === 0)
+      this.log.warn(
+        { workflow: workflowId, max: def.max, max_queued: def.max_queued },
+        'workflow busy: its runs and waiting triggers are at their limits; further triggers are dropped until it catches up',
+      );
+  }
+
+  /** A run of a workflow with held triggers ended: start the next ones that fit; told how many were dropped once they all ran. */
+  private release(workflowId: string): void {
+    const h = this.held.get(workflowId);
+    if (!h) return;
+    const def = this.enabledDef(workflowId);
+    while (def && h.queue.length > 0) {
+      const { active } = this.store.openCounts(workflowId, false);
+      if (active + this.engine.startingOf(workflowId) >= def.max) return;
+      void this.trigger(workflowId, h.queue.shift()!, { held: true });
+    }
+    this.held.delete(workflowId);
+    if (h.dropped > 0 && def) {
+      this.ctx.audit.append({
+        actor: `workflow:${workflowId}`,
+        origin: 'workflow',
+        kind: 'workflow.dropped',
+        subject: workflowId,
+        data: { dropped: h.dropped, max: def.max, max_queued: def.max_queued },
+      });
+      this.log.warn({ workflow: workflowId, dropped: h.dropped }, 'workflow caught up; triggers were dropped while it was busy');
     }
   }
 

@@ -159,6 +159,13 @@ export class WorkflowStore {
       "SELECT COUNT(*) AS open, COALESCE(SUM(queued = 0), 0) AS active FROM workflow_runs WHERE state IN ('running', 'waiting') AND workflow_id = ? AND (dry_run = 0 OR ?)",
     ).get(workflowId, dry ? 1 : 0) as { open: number; active: number };
   }
+  /** The oldest queued run of a workflow (mode queued), if any. */
+  nextQueued(workflowId: string): string | undefined {
+    const r = this.q("SELECT id FROM workflow_runs WHERE state = 'waiting' AND queued = 1 AND workflow_id = ? ORDER BY started_at, id LIMIT 1").get(
+      workflowId,
+    ) as { id: string } | undefined;
+    return r?.id;
+  }
   setRunState(id: string, state: RunState, now: number, error: string | null = null): void {
     const final = state === 'done' || state === 'failed' || state === 'cancelled';
     this.transaction(() =>
