@@ -16,6 +16,13 @@ import { CheckinStore, type AttemptRow, type CallRow, type Checkin } from './sto
 import { nextDue } from './schedule.js';
 import { escalationLadder, phoneOf } from './people.js';
 
+declare module '../core/bus.js' {
+  interface HubEvents {
+    /** An elder's check-in went unanswered after its last try (escalation starts); workflows' `event: checkin.missed`. */
+    'checkin.missed': { checkin_id: string; attempt_id: string; member_id: string; name: string; outcome: Outcome; tries: number };
+  }
+}
+
 const TICK_MS = 1000;
 /** A call with no final word from Twilio after this long counts as failed (its webhook was lost). */
 const STALE_CALL_MS = 15 * 60_000;
@@ -212,6 +219,7 @@ export class CheckinEngine implements Service {
       subject: c.id,
       data: { attempt: a.id, outcome, notification: id },
     });
+    if (!help) this.ctx.bus.emit('checkin.missed', { checkin_id: c.id, attempt_id: a.id, member_id: a.member_id, name, outcome, tries: a.tries });
   }
 
   /** The elder is fine: everyone alerted about an earlier check-in hears "all clear", and those ladders stop. */

@@ -130,6 +130,7 @@ export class WorkflowsService implements Service {
       }),
       bus.on('gate.alert', (a) => this.triggers.event('gate.alert', { code: a.code, message: a.message })),
       bus.on('hub.started', () => this.triggers.event('hub.started', {})),
+      bus.on('checkin.missed', (m) => this.triggers.event('checkin.missed', m)),
     );
     // Every open run resumes: its waits keep their stored due times.
     for (const run of this.store.openRuns()) void this.engine.advance(run.id);
