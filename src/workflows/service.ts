@@ -362,10 +362,11 @@ export class WorkflowsService implements Service {
     const h = this.held.get(workflowId);
     if (!h) return;
     const def = this.enabledDef(workflowId);
-    while (def && h.queue.length > 0) {
-      const { active } = this.store.openCounts(workflowId, false);
-      if (active + this.engine.startingOf(workflowId) >= def.max) return;
-      void this.trigger(workflowId, h.queue.shift()!, { held: true });
+    if (def && h.queue.length > 0) {
+      // As many as there are free runs, counted once (each start joins `startingOf` at once).
+      const free = def.max - this.store.openCounts(workflowId, false).active - this.engine.startingOf(workflowId);
+      for (let i = 0; i < free && h.queue.length > 0; i++) void this.trigger(workflowId, h.queue.shift()!, { held: true });
+      if (h.queue.length > 0) return;
     }
     this.held.delete(workflowId);
     if (h.dropped > 0 && def) {
