@@ -6,6 +6,7 @@
 //      beside the hub's, interleaved with the gated actions (one each, in turn) so both see the
 //      same load. "Added beyond durability" = gated − bare commit: what the gate costs beyond the
 //      one fsync an audited action cannot avoid (it makes two: before the command, after it);
+//      run twice on one hub: with the group commit's fsync on the event loop, then off it (shipped);
 //   2. request → approve → executed → confirmed for a high-risk action, device delay taken out;
 //   3. the durability floor: one bare one-row commit with synchronous=FULL on the same disk (the
 //      gate must make at least one before the effect), and the commits the gate makes per action;
@@ -180,6 +181,10 @@ const details = { node: process.version };
 const onDisk = await setUp();
 try {
   const { hub, gate, adult, owner, registry, adapter, dataDir } = onDisk;
+  // The same actions with the group commit's fsync on the event loop (as before issue 15), then as shipped: off it.
+  commitsFor(hub.ctx.store.db).fsyncOnEventLoop(true);
+  const onLoop = await lowRisk(onDisk);
+  commitsFor(hub.ctx.store.db).fsyncOnEventLoop(false);
   const low = await lowRisk(onDisk);
   // 2. A high-risk action: request (envelope + audit), one approval (Telegram: no PIN hashing),
   //    executing, the command, confirmation, the final state; each state change on disk.
@@ -270,7 +275,7 @@ try {
       value: r3(g.p50_ms - c.p50_ms),
       unit: 'ms',
       baseline: { label: `bare FULL commit of one ${low.rowBytes}-byte row (the action's entries), interleaved, p50`, value: c.p50_ms },
-      note: `through the gate p50 ${g.p50_ms} ms (${g.n} actions): policy, ${r3(low.entries)} audit entries in ${r3(low.commits)} FULL commits, execute, confirm; ${r3(low.commitMsPerAction)} ms of each action inside COMMITs (mean); ${load()}`,
+      note: `through the gate p50 ${g.p50_ms} ms (${g.n} actions): policy, ${r3(low.entries)} audit entries in ${r3(low.commits)} durable commits, execute, confirm; ${r3(low.commitMsPerAction)} ms of each action inside COMMITs (mean); ${load()}`,
     },
     {
       metric: 'low-risk action: latency the gate adds beyond one bare durable commit (p99)',
@@ -286,6 +291,13 @@ try {
       unit: 'ms',
       baseline: { label: 'gate bypassed (adapter called directly) p99', value: d.p99_ms },
       note: `p50: adds ${r3(g.p50_ms - d.p50_ms)} ms to ${d.p50_ms} ms; every durable write included`,
+    },
+    {
+      metric: "low-risk action: the event loop's time inside COMMITs per action (mean)",
+      value: r3(low.commitMsPerAction),
+      unit: 'ms',
+      baseline: { label: 'the same with the fsync on the event loop (synchronous FULL commit), same run', value: r3(onLoop.commitMsPerAction) },
+      note: `fsync on the event loop: through the gate p50 ${onLoop.g.p50_ms} / p99 ${onLoop.g.p99_ms} ms (bare commit p50 ${onLoop.c.p50_ms} / p99 ${onLoop.c.p99_ms}); off it (shipped): p50 ${g.p50_ms} / p99 ${g.p99_ms} ms`,
     },
     {
       metric: 'low-risk action: durable commits per action',
@@ -355,6 +367,7 @@ try {
       adapter_direct: d,
       through_gate: g,
       bare_commit: c,
+      fsync_on_event_loop: { through_gate: onLoop.g, bare_commit: onLoop.c, commit_ms_per_action: onLoop.commitMsPerAction },
       row_bytes: low.rowBytes,
       commits_per_action: low.commits,
       entries_per_action: low.entries,

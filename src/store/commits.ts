@@ -49,12 +49,18 @@ export class CommitGroup {
   /** Set when an fsync failed: from then on group commits are synchronous FULL commits. */
   private syncFailed?: unknown;
   private fileSync: FileSync = fsync;
+  private onLoop = false;
 
   constructor(private readonly db: Db) {
     const walFull = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal' && db.pragma('synchronous', { simple: true }) === 2;
     if (walFull) {
       this.wal = { path: `${db.name}-wal`, normal: db.prepare('PRAGMA synchronous = NORMAL'), full: db.prepare('PRAGMA synchronous = FULL') };
     }
+  }
+
+  /** With true, group commits are plain synchronous FULL commits again (the gate bench compares both). */
+  fsyncOnEventLoop(on: boolean): void {
+    this.onLoop = on;
   }
 
   /** Replaces the fsync (tests make the disk fail with it). */
@@ -106,7 +112,7 @@ export class CommitGroup {
   /** The turn's group commit: the WAL's fsync off the event loop when the connection allows it. */
   private flushTurn(): void {
     this.scheduled = undefined;
-    if (!this.wal || this.syncFailed !== undefined || this.closing || this.queue.length === 0 || !this.db.open || this.db.inTransaction) {
+    if (!this.wal || this.onLoop || this.syncFailed !== undefined || this.closing || this.queue.length === 0 || !this.db.open || this.db.inTransaction) {
       this.flush();
       return;
     }
