@@ -22,7 +22,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { EntityRegistry } from '../dist/devices/registry.js';
 import { ActionGate } from '../dist/gate/gate.js';
@@ -120,19 +120,34 @@ async function lowRisk({ registry, adapter, gate, adult, hub, dataDir }) {
   const before = { ...stats };
   const gated = [];
   const bareCommits = [];
+  const spans = [];
+  const cpu = [];
+  const gcs = [];
+  const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries().map((e) => [e.startTime, e.startTime + e.duration])));
+  observer.observe({ entryTypes: ['gc'] });
   let commitMs = 0;
   for (let i = 0; i < GATE_N; i++) {
     const c0 = stats.ms;
+    const u0 = process.cpuUsage();
     const t0 = performance.now();
     const out = await ask(gate, adult, 'light.bench', i);
-    gated.push(performance.now() - t0);
+    const t1 = performance.now();
+    const u = process.cpuUsage(u0);
+    cpu.push((u.user + u.system) / 1000);
+    gated.push(t1 - t0);
+    spans.push([t0, t1]);
     commitMs += stats.ms - c0;
     if (out.status !== 'executed') throw new Error(`gate said ${JSON.stringify(out)}`);
-    const t1 = performance.now();
+    const t2 = performance.now();
     ins.run(payload);
-    bareCommits.push(performance.now() - t1);
+    bareCommits.push(performance.now() - t2);
   }
   bare.close();
+  await new Promise((r) => setImmediate(r)); // the observer's last entries
+  observer.disconnect();
+  // Which actions a garbage collection ran during: the tail with and without them.
+  const hitByGc = spans.map(([a, b]) => gcs.some(([s, e]) => s < b && e > a));
+  const noGc = gated.filter((_, i) => !hitByGc[i]);
   return {
     d: summary(direct),
     g: summary(gated),
@@ -141,6 +156,8 @@ async function lowRisk({ registry, adapter, gate, adult, hub, dataDir }) {
     commits: (stats.commits - before.commits) / GATE_N,
     entries: (stats.writes - before.writes) / GATE_N,
     commitMsPerAction: commitMs / GATE_N,
+    cpu: summary(cpu),
+    gc: { actions_with_gc: hitByGc.filter(Boolean).length, gc_ms_per_action: gcs.reduce((t, [a, b]) => t + b - a, 0) / GATE_N, without_gc: summary(noGc) },
   };
 }
 
@@ -372,6 +389,8 @@ try {
       commits_per_action: low.commits,
       entries_per_action: low.entries,
       commit_ms_per_action: low.commitMsPerAction,
+      gc: low.gc,
+      cpu: low.cpu,
     },
     approval_flow: { request_to_confirmed: f, request_only: q, listeners: l, commits_per_flow: flowCommits },
     burst: { ...bu, commits_per_action: burstCommits },
@@ -398,10 +417,10 @@ if (existsSync('/dev/shm')) {
         value: r3(low.g.p99_ms - low.d.p99_ms),
         unit: 'ms',
         baseline: { label: 'gate bypassed p99', value: low.d.p99_ms },
-        note: `bare FULL commit on tmpfs p50 ${low.c.p50_ms} / p99 ${low.c.p99_ms} ms; ${load()}`,
+        note: `bare FULL commit on tmpfs p50 ${low.c.p50_ms} / p99 ${low.c.p99_ms} ms; ${low.gc.actions_with_gc} of ${low.g.n} actions had a garbage collection run during them; without those, through the gate p99 ${low.gc.without_gc.p99_ms} ms; the process's CPU time per action p50 ${low.cpu.p50_ms} / p99 ${low.cpu.p99_ms} ms (the rest of the tail is waiting for a core); ${load()}`,
       },
     );
-    details.tmpfs_low_risk_action = { adapter_direct: low.d, through_gate: low.g, bare_commit: low.c };
+    details.tmpfs_low_risk_action = { adapter_direct: low.d, through_gate: low.g, bare_commit: low.c, gc: low.gc, cpu: low.cpu };
   } finally {
     await onTmpfs.done();
   }
