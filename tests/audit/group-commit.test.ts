@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { fsync, rmSync } from 'node:fs';
+import { fsync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATABASE_FILE, Store } from '../../src/store/database.js';
 import { commitsFor, type FileSync } from '../../src/store/commits.js';
@@ -127,6 +127,18 @@ describe('audit group commit', () => {
     held.shift()!();
     await expect(first).resolves.toMatchObject({ seq: 1 });
     expect(committed()).toBe(2);
+    // Nothing of the store holds the WAL file open any more (the group's own descriptor included).
+    reader.close();
+    const wal = join(dir, `${DATABASE_FILE}-wal`);
+    const open = readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(wal);
+      } catch {
+        return false;
+      }
+    });
+    expect(open).toEqual([]);
+    reader = new Database(join(dir, DATABASE_FILE), { readonly: true });
     store = Store.open({ dataDir: dir, log: silentLogger(), parts: [auditTables] }); // for afterEach
   });
 });
