@@ -1,23 +1,20 @@
 import { forAudit } from './redact.js';
-import type { MembersService } from '../members/service.js';
-import type { EntityRegistry } from '../devices/registry.js';
 import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
 import { isoTime } from '../core/clock.js';
-import { canonicalJson } from '../core/canonical-json.js';
-import { HearthError, errorMessage } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import { newId, randomToken } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Origin } from '../audit/entry.js';
-import type { DeviceAdapter, Entity } from '../devices/model.js';
-import { supportsOperation } from '../devices/operations.js';
-import type { Role } from '../members/model.js';
 import type { PolicySettings, Risk } from '../config/sections/policy.js';
-import { Executor, systemKey, type ExecResult } from './executor.js';
-import { evaluatePolicy, type PolicyVerdict } from './policy.js';
-import { EnvelopeStore, envelopeDigest, type StoredEnvelope } from './store.js';
-import { gateError, type GateErrorCode, gateErrors } from './errors.js';
+import { Executor, systemKey } from './executor.js';
+import type { PolicyVerdict } from './policy.js';
+import { EnvelopeStore, envelopeDigest } from './store.js';
+import { gateError, type GateErrorCode } from './errors.js';
 import { ConfirmWindows } from './confirm.js';
+import { GateChecks, PARAMS_SHAPE_MESSAGE, paramsShapeOk } from './checks.js';
+import { GateExecution, LostRace } from './execution.js';
+import type { GateDeps } from './deps.js';
 import {
   actionSchema,
   gateRequestSchema,
@@ -31,9 +28,10 @@ import {
   type GateRequest,
   type ListQuery,
   type OutcomeDetail,
-  type Proposer,
   type SystemAction,
 } from './model.js';
+
+export type { GateDeps, GateMembers } from './deps.js';
 
 declare module '../core/bus.js' {
   interface HubEvents {
@@ -49,20 +47,6 @@ declare module '../core/bus.js' {
   }
 }
 
-/** The members part as the gate uses it. */
-export type GateMembers = Pick<MembersService, 'get' | 'list' | 'verifyPin' | 'hasPin'>;
-
-export interface GateDeps {
-  members: GateMembers;
-  registry: EntityRegistry;
-  adapters: ReadonlyMap<string, DeviceAdapter>;
-}
-
-const TARGET_KEYS = ['entity_id', 'device_id', 'area_id', 'floor_id', 'label_id'];
-
-/** Thrown inside a transaction to roll it back when another caller changed the envelope first. */
-class LostRace extends Error {}
-
 /**
  * The one gate every action passes: it asks the policy, then runs the action, opens an
  * approval envelope, or refuses, and writes each step to the audit trail with the envelope
@@ -73,7 +57,8 @@ export class ActionGate implements Service {
   readonly store: EnvelopeStore;
   private readonly executor: Executor;
   private readonly systemActions = new Map<string, SystemAction>();
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly checks: GateChecks;
+  private readonly execution: GateExecution;
   private readonly log: Logger;
   private readonly windows: ConfirmWindows;
   private sweeper?: NodeJS.Timeout;
@@ -94,17 +79,19 @@ export class ActionGate implements Service {
       systemActions: this.systemActions,
       confirmTimeoutMs: () => this.ctx.settings.get().policy.confirm_timeout_s * 1000,
     });
+    this.checks = new GateChecks(ctx, deps, this.systemActions);
+    this.execution = new GateExecution(ctx, this.store, this.executor, this.checks, deps.registry, this.log);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
 
   start(): void {
-    const recovered = this.recover();
+    const recovered = this.execution.recover();
     if (recovered.length > 0) {
       // Tell the owner once every part listens (the notification router starts after us).
       this.offStarted = this.ctx.bus.on('hub.started', () => {
         this.offStarted?.();
-        for (const e of recovered) this.announceInterrupted(e);
+        for (const e of recovered) this.execution.announceInterrupted(e);
       });
     }
     // First run is not blocked: the setup code and the new owner's password open the first window.
@@ -135,7 +122,7 @@ export class ActionGate implements Service {
     this.offSetup?.();
     this.windows.stop();
     this.executor.stop(); // waits end now as unconfirmed; their envelopes are finished below
-    await Promise.allSettled([...this.running]);
+    await this.execution.settle();
   }
 
   health() {
@@ -188,13 +175,13 @@ export class ActionGate implements Service {
       });
       return { status: 'refused', code, message };
     };
-    if (!shapeOk) return refuse('INVALID_PARAMS', `params may be nested at most ${MAX_PARAMS_DEPTH} deep, with at most ${MAX_PARAMS_NODES} values`);
+    if (!shapeOk) return refuse('INVALID_PARAMS', PARAMS_SHAPE_MESSAGE);
 
-    const role = this.requesterRole(req.origin.member_id, req.origin.channel);
+    const role = this.checks.requesterRole(req.origin.member_id, req.origin.channel);
     if (!role) return refuse('UNKNOWN_MEMBER', 'the member asking is not known or is disabled');
-    const target = this.checkTarget(action);
+    const target = this.checks.checkTarget(action);
     if ('code' in target) return refuse(target.code, target.message);
-    const verdict = this.verdict(action, target.entity, role, req.origin.channel, this.ctx.clock.now(), req.origin.proposer);
+    const verdict = this.checks.verdict(action, target.entity, role, req.origin.channel, this.ctx.clock.now(), req.origin.proposer);
     if (verdict.kind === 'refused') return refuse(verdict.code, verdict.message, verdict.risk);
 
     // The request's entry is on disk (this turn's group commit) before the action runs.
@@ -202,20 +189,20 @@ export class ActionGate implements Service {
       this.ctx.audit.appendDurably({ actor, origin: req.origin.channel, kind: 'action.requested', subject: actionId, data: { ...data, ...proposed } });
     if (verdict.kind === 'direct') {
       await requested({ action: forAudit(action), risk: verdict.risk, path: 'direct', reason: req.reason ?? null, ...proposed });
-      return this.track(this.runAction(action, actionId, actor, req.origin.channel, options.recorded));
+      return this.execution.track(this.execution.runAction(action, actionId, actor, req.origin.channel, options.recorded));
     }
 
     // A hub change by an owner who confirmed with their PIN on this sign-in a few minutes ago
     // (or who just set up the hub) runs like a direct action: no second prompt, same audit story.
-    if (this.isHubChange(action) && verdict.policy.quorum === 1 && this.windows.covers(req.origin.member_id ?? '', req.origin.session_id)) {
-      const self = this.selfConfirm({ origin: { member_id: req.origin.member_id, channel: req.origin.channel }, policy: verdict.policy });
+    if (this.checks.isHubChange(action) && verdict.policy.quorum === 1 && this.windows.covers(req.origin.member_id ?? '', req.origin.session_id)) {
+      const self = this.checks.selfConfirm({ origin: { member_id: req.origin.member_id, channel: req.origin.channel }, policy: verdict.policy });
       if (self) {
         await requested({ action: forAudit(action), risk: verdict.risk, path: 'confirmed', confirmed: 'window', reason: req.reason ?? null });
-        return this.track(this.runAction(action, actionId, actor, req.origin.channel, options.recorded));
+        return this.execution.track(this.execution.runAction(action, actionId, actor, req.origin.channel, options.recorded));
       }
     }
-    const eligible = this.eligibleApprovers(verdict.policy.approver_roles, verdict.policy.exclude_requester ? req.origin.member_id : null);
-    const sole = eligible < verdict.policy.quorum && this.soleApprover(verdict.policy, req.origin.member_id);
+    const eligible = this.checks.eligibleApprovers(verdict.policy.approver_roles, verdict.policy.exclude_requester ? req.origin.member_id : null);
+    const sole = eligible < verdict.policy.quorum && this.checks.soleApprover(verdict.policy, req.origin.member_id);
     if (eligible < verdict.policy.quorum && !sole) {
       return refuse(
         'NO_APPROVER',
@@ -259,7 +246,7 @@ export class ActionGate implements Service {
       () => this.store.insert({ envelope, actor, deny_ends: verdict.deny_ends, created_ms: now, expires_ms: expiresMs }),
     );
     this.ctx.bus.emit('approval.requested', envelope);
-    return { status: 'pending', approval_id: envelope.id, envelope, self_confirm: this.selfConfirm(envelope) };
+    return { status: 'pending', approval_id: envelope.id, envelope, self_confirm: this.checks.selfConfirm(envelope) };
   }
 
   /**
@@ -273,40 +260,21 @@ export class ActionGate implements Service {
     at: number,
     policy?: PolicySettings,
   ): { verdict: PolicyVerdict; approvers: number; self_confirm: boolean } | { code: GateErrorCode; message: string } {
-    const role = this.requesterRole(memberId, 'web');
+    const role = this.checks.requesterRole(memberId, 'web');
     if (!role) return { code: 'UNKNOWN_MEMBER', message: 'that member is not known or is disabled' };
-    const target = this.checkTarget(action);
+    const target = this.checks.checkTarget(action);
     // Unavailable right now says nothing about the policy: preview it anyway.
     const entity = 'code' in target ? (target.code === 'ENTITY_UNAVAILABLE' ? (this.deps.registry.get(action.entity_id) ?? null) : undefined) : target.entity;
     if (entity === undefined && 'code' in target) return target;
-    const verdict = this.verdict(action, entity ?? null, role, 'web', at, undefined, policy);
+    const verdict = this.checks.verdict(action, entity ?? null, role, 'web', at, undefined, policy);
     if (verdict.kind !== 'approval') return { verdict, approvers: 0, self_confirm: false };
-    const approvers = this.eligibleApprovers(verdict.policy.approver_roles, verdict.policy.exclude_requester ? memberId : null);
-    return { verdict, approvers, self_confirm: approvers < verdict.policy.quorum && this.soleApprover(verdict.policy, memberId) };
+    const approvers = this.checks.eligibleApprovers(verdict.policy.approver_roles, verdict.policy.exclude_requester ? memberId : null);
+    return { verdict, approvers, self_confirm: approvers < verdict.policy.quorum && this.checks.soleApprover(verdict.policy, memberId) };
   }
 
-  /**
-   * Whether the requester may approve their own envelope (always with their PIN, or for a hub
-   * change within their confirmation window): they hold an approver role, and either the policy
-   * lets the requester approve or no one else could (the sole owner).
-   */
+  /** Whether the requester may approve their own envelope (see GateChecks.selfConfirm). */
   selfConfirm(env: Pick<Envelope, 'origin' | 'policy'>): boolean {
-    const id = env.origin.member_id;
-    const m = id ? this.deps.members.get(id) : undefined;
-    if (!m || m.disabled || !env.policy.approver_roles.includes(m.role)) return false;
-    return !env.policy.exclude_requester || this.soleApprover(env.policy, id);
-  }
-
-  /** exclude_requester, yet no one but the requester could approve: the sole owner confirms with the PIN. */
-  private soleApprover(policy: Envelope['policy'], requesterId: string | null): boolean {
-    if (!policy.exclude_requester || policy.quorum !== 1 || !requesterId || !this.ctx.settings.get().policy.sole_approver_pin) return false;
-    const m = this.deps.members.get(requesterId);
-    if (!m || m.disabled || !policy.approver_roles.includes(m.role)) return false;
-    return this.eligibleApprovers(policy.approver_roles, requesterId) === 0;
-  }
-
-  private isHubChange(action: Pick<Action, 'entity_id' | 'operation'>): boolean {
-    return this.systemActions.get(systemKey(action.entity_id, action.operation))?.change === true;
+    return this.checks.selfConfirm(env);
   }
 
   // ---- decisions -----------------------------------------------------------------------
@@ -336,7 +304,7 @@ export class ActionGate implements Service {
     if (env.state !== 'pending') refuse('APPROVAL_FINISHED', `this request is already ${env.state}`);
     const member = this.deps.members.get(input.member_id);
     const own = member !== undefined && member.id === env.origin.member_id;
-    const sole = own && env.policy.exclude_requester && this.soleApprover(env.policy, member.id);
+    const sole = own && env.policy.exclude_requester && this.checks.soleApprover(env.policy, member.id);
     if (member && !member.disabled && env.policy.exclude_requester && own && !sole) {
       refuse('SELF_APPROVAL_FORBIDDEN', 'you cannot approve your own request; someone else must (or cancel it)');
     }
@@ -348,7 +316,7 @@ export class ActionGate implements Service {
     // confirmation window excepted).
     let confirmed: 'pin' | 'window' | undefined;
     if (input.decision === 'approve') {
-      const window = own && this.isHubChange(env.action) && this.windows.covers(member!.id, input.session_id);
+      const window = own && this.checks.isHubChange(env.action) && this.windows.covers(member!.id, input.session_id);
       const needsPin = own ? !window : env.policy.step_up && this.ctx.settings.get().policy.step_up_channels.includes(input.channel);
       if (needsPin) {
         if (!input.pin)
@@ -370,7 +338,7 @@ export class ActionGate implements Service {
 
     const at = isoTime(this.ctx.clock.now());
     const decision: Decision = { member_id: input.member_id, decision: input.decision, channel: input.channel, at };
-    const approvals = this.boundApprovals(stored) + (input.decision === 'approve' ? 1 : 0);
+    const approvals = this.checks.boundApprovals(stored) + (input.decision === 'approve' ? 1 : 0);
     const next: EnvelopeState = input.decision === 'deny' && stored.deny_ends ? 'denied' : approvals >= env.policy.quorum ? 'approved' : 'pending';
     // The decision and, when it completes the quorum, the `executing` step share one group commit.
     const decided = this.ctx.audit.withEntryDurably(
@@ -400,7 +368,7 @@ export class ActionGate implements Service {
         }
       },
     );
-    const running = next === 'approved' ? this.track(this.executeEnvelope(stored)) : undefined;
+    const running = next === 'approved' ? this.execution.track(this.execution.executeEnvelope(stored)) : undefined;
     running?.catch(() => {}); // awaited below, or dropped with the decision's own error
     try {
       await decided;
@@ -409,7 +377,7 @@ export class ActionGate implements Service {
       if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) throw gateError('ALREADY_DECIDED', 'you have already decided on this request');
       throw err;
     }
-    const after = this.mustGet(env.id);
+    const after = this.execution.mustGet(env.id);
     this.ctx.bus.emit('approval.decided', { envelope: after, decision });
     if (next === 'denied') this.ctx.bus.emit('approval.finished', after);
     if (running) return running;
@@ -437,7 +405,7 @@ export class ActionGate implements Service {
       if (err instanceof LostRace) throw gateError('APPROVAL_FINISHED', 'this request was decided a moment ago');
       throw err;
     }
-    const after = this.mustGet(env.id);
+    const after = this.execution.mustGet(env.id);
     this.ctx.bus.emit('approval.finished', after);
     return after;
   }
@@ -461,285 +429,7 @@ export class ActionGate implements Service {
         moved = this.store.transition(id, ['pending'], 'expired', at, { code: 'EXPIRED', message: 'nobody approved in time' });
         if (!moved) throw new LostRace();
       });
-      if (moved) this.ctx.bus.emit('approval.finished', this.mustGet(id));
+      if (moved) this.ctx.bus.emit('approval.finished', this.execution.mustGet(id));
     }
   }
-
-  // ---- execution -----------------------------------------------------------------------
-
-  /** approved → executing exactly once (conditional update), re-check, run, confirm, finish. */
-  /**
-   * `asked` is the envelope as read when the decision was made (its actor, origin and digest never
-   * change); the `executing` step is queued in the decision's group commit, and the rest works on
-   * the envelope as stored once that commit is on disk, before anything is sent.
-   */
-  private async executeEnvelope(asked: StoredEnvelope): Promise<Envelope> {
-    const { envelope: env, actor } = asked;
-    const id = env.id;
-    const channel = env.origin.channel;
-    let stored: StoredEnvelope;
-    try {
-      ({ result: stored } = await this.ctx.audit.withEntryDurably(
-        { actor, origin: channel, kind: 'approval.executing', subject: id, data: { digest: env.digest } },
-        () => {
-          if (!this.store.transition(id, ['approved'], 'executing', isoTime(this.ctx.clock.now()))) throw new LostRace();
-          return this.store.get(id)!;
-        },
-      ));
-    } catch (err) {
-      if (err instanceof LostRace) return this.mustGet(id); // not approved (yet), or someone else runs it
-      throw err;
-    }
-    const problem = this.recheck(stored);
-    if (problem) {
-      await this.finish(id, actor, channel, 'failed', problem);
-      const after = this.mustGet(id);
-      this.ctx.bus.emit('action.executed', {
-        envelope_id: id,
-        action: env.action,
-        outcome: { status: 'failed', action_id: id, envelope_id: id, entity: this.deps.registry.get(env.action.entity_id) ?? null, detail: problem },
-      });
-      return after;
-    }
-    const sent = this.sentEntries(env.action, id, actor, channel);
-    const result = await this.executor.run(env.action, sent.hook);
-    await Promise.all([sent.written(), this.finish(id, actor, channel, result.status, result.detail)]);
-    this.ctx.bus.emit('action.executed', { envelope_id: id, action: env.action, outcome: toOutcome(result, id, id) });
-    return this.mustGet(id);
-  }
-
-  private async runAction(
-    action: Action,
-    actionId: string,
-    actor: string,
-    channel: Origin,
-    recorded?: (commit: Promise<unknown>) => void,
-  ): Promise<ExecutionOutcome> {
-    const sent = this.sentEntries(action, actionId, actor, channel);
-    const result = await this.executor.run(action, sent.hook);
-    const kind = result.status === 'executed' ? 'action.confirmed' : `action.${result.status}`;
-    const outcome = toOutcome(result, actionId);
-    // With a device that answers at once, "sent" and "confirmed" share one group commit.
-    const commit = Promise.all([
-      sent.written(),
-      this.ctx.audit.appendDurably({ actor, origin: channel, kind, subject: actionId, data: { detail: result.detail } }),
-    ]).then(() => this.ctx.bus.emit('action.executed', { action, outcome }));
-    if (!recorded) {
-      await commit;
-      return outcome;
-    }
-    void this.track(commit).catch(() => {}); // stop() waits for it; the caller awaits it
-    recorded(commit);
-    return outcome;
-  }
-
-  /** The time-of-use check: everything that allowed the envelope must still hold now. */
-  private recheck(stored: StoredEnvelope): OutcomeDetail | undefined {
-    const env = stored.envelope;
-    if (envelopeDigest(env) !== env.digest) return { code: 'DIGEST_MISMATCH', message: 'the stored request does not match its digest; not executed' };
-    const bound = this.boundApprovals(stored);
-    if (bound < env.policy.quorum)
-      return { code: 'DIGEST_MISMATCH', message: 'the approvals were not made on this exact request by members who may still approve; not executed' };
-    const target = this.checkTarget(env.action);
-    if ('code' in target) return { code: target.code, message: `${target.message}; not executed` };
-    const role = this.requesterRole(env.origin.member_id, env.origin.channel);
-    if (!role) return { code: 'UNKNOWN_MEMBER', message: 'the member who asked is no longer active; not executed' };
-    // Asked as of the envelope's creation, so a time window passing is not a "change".
-    const verdict = this.verdict(env.action, target.entity, role, env.origin.channel, stored.created_ms, env.origin.proposer);
-    if (verdict.kind === 'refused') return { code: verdict.code, message: `${verdict.message} (policy changed since the request); not executed` };
-    if (verdict.kind !== 'approval' || verdict.risk !== env.risk || canonicalJson(verdict.policy) !== canonicalJson(env.policy)) {
-      return { code: 'POLICY_CHANGED', message: 'the policy for this action changed after it was requested; ask again' };
-    }
-    return undefined;
-  }
-
-  private async finish(id: string, actor: string, channel: Origin, state: 'executed' | 'failed' | 'unconfirmed', detail: OutcomeDetail): Promise<void> {
-    try {
-      await this.ctx.audit.withEntryDurably({ actor, origin: channel, kind: `approval.${state}`, subject: id, data: { ...detail } }, () => {
-        if (!this.store.transition(id, ['executing'], state, isoTime(this.ctx.clock.now()), detail)) throw new LostRace();
-      });
-    } catch (err) {
-      if (err instanceof LostRace) return;
-      throw err;
-    }
-    this.ctx.bus.emit('approval.finished', this.mustGet(id));
-  }
-
-  /**
-   * The executor's "sent" hook: the `action.executed` entry goes into the group commit of the
-   * moment the command was handed on (it records the send, after it happened); `written()` is
-   * that commit, awaited before the outcome is reported.
-   */
-  private sentEntries(action: Action, subject: string, actor: string, channel: Origin): { hook: (error?: string) => void; written: () => Promise<unknown> } {
-    let entry: Promise<unknown> = Promise.resolve();
-    return {
-      hook: (error) => {
-        entry = this.ctx.audit.appendDurably({
-          actor,
-          origin: channel,
-          kind: 'action.executed',
-          subject,
-          data: { action: forAudit(action), sent: !error, ...(error ? { error } : {}) },
-        });
-        entry.catch(() => {}); // awaited by written(); never an unhandled rejection while the device is awaited
-      },
-      written: () => entry,
-    };
-  }
-
-  /**
-   * At start: an envelope left `executing` by a crash may or may not have moved the device.
-   * It becomes `unconfirmed` and is never run again on its own; one left `approved` never
-   * reached the device and fails. Both are audited.
-   */
-  private recover(): Envelope[] {
-    const out: Envelope[] = [];
-    const at = isoTime(this.ctx.clock.now());
-    for (const id of this.store.idsInState('approved')) {
-      const stored = this.store.get(id)!;
-      this.ctx.audit.withEntry(
-        { actor: 'system', origin: 'system', kind: 'approval.failed', subject: id, data: { code: 'INTERRUPTED', recovered: true } },
-        () => {
-          this.store.transition(id, ['approved'], 'executing', at);
-          this.store.transition(id, ['executing'], 'failed', at, {
-            code: 'INTERRUPTED',
-            message: 'the hub stopped before this approved action was sent; it was not executed',
-          });
-        },
-      );
-      out.push(this.mustGet(stored.envelope.id));
-    }
-    for (const id of this.store.idsInState('executing')) {
-      this.ctx.audit.withEntry(
-        { actor: 'system', origin: 'system', kind: 'approval.unconfirmed', subject: id, data: { code: 'INTERRUPTED', recovered: true } },
-        () => {
-          this.store.transition(id, ['executing'], 'unconfirmed', at, {
-            code: 'INTERRUPTED',
-            message: 'the hub stopped while this action was executing; it may or may not have happened and will not be retried. Check the device.',
-          });
-        },
-      );
-      out.push(this.mustGet(id));
-    }
-    if (out.length) this.log.warn({ envelopes: out.map((e) => e.id) }, 'envelopes interrupted by a stop or crash were closed without running again');
-    return out;
-  }
-
-  private announceInterrupted(e: Envelope): void {
-    this.ctx.bus.emit('approval.finished', e);
-    this.ctx.bus.emit('gate.alert', {
-      code: 'INTERRUPTED',
-      message: `${e.action.operation} ${e.action.entity_id} was interrupted by a restart; check the device`,
-      envelope: e,
-    });
-  }
-
-  // ---- helpers -------------------------------------------------------------------------
-
-  /**
-   * A member's role; with no member, `support` for a support engineer through the relay (the
-   * support role: hub actions, always approved by the home) and `system` for the rest (workflows).
-   */
-  private requesterRole(memberId: string | null, channel: Origin): Role | 'system' | undefined {
-    if (memberId === null) return channel === 'support' ? 'support' : 'system';
-    const m = this.deps.members.get(memberId);
-    return m && !m.disabled ? m.role : undefined;
-  }
-
-  private checkTarget(action: Action): { entity: Entity | null } | { code: GateErrorCode; message: string } {
-    // An approval is for one entity: params may not point the command at others.
-    const widening = TARGET_KEYS.filter((k) => Object.hasOwn(action.params, k));
-    if (widening.length > 0) return { code: 'INVALID_PARAMS', message: `params may not name other targets (${widening.join(', ')})` };
-    // A hub change carries more (a policy, hashes); a device command a few values.
-    if (JSON.stringify(action.params).length > (this.isHubChange(action) ? 65_536 : 4096)) return { code: 'INVALID_PARAMS', message: 'params are too large' };
-    if (action.entity_id.startsWith('hub.')) {
-      if (this.systemActions.has(systemKey(action.entity_id, action.operation))) return { entity: null };
-      const known = [...this.systemActions.keys()].some((k) => k.startsWith(`${action.entity_id}:`));
-      return known
-        ? { code: 'UNSUPPORTED_OPERATION', message: `${action.entity_id} has no operation ${action.operation}` }
-        : { code: 'UNKNOWN_ENTITY', message: `${action.entity_id} is not a known hub action` };
-    }
-    const entity = this.deps.registry.get(action.entity_id);
-    if (!entity) return { code: 'UNKNOWN_ENTITY', message: `no entity ${action.entity_id}` };
-    if (!supportsOperation(entity, action.operation))
-      return { code: 'UNSUPPORTED_OPERATION', message: `${entity.id} (${entity.domain}) does not support ${action.operation}` };
-    if (!entity.available || entity.state === 'unavailable') return { code: 'ENTITY_UNAVAILABLE', message: `${entity.id} is unavailable right now` };
-    return { entity };
-  }
-
-  private verdict(
-    action: Action,
-    entity: Entity | null,
-    role: Role | 'system',
-    channel: Origin,
-    at: number,
-    proposer?: Proposer,
-    policy?: PolicySettings,
-  ): PolicyVerdict {
-    const settings = this.ctx.settings.get();
-    const system = this.systemActions.get(systemKey(action.entity_id, action.operation));
-    return evaluatePolicy({
-      action,
-      entity,
-      systemRisk: system?.risk,
-      hubChange: system?.change,
-      role,
-      channel,
-      proposer,
-      at,
-      timezone: settings.hub.timezone,
-      policy: policy ?? settings.policy,
-    });
-  }
-
-  /**
-   * Approvals that count: made on this exact digest, by a member who is still active and still
-   * holds an approver role (an account disabled after a stolen phone approved does not count).
-   */
-  private boundApprovals(stored: StoredEnvelope): number {
-    const env = stored.envelope;
-    return env.decisions.filter((d, i) => {
-      if (d.decision !== 'approve' || stored.decisionDigests[i] !== env.digest) return false;
-      const m = this.deps.members.get(d.member_id);
-      if (m === undefined || m.disabled || !env.policy.approver_roles.includes(m.role)) return false;
-      // The requester's own yes counts only while the policy lets it: never once another approver exists.
-      return !(env.policy.exclude_requester && m.id === env.origin.member_id && !this.soleApprover(env.policy, m.id));
-    }).length;
-  }
-
-  private eligibleApprovers(roles: Role[], excluded: string | null): number {
-    return this.deps.members.list().filter((m) => !m.disabled && roles.includes(m.role) && m.id !== excluded).length;
-  }
-
-  private mustGet(id: string): Envelope {
-    const s = this.store.get(id);
-    if (!s) throw gateErrors.error('APPROVAL_NOT_FOUND', `no approval request ${id}`);
-    return s.envelope;
-  }
-
-  /** Keeps in-flight executions known so that stop() can wait for them to be recorded. */
-  private track<T>(p: Promise<T>): Promise<T> {
-    this.running.add(p);
-    void p.finally(() => this.running.delete(p)).catch(() => {});
-    return p;
-  }
-}
-
-const MAX_PARAMS_DEPTH = 16;
-const MAX_PARAMS_NODES = 2000;
-
-/** Without recursion: params no deeper than MAX_PARAMS_DEPTH and no more than MAX_PARAMS_NODES values. */
-function paramsShapeOk(params: unknown): boolean {
-  const stack: [unknown, number][] = [[params, 0]];
-  let nodes = 0;
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (++nodes > MAX_PARAMS_NODES || depth > MAX_PARAMS_DEPTH) return false;
-    if (value && typeof value === 'object') for (const v of Object.values(value)) stack.push([v, depth + 1]);
-  }
-  return true;
-}
-
-function toOutcome(result: ExecResult, actionId: string, envelopeId?: string): ExecutionOutcome {
-  return { status: result.status, action_id: actionId, ...(envelopeId ? { envelope_id: envelopeId } : {}), entity: result.entity, detail: result.detail };
 }

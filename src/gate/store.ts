@@ -1,4 +1,5 @@
 import type { Db } from '../store/database.js';
+import { statementCache } from '../store/statements.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { sha256Hex } from '../core/ids.js';
 import type { Decision, Envelope, EnvelopeState, ListQuery, OutcomeDetail } from './model.js';
@@ -48,36 +49,38 @@ export function envelopeDigest(e: Pick<Envelope, 'action' | 'policy' | 'expires_
  * updates (`WHERE state IN (...)`), so two callers racing for one transition cannot both win.
  */
 export class EnvelopeStore {
-  constructor(private readonly db: Db) {}
+  private readonly q: ReturnType<typeof statementCache>;
+
+  constructor(private readonly db: Db) {
+    this.q = statementCache(db);
+  }
 
   insert(s: Omit<StoredEnvelope, 'decisionDigests'>): void {
     const e = s.envelope;
-    this.db
-      .prepare(
-        `INSERT INTO approvals (id, action, origin, actor, risk, reason, policy, deny_ends, created_at, created_ms, expires_at, expires_ms, nonce, digest, state, outcome, updated_at)
+    this.q(
+      `INSERT INTO approvals (id, action, origin, actor, risk, reason, policy, deny_ends, created_at, created_ms, expires_at, expires_ms, nonce, digest, state, outcome, updated_at)
          VALUES (@id, @action, @origin, @actor, @risk, @reason, @policy, @deny_ends, @created_at, @created_ms, @expires_at, @expires_ms, @nonce, @digest, @state, NULL, @created_at)`,
-      )
-      .run({
-        id: e.id,
-        action: JSON.stringify(e.action),
-        origin: JSON.stringify(e.origin),
-        actor: s.actor,
-        risk: e.risk,
-        reason: e.reason,
-        policy: JSON.stringify(e.policy),
-        deny_ends: s.deny_ends ? 1 : 0,
-        created_at: e.created_at,
-        created_ms: s.created_ms,
-        expires_at: e.expires_at,
-        expires_ms: s.expires_ms,
-        nonce: e.nonce,
-        digest: e.digest,
-        state: e.state,
-      });
+    ).run({
+      id: e.id,
+      action: JSON.stringify(e.action),
+      origin: JSON.stringify(e.origin),
+      actor: s.actor,
+      risk: e.risk,
+      reason: e.reason,
+      policy: JSON.stringify(e.policy),
+      deny_ends: s.deny_ends ? 1 : 0,
+      created_at: e.created_at,
+      created_ms: s.created_ms,
+      expires_at: e.expires_at,
+      expires_ms: s.expires_ms,
+      nonce: e.nonce,
+      digest: e.digest,
+      state: e.state,
+    });
   }
 
   get(id: string): StoredEnvelope | undefined {
-    const row = this.db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as Row | undefined;
+    const row = this.q('SELECT * FROM approvals WHERE id = ?').get(id) as Row | undefined;
     return row ? this.fromRow(row) : undefined;
   }
 
@@ -102,32 +105,41 @@ export class EnvelopeStore {
   }
 
   idsInState(state: EnvelopeState): string[] {
-    return (this.db.prepare('SELECT id FROM approvals WHERE state = ?').all(state) as { id: string }[]).map((r) => r.id);
+    return (this.q('SELECT id FROM approvals WHERE state = ?').all(state) as { id: string }[]).map((r) => r.id);
   }
 
   pendingExpiredBy(nowMs: number): string[] {
-    return (this.db.prepare("SELECT id FROM approvals WHERE state = 'pending' AND expires_ms <= ?").all(nowMs) as { id: string }[]).map((r) => r.id);
+    return (this.q("SELECT id FROM approvals WHERE state = 'pending' AND expires_ms <= ?").all(nowMs) as { id: string }[]).map((r) => r.id);
   }
 
   addDecision(id: string, d: Decision, digest: string): void {
-    this.db
-      .prepare('INSERT INTO approval_decisions (approval_id, member_id, decision, channel, at, digest) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(id, d.member_id, d.decision, d.channel, d.at, digest);
+    this.q('INSERT INTO approval_decisions (approval_id, member_id, decision, channel, at, digest) VALUES (?, ?, ?, ?, ?, ?)').run(
+      id,
+      d.member_id,
+      d.decision,
+      d.channel,
+      d.at,
+      digest,
+    );
   }
 
   /** Moves the envelope from one of `from` to `to`; false when another caller got there first. */
   transition(id: string, from: EnvelopeState[], to: EnvelopeState, at: string, outcome?: OutcomeDetail): boolean {
     const placeholders = from.map(() => '?').join(', ');
-    const res = this.db
-      .prepare(`UPDATE approvals SET state = ?, updated_at = ?, outcome = COALESCE(?, outcome) WHERE id = ? AND state IN (${placeholders})`)
-      .run(to, at, outcome ? JSON.stringify(outcome) : null, id, ...from);
+    const res = this.q(`UPDATE approvals SET state = ?, updated_at = ?, outcome = COALESCE(?, outcome) WHERE id = ? AND state IN (${placeholders})`).run(
+      to,
+      at,
+      outcome ? JSON.stringify(outcome) : null,
+      id,
+      ...from,
+    );
     return res.changes === 1;
   }
 
   private fromRow(row: Row): StoredEnvelope {
-    const decisions = this.db
-      .prepare('SELECT member_id, decision, channel, at, digest FROM approval_decisions WHERE approval_id = ? ORDER BY at, rowid')
-      .all(row.id) as DecisionRow[];
+    const decisions = this.q('SELECT member_id, decision, channel, at, digest FROM approval_decisions WHERE approval_id = ? ORDER BY at, rowid').all(
+      row.id,
+    ) as DecisionRow[];
     const envelope: Envelope = {
       id: row.id,
       action: JSON.parse(row.action) as Envelope['action'],

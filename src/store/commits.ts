@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { closeSync, fstatSync, fsync, openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 type Db = Database.Database;
@@ -8,6 +9,9 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
+
+/** How a file's written pages reach the disk: `fs.fsync`, run on libuv's thread pool. */
+export type FileSync = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
 
 /**
  * Group commit for the FULL connection. Writes handed to `later()` during one turn of the event
@@ -20,20 +24,55 @@ interface Pending {
  * in order, before it returns. Inside someone else's transaction it simply runs there.
  * One queue per connection (`commitsFor(db)`), so the audit trail, the gate and the workflows
  * share each commit and their writes keep their order.
+ *
+ * The fsync of a group commit does not hold the event loop: on a WAL connection with
+ * synchronous=FULL, the turn's transaction commits with synchronous=NORMAL (its frames are
+ * written to the WAL file, no fsync), then the WAL file is fsynced on libuv's thread pool, and
+ * only when that returns do the `later()` promises resolve. Durable before anyone acts, as with
+ * FULL (FULL in WAL mode is exactly an fsync of the WAL at each commit), while the hub goes on
+ * serving during the disk's wait. An fsync that fails rejects its batch (nobody acts on it) and
+ * every later group commit goes back to synchronous FULL. `now()` and every other transaction on
+ * the connection keep synchronous FULL.
  */
 export class CommitGroup {
   private queue: Pending[] = [];
   private scheduled?: NodeJS.Immediate;
-  /** Commits made, writes they carried, and the time spent in them (the benches report these). */
-  readonly stats = { commits: 0, writes: 0, ms: 0, maxMs: 0 };
+  /**
+   * Commits made, writes they carried, the time the event loop spent in them, and the time their
+   * fsyncs took off the event loop (the benches report these).
+   */
+  readonly stats = { commits: 0, writes: 0, ms: 0, maxMs: 0, syncs: 0, syncMs: 0 };
+  private readonly wal?: { path: string; normal: Database.Statement; full: Database.Statement };
+  private walFd?: number;
+  private syncing = 0;
+  private closing = false;
+  /** Set when an fsync failed: from then on group commits are synchronous FULL commits. */
+  private syncFailed?: unknown;
+  private fileSync: FileSync = fsync;
+  private onLoop = false;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    const walFull = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal' && db.pragma('synchronous', { simple: true }) === 2;
+    if (walFull) {
+      this.wal = { path: `${db.name}-wal`, normal: db.prepare('PRAGMA synchronous = NORMAL'), full: db.prepare('PRAGMA synchronous = FULL') };
+    }
+  }
+
+  /** With true, group commits are plain synchronous FULL commits again (the gate bench compares both). */
+  fsyncOnEventLoop(on: boolean): void {
+    this.onLoop = on;
+  }
+
+  /** Replaces the fsync (tests make the disk fail with it). */
+  useFileSync(sync: FileSync): void {
+    this.fileSync = sync;
+  }
 
   /** Runs `work` in the next group commit; resolves with its result once that commit returned. */
   later<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
-      this.scheduled ??= setImmediate(() => this.flush());
+      this.scheduled ??= setImmediate(() => this.flushTurn());
     });
   }
 
@@ -54,7 +93,7 @@ export class CommitGroup {
     return own.ok as T;
   }
 
-  /** Commits what is waiting (a no-op when nothing is). */
+  /** Commits what is waiting now, with synchronous FULL (a no-op when nothing is); for closing. */
   flush(): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
@@ -64,14 +103,81 @@ export class CommitGroup {
     }
     if (this.db.inTransaction) {
       // Someone holds a transaction open across turns: wait for the next one.
-      this.scheduled = setImmediate(() => this.flush());
+      this.scheduled = setImmediate(() => this.flushTurn());
       return;
     }
     this.commit(() => {}); // a failed COMMIT rejects every waiting promise: their callers act on nothing
   }
 
-  /** One transaction for the waiting writes and `extra`; returns the error when it did not commit. */
-  private commit(extra: () => void): unknown {
+  /** The turn's group commit: the WAL's fsync off the event loop when the connection allows it. */
+  private flushTurn(): void {
+    this.scheduled = undefined;
+    if (!this.wal || this.onLoop || this.syncFailed !== undefined || this.closing || this.queue.length === 0 || !this.db.open || this.db.inTransaction) {
+      this.flush();
+      return;
+    }
+    const wal = this.wal;
+    wal.normal.run();
+    let settle: ((err?: unknown) => void) | undefined;
+    try {
+      this.commit(
+        () => {},
+        (s) => (settle = s),
+      );
+    } finally {
+      wal.full.run();
+    }
+    if (settle) this.syncWal(settle);
+  }
+
+  /** fsyncs the WAL file on the thread pool, then settles the batch committed before it. */
+  private syncWal(settle: (err?: unknown) => void): void {
+    let fd: number;
+    try {
+      fd = this.walFile();
+    } catch (err) {
+      this.syncFailed = err;
+      settle(err);
+      return;
+    }
+    this.syncing++;
+    const t0 = performance.now();
+    this.fileSync(fd, (err) => {
+      this.syncing--;
+      this.stats.syncs++;
+      this.stats.syncMs += performance.now() - t0;
+      if (err) this.syncFailed = err;
+      if (this.closing && this.syncing === 0) this.closeWalFile();
+      settle(err ?? undefined);
+    });
+  }
+
+  /** The WAL file, opened once (again if SQLite replaced it). */
+  private walFile(): number {
+    if (this.walFd !== undefined && fstatSync(this.walFd).nlink > 0) return this.walFd;
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
+    this.walFd = openSync(this.wal!.path, 'r');
+    return this.walFd;
+  }
+
+  /** Commits what waits, synchronously, and lets go of the WAL file once its last fsync returned (Store.close()). */
+  close(): void {
+    this.flush();
+    this.closing = true;
+    if (this.syncing === 0) this.closeWalFile();
+  }
+
+  private closeWalFile(): void {
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
+  }
+
+  /**
+   * One transaction for the waiting writes and `extra`; returns the error when it did not commit.
+   * With `defer`, the batch's promises are settled by the function it is handed (after the fsync).
+   */
+  private commit(extra: () => void, defer?: (settle: (err?: unknown) => void) => void): unknown {
     const batch = this.queue;
     this.queue = [];
     const results: { ok: boolean; value: unknown }[] = [];
@@ -99,7 +205,10 @@ export class CommitGroup {
     this.stats.writes += batch.length;
     this.stats.ms += ms;
     this.stats.maxMs = Math.max(this.stats.maxMs, ms);
-    batch.forEach((p, i) => (results[i]!.ok ? p.resolve(results[i]!.value) : p.reject(results[i]!.value)));
+    const settle = (err?: unknown) =>
+      batch.forEach((p, i) => (err !== undefined ? p.reject(err) : results[i]!.ok ? p.resolve(results[i]!.value) : p.reject(results[i]!.value)));
+    if (defer) defer(settle);
+    else settle();
     return undefined;
   }
 

@@ -148,7 +148,7 @@ export class Store {
   close(): void {
     if (this.telemetry.open) this.telemetry.close();
     if (this.db.open) {
-      commitsFor(this.db).flush(); // what waits for the group commit lands before the file closes
+      commitsFor(this.db).close(); // what waits for the group commit lands before the file closes
       try {
         this.db.pragma('wal_checkpoint(TRUNCATE)');
       } catch {

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { rmSync } from 'node:fs';
+import { fsync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATABASE_FILE, Store } from '../../src/store/database.js';
-import { commitsFor } from '../../src/store/commits.js';
+import { commitsFor, type FileSync } from '../../src/store/commits.js';
 import { auditTables } from '../../src/audit/tables.js';
 import { AuditTrail } from '../../src/audit/trail.js';
 import type { AuditEntry } from '../../src/audit/entry.js';
@@ -81,6 +81,64 @@ describe('audit group commit', () => {
     store.close();
     await expect(queued).resolves.toMatchObject({ seq: 1 });
     expect(committed()).toBe(1);
+    store = Store.open({ dataDir: dir, log: silentLogger(), parts: [auditTables] }); // for afterEach
+  });
+
+  it("the WAL's fsync runs off the event loop: the entry is committed at once, its promise resolves only once the fsync returned", async () => {
+    const held: (() => void)[] = [];
+    const holdingSync: FileSync = (fd, done) => held.push(() => fsync(fd, done));
+    commitsFor(store.db).useFileSync(holdingSync);
+    const syncs = commitsFor(store.db).stats.syncs;
+    let landed = false;
+    const entry = trail.appendDurably({ actor: 'system', origin: 'system', kind: 'test.held' }).then((e) => ((landed = true), e));
+    // Turns of the event loop go by while the disk has not answered: the hub keeps serving.
+    for (let turn = 0; turn < 5; turn++) await new Promise((r) => setImmediate(r));
+    expect(held).toHaveLength(1);
+    expect(committed()).toBe(1); // written to the WAL (a second connection sees it)...
+    expect(landed).toBe(false); // ...but nobody may act on it before the fsync returned
+    held.shift()!();
+    await expect(entry).resolves.toMatchObject({ seq: 1, kind: 'test.held' });
+    expect(commitsFor(store.db).stats.syncs).toBe(syncs + 1);
+  });
+
+  it('an fsync that fails rejects the writes it carried; later group commits are synchronous FULL commits again', async () => {
+    let calls = 0;
+    const failingDisk: FileSync = (_fd, done) => {
+      calls++;
+      setImmediate(() => done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })));
+    };
+    commitsFor(store.db).useFileSync(failingDisk);
+    await expect(trail.appendDurably({ actor: 'system', origin: 'system', kind: 'test.lost' })).rejects.toThrow('EIO');
+    const next = await trail.appendDurably({ actor: 'system', origin: 'system', kind: 'test.after' });
+    expect(calls).toBe(1); // the second commit did not trust the disk's fsync again: FULL, on the event loop
+    expect(next.seq).toBe(2);
+    expect(trail.verify()).toMatchObject({ ok: true, count: 2 });
+  });
+
+  it('closing the store while an fsync is out: what waits lands, the fsync still settles its writes', async () => {
+    const held: (() => void)[] = [];
+    commitsFor(store.db).useFileSync((fd, done) => held.push(() => fsync(fd, done)));
+    const first = trail.appendDurably({ actor: 'system', origin: 'system', kind: 'test.first' });
+    await new Promise((r) => setImmediate(r));
+    expect(held).toHaveLength(1);
+    const second = trail.appendDurably({ actor: 'system', origin: 'system', kind: 'test.second' });
+    store.close();
+    await expect(second).resolves.toMatchObject({ seq: 2 });
+    held.shift()!();
+    await expect(first).resolves.toMatchObject({ seq: 1 });
+    expect(committed()).toBe(2);
+    // Nothing of the store holds the WAL file open any more (the group's own descriptor included).
+    reader.close();
+    const wal = join(dir, `${DATABASE_FILE}-wal`);
+    const open = readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(wal);
+      } catch {
+        return false;
+      }
+    });
+    expect(open).toEqual([]);
+    reader = new Database(join(dir, DATABASE_FILE), { readonly: true });
     store = Store.open({ dataDir: dir, log: silentLogger(), parts: [auditTables] }); // for afterEach
   });
 });

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE } from '../../src/store/database.js';
+import { commitsFor } from '../../src/store/commits.js';
 import type { Entity } from '../../src/devices/model.js';
 import { EntityRegistry } from '../../src/devices/registry.js';
 import { ActionGate } from '../../src/gate/gate.js';
@@ -99,5 +100,18 @@ describe('an action and its audit entry', () => {
       .map((e) => e.kind);
     expect(kinds).toEqual(['approval.requested', 'approval.decided', 'approval.executing', 'action.executed', 'approval.executed']);
     expect(t!.hub.ctx.audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('the disk fails the fsync of the request entry: the command never reaches the device, and the caller hears the error', async () => {
+    const { gate, adapter, people } = await setUp();
+    commitsFor(t!.hub.ctx.store.db).useFileSync((_fd, done) => setImmediate(() => done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))));
+    await expect(
+      gate.request({ action: { entity_id: 'light.room_0', operation: 'turn_on' }, origin: { member_id: people.adam!.id, channel: 'web' } }),
+    ).rejects.toThrow('EIO');
+    expect(adapter.seen).toHaveLength(0);
+    // The next action is audited with synchronous FULL commits and runs.
+    const next = await gate.request({ action: { entity_id: 'light.room_1', operation: 'turn_on' }, origin: { member_id: people.adam!.id, channel: 'web' } });
+    expect(next.status).toBe('executed');
+    expect(adapter.seen.map((s) => s.entity_id)).toEqual(['light.room_1']);
   });
 });
