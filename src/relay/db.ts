@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '../core/logger.js';
 import { errorMessage } from '../core/errors.js';
+import { openPrivateWal } from '../store/database.js';
 
 /**
  * The relay's store, behind one small asynchronous interface with two backends:
@@ -108,8 +109,8 @@ class SqliteDb implements Db {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(file?: string) {
-    this.db = new Database(file ?? ':memory:');
-    if (file) this.db.pragma('journal_mode = WAL');
+    // The state holds hubs' Twilio credentials (sealed) and contacts: 0600, as the hub's store.
+    this.db = file ? openPrivateWal(file) : new Database(':memory:');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('synchronous = FULL');
   }

@@ -1,3 +1,4 @@
+import { hkdfSync, type KeyObject } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Settings } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
@@ -31,7 +32,7 @@ export class Relay {
     const store = await openRelayStore(s, log.child({ part: 'relay-store' }));
     try {
       const broker = new RelayBroker(s, log.child({ part: 'relay-broker' }), store, key);
-      const telephony = new RelayTelephony(s, log.child({ part: 'relay-telephony' }), broker, await openTelephonyState(store.db));
+      const telephony = new RelayTelephony(s, log.child({ part: 'relay-telephony' }), broker, await openTelephonyState(store.db, key && profileSealKey(key)));
       const app = await buildRelayApp(s, broker, log);
       await app.register(relayHookRoutes(telephony));
       const http = new HttpService(app, s.host, s.port);
@@ -56,4 +57,9 @@ export class Relay {
     await this.services.stop();
     await this.store.close();
   }
+}
+
+/** The key that seals hubs' telephony profiles in the relay's store, derived from the signing key every relay of a group shares. */
+function profileSealKey(signingKey: KeyObject): Buffer {
+  return Buffer.from(hkdfSync('sha256', signingKey.export({ format: 'der', type: 'pkcs8' }), 'hearth-relay', 'telephony-profile-seal', 32));
 }

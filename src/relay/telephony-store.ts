@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { SecretBox } from '../config/secret-box.js';
 import { fallbackRecordSchema, telephonyProfileSchema, type FallbackRecord, type TelephonyProfile } from '../link/telephony.js';
 
 const KEEP_HOOKS_MS = 7 * 86_400_000;
@@ -31,7 +32,24 @@ export interface TelephonyState {
   prune(now: number): Promise<void>;
 }
 
-export async function openTelephonyState(db: Db): Promise<TelephonyState> {
+/**
+ * `sealKey`: profiles (they carry the hub's Twilio auth token) are stored sealed with it
+ * (AES-256-GCM, the hub id as additional data), so a copy of the state file or a dump of the
+ * shared PostgreSQL alone reveals no token. Relays of one group share the key (index.ts derives
+ * it from relay.signing_key, which they share). A row that cannot be opened reads as no profile:
+ * the relay pulls the hub's profile again at its next announcement.
+ */
+export async function openTelephonyState(db: Db, sealKey?: Buffer): Promise<TelephonyState> {
+  const box = sealKey ? SecretBox.fromKey(sealKey) : undefined;
+  const sealed = (hubId: string, doc: string): string => (box ? box.seal(`relay-telephony-profile:${hubId}`, doc) : doc);
+  const opened = (hubId: string, doc: string): string | undefined => {
+    if (!SecretBox.isSealed(doc)) return doc;
+    try {
+      return box?.unseal(`relay-telephony-profile:${hubId}`, doc);
+    } catch {
+      return undefined;
+    }
+  };
   await db.exec(`
     CREATE TABLE IF NOT EXISTS relay_twilio_profiles (hub_id TEXT PRIMARY KEY, doc TEXT NOT NULL, digest TEXT NOT NULL, updated_at BIGINT NOT NULL);
     CREATE TABLE IF NOT EXISTS relay_twilio_hooks (hub_id TEXT NOT NULL, key TEXT NOT NULL, response TEXT, at BIGINT NOT NULL, PRIMARY KEY (hub_id, key));
@@ -43,15 +61,16 @@ export async function openTelephonyState(db: Db): Promise<TelephonyState> {
   return {
     async profile(hubId) {
       const row = await db.one<{ doc: string; digest: string }>('SELECT doc, digest FROM relay_twilio_profiles WHERE hub_id = $1', [hubId]);
-      if (!row) return undefined;
-      const parsed = telephonyProfileSchema.safeParse(JSON.parse(row.doc));
+      const doc = row && opened(hubId, row.doc);
+      if (!row || doc === undefined) return undefined;
+      const parsed = telephonyProfileSchema.safeParse(JSON.parse(doc));
       return parsed.success ? { profile: parsed.data, digest: row.digest } : undefined;
     },
     async saveProfile(hubId, profile, digest, now) {
       await db.run(
         `INSERT INTO relay_twilio_profiles (hub_id, doc, digest, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (hub_id) DO UPDATE SET doc = excluded.doc, digest = excluded.digest, updated_at = excluded.updated_at`,
-        [hubId, JSON.stringify(profile), digest, now],
+        [hubId, sealed(hubId, JSON.stringify(profile)), digest, now],
       );
     },
     claimHook(hubId, keys, now) {

@@ -39,6 +39,20 @@ export const DATABASE_FILE = 'hearth.db';
  * be lost (audit, approvals, outboxes, members), and `telemetry` with NORMAL for state history
  * and metrics, where losing the last second on a power cut is acceptable. Both are WAL.
  */
+/**
+ * A SQLite file in WAL mode that only its owner can read: the file is made (or narrowed to) 0600
+ * before SQLite opens it, and the WAL and SHM, which SQLite creates with the database file's mode,
+ * are narrowed too in case an older copy was wider. The hub's store and the relay's state use it.
+ */
+export function openPrivateWal(path: string): Db {
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  for (const extra of [`${path}-wal`, `${path}-shm`]) if (existsSync(extra)) chmodSync(extra, 0o600);
+  return db;
+}
+
 export class Store {
   readonly db: Db;
   readonly telemetry: Db;
@@ -65,12 +79,8 @@ export class Store {
     let telemetry: Db;
     try {
       // The database holds hashes, tokens and secret settings: 0600 whatever the umask or the
-      // directory's history (SQLite gives the WAL and SHM the database file's mode).
-      if (!existed) closeSync(openSync(path, 'a', 0o600));
-      chmodSync(path, 0o600);
-      db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      for (const extra of [`${path}-wal`, `${path}-shm`]) if (existsSync(extra)) chmodSync(extra, 0o600);
+      // directory's history.
+      db = openPrivateWal(path);
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');

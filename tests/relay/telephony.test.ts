@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { makePki, Mosquitto, waitFor, type Pki } from '../helpers/mosquitto.js';
 import { ManualClock } from '../../src/core/clock.js';
@@ -107,6 +108,22 @@ describe('Twilio webhooks through the relay (hybrid mode)', () => {
       }),
     ]);
     expect(profile.owners).toEqual([{ name: 'Alice', phone: ALICE }]);
+  });
+
+  it('the relay keeps its state file to itself (0600) and the hub’s Twilio auth token only sealed', () => {
+    const file = join(dir, 'relay-state.db');
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) expect((statSync(f).mode & 0o777).toString(8), f).toBe('600');
+    // Read as someone holding only a copy of the file would: the token is nowhere in plain.
+    const copy = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const rows = copy.prepare('SELECT doc FROM relay_twilio_profiles').all() as { doc: string }[];
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.doc).not.toContain(tw.authToken);
+    } finally {
+      copy.close();
+    }
+    const bytes = Buffer.concat([file, `${file}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f)));
+    expect(bytes.includes(Buffer.from(tw.authToken))).toBe(false);
   });
 
   it('webhooks go through the relay to the hub; the elder’s "1" ends the check-in', async () => {
