@@ -22,9 +22,10 @@ export function checkinRoutes(ctx: HubContext, engine: CheckinEngine, members: M
   const withPhone = <T extends { phone?: string | null }>(b: T): T => (b.phone ? { ...b, phone: toE164(b.phone, ctx.settings.get().hub.country) } : b);
   const validate = (b: CheckinBody): void => {
     const elder = members.get(b.member_id);
-    if (!elder) throw checkinsErrors.error('UNKNOWN_MEMBER', `No member ${b.member_id}`);
+    if (!elder) throw checkinsErrors.error('VALIDATION_FAILED', `There is no member ${b.member_id} in this home.`, undefined, 'member_id');
     const missing = b.escalate_to.find((id) => !members.get(id));
-    if (missing) throw checkinsErrors.error('UNKNOWN_MEMBER', `escalate_to: no member ${missing}`);
+    if (missing)
+      throw checkinsErrors.error('VALIDATION_FAILED', `There is no member ${missing} in this home to call when nobody answers.`, undefined, 'escalate_to');
     if (!b.phone && !elder.phone) throw checkinsErrors.error('NO_PHONE', `${elder.display_name} has no phone number: give one here or on the member`);
   };
   const find = (id: string) =>

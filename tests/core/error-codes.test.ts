@@ -28,10 +28,6 @@ describe('error codes', () => {
   });
 
   test('a code that several parts define has one HTTP status everywhere', async () => {
-    // Found when the codes were gathered, and left as they were (a status is a contract too):
-    // checkins answers UNKNOWN_MEMBER with 400 (a schedule for a member id that is not there),
-    // the gate with 403 (a request from no member it knows).
-    const KNOWN = new Set(['UNKNOWN_MEMBER']);
     const seen = new Map<string, { status: number; where: string }>();
     const clashes: string[] = [];
     for (const f of files.filter((x) => basename(x) === 'errors.ts')) {
@@ -41,8 +37,7 @@ describe('error codes', () => {
         if (!statuses || typeof statuses !== 'object') continue;
         for (const [code, status] of Object.entries(statuses)) {
           const before = seen.get(code);
-          if (before && before.status !== status && !KNOWN.has(code))
-            clashes.push(`${code}: ${before.status} in ${before.where}, ${status} in ${relative(SRC, f)}`);
+          if (before && before.status !== status) clashes.push(`${code}: ${before.status} in ${before.where}, ${status} in ${relative(SRC, f)}`);
           if (!before) seen.set(code, { status, where: relative(SRC, f) });
         }
       }
