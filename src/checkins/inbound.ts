@@ -1,6 +1,6 @@
 import type { HubContext } from '../part/context.js';
 import type { HookHandler } from '../channels/twilio/hooks.js';
-import { HOOKS_PREFIX } from '../channels/twilio/hooks.js';
+import { EMPTY_TWIML, HOOKS_PREFIX } from '../channels/twilio/hooks.js';
 import type { TwilioPhone } from '../channels/twilio/phone.js';
 import { ask, sayAndHangUp } from '../channels/twilio/twiml.js';
 import type { MemberDirectory } from '../notify/model.js';
@@ -12,7 +12,8 @@ import { escalationLadder, memberByPhone } from './people.js';
 /**
  * Calls to the Twilio number (its voice URL: <public_url>/hooks/twilio/inbound). An elder's
  * number hears "press 1 to tell the family you're fine, 2 for help"; anyone else a polite
- * refusal, audited.
+ * refusal, audited. Its status callback (<public_url>/hooks/twilio/inbound/status) counts the
+ * elder's minutes.
  */
 export function inboundHook(
   ctx: HubContext,
@@ -21,6 +22,12 @@ export function inboundHook(
   return ([step], p) => {
     const from = p.From ?? '';
     const member = memberByPhone(deps.members, from);
+    if (step === 'status') {
+      // The number's "call status changes" callback: an elder's call in costs minutes too, counted
+      // to them like a check-in call (inside the webhook's replay transaction: once).
+      if (member) deps.phone.countMinutes(member.id, p);
+      return { twiml: EMPTY_TWIML };
+    }
     if (!member || member.role !== 'elder') {
       ctx.audit.append({
         actor: 'system',

@@ -30,6 +30,23 @@ describe('telephony spend: call minutes and SMS per member and month, with caps'
     p = undefined;
   });
 
+  it('counts an elder’s call in (the number’s status callback) to the elder, once, and nothing for a stranger', async () => {
+    const clock = new ManualClock(MORNING);
+    p = await startPhoneHub(clock);
+    const url = `${p.h.t.url}/hooks/twilio/inbound`;
+    const { call } = await p.tw.inbound(url, MARY, '+15559990000');
+    call.statusCallback = `${url}/status`; // as set on the Twilio number ("call status changes")
+    await p.tw.gather(call, { Digits: '1' });
+    await p.tw.status(call, 'completed', { CallDuration: '130' });
+    await p.tw.status(call, 'completed', { CallDuration: '130' }); // a replay: counted once
+    expect(await usageOf(p, p.ids.mary, 'call_minutes')).toMatchObject({ used: 3 });
+    const stranger = await p.tw.inbound(url, '+15551234567', '+15559990000');
+    stranger.call.statusCallback = `${url}/status`;
+    expect((await p.tw.status(stranger.call, 'completed', { CallDuration: '60' }))?.status).toBe(200);
+    expect(await usageOf(p, p.ids.mary, 'call_minutes')).toMatchObject({ used: 3 });
+    expect(p.h.t.hub.ctx.audit.list({ kind: 'twilio.inbound_refused' }).entries).toHaveLength(1);
+  });
+
   it('counts call minutes from CallDuration (rounded up, replays once), tells the owner at 80 % once, and refuses a call over the cap', async () => {
     const clock = new ManualClock(MORNING);
     p = await startPhoneHub(clock, { settings: { usage: { caps: { call_minutes: 10 } } } });

@@ -121,9 +121,14 @@ export class TwilioPhone implements Service {
    */
   meter(query: URLSearchParams, p: TwilioParams): void {
     const member = query.get(BILL);
+    if (member) this.countMinutes(member, p);
+  }
+
+  /** A completed call's minutes to `memberId` (an inbound call's status callback names no one: the caller's number does). */
+  countMinutes(memberId: string, p: TwilioParams): void {
     const seconds = Number(p.CallDuration);
-    if (!this.usage || !member || member.length > 64 || p.CallStatus !== 'completed' || !Number.isFinite(seconds) || seconds <= 0) return;
-    this.usage.record(member, 'call_minutes', Math.ceil(seconds / 60));
+    if (!this.usage || memberId.length > 64 || p.CallStatus !== 'completed' || !Number.isFinite(seconds) || seconds <= 0) return;
+    this.usage.record(memberId, 'call_minutes', Math.ceil(seconds / 60));
   }
 }
 
