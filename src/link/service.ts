@@ -5,6 +5,7 @@ import type { HubContext } from '../part/context.js';
 import type { ComponentHealth, Service } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { errorMessage } from '../core/errors.js';
+import { commitsFor } from '../store/commits.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import type { Settings } from '../config/schema.js';
 import { LinkConnection } from './connection.js';
@@ -47,6 +48,7 @@ export class LinkService implements Service {
   private acks: number[] = [];
   private flushScheduled = false;
   private pumpScheduled = false;
+  private waitingDurable = false;
   private running = false;
   private dropped = 0;
   private keyError?: string;
@@ -273,6 +275,18 @@ export class LinkService implements Service {
   private pump(): void {
     const client = this.connection?.current;
     if (!client || !this.outbox || !this.running) return;
+    const commits = commitsFor(this.ctx.store.db);
+    if (commits.fsyncsInFlight > 0) {
+      // Rows of a group commit whose fsync is still running: publish them once they are on disk.
+      if (!this.waitingDurable) {
+        this.waitingDurable = true;
+        commits.whenDurable(() => {
+          this.waitingDurable = false;
+          this.pump();
+        });
+      }
+      return;
+    }
     const window = this.settings.publish_window;
     while (this.inflight.size < window) {
       const rows = this.outbox.page(this.lastQueuedId, window - this.inflight.size);

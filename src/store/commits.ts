@@ -50,6 +50,8 @@ export class CommitGroup {
   private syncFailed?: unknown;
   private fileSync: FileSync = fsync;
   private onLoop = false;
+  /** Waiting for every fsync in flight (whenDurable). */
+  private durableWaiters: (() => void)[] = [];
 
   constructor(private readonly db: Db) {
     const walFull = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal' && db.pragma('synchronous', { simple: true }) === 2;
@@ -61,6 +63,22 @@ export class CommitGroup {
   /** With true, group commits are plain synchronous FULL commits again (the gate bench compares both). */
   fsyncOnEventLoop(on: boolean): void {
     this.onLoop = on;
+  }
+
+  /** Group-commit fsyncs still running: their rows are visible but not yet on disk. */
+  get fsyncsInFlight(): number {
+    return this.syncing;
+  }
+
+  /**
+   * Runs `fn` once every group commit made so far is on disk: at once when no fsync is in flight.
+   * A group commit's rows are visible to readers of this connection before its fsync returns, so
+   * whoever copies them off the box (the link's outbox pump) waits for this first: the relay must
+   * never hold an entry that a power cut could take from the hub.
+   */
+  whenDurable(fn: () => void): void {
+    if (this.syncing === 0) fn();
+    else this.durableWaiters.push(fn);
   }
 
   /** Replaces the fsync (tests make the disk fail with it). */
@@ -149,6 +167,11 @@ export class CommitGroup {
       if (err) this.syncFailed = err;
       if (this.closing && this.syncing === 0) this.closeWalFile();
       settle(err ?? undefined);
+      if (this.syncing === 0 && this.durableWaiters.length > 0) {
+        const waiting = this.durableWaiters;
+        this.durableWaiters = [];
+        for (const fn of waiting) fn();
+      }
     });
   }
 

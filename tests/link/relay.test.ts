@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:https';
-import { readFileSync, rmSync } from 'node:fs';
+import { fsync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { makePki, Mosquitto, waitFor, type Pki } from '../helpers/mosquitto.js';
@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { parseSettings } from '../../src/config/load.js';
 import { Relay } from '../../src/relay/index.js';
+import { commitsFor } from '../../src/store/commits.js';
 import { hashToken } from '../../src/relay/accounts.js';
 import { signBody } from '../../src/link/messages.js';
 import type { UpMessage } from '../../src/link/messages.js';
@@ -132,6 +133,27 @@ describe('relay, down commands, RPC and the support tunnel through a real mosqui
     const chain = await relay1.broker.chains.headOf('hub-r');
     expect(chain.broken).toBeNull();
     expect(chain.seq).toBeGreaterThanOrEqual(head);
+  });
+
+  it('an audit entry leaves for the relay only once its group commit is on disk (the fsync runs off the event loop)', async () => {
+    const commits = commitsFor(t.hub.ctx.store.db);
+    const held: (() => void)[] = [];
+    commits.useFileSync((fd, done) => held.push(() => fsync(fd, done)));
+    try {
+      const kinds = () => [...handled.r1!, ...handled.r2!].filter((m) => m.class === 'audit').map((m) => m.data.kind);
+      const entry = t.hub.ctx.audit.appendDurably({ actor: 'test', origin: 'system', kind: 'test.held_fsync' });
+      await waitFor(() => held.length === 1, 'the group commit waits for its fsync');
+      // Visible in the hub's database, but a power cut now could still take it: it must not be at the relay.
+      expect(t.hub.ctx.audit.list({ kind: 'test.held_fsync' }).entries).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(kinds()).not.toContain('test.held_fsync');
+      held.shift()!();
+      await entry;
+      await waitFor(() => kinds().includes('test.held_fsync'), 'the entry reaches the relay once it is on disk', 10_000);
+    } finally {
+      for (const release of held) release();
+      commits.useFileSync(fsync);
+    }
   });
 
   it('drops and audits unsigned, wrongly signed, replayed, expired, malformed and misaddressed commands; a valid one reaches the gate', async () => {
