@@ -1,4 +1,7 @@
 import type { PolicySettings, Risk, RoleRule } from '../../api/types';
+import { listOf, type EntityList } from '../../lib/devices';
+import { useApi } from '../../lib/use-api';
+import { RuleList } from './policy-rules';
 import { cap, rolePlural } from '../../lib/format';
 import { roleSentence } from './policy-words';
 import { RiskOptions } from './policy-risks';
@@ -6,14 +9,10 @@ import { RiskOptions } from './policy-risks';
 type Roles = PolicySettings['roles'];
 const ROLE_KEYS = ['owner', 'adult', 'elder', 'child', 'guest', 'support', 'system'] as const;
 const riskOrNull = (v: string): Risk | null => (v === '' ? null : (v as Risk));
-const list = (v: string) =>
-  v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 
 /** What each role may ask for, the highest risk, and up to which risk it runs without asking. */
 export function RolesEditor({ value, onChange }: { value: Roles; onChange: (v: Roles) => void }) {
+  const entities = listOf(useApi<EntityList>('/entities').data).filter((e) => !e.hidden);
   const set = (role: (typeof ROLE_KEYS)[number], patch: Partial<RoleRule>) => onChange({ ...value, [role]: { ...value[role], ...patch } });
   return (
     <div class="stack">
@@ -43,32 +42,15 @@ export function RolesEditor({ value, onChange }: { value: Roles; onChange: (v: R
                 </select>
               </div>
             </div>
-            <details>
-              <summary>Which devices (advanced)</summary>
-              <div class="field">
-                <label for={`${id}-allow`}>May ask for</label>
-                <input
-                  id={`${id}-allow`}
-                  value={r.allow.join(', ')}
-                  onChange={(e) => set(role, { allow: list((e.target as HTMLInputElement).value) })}
-                  aria-describedby={`${id}-hint`}
-                />
+            <details open={r.allow.length > 0 && r.allow.length <= 8}>
+              <summary>Which devices and actions</summary>
+              <div class="grid2">
+                <RuleList id={`${id}-allow`} label="May ask for" patterns={r.allow} entities={entities} onChange={(allow) => set(role, { allow })} />
+                <RuleList id={`${id}-deny`} label="Except" patterns={r.deny} entities={entities} onChange={(deny) => set(role, { deny })} />
               </div>
-              <div class="field">
-                <label for={`${id}-deny`}>Except</label>
-                <input
-                  id={`${id}-deny`}
-                  value={r.deny.join(', ')}
-                  onChange={(e) => set(role, { deny: list((e.target as HTMLInputElement).value) })}
-                  aria-describedby={`${id}-hint`}
-                />
-              </div>
-              <small id={`${id}-hint`} class="hint">
-                Comma-separated: <code>light.*</code> (all lights), <code>lock.front_door:unlock</code>, <code>*:unlock</code>, <code>*</code> (everything).
-              </small>
             </details>
             <p class="preview" aria-live="polite">
-              {roleSentence(role, r)}
+              {roleSentence(role, r, entities)}
             </p>
           </fieldset>
         );

@@ -1,5 +1,6 @@
-import type { ApprovalRule, Risk, RoleRule, WindowRule } from '../../api/types';
+import type { ApprovalRule, Entity, Risk, RoleRule, WindowRule } from '../../api/types';
 import { count, listWords, rolePlural } from '../../lib/format';
+import { rulesWords } from './policy-rule-words';
 
 export const RISKS: Risk[] = ['low', 'medium', 'high', 'critical'];
 export const RISK_WORDS: Record<Risk, string> = { low: 'Low', medium: 'Medium', high: 'High', critical: 'Critical' };
@@ -20,19 +21,19 @@ export function approvalSentence(risk: Risk, r: ApprovalRule): string {
   return parts.join('');
 }
 
-/** "Children may ask for up to medium-risk actions; low-risk ones run at once, the rest wait for approval." */
-export function roleSentence(role: string, r: RoleRule): string {
+/** "Children may turn on or turn off all lights, up to medium risk; low-risk actions run at once, the rest wait for approval." */
+export function roleSentence(role: string, r: RoleRule, entities: Entity[] = []): string {
   const who = cap(rolePlural(role));
   if (r.max_risk === null || r.allow.length === 0) return `${who} cannot ask for anything.`;
-  const what = r.allow.includes('*') ? 'anything' : listWords(r.allow, 'and');
-  const except = r.deny.length ? ` except ${listWords(r.deny, 'and')}` : '';
+  const what = rulesWords(r.allow, entities);
+  const except = r.deny.length ? ` except ${rulesWords(r.deny, entities)}` : '';
   const direct =
     r.direct_max_risk === null
       ? 'everything waits for approval'
       : r.direct_max_risk === r.max_risk
         ? 'all of it runs at once'
         : `${r.direct_max_risk === 'low' ? 'low-risk' : `up to ${r.direct_max_risk}-risk`} actions run at once, the rest wait for approval`;
-  return `${who} may ask for ${what}${except}, up to ${r.max_risk} risk; ${direct}.`;
+  return `${who} may ${what === 'anything' || what.startsWith('anything ') ? `ask for ${what}` : what}${except}, up to ${r.max_risk} risk; ${direct}.`;
 }
 
 /** "Between 23:00 and 06:00, alarm_control_panel.*:alarm_disarm needs 2 approvals from owners or adults." */
