@@ -143,6 +143,11 @@ describe('web UI: devices and rooms', () => {
       await p.getByRole('heading', { name: 'Kettle', level: 1 }).waitFor(T);
       await noSideScroll(p);
       await shot(p, 'devices-06-phone-detail');
+      // The home on the phone: grouped by room, the new Kettle under the Kitchen it was put in.
+      await p.goto(env.hub.url);
+      await p.getByRole('region', { name: 'Kitchen' }).getByText('Kettle').waitFor(T);
+      await noSideScroll(p);
+      await shot(p, 'devices-07-phone-home-rooms', false);
       await p.goto(`${env.hub.url}/devices/add`);
       await p.getByRole('radio', { name: /Tasmota/ }).check();
       await noSideScroll(p);
