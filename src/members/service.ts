@@ -228,7 +228,7 @@ export class MembersService {
 
   /** A phone number as typed, in E.164 with the home's country (hub.country); VALIDATION_FAILED (field "phone") beside the field otherwise. */
   private phone(raw: string): string {
-    return toE164(raw, this.ctx.settings.get().hub.country);
+    return toE164(raw, this.ctx.settings.get().hub.country ?? undefined);
   }
 
   async remove(id: string, by: Actor): Promise<void> {

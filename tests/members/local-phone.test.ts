@@ -62,6 +62,14 @@ describe("local phone numbers read with the home's country (hub.country)", () =>
     expect(bad.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'phone' });
     const changed = await api(t.url, owner, 'PATCH', `/checkins/${checkin.body.id}`, { phone: '07700 900789' });
     expect(changed.body.phone).toBe('+447700900789');
+
+    // The country can be cleared again (null, as Settings sends an empty field): local numbers are refused once more.
+    const cleared = await api(t.url, owner, 'PATCH', '/settings', { hub: { country: null } });
+    expect(cleared.status).toBe(200);
+    const now = (await api(t.url, owner, 'GET', '/settings')).body;
+    expect(now.hub.name).toBeTruthy();
+    expect(now.hub.country ?? null).toBeNull();
+    expect((await api(t.url, owner, 'PATCH', `/members/${fam.ann!.id}`, { phone: '07700 900123' })).body.error).toMatchObject({ field: 'phone' });
   });
 
   it('reads US numbers the way Americans write them', () => {

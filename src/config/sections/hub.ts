@@ -20,8 +20,11 @@ export const hubSection = z
     country: z
       .string()
       .regex(/^[A-Za-z]{2}$/, 'expected a two-letter country code (ISO 3166) such as GB or US')
+      .nullable()
       .optional()
-      .describe("The home's country (ISO 3166 alpha-2, such as GB or US): phone numbers typed without a country code are read as this country's."),
+      .describe(
+        "The home's country (ISO 3166 alpha-2, such as GB or US): phone numbers typed without a country code are read as this country's. null: none (numbers need their country code).",
+      ),
     latitude: z
       .number()
       .min(-90)

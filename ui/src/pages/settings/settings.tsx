@@ -176,7 +176,7 @@ function HomeForm({ settings, onSaved }: { settings: Settings; onSaved: () => vo
     setError(undefined);
     setSaved(false);
     try {
-      await patch('/settings', { hub: { name, timezone: tz, demo, ...(country.trim() ? { country: country.trim().toUpperCase() } : {}) } });
+      await patch('/settings', { hub: { name, timezone: tz, demo, country: country.trim() ? country.trim().toUpperCase() : null } });
       setSaved(true);
       onSaved();
       void session.refresh(); // the home's name in the header, the time zone of every time shown
