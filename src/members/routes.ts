@@ -144,7 +144,8 @@ export function membersRoutes(deps: MembersRouteDeps): FastifyPluginAsync {
         const member = members.get(p.member_id);
         if (!member) throw notFound('member', p.member_id);
         const { name, timezone } = ctx.settings.get().hub;
-        return { member: members.publicView(member), via: p.via, ...(p.scopes ? { scopes: p.scopes } : {}), home: { name, timezone } };
+        const household = members.list().map((m) => ({ id: m.id, display_name: m.display_name }));
+        return { member: members.publicView(member), via: p.via, ...(p.scopes ? { scopes: p.scopes } : {}), home: { name, timezone }, household };
       },
     );
 

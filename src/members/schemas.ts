@@ -32,6 +32,9 @@ export const meSchema = z.object({
   home: z
     .object({ name: z.string(), timezone: z.string() })
     .describe("The home's name and time zone, for every member (the rest of the settings are the owner's)"),
+  household: z
+    .array(z.object({ id: z.string(), display_name: z.string() }))
+    .describe('Everyone in the home by the name they go by, so any member’s screens can say who asked and who approved (no usernames, roles or phones)'),
 });
 
 export const scopeSchema = z

@@ -82,6 +82,7 @@ export function App() {
   const session: Session = {
     me: boot.me.member,
     home: boot.home,
+    household: boot.me.household,
     refresh: load,
     signOut: async () => {
       await post('/auth/logout').catch(() => undefined);

@@ -8,11 +8,14 @@ import { shortName } from '../pages/home/controls';
 export function useNames(): { entity: (id: string) => string; member: (id: string | null) => string } {
   const [entities, setEntities] = useState<Record<string, string>>({});
   const [members, setMembers] = useState<Record<string, string>>({});
-  // The member list is for owners and adults (GET /members); others know their own name only.
+  // The member list is for owners and adults (GET /members, with the disabled ones too); everyone
+  // gets the household's names with the session.
   const session = useContext(SessionContext);
   const listsMembers = !session || mayAudit(session.me.role);
   useEffect(() => {
-    if (session) setMembers((m) => ({ ...m, [session.me.id]: session.me.display_name }));
+    // Everyone's name comes with the session (GET /auth/me: household), for every role.
+    if (session)
+      setMembers((m) => ({ ...m, ...Object.fromEntries(session.household.map((h) => [h.id, h.display_name])), [session.me.id]: session.me.display_name }));
     void get<Entity[] | { entities: Entity[] }>('/entities')
       .then((d) => setEntities(Object.fromEntries((Array.isArray(d) ? d : d.entities).map((e) => [e.id, shortName(e)]))))
       .catch(() => undefined);

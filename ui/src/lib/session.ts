@@ -5,6 +5,8 @@ import type { MemberView, Role } from '../api/types';
 export interface Session {
   me: MemberView;
   home: string;
+  /** Everyone in the home by name (GET /auth/me), so any role's screens can say who did what. */
+  household: { id: string; display_name: string }[];
   refresh: () => Promise<void>;
   signOut: () => Promise<void>;
 }
