@@ -227,16 +227,20 @@ export class CheckinEngine implements Service {
     const now = this.ctx.clock.now();
     for (const a of this.store.openEscalations(member.id)) {
       this.store.setAttempt(a.id, { all_clear_at: now }, now);
-      if (!a.notification_id) continue;
+      const byRelay = a.relay_told ? (JSON.parse(a.relay_told) as string[]) : [];
+      if (!a.notification_id && byRelay.length === 0) continue;
       const told = [
-        ...new Set(
-          this.deps.router.outbox
-            .deliveriesOf(a.notification_id)
-            .filter((d) => d.status === 'delivered')
-            .map((d) => d.member_id),
-        ),
+        ...new Set([
+          ...(a.notification_id
+            ? this.deps.router.outbox
+                .deliveriesOf(a.notification_id)
+                .filter((d) => d.status === 'delivered')
+                .map((d) => d.member_id)
+            : []),
+          ...byRelay,
+        ]),
       ];
-      this.deps.router.close(`checkin:${a.id}`, `All clear: ${member.display_name} ${how}.`);
+      if (a.notification_id) this.deps.router.close(`checkin:${a.id}`, `All clear: ${member.display_name} ${how}.`);
       if (told.length > 0)
         this.deps.router.notify({
           kind: 'checkin.all_clear',

@@ -6,7 +6,7 @@ import type { LinkService } from '../link/service.js';
 import { hookRequestSchema, importRequestSchema, profileDigest, type FallbackRecord, type TelephonyProfile } from '../link/telephony.js';
 import type { TwilioHooks } from '../channels/twilio/hooks.js';
 import type { CheckinEngine } from './engine.js';
-import { phoneOf } from './people.js';
+import { memberByPhone, phoneOf } from './people.js';
 
 const ANNOUNCE_MS = 30_000;
 
@@ -101,6 +101,12 @@ export class RelayTelephonyLink implements Service {
       const a = rec.attempt_id ? store.attempt(rec.attempt_id) : undefined;
       if (a && rec.outcome !== 'answered_politely') {
         const escalated = rec.escalated_to.length > 0;
+        // Whom the relay texted, as members, so that reaching the elder later tells them "all clear" too.
+        const told = rec.escalated_to.filter((x) => x.sid).flatMap((x) => memberByPhone(this.deps.members, x.phone)?.id ?? []);
+        // The elder told the relay they are fine: everyone alerted earlier hears "all clear" (before
+        // this attempt is marked done, so an escalation of its own is among them).
+        const elder = rec.outcome === 'ok' ? this.deps.members.get(a.member_id) : undefined;
+        if (elder) this.deps.engine.allClear(elder, 'told Hearth they are fine');
         store.setAttempt(
           a.id,
           {
@@ -108,6 +114,7 @@ export class RelayTelephonyLink implements Service {
             ...(rec.said ? { said: rec.said } : {}),
             ...(rec.outcome === 'ok' ? { state: 'done' as const, next_call_at: null } : {}),
             ...(escalated ? { state: 'escalated' as const, next_call_at: null, escalation_kind: 'relay', escalated_at: rec.at } : {}),
+            ...(told.length > 0 ? { relay_told: JSON.stringify(told) } : {}),
           },
           now,
         );

@@ -19,7 +19,8 @@ const guard = requireRole('owner', 'adult');
 /** /api/v1/checkins: owners and adults set up and read an elder's check-ins. */
 export function checkinRoutes(ctx: HubContext, engine: CheckinEngine, members: MemberDirectory): FastifyPluginAsync {
   /** The phone as typed, in E.164 with the home's country (hub.country). */
-  const withPhone = <T extends { phone?: string | null }>(b: T): T => (b.phone ? { ...b, phone: toE164(b.phone, ctx.settings.get().hub.country ?? undefined) } : b);
+  const withPhone = <T extends { phone?: string | null }>(b: T): T =>
+    b.phone ? { ...b, phone: toE164(b.phone, ctx.settings.get().hub.country ?? undefined) } : b;
   const validate = (b: CheckinBody): void => {
     const elder = members.get(b.member_id);
     if (!elder) throw checkinsErrors.error('VALIDATION_FAILED', `There is no member ${b.member_id} in this home.`, undefined, 'member_id');

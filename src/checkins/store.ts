@@ -26,6 +26,8 @@ export interface AttemptRow {
   escalation_kind: string | null;
   escalated_at: number | null;
   all_clear_at: number | null;
+  /** JSON array of the member ids the relay texted about this attempt while the hub was away. */
+  relay_told: string | null;
   started_at: number;
   updated_at: number;
 }

@@ -61,5 +61,10 @@ export const checkinsTables: PartTables = {
       name: "an attempt's one-line summary by the model",
       up: `ALTER TABLE checkin_attempts ADD COLUMN summary TEXT;`,
     },
+    {
+      version: 3,
+      name: 'who the relay told while the hub was away (member ids), for the all clear',
+      up: `ALTER TABLE checkin_attempts ADD COLUMN relay_told TEXT;`,
+    },
   ],
 };

@@ -12,8 +12,9 @@ import type { RelayTelephonyLink } from '../../src/checkins/relay-link.js';
 import { FakeTwilio, said } from '../fakes/twilio.js';
 import { FakeTelegram } from '../fakes/telegram-bot-api.js';
 import { api } from '../members/helpers.js';
+import { waitMessage } from '../telegram/support.js';
 import { ed25519, linkSettings, tmp } from '../link/helpers.js';
-import { ANN, BEN, MARY, attempts, callNow, createCheckin, startPhoneHub, type PhoneHub } from '../checkins/support.js';
+import { ANN, BEN, MARY, attempts, callNow, createCheckin, settle, startPhoneHub, type PhoneHub } from '../checkins/support.js';
 
 const HUB = 'hub-t';
 const ALICE = '+15550000009';
@@ -205,5 +206,34 @@ describe('Twilio webhooks through the relay (hybrid mode)', () => {
     const res = await relay.broker.call(HUB, 'telephony.import', { records } as Record<string, unknown>);
     expect(res).toEqual({ ok: true, result: { imported: 0 } });
     expect(p.h.t.hub.ctx.audit.list({ kind: 'checkin.relay_fallback', limit: 10 }).entries).toHaveLength(1);
+  }, 60_000);
+  it('Mary tells the relay she is fine while the hub is away: everyone the relay had texted hears "all clear" once the hub is back', async () => {
+    // Ann and Ben were texted by the relay about Mary's "2" (the test before). Now the hub calls Mary again and goes away.
+    const c3 = await callNow(p, checkinId);
+    const call = await tw.callTo(MARY, 3);
+    await tw.answer(call);
+    const dataDir = p.h.t.dataDir;
+    await p.h.t.hub.stop();
+    await waitFor(() => relay.broker.hub(HUB)?.online === false, 'the relay sees the hub offline');
+    expect(said(await tw.gather(call, { Digits: '1' }))).toMatch(/noted that you're fine/);
+    await relay.telephony.idle();
+    expect(tw.messages.filter((m) => /All clear/.test(m.body))).toHaveLength(0); // the relay does not know who else the hub told
+    // The relay's forwarded request expired unanswered (relay.hook_timeout_ms). The hub's clock, a
+    // minute behind in this test, is set to the real time (plus 2 s), as a hub with a synced clock
+    // has it: the hub drops the expired request on return and learns of Mary's "1" from the relay's
+    // record alone.
+    await settle(2_000);
+    clock.advance(Date.now() - clock.now() + 2_000);
+
+    const p2 = await startPhoneHub(clock, { dataDir, tw, tg, fresh: false, settings: { link: link() } });
+    p = { ...p2, cookie: p.cookie, ids: p.ids, stop: () => p2.h.stop() };
+    hubToRelay(p);
+    await waitFor(async () => (await attempts(p, checkinId)).find((x) => x.id === c3)?.outcome === 'ok', 'the relay’s "1" imported', 20_000);
+    // Ann hears it on her usual channel (Telegram), Ben by SMS: each once.
+    await waitMessage(tg, 911, /All clear: Mary told Hearth they are fine/);
+    await tw.smsTo(BEN, /All clear: Mary told Hearth they are fine/);
+    await p.h.router.tick();
+    expect(tw.messages.filter((m) => m.to === BEN && /All clear/.test(m.body))).toHaveLength(1);
+    expect((await attempts(p, checkinId)).find((x) => x.id === c3)).toMatchObject({ state: 'done', outcome: 'ok' });
   }, 60_000);
 });
