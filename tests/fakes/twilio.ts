@@ -100,9 +100,14 @@ export class FakeTwilio {
   // ---- playing Twilio's part in a call ------------------------------------------------------
 
   /** Posts a signed webhook as Twilio would and returns the hub's answer. */
-  async post(url: string, params: Record<string, string>, token = randomUUID()): Promise<PostedHook> {
+  post(url: string, params: Record<string, string>, token = randomUUID()): Promise<PostedHook> {
+    return this.postVia(new URL(url).origin, url, params, token);
+  }
+
+  /** As post(), signed for the public `url` but delivered to the origin `via` (http://host:port): one of several relays behind a load balancer. */
+  async postVia(via: string, url: string, params: Record<string, string>, token = randomUUID()): Promise<PostedHook> {
     const signature = twilio.getExpectedTwilioSignature(this.signWith ?? this.authToken, url, params);
-    const res = await fetch(url, {
+    const res = await fetch(via + url.slice(new URL(url).origin.length), {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
