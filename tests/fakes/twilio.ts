@@ -169,15 +169,21 @@ export class FakeTwilio {
 
   /** The person's answer to the last <Gather>: digits, speech, or nothing (silence). */
   async gather(call: FakeCall, input: { Digits?: string; SpeechResult?: string } = {}): Promise<string> {
+    const { url, params } = this.gatherHook(call, input);
+    const hook = await this.post(url, params);
+    call.responses.push(hook.body);
+    return hook.body;
+  }
+
+  /** The webhook Twilio would post for that answer (its URL from the last <Gather action>, and its form), without posting it. */
+  gatherHook(call: FakeCall, input: { Digits?: string; SpeechResult?: string } = {}): { url: string; params: Record<string, string> } {
     const last = call.responses.at(-1) ?? '';
-    const action = gatherAction(last);
-    if (!action) throw new Error(`the last TwiML has no <Gather action>: ${last}`);
+    const url = gatherAction(last);
+    if (!url) throw new Error(`the last TwiML has no <Gather action>: ${last}`);
     const extra: Record<string, string> = {};
     if (input.Digits !== undefined) extra.Digits = input.Digits;
     if (input.SpeechResult !== undefined) Object.assign(extra, { SpeechResult: input.SpeechResult, Confidence: '0.81' });
-    const hook = await this.post(action, this.base(call, extra));
-    call.responses.push(hook.body);
-    return hook.body;
+    return { url, params: this.base(call, extra) };
   }
 
   /** The call ends: completed (with a duration), or never answered. */

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { parseSettings } from '../../src/config/load.js';
 import { Relay } from '../../src/relay/index.js';
 import type { RelayTelephonyLink } from '../../src/checkins/relay-link.js';
-import { FakeTwilio, gatherAction, said, type FakeCall } from '../fakes/twilio.js';
+import { FakeTwilio, said, type FakeCall } from '../fakes/twilio.js';
 import { FakeTelegram } from '../fakes/telegram-bot-api.js';
 import { ed25519, linkSettings, tmp } from '../link/helpers.js';
 import { ANN, BEN, MARY, attempts, callNow, createCheckin, startPhoneHub, type PhoneHub } from '../checkins/support.js';
@@ -38,19 +38,9 @@ describe('two relays on one PostgreSQL: each webhook and each escalation once', 
 
   /** Mary's answer to the last <Gather>, delivered to both relays at once with one idempotency token (a retry racing the first try). */
   const gatherAtBoth = async (call: FakeCall, digits: string): Promise<string[]> => {
-    const action = gatherAction(call.responses.at(-1) ?? '')!;
-    const params = {
-      AccountSid: tw.accountSid,
-      ApiVersion: '2010-04-01',
-      CallSid: call.sid,
-      From: call.from,
-      To: call.to,
-      Direction: 'outbound-api',
-      CallStatus: 'in-progress',
-      Digits: digits,
-    };
+    const { url, params } = tw.gatherHook(call, { Digits: digits });
     const token = crypto.randomUUID();
-    const answers = await Promise.all(origins.map((o) => tw.postVia(o, action, params, token)));
+    const answers = await Promise.all(origins.map((o) => tw.postVia(o, url, params, token)));
     for (const a of answers) expect(a.status).toBe(200);
     return answers.map((a) => a.body);
   };
