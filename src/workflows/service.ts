@@ -221,24 +221,10 @@ export class WorkflowsService implements Service {
     const now = this.ctx.clock.now();
     // A held trigger's conditions held when it fired; later triggers wait behind the held ones.
     if (!options.held && !options.manual && !options.dry_run && def.mode === 'parallel' && this.held.has(workflowId)) {
-      if (!def.conditions.length || this.conditionsHold(workflowId, def, fired, now)) this.hold(workflowId, def, fired);
+      if (this.conditionsHold(workflowId, def, fired, now)) this.hold(workflowId, def, fired);
       return undefined;
     }
-    if (!options.manual && !options.held) {
-      const ctx = {
-        entities: this.deps.entities,
-        now,
-        tz: this.ctx.settings.get().hub.timezone,
-        demo: this.ctx.settings.get().hub.demo,
-        scope: () => snapshot(this.deps.entities, now, this.ctx.settings.get().hub.timezone, { trigger: fired }),
-      };
-      try {
-        if (!def.conditions.every((c) => conditionHolds(c, ctx))) return undefined;
-      } catch (err) {
-        this.log.warn({ workflow: workflowId, err: errorMessage(err) }, 'a workflow condition could not be evaluated; not run');
-        return undefined;
-      }
-    }
+    if (!options.manual && !options.held && !this.conditionsHold(workflowId, def, fired, now)) return undefined;
     // Runs started this turn, whose rows wait for the group commit, count as running.
     const starting = options.dry_run ? 0 : this.engine.startingOf(workflowId);
     if (!options.dry_run && this.store.countRecent(workflowId, now - 60_000) + starting >= def.max_runs_per_minute) {
