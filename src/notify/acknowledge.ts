@@ -1,6 +1,14 @@
 import { errorMessage } from '../core/errors.js';
 import type { Enqueuer, RouterCore } from './enqueue.js';
+import { commitsFor } from '../store/commits.js';
+import type { NotificationInput } from './model.js';
 import { actionsOf, type NotificationRow } from './outbox.js';
+
+/** A notification someone took, and the other people it had reached. */
+interface Taken {
+  row: NotificationRow;
+  others: string[];
+}
 
 /**
  * Acknowledge: someone took it, answered it, or it is over; the ladder stops, unsent messages
@@ -14,40 +22,60 @@ export class Acknowledger {
 
   /**
    * Someone took it: the ladder stops for everyone, unsent messages are cancelled, sent ones
-   * are edited where the channel can, and the others are told who took it.
+   * are edited where the channel can, and the others are told who took it. One synchronous
+   * commit (it takes whatever waits for the group commit with it, in order).
    */
   acknowledge(target: { id?: string; subject?: string }, memberId: string, via: string, outcome?: string): boolean {
-    const { ctx, outbox, members } = this.core;
+    const taken = commitsFor(this.core.ctx.store.db).now(() => this.take(target, memberId, via));
+    for (const t of taken) this.tell(t, memberId, via, outcome, (input) => void this.enqueue.notify(input));
+    return taken.length > 0;
+  }
+
+  /**
+   * `acknowledge` in this turn's group commit (for the gate's events, which must not wait for
+   * the disk): resolves once it is on disk; only then are the sent messages edited and the
+   * others told.
+   */
+  async acknowledgeLater(target: { id?: string; subject?: string }, memberId: string, via: string, outcome?: string): Promise<boolean> {
+    const taken = await commitsFor(this.core.ctx.store.db).later(() => this.take(target, memberId, via));
+    await Promise.all(taken.map((t) => this.tell(t, memberId, via, outcome, (input) => this.enqueue.notifyLater(input))));
+    return taken.length > 0;
+  }
+
+  /** Marks the open ones taken and cancels their unsent messages (inside a transaction); the rows taken and who else saw them. */
+  private take(target: { id?: string; subject?: string }, memberId: string, via: string): Taken[] {
+    const { ctx, outbox } = this.core;
     const rows = target.id ? [outbox.notification(target.id)].filter((r): r is NotificationRow => r !== undefined) : outbox.openBySubject(target.subject ?? '');
     const now = ctx.clock.now();
-    const who = members.get(memberId)?.display_name ?? memberId;
-    let any = false;
+    const taken: Taken[] = [];
     for (const row of rows) {
       if (!outbox.acknowledge(row.id, memberId, via, now)) continue;
-      any = true;
       outbox.cancelPending(row.id, now);
-      ctx.bus.emit('notification.acknowledged', { id: row.id, subject: row.subject, by: memberId, via });
-      const line = outcome ?? `${who} took it.`;
-      void this.editDelivered(row, `${row.text}\n\n${line}`);
-      const others = [
-        ...new Set(
-          outbox
-            .deliveriesOf(row.id)
-            .filter((d) => d.status === 'delivered' && d.member_id !== memberId)
-            .map((d) => d.member_id),
-        ),
-      ];
-      if (others.length > 0 && !row.kind.startsWith('approval.')) {
-        this.enqueue.notify({
-          kind: 'notify.taken',
-          severity: 'info',
-          text: `${line} (${firstLine(row.text)})`,
-          subject: row.subject ?? undefined,
-          audience: { members: others },
-        });
-      }
+      const others = new Set(
+        outbox
+          .deliveriesOf(row.id)
+          .filter((d) => d.status === 'delivered' && d.member_id !== memberId)
+          .map((d) => d.member_id),
+      );
+      taken.push({ row, others: [...others] });
     }
-    return any;
+    return taken;
+  }
+
+  /** After the commit: the event, the sent messages edited, and the others told who took it. */
+  private tell({ row, others }: Taken, memberId: string, via: string, outcome: string | undefined, notify: (input: NotificationInput) => unknown): unknown {
+    const { ctx, members } = this.core;
+    ctx.bus.emit('notification.acknowledged', { id: row.id, subject: row.subject, by: memberId, via });
+    const line = outcome ?? `${members.get(memberId)?.display_name ?? memberId} took it.`;
+    void this.editDelivered(row, `${row.text}\n\n${line}`);
+    if (others.length === 0 || row.kind.startsWith('approval.')) return undefined;
+    return notify({
+      kind: 'notify.taken',
+      severity: 'info',
+      text: `${line} (${firstLine(row.text)})`,
+      subject: row.subject ?? undefined,
+      audience: { members: others },
+    });
   }
 
   /**
@@ -67,13 +95,27 @@ export class Acknowledger {
 
   /** The thing is over without anyone taking it (the door closed, the approval expired). */
   close(subject: string, text?: string): void {
+    const closed = commitsFor(this.core.ctx.store.db).now(() => this.closeRows(subject));
+    if (text) for (const row of closed) void this.editDelivered(row, `${row.text}\n\n${text}`);
+  }
+
+  /** `close` in this turn's group commit; the sent messages are edited once it is on disk. */
+  async closeLater(subject: string, text?: string): Promise<void> {
+    const closed = await commitsFor(this.core.ctx.store.db).later(() => this.closeRows(subject));
+    if (text) for (const row of closed) void this.editDelivered(row, `${row.text}\n\n${text}`);
+  }
+
+  /** Closes the open ones and cancels their unsent messages (inside a transaction); the rows closed. */
+  private closeRows(subject: string): NotificationRow[] {
     const { ctx, outbox } = this.core;
     const now = ctx.clock.now();
+    const closed: NotificationRow[] = [];
     for (const row of outbox.openBySubject(subject)) {
       if (!outbox.close(row.id, now)) continue;
       outbox.cancelPending(row.id, now);
-      if (text) void this.editDelivered(row, `${row.text}\n\n${text}`);
+      closed.push(row);
     }
+    return closed;
   }
 
   /** Edits the messages already sent for a notification (buttons removed). Best effort. */

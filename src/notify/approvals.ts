@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
 import type { Entity } from '../devices/model.js';
+import { errorMessage } from '../core/errors.js';
 import { describeAction } from '../intents/answer.js';
 import type { MemberDirectory } from './model.js';
 import type { NotificationRouter } from './router.js';
@@ -62,16 +63,21 @@ export class ApprovalNotices implements Service {
   start(): void {
     // Subscribed by name: the gate declares these events; this part only reads them.
     const bus = this.ctx.bus as unknown as LooseBus;
-    const safe = (name: string, fn: (p: unknown) => void) =>
+    // The writes join the turn's group commit (the gate's emit does not wait for the disk); a
+    // failure, then or later, is logged.
+    const safe = (name: string, fn: (p: unknown) => Promise<unknown>) => {
+      const failed = (err: unknown) =>
+        this.ctx.log.error({ part: 'notify', event: name, err: errorMessage(err) }, 'could not turn a gate event into a notification');
       this.off.push(
         bus.on(name, (p) => {
           try {
-            fn(p);
+            fn(p).catch(failed);
           } catch (err) {
-            this.ctx.log.error({ part: 'notify', event: name, err: (err as Error).message }, 'could not turn a gate event into a notification');
+            failed(err);
           }
         }),
       );
+    };
     safe('approval.requested', (p) => this.requested(envelope.parse(p)));
     safe('approval.decided', (p) => this.decided(decided.parse(p)));
     safe('approval.finished', (p) => this.finished(envelope.parse(p)));
@@ -93,7 +99,7 @@ export class ApprovalNotices implements Service {
     return describeAction(env.action, this.lookup(env.action.entity_id));
   }
 
-  requested(env: Envelope): void {
+  requested(env: Envelope): Promise<unknown> {
     const tz = this.ctx.settings.get().hub.timezone;
     const lines = [
       `${this.who(env.origin.member_id)} asks to ${this.what(env)}.`,
@@ -102,7 +108,7 @@ export class ApprovalNotices implements Service {
     if (env.reason) lines.push(`Reason: ${env.reason}`);
     if (env.policy.step_up && this.ctx.settings.get().policy.step_up_channels.includes('telegram')) lines.push('Approving needs your PIN.');
     const exclude = env.policy.exclude_requester && env.origin.member_id ? [env.origin.member_id] : [];
-    this.router.notify({
+    return this.router.notifyLater({
       kind: 'approval.request',
       severity: 'urgent',
       text: lines.join('\n'),
@@ -117,13 +123,13 @@ export class ApprovalNotices implements Service {
     });
   }
 
-  private decided({ envelope: env, decision }: z.infer<typeof decided>): void {
+  private async decided({ envelope: env, decision }: z.infer<typeof decided>): Promise<unknown> {
     if (env.state === 'pending') return; // a quorum still waits for more
     const verb = decision.decision === 'approve' ? 'Approved' : 'Denied';
-    this.router.acknowledge({ subject: env.id }, decision.member_id, decision.channel, `${verb} by ${this.who(decision.member_id)}.`);
+    return this.router.acknowledgeLater({ subject: env.id }, decision.member_id, decision.channel, `${verb} by ${this.who(decision.member_id)}.`);
   }
 
-  private finished(env: Envelope): void {
+  private async finished(env: Envelope): Promise<unknown> {
     const what = this.what(env);
     const decider = env.decisions.find((d) => d.decision === (env.state === 'denied' ? 'deny' : 'approve'));
     const by = decider ? this.who(decider.member_id) : undefined;
@@ -149,12 +155,13 @@ export class ApprovalNotices implements Service {
           return `${what}: ${env.state}.`;
       }
     })();
-    if (env.state === 'expired' || env.state === 'cancelled') this.router.close(env.id, text);
+    // Both in the same group commit, in this order.
+    const closing = env.state === 'expired' || env.state === 'cancelled' ? this.router.closeLater(env.id, text) : undefined;
     const audience = new Set<string>();
     if (env.origin.member_id) audience.add(env.origin.member_id);
     for (const d of env.decisions) audience.add(d.member_id);
     const bad = env.state === 'unconfirmed' || env.state === 'failed';
-    this.router.notify({
+    const telling = this.router.notifyLater({
       kind: 'approval.outcome',
       severity: bad ? 'warning' : 'info',
       text,
@@ -162,13 +169,14 @@ export class ApprovalNotices implements Service {
       dedup_key: `approval.outcome:${env.id}`,
       audience: { members: [...audience], roles: bad ? ['owner'] : [] },
     });
+    return Promise.all([closing, telling]);
   }
 
   /** A direct action (no envelope: its outcome went back to whoever asked) that failed or was not confirmed: the owner should know. */
-  private executed(e: z.infer<typeof executed>): void {
+  private async executed(e: z.infer<typeof executed>): Promise<unknown> {
     if (e.envelope_id || (e.outcome.status !== 'failed' && e.outcome.status !== 'unconfirmed')) return;
     const what = describeAction(e.action, this.lookup(e.action.entity_id));
-    this.router.notify({
+    return this.router.notifyLater({
       kind: 'action.outcome',
       severity: 'warning',
       text: `${e.outcome.status === 'failed' ? 'It did not work' : 'Sent, but not confirmed'}: ${what}. ${e.outcome.detail.message}`,
@@ -178,8 +186,8 @@ export class ApprovalNotices implements Service {
     });
   }
 
-  private gateAlert(a: z.infer<typeof alert>): void {
-    this.router.notify({
+  private gateAlert(a: z.infer<typeof alert>): Promise<unknown> {
+    return this.router.notifyLater({
       kind: 'alert.gate',
       severity: 'urgent',
       text: `${a.message} (${this.what(a.envelope)})`,

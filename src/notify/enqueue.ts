@@ -1,5 +1,6 @@
 import type { HubContext } from '../part/context.js';
 import type { Logger } from '../core/logger.js';
+import type { HubEvents } from '../core/bus.js';
 import { isoTime } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import type { Member } from '../members/model.js';
@@ -13,6 +14,7 @@ import {
 } from './model.js';
 import type { NotificationRow, Outbox } from './outbox.js';
 import { quietUntil, type PreferenceStore } from './preferences.js';
+import { commitsFor } from '../store/commits.js';
 
 export interface NotifyResult {
   id: string;
@@ -36,26 +38,64 @@ export interface RouterCore {
   kick(): void;
 }
 
+/** What `write` did: the caller's answer, and the `notification.created` event when a notification was added. */
+interface Written {
+  result: NotifyResult;
+  created?: HubEvents['notification.created'];
+}
+
 export const notifySettings = (core: RouterCore) => core.ctx.settings.get().notify;
 
 /**
  * Enqueue: a notification and one delivery per person (idempotency key
- * notification:member:channel), written in one transaction; the pump sends them.
+ * notification:member:channel), written in one transaction (a synchronous commit, or the turn's
+ * group commit with `notifyLater`); the pump sends them once they are on disk.
  */
 export class Enqueuer {
   constructor(private readonly core: RouterCore) {}
 
-  /** Accepts a notification durably and returns at once; sending happens on the pump. */
+  /**
+   * Accepts a notification durably and returns at once; sending happens on the pump. The write
+   * is a synchronous commit (it takes whatever waits for the group commit with it, in order);
+   * inside a caller's transaction it lands with that transaction.
+   */
   notify(input: NotificationInput): NotifyResult {
-    const { ctx, outbox } = this.core;
     const spec = notificationInputSchema.parse(input);
+    return this.announce(commitsFor(this.core.ctx.store.db).now(() => this.write(spec)));
+  }
+
+  /**
+   * `notify` in this turn's group commit: resolves once the notification and its deliveries are
+   * on disk (one fsync shared with the turn's other writes, off the event loop). For listeners
+   * on a hot path (the gate's approval events) that must not wait for the disk themselves.
+   * Bad input throws at once; a failed commit rejects (nothing was stored, nothing is sent).
+   */
+  async notifyLater(input: NotificationInput): Promise<NotifyResult> {
+    const spec = notificationInputSchema.parse(input);
+    return this.announce(await commitsFor(this.core.ctx.store.db).later(() => this.write(spec)));
+  }
+
+  /** Tells the hub about a new notification and wakes the pump, once its rows are committed. */
+  private announce({ result, created }: Written): NotifyResult {
+    if (created) this.core.ctx.bus.emit('notification.created', created);
+    this.core.kick();
+    return result;
+  }
+
+  /**
+   * The notification and one delivery per person, or a count on an open duplicate. Runs inside
+   * a transaction (the group commit's or `now()`'s), so its dedup check sees every write handed
+   * to the group before it, in order.
+   */
+  private write(spec: NotificationSpec): Written {
+    const { ctx, outbox } = this.core;
     const now = ctx.clock.now();
     const s = notifySettings(this.core);
     if (spec.dedup_key && s.dedup_window_s > 0) {
       const dup = outbox.findDuplicate(spec.dedup_key, now - s.dedup_window_s * 1000);
       if (dup) {
         outbox.countDuplicate(dup.id, spec.text, now);
-        return { id: dup.id, deduplicated: true, recipients: [] };
+        return { result: { id: dup.id, deduplicated: true, recipients: [] } };
       }
     }
     const id = newId('ntf');
@@ -91,21 +131,12 @@ export class Enqueuer {
       updated_at: now,
     };
     const sentTo: string[] = [];
-    outbox.transaction(() => {
-      outbox.insertNotification(row);
-      for (const member of recipients) if (this.addDelivery(row, member, Math.max(step, 0), now, only)) sentTo.push(member.id);
-    });
-    ctx.bus.emit('notification.created', {
-      id,
-      kind: spec.kind,
-      severity: spec.severity,
-      text: spec.text,
-      subject: row.subject,
-      member_ids: sentTo,
-      created_at: isoTime(now),
-    });
-    this.core.kick();
-    return { id, deduplicated: false, recipients: sentTo };
+    outbox.insertNotification(row);
+    for (const member of recipients) if (this.addDelivery(row, member, Math.max(step, 0), now, only)) sentTo.push(member.id);
+    return {
+      result: { id, deduplicated: false, recipients: sentTo },
+      created: { id, kind: spec.kind, severity: spec.severity, text: spec.text, subject: row.subject, member_ids: sentTo, created_at: isoTime(now) },
+    };
   }
 
   private audienceOf(spec: NotificationSpec): Member[] {

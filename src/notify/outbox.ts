@@ -1,3 +1,4 @@
+import { commitsFor } from '../store/commits.js';
 import type { Db } from '../store/database.js';
 import type { DeliveryStatus, NotificationAction, Severity } from './model.js';
 
@@ -47,8 +48,9 @@ export const actionsOf = (row: NotificationRow): NotificationAction[] => JSON.pa
 export class Outbox {
   constructor(private readonly db: Db) {}
 
+  /** A synchronous commit, in order with the connection's group commit (whatever waits for it commits first, in the same transaction). */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    return commitsFor(this.db).now(fn);
   }
 
   insertNotification(row: NotificationRow): void {

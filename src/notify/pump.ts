@@ -1,11 +1,19 @@
 import { errorMessage } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limit.js';
+import { commitsFor } from '../store/commits.js';
 import { notifySettings, type RouterCore } from './enqueue.js';
 import type { Ladder } from './ladder.js';
 import { ChannelError, type NotificationChannel, type OutgoingMessage } from './model.js';
 import { actionsOf, type DeliveryRow } from './outbox.js';
 
 const MAX_IN_FLIGHT = 16;
+
+/** A delivery claimed for sending: its channel, its row, and the message. */
+interface Claimed {
+  channel: NotificationChannel;
+  d: DeliveryRow;
+  message: OutgoingMessage;
+}
 
 /**
  * The send pump: on each pass it climbs the ladders, sends what is due (held messages are
@@ -86,63 +94,32 @@ export class SendPump {
   }
 
   /**
-   * Sends what is due. Writes are batched: one transaction marks a batch `sending`, the
-   * results are recorded in a few transactions after; with synchronous=FULL each commit is a
-   * disk flush, so this is what makes the router fast on an SD card. A crash in between leaves
-   * rows `sending`, which start() sends again (at-least-once).
+   * Sends what is due, never before its rows are on disk. The rows are claimed (marked
+   * `sending`) in the turn's group commit, read inside it: every row that commit can see was
+   * committed before it or in it, and its fsync, of the whole WAL file, returns only once all
+   * of them are on disk (a power cut can then neither lose a message that was sent nor send
+   * one twice from a rolled-back row). The results are recorded in group commits too; the pass
+   * ends once they are on disk. A crash in between leaves rows `sending`, which start() sends
+   * again (at-least-once).
    */
   private async sendDue(): Promise<void> {
-    const { ctx, outbox, channels, members } = this.core;
-    const now = ctx.clock.now();
-    const due = outbox.due(now, 200).filter((d) => !this.inFlight.has(d.id));
-    if (due.length === 0) return;
-    const batch: { channel: NotificationChannel; d: DeliveryRow; message: OutgoingMessage }[] = [];
-    outbox.transaction(() => {
-      for (const d of due) {
-        const channel = channels.get(d.channel);
-        if (!channel) {
-          // The channel is not up (yet): keep the message, look again later.
-          outbox.setStatus(d.id, 'queued', now, {
-            next_attempt_at: now + notifySettings(this.core).retry_base_ms,
-            last_error: `channel ${d.channel} is not running`,
-          });
-          continue;
-        }
-        const n = outbox.notification(d.notification_id);
-        const member = members.get(d.member_id);
-        if (!n || !member || member.disabled) {
-          outbox.setStatus(d.id, 'cancelled', now, { last_error: n ? 'member gone or disabled' : 'notification gone' });
-          continue;
-        }
-        // A message is admitted against the person's rate once; its retries after a failure are not counted again.
-        const key = `${d.member_id}:${d.channel}`;
-        if (d.severity !== 'urgent' && d.attempts === 0 && !this.limiter.take(key)) {
-          const wait = Math.max(1, this.limiter.retryAfter(key)) * 1000;
-          outbox.setStatus(d.id, 'queued', now, { next_attempt_at: now + wait });
-          continue;
-        }
-        const attempts = d.attempts + 1;
-        outbox.setStatus(d.id, 'sending', now, { attempts });
-        batch.push({
-          channel,
-          d: { ...d, attempts },
-          message: {
-            delivery_id: d.id,
-            idem_key: d.idem_key,
-            member,
-            notification_id: n.id,
-            kind: n.kind,
-            severity: n.severity,
-            text: n.count > 1 ? `${n.text} (×${n.count})` : n.text,
-            actions: n.state === 'open' ? actionsOf(n) : [],
-            subject: n.subject,
-          },
-        });
-      }
-    });
+    const { ctx, outbox } = this.core;
+    // A look first, outside any commit: most passes find nothing and make no commit at all.
+    if (!outbox.due(ctx.clock.now(), 200).some((d) => !this.inFlight.has(d.id))) return;
+    const commits = commitsFor(ctx.store.db);
+    let batch: Claimed[];
+    try {
+      batch = await commits.later(() => this.claim());
+    } catch (err) {
+      // Not on disk: nothing was sent; the rows it marked go back to the queue.
+      outbox.transaction(() => outbox.requeueSending(ctx.clock.now()));
+      throw err;
+    }
     const results: (() => void)[] = [];
+    const written: Promise<void>[] = [];
     const flush = () => {
-      if (results.length) outbox.transaction(() => results.splice(0).forEach((write) => write()));
+      const writes = results.splice(0);
+      if (writes.length) written.push(commits.later(() => writes.forEach((write) => write())));
     };
     const running = new Set<Promise<void>>();
     for (const item of batch) {
@@ -159,6 +136,57 @@ export class SendPump {
     }
     await Promise.all(running);
     flush();
+    await Promise.all(written);
+  }
+
+  /** Marks what is due `sending` (inside the group commit's transaction); what to send once that is on disk. */
+  private claim(): Claimed[] {
+    const { ctx, outbox, channels, members } = this.core;
+    const now = ctx.clock.now();
+    const batch: Claimed[] = [];
+    for (const d of outbox.due(now, 200)) {
+      if (this.inFlight.has(d.id)) continue;
+      const channel = channels.get(d.channel);
+      if (!channel) {
+        // The channel is not up (yet): keep the message, look again later.
+        outbox.setStatus(d.id, 'queued', now, {
+          next_attempt_at: now + notifySettings(this.core).retry_base_ms,
+          last_error: `channel ${d.channel} is not running`,
+        });
+        continue;
+      }
+      const n = outbox.notification(d.notification_id);
+      const member = members.get(d.member_id);
+      if (!n || !member || member.disabled) {
+        outbox.setStatus(d.id, 'cancelled', now, { last_error: n ? 'member gone or disabled' : 'notification gone' });
+        continue;
+      }
+      // A message is admitted against the person's rate once; its retries after a failure are not counted again.
+      const key = `${d.member_id}:${d.channel}`;
+      if (d.severity !== 'urgent' && d.attempts === 0 && !this.limiter.take(key)) {
+        const wait = Math.max(1, this.limiter.retryAfter(key)) * 1000;
+        outbox.setStatus(d.id, 'queued', now, { next_attempt_at: now + wait });
+        continue;
+      }
+      const attempts = d.attempts + 1;
+      outbox.setStatus(d.id, 'sending', now, { attempts });
+      batch.push({
+        channel,
+        d: { ...d, attempts },
+        message: {
+          delivery_id: d.id,
+          idem_key: d.idem_key,
+          member,
+          notification_id: n.id,
+          kind: n.kind,
+          severity: n.severity,
+          text: n.count > 1 ? `${n.text} (×${n.count})` : n.text,
+          actions: n.state === 'open' ? actionsOf(n) : [],
+          subject: n.subject,
+        },
+      });
+    }
+    return batch;
   }
 
   /** Sends one message; returns the write that records the result (run in a batch). */

@@ -14,9 +14,11 @@ import { NotificationViews } from './views.js';
 export type { NotifyResult } from './enqueue.js';
 
 /**
- * The notification router: every message to a person goes through `notify()`. It writes the
- * notification and one delivery per person (idempotency key notification:member:channel) in
- * one transaction, then a pump sends what is due. A delivery found `sending` at start-up is
+ * The notification router: every message to a person goes through `notify()` (or
+ * `notifyLater()`, which joins the turn's group commit instead of committing on its own). It
+ * writes the notification and one delivery per person (idempotency key
+ * notification:member:channel) in one transaction, then a pump sends what is due, never
+ * before its rows are on disk. A delivery found `sending` at start-up is
  * sent again: delivery is at-least-once, and a crash between the channel accepting a message
  * and the row turning `delivered` can show that one message twice.
  *
@@ -104,9 +106,19 @@ export class NotificationRouter implements Service {
     return this.enqueue.notify(input);
   }
 
+  /** `notify` in this turn's group commit: resolves once it is on disk (see `Enqueuer.notifyLater`). */
+  notifyLater(input: NotificationInput): Promise<NotifyResult> {
+    return this.enqueue.notifyLater(input);
+  }
+
   /** Someone took it: see `Acknowledger.acknowledge`. */
   acknowledge(target: { id?: string; subject?: string }, memberId: string, via: string, outcome?: string): boolean {
     return this.acks.acknowledge(target, memberId, via, outcome);
+  }
+
+  /** `acknowledge` in this turn's group commit: resolves once it is on disk. */
+  acknowledgeLater(target: { id?: string; subject?: string }, memberId: string, via: string, outcome?: string): Promise<boolean> {
+    return this.acks.acknowledgeLater(target, memberId, via, outcome);
   }
 
   /** Answers a question by the index of the member's choice; false when already answered or not a choice. */
@@ -117,6 +129,11 @@ export class NotificationRouter implements Service {
   /** The thing is over without anyone taking it (the door closed, the approval expired). */
   close(subject: string, text?: string): void {
     this.acks.close(subject, text);
+  }
+
+  /** `close` in this turn's group commit: resolves once it is on disk. */
+  closeLater(subject: string, text?: string): Promise<void> {
+    return this.acks.closeLater(subject, text);
   }
 
   /** Edits the messages already sent for a notification (buttons removed). Best effort. */
