@@ -211,7 +211,7 @@ try {
   const requestPart = [];
   const listening = [];
   // The time the bus spends in other parts' listeners of the gate's events (the notification
-  // router offers each envelope and reports its end, each a synchronous outbox transaction).
+  // router offers each envelope and reports its end; its outbox writes go to the group commit).
   const bus = hub.ctx.bus;
   const emit = bus.emit.bind(bus);
   let inListeners = 0;
@@ -351,7 +351,7 @@ try {
       metric: "approval flow: time in other parts' listeners of the gate's events (p50)",
       value: l.p50_ms,
       unit: 'ms',
-      note: `p99 ${l.p99_ms} ms: mostly the notification router writing its outbox (its own synchronous FULL transactions) when an envelope is offered, decided and finished`,
+      note: `p99 ${l.p99_ms} ms: the notification router turning the events into messages; its outbox writes join the gate's group commits (they run, and are counted, in the commits above)`,
     },
     { metric: 'approval flow: the request alone, envelope + audit (p50)', value: q.p50_ms, unit: 'ms' },
     { metric: 'approval flow: the request alone, envelope + audit (p99)', value: q.p99_ms, unit: 'ms' },
