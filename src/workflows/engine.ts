@@ -62,6 +62,7 @@ export class RunEngine {
   private readonly again = new Set<string>();
   /** Runs waiting for an entity's state (`wait: {state, to}`), by entity id. */
   readonly stateWaiters = new Map<string, Set<string>>();
+  /** A run ended (done or failed); its row as the run began. */
   onFinished?: (run: RunRow) => void;
 
   constructor(
@@ -166,10 +167,10 @@ export class RunEngine {
     const outcome = await walker.walk(def.steps, '');
     await starting?.written; // the row is on disk (it is, after any action: the gate waited for its commit)
     const now = this.ctx.clock.now();
-    const fresh = this.store.run(runId);
-    if (!fresh || fresh.state === 'cancelled') return;
+    const state = this.store.runState(runId);
+    if (!state || state === 'cancelled') return;
     if (outcome === 'waiting') {
-      if (fresh.state !== 'waiting') this.store.setRunState(runId, 'waiting', now);
+      if (state !== 'waiting') this.store.setRunState(runId, 'waiting', now);
       await walker.written();
       return;
     }
@@ -190,7 +191,7 @@ export class RunEngine {
     );
     await walker.written();
     this.forget(runId);
-    this.onFinished?.(this.store.run(runId)!);
+    this.onFinished?.(run);
   }
 
   forgetWaiter(runId: string): void {

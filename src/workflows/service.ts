@@ -20,7 +20,7 @@ import { workflowsErrors } from './errors.js';
 export const PACKS_DIR = fileURLToPath(new URL('../../config/workflows/packs', import.meta.url));
 const TICK_CAP_MS = 30_000;
 /** Finished runs beyond RUNS_KEPT are pruned once every this many new runs (not on every run: a burst's path stays short). */
-const PRUNE_EVERY = 16;
+const PRUNE_EVERY = 64;
 
 export interface WorkflowView {
   id: string;

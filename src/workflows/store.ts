@@ -178,6 +178,10 @@ export class WorkflowStore {
   run(id: string): RunRow | undefined {
     return this.q('SELECT * FROM workflow_runs WHERE id = ?').get(id) as RunRow | undefined;
   }
+  /** A run's state alone (a run's row carries its whole definition; most checks need only this). */
+  runState(id: string): RunState | undefined {
+    return (this.q('SELECT state FROM workflow_runs WHERE id = ?').get(id) as { state: RunState } | undefined)?.state;
+  }
   openRuns(workflowId?: string): RunRow[] {
     return (
       workflowId
