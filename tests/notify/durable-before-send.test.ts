@@ -68,8 +68,11 @@ describe('a notification and its outbox rows', () => {
     const request = await waitFor(() => router.list().find((n) => n.subject === out.approval_id), 'the request notification, committed');
     const owners = [people.olivia!.id, people.owen!.id].sort();
     expect(request.deliveries.map((d) => d.member_id).sort()).toEqual(owners);
-    // A pump pass claims the deliveries (`sending`) in a commit of its own, which waits for the disk too.
+    // A pump pass sees them, but claims them (`sending`) in a commit of its own, which comes after
+    // the rows' fsync and waits for the disk too.
     const pass = router.tick();
+    expect(sent).toEqual([]);
+    disk.releaseAll();
     await waitFor(() => router.get(request.id)!.deliveries.every((d) => d.status === 'sending') || undefined, 'the deliveries claimed, committed');
     expect(disk.waiting.length).toBeGreaterThan(0);
     expect(sent).toEqual([]);
