@@ -212,17 +212,38 @@ try {
     rss_total_mb: mb(after.rss),
   };
   const listSamples = [];
+  const etags = new Set();
   let bytes = 0;
+  let etag = '';
   for (let i = 0; i < 50; i++) {
     const s = performance.now();
     const res = await fetch(`${base}/api/v1/entities`, { headers: { cookie } });
     const text = await res.text();
     listSamples.push(performance.now() - s);
     bytes = text.length;
+    etag = res.headers.get('etag') ?? '';
+    etags.add(etag);
   }
+  // A browser that has the list asks again with its ETag (If-None-Match): 304 while nothing changed.
+  const revalidateSamples = [];
+  const statuses = {};
+  for (let i = 0; i < 50; i++) {
+    const s = performance.now();
+    const res = await fetch(`${base}/api/v1/entities`, { headers: { cookie, 'if-none-match': etag } });
+    await res.arrayBuffer();
+    revalidateSamples.push(performance.now() - s);
+    statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+  }
+  results.revalidate_entities = { ...summary(revalidateSamples, 50), statuses };
   // The hub's own share of a request: list + serialize, without HTTP and the client's parsing.
   const inProcess = (await hub.call('serialise', { n: 50 })).samples;
-  results.get_entities = { ...summary(listSamples, 50), entities: count, response_kb: Math.round(bytes / 1024), list_and_serialize: summary(inProcess, 50) };
+  results.get_entities = {
+    ...summary(listSamples, 50),
+    entities: count,
+    response_kb: Math.round(bytes / 1024),
+    distinct_etags: etags.size,
+    list_and_serialize: summary(inProcess, 50),
+  };
 } finally {
   for (const c of clients) c.end(true);
   await bare.stop();
