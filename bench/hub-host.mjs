@@ -110,6 +110,7 @@ async function hubHost() {
   const gate = () => hub.services.get('gate');
   const watched = [];
   let unwatch;
+  let floorServer;
   const ops = {
     ...common,
     sample: () => ({ sample: sample() }),
@@ -131,6 +132,27 @@ async function hubHost() {
         out.push(performance.now() - t0);
       }
       return { samples: out };
+    },
+    /** One entity's state changes, as a sensor's would: the next GET /entities has a new list to build. */
+    touch({ state }) {
+      const registry = hub.services.get('devices.mqtt').registry;
+      const [sensor] = registry.list({ source: 'mqtt', domain: 'sensor' });
+      return { changed: Boolean(registry.setState(sensor.id, state)) };
+    },
+    /**
+     * The floor for GET /entities: a bare node:http server in this process sending bytes it
+     * already has (`body`, fetched from the hub), no routing, hooks, auth or gzip.
+     */
+    async floor({ body }) {
+      const { createServer } = await import('node:http');
+      const bytes = Buffer.from(body);
+      floorServer?.close();
+      floorServer = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
+        res.end(bytes);
+      });
+      await new Promise((r) => floorServer.listen(0, '127.0.0.1', r));
+      return { port: floorServer.address().port };
     },
     async approval({ entity, operation }) {
       const t0 = performance.now();
@@ -154,6 +176,7 @@ async function hubHost() {
     },
     async stop() {
       unwatch?.();
+      floorServer?.close();
       loop.disable();
       await hub.stop();
       cleanup();
