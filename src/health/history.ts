@@ -5,6 +5,7 @@ import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
 import type { PartTables } from '../store/database.js';
 import { requireSignedIn } from '../core/guard.js';
+import { cpuPercent, cpuTemperature, cpuTimes, diskPercent, memoryPercent, type CpuTimes } from '../core/system.js';
 import { LogBook, logbookMigration, logbookRoutes } from './logbook.js';
 import { SelfWatch } from './watch.js';
 
@@ -44,6 +45,8 @@ export class TelemetrySampler implements Service {
   private timer?: NodeJS.Timeout;
   private first?: NodeJS.Timeout;
   private last = 'no sample yet';
+  /** CPU counters at start-up or the last sample: each sample is the CPU use since then. */
+  private cpuBefore: CpuTimes = cpuTimes();
 
   constructor(
     private readonly ctx: HubContext,
@@ -69,16 +72,16 @@ export class TelemetrySampler implements Service {
 
   async sample(): Promise<void> {
     try {
-      const { default: si } = await import('systeminformation'); // loaded on first use, not at start-up
-      const [load, mem, disks, temp] = await Promise.all([si.currentLoad(), si.mem(), si.fsSize(), si.cpuTemperature().catch(() => ({ main: null }))]);
-      const dataDisk = disks.filter((d) => this.ctx.dataDir.startsWith(d.mount)).sort((a, b) => b.mount.length - a.mount.length)[0] ?? disks[0];
+      const times = cpuTimes();
+      const [disk, temp] = await Promise.all([diskPercent(this.ctx.dataDir), cpuTemperature()]);
       const s: Sample = {
         at: new Date(this.ctx.clock.now()).toISOString(),
-        cpu_pct: round(load.currentLoad),
-        mem_pct: round(mem.total ? ((mem.total - mem.available) / mem.total) * 100 : null),
-        disk_pct: round(dataDisk?.use),
-        temp_c: round(temp.main),
+        cpu_pct: round(cpuPercent(this.cpuBefore, times)),
+        mem_pct: round(memoryPercent()),
+        disk_pct: round(disk),
+        temp_c: round(temp),
       };
+      this.cpuBefore = times;
       const db = this.ctx.store.telemetry;
       if (!db.open || this.ctx.store.essentialOnly) return;
       db.prepare('INSERT OR REPLACE INTO telemetry_samples (at, cpu_pct, mem_pct, disk_pct, temp_c) VALUES (@at, @cpu_pct, @mem_pct, @disk_pct, @temp_c)').run(
