@@ -7,6 +7,7 @@ import type { PartTables } from '../store/database.js';
 import { requireSignedIn } from '../core/guard.js';
 import { LogBook, logbookMigration, logbookRoutes } from './logbook.js';
 import { SelfWatch } from './watch.js';
+import { CpuLoad, cpuTemperature, diskPercent, memoryPercent } from './system.js';
 
 export const sampleSchema = z.object({
   at: z.string(),
@@ -44,6 +45,7 @@ export class TelemetrySampler implements Service {
   private timer?: NodeJS.Timeout;
   private first?: NodeJS.Timeout;
   private last = 'no sample yet';
+  private readonly cpu = new CpuLoad();
 
   constructor(
     private readonly ctx: HubContext,
@@ -51,7 +53,8 @@ export class TelemetrySampler implements Service {
   ) {}
 
   start(): void {
-    // The first sample waits a little: start-up should not compete with `df` and friends.
+    this.cpu.percent(); // the first sample's CPU figure covers the time since start, not since boot
+    // The first sample waits a little: start-up has work enough of its own.
     this.first = setTimeout(() => void this.sample(), Math.min(5_000, this.intervalMs));
     this.first.unref();
     this.timer = setInterval(() => void this.sample(), this.intervalMs);
@@ -69,15 +72,14 @@ export class TelemetrySampler implements Service {
 
   async sample(): Promise<void> {
     try {
-      const { default: si } = await import('systeminformation'); // loaded on first use, not at start-up
-      const [load, mem, disks, temp] = await Promise.all([si.currentLoad(), si.mem(), si.fsSize(), si.cpuTemperature().catch(() => ({ main: null }))]);
-      const dataDisk = disks.filter((d) => this.ctx.dataDir.startsWith(d.mount)).sort((a, b) => b.mount.length - a.mount.length)[0] ?? disks[0];
+      // No child processes: a synchronous spawn here stalled the event loop (see ./system.ts).
+      const [mem_pct, disk_pct, temp_c] = await Promise.all([memoryPercent(), diskPercent(this.ctx.dataDir).catch(() => null), cpuTemperature()]);
       const s: Sample = {
         at: new Date(this.ctx.clock.now()).toISOString(),
-        cpu_pct: round(load.currentLoad),
-        mem_pct: round(mem.total ? ((mem.total - mem.available) / mem.total) * 100 : null),
-        disk_pct: round(dataDisk?.use),
-        temp_c: round(temp.main),
+        cpu_pct: round(this.cpu.percent()),
+        mem_pct: round(mem_pct),
+        disk_pct: round(disk_pct),
+        temp_c: round(temp_c),
       };
       const db = this.ctx.store.telemetry;
       if (!db.open || this.ctx.store.essentialOnly) return;

@@ -7,13 +7,14 @@ import { errorMessage } from '../core/errors.js';
 import type { LlmSettings } from '../config/sections/llm.js';
 import { CancelledError, estimateTokens, type GenerateRequest, type GenerateResult, type LlmProvider } from './provider.js';
 import { inferenceErrors } from './errors.js';
+import { availableMemory } from '../health/system.js';
 
 export type LocalState = 'not_loaded' | 'loading' | 'ready' | 'unloaded' | 'failed';
 
 export interface LocalProviderOptions {
   settings: () => LlmSettings;
   log: Logger;
-  /** Bytes of memory available now (systeminformation's `available`); injected for tests. */
+  /** Bytes of memory available now (MemAvailable); injected for tests. */
   availableMemory?: () => Promise<number>;
   /** How often, while loaded, memory is checked (ms). */
   memoryCheckMs?: number;
@@ -24,11 +25,6 @@ export interface LocalProviderOptions {
 /** Threads from the cores, never node-llama-cpp's default (which oversubscribes a small box). */
 export function threadCount(configured: number | undefined): number {
   return Math.max(1, configured ?? availableParallelism());
-}
-
-async function systemAvailableMemory(): Promise<number> {
-  const { default: si } = await import('systeminformation');
-  return (await si.mem()).available;
 }
 
 type Job = { run: () => Promise<void>; signal: AbortSignal; reject: (err: unknown) => void };
@@ -180,7 +176,7 @@ export class LocalProvider implements LlmProvider {
     try {
       const size = statSync(path).size;
       checkGgufHeader(path);
-      const available = await (this.opts.availableMemory ?? systemAvailableMemory)();
+      const available = await (this.opts.availableMemory ?? availableMemory)();
       const needed = size + s.min_free_memory_mb * 1024 * 1024;
       if (available < needed) {
         throw inferenceErrors.error('LLM_NO_MEMORY', `not enough free memory to load the model (${mb(available)} MB free, ${mb(needed)} MB needed)`);
@@ -249,7 +245,7 @@ export class LocalProvider implements LlmProvider {
   private watchMemory(): void {
     if (this.memoryTimer) return;
     this.memoryTimer = setInterval(() => {
-      void (this.opts.availableMemory ?? systemAvailableMemory)()
+      void (this.opts.availableMemory ?? availableMemory)()
         .then((available) => {
           if (available < this.settings.min_free_memory_mb * 1024 * 1024) return this.unload('memory short');
         })
