@@ -10,10 +10,12 @@
 //   in:  { id, op: 'notify', text }   → { id }
 //   in:  { id, op: 'workflow', yaml } → { id }
 //   in:  { id, op: 'stop' }           → { id } then exit
+// BENCH_HUB_TRACE=FILE records the event loop's stalls (bench/stall-trace.mjs).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createBenchHub } from './lib.mjs';
+import { startStallTrace } from './stall-trace.mjs';
 
 const first = await new Promise((resolve) => process.once('message', resolve));
 // First run prints its setup code on stdout; the load generator reads IPC, not stdout.
@@ -72,6 +74,8 @@ async function hubHost() {
   const RESOLUTION_MS = 10;
   const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   loop.enable();
+  // BENCH_HUB_TRACE=FILE: the loop's stalls, split into CPU and run-queue wait (bench/stall-trace.mjs).
+  const stalls = process.env.BENCH_HUB_TRACE ? startStallTrace(process.env.BENCH_HUB_TRACE) : undefined;
 
   function files() {
     const out = {};
@@ -87,6 +91,7 @@ async function hubHost() {
   }
 
   function sample() {
+    stalls?.mark('sample');
     const loopP99 = loop.percentile(99);
     const loopMax = loop.max;
     loop.reset();
@@ -155,6 +160,7 @@ async function hubHost() {
     async stop() {
       unwatch?.();
       loop.disable();
+      stalls?.stop();
       await hub.stop();
       cleanup();
       return {};
