@@ -27,6 +27,9 @@ const SECONDS = Number(process.env.WF_BENCH_SECONDS ?? 4);
 /** Offered rates tried for saturation, each for STEP_SECONDS; the highest one fully served is the figure. */
 const STEPS = (process.env.WF_BENCH_STEPS ?? '250,500,1000,2000,4000,8000').split(',').map(Number);
 const STEP_SECONDS = Number(process.env.WF_BENCH_STEP_SECONDS ?? 2);
+const WARM_SECONDS = Number(process.env.WF_BENCH_WARM_SECONDS ?? 2);
+/** WF_BENCH_ONLY=hearth: only the hub's side (for profiling it; no figures are written). */
+const ONLY_HEARTH = process.env.WF_BENCH_ONLY === 'hearth';
 const NODE_RED_VERSION = process.env.NODE_RED_VERSION ?? '4.1.8'; // 5.x needs Node.js 22
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 setFlagsFromString('--expose-gc');
@@ -112,6 +115,9 @@ async function measure(device, inTopic, outTopic) {
     const s = sorted(lat); // late commands too: their latency is what a user waited
     return { rate, sent: total, received, served, p50: r3(pct(s, 50)), p99: r3(pct(s, 99)), ...(got > received ? { late: got - received } : {}) };
   };
+  // Warm-up, the same for every system and not counted: the first seconds of load pay for JIT
+  // compilation and first allocations, which a hub that runs for years pays once.
+  if (WARM_SECONDS > 0) await run(Math.min(RATE, 250), WARM_SECONDS);
   const paced500 = await run(RATE, SECONDS);
   const steps = [];
   for (const rate of STEPS) {
@@ -294,6 +300,7 @@ try {
     db.close();
   }
 
+  if (ONLY_HEARTH) throw Object.assign(new Error('only the hub was asked for'), { onlyHearth: true });
   try {
     const nr = await startNodeRed(mqttPort);
     procs.push(nr);
@@ -318,9 +325,15 @@ try {
   procs.push(fwd);
   await armed(device, 'bench/fwd/in', 'bench/fwd/out', 'the bare forwarder');
   sideBySide.bare = await measure(device, 'bench/fwd/in', 'bench/fwd/out');
+} catch (err) {
+  if (!err.onlyHearth) throw err;
 } finally {
   for (const c of clients) await c.endAsync().catch(() => {});
   for (const p of procs.reverse()) await p.stop().catch(() => {});
+}
+if (ONLY_HEARTH) {
+  process.stdout.write(`${JSON.stringify(sideBySide.hearth)}\n`);
+  process.exit(0);
 }
 {
   const { hearth, nodeRed, bare, nodeRedError } = sideBySide;

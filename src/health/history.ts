@@ -5,9 +5,9 @@ import type { HubContext } from '../part/context.js';
 import type { Service } from '../core/lifecycle.js';
 import type { PartTables } from '../store/database.js';
 import { requireSignedIn } from '../core/guard.js';
+import { cpuPercent, cpuTemperature, cpuTimes, diskPercent, memoryPercent, type CpuTimes } from '../core/system.js';
 import { LogBook, logbookMigration, logbookRoutes } from './logbook.js';
 import { SelfWatch } from './watch.js';
-import { CpuLoad, cpuTemperature, diskPercent, memoryPercent } from './system.js';
 
 export const sampleSchema = z.object({
   at: z.string(),
@@ -45,7 +45,8 @@ export class TelemetrySampler implements Service {
   private timer?: NodeJS.Timeout;
   private first?: NodeJS.Timeout;
   private last = 'no sample yet';
-  private readonly cpu = new CpuLoad();
+  /** CPU counters at start-up or the last sample: each sample is the CPU use since then. */
+  private cpuBefore: CpuTimes = cpuTimes();
 
   constructor(
     private readonly ctx: HubContext,
@@ -53,8 +54,7 @@ export class TelemetrySampler implements Service {
   ) {}
 
   start(): void {
-    this.cpu.percent(); // the first sample's CPU figure covers the time since start, not since boot
-    // The first sample waits a little: start-up has work enough of its own.
+    // The first sample waits a little: start-up should not compete with `df` and friends.
     this.first = setTimeout(() => void this.sample(), Math.min(5_000, this.intervalMs));
     this.first.unref();
     this.timer = setInterval(() => void this.sample(), this.intervalMs);
@@ -72,15 +72,16 @@ export class TelemetrySampler implements Service {
 
   async sample(): Promise<void> {
     try {
-      // No child processes: a synchronous spawn here stalled the event loop (see ./system.ts).
-      const [mem_pct, disk_pct, temp_c] = await Promise.all([memoryPercent(), diskPercent(this.ctx.dataDir).catch(() => null), cpuTemperature()]);
+      const times = cpuTimes();
+      const [disk, temp] = await Promise.all([diskPercent(this.ctx.dataDir), cpuTemperature()]);
       const s: Sample = {
         at: new Date(this.ctx.clock.now()).toISOString(),
-        cpu_pct: round(this.cpu.percent()),
-        mem_pct: round(mem_pct),
-        disk_pct: round(disk_pct),
-        temp_c: round(temp_c),
+        cpu_pct: round(cpuPercent(this.cpuBefore, times)),
+        mem_pct: round(memoryPercent()),
+        disk_pct: round(disk),
+        temp_c: round(temp),
       };
+      this.cpuBefore = times;
       const db = this.ctx.store.telemetry;
       if (!db.open || this.ctx.store.essentialOnly) return;
       db.prepare('INSERT OR REPLACE INTO telemetry_samples (at, cpu_pct, mem_pct, disk_pct, temp_c) VALUES (@at, @cpu_pct, @mem_pct, @disk_pct, @temp_c)').run(

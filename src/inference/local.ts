@@ -4,17 +4,17 @@ import type { Llama, LlamaContext, LlamaModel, LlamaContextSequence } from 'node
 import type { Logger } from '../core/logger.js';
 import type { ComponentHealth } from '../core/lifecycle.js';
 import { errorMessage } from '../core/errors.js';
+import { availableMemory } from '../core/system.js';
 import type { LlmSettings } from '../config/sections/llm.js';
 import { CancelledError, estimateTokens, type GenerateRequest, type GenerateResult, type LlmProvider } from './provider.js';
 import { inferenceErrors } from './errors.js';
-import { availableMemory } from '../health/system.js';
 
 export type LocalState = 'not_loaded' | 'loading' | 'ready' | 'unloaded' | 'failed';
 
 export interface LocalProviderOptions {
   settings: () => LlmSettings;
   log: Logger;
-  /** Bytes of memory available now (MemAvailable); injected for tests. */
+  /** Bytes of memory available now (the kernel's MemAvailable); injected for tests. */
   availableMemory?: () => Promise<number>;
   /** How often, while loaded, memory is checked (ms). */
   memoryCheckMs?: number;
@@ -176,7 +176,7 @@ export class LocalProvider implements LlmProvider {
     try {
       const size = statSync(path).size;
       checkGgufHeader(path);
-      const available = await (this.opts.availableMemory ?? availableMemory)();
+      const available = await (this.opts.availableMemory ?? (() => Promise.resolve(availableMemory())))();
       const needed = size + s.min_free_memory_mb * 1024 * 1024;
       if (available < needed) {
         throw inferenceErrors.error('LLM_NO_MEMORY', `not enough free memory to load the model (${mb(available)} MB free, ${mb(needed)} MB needed)`);
@@ -245,7 +245,7 @@ export class LocalProvider implements LlmProvider {
   private watchMemory(): void {
     if (this.memoryTimer) return;
     this.memoryTimer = setInterval(() => {
-      void (this.opts.availableMemory ?? availableMemory)()
+      void (this.opts.availableMemory ?? (() => Promise.resolve(availableMemory())))()
         .then((available) => {
           if (available < this.settings.min_free_memory_mb * 1024 * 1024) return this.unload('memory short');
         })

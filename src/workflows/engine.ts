@@ -62,6 +62,7 @@ export class RunEngine {
   private readonly again = new Set<string>();
   /** Runs waiting for an entity's state (`wait: {state, to}`), by entity id. */
   readonly stateWaiters = new Map<string, Set<string>>();
+  /** A run ended (done or failed); its row as the run began. */
   onFinished?: (run: RunRow) => void;
 
   constructor(
@@ -78,6 +79,27 @@ export class RunEngine {
 
   /** Runs whose rows wait for this turn's group commit (their first pass runs meanwhile). */
   private readonly starting = new Map<string, { row: RunRow; written: Promise<unknown> }>();
+  /**
+   * Runs that were open when the hub started: only these can have asked the gate in a pass that
+   * never wrote its answer down (a crash), so only their new action steps look in the trail first.
+   */
+  private readonly resumed = new Set<string>();
+
+  /** A run found open at start-up: advanced as any other, with the trail consulted before it acts. */
+  resume(runId: string): Promise<void> {
+    this.resumed.add(runId);
+    return this.advance(runId);
+  }
+
+  mayHaveActed(runId: string): boolean {
+    return this.resumed.has(runId);
+  }
+
+  /** A run that ended or was cancelled: nothing waits for it any more. */
+  forget(runId: string): void {
+    this.resumed.delete(runId);
+    this.forgetWaiter(runId);
+  }
 
   /**
    * Starts a new run whose row is in this turn's group commit (`written`): its first pass runs
@@ -90,6 +112,7 @@ export class RunEngine {
     const settled = written.then(
       () => undefined,
       (err: unknown) => {
+        this.store.forgetRun(row);
         this.log.error({ run: row.id, err: errorMessage(err) }, 'a workflow run could not be written down; not run');
       },
     );
@@ -121,6 +144,7 @@ export class RunEngine {
       } catch (err) {
         this.log.error({ run: runId, err: errorMessage(err) }, 'workflow run failed unexpectedly');
         this.store.setRunState(runId, 'failed', this.ctx.clock.now(), `internal error: ${errorMessage(err)}`);
+        this.forget(runId);
       } finally {
         this.busy.delete(runId);
       }
@@ -143,10 +167,10 @@ export class RunEngine {
     const outcome = await walker.walk(def.steps, '');
     await starting?.written; // the row is on disk (it is, after any action: the gate waited for its commit)
     const now = this.ctx.clock.now();
-    const fresh = this.store.run(runId);
-    if (!fresh || fresh.state === 'cancelled') return;
+    const state = this.store.runState(runId);
+    if (!state || state === 'cancelled') return;
     if (outcome === 'waiting') {
-      if (fresh.state !== 'waiting') this.store.setRunState(runId, 'waiting', now);
+      if (state !== 'waiting') this.store.setRunState(runId, 'waiting', now);
       await walker.written();
       return;
     }
@@ -166,8 +190,8 @@ export class RunEngine {
       },
     );
     await walker.written();
-    this.forgetWaiter(runId);
-    this.onFinished?.(this.store.run(runId)!);
+    this.forget(runId);
+    this.onFinished?.(run);
   }
 
   forgetWaiter(runId: string): void {
@@ -211,8 +235,8 @@ class Walker {
     return this.run.dry_run === 1;
   }
 
-  private scope() {
-    return snapshot(this.deps.entities, this.now, this.tz, { trigger: JSON.parse(this.run.trigger), vars: this.vars });
+  private scope(names?: ReadonlySet<string>) {
+    return snapshot(this.deps.entities, this.now, this.tz, { trigger: JSON.parse(this.run.trigger), vars: this.vars }, names);
   }
 
   async walk(steps: Step[], prefix: string): Promise<Outcome> {
@@ -308,7 +332,13 @@ class Walker {
   private async branch(step: Extract<Step, { if: unknown } | { choose: unknown }>, path: string, row: StepRow): Promise<Outcome> {
     let chosen = row.output ? (JSON.parse(row.output) as { branch: string }).branch : undefined;
     if (chosen === undefined) {
-      const ctx = { entities: this.deps.entities, now: this.now, tz: this.tz, scope: () => this.scope(), demo: this.engine.ctx.settings.get().hub.demo };
+      const ctx = {
+        entities: this.deps.entities,
+        now: this.now,
+        tz: this.tz,
+        scope: (names?: ReadonlySet<string>) => this.scope(names),
+        demo: this.engine.ctx.settings.get().hub.demo,
+      };
       if ('if' in step) chosen = conditionHolds(step.if, ctx) ? 'then' : 'else';
       else {
         const i = step.choose.findIndex((c) => c.when.every((w) => conditionHolds(w, ctx)));
@@ -370,7 +400,7 @@ class Walker {
     const actor = stepActor(this.run.id, path);
     if (row?.ref) return this.envelope(path, row.ref);
     // Asked before, by a pass that never wrote its answer down (a crash)? The trail says what the gate did.
-    const found = this.recover(actor);
+    const found = this.engine.mayHaveActed(this.run.id) ? this.recover(actor) : undefined;
     if (found) return found.kind === 'envelope' ? this.envelope(path, found.id) : found.outcome(path);
     // The gate's last entries (sent, confirmed) and this step's row share one group commit.
     let recorded: Promise<unknown> | undefined;

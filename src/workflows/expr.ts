@@ -219,21 +219,52 @@ const show = (t: Tok): string => String(t.v);
 /** A parsed expression, ready to evaluate many times. */
 export interface Compiled {
   readonly source: string;
+  /** The top-level names the expression reads (`states`, `trigger` …): the scope needs only these. */
+  readonly names: ReadonlySet<string>;
   evaluate(scope: Readonly<Record<string, Value>>): Value;
 }
 
-const cache = new Map<string, Node>();
+const cache = new Map<string, { root: Node; names: ReadonlySet<string> }>();
 const CACHE_MAX = 2000;
 
 export function compile(source: string): Compiled {
-  let node = cache.get(source);
-  if (!node) {
-    node = new Parser(tokenize(source)).parse();
+  let parsed = cache.get(source);
+  if (!parsed) {
+    const root = new Parser(tokenize(source)).parse();
+    parsed = { root, names: namesIn(root, new Set()) };
     if (cache.size >= CACHE_MAX) cache.clear();
-    cache.set(source, node);
+    cache.set(source, parsed);
   }
-  const root = node;
-  return { source, evaluate: (scope) => new Evaluator(scope).run(root) };
+  const { root, names } = parsed;
+  return { source, names, evaluate: (scope) => new Evaluator(scope).run(root) };
+}
+
+function namesIn(n: Node, into: Set<string>): Set<string> {
+  switch (n.k) {
+    case 'name':
+      into.add(n.v);
+      break;
+    case 'member':
+      namesIn(n.o, into);
+      namesIn(n.p, into);
+      break;
+    case 'arr':
+      for (const i of n.items) namesIn(i, into);
+      break;
+    case 'un':
+      namesIn(n.a, into);
+      break;
+    case 'bin':
+      namesIn(n.a, into);
+      namesIn(n.b, into);
+      break;
+    case 'cond':
+      namesIn(n.c, into);
+      namesIn(n.a, into);
+      namesIn(n.b, into);
+      break;
+  }
+  return into;
 }
 
 /** The problem with a source, in words, or undefined when it parses. */

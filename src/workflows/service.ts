@@ -20,7 +20,7 @@ import { workflowsErrors } from './errors.js';
 export const PACKS_DIR = fileURLToPath(new URL('../../config/workflows/packs', import.meta.url));
 const TICK_CAP_MS = 30_000;
 /** Finished runs beyond RUNS_KEPT are pruned once every this many new runs (not on every run: a burst's path stays short). */
-const PRUNE_EVERY = 16;
+const PRUNE_EVERY = 64;
 
 export interface WorkflowView {
   id: string;
@@ -62,6 +62,8 @@ export class WorkflowsService implements Service {
   readonly triggers: TriggerWatcher;
   private readonly log: Logger;
   private readonly defs = new Map<string, WorkflowDefinition>();
+  /** Workflows switched on whose definition parses (set by rearm; each trigger asks). */
+  private enabled = new Set<string>();
   private readonly off: (() => void)[] = [];
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
@@ -133,7 +135,7 @@ export class WorkflowsService implements Service {
       bus.on('checkin.missed', (m) => this.triggers.event('checkin.missed', m)),
     );
     // Every open run resumes: its waits keep their stored due times.
-    for (const run of this.store.openRuns()) void this.engine.advance(run.id);
+    for (const run of this.store.openRuns()) void this.engine.resume(run.id);
     this.wake();
   }
 
@@ -268,7 +270,12 @@ export class WorkflowsService implements Service {
       if (n >= PRUNE_EVERY) this.store.prune(workflowId);
     };
     if (queued || def.mode === 'restart') {
-      this.store.transaction(write);
+      try {
+        this.store.transaction(write);
+      } catch (err) {
+        this.store.forgetRun(row);
+        throw err;
+      }
       return row.id;
     }
     // The run's row goes into this turn's group commit, with the audit entry of its first action:
@@ -298,7 +305,7 @@ export class WorkflowsService implements Service {
       this.store.setRunState(runId, 'cancelled', this.ctx.clock.now(), why);
       this.store.clearRunTimers(runId);
     });
-    this.engine.forgetWaiter(runId);
+    this.engine.forget(runId);
     this.release(run.workflow_id); // a slot is free
   }
 
@@ -318,7 +325,7 @@ export class WorkflowsService implements Service {
       now,
       tz,
       demo: this.ctx.settings.get().hub.demo,
-      scope: () => snapshot(this.deps.entities, now, tz, { trigger: fired }),
+      scope: (names?: ReadonlySet<string>) => snapshot(this.deps.entities, now, tz, { trigger: fired }, names),
     };
     try {
       return def.conditions.every((c) => conditionHolds(c, ctx));
@@ -478,15 +485,16 @@ export class WorkflowsService implements Service {
   }
 
   private enabledDef(id: string): WorkflowDefinition | undefined {
-    const row = this.store.get(id);
-    return row?.enabled ? this.defs.get(id) : undefined;
+    return this.enabled.has(id) ? this.defs.get(id) : undefined;
   }
 
+  /** After any change to which workflows exist, parse or are on: the triggers and `enabled` follow the table. */
   private rearm(startup = false): void {
     const armed = this.store
       .all()
       .filter((r) => r.enabled && this.defs.has(r.id))
       .map((r) => ({ id: r.id, def: this.defs.get(r.id)! }));
+    this.enabled = new Set(armed.map((a) => a.id));
     if (!this.stopped) this.triggers.arm(armed, startup);
     this.arm();
   }

@@ -45,6 +45,9 @@ export function localTime(ms: number, tz: string): { hour: number; minute: numbe
   };
 }
 
+/** The scope's names built from the registry (one pass over every entity). */
+const FROM_ENTITIES = ['states', 'attributes', 'available', 'home', 'someone_home', 'summary'];
+
 /**
  * A frozen copy of plain data for expressions and templates: `states.<domain>.<object>` (the
  * state as text), `summary.<domain>` and `summary.<domain>_<device class>` (every
@@ -57,13 +60,16 @@ export function snapshot(
   now: number,
   tz: string,
   extra: { trigger?: unknown; vars?: Record<string, unknown> } = {},
+  /** Only these top-level names are needed (an expression's `names`): the rest is left out, unbuilt. */
+  names?: ReadonlySet<string>,
 ): Readonly<Record<string, Value>> {
   const states: Record<string, Record<string, string | null>> = {};
   const attributes: Record<string, unknown> = {};
   const available: Record<string, boolean> = {};
   const home: string[] = [];
   const summary: Record<string, string[]> = {};
-  for (const e of entities.list()) {
+  const needsEntities = !names || FROM_ENTITIES.some((n) => names.has(n));
+  for (const e of needsEntities ? entities.list() : []) {
     const [domain, object] = e.id.split('.') as [string, string];
     if (!e.hidden) {
       const line = `${e.name}: ${e.state}`;
@@ -81,7 +87,7 @@ export function snapshot(
     states,
     attributes,
     available,
-    time: localTime(now, tz),
+    time: !names || names.has('time') ? localTime(now, tz) : null,
     home,
     someone_home: home.length > 0,
     summary: Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, v.sort().join(', ')])),
@@ -92,7 +98,7 @@ export function snapshot(
 /** Whether one condition holds. Errors in an expression count as "does not hold" and are reported. */
 export function conditionHolds(
   c: Condition,
-  ctx: { entities: EntitySource; now: number; tz: string; scope: () => Readonly<Record<string, Value>>; demo?: boolean },
+  ctx: { entities: EntitySource; now: number; tz: string; scope: (names?: ReadonlySet<string>) => Readonly<Record<string, Value>>; demo?: boolean },
 ): boolean {
   if ('time' in c) {
     const t = localTime(ctx.now, ctx.tz);
@@ -112,5 +118,6 @@ export function conditionHolds(
       return state !== null && want.includes(state);
     });
   }
-  return truthy(compile(c.expr).evaluate(ctx.scope()));
+  const expr = compile(c.expr);
+  return truthy(expr.evaluate(ctx.scope(expr.names)));
 }

@@ -81,6 +81,15 @@ export interface TimerRow {
   data: string;
 }
 
+interface OpenRun {
+  queued: boolean;
+  dry: boolean;
+  started_at: number;
+}
+
+const OPEN_STATES: readonly RunState[] = ['running', 'waiting'];
+const RECENT_MS = 60_000;
+
 /** Runs kept per workflow; older finished ones are pruned. */
 export const RUNS_KEPT = 200;
 
@@ -90,6 +99,15 @@ export const RUNS_KEPT = 200;
  */
 export class WorkflowStore {
   private readonly statements = new Map<string, Statement>();
+  /**
+   * Open runs (running or waiting) by workflow, kept beside the table: every trigger asks how many
+   * are open, and a query per trigger was a large part of a busy workflow's time. The hub is the
+   * only writer of runs, so the table is read once (at first use) and every write below keeps
+   * this in step; `forgetRun` undoes an insert whose commit failed.
+   */
+  private open?: Map<string, Map<string, OpenRun>>;
+  /** Start times of the last minute's runs (dry runs aside), by workflow, oldest first; read from the table at first use. */
+  private readonly recent = new Map<string, number[]>();
 
   constructor(readonly db: Db) {}
 
@@ -135,16 +153,34 @@ export class WorkflowStore {
       this.q('DELETE FROM workflow_timers WHERE workflow_id = ?').run(id);
       this.q('DELETE FROM workflows WHERE id = ?').run(id);
     });
+    this.recent.delete(id);
+    if (this.open?.get(id)?.size === 0) this.open.delete(id);
   }
 
   // ---- runs --------------------------------------------------------------------------------
   insertRun(row: RunRow): void {
+    // Read (at first use) before the insert, so that the new row is counted once.
+    const open = this.openOf(row.workflow_id);
+    const starts = this.recentOf(row.workflow_id, row.started_at - RECENT_MS);
     this.q(
       'INSERT INTO workflow_runs (id, workflow_id, state, queued, dry_run, trigger, definition, started_at, finished_at, error) VALUES (@id, @workflow_id, @state, @queued, @dry_run, @trigger, @definition, @started_at, @finished_at, @error)',
     ).run(row);
+    if (OPEN_STATES.includes(row.state)) open.set(row.id, { queued: row.queued === 1, dry: row.dry_run === 1, started_at: row.started_at });
+    if (row.dry_run === 0) starts.push(row.started_at);
+  }
+  /** Undoes insertRun's bookkeeping when the run's row did not reach the disk after all. */
+  forgetRun(row: RunRow): void {
+    this.openOf(row.workflow_id).delete(row.id);
+    const recent = this.recent.get(row.workflow_id);
+    const i = recent?.lastIndexOf(row.started_at) ?? -1;
+    if (i >= 0) recent!.splice(i, 1);
   }
   run(id: string): RunRow | undefined {
     return this.q('SELECT * FROM workflow_runs WHERE id = ?').get(id) as RunRow | undefined;
+  }
+  /** A run's state alone (a run's row carries its whole definition; most checks need only this). */
+  runState(id: string): RunState | undefined {
+    return (this.q('SELECT state FROM workflow_runs WHERE id = ?').get(id) as { state: RunState } | undefined)?.state;
   }
   openRuns(workflowId?: string): RunRow[] {
     return (
@@ -155,27 +191,40 @@ export class WorkflowStore {
   }
   /** Open runs of a workflow (dry runs only with `dry`): how many, and how many not queued. */
   openCounts(workflowId: string, dry: boolean): { open: number; active: number } {
-    return this.q(
-      "SELECT COUNT(*) AS open, COALESCE(SUM(queued = 0), 0) AS active FROM workflow_runs WHERE state IN ('running', 'waiting') AND workflow_id = ? AND (dry_run = 0 OR ?)",
-    ).get(workflowId, dry ? 1 : 0) as { open: number; active: number };
+    let open = 0;
+    let active = 0;
+    for (const r of this.openOf(workflowId).values()) {
+      if (r.dry && !dry) continue;
+      open++;
+      if (!r.queued) active++;
+    }
+    return { open, active };
   }
   /** The oldest queued run of a workflow (mode queued), if any. */
   nextQueued(workflowId: string): string | undefined {
-    const r = this.q("SELECT id FROM workflow_runs WHERE state = 'waiting' AND queued = 1 AND workflow_id = ? ORDER BY started_at, id LIMIT 1").get(
-      workflowId,
-    ) as { id: string } | undefined;
-    return r?.id;
+    let next: [string, OpenRun] | undefined;
+    for (const e of this.openOf(workflowId)) {
+      if (!e[1].queued) continue;
+      if (!next || e[1].started_at < next[1].started_at || (e[1].started_at === next[1].started_at && e[0] < next[0])) next = e;
+    }
+    return next?.[0];
   }
   setRunState(id: string, state: RunState, now: number, error: string | null = null): void {
     const final = state === 'done' || state === 'failed' || state === 'cancelled';
-    this.transaction(() =>
+    const workflowId = this.transaction(() => {
       this.q('UPDATE workflow_runs SET state = ?, queued = 0, finished_at = ?, error = COALESCE(?, error) WHERE id = ?').run(
         state,
         final ? now : null,
         error,
         id,
-      ),
-    );
+      );
+      return (this.q('SELECT workflow_id FROM workflow_runs WHERE id = ?').get(id) as { workflow_id: string } | undefined)?.workflow_id;
+    });
+    if (workflowId === undefined) return;
+    const open = this.openOf(workflowId);
+    const r = open.get(id);
+    if (final) open.delete(id);
+    else if (r) r.queued = false;
   }
   runs(workflowId: string, limit: number): RunRow[] {
     return this.q('SELECT * FROM workflow_runs WHERE workflow_id = ? ORDER BY started_at DESC, id DESC LIMIT ?').all(workflowId, limit) as RunRow[];
@@ -183,12 +232,40 @@ export class WorkflowStore {
   lastRun(workflowId: string): RunRow | undefined {
     return this.runs(workflowId, 1)[0];
   }
+  /** Runs (dry runs aside) started since `since`, at most a minute ago; pruned runs still count. */
   countRecent(workflowId: string, since: number): number {
-    return (
-      this.q('SELECT COUNT(*) AS n FROM workflow_runs WHERE workflow_id = ? AND started_at >= ? AND dry_run = 0').get(workflowId, since) as {
-        n: number;
+    const starts = this.recentOf(workflowId, since);
+    let old = 0;
+    while (old < starts.length && starts[old]! < since) old++;
+    if (old > 0) starts.splice(0, old);
+    return starts.length;
+  }
+  private recentOf(workflowId: string, since: number): number[] {
+    let starts = this.recent.get(workflowId);
+    if (!starts) {
+      const rows = this.q('SELECT started_at FROM workflow_runs WHERE workflow_id = ? AND started_at >= ? AND dry_run = 0 ORDER BY started_at').all(
+        workflowId,
+        since,
+      ) as { started_at: number }[];
+      this.recent.set(workflowId, (starts = rows.map((r) => r.started_at)));
+    }
+    return starts;
+  }
+  private openOf(workflowId: string): Map<string, OpenRun> {
+    if (!this.open) {
+      this.open = new Map();
+      for (const r of this.q("SELECT id, workflow_id, queued, dry_run, started_at FROM workflow_runs WHERE state IN ('running', 'waiting')").all() as Pick<
+        RunRow,
+        'id' | 'workflow_id' | 'queued' | 'dry_run' | 'started_at'
+      >[]) {
+        let m = this.open.get(r.workflow_id);
+        if (!m) this.open.set(r.workflow_id, (m = new Map()));
+        m.set(r.id, { queued: r.queued === 1, dry: r.dry_run === 1, started_at: r.started_at });
       }
-    ).n;
+    }
+    let m = this.open.get(workflowId);
+    if (!m) this.open.set(workflowId, (m = new Map()));
+    return m;
   }
   prune(workflowId: string): void {
     this.q(

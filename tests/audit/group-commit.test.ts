@@ -101,6 +101,34 @@ describe('audit group commit', () => {
     expect(commitsFor(store.db).stats.syncs).toBe(syncs + 1);
   });
 
+  it('writes made while an fsync is out wait for it, then go together in one commit, and resolve only after their own fsync', async () => {
+    const held: (() => void)[] = [];
+    commitsFor(store.db).useFileSync((fd, done) => held.push(() => fsync(fd, done)));
+    const stats = commitsFor(store.db).stats;
+    const commits = stats.commits;
+    const first = trail.appendDurably({ actor: 'system', origin: 'system', kind: 'test.first' });
+    await new Promise((r) => setImmediate(r));
+    expect(held).toHaveLength(1);
+    // Three more turns, each with a write, while the disk has not answered.
+    const later: Promise<AuditEntry>[] = [];
+    const resolved: number[] = [];
+    for (let turn = 0; turn < 3; turn++) {
+      later.push(trail.appendDurably({ actor: 'system', origin: 'system', kind: 'test.during', data: { turn } }).then((e) => (resolved.push(e.seq), e)));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(stats.commits - commits).toBe(1); // they wait: no commit (and no fsync) per turn
+    expect(committed()).toBe(1);
+    held.shift()!();
+    await first;
+    for (let i = 0; i < 5 && held.length === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(stats.commits - commits).toBe(2); // the three in ONE commit
+    expect(committed()).toBe(4);
+    expect(resolved).toEqual([]); // on the WAL, not yet fsynced: nobody may act on them
+    held.shift()!();
+    expect((await Promise.all(later)).map((e) => e.seq)).toEqual([2, 3, 4]);
+    expect(trail.verify()).toMatchObject({ ok: true, count: 4 });
+  });
+
   it('an fsync that fails rejects the writes it carried; later group commits are synchronous FULL commits again', async () => {
     let calls = 0;
     const failingDisk: FileSync = (_fd, done) => {

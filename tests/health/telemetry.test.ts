@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { startTestHub, tempDir, type TestHub } from '../helpers/hub.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
 import type { TelemetrySampler } from '../../src/health/history.js';
-import { cpuTemperature } from '../../src/health/system.js';
 
 // Issue 15: the once-a-minute telemetry sample ran `cat /proc/stat | grep cpu`, `cat /proc/mounts`
 // and a temperature script through execSync (systeminformation), each a stall of the event loop
-// that every device message arriving meanwhile waited behind. A sample now starts no process.
+// that every device message arriving meanwhile waited behind. A sample now starts no process
+// (src/core/system.ts; its readers' own tests are tests/core/system.test.ts).
 
 // The module object CommonJS libraries get from require('child_process'): spied before the hub
 // (and anything it loads on first use) takes its functions.
@@ -55,25 +54,5 @@ describe('telemetry sampling', () => {
     const dfUse = Number(/(\d+)%/.exec(df)![1]);
     expect(Math.abs(s!.disk_pct! - dfUse)).toBeLessThanOrEqual(1);
     expect(sampler.health().detail).toMatch(/^last sample/);
-  });
-});
-
-describe('CPU temperature from /sys/class/thermal', () => {
-  const dir = tempDir('hearth-thermal-');
-  const zone = (name: string, type: string, milli: string) => {
-    mkdirSync(join(dir, name), { recursive: true });
-    writeFileSync(join(dir, name, 'type'), `${type}\n`);
-    writeFileSync(join(dir, name, 'temp'), `${milli}\n`);
-  };
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('prefers the zone named for the CPU, else the first, and is null where none is reported', async () => {
-    expect(await cpuTemperature(join(dir, 'missing'))).toBeNull();
-    zone('thermal_zone0', 'acpitz', '27800');
-    expect(await cpuTemperature(dir)).toBe(27.8);
-    zone('thermal_zone1', 'x86_pkg_temp', '51000');
-    expect(await cpuTemperature(dir)).toBe(51);
-    zone('thermal_zone2', 'cpu-thermal', 'not a number');
-    expect(await cpuTemperature(dir)).toBe(51);
   });
 });

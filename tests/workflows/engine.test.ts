@@ -103,7 +103,8 @@ describe('workflow runs on the demo home', () => {
     });
     // What the gate wrote before the process died: the request, under the step's key.
     h.t.hub.ctx.audit.append({ actor: `workflow:${runId}:0`, origin: 'workflow', kind: 'action.requested', subject: 'act_before_crash', data: {} });
-    await h.wf.engine.advance(runId);
+    // As start-up does with every run it finds open.
+    await h.wf.engine.resume(runId);
     const run = (await api(h.t.url, h.owner, 'GET', `/workflow-runs/${runId}`)).body;
     expect(run.steps[0]).toMatchObject({ kind: 'action', state: 'done', ref: 'act_before_crash', output: { note: expect.stringMatching(/not repeated/) } });
     expect(run.steps[1]).toMatchObject({ kind: 'wait', state: 'waiting' });

@@ -128,4 +128,25 @@ steps:
     expect(notes).toHaveLength(1);
     expect(notes[0].text).toMatch(/"Loop" started more than 5 times in a minute/);
   });
+
+  it('a rate limit above the 200 runs kept per workflow still holds (pruned runs still count)', async () => {
+    h = await startWfHub();
+    const id = await createWorkflow(
+      h,
+      `name: Busy loop\nmode: parallel\nmax: 50\nmax_runs_per_minute: 240\ntriggers: [{manual: true}]\nsteps:\n  - llm: {prompt: x, template: y}\n`,
+    );
+    let started = 0;
+    let refused = 0;
+    for (let i = 0; i < 260; i++) {
+      const ok = await h.wf.runNow(id, { dry_run: false, by: 'test' }).then(
+        () => true,
+        () => false,
+      );
+      if (ok) started++;
+      else refused++;
+      if (i % 20 === 0) await h.wf.engine.idle();
+    }
+    expect(started).toBe(240);
+    expect(refused).toBe(20);
+  });
 });
