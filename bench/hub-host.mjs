@@ -5,7 +5,8 @@
 // IPC (process.send / 'message'):
 //   in:  { flags, owner?: {username, password}, adult?: {...}, pairTelegram?: chatId }  (first message)
 //   out: { ready: true, http, mqtt, pid, dataDir, members: {owner, adult} }
-//   in:  { id, op: 'sample' }         → { id, sample: {...} }  memory, loop delay, handles, fds, files
+//   in:  { id, op: 'sample', gc? }    → { id, sample: {...} }  memory, loop delay, handles, fds, files;
+//                                      gc: false skips the full collection (before a latency phase)
 //   in:  { id, op: 'approval', entity, operation }  → { id, ms, state }  request → approve → confirmed
 //   in:  { id, op: 'notify', text }   → { id }
 //   in:  { id, op: 'workflow', yaml } → { id }
@@ -90,12 +91,12 @@ async function hubHost() {
     return out;
   }
 
-  function sample() {
+  function sample({ gc = true } = {}) {
     stalls?.mark('sample');
     const loopP99 = loop.percentile(99);
     const loopMax = loop.max;
     loop.reset();
-    globalThis.gc?.(); // heap read after a full collection: what is kept, not what is garbage yet
+    if (gc) globalThis.gc?.(); // heap read after a full collection: what is kept, not what is garbage yet
     const m = process.memoryUsage();
     const s = {
       rss: m.rss,
@@ -117,7 +118,7 @@ async function hubHost() {
   let unwatch;
   const ops = {
     ...common,
-    sample: () => ({ sample: sample() }),
+    sample: ({ gc }) => ({ sample: sample({ gc }) }),
     /** Timestamps when `entity`'s state changes in the registry (read with 'watched'). */
     watch({ entity }) {
       unwatch?.();
