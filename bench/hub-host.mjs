@@ -5,15 +5,18 @@
 // IPC (process.send / 'message'):
 //   in:  { flags, owner?: {username, password}, adult?: {...}, pairTelegram?: chatId }  (first message)
 //   out: { ready: true, http, mqtt, pid, dataDir, members: {owner, adult} }
-//   in:  { id, op: 'sample' }         → { id, sample: {...} }  memory, loop delay, handles, fds, files
+//   in:  { id, op: 'sample', gc? }    → { id, sample: {...} }  memory, loop delay, handles, fds, files;
+//                                      gc: false skips the full collection (before a latency phase)
 //   in:  { id, op: 'approval', entity, operation }  → { id, ms, state }  request → approve → confirmed
 //   in:  { id, op: 'notify', text }   → { id }
 //   in:  { id, op: 'workflow', yaml } → { id }
 //   in:  { id, op: 'stop' }           → { id } then exit
+// BENCH_HUB_TRACE=FILE records the event loop's stalls (bench/stall-trace.mjs).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createBenchHub } from './lib.mjs';
+import { startStallTrace } from './stall-trace.mjs';
 
 const first = await new Promise((resolve) => process.once('message', resolve));
 // First run prints its setup code on stdout; the load generator reads IPC, not stdout.
@@ -72,6 +75,8 @@ async function hubHost() {
   const RESOLUTION_MS = 10;
   const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   loop.enable();
+  // BENCH_HUB_TRACE=FILE: the loop's stalls, split into CPU and run-queue wait (bench/stall-trace.mjs).
+  const stalls = process.env.BENCH_HUB_TRACE ? startStallTrace(process.env.BENCH_HUB_TRACE) : undefined;
 
   function files() {
     const out = {};
@@ -86,11 +91,12 @@ async function hubHost() {
     return out;
   }
 
-  function sample() {
+  function sample({ gc = true } = {}) {
+    stalls?.mark('sample');
     const loopP99 = loop.percentile(99);
     const loopMax = loop.max;
     loop.reset();
-    globalThis.gc?.(); // heap read after a full collection: what is kept, not what is garbage yet
+    if (gc) globalThis.gc?.(); // heap read after a full collection: what is kept, not what is garbage yet
     const m = process.memoryUsage();
     const s = {
       rss: m.rss,
@@ -113,7 +119,7 @@ async function hubHost() {
   let floorServer;
   const ops = {
     ...common,
-    sample: () => ({ sample: sample() }),
+    sample: ({ gc }) => ({ sample: sample({ gc }) }),
     /** Timestamps when `entity`'s state changes in the registry (read with 'watched'). */
     watch({ entity }) {
       unwatch?.();
@@ -178,6 +184,7 @@ async function hubHost() {
       unwatch?.();
       floorServer?.close();
       loop.disable();
+      stalls?.stop();
       await hub.stop();
       cleanup();
       return {};
