@@ -5,15 +5,18 @@
 // IPC (process.send / 'message'):
 //   in:  { flags, owner?: {username, password}, adult?: {...}, pairTelegram?: chatId }  (first message)
 //   out: { ready: true, http, mqtt, pid, dataDir, members: {owner, adult} }
-//   in:  { id, op: 'sample' }         → { id, sample: {...} }  memory, loop delay, handles, fds, files
+//   in:  { id, op: 'sample', gc? }    → { id, sample: {...} }  memory, loop delay, handles, fds, files;
+//                                      gc: false skips the full collection (before a latency phase)
 //   in:  { id, op: 'approval', entity, operation }  → { id, ms, state }  request → approve → confirmed
 //   in:  { id, op: 'notify', text }   → { id }
 //   in:  { id, op: 'workflow', yaml } → { id }
 //   in:  { id, op: 'stop' }           → { id } then exit
+// BENCH_HUB_TRACE=FILE records the event loop's stalls (bench/stall-trace.mjs).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createBenchHub } from './lib.mjs';
+import { startStallTrace } from './stall-trace.mjs';
 
 const first = await new Promise((resolve) => process.once('message', resolve));
 // First run prints its setup code on stdout; the load generator reads IPC, not stdout.
@@ -72,6 +75,8 @@ async function hubHost() {
   const RESOLUTION_MS = 10;
   const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   loop.enable();
+  // BENCH_HUB_TRACE=FILE: the loop's stalls, split into CPU and run-queue wait (bench/stall-trace.mjs).
+  const stalls = process.env.BENCH_HUB_TRACE ? startStallTrace(process.env.BENCH_HUB_TRACE) : undefined;
 
   function files() {
     const out = {};
@@ -86,11 +91,12 @@ async function hubHost() {
     return out;
   }
 
-  function sample() {
+  function sample({ gc = true } = {}) {
+    stalls?.mark('sample');
     const loopP99 = loop.percentile(99);
     const loopMax = loop.max;
     loop.reset();
-    globalThis.gc?.(); // heap read after a full collection: what is kept, not what is garbage yet
+    if (gc) globalThis.gc?.(); // heap read after a full collection: what is kept, not what is garbage yet
     const m = process.memoryUsage();
     const s = {
       rss: m.rss,
@@ -110,9 +116,10 @@ async function hubHost() {
   const gate = () => hub.services.get('gate');
   const watched = [];
   let unwatch;
+  let floorServer;
   const ops = {
     ...common,
-    sample: () => ({ sample: sample() }),
+    sample: ({ gc }) => ({ sample: sample({ gc }) }),
     /** Timestamps when `entity`'s state changes in the registry (read with 'watched'). */
     watch({ entity }) {
       unwatch?.();
@@ -131,6 +138,27 @@ async function hubHost() {
         out.push(performance.now() - t0);
       }
       return { samples: out };
+    },
+    /** One entity's state changes, as a sensor's would: the next GET /entities has a new list to build. */
+    touch({ state }) {
+      const registry = hub.services.get('devices.mqtt').registry;
+      const [sensor] = registry.list({ source: 'mqtt', domain: 'sensor' });
+      return { changed: Boolean(registry.setState(sensor.id, state)) };
+    },
+    /**
+     * The floor for GET /entities: a bare node:http server in this process sending bytes it
+     * already has (`body`, fetched from the hub), no routing, hooks, auth or gzip.
+     */
+    async floor({ body }) {
+      const { createServer } = await import('node:http');
+      const bytes = Buffer.from(body);
+      floorServer?.close();
+      floorServer = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
+        res.end(bytes);
+      });
+      await new Promise((r) => floorServer.listen(0, '127.0.0.1', r));
+      return { port: floorServer.address().port };
     },
     async approval({ entity, operation }) {
       const t0 = performance.now();
@@ -154,7 +182,9 @@ async function hubHost() {
     },
     async stop() {
       unwatch?.();
+      floorServer?.close();
       loop.disable();
+      stalls?.stop();
       await hub.stop();
       cleanup();
       return {};

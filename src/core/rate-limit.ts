@@ -19,6 +19,8 @@ interface Bucket {
 
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  /** The key last inserted or moved to the end of `buckets`. */
+  private newest?: string;
   private readonly maxKeys: number;
   private readonly now: () => number;
 
@@ -60,14 +62,20 @@ export class RateLimiter {
   private refill(key: string, now: number): Bucket {
     let bucket = this.buckets.get(key);
     if (bucket) {
-      this.buckets.delete(key); // re-insert to keep Map order = recency
+      // Re-inserted to keep Map order = recency, unless it is the newest already (a busy client
+      // spends a token per message: no need to move it each time).
+      if (key !== this.newest) {
+        this.buckets.delete(key);
+        this.buckets.set(key, bucket);
+      }
       bucket.tokens = this.tokensOf(bucket, now);
       bucket.updated = Math.max(bucket.updated, now);
     } else {
       bucket = { tokens: this.options.burst, updated: now };
       if (this.buckets.size >= this.maxKeys) this.evict(now);
+      this.buckets.set(key, bucket);
     }
-    this.buckets.set(key, bucket);
+    this.newest = key;
     return bucket;
   }
 

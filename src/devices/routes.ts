@@ -14,6 +14,7 @@ import { credentialSchema, usernameSchema, type DeviceCredentials } from './cred
 import type { DemoHome } from './demo/home.js';
 import { HearthError } from '../core/errors.js';
 import { devicesErrors } from './errors.js';
+import { EntityListBodies, etagMatches, wantsGzip } from './list-bodies.js';
 
 const error = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const idParams = z.object({ id: z.string().max(255) });
@@ -61,7 +62,7 @@ export function defineDeviceLoginChanges(ctx: HubContext, deps: Pick<DeviceRoute
 /** The registry (any signed-in member may look) and device logins (owner only). */
 export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPluginAsync {
   const { registry, history, overrides, credentials, broker, demo, changes } = deps;
-  const listCache = new Map<string, { revision: number; body: string }>();
+  const listBodies = new EntityListBodies(registry);
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const owner = requireRole('owner');
@@ -82,19 +83,16 @@ export function deviceRoutes(ctx: HubContext, deps: DeviceRouteDeps): FastifyPlu
         },
       },
       async (req, reply) => {
-        // A list is the same until any entity changes: answer a repeat with 304, and serialize
-        // 2,000 entities once per change rather than once per request.
-        const key = `${req.query.domain ?? ''}|${req.query.source ?? ''}`;
-        const etag = `"${registry.boot}-${registry.revision}-${encodeURIComponent(key)}"`; // a header holds ASCII only
-        reply.header('etag', etag).header('cache-control', 'private, no-cache');
-        if (req.headers['if-none-match'] === etag) return reply.code(304).send(null);
-        let cached = listCache.get(key);
-        if (!cached || cached.revision !== registry.revision) {
-          cached = { revision: registry.revision, body: JSON.stringify({ entities: registry.list(req.query) }) };
-          if (listCache.size >= 16) listCache.clear(); // a few filters in use; bounded all the same
-          listCache.set(key, cached);
-        }
-        return reply.type('application/json; charset=utf-8').send(cached.body as never); // already JSON
+        // A list is the same until any entity changes: answer a repeat with 304, and build the
+        // 2,000 entities' JSON (and its gzip) once per change rather than once per request.
+        const list = listBodies.get(req.query);
+        // The browser keeps the list and asks again with its ETag each time (no-cache), so pages get a 304.
+        reply.header('etag', list.etag).header('cache-control', 'private, no-cache').header('vary', 'Accept-Encoding');
+        if (etagMatches(req.headers['if-none-match'], list.etag)) return reply.code(304).send(null);
+        reply.type('application/json; charset=utf-8');
+        if (wantsGzip(req.headers['accept-encoding'], list.json.length)) reply.header('content-encoding', 'gzip').send((await list.gzipped()) as never);
+        else reply.send(list.json as never); // already JSON
+        return reply;
       },
     );
 

@@ -25,7 +25,8 @@ export function securityHeaders(app: FastifyInstance, tls: boolean): void {
     // Swagger UI sets its own policy for its pages.
     if (!request.url.startsWith('/api/docs') && !reply.hasHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', CSP);
     if (tls) reply.header('Strict-Transport-Security', 'max-age=31536000');
-    if (request.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store');
+    // API answers are not kept by browsers, unless a route says how (GET /entities: kept, revalidated with its ETag).
+    if (request.url.startsWith('/api/') && !reply.hasHeader('Cache-Control')) reply.header('Cache-Control', 'no-store');
     return payload;
   });
 }

@@ -9,7 +9,7 @@ import { commitsFor } from '../store/commits.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import type { Settings } from '../config/schema.js';
 import { LinkConnection } from './connection.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type OutboxRow } from './outbox.js';
 import { DownCommands } from './commands.js';
 import { RpcServer } from './rpc.js';
 import { SqliteReplay } from './replay.js';
@@ -44,7 +44,13 @@ export class LinkService implements Service {
   private commands?: DownCommands;
   private tick?: NodeJS.Timeout;
   private readonly inflight = new Set<number>();
-  private lastQueuedId = 0;
+  /**
+   * Rows read ahead of the window, oldest first, and the last id read: each PUBACK publishes the
+   * next row at once, with no query and no turn of the event loop between; a page is read when
+   * they run out. Only durable rows are read (see pump), so what is here may go at any time.
+   */
+  private ahead: OutboxRow[] = [];
+  private lastReadId = 0;
   private acks: number[] = [];
   private flushScheduled = false;
   private pumpScheduled = false;
@@ -169,7 +175,8 @@ export class LinkService implements Service {
       onConnect: (client) => {
         this.metrics.connected.set(1);
         this.inflight.clear();
-        this.lastQueuedId = 0; // everything not acknowledged goes again, oldest first
+        this.ahead = [];
+        this.lastReadId = 0; // everything not acknowledged goes again, oldest first
         this.announceSupport(client);
         this.wake();
       },
@@ -275,6 +282,24 @@ export class LinkService implements Service {
   private pump(): void {
     const client = this.connection?.current;
     if (!client || !this.outbox || !this.running) return;
+    const window = this.settings.publish_window;
+    while (this.inflight.size < window) {
+      const row = this.ahead.shift() ?? this.readAhead(window);
+      if (!row) return;
+      this.inflight.add(row.id);
+      client.publish(row.topic, row.payload, { qos: 1 }, (err) => {
+        if (!this.inflight.delete(row.id) && err) return;
+        if (err) return; // not acknowledged: it stays in the outbox and goes again on reconnect
+        this.metrics.published.inc();
+        this.acks.push(row.id);
+        this.scheduleFlush();
+        this.pump(); // the window has room: the next row goes now
+      });
+    }
+  }
+
+  /** The next page of durable rows (two windows' worth); its first row, or undefined when none (yet). */
+  private readAhead(window: number): OutboxRow | undefined {
     const commits = commitsFor(this.ctx.store.db);
     if (commits.fsyncsInFlight > 0) {
       // Rows of a group commit whose fsync is still running: publish them once they are on disk.
@@ -285,24 +310,12 @@ export class LinkService implements Service {
           this.pump();
         });
       }
-      return;
+      return undefined;
     }
-    const window = this.settings.publish_window;
-    while (this.inflight.size < window) {
-      const rows = this.outbox.page(this.lastQueuedId, window - this.inflight.size);
-      if (rows.length === 0) return;
-      for (const row of rows) {
-        this.inflight.add(row.id);
-        this.lastQueuedId = row.id;
-        client.publish(row.topic, row.payload, { qos: 1 }, (err) => {
-          if (!this.inflight.delete(row.id) && err) return;
-          if (err) return; // not acknowledged: it stays in the outbox and goes again on reconnect
-          this.metrics.published.inc();
-          this.acks.push(row.id);
-          this.scheduleFlush();
-        });
-      }
-    }
+    this.ahead = this.outbox!.page(this.lastReadId, 2 * window);
+    const last = this.ahead[this.ahead.length - 1];
+    if (last) this.lastReadId = last.id;
+    return this.ahead.shift();
   }
 
   /** Deletes acknowledged rows in one transaction per turn (one fsync, not one per message). */

@@ -1,4 +1,5 @@
 import cron from 'node-cron';
+import { wallClock } from '../core/local-time.js';
 
 /**
  * Cron expressions (node-cron's five-field syntax: minute hour day-of-month month weekday) and
@@ -94,32 +95,9 @@ interface Wall {
   mi: number;
   dow: number;
 }
-const formatters = new Map<string, Intl.DateTimeFormat>();
 function wall(ms: number, tz: string): Wall {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      weekday: 'short',
-    });
-    formatters.set(tz, f);
-  }
-  const out: Record<string, string> = {};
-  for (const p of f.formatToParts(ms)) out[p.type] = p.value;
-  return {
-    y: Number(out.year),
-    mo: Number(out.month),
-    d: Number(out.day),
-    h: Number(out.hour),
-    mi: Number(out.minute),
-    dow: DAYS.indexOf(out.weekday!.toLowerCase().slice(0, 3)),
-  };
+  const w = wallClock(ms, tz);
+  return { y: w.year, mo: w.month, d: w.day, h: w.hour, mi: w.minute, dow: w.dow };
 }
 /** Minutes since the epoch of a wall time read as if it were UTC: a monotone key for wall times. */
 const wallKey = (w: Wall): number => Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi) / 60_000;

@@ -1,4 +1,5 @@
 import type { Entity } from '../devices/model.js';
+import { wallClock, type Weekday } from '../core/local-time.js';
 import { compile, freezeData, truthy, type Value } from './expr.js';
 import type { Condition } from './schema.js';
 import { resolveSelector } from './select.js';
@@ -9,40 +10,11 @@ export interface EntitySource {
   list(): Entity[];
 }
 
-const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-
-/** One formatter per zone: building an Intl.DateTimeFormat costs ~1 ms, and every trigger asks the time. */
-const formats = new Map<string, Intl.DateTimeFormat>();
-function formatFor(tz: string): Intl.DateTimeFormat {
-  let f = formats.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      weekday: 'short',
-    });
-    if (formats.size < 16) formats.set(tz, f);
-  }
-  return f;
-}
-
 /** The wall clock in the home's zone. */
-export function localTime(ms: number, tz: string): { hour: number; minute: number; weekday: (typeof WEEKDAYS)[number]; date: string; hhmm: string } {
-  const parts: Record<string, string> = {};
-  for (const p of formatFor(tz).formatToParts(ms)) parts[p.type] = p.value;
-  const weekday = WEEKDAYS.find((d) => parts.weekday!.toLowerCase().startsWith(d))!;
-  return {
-    hour: Number(parts.hour),
-    minute: Number(parts.minute),
-    weekday,
-    date: `${parts.year}-${parts.month}-${parts.day}`,
-    hhmm: `${parts.hour}:${parts.minute}`,
-  };
+export function localTime(ms: number, tz: string): { hour: number; minute: number; weekday: Weekday; date: string; hhmm: string } {
+  const w = wallClock(ms, tz);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return { hour: w.hour, minute: w.minute, weekday: w.weekday, date: `${w.year}-${two(w.month)}-${two(w.day)}`, hhmm: `${two(w.hour)}:${two(w.minute)}` };
 }
 
 /** The scope's names built from the registry (one pass over every entity). */

@@ -3,6 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.js';
 import { isoTime } from '../core/clock.js';
 import { commitsFor } from '../store/commits.js';
+import { statementCache } from '../store/statements.js';
 
 export const runStateSchema = z.enum(['running', 'waiting', 'done', 'failed', 'cancelled']);
 export type RunState = z.infer<typeof runStateSchema>;
@@ -98,7 +99,6 @@ export const RUNS_KEPT = 200;
  * for the group commit before it); `later` joins this turn's group commit (src/store/commits.ts).
  */
 export class WorkflowStore {
-  private readonly statements = new Map<string, Statement>();
   /**
    * Open runs (running or waiting) by workflow, kept beside the table: every trigger asks how many
    * are open, and a query per trigger was a large part of a busy workflow's time. The hub is the
@@ -109,13 +109,11 @@ export class WorkflowStore {
   /** Start times of the last minute's runs (dry runs aside), by workflow, oldest first; read from the table at first use. */
   private readonly recent = new Map<string, number[]>();
 
-  constructor(readonly db: Db) {}
-
   /** A prepared statement, compiled once (a run's path asks the same few dozen many times). */
-  private q(sql: string): Statement {
-    let st = this.statements.get(sql);
-    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
-    return st;
+  private readonly q: (sql: string) => Statement;
+
+  constructor(readonly db: Db) {
+    this.q = statementCache(db);
   }
 
   transaction<T>(f: () => T): T {

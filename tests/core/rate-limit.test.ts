@@ -22,6 +22,19 @@ describe('rate limiter', () => {
     expect(rl.take('c')).toBe(false);
   });
 
+  it('a key spent again moves to the newest place, even after a reset or an eviction of the newest', () => {
+    const rl = new RateLimiter({ burst: 1, perSecond: 0.001, maxKeys: 2, now: () => 0 });
+    rl.take('a');
+    rl.take('b');
+    rl.take('a'); // a is the newest now: b is the least recently seen
+    rl.take('c'); // evicts b
+    expect(rl.take('b')).toBe(true); // b starts fresh (and evicts a, the oldest now)
+    expect(rl.take('c')).toBe(false);
+    rl.reset('c');
+    expect(rl.take('c')).toBe(true); // fresh after the reset, though it was the newest
+    expect(rl.take('c')).toBe(false);
+  });
+
   it('keeps a limited key when asked about a flood of other keys (login: made-up usernames)', () => {
     let now = 0;
     const rl = new RateLimiter({ burst: 2, perSecond: 1 / 60, maxKeys: 3, now: () => now });

@@ -463,9 +463,13 @@ export class LanBroker implements Service {
  * from, so reconnecting under a fresh client id does not start a fresh, full bucket.
  */
 function sourceKey(client: Client): string {
-  const user = (client as Client & { hearthUser?: string }).hearthUser ?? '';
-  const remote = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? client.id;
-  return `${user}@${remote}`;
+  const c = client as Client & { hearthUser?: string; hearthSource?: string };
+  // Built once per connection (its login and address do not change), not on every message.
+  if (c.hearthSource === undefined) {
+    const remote = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? client.id;
+    c.hearthSource = `${c.hearthUser ?? ''}@${remote}`;
+  }
+  return c.hearthSource;
 }
 
 function toBuffer(payload: unknown): Buffer {
