@@ -1,14 +1,12 @@
 import type { Db } from '../store/database.js';
 import type { Clock } from '../core/clock.js';
+import { wallClock } from '../core/local-time.js';
 import { preferencesSchema, type Preferences } from './model.js';
 
 /** Seconds since local midnight in a time zone (Intl, so DST is the zone's own). */
 export function secondOfDay(ms: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(
-    new Date(ms),
-  );
-  const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  return get('hour') * 3600 + get('minute') * 60 + get('second');
+  const { hour, minute, second } = wallClock(ms, timeZone);
+  return hour * 3600 + minute * 60 + second;
 }
 
 const toSecond = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 3600 + Number(hhmm.slice(3, 5)) * 60;
