@@ -209,20 +209,22 @@ export class WorkflowStore {
   }
   setRunState(id: string, state: RunState, now: number, error: string | null = null): void {
     const final = state === 'done' || state === 'failed' || state === 'cancelled';
-    const workflowId = this.transaction(() => {
+    this.transaction(() =>
       this.q('UPDATE workflow_runs SET state = ?, queued = 0, finished_at = ?, error = COALESCE(?, error) WHERE id = ?').run(
         state,
         final ? now : null,
         error,
         id,
-      );
-      return (this.q('SELECT workflow_id FROM workflow_runs WHERE id = ?').get(id) as { workflow_id: string } | undefined)?.workflow_id;
-    });
-    if (workflowId === undefined) return;
-    const open = this.openOf(workflowId);
-    const r = open.get(id);
-    if (final) open.delete(id);
-    else if (r) r.queued = false;
+      ),
+    );
+    // Only open runs are counted: a run that was not open has nothing to update here.
+    for (const open of this.openIndex().values()) {
+      const r = open.get(id);
+      if (!r) continue;
+      if (final) open.delete(id);
+      else r.queued = false;
+      return;
+    }
   }
   runs(workflowId: string, limit: number): RunRow[] {
     return this.q('SELECT * FROM workflow_runs WHERE workflow_id = ? ORDER BY started_at DESC, id DESC LIMIT ?').all(workflowId, limit) as RunRow[];
@@ -249,20 +251,22 @@ export class WorkflowStore {
     }
     return starts;
   }
-  private openOf(workflowId: string): Map<string, OpenRun> {
+  /** Every open run, by workflow; read from the table at first use. */
+  private openIndex(): Map<string, Map<string, OpenRun>> {
     if (!this.open) {
       this.open = new Map();
       for (const r of this.q("SELECT id, workflow_id, queued, dry_run, started_at FROM workflow_runs WHERE state IN ('running', 'waiting')").all() as Pick<
         RunRow,
         'id' | 'workflow_id' | 'queued' | 'dry_run' | 'started_at'
-      >[]) {
-        let m = this.open.get(r.workflow_id);
-        if (!m) this.open.set(r.workflow_id, (m = new Map()));
-        m.set(r.id, { queued: r.queued === 1, dry: r.dry_run === 1, started_at: r.started_at });
-      }
+      >[])
+        this.openOf(r.workflow_id).set(r.id, { queued: r.queued === 1, dry: r.dry_run === 1, started_at: r.started_at });
     }
-    let m = this.open.get(workflowId);
-    if (!m) this.open.set(workflowId, (m = new Map()));
+    return this.open;
+  }
+  private openOf(workflowId: string): Map<string, OpenRun> {
+    const index = this.openIndex();
+    let m = index.get(workflowId);
+    if (!m) index.set(workflowId, (m = new Map()));
     return m;
   }
   prune(workflowId: string): void {

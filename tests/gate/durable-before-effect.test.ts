@@ -4,10 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE } from '../../src/store/database.js';
 import { commitsFor } from '../../src/store/commits.js';
 import type { Entity } from '../../src/devices/model.js';
-import { EntityRegistry } from '../../src/devices/registry.js';
-import { ActionGate } from '../../src/gate/gate.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { TestAdapter, addTestEntities, makeFamily, membersOf, type Person } from './support.js';
+import type { EntityRegistry } from '../../src/devices/registry.js';
+import type { ActionGate } from '../../src/gate/gate.js';
+import type { TestHub } from '../helpers/hub.js';
+import { TestAdapter, startGateHub, type GateHub } from './support.js';
 
 /**
  * The audit entry of an action is on disk before the action reaches the device, with group
@@ -53,19 +53,17 @@ afterEach(async () => {
   t = gate = adapter = undefined;
 });
 
-async function setUp(): Promise<{ gate: ActionGate; adapter: WitnessAdapter; people: Record<string, Person>; registry: EntityRegistry }> {
-  t = await startTestHub();
-  const people = await makeFamily(t.url, t.dataDir, [
-    { username: 'adam', role: 'adult' },
-    { username: 'owen', role: 'owner' },
-  ]);
-  const registry = new EntityRegistry(t.hub.ctx.bus, t.hub.ctx.clock);
-  addTestEntities(registry);
-  for (let i = 0; i < 20; i++) registry.upsert({ id: `light.room_${i}`, name: `Room ${i}`, domain: 'light', state: 'off', source: 'test' });
-  adapter = new WitnessAdapter(registry, join(t.dataDir, DATABASE_FILE));
-  gate = new ActionGate(t.hub.ctx, { members: membersOf(t.hub), registry, adapters: new Map([['test', adapter]]) });
-  gate.start();
-  return { gate, adapter, people, registry };
+async function setUp(): Promise<GateHub<WitnessAdapter>> {
+  const h = await startGateHub({
+    others: [
+      { username: 'adam', role: 'adult' },
+      { username: 'owen', role: 'owner' },
+    ],
+    adapter: (registry, hub) => new WitnessAdapter(registry, join(hub.dataDir, DATABASE_FILE)),
+  });
+  ({ t, gate, adapter } = h);
+  for (let i = 0; i < 20; i++) h.registry.upsert({ id: `light.room_${i}`, name: `Room ${i}`, domain: 'light', state: 'off', source: 'test' });
+  return h;
 }
 
 describe('an action and its audit entry', () => {

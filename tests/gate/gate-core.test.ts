@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { EntityRegistry } from '../../src/devices/registry.js';
-import { ActionGate } from '../../src/gate/gate.js';
+import type { EntityRegistry } from '../../src/devices/registry.js';
+import type { ActionGate } from '../../src/gate/gate.js';
 import type { Envelope, GateOutcome } from '../../src/gate/model.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { TestAdapter, addTestEntities, makeFamily, membersOf, type Person } from './support.js';
+import type { TestHub } from '../helpers/hub.js';
+import { membersOf, startGateHub, type Person, type TestAdapter } from './support.js';
 
 /**
  * The gate on a real hub (store, audit, members, settings), with a real entity registry and
@@ -33,23 +33,14 @@ afterEach(async () => {
 async function setUp(
   options: { clock?: ManualClock; settings?: Record<string, unknown>; others?: { username: string; role: string }[] } = {},
 ): Promise<Fixture> {
-  const t = await startTestHub({ clock: options.clock, settings: options.settings });
-  const people = await makeFamily(
-    t.url,
-    t.dataDir,
-    options.others ?? [
-      { username: 'adam', role: 'adult' },
-      { username: 'owen', role: 'owner' },
-      { username: 'cara', role: 'child' },
-    ],
-  );
-  const registry = new EntityRegistry(t.hub.ctx.bus, t.hub.ctx.clock);
-  addTestEntities(registry);
-  const adapter = new TestAdapter(registry);
-  const gate = new ActionGate(t.hub.ctx, { members: membersOf(t.hub), registry, adapters: new Map([['test', adapter]]) });
-  gate.start();
-  fx = { t, gate, registry, adapter, people, clock: options.clock };
-  return fx;
+  const others = options.others ?? [
+    { username: 'adam', role: 'adult' },
+    { username: 'owen', role: 'owner' },
+    { username: 'cara', role: 'child' },
+  ];
+  const f: Fixture = { ...(await startGateHub({ others, hub: { clock: options.clock, settings: options.settings } })), clock: options.clock };
+  fx = f;
+  return f;
 }
 
 const ask = (f: Fixture, who: string, entity_id: string, operation: string, channel: 'web' | 'api' | 'llm' | 'telegram' = 'web') =>

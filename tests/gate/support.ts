@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import type { Hub } from '../../src/hub/hub.js';
 import type { MembersService } from '../../src/members/service.js';
 import type { DeviceAdapter, Entity } from '../../src/devices/model.js';
-import type { EntityRegistry } from '../../src/devices/registry.js';
+import { EntityRegistry } from '../../src/devices/registry.js';
+import { ActionGate } from '../../src/gate/gate.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { expectedState } from '../../src/devices/operations.js';
 
 export interface Person {
@@ -115,4 +117,31 @@ export function addTestEntities(registry: EntityRegistry): void {
   e('cover.garage_door', 'Garage door', 'cover', 'closed', { device_class: 'garage' });
   e('alarm_control_panel.home_alarm', 'Home alarm', 'alarm_control_panel', 'armed_away');
   e('sensor.temperature', 'Temperature', 'sensor', '21');
+}
+
+export interface GateHub<A extends DeviceAdapter> {
+  t: TestHub;
+  people: Record<string, Person>;
+  registry: EntityRegistry;
+  adapter: A;
+  gate: ActionGate;
+}
+
+/**
+ * The gate on a real hub (store, audit, members, settings): a family signed up, a registry of
+ * the test entities, and `adapter` (a TestAdapter unless given) at the edge; the gate started.
+ */
+export async function startGateHub<A extends DeviceAdapter = TestAdapter>(options: {
+  others: { username: string; role: string }[];
+  hub?: Parameters<typeof startTestHub>[0];
+  adapter?: (registry: EntityRegistry, t: TestHub) => A;
+}): Promise<GateHub<A>> {
+  const t = await startTestHub(options.hub);
+  const people = await makeFamily(t.url, t.dataDir, options.others);
+  const registry = new EntityRegistry(t.hub.ctx.bus, t.hub.ctx.clock);
+  addTestEntities(registry);
+  const adapter = options.adapter ? options.adapter(registry, t) : (new TestAdapter(registry) as unknown as A);
+  const gate = new ActionGate(t.hub.ctx, { members: membersOf(t.hub), registry, adapters: new Map([['test', adapter]]) });
+  gate.start();
+  return { t, people, registry, adapter, gate };
 }

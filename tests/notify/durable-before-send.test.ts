@@ -1,13 +1,12 @@
 import { fsync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commitsFor } from '../../src/store/commits.js';
-import { EntityRegistry } from '../../src/devices/registry.js';
-import { ActionGate } from '../../src/gate/gate.js';
+import type { ActionGate } from '../../src/gate/gate.js';
 import type { OutgoingMessage } from '../../src/notify/model.js';
 import type { NotificationRouter } from '../../src/notify/router.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import type { TestHub } from '../helpers/hub.js';
 import { waitFor } from '../helpers/mosquitto.js';
-import { TestAdapter, addTestEntities, makeFamily, membersOf, type Person } from '../gate/support.js';
+import { startGateHub, type Person, type TestAdapter } from '../gate/support.js';
 
 /**
  * The router's writes for the gate's approval events join the turn's group commit, whose fsync
@@ -17,10 +16,12 @@ import { TestAdapter, addTestEntities, makeFamily, membersOf, type Person } from
  */
 let t: TestHub | undefined;
 let gate: ActionGate | undefined;
+let adapter: TestAdapter | undefined;
 afterEach(async () => {
   await gate?.stop();
+  adapter?.stop();
   await t?.stop();
-  t = gate = undefined;
+  t = gate = adapter = undefined;
 });
 
 /** fsyncs of the group commit, held until the test lets them go. */
@@ -33,15 +34,13 @@ class HeldDisk {
 }
 
 async function setUp(): Promise<{ router: NotificationRouter; people: Record<string, Person>; sent: OutgoingMessage[]; disk: HeldDisk }> {
-  t = await startTestHub();
-  const people = await makeFamily(t.url, t.dataDir, [
-    { username: 'adam', role: 'adult' },
-    { username: 'owen', role: 'owner' },
-  ]);
-  const registry = new EntityRegistry(t.hub.ctx.bus, t.hub.ctx.clock);
-  addTestEntities(registry);
-  gate = new ActionGate(t.hub.ctx, { members: membersOf(t.hub), registry, adapters: new Map([['test', new TestAdapter(registry)]]) });
-  gate.start();
+  let people: Record<string, Person>;
+  ({ t, gate, adapter, people } = await startGateHub<TestAdapter>({
+    others: [
+      { username: 'adam', role: 'adult' },
+      { username: 'owen', role: 'owner' },
+    ],
+  }));
   const router = t.hub.services.get<NotificationRouter>('notify')!;
   // A phone at the edge: every message it is handed, in order.
   const sent: OutgoingMessage[] = [];
