@@ -19,4 +19,7 @@ export class ManualClock implements Clock {
   }
 }
 
-export const isoTime = (ms: number): string => new Date(ms).toISOString();
+let lastMs = Number.NaN;
+let lastIso = '';
+/** ISO 8601 of a time; the last one is kept, as a busy turn formats the same millisecond many times. */
+export const isoTime = (ms: number): string => (ms === lastMs ? lastIso : ((lastIso = new Date(ms).toISOString()), (lastMs = ms), lastIso));

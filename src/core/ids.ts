@@ -1,4 +1,4 @@
-import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomFillSync, createHash, timingSafeEqual } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
 
@@ -8,11 +8,31 @@ export function newId(prefix: string): string {
   return `${prefix}_${time}${randomToken(10)}`;
 }
 
+/**
+ * CSPRNG bytes drawn a few kilobytes at a time, each handed out once: a busy hub makes several
+ * ids per action, and a call into OpenSSL for every ten bytes was a visible part of its time
+ * (Node's randomUUID() keeps such a cache for the same reason).
+ */
+const pool = Buffer.alloc(4096);
+let poolUsed = pool.length;
+
 /** `length` characters of base32 from a CSPRNG. */
 export function randomToken(length: number): string {
-  const bytes = randomBytes(length);
+  if (length > 256) return tokenFrom(randomBytes(length), 0, length);
+  if (poolUsed + length > pool.length) {
+    randomFillSync(pool);
+    poolUsed = 0;
+  }
+  const start = poolUsed;
+  poolUsed += length;
+  const out = tokenFrom(pool, start, length);
+  pool.fill(0, start, poolUsed); // used bytes do not stay in memory
+  return out;
+}
+
+function tokenFrom(bytes: Buffer, start: number, length: number): string {
   let out = '';
-  for (let i = 0; i < length; i++) out += ALPHABET[bytes[i]! & 31];
+  for (let i = 0; i < length; i++) out += ALPHABET[bytes[start + i]! & 31];
   return out;
 }
 

@@ -78,7 +78,7 @@ export class RunEngine {
   }
 
   /** Runs whose rows wait for this turn's group commit (their first pass runs meanwhile). */
-  private readonly starting = new Map<string, { row: RunRow; written: Promise<unknown> }>();
+  private readonly starting = new Map<string, { row: RunRow; written: Promise<unknown>; committed?: boolean; walked?: boolean }>();
   /**
    * Runs that were open when the hub started: only these can have asked the gate in a pass that
    * never wrote its answer down (a crash), so only their new action steps look in the trail first.
@@ -107,10 +107,10 @@ export class RunEngine {
    * device before that commit, as the gate awaits its own entry, queued after the row.
    */
   start(row: RunRow, written: Promise<unknown>): Promise<void> {
-    const entry = { row, written };
+    const entry: { row: RunRow; written: Promise<unknown>; committed?: boolean; walked?: boolean } = { row, written };
     this.starting.set(row.id, entry);
     const settled = written.then(
-      () => undefined,
+      () => void (entry.committed = true),
       (err: unknown) => {
         this.store.forgetRun(row);
         this.log.error({ run: row.id, err: errorMessage(err) }, 'a workflow run could not be written down; not run');
@@ -160,15 +160,20 @@ export class RunEngine {
 
   private async step(runId: string): Promise<void> {
     const starting = this.starting.get(runId);
-    const run = this.store.run(runId) ?? starting?.row;
+    // A run starting this turn: its row is the one in memory until its commit; its first pass
+    // finds no step rows written, so it looks for none.
+    const run = starting && !starting.committed ? starting.row : (this.store.run(runId) ?? starting?.row);
     if (!run || (run.state !== 'running' && run.state !== 'waiting') || run.queued === 1) return;
+    const fresh = starting !== undefined && !starting.walked;
+    if (starting) starting.walked = true;
     const def = JSON.parse(run.definition) as WorkflowDefinition;
-    const walker = new Walker(this, run, this.deps, this.store, this.ctx.clock.now(), this.tz);
+    const walker = new Walker(this, run, this.deps, this.store, this.ctx.clock.now(), this.tz, fresh);
     const outcome = await walker.walk(def.steps, '');
     await starting?.written; // the row is on disk (it is, after any action: the gate waited for its commit)
     const now = this.ctx.clock.now();
-    const state = this.store.runState(runId);
-    if (!state || state === 'cancelled') return;
+    // Open runs are counted in memory (WorkflowStore): one that is not open was cancelled meanwhile.
+    const state = this.store.openState(run.workflow_id, runId);
+    if (!state) return;
     if (outcome === 'waiting') {
       if (state !== 'waiting') this.store.setRunState(runId, 'waiting', now);
       await walker.written();
@@ -229,7 +234,29 @@ class Walker {
     private readonly store: WorkflowStore,
     private readonly now: number,
     private readonly tz: string,
+    /** The first pass of a run this process started: no step of it has a row yet, but those this pass writes. */
+    private readonly fresh = false,
   ) {}
+
+  /** Paths whose rows this pass wrote before finishing them (waits, asks, branches). */
+  private readonly started = new Set<string>();
+
+  /** The step's row, if it has one (a fresh pass knows without asking). */
+  private rowOf(path: string): StepRow | undefined {
+    return this.fresh && !this.started.has(path) ? undefined : this.store.step(this.run.id, path);
+  }
+
+  /** Whether this is the first row written for `path` in a fresh pass (nothing to look for). */
+  private firstWrite(path: string): boolean {
+    const absent = this.fresh && !this.started.has(path);
+    this.started.add(path);
+    return absent;
+  }
+
+  private startStep(path: string, kind: string): StepRow {
+    this.started.add(path);
+    return this.store.startStep(this.run.id, path, kind, this.now);
+  }
 
   private get dry(): boolean {
     return this.run.dry_run === 1;
@@ -258,9 +285,10 @@ class Walker {
 
   private finishLater(path: string, fields: Parameters<WorkflowStore['finishStep']>[4]): void {
     const kind = this.kindAt(path);
+    const absent = this.firstWrite(path);
     // Inside a transaction (a notification and its row) the row lands with it, at once.
-    if (this.store.db.inTransaction) return this.store.finishStep(this.run.id, path, kind, this.now, fields);
-    const p = this.store.later(() => this.store.finishStep(this.run.id, path, kind, this.now, fields));
+    if (this.store.db.inTransaction) return this.store.finishStep(this.run.id, path, kind, this.now, fields, absent);
+    const p = this.store.later(() => this.store.finishStep(this.run.id, path, kind, this.now, fields, absent));
     p.catch(() => {}); // awaited by written(), before the run is reported finished
     this.writes.push(p);
   }
@@ -289,7 +317,7 @@ class Walker {
   private async one(step: Step, path: string): Promise<Outcome> {
     const kind = stepKind(step);
     this.kinds.set(path, kind);
-    let row = this.store.step(this.run.id, path);
+    let row = this.rowOf(path);
     if (row?.state === 'failed') return 'failed';
     if (row?.state === 'done' && !('if' in step || 'choose' in step || 'parallel' in step)) {
       const out = row.output ? (JSON.parse(row.output) as Record<string, unknown>) : {};
@@ -319,7 +347,7 @@ class Walker {
         this.save(step.llm.save_as, out.text);
         return this.done(path, out);
       }
-      row ??= this.store.startStep(this.run.id, path, kind, this.now);
+      row ??= this.startStep(path, kind);
       if ('wait' in step) return this.wait(step, path, row);
       if ('ask' in step) return this.ask(step, path, row);
       if ('if' in step || 'choose' in step) return await this.branch(step, path, row);
@@ -378,7 +406,7 @@ class Walker {
     let targets = row?.output ? (JSON.parse(row.output) as { targets?: string[] }).targets : undefined;
     if (!targets) {
       targets = resolveSelector(target, this.deps.entities.list(), this.engine.ctx.settings.get().hub.demo);
-      row ??= this.store.startStep(this.run.id, path, 'action', this.now);
+      row ??= this.startStep(path, 'action');
       this.store.updateStep(this.run.id, path, { output: { targets, selection: describeSelector(target) } });
     }
     if (targets.length === 0) return this.done(path, { targets, note: `Nothing to do: no ${describeSelector(target).slice(6)} in the home.` });
@@ -434,12 +462,14 @@ class Walker {
   }
 
   private pending(path: string, approvalId: string): Outcome {
-    this.store.finishStep(this.run.id, path, 'action', this.now, {
-      state: 'waiting',
-      ref: approvalId,
-      output: { status: 'pending', approval_id: approvalId },
-      finished_at: null,
-    });
+    this.store.finishStep(
+      this.run.id,
+      path,
+      'action',
+      this.now,
+      { state: 'waiting', ref: approvalId, output: { status: 'pending', approval_id: approvalId }, finished_at: null },
+      this.firstWrite(path),
+    );
     return 'waiting';
   }
 

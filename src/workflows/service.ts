@@ -62,6 +62,8 @@ export class WorkflowsService implements Service {
   readonly triggers: TriggerWatcher;
   private readonly log: Logger;
   private readonly defs = new Map<string, WorkflowDefinition>();
+  /** Each definition as JSON, made once: every run's row carries the definition it started with. */
+  private readonly defJson = new WeakMap<WorkflowDefinition, string>();
   /** Workflows switched on whose definition parses (set by rearm; each trigger asks). */
   private enabled = new Set<string>();
   private readonly off: (() => void)[] = [];
@@ -258,7 +260,7 @@ export class WorkflowsService implements Service {
       queued: queued ? 1 : 0,
       dry_run: options.dry_run ? 1 : 0,
       trigger: JSON.stringify({ ...fired, at: isoTime(now) }),
-      definition: JSON.stringify(def),
+      definition: this.definitionJson(def),
       started_at: now,
       finished_at: null,
       error: null,
@@ -282,6 +284,12 @@ export class WorkflowsService implements Service {
     // that action is sent only once both are on disk (engine.start).
     await this.engine.start(row, this.store.later(write));
     return row.id;
+  }
+
+  private definitionJson(def: WorkflowDefinition): string {
+    let json = this.defJson.get(def);
+    if (json === undefined) this.defJson.set(def, (json = JSON.stringify(def)));
+    return json;
   }
 
   /** "Run now" from the API, the CLI or the UI: 202 with the run id, or why not. */

@@ -83,12 +83,14 @@ export interface TimerRow {
 }
 
 interface OpenRun {
+  state: 'running' | 'waiting';
   queued: boolean;
   dry: boolean;
   started_at: number;
 }
 
-const OPEN_STATES: readonly RunState[] = ['running', 'waiting'];
+/** What a step's row records as it moves; a field left out keeps its value. */
+type StepFields = { state?: StepState; output?: unknown; error?: string | null; ref?: string | null; finished_at?: number | null };
 const RECENT_MS = 60_000;
 
 /** Runs kept per workflow; older finished ones are pruned. */
@@ -163,7 +165,8 @@ export class WorkflowStore {
     this.q(
       'INSERT INTO workflow_runs (id, workflow_id, state, queued, dry_run, trigger, definition, started_at, finished_at, error) VALUES (@id, @workflow_id, @state, @queued, @dry_run, @trigger, @definition, @started_at, @finished_at, @error)',
     ).run(row);
-    if (OPEN_STATES.includes(row.state)) open.set(row.id, { queued: row.queued === 1, dry: row.dry_run === 1, started_at: row.started_at });
+    if (row.state === 'running' || row.state === 'waiting')
+      open.set(row.id, { state: row.state, queued: row.queued === 1, dry: row.dry_run === 1, started_at: row.started_at });
     if (row.dry_run === 0) starts.push(row.started_at);
   }
   /** Undoes insertRun's bookkeeping when the run's row did not reach the disk after all. */
@@ -179,6 +182,10 @@ export class WorkflowStore {
   /** A run's state alone (a run's row carries its whole definition; most checks need only this). */
   runState(id: string): RunState | undefined {
     return (this.q('SELECT state FROM workflow_runs WHERE id = ?').get(id) as { state: RunState } | undefined)?.state;
+  }
+  /** An open run's state from memory (no query); undefined once it ended, was cancelled or never was. */
+  openState(workflowId: string, id: string): 'running' | 'waiting' | undefined {
+    return this.openIndex().get(workflowId)?.get(id)?.state;
   }
   openRuns(workflowId?: string): RunRow[] {
     return (
@@ -222,7 +229,7 @@ export class WorkflowStore {
       const r = open.get(id);
       if (!r) continue;
       if (final) open.delete(id);
-      else r.queued = false;
+      else ((r.queued = false), (r.state = state as OpenRun['state']));
       return;
     }
   }
@@ -255,11 +262,10 @@ export class WorkflowStore {
   private openIndex(): Map<string, Map<string, OpenRun>> {
     if (!this.open) {
       this.open = new Map();
-      for (const r of this.q("SELECT id, workflow_id, queued, dry_run, started_at FROM workflow_runs WHERE state IN ('running', 'waiting')").all() as Pick<
-        RunRow,
-        'id' | 'workflow_id' | 'queued' | 'dry_run' | 'started_at'
-      >[])
-        this.openOf(r.workflow_id).set(r.id, { queued: r.queued === 1, dry: r.dry_run === 1, started_at: r.started_at });
+      for (const r of this.q(
+        "SELECT id, workflow_id, state, queued, dry_run, started_at FROM workflow_runs WHERE state IN ('running', 'waiting')",
+      ).all() as Pick<RunRow, 'id' | 'workflow_id' | 'state' | 'queued' | 'dry_run' | 'started_at'>[])
+        this.openOf(r.workflow_id).set(r.id, { state: r.state as OpenRun['state'], queued: r.queued === 1, dry: r.dry_run === 1, started_at: r.started_at });
     }
     return this.open;
   }
@@ -284,40 +290,61 @@ export class WorkflowStore {
   }
   startStep(runId: string, path: string, kind: string, now: number, state: StepState = 'running'): StepRow {
     return this.transaction(() => {
-      const seq = (this.q('SELECT COALESCE(MAX(seq), -1) + 1 AS n FROM workflow_steps WHERE run_id = ?').get(runId) as { n: number }).n;
-      this.q('INSERT INTO workflow_steps (run_id, path, seq, kind, state, started_at) VALUES (?, ?, ?, ?, ?, ?)').run(runId, path, seq, kind, state, now);
+      this.insertStep(runId, path, kind, now, { state, finished_at: null });
       return this.step(runId, path)!;
     });
   }
-  /** Writes a step's final row, whether or not it was written down before (an action's row is written once, after the gate answered). */
+  /** A step's first row, numbered after the run's others, in one statement. */
+  private insertStep(runId: string, path: string, kind: string, startedAt: number, fields: StepFields & { state: StepState }): void {
+    this.q(
+      `INSERT INTO workflow_steps (run_id, path, seq, kind, state, started_at, finished_at, output, error, ref)
+        SELECT ?, ?, COALESCE(MAX(seq), -1) + 1, ?, ?, ?, ?, ?, ?, ? FROM workflow_steps WHERE run_id = ?`,
+    ).run(
+      runId,
+      path,
+      kind,
+      fields.state,
+      startedAt,
+      fields.finished_at ?? null,
+      fields.output === undefined ? null : JSON.stringify(fields.output),
+      fields.error ?? null,
+      fields.ref ?? null,
+      runId,
+    );
+  }
+  /**
+   * Writes a step's final row, whether or not it was written down before (an action's row is
+   * written once, after the gate answered). `absent`: the caller knows there is no row yet (the
+   * first pass of a run this process started), so none is looked for.
+   */
   finishStep(
     runId: string,
     path: string,
     kind: string,
     startedAt: number,
-    fields: { state: StepState; output?: unknown; error?: string | null; ref?: string | null; finished_at: number | null },
+    fields: StepFields & { state: StepState; finished_at: number | null },
+    absent = false,
   ): void {
-    if (!this.step(runId, path)) this.startStep(runId, path, kind, startedAt, fields.state);
-    this.updateStep(runId, path, fields);
+    const cur = absent ? undefined : this.step(runId, path);
+    if (cur) this.writeStep(cur, fields);
+    else this.insertStep(runId, path, kind, startedAt, fields);
   }
-  updateStep(
-    runId: string,
-    path: string,
-    fields: { state?: StepState; output?: unknown; error?: string | null; ref?: string | null; finished_at?: number | null },
-  ): void {
+  updateStep(runId: string, path: string, fields: StepFields): void {
     this.transaction(() => {
       const cur = this.step(runId, path);
-      if (!cur) return;
-      this.q('UPDATE workflow_steps SET state = ?, output = ?, error = ?, ref = ?, finished_at = ? WHERE run_id = ? AND path = ?').run(
-        fields.state ?? cur.state,
-        fields.output === undefined ? cur.output : JSON.stringify(fields.output),
-        fields.error === undefined ? cur.error : fields.error,
-        fields.ref === undefined ? cur.ref : fields.ref,
-        fields.finished_at === undefined ? cur.finished_at : fields.finished_at,
-        runId,
-        path,
-      );
+      if (cur) this.writeStep(cur, fields);
     });
+  }
+  private writeStep(cur: StepRow, fields: StepFields): void {
+    this.q('UPDATE workflow_steps SET state = ?, output = ?, error = ?, ref = ?, finished_at = ? WHERE run_id = ? AND path = ?').run(
+      fields.state ?? cur.state,
+      fields.output === undefined ? cur.output : JSON.stringify(fields.output),
+      fields.error === undefined ? cur.error : fields.error,
+      fields.ref === undefined ? cur.ref : fields.ref,
+      fields.finished_at === undefined ? cur.finished_at : fields.finished_at,
+      cur.run_id,
+      cur.path,
+    );
   }
 
   // ---- timers ------------------------------------------------------------------------------
