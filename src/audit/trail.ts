@@ -4,7 +4,8 @@ import { commitsFor, type CommitGroup } from '../store/commits.js';
 import type { EventBus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import { isoTime } from '../core/clock.js';
-import { GENESIS_HASH, entryHash, type AuditEntry, type Origin } from './entry.js';
+import { GENESIS_HASH, entryHash, entryHashOf, type AuditEntry, type Origin } from './entry.js';
+import { canonicalJson } from '../core/canonical-json.js';
 
 declare module '../core/bus.js' {
   interface HubEvents {
@@ -79,8 +80,9 @@ export class AuditTrail {
       data: input.data ?? {},
       prev_hash: last?.hash ?? GENESIS_HASH,
     };
-    const entry: AuditEntry = { ...base, hash: entryHash(base) };
-    this.insert.run({ ...entry, data: JSON.stringify(entry.data) });
+    const data = canonicalJson(base.data);
+    const entry: AuditEntry = { ...base, hash: entryHashOf(base, data) };
+    this.insert.run({ ...entry, data });
     this.setHead.run(entry.seq, entry.hash);
     for (const hook of this.hooks) hook(entry);
     return entry;
