@@ -26,4 +26,16 @@ export default tseslint.config(
       'no-duplicate-imports': 'off',
     },
   },
+  {
+    // The twilio library is loaded on first use (src/channels/twilio/lib.ts): a value import
+    // anywhere else would load it, and compile it, at every start of every hub.
+    files: ['src/**/*.ts'],
+    ignores: ['src/channels/twilio/lib.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'twilio', message: 'use twilioLib() from src/channels/twilio/lib.ts (loaded on first use)', allowTypeImports: true }] },
+      ],
+    },
+  },
 );

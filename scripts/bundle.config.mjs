@@ -10,7 +10,7 @@ export default defineConfig({
   platform: 'node',
   // Native addons, packages that find files next to themselves at run time, and the logger
   // (whose optional transports run in worker threads by file name) stay in node_modules;
-  // node-llama-cpp (native, and loaded only when a model is used) too.
+  // node-llama-cpp (native, and loaded only when a model is used) and twilio (only with telephony) too.
   external: [
     /^node:/,
     'better-sqlite3',
@@ -20,6 +20,8 @@ export default defineConfig({
     'pino',
     'pino-pretty',
     'node-llama-cpp',
+    // Loaded on first use, synchronously, by src/channels/twilio/lib.ts (a hub without telephony never does).
+    'twilio',
     /^aedes-persistence(\/.*)?$/,
   ],
   output: {

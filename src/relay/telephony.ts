@@ -1,10 +1,10 @@
-import twilio from 'twilio';
 import type { Logger } from '../core/logger.js';
 import type { ComponentHealth, Service } from '../core/lifecycle.js';
 import { errorMessage } from '../core/errors.js';
 import { randomToken } from '../core/ids.js';
 import type { Settings } from '../config/schema.js';
-import { RootedRequestClient, twilioErrorText } from '../channels/twilio/client.js';
+import { rootedRequestClient, twilioErrorText } from '../channels/twilio/client.js';
+import { twilioLib } from '../channels/twilio/lib.js';
 import { EMPTY_TWIML, twilioParamsSchema, type TwilioParams } from '../channels/twilio/hooks.js';
 import { ask, sayAndHangUp } from '../channels/twilio/twiml.js';
 import { classify, outcomeOfStatus } from '../checkins/model.js';
@@ -88,7 +88,7 @@ export class RelayTelephony implements Service {
     if (!synced) return refused('this relay has no Twilio settings for that hub yet');
     const profile = synced.profile;
     const publicUrl = `${this.s.public_url.replace(/\/+$/, '')}${url}`;
-    if (!signature || !twilio.validateRequest(profile.auth_token, signature, publicUrl, body)) {
+    if (!signature || !twilioLib().validateRequest(profile.auth_token, signature, publicUrl, body)) {
       this.log.warn({ hub_id: hubId, path: url.split('?')[0] }, 'Twilio webhook refused at the relay: the signature does not match');
       return refused('X-Twilio-Signature does not match this URL and body');
     }
@@ -176,7 +176,7 @@ export class RelayTelephony implements Service {
   }
 
   private async sms(profile: TelephonyProfile, people: Person[], text: string): Promise<FallbackRecord['escalated_to']> {
-    const client = twilio(profile.account_sid, profile.auth_token, { httpClient: new RootedRequestClient(this.s.twilio_api_root), autoRetry: false });
+    const client = twilioLib()(profile.account_sid, profile.auth_token, { httpClient: rootedRequestClient(this.s.twilio_api_root), autoRetry: false });
     const out: FallbackRecord['escalated_to'] = [];
     for (const person of people) {
       try {

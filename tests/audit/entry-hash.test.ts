@@ -5,7 +5,16 @@ import { canonicalJson } from '../../src/core/canonical-json.js';
 describe('an audit entry hash from its canonical data', () => {
   it('is the hash of the canonical JSON of the whole entry', () => {
     const entries = [
-      { seq: 1, at: '2026-12-04T18:00:00.000Z', actor: 'system', origin: 'system' as const, kind: 'hub.started', subject: null, data: {}, prev_hash: '0'.repeat(64) },
+      {
+        seq: 1,
+        at: '2026-12-04T18:00:00.000Z',
+        actor: 'system',
+        origin: 'system' as const,
+        kind: 'hub.started',
+        subject: null,
+        data: {},
+        prev_hash: '0'.repeat(64),
+      },
       {
         seq: 42,
         at: '2026-12-04T18:00:00.001Z',

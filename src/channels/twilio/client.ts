@@ -1,19 +1,24 @@
-import twilio from 'twilio';
+import type twilio from 'twilio';
 import type { Settings } from '../../config/schema.js';
+import { twilioLib } from './lib.js';
 
 type Base = InstanceType<typeof twilio.RequestClient>;
+let Rooted: (new (root: string) => Base) | undefined;
 
 /**
  * twilio-node has no base-URL option: this `httpClient` rewrites `https://<x>.twilio.com/…` to
  * `twilio.api_root` (a fake on loopback in tests, or a proxy). With the default api_root it
- * changes nothing.
+ * changes nothing. The class is made on first use, as the library is loaded then (./lib.ts).
  */
-export class RootedRequestClient extends twilio.RequestClient {
-  constructor(private readonly root: string) {
-    super({ timeout: 15_000 });
-  }
+export function rootedRequestClient(root: string): Base {
+  Rooted ??= class extends twilioLib().RequestClient {
+    constructor(private readonly root: string) {
+      super({ timeout: 15_000 });
+    }
 
-  override request: Base['request'] = (opts) => super.request({ ...opts, uri: rewrite(opts.uri, this.root) });
+    override request: Base['request'] = (opts) => super.request({ ...opts, uri: rewrite(opts.uri, this.root) });
+  };
+  return new Rooted(root);
 }
 
 export function rewrite(uri: string, root: string): string {
@@ -27,7 +32,7 @@ export type TwilioClient = ReturnType<typeof twilio>;
 /** A client for the saved settings, or undefined when Twilio is not configured. */
 export function twilioClient(s: Settings['twilio']): TwilioClient | undefined {
   if (!s.account_sid || !s.auth_token) return undefined;
-  return twilio(s.account_sid, s.auth_token, { httpClient: new RootedRequestClient(s.api_root), autoRetry: false });
+  return twilioLib()(s.account_sid, s.auth_token, { httpClient: rootedRequestClient(s.api_root), autoRetry: false });
 }
 
 /** Twilio's own words for a failed REST call (the library's RestException), for people. */

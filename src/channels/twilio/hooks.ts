@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import twilio from 'twilio';
 import type { HubContext } from '../../part/context.js';
 import type { Logger } from '../../core/logger.js';
 import { errorMessage } from '../../core/errors.js';
+import { twilioLib } from './lib.js';
 
 export const HOOKS_PREFIX = '/hooks/twilio';
 
@@ -119,7 +119,7 @@ export class TwilioHooks {
     const s = this.ctx.settings.get().twilio;
     if (!s.auth_token || !s.public_url || !signature) return false;
     const url = `${s.public_url.replace(/\/+$/, '')}${path}`;
-    return twilio.validateRequest(s.auth_token, signature, url, body);
+    return twilioLib().validateRequest(s.auth_token, signature, url, body);
   }
 
   private prune(now: number): void {

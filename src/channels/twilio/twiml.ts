@@ -1,11 +1,12 @@
-import twilio from 'twilio';
+import type twilio from 'twilio';
+import { twilioLib } from './lib.js';
 
 type Voice = InstanceType<typeof twilio.twiml.VoiceResponse>;
 type SayLanguage = Parameters<Voice['say']>[0] extends infer A ? (A extends { language?: infer L } ? L : never) : never;
 
 /** A spoken reply built with the library's VoiceResponse: say each line, then hang up. */
 export function sayAndHangUp(lines: string[], language = 'en-GB'): string {
-  const r = new twilio.twiml.VoiceResponse();
+  const r = new (twilioLib().twiml.VoiceResponse)();
   for (const line of lines) r.say({ language: language as SayLanguage }, line);
   r.hangup();
   return r.toString();
@@ -16,7 +17,7 @@ export function sayAndHangUp(lines: string[], language = 'en-GB'): string {
  * also when nothing was heard (actionOnEmptyResult), so silence is a result like any other.
  */
 export function ask(lines: string[], action: string, language = 'en-GB', hints?: string): string {
-  const r = new twilio.twiml.VoiceResponse();
+  const r = new (twilioLib().twiml.VoiceResponse)();
   const g = r.gather({
     input: ['speech', 'dtmf'],
     numDigits: 1,
