@@ -9,7 +9,7 @@
 // NODE_RED_DIR to reuse an install); if that fails the output says so.
 // Run after `npm run build` (it starts bin/hearth.js): node bench/workflows.bench.mjs  (prints one JSON object)
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,7 +84,22 @@ async function armed(device, inTopic, outTopic, what, ms = 60_000) {
  * k-th command with the k-th change (commands of one rule carry no id; none is dropped when the
  * system keeps up, and order holds to within a few at these rates).
  */
-async function measure(device, inTopic, outTopic) {
+/** A process's CPU time so far (user + system), in ms, from /proc (Linux); NaN elsewhere. */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * `pids`: the rule's process and the broker's (the hub's). Each run reports their CPU time per
+ * change: for Hearth both are the hub; for Node-RED and the forwarder the broker's share of the
+ * hub is theirs too, as their messages pass through it.
+ */
+async function measure(device, inTopic, outTopic, pids) {
   const sentAt = [];
   const lat = [];
   let got = 0;
@@ -98,6 +113,7 @@ async function measure(device, inTopic, outTopic) {
     sentAt.length = 0;
     lat.length = 0;
     got = 0;
+    const cpu0 = { rule: cpuMs(pids.rule), broker: cpuMs(pids.broker) };
     const total = await paced(rate, seconds, (i) => {
       sentAt.push(performance.now());
       device.publish(inTopic, String((i + 1_000_000 * Math.random()) | 0));
@@ -107,13 +123,18 @@ async function measure(device, inTopic, outTopic) {
     while (got < total && performance.now() < deadline) await sleep(10);
     const served = got >= total;
     const received = got;
+    const perChange = (pid, from) => r3(((cpuMs(pid) - from) * 1000) / total); // µs
+    const cpu =
+      pids.rule === pids.broker
+        ? { us_per_change: perChange(pids.rule, cpu0.rule) }
+        : { us_per_change: perChange(pids.rule, cpu0.rule), broker_us_per_change: perChange(pids.broker, cpu0.broker) };
     // Stragglers (a backlog still draining) must not count in the next step: wait until 500 ms pass without a command (at most 15 s).
     for (let last = got, quietSince = performance.now(), until = quietSince + 15_000; performance.now() - quietSince < 500 && performance.now() < until;) {
       await sleep(50);
       if (got !== last) ((last = got), (quietSince = performance.now()));
     }
     const s = sorted(lat); // late commands too: their latency is what a user waited
-    return { rate, sent: total, received, served, p50: r3(pct(s, 50)), p99: r3(pct(s, 99)), ...(got > received ? { late: got - received } : {}) };
+    return { rate, sent: total, received, served, p50: r3(pct(s, 50)), p99: r3(pct(s, 99)), cpu, ...(got > received ? { late: got - received } : {}) };
   };
   // Warm-up, the same for every system and not counted: the first seconds of load pay for JIT
   // compilation and first allocations, which a hub that runs for years pays once.
@@ -289,7 +310,7 @@ try {
     if (topic === 'bench/out/set') device.publish('bench/out/state', payload.toString());
   });
   await armed(device, 'bench/in/state', 'bench/out/set', 'Hearth');
-  sideBySide.hearth = await measure(device, 'bench/in/state', 'bench/out/set');
+  sideBySide.hearth = await measure(device, 'bench/in/state', 'bench/out/set', { rule: hearthProc.p.pid, broker: hearthProc.p.pid });
   if (process.env.WF_BENCH_DEBUG) {
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(join(hearthProc.dir, 'data', 'hearth.db'), { readonly: true });
@@ -305,7 +326,7 @@ try {
     const nr = await startNodeRed(mqttPort);
     procs.push(nr);
     await armed(device, 'bench/nr/in', 'bench/nr/out/set', `Node-RED (${nr.output()})`);
-    sideBySide.nodeRed = await measure(device, 'bench/nr/in', 'bench/nr/out/set');
+    sideBySide.nodeRed = await measure(device, 'bench/nr/in', 'bench/nr/out/set', { rule: nr.p.pid, broker: hearthProc.p.pid });
     await nr.stop();
   } catch (err) {
     sideBySide.nodeRedError = `Node-RED ${NODE_RED_VERSION} could not be installed or started: ${String(err.message ?? err).slice(0, 300)}`;
@@ -324,7 +345,7 @@ try {
   );
   procs.push(fwd);
   await armed(device, 'bench/fwd/in', 'bench/fwd/out', 'the bare forwarder');
-  sideBySide.bare = await measure(device, 'bench/fwd/in', 'bench/fwd/out');
+  sideBySide.bare = await measure(device, 'bench/fwd/in', 'bench/fwd/out', { rule: fwd.p.pid, broker: hearthProc.p.pid });
 } catch (err) {
   if (!err.onlyHearth) throw err;
 } finally {
@@ -356,6 +377,20 @@ if (ONLY_HEARTH) {
       unit: 'ms',
       ...(base ? { baseline: { ...base, value: nodeRed.paced.p99 } } : {}),
       note: `target: at or below Node-RED's; bare mqtt.js forwarder p99 ${bare.paced.p99} ms${nodeRed ? `; Node-RED ${nodeRed.paced.received}/${nodeRed.paced.sent}` : ''}`,
+    },
+    {
+      metric: `CPU time per change at ${RATE}/s: the rule's process, with the broker's share`,
+      value: hearth.paced.cpu.us_per_change,
+      unit: 'µs',
+      ...(nodeRed
+        ? {
+            baseline: {
+              label: `Node-RED ${NODE_RED_VERSION} + the broker for its messages`,
+              value: r3(nodeRed.paced.cpu.us_per_change + nodeRed.paced.cpu.broker_us_per_change),
+            },
+          }
+        : {}),
+      note: `from /proc over the ${SECONDS}-s run; Hearth's process is also the broker (its trail, gate, registry and history included)${nodeRed ? `; Node-RED ${nodeRed.paced.cpu.us_per_change} µs in its own process + ${nodeRed.paced.cpu.broker_us_per_change} µs in the hub's broker` : ''}; bare forwarder ${bare.paced.cpu.us_per_change} + ${bare.paced.cpu.broker_us_per_change} µs`,
     },
     {
       metric: 'saturation: highest offered rate with every change answered by its command',
