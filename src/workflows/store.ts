@@ -179,10 +179,6 @@ export class WorkflowStore {
   run(id: string): RunRow | undefined {
     return this.q('SELECT * FROM workflow_runs WHERE id = ?').get(id) as RunRow | undefined;
   }
-  /** A run's state alone (a run's row carries its whole definition; most checks need only this). */
-  runState(id: string): RunState | undefined {
-    return (this.q('SELECT state FROM workflow_runs WHERE id = ?').get(id) as { state: RunState } | undefined)?.state;
-  }
   /** An open run's state from memory (no query); undefined once it ended, was cancelled or never was. */
   openState(workflowId: string, id: string): 'running' | 'waiting' | undefined {
     return this.openIndex().get(workflowId)?.get(id)?.state;
