@@ -4,6 +4,7 @@ import type { ComponentHealth, Service } from '../core/lifecycle.js';
 import type { Entity } from '../devices/model.js';
 import type { NotificationRouter } from './router.js';
 import { stateWords } from '../intents/answer.js';
+import { errorMessage } from '../core/errors.js';
 
 /** The registry as the alerts read it (EntityRegistry fits). */
 export type EntitySource = Pick<EntityRegistry, 'list' | 'get'>;
@@ -63,6 +64,20 @@ export class HomeAlerts implements Service {
     this.timer = undefined;
   }
 
+  /**
+   * An alert's write (or close) in the turn's group commit: a Zigbee coordinator that restarts
+   * takes fifty devices away and brings them back at once, and a commit of its own for each
+   * (an fsync on the event loop, ~10–30 ms on an SD card) stalled the hub for the whole burst.
+   * Nobody waits for these; an alert that could not be written is logged and tried again on the
+   * next check (`key`: its mark in `alerted`).
+   */
+  private later(write: Promise<unknown>, key?: string): void {
+    write.catch((err: unknown) => {
+      if (key) this.alerted.delete(key);
+      this.ctx.log.warn({ part: 'notify', err: errorMessage(err) }, 'an alert could not be written');
+    });
+  }
+
   private forget(id: string): void {
     this.openSince.delete(id);
     this.downSince.delete(id);
@@ -73,13 +88,13 @@ export class HomeAlerts implements Service {
     if (!e.available || e.state === 'unavailable') {
       if (!this.downSince.has(e.id)) this.downSince.set(e.id, now);
     } else if (this.downSince.delete(e.id) && this.alerted.delete(`unavailable:${e.id}`)) {
-      this.router.close(`alert:unavailable:${e.id}`, `${e.name} is back.`);
+      this.later(this.router.closeLater(`alert:unavailable:${e.id}`, `${e.name} is back.`));
     }
     if (isWatchedDoor(e) && e.available) {
       if (isOpen(e)) {
         if (!this.openSince.has(e.id)) this.openSince.set(e.id, now);
       } else if (this.openSince.delete(e.id) && this.alerted.delete(`door:${e.id}`)) {
-        this.router.close(`alert:door_open:${e.id}`, `Closed now.`);
+        this.later(this.router.closeLater(`alert:door_open:${e.id}`, `Closed now.`));
       }
     }
   }
@@ -94,34 +109,40 @@ export class HomeAlerts implements Service {
       const name = e?.name ?? id;
       this.alerted.add(`door:${id}`);
       const minutes = Math.max(1, Math.round((now - since) / 60_000));
-      this.router.notify({
-        kind: 'alert.door_open',
-        severity: 'warning',
-        text: `The ${lower(name)} has been open for ${minutes} minute${minutes === 1 ? '' : 's'}.`,
-        subject: `alert:door_open:${id}`,
-        dedup_key: `door_open:${id}`,
-        audience: { roles: s.alert_roles },
-        actions:
-          e?.domain === 'cover'
-            ? [
-                { kind: 'action', label: 'Close it', action: { entity_id: id, operation: 'close_cover', params: {} } },
-                { kind: 'ack', label: 'Leave it' },
-              ]
-            : [{ kind: 'ack', label: 'OK' }],
-      });
+      this.later(
+        this.router.notifyLater({
+          kind: 'alert.door_open',
+          severity: 'warning',
+          text: `The ${lower(name)} has been open for ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+          subject: `alert:door_open:${id}`,
+          dedup_key: `door_open:${id}`,
+          audience: { roles: s.alert_roles },
+          actions:
+            e?.domain === 'cover'
+              ? [
+                  { kind: 'action', label: 'Close it', action: { entity_id: id, operation: 'close_cover', params: {} } },
+                  { kind: 'ack', label: 'Leave it' },
+                ]
+              : [{ kind: 'ack', label: 'OK' }],
+        }),
+        `door:${id}`,
+      );
     }
     for (const [id, since] of this.downSince) {
       if (now - since < s.unavailable_minutes * 60_000 || this.alerted.has(`unavailable:${id}`)) continue;
       const e = this.entities?.get(id);
       this.alerted.add(`unavailable:${id}`);
-      this.router.notify({
-        kind: 'alert.device_unavailable',
-        severity: 'warning',
-        text: `${e?.name ?? id} is ${e ? stateWords(e) : 'not responding'}.`,
-        subject: `alert:unavailable:${id}`,
-        dedup_key: `unavailable:${id}`,
-        audience: { roles: s.alert_roles },
-      });
+      this.later(
+        this.router.notifyLater({
+          kind: 'alert.device_unavailable',
+          severity: 'warning',
+          text: `${e?.name ?? id} is ${e ? stateWords(e) : 'not responding'}.`,
+          subject: `alert:unavailable:${id}`,
+          dedup_key: `unavailable:${id}`,
+          audience: { roles: s.alert_roles },
+        }),
+        `unavailable:${id}`,
+      );
     }
     this.checkHealth(now, s.unavailable_minutes);
     if (this.alerted.size > 10_000) this.alerted.clear(); // bounded; at worst an alert repeats
@@ -142,20 +163,23 @@ export class HomeAlerts implements Service {
       if (name === 'notify' || name.startsWith('notify-')) continue;
       const bad = c.status === 'degraded' || c.status === 'down';
       if (!bad) {
-        if (this.badSince.delete(name) && this.alerted.delete(`health:${name}`)) this.router.close(`alert:health:${name}`, 'Recovered.');
+        if (this.badSince.delete(name) && this.alerted.delete(`health:${name}`)) this.later(this.router.closeLater(`alert:health:${name}`, 'Recovered.'));
         continue;
       }
       if (!this.badSince.has(name)) this.badSince.set(name, now);
       if (now - this.badSince.get(name)! < minutes * 60_000 || this.alerted.has(`health:${name}`)) continue;
       this.alerted.add(`health:${name}`);
-      this.router.notify({
-        kind: 'alert.health',
-        severity: c.status === 'down' ? 'urgent' : 'warning',
-        text: `Hub health: ${name} is ${c.status} (${c.detail.slice(0, 300)}).`,
-        subject: `alert:health:${name}`,
-        dedup_key: `health:${name}`,
-        audience: { roles: ['owner'] },
-      });
+      this.later(
+        this.router.notifyLater({
+          kind: 'alert.health',
+          severity: c.status === 'down' ? 'urgent' : 'warning',
+          text: `Hub health: ${name} is ${c.status} (${c.detail.slice(0, 300)}).`,
+          subject: `alert:health:${name}`,
+          dedup_key: `health:${name}`,
+          audience: { roles: ['owner'] },
+        }),
+        `health:${name}`,
+      );
     }
   }
 }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { commitsFor } from '../../src/store/commits.js';
 import { addMember, pair, registryOf, startTgHub, waitMessage, type TgHub } from '../telegram/support.js';
 
 describe('home alerts', () => {
@@ -38,6 +39,38 @@ describe('home alerts', () => {
     await waitMessage(h.tg, 981, /Porch light is not responding/);
     reg.setAvailable('light.porch', true);
     await h.tg.waitFor(() => h!.router.list().find((n) => n.kind === 'alert.device_unavailable' && n.state === 'closed'), 'alert closed');
+  });
+});
+
+describe('a burst of alerts', () => {
+  let h: TgHub | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('forty devices gone and back at once (a Zigbee coordinator restarting): forty alerts and forty closes in a few commits, not eighty', async () => {
+    h = await startTgHub({ settings: { notify: { unavailable_minutes: 0 } } });
+    const reg = registryOf(h.t);
+    const ids = Array.from({ length: 40 }, (_, i) => `light.bulb_${i}`);
+    for (const id of ids) reg.upsert({ id, name: `Bulb ${id.slice(11)}`, domain: 'light', state: 'off', source: 'test' });
+    const commits = commitsFor(h.t.hub.ctx.store.db).stats;
+    const alerts = () => h!.router.list().filter((n) => n.kind === 'alert.device_unavailable');
+    const before = commits.commits;
+    for (const id of ids) reg.setAvailable(id, false);
+    await h.tg.waitFor(() => alerts().length === 40 || undefined, 'forty alerts');
+    const down = commits.commits - before;
+    for (const id of ids) reg.setAvailable(id, true);
+    await h.tg.waitFor(() => alerts().every((n) => n.state === 'closed') || undefined, 'forty closes');
+    const back = commits.commits - before - down;
+    // Each alert used to commit on its own, with its fsync on the event loop: 40 and 40.
+    expect(down).toBeLessThanOrEqual(5);
+    expect(back).toBeLessThanOrEqual(5);
+    expect(
+      alerts()
+        .map((n) => n.text)
+        .sort(),
+    ).toContain('Bulb 7 is not responding.');
   });
 });
 
