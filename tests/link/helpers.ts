@@ -7,6 +7,11 @@ import { readFileSync } from 'node:fs';
 import type { LinkService } from '../../src/link/service.js';
 import type { TestHub } from '../helpers/hub.js';
 import type { Mosquitto, Pki } from '../helpers/mosquitto.js';
+import { parseSettings } from '../../src/config/load.js';
+import type { Settings } from '../../src/config/schema.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { Relay } from '../../src/relay/index.js';
+import { waitFor } from '../helpers/mosquitto.js';
 
 export const tmp = (prefix: string): string => mkdtempSync(join(tmpdir(), prefix));
 
@@ -54,4 +59,33 @@ export function ed25519(): { privateKey: KeyObject; publicKey: KeyObject; public
 /** The `link` settings for a hub on the test broker. */
 export function linkSettings(broker: Mosquitto, pki: Pki, hubId: string, password: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { url: broker.url, hub_id: hubId, username: hubId, password, ca: pki.caCert, reconnect_min_ms: 200, reconnect_max_ms: 1000, ...extra };
+}
+
+/**
+ * A relay's settings on a test broker: its MQTT login (`relay`), the test CA, loopback, and HTTPS
+ * with the test server certificate on a free port, unless `extra` says otherwise (`tls_cert:
+ * undefined` for plain HTTP, as Twilio's fake calls it).
+ */
+export function relaySettings(broker: Mosquitto, pki: Pki, password: string, extra: Record<string, unknown>): Settings {
+  return parseSettings({
+    relay: {
+      broker_url: broker.url,
+      username: 'relay',
+      password,
+      ca: pki.caCert,
+      host: '127.0.0.1',
+      port: 0,
+      tls_cert: pki.serverCert,
+      tls_key: pki.serverKey,
+      ...extra,
+    },
+  });
+}
+
+/** A relay in this process on `settings`, started and online at its broker. */
+export async function startRelay(settings: Settings): Promise<Relay> {
+  const relay = await Relay.create(settings, silentLogger());
+  await relay.start();
+  await waitFor(() => relay.broker.online, 'the relay online at its broker');
+  return relay;
 }

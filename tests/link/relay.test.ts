@@ -8,13 +8,12 @@ import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { api, OWNER, setupOwner } from '../members/helpers.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { parseSettings } from '../../src/config/load.js';
 import { Relay } from '../../src/relay/index.js';
 import { commitsFor } from '../../src/store/commits.js';
 import { hashToken } from '../../src/relay/accounts.js';
 import { signBody } from '../../src/link/messages.js';
 import type { UpMessage } from '../../src/link/messages.js';
-import { connectClient, ed25519, linkOf, linkSettings, tmp } from './helpers.js';
+import { connectClient, ed25519, linkOf, linkSettings, relaySettings, tmp } from './helpers.js';
 
 const ENGINEER_TOKEN = 'engineer-token-0123456789';
 const SERVICE_TOKEN = 'service-token-0123456789';
@@ -33,27 +32,17 @@ describe('relay, down commands, RPC and the support tunnel through a real mosqui
   let raw: MqttClient;
   const handled: Record<string, UpMessage[]> = { r1: [], r2: [] };
 
-  const relaySettings = (instance: string, rpcTimeoutMs: number) =>
-    parseSettings({
-      relay: {
-        broker_url: broker.url,
-        username: 'relay',
-        password: users.relay,
-        ca: pki.caCert,
-        instance_id: instance,
-        shared_group: 'g1',
-        host: '127.0.0.1',
-        port: 0,
-        tls_cert: pki.serverCert,
-        tls_key: pki.serverKey,
-        signing_key: keys.privatePem,
-        state_file: join(dir, 'relay-state.db'),
-        rpc_timeout_ms: rpcTimeoutMs,
-        accounts: [
-          { id: 'eve', name: 'Eve Engineer', role: 'engineer', token_sha256: hashToken(ENGINEER_TOKEN) },
-          { id: 'svc', name: 'Telephony', role: 'service', token_sha256: hashToken(SERVICE_TOKEN) },
-        ],
-      },
+  const settingsOf = (instance: string, rpcTimeoutMs: number) =>
+    relaySettings(broker, pki, users.relay, {
+      instance_id: instance,
+      shared_group: 'g1',
+      signing_key: keys.privatePem,
+      state_file: join(dir, 'relay-state.db'),
+      rpc_timeout_ms: rpcTimeoutMs,
+      accounts: [
+        { id: 'eve', name: 'Eve Engineer', role: 'engineer', token_sha256: hashToken(ENGINEER_TOKEN) },
+        { id: 'svc', name: 'Telephony', role: 'service', token_sha256: hashToken(SERVICE_TOKEN) },
+      ],
     });
 
   /** The relay's HTTPS API, checked against the test CA. */
@@ -83,8 +72,8 @@ describe('relay, down commands, RPC and the support tunnel through a real mosqui
     pki = makePki(join(dir, 'pki'));
     broker = await Mosquitto.start({ dir: join(dir, 'broker'), pki, users });
     // Relays first, so their persistent shared-subscription sessions see the hub's first entry.
-    relay1 = await Relay.create(relaySettings('r1', 120_000), silentLogger());
-    relay2 = await Relay.create(relaySettings('r2', 1500), silentLogger());
+    relay1 = await Relay.create(settingsOf('r1', 120_000), silentLogger());
+    relay2 = await Relay.create(settingsOf('r2', 1500), silentLogger());
     relay1.broker.onUp((m) => handled.r1!.push(m));
     relay2.broker.onUp((m) => handled.r2!.push(m));
     await relay1.start();

@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import { makePki, Mosquitto, waitFor, type Pki } from '../helpers/mosquitto.js';
 import { runCli, startTestHub, type TestHub } from '../helpers/hub.js';
 import { api, setupOwner } from '../members/helpers.js';
-import { silentLogger } from '../../src/core/logger.js';
-import { parseSettings } from '../../src/config/load.js';
-import { Relay } from '../../src/relay/index.js';
-import { linkSettings, tmp } from '../link/helpers.js';
+import type { Relay } from '../../src/relay/index.js';
+import { linkSettings, relaySettings, startRelay, tmp } from '../link/helpers.js';
 
 const PASS = 'a long backup passphrase for the relay copy';
 
@@ -24,26 +22,13 @@ describe("the relay's copy of a backup, restored after the data directory is gon
     dir = tmp('hearth-relay-backup-');
     pki = makePki(join(dir, 'pki'));
     broker = await Mosquitto.start({ dir: join(dir, 'broker'), pki, users });
-    relay = await Relay.create(
-      parseSettings({
-        relay: {
-          broker_url: broker.url,
-          username: 'relay',
-          password: users.relay,
-          ca: pki.caCert,
-          instance_id: 'bk',
-          host: '127.0.0.1',
-          port: 0,
-          tls_cert: pki.serverCert,
-          tls_key: pki.serverKey,
-          state_file: join(dir, 'relay.db'),
-          backups_keep: 2,
-        },
+    relay = await startRelay(
+      relaySettings(broker, pki, users.relay, {
+        instance_id: 'bk',
+        state_file: join(dir, 'relay.db'),
+        backups_keep: 2,
       }),
-      silentLogger(),
     );
-    await relay.start();
-    await waitFor(() => relay.broker.online, 'relay online');
   }, 60_000);
 
   afterAll(async () => {

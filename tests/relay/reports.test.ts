@@ -5,12 +5,10 @@ import { join } from 'node:path';
 import { makePki, Mosquitto, waitFor, type Pki } from '../helpers/mosquitto.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { api, setupOwner } from '../members/helpers.js';
-import { silentLogger } from '../../src/core/logger.js';
-import { parseSettings } from '../../src/config/load.js';
-import { Relay } from '../../src/relay/index.js';
+import type { Relay } from '../../src/relay/index.js';
 import { hashToken } from '../../src/relay/accounts.js';
 import type { HubReporter } from '../../src/link/reports.js';
-import { linkOf, linkSettings, tmp } from '../link/helpers.js';
+import { linkOf, linkSettings, relaySettings, startRelay, tmp } from '../link/helpers.js';
 
 const ENGINEER = 'engineer-token-reports-0123';
 const SERVICE = 'service-token-reports-0123';
@@ -39,30 +37,17 @@ describe("a hub's health alerts and snapshots, up the link through a real mosqui
     dir = tmp('hearth-reports-');
     pki = makePki(join(dir, 'pki'));
     broker = await Mosquitto.start({ dir: join(dir, 'broker'), pki, users });
-    relay = await Relay.create(
-      parseSettings({
-        relay: {
-          broker_url: broker.url,
-          username: 'relay',
-          password: users.relay,
-          ca: pki.caCert,
-          instance_id: 'rep',
-          host: '127.0.0.1',
-          port: 0,
-          tls_cert: pki.serverCert,
-          tls_key: pki.serverKey,
-          state_file: join(dir, 'relay.db'),
-          reports_keep: 10,
-          accounts: [
-            { id: 'eve', name: 'Eve Engineer', role: 'engineer', token_sha256: hashToken(ENGINEER) },
-            { id: 'svc', name: 'Offline notices', role: 'service', token_sha256: hashToken(SERVICE) },
-          ],
-        },
+    relay = await startRelay(
+      relaySettings(broker, pki, users.relay, {
+        instance_id: 'rep',
+        state_file: join(dir, 'relay.db'),
+        reports_keep: 10,
+        accounts: [
+          { id: 'eve', name: 'Eve Engineer', role: 'engineer', token_sha256: hashToken(ENGINEER) },
+          { id: 'svc', name: 'Offline notices', role: 'service', token_sha256: hashToken(SERVICE) },
+        ],
       }),
-      silentLogger(),
     );
-    await relay.start();
-    await waitFor(() => relay.broker.online, 'relay online');
     // A disk "nearly full" by the hub's own thresholds: the self-watch degrades disk-space at once.
     t = await startTestHub({
       settings: {

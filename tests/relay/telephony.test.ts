@@ -5,15 +5,13 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { makePki, Mosquitto, waitFor, type Pki } from '../helpers/mosquitto.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { silentLogger } from '../../src/core/logger.js';
-import { parseSettings } from '../../src/config/load.js';
-import { Relay } from '../../src/relay/index.js';
+import type { Relay } from '../../src/relay/index.js';
 import type { RelayTelephonyLink } from '../../src/checkins/relay-link.js';
 import { FakeTwilio, said } from '../fakes/twilio.js';
 import { FakeTelegram } from '../fakes/telegram-bot-api.js';
 import { api } from '../members/helpers.js';
 import { waitMessage } from '../telegram/support.js';
-import { ed25519, linkSettings, tmp } from '../link/helpers.js';
+import { ed25519, linkSettings, relaySettings, startRelay, tmp } from '../link/helpers.js';
 import { ANN, BEN, MARY, attempts, callNow, createCheckin, settle, startPhoneHub, type PhoneHub } from '../checkins/support.js';
 
 const HUB = 'hub-t';
@@ -57,25 +55,19 @@ describe('Twilio webhooks through the relay (hybrid mode)', () => {
     tg = await new FakeTelegram().start();
     const port = await freePort();
     relayUrl = `http://127.0.0.1:${port}`;
-    const settings = parseSettings({
-      relay: {
-        broker_url: broker.url,
-        username: 'relay',
-        password: users.relay,
-        ca: pki.caCert,
-        instance_id: 'rt1',
-        host: '127.0.0.1',
-        port,
-        signing_key: keys.privatePem,
-        state_file: join(dir, 'relay-state.db'),
-        public_url: relayUrl,
-        hook_timeout_ms: 1500,
-        offline_notice_after_s: 1,
-        twilio_api_root: tw.apiRoot,
-      },
+    const settings = relaySettings(broker, pki, users.relay, {
+      instance_id: 'rt1',
+      port,
+      tls_cert: undefined,
+      tls_key: undefined,
+      signing_key: keys.privatePem,
+      state_file: join(dir, 'relay-state.db'),
+      public_url: relayUrl,
+      hook_timeout_ms: 1500,
+      offline_notice_after_s: 1,
+      twilio_api_root: tw.apiRoot,
     });
-    relay = await Relay.create(settings, silentLogger());
-    await relay.start();
+    relay = await startRelay(settings);
     p = await startPhoneHub(clock, { tw, tg, settings: { link: link() } });
     hubToRelay(p);
     const owner = p.h.members.list().find((m) => m.role === 'owner')!;

@@ -4,13 +4,11 @@ import { join } from 'node:path';
 import { freePort, makePki, Mosquitto, waitFor, type Pki } from '../helpers/mosquitto.js';
 import { Postgres } from '../helpers/postgres.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { silentLogger } from '../../src/core/logger.js';
-import { parseSettings } from '../../src/config/load.js';
-import { Relay } from '../../src/relay/index.js';
+import type { Relay } from '../../src/relay/index.js';
 import type { RelayTelephonyLink } from '../../src/checkins/relay-link.js';
 import { FakeTwilio, said, type FakeCall } from '../fakes/twilio.js';
 import { FakeTelegram } from '../fakes/telegram-bot-api.js';
-import { ed25519, linkSettings, tmp } from '../link/helpers.js';
+import { ed25519, linkSettings, relaySettings, startRelay, tmp } from '../link/helpers.js';
 import { ANN, BEN, MARY, attempts, callNow, createCheckin, startPhoneHub, type PhoneHub } from '../checkins/support.js';
 
 const HUB = 'hub-2r';
@@ -55,26 +53,20 @@ describe('two relays on one PostgreSQL: each webhook and each escalation once', 
     const ports = [await freePort(), await freePort()];
     publicUrl = `http://127.0.0.1:${ports[0]}`; // the load balancer's address, as Twilio signs it
     for (const [i, port] of ports.entries()) {
-      const settings = parseSettings({
-        relay: {
-          broker_url: broker.url,
-          username: 'relay',
-          password: users.relay,
-          ca: pki.caCert,
-          instance_id: `r${i + 1}`,
-          shared_group: 'g-tel',
-          host: '127.0.0.1',
-          port,
-          signing_key: keys.privatePem,
-          database_url,
-          public_url: publicUrl,
-          hook_timeout_ms: 1500,
-          offline_notice_after_s: 3600,
-          twilio_api_root: tw.apiRoot,
-        },
+      const settings = relaySettings(broker, pki, users.relay, {
+        instance_id: `r${i + 1}`,
+        shared_group: 'g-tel',
+        port,
+        tls_cert: undefined,
+        tls_key: undefined,
+        signing_key: keys.privatePem,
+        database_url,
+        public_url: publicUrl,
+        hook_timeout_ms: 1500,
+        offline_notice_after_s: 3600,
+        twilio_api_root: tw.apiRoot,
       });
-      const relay = await Relay.create(settings, silentLogger());
-      await relay.start();
+      const relay = await startRelay(settings);
       relays.push(relay);
       origins.push(`http://127.0.0.1:${port}`);
     }
