@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createRequire } from 'node:module';
+// The same YAML parser the workflows use (loaded at every start for the built-in packs): one copy in memory.
+import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { settingsSchema, type Settings } from './schema.js';
 import { settingLeaves } from './introspect.js';
@@ -49,9 +50,7 @@ export function readConfigFile(path: string): PlainObject {
   }
   let doc: unknown;
   try {
-    // Required here rather than imported: a hub on embedded defaults never loads the YAML parser.
-    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
-    doc = parse(text, { maxAliasCount: 100 });
+    doc = parseYaml(text, { maxAliasCount: 100 });
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
