@@ -444,7 +444,7 @@ class Walker {
         },
       },
     );
-    const outcome = this.afterGate(path, out);
+    const outcome = this.afterGate(path, out, { entity_id, operation });
     if (recorded) {
       recorded.catch(() => {}); // awaited by written()
       this.writes.push(recorded);
@@ -452,22 +452,23 @@ class Walker {
     return outcome;
   }
 
-  private afterGate(path: string, out: GateOutcome): Outcome {
-    if (out.status === 'pending') return this.pending(path, out.approval_id);
-    if (out.status === 'refused') return this.fail(path, `${out.message} (${out.code})`);
-    const output = { status: out.status, action_id: out.action_id, detail: out.detail };
+  /** `what`: the step's entity and operation, kept in its output so that a run's timeline can say "Lock Front door". */
+  private afterGate(path: string, out: GateOutcome, what: { entity_id: string; operation: string }): Outcome {
+    if (out.status === 'pending') return this.pending(path, out.approval_id, what);
+    if (out.status === 'refused') return this.fail(path, `${out.message} (${out.code})`, { output: { status: 'refused', ...what } });
+    const output = { status: out.status, action_id: out.action_id, detail: out.detail, ...what };
     if (out.status === 'failed')
       return this.fail(path, `${out.detail.message}${out.detail.code ? ` (${out.detail.code})` : ''}`, { output, ref: out.action_id });
     return this.done(path, output, out.action_id);
   }
 
-  private pending(path: string, approvalId: string): Outcome {
+  private pending(path: string, approvalId: string, what?: { entity_id: string; operation: string }): Outcome {
     this.store.finishStep(
       this.run.id,
       path,
       'action',
       this.now,
-      { state: 'waiting', ref: approvalId, output: { status: 'pending', approval_id: approvalId }, finished_at: null },
+      { state: 'waiting', ref: approvalId, output: { status: 'pending', approval_id: approvalId, ...what }, finished_at: null },
       this.firstWrite(path),
     );
     return 'waiting';
@@ -477,8 +478,9 @@ class Walker {
   private envelope(path: string, id: string): Outcome {
     const env = this.deps.gate.get(id);
     if (!env) return this.fail(path, `the approval ${id} is gone`);
-    if (!FINAL_STATES.includes(env.state)) return this.pending(path, id);
-    const output = { status: env.state, approval_id: id, ...(env.outcome ? { detail: env.outcome } : {}) };
+    const what = { entity_id: env.action.entity_id, operation: env.action.operation };
+    if (!FINAL_STATES.includes(env.state)) return this.pending(path, id, what);
+    const output = { status: env.state, approval_id: id, ...what, ...(env.outcome ? { detail: env.outcome } : {}) };
     if (env.state === 'executed') return this.done(path, output, id);
     return this.fail(path, `the approval ended ${env.state}${env.outcome ? `: ${env.outcome.message}` : ''}`, { output, ref: id });
   }

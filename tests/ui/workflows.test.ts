@@ -51,10 +51,19 @@ describe('web UI: workflows', () => {
       .getByRole('button', { name: /started by manual/ })
       .first()
       .click();
+    // Each step in words about the home; its path and kind in a details line.
     await pack
       .locator('.timeline')
-      .getByText(/Step 0: parallel — done/)
+      .getByText(/Did these at once — done/)
       .waitFor(T);
+    await pack
+      .locator('.timeline')
+      .getByText(/Lock Front door — done/)
+      .waitFor(T);
+    await pack.locator('.timeline').getByText('The device confirmed it.').first().waitFor(T);
+    await pack.locator('.timeline').getByText('step 0 · parallel').waitFor(T);
+    // The card's own line follows the run (it said "running" until the list was read again).
+    await pack.getByText(/Last run .*: done/).waitFor(T);
     await pack.locator('.timeline').getByText('Finished.').waitFor(T);
     await shot(page, 'workflows-02-run-timeline');
 

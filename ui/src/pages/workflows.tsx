@@ -4,6 +4,7 @@ import { ErrorNote, Loading, Notice, PageHead } from '../components/ui';
 import { useApi } from '../lib/use-api';
 import { ago, dateTime } from '../lib/format';
 import { useSession } from '../lib/session';
+import { actionWords, useNames } from '../lib/names';
 
 interface LastRun {
   id: string;
@@ -145,7 +146,7 @@ export function WorkflowsPage() {
           {showing?.id === w.id ? 'Hide runs' : 'Runs'}
         </button>
       </div>
-      {showing?.id === w.id ? <Runs workflow={w} /> : null}
+      {showing?.id === w.id ? <Runs workflow={w} onNewer={() => void list.reload()} /> : null}
     </li>
   );
 
@@ -259,13 +260,18 @@ function Editor({ workflow, onDone }: { workflow: Workflow | null; onDone: (save
 }
 
 /** A workflow's runs, newest first; a run opens into its timeline. */
-function Runs({ workflow }: { workflow: Workflow }) {
+function Runs({ workflow, onNewer }: { workflow: Workflow; onNewer: () => void }) {
   const runs = useApi<{ runs: Run[] }>(`/workflows/${workflow.id}/runs?limit=20`);
   const [open, setOpen] = useState<string | null>(null);
   useEffect(() => {
     const t = window.setInterval(() => void runs.reload(), 2000);
     return () => window.clearInterval(t);
   }, [runs.reload]);
+  // The card's "Last run" line comes with the list: when the newest run moved on, the list is read again.
+  const newest = runs.data?.runs[0];
+  useEffect(() => {
+    if (newest && (newest.id !== workflow.last_run?.id || newest.state !== workflow.last_run?.state)) onNewer();
+  }, [newest?.id, newest?.state]);
   if (runs.error) return <ErrorNote error={runs.error} />;
   if (!runs.data) return <Loading what="Loading runs" />;
   if (runs.data.runs.length === 0) return <p class="muted">No runs yet.</p>;
@@ -285,26 +291,34 @@ function Runs({ workflow }: { workflow: Workflow }) {
 }
 
 function Timeline({ run }: { run: Run }) {
+  const names = useNames();
   return (
     <ol class="timeline">
       <li>
         <time>{dateTime(run.started_at)}</time> Started by {String(run.trigger.kind)}
-        {run.trigger.entity_id ? ` (${String(run.trigger.entity_id)} → ${String(run.trigger.to)})` : ''}
+        {run.trigger.entity_id ? ` (${names.entity(String(run.trigger.entity_id))} → ${String(run.trigger.to)})` : ''}
       </li>
-      {run.steps.map((s) => (
-        <li key={s.path} class={`step ${s.state}`}>
-          <time>{dateTime(s.started_at)}</time> Step {s.path}: {s.kind} — {stateWords[s.state] ?? s.state}
-          {s.finished_at && s.finished_at !== s.started_at ? ` (finished ${dateTime(s.finished_at)})` : ''}
-          {s.ref?.startsWith('apr') ? (
-            <>
-              {' '}
-              · waited on <a href={`/approvals/${s.ref}`}>approval {s.ref}</a>
-            </>
-          ) : null}
-          {s.error ? <div class="error">{s.error}</div> : null}
-          {s.output !== undefined ? <div class="muted small">{summary(s.output)}</div> : null}
-        </li>
-      ))}
+      {run.steps.map((s) => {
+        const said = summary(s.output, names.entity);
+        return (
+          <li key={s.path} class={`step ${s.state}`}>
+            <time>{dateTime(s.started_at)}</time> {stepTitle(s, names.entity)} — {stateWords[s.state] ?? s.state}
+            {s.finished_at && s.finished_at !== s.started_at ? ` (finished ${dateTime(s.finished_at)})` : ''}
+            {s.ref?.startsWith('apr') ? (
+              <>
+                {' '}
+                · waited on <a href={`/approvals/${s.ref}`}>an approval</a>
+              </>
+            ) : null}
+            {s.error ? <div class="error">{s.error}</div> : null}
+            {said ? <div class="muted small">{said}</div> : null}
+            <div class="muted small details">
+              step {s.path} · {s.kind}
+              {s.ref ? ` · ${s.ref}` : ''}
+            </div>
+          </li>
+        );
+      })}
       {run.finished_at ? (
         <li>
           <time>{dateTime(run.finished_at)}</time> {run.state === 'done' ? 'Finished.' : `Ended: ${run.state}${run.error ? ` (${run.error})` : ''}.`}
@@ -314,15 +328,55 @@ function Timeline({ run }: { run: Run }) {
   );
 }
 
-function summary(output: unknown): string {
+/** What a step did, as a homeowner would say it: "Lock Front door", "Sent a message". Its path and kind go in the details line. */
+function stepTitle(s: Step, entityName: (id: string) => string): string {
+  const o = (s.output ?? {}) as Record<string, unknown>;
+  if (s.kind === 'action' && typeof o.entity_id === 'string' && typeof o.operation === 'string')
+    return capitalize(actionWords(o.operation, entityName(o.entity_id)));
+  if (s.kind === 'action' && typeof o.selection === 'string') return capitalize(o.selection);
+  const words: Record<string, string> = {
+    action: 'An action',
+    notify: 'Sent a message',
+    ask: 'Asked a question',
+    wait: 'Waited',
+    if: 'Chose what to do',
+    choose: 'Chose what to do',
+    parallel: 'Did these at once',
+    llm: 'Wrote a message',
+    checkin: 'Started a check-in call',
+  };
+  return words[s.kind] ?? capitalize(s.kind);
+}
+
+const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** What the device said about an action, in words. */
+const OUTCOME_WORDS: Record<string, string> = {
+  executed: 'The device confirmed it.',
+  unconfirmed: 'Sent, but the device did not confirm it.',
+  failed: 'It did not work.',
+  refused: 'The hub refused it.',
+  pending: 'Waiting for someone to approve it.',
+  denied: 'Someone said no.',
+  expired: 'Nobody approved it in time.',
+  cancelled: 'Cancelled.',
+};
+
+function summary(output: unknown, entityName: (id: string) => string): string {
+  if (output === undefined || output === null) return '';
   const o = output as Record<string, unknown>;
   if (o.dry_run)
     return `Would ${o.would ? `do ${String(o.would)}` : o.would_send ? `send "${String(o.would_send)}"` : o.would_ask ? `ask "${String(o.would_ask)}"` : 'wait'}; did nothing (dry run).`;
   if (typeof o.text === 'string') return o.text;
   if (typeof o.note === 'string') return o.note;
-  if (Array.isArray(o.targets)) return `${String(o.selection)}: ${o.targets.join(', ')}`;
+  if (Array.isArray(o.targets)) return o.targets.map((id) => entityName(String(id))).join(', ');
   if ('answer' in o) return o.answer === null ? 'No answer in time.' : `Answer: ${String(o.answer)}`;
   if (typeof o.due_at === 'number') return `Until ${dateTime(new Date(o.due_at).toISOString())}`;
-  if (o.status) return `Outcome: ${String(o.status)}`;
-  return JSON.stringify(o).slice(0, 200);
+  if (typeof o.branch === 'string') return o.branch === 'then' ? 'The condition held.' : o.branch === 'else' ? 'The condition did not hold.' : '';
+  if (typeof o.branches === 'number') return '';
+  if (typeof o.status === 'string') {
+    const detail = (o.detail as { message?: unknown } | undefined)?.message;
+    return `${OUTCOME_WORDS[o.status] ?? o.status}${typeof detail === 'string' && o.status !== 'executed' ? ` ${detail}` : ''}`;
+  }
+  return '';
 }
