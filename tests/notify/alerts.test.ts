@@ -40,14 +40,6 @@ describe('home alerts', () => {
     reg.setAvailable('light.porch', true);
     await h.tg.waitFor(() => h!.router.list().find((n) => n.kind === 'alert.device_unavailable' && n.state === 'closed'), 'alert closed');
   });
-});
-
-describe('a burst of alerts', () => {
-  let h: TgHub | undefined;
-  afterEach(async () => {
-    await h?.stop();
-    h = undefined;
-  });
 
   it('forty devices gone and back at once (a Zigbee coordinator restarting): forty alerts and forty closes in a few commits, not eighty', async () => {
     h = await startTgHub({ settings: { notify: { unavailable_minutes: 0 } } });

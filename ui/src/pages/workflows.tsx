@@ -376,7 +376,8 @@ function summary(output: unknown, entityName: (id: string) => string): string {
   if (typeof o.branches === 'number') return '';
   if (typeof o.status === 'string') {
     const detail = (o.detail as { message?: unknown } | undefined)?.message;
-    return `${OUTCOME_WORDS[o.status] ?? o.status}${typeof detail === 'string' && o.status !== 'executed' ? ` ${detail}` : ''}`;
+    // A failed or refused step shows its error above; an unconfirmed one says here why.
+    return `${OUTCOME_WORDS[o.status] ?? o.status}${typeof detail === 'string' && o.status === 'unconfirmed' ? ` ${detail}` : ''}`;
   }
   return '';
 }
