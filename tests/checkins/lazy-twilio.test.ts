@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ManualClock } from '../../src/core/clock.js';
 import { twilioLoaded } from '../../src/channels/twilio/lib.js';
-import { startTestHub } from '../helpers/hub.js';
+import { REPO, spawnHub, startTestHub } from '../helpers/hub.js';
 import { MARY, callNow, createCheckin, startPhoneHub } from './support.js';
 
 /**
@@ -10,6 +13,39 @@ import { MARY, callNow, createCheckin, startPhoneHub } from './support.js';
  * with telephony loads it when it first places a call or answers a webhook.
  */
 describe('the twilio library is loaded only when telephony is used', () => {
+  it('the built hub (bin/hearth.js), with the demo home and Twilio set up, starts and serves without loading it', async () => {
+    // Bundled, twilio would be compiled at every start: the bundle must not carry it.
+    const bundle = join(REPO, 'dist', 'bundle');
+    const carrying = readdirSync(bundle).filter((f) => readFileSync(join(bundle, f), 'utf8').includes('node_modules/twilio/'));
+    expect(carrying).toEqual([]);
+    // Outside the bundle, whatever loads it goes through Node's module cache: a preload lists
+    // what of twilio is in it when the hub exits.
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-lazy-twilio-'));
+    const probe = join(dir, 'probe.cjs');
+    const seen = join(dir, 'seen.json');
+    writeFileSync(
+      probe,
+      `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(seen)}, JSON.stringify(Object.keys(require.cache).filter((p) => p.includes('/node_modules/twilio/')))));\n`,
+    );
+    try {
+      const hub = await spawnHub(['--data', join(dir, 'data')], {
+        env: {
+          NODE_OPTIONS: `--require ${probe}`,
+          HEARTH_HUB_DEMO: 'true',
+          HEARTH_TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+          HEARTH_TWILIO_AUTH_TOKEN: 'a'.repeat(32),
+          HEARTH_TWILIO_FROM: '+15551234567',
+        },
+      });
+      expect((await fetch(`${hub.url}/api/v1/health`)).status).toBe(200);
+      hub.child.kill('SIGTERM');
+      expect(await hub.exited).toBe(0);
+      expect(JSON.parse(readFileSync(seen, 'utf8'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a hub starts, with the demo home and with Twilio set up, without it; the first call loads it and works', async () => {
     const plain = await startTestHub({ settings: { hub: { demo: true } } });
     const health = await fetch(`${plain.url}/api/v1/health`);

@@ -334,19 +334,20 @@ function stepTitle(s: Step, entityName: (id: string) => string): string {
   if (s.kind === 'action' && typeof o.entity_id === 'string' && typeof o.operation === 'string')
     return capitalize(actionWords(o.operation, entityName(o.entity_id)));
   if (s.kind === 'action' && typeof o.selection === 'string') return capitalize(o.selection);
-  const words: Record<string, string> = {
-    action: 'An action',
-    notify: 'Sent a message',
-    ask: 'Asked a question',
-    wait: 'Waited',
-    if: 'Chose what to do',
-    choose: 'Chose what to do',
-    parallel: 'Did these at once',
-    llm: 'Wrote a message',
-    checkin: 'Started a check-in call',
-  };
-  return words[s.kind] ?? capitalize(s.kind);
+  return STEP_WORDS[s.kind] ?? capitalize(s.kind);
 }
+
+const STEP_WORDS: Record<string, string> = {
+  action: 'An action',
+  notify: 'Sent a message',
+  ask: 'Asked a question',
+  wait: 'Waited',
+  if: 'Chose what to do',
+  choose: 'Chose what to do',
+  parallel: 'Did these at once',
+  llm: 'Wrote a message',
+  checkin: 'Started a check-in call',
+};
 
 const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
